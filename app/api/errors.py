@@ -1,0 +1,185 @@
+"""Every error as ``application/problem+json`` (RFC 9457), never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.errors import PROBLEM_BASE, FieldProblem, SinergiError
+
+logger = logging.getLogger("sinergi.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_SLUG_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+def problem_response(
+    status: int,
+    *,
+    title: str | None = None,
+    detail: str | None = None,
+    slug: str | None = None,
+    errors: Sequence[FieldProblem] = (),
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    instance: str | None = None,
+) -> Response:
+    """A problem+json response whose ``status`` member equals the HTTP status."""
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (slug or _SLUG_BY_STATUS.get(status, "error")),
+        "title": title or phrase,
+        "status": status,
+        "detail": detail or title or phrase,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    if extra:
+        body.update(extra)
+    return Response(
+        content=orjson.dumps(body),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _pointer(loc: Sequence[int | str]) -> str:
+    """``("body", "persons", 0, "nik")`` → ``/persons/0/nik`` (RFC 6901 escaping)."""
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def field_problems_from_validation(errors: Sequence[Any]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        location = (
+            str(loc.pop(0))
+            if loc and loc[0] in {"body", "query", "path", "header", "cookie"}
+            else "body"
+        )
+        # Pydantic appends the tag of a function validator or union branch: not a field.
+        loc = [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+        message = str(error.get("msg", "invalid value"))
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        problems.append(
+            FieldProblem(
+                pointer=_pointer(loc),
+                detail=message,
+                code=str(error.get("type", "invalid")),
+                location=location,
+            )
+        )
+    return problems
+
+
+async def _on_sinergi_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SinergiError)
+    return problem_response(
+        exc.status,
+        title=exc.title,
+        detail=exc.detail or exc.title,
+        slug=exc.slug,
+        errors=exc.errors,
+        headers=exc.headers or None,
+        extra=exc.extra or None,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        detail = next(
+            str(e.get("ctx", {}).get("error", "")) for e in raw if e.get("type") == "json_invalid"
+        )
+        return problem_response(
+            400,
+            title="Malformed JSON",
+            detail=f"The request body is not valid JSON: {detail}".rstrip(": "),
+            slug="malformed-json",
+        )
+    problems = field_problems_from_validation(raw)
+    names = ", ".join(sorted({p.pointer or p.location for p in problems})[:10])
+    return problem_response(
+        422,
+        title="The request is not valid",
+        detail=f"Invalid fields: {names}",
+        errors=problems,
+    )
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}"
+    if exc.status_code == 405:
+        detail = f"Method {request.method} is not allowed on {request.url.path}"
+    return problem_response(exc.status_code, detail=detail, headers=dict(exc.headers or {}) or None)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error", extra={"request_id": request.headers.get("x-request-id")})
+    return problem_response(500, detail="An unexpected error occurred; it has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SinergiError, _on_sinergi_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+_RESPONSE_DESCRIPTIONS = {
+    400: "Malformed request (for example, a body that is not JSON)",
+    401: "Missing, expired or invalid credentials",
+    403: "The token's scope does not allow this operation",
+    404: "Not found, or not visible to the caller",
+    409: "Conflicts with the stored state",
+    412: "If-Match names a version that is no longer current",
+    413: "The request body is too large",
+    415: "The body is not JSON",
+    422: "A field is invalid; `errors[]` names each one",
+    428: "If-Match is required",
+    429: "Rate limit exceeded; see Retry-After",
+    503: "Not ready",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry documenting each problem a route can answer."""
+    return {
+        status: {
+            "description": _RESPONSE_DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

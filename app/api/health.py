@@ -1,0 +1,66 @@
+"""Liveness and readiness probes (public)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import migrate
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.errors import SinergiError
+
+logger = logging.getLogger("sinergi.health")
+
+router = APIRouter(
+    tags=["health"], route_class=SinergiRoute, generate_unique_id_function=operation_id
+)
+
+
+class NotReady(SinergiError):
+    status = 503
+    slug = "not-ready"
+    title = "Service not ready"
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    database: str = Field(description="The database backend in use.", examples=["sqlite"])
+    revision: str = Field(description="The schema's migration revision.")
+
+
+@router.get("/healthz", response_model=Health, summary="The process is alive")
+async def alive() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="The database is reachable and migrated to head",
+    responses=problem_responses(503),
+)
+async def ready(request: Request) -> Readiness:
+    engine: AsyncEngine = request.app.state.engine
+    try:
+        async with engine.connect() as conn:
+            current = await conn.run_sync(migrate.current_revisions)
+    except Exception as exc:  # noqa: BLE001  (any driver error means "not ready")
+        logger.warning("readiness: database unreachable: %s", type(exc).__name__)
+        raise NotReady(detail="The database is unreachable") from None
+    heads = migrate.head_revisions()
+    if current != heads:
+        raise NotReady(
+            detail=f"The database schema is at {sorted(current) or 'nothing'}, not at head {sorted(heads)}; "
+            "run `sinergi migrate upgrade`"
+        )
+    return Readiness(
+        status="ready", database=engine.dialect.name, revision=",".join(sorted(current))
+    )

@@ -1,0 +1,98 @@
+"""ASGI middleware: request ids, body-size limit and a last-resort problem+json for crashes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import problem_response
+
+logger = logging.getLogger("sinergi.errors")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Gives every response an ``X-Request-ID`` and turns oversize bodies and crashes into problems.
+
+    The incoming ``X-Request-ID`` is echoed when it is a safe token (letters, digits, ``._:-``,
+    at most 128 characters); otherwise a new UUID is generated.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        id_header = (b"x-request-id", request_id.encode())
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [
+                    *[
+                        (k, v)
+                        for k, v in message.get("headers", [])
+                        if k.lower() != b"x-request-id"
+                    ],
+                    id_header,
+                ]
+            await send(message)
+
+        async def reply(status: int, detail: str, slug: str | None = None) -> None:
+            response = problem_response(status, detail=detail, slug=slug)
+            response.headers["x-request-id"] = request_id
+            await response(scope, receive, send_with_id)
+
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_body_bytes
+            except ValueError:
+                await reply(400, "Content-Length is not a number")
+                return
+            if too_large:
+                await reply(413, f"The request body exceeds {self.max_body_bytes} bytes")
+                return
+
+        received = 0
+        too_large = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    # Stop reading; whatever the app answers is replaced by a 413 below.
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if too_large:
+                if message["type"] == "http.response.start" and not started:
+                    await reply(413, f"The request body exceeds {self.max_body_bytes} bytes")
+                return
+            await send_with_id(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            logger.exception("unhandled error", extra={"request_id": request_id})
+            if not started:
+                await reply(500, "An unexpected error occurred; it has been logged.")

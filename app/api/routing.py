@@ -1,0 +1,65 @@
+"""Route class and operation ids shared by every router.
+
+Operation ids are built as ``<tag>_<function name>`` (``reports_create``), so each is set by
+construction; JSON bodies must be sent as JSON (415 otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from app.errors import SinergiError
+
+
+class UnsupportedMediaType(SinergiError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+def operation_id(route: APIRoute) -> str:
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{tag.replace('-', '_')}_{route.name}"
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class SinergiRoute(APIRoute):
+    """An APIRoute that refuses non-JSON bodies on JSON operations with 415."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        body_field = self.body_field
+        expects_json = body_field is not None and not _is_form(self)
+        if not expects_json:
+            return handler
+
+        async def checked(request: Request) -> Response:
+            if request.method in {"POST", "PUT", "PATCH"}:
+                content_type = request.headers.get("content-type", "")
+                if not _is_json(content_type):
+                    raise UnsupportedMediaType(
+                        detail=f"Send the body as application/json (got {content_type or 'no content type'!r})"
+                    )
+            return await handler(request)
+
+        return checked
+
+
+def _is_form(route: APIRoute) -> bool:
+    field = route.body_field
+    if field is None:
+        return False
+    info = getattr(field, "field_info", None)
+    media = getattr(info, "media_type", "")
+    return isinstance(media, str) and ("form" in media)

@@ -1,0 +1,78 @@
+"""Settings read from the environment (prefix ``SINERGI_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Secrets used only when ``SINERGI_ENV=development`` (demo, laptop); refused elsewhere.
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production-0000"  # noqa: S105
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="SINERGI_", env_file=None, extra="ignore")
+
+    env: Environment = Environment.PRODUCTION
+    database_url: str = "sqlite+aiosqlite:///./sinergi.db"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    database_echo: bool = False
+
+    #: Keyed hash of API keys (HMAC-SHA256); also derives other server-side MACs.
+    secret_key: str = ""
+    #: Encrypts the service's private signing keys at rest.
+    key_encryption_key: str = ""
+
+    issuer: str = "https://sinergi.local"
+    audience: str = "sinergi-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    token_signing_algorithm: str = Field(default="ES256", pattern="^(ES256|RS256)$")
+    api_key_rotation_grace_hours: int = Field(default=24, ge=0, le=24 * 30)
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+
+    webhook_allow_http: bool = False
+    webhook_allowed_networks: str = ""
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.env is Environment.DEVELOPMENT:
+            if not self.secret_key:
+                self.secret_key = DEVELOPMENT_SECRET
+            if not self.key_encryption_key:
+                self.key_encryption_key = DEVELOPMENT_SECRET
+            return self
+        for name in ("secret_key", "key_encryption_key"):
+            value: str = getattr(self, name)
+            if not value or value == DEVELOPMENT_SECRET:
+                raise ValueError(
+                    f"SINERGI_{name.upper()} must be set to a secret of your own "
+                    "(at least 32 characters) unless SINERGI_ENV=development"
+                )
+            if len(value) < 32:
+                raise ValueError(f"SINERGI_{name.upper()} must be at least 32 characters long")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

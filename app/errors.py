@@ -1,0 +1,116 @@
+"""Domain errors: one base class carrying the HTTP status and RFC 9457 problem type.
+
+Services raise these without knowing about HTTP frameworks; ``app.api.errors`` turns
+each into an ``application/problem+json`` response.
+
+    SinergiError
+    ├── InvalidInput          422  a field breaks a rule that the schema cannot express
+    ├── BadRequest            400  the request as a whole cannot be read
+    ├── Unauthenticated       401  no or bad credentials
+    ├── Forbidden             403  authenticated, but the scope does not allow this
+    ├── NotFound              404  absent, or present and not visible to the caller
+    ├── Conflict              409  clashes with stored state
+    ├── PreconditionFailed    412  If-Match names a stale version
+    ├── PreconditionRequired  428  If-Match missing
+    └── RateLimited           429  over the agency's budget
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "urn:sinergi:problem:"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One field's problem: where (JSON pointer inside ``location``) and what."""
+
+    pointer: str
+    detail: str
+    code: str = "invalid"
+    location: str = "body"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "location": self.location,
+            "pointer": self.pointer,
+            "detail": self.detail,
+            "code": self.code,
+        }
+
+
+@dataclass
+class SinergiError(Exception):
+    """Base of every error the service answers on purpose."""
+
+    detail: str = ""
+    errors: list[FieldProblem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal server error"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail or self.title)
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+
+class BadRequest(SinergiError):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
+class InvalidInput(SinergiError):
+    status = 422
+    slug = "validation-error"
+    title = "The request is not valid"
+
+
+class Unauthenticated(SinergiError):
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(SinergiError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(SinergiError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(SinergiError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict with the stored state"
+
+
+class PreconditionFailed(SinergiError):
+    status = 412
+    slug = "precondition-failed"
+    title = "The version given in If-Match is not the current one"
+
+
+class PreconditionRequired(SinergiError):
+    status = 428
+    slug = "precondition-required"
+    title = "If-Match is required"
+
+
+class RateLimited(SinergiError):
+    status = 429
+    slug = "rate-limited"
+    title = "Too many requests"

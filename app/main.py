@@ -1,0 +1,86 @@
+"""The FastAPI application: routers, middleware, exception handlers, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from app import __version__
+from app.api import health
+from app.api.errors import install_error_handlers
+from app.api.middleware import RequestContextMiddleware
+from app.config import Settings, get_settings
+from app.db import create_engine, create_session_factory
+from app.schemas.problem import Problem
+
+DESCRIPTION = """\
+**Sinergi** is the exchange where Indonesian agencies in TIMPORA teams share reports of
+suspected **TPPO** (*tindak pidana perdagangan orang*, trafficking in persons, UU 21/2007) and
+**TPPM** (*tindak pidana penyelundupan manusia*, people smuggling, UU 6/2011 art. 120).
+
+- **TIMPORA** (*Tim Pengawasan Orang Asing*): the local coordination team of Immigration,
+  Police, BP2MI/BP3MI, the manpower office, prosecutors, the Navy, port authorities and local
+  government.
+- **NIK** (*Nomor Induk Kependudukan*): the 16-digit national identity number.
+- **PMI nonprosedural**: a migrant worker (*Pekerja Migran Indonesia*) sent abroad outside the
+  legal procedure (UU 18/2017).
+
+Every error is `application/problem+json` (RFC 9457). Every response carries `X-Request-ID`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when omitted)."""
+    settings = settings or get_settings()
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Sinergi",
+        version=__version__,
+        summary="Inter-agency exchange of TPPO/TPPM reports",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+
+    app.include_router(health.router)
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
+        tags=app.openapi_tags,
+    )
+    _, defs = models_json_schema(
+        [(Problem, "serialization")], ref_template="#/components/schemas/{model}"
+    )
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in defs.get("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,5 @@
+"""ORM models, one module per aggregate; importing this package registers them all."""
+
+from app.models.base import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,122 @@
+"""Fixtures: an isolated, migrated database per test on the chosen backend, and an HTTP client.
+
+``SINERGI_TEST_DATABASE_URL`` chooses the backend (``postgresql+asyncpg://…``); SQLite when unset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app import migrate
+from app.config import Environment, Settings
+from app.main import create_app
+from app.models.base import Base
+
+TEST_DATABASE_URL = os.environ.get("SINERGI_TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+TEST_SECRET = "test-secret-0123456789-0123456789-abcdef"
+
+
+def pytest_report_header() -> str:
+    return f"sinergi test database: {'PostgreSQL ' + TEST_DATABASE_URL if ON_POSTGRES else 'SQLite (per-test file)'}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if asyncio.iscoroutinefunction(getattr(item, "function", None)):
+            item.add_marker(pytest.mark.anyio)
+        if "pg" in item.keywords and not ON_POSTGRES:
+            item.add_marker(
+                pytest.mark.skip(reason="needs SINERGI_TEST_DATABASE_URL=postgresql+asyncpg://…")
+            )
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _reset_postgres(url: str) -> None:
+    """Drop everything in the test database's public schema."""
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head once per session: a template file on SQLite, the DB on PostgreSQL."""
+    if ON_POSTGRES:
+        asyncio.run(_reset_postgres(TEST_DATABASE_URL))
+        migrate.upgrade(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    return str(path)
+
+
+async def _truncate_postgres(url: str) -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    if not tables:
+        return
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(migrated_template: str, tmp_path: Path) -> str:
+    """A URL to a migrated database that no other test touches."""
+    if ON_POSTGRES:
+        await _truncate_postgres(migrated_template)
+        return migrated_template
+    path = tmp_path / "sinergi.db"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": Environment.TEST,
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "key_encryption_key": TEST_SECRET,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c:
+        yield c
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
