@@ -1,5 +1,6 @@
 """ORM models, one module per aggregate; importing this package registers them all."""
 
+from app.models.agency import Agency
 from app.models.base import Base
 
-__all__ = ["Base"]
+__all__ = ["Agency", "Base"]
