@@ -10,22 +10,43 @@ points to the endpoint that lists them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, cast
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, Field, GetJsonSchemaHandler, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from app.vocab import COUNTRIES, REGIONS, code_list
 
 
-def code_enum(type_name: str, list_name: str) -> type[StrEnum]:
+class CodeEnum(StrEnum):
+    """A code list as an enum; its JSON schema carries each code's labels for generated clients."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        codes = code_list(cls.__code_list__)
+        schema["x-enum-descriptions"] = [
+            f"{code.label_en} / {code.label_id}" for code in codes.codes
+        ]
+        return schema
+
+    __code_list__: ClassVar[str]
+
+
+def code_enum(type_name: str, list_name: str) -> type[CodeEnum]:
     """A string enum whose members are the codes of the code list ``list_name``."""
     codes = code_list(list_name)
-    enum = StrEnum(type_name, {value: value for value in codes.values})  # type: ignore[misc]
+    members = {value: value for value in codes.values}
+    # The functional Enum API: a new enum class, not a member lookup.
+    enum = cast("type[CodeEnum]", CodeEnum(type_name, members))  # type: ignore[call-arg]
     enum.__doc__ = (
         f"{codes.label_en} ({codes.label_id}). {codes.description} "
         f"Labels in Indonesian and English: GET /v1/vocab/{list_name}."
     )
+    enum.__code_list__ = list_name
     return enum
 
 

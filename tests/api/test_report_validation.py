@@ -194,3 +194,14 @@ async def test_non_json_content_type_is_415(probe: httpx.AsyncClient) -> None:
         headers={"content-type": "text/plain"},
     )
     assert_problem(response, 415)
+
+
+async def test_the_spec_carries_the_report_schema_and_its_examples(
+    probe: httpx.AsyncClient,
+) -> None:
+    spec = (await probe.get("/openapi.json")).json()
+    operation = spec["paths"]["/probe/report"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    report = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert report["examples"] == EXAMPLES
+    assert "ModusOperandi" in spec["components"]["schemas"]

@@ -323,3 +323,17 @@ def test_response_models_carry_the_contract() -> None:
         ReportRetractIn.model_validate({"reason": "x", "note": "y"})
     with pytest.raises(ValidationError):
         ReportRetractIn.model_validate({"reason": ""})
+
+
+def test_json_schema_gives_generated_clients_enums_labels_and_examples() -> None:
+    schema = ReportIn.model_json_schema()
+    assert schema["examples"] == EXAMPLES
+    tlp = schema["$defs"]["Tlp"]
+    assert tlp["enum"] == ["CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"]
+    assert len(tlp["x-enum-descriptions"]) == len(tlp["enum"])
+    assert "GET /v1/vocab/tlp" in tlp["description"]
+    person = schema["$defs"]["PersonIn"]
+    assert person["additionalProperties"] is False
+    assert person["properties"]["perpetrator_roles"]["items"] == {"$ref": "#/$defs/PerpetratorRole"}
+    nationality = person["properties"]["nationality"]["anyOf"][0]
+    assert nationality["pattern"] == "^[A-Z]{3}$"
