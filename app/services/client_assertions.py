@@ -153,7 +153,7 @@ def _decode(assertion: str, key: AgencyPublicKey, client_id: str) -> dict[str, A
         subject=client_id,
         options={
             "verify_signature": True,
-            "verify_aud": False,  # checked below: either of two values is accepted
+            "verify_aud": False,
             "verify_iat": True,
             "verify_exp": True,
             "verify_nbf": True,
@@ -161,7 +161,9 @@ def _decode(assertion: str, key: AgencyPublicKey, client_id: str) -> dict[str, A
             "verify_sub": True,
             "verify_jti": True,
             "verify_at_hash": False,
-            "require_aud": True,
+            # python-jose checks aud against one value whenever it is required, so the presence
+            # and value of aud (either of two accepted values) are checked by the caller.
+            "require_aud": False,
             "require_iat": True,
             "require_exp": True,
             "require_nbf": False,
