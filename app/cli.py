@@ -151,7 +151,7 @@ def admin_bootstrap() -> None:
     from app.services.agencies import bootstrap_admin
 
     async def use_case(session: AsyncSession, settings: Settings) -> str:
-        issued = await bootstrap_admin(session, secret_key=settings.secret_key)
+        issued = await bootstrap_admin(session, settings)
         return issued.key
 
     key = _run_admin(use_case)

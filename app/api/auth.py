@@ -120,7 +120,7 @@ async def token(
                 agency_code=None,
                 credential_id=None,
                 outcome="refused",
-                detail={"claimed_client_id": (client_id or "")[:64], "error": refused.error},
+                detail={"claimed_client_id": (client_id or "")[:64], "reason": refused.reason},
             )
         if basic_used:
             refused.headers.update(_BASIC_CHALLENGE)

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.errors import Conflict, NotFound
 from app.models.agency import ADMIN_AGENCY_CODE, DEFAULT_AGENCY_SCOPES, Agency, AgencyKind, Scope
 from app.repositories import agencies as agencies_repo
 from app.schemas.agency import AgencyCreate, AgencyUpdate
 from app.services import api_keys
 from app.services.credential_events import record_credential_event
+from app.services.signing_keys import ensure_signing_keys
 
 
 async def get_agency(session: AsyncSession, code: str) -> Agency:
@@ -92,8 +94,8 @@ async def deactivate_agency(
     return agency
 
 
-async def bootstrap_admin(session: AsyncSession, *, secret_key: str) -> api_keys.IssuedApiKey:
-    """Create the ADMIN agency and its first API key; 409 if it already exists."""
+async def bootstrap_admin(session: AsyncSession, settings: Settings) -> api_keys.IssuedApiKey:
+    """Create the ADMIN agency, its first API key and the first signing keys; 409 if it exists."""
     if await agencies_repo.by_code(session, ADMIN_AGENCY_CODE) is not None:
         raise Conflict(
             detail="The ADMIN agency already exists; issue a key with `sinergi admin issue-key ADMIN`"
@@ -107,6 +109,7 @@ async def bootstrap_admin(session: AsyncSession, *, secret_key: str) -> api_keys
         active=True,
     )
     await agencies_repo.add(session, agency)
+    await ensure_signing_keys(session, settings)
     return await api_keys.issue_api_key(
-        session, secret_key=secret_key, agency=agency, actor="bootstrap"
+        session, secret_key=settings.secret_key, agency=agency, actor="bootstrap"
     )

@@ -28,7 +28,11 @@ class OAuthError(SinergiError):
     status = 400
     error = "invalid_request"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, reason: str = ""
+    ) -> None:
+        #: Why, for the credential event log only (never in the answer).
+        self.reason = reason or detail
         super().__init__(
             detail=detail,
             headers={"Cache-Control": "no-store", "Pragma": "no-cache", **(headers or {})},
@@ -96,7 +100,7 @@ async def authenticate_with_api_key(
         or not api_keys.is_live(record, now)
         or not api_keys.is_well_formed_api_key(secret)
     ):
-        raise InvalidClient(CLIENT_AUTHENTICATION_FAILED)
+        raise InvalidClient(CLIENT_AUTHENTICATION_FAILED, reason="API key refused")
     record.last_used_at = now
     return agency, str(record.id)
 
@@ -128,8 +132,8 @@ async def grant_client_credentials(
             agency, public_key = await client_assertions.authenticate_client_assertion(
                 session, settings, client_id=client_id, assertion=client_assertion
             )
-        except client_assertions.AssertionRefused:
-            raise InvalidClient(CLIENT_AUTHENTICATION_FAILED) from None
+        except client_assertions.AssertionRefused as refused:
+            raise InvalidClient(CLIENT_AUTHENTICATION_FAILED, reason=refused.reason) from None
         credential_id = str(public_key.id)
     elif client_secret is not None:
         if not client_id:
@@ -138,7 +142,7 @@ async def grant_client_credentials(
             session, settings, client_id=client_id, secret=client_secret
         )
     else:
-        raise InvalidClient(CLIENT_AUTHENTICATION_FAILED)
+        raise InvalidClient(CLIENT_AUTHENTICATION_FAILED, reason="no client credentials")
     scopes = _granted_scopes(agency, scope)
     minted = await mint_access_token(
         session, settings, agency=agency, scopes=scopes, credential_id=credential_id

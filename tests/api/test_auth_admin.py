@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.services.api_keys import is_well_formed_api_key
@@ -196,6 +198,12 @@ async def test_bootstrap_prints_only_the_admin_key_and_refuses_a_second_time(
     key = first.stdout.strip()
     assert first.stdout == key + "\n"
     assert is_well_formed_api_key(key)
+    # the first current and next signing keys exist before anything is signed
+    engine = create_async_engine(database_url)
+    async with engine.connect() as conn:
+        states = sorted((await conn.execute(text("SELECT state FROM signing_keys"))).scalars())
+    await engine.dispose()
+    assert states == ["current", "next"]
 
     token = await client.post(
         "/v1/auth/token", auth=("ADMIN", key), data={"grant_type": "client_credentials"}

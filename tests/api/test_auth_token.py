@@ -112,7 +112,8 @@ async def test_a_key_whose_checksum_is_wrong_is_refused(
 ) -> None:
     await create_agency(app, "IMIGRASI-DUMAI")
     key = await issue_key(app, "IMIGRASI-DUMAI")
-    response = await client.post(TOKEN_URL, data=_form("IMIGRASI-DUMAI", key[:-1] + "x"))
+    corrupted = key[:-1] + ("x" if key[-1] != "x" else "y")
+    response = await client.post(TOKEN_URL, data=_form("IMIGRASI-DUMAI", corrupted))
     assert response.status_code == 401
     assert _oauth_error(response) == "invalid_client"
 
@@ -221,3 +222,37 @@ async def test_getting_a_token_records_when_the_key_was_last_used(
     assert len(keys) == 1
     assert keys[0]["last_used_at"] is not None
     assert keys[0]["status"] == "active"
+
+
+async def test_wrong_secret_and_unknown_client_take_the_same_path(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Similar time by construction: both hash the secret and make the same single lookup."""
+    from app.repositories import credentials as credentials_repo
+    from app.services import api_keys
+
+    calls: list[str] = []
+    real_hash, real_lookup = api_keys.hash_api_key, credentials_repo.api_key_by_hash
+
+    def counting_hash(secret_key: str, key: str) -> str:
+        calls.append("hash")
+        return real_hash(secret_key, key)
+
+    async def counting_lookup(session: Any, key_hash: str) -> Any:
+        calls.append("lookup")
+        return await real_lookup(session, key_hash)
+
+    monkeypatch.setattr(api_keys, "hash_api_key", counting_hash)
+    monkeypatch.setattr(credentials_repo, "api_key_by_hash", counting_lookup)
+    await create_agency(app, "IMIGRASI-DUMAI")
+    guessed = generate_api_key()
+
+    await client.post(TOKEN_URL, data=_form("IMIGRASI-DUMAI", guessed))
+    known_client = list(calls)
+    calls.clear()
+    await client.post(TOKEN_URL, data=_form("NO-SUCH-AGENCY", guessed))
+    unknown_client = list(calls)
+    calls.clear()
+    await client.post(TOKEN_URL, data=_form("NO-SUCH-AGENCY", "short-garbage"))
+
+    assert known_client == unknown_client == calls == ["hash", "lookup"]
