@@ -1,20 +1,29 @@
-"""The ``sinergi`` command: serve, migrate, openapi (and, as issues land, admin, worker, …)."""
+"""The ``sinergi`` command: serve, migrate, openapi, admin (and, as issues land, worker, …)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import migrate as migrations
-from app.config import get_settings
+from app.config import Settings, get_settings
+from app.errors import SinergiError
+
+T = TypeVar("T")
 
 cli = typer.Typer(help="Sinergi: the inter-agency TPPO/TPPM report exchange.", no_args_is_help=True)
 migrate_cli = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
 cli.add_typer(migrate_cli, name="migrate")
+admin_cli = typer.Typer(
+    help="Agencies and credentials (what the /v1/admin endpoints do).", no_args_is_help=True
+)
+cli.add_typer(admin_cli, name="admin")
 
 OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -112,6 +121,153 @@ def openapi(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(document, encoding="utf-8")
     typer.echo(f"wrote {out}", err=True)
+
+
+def _run_admin(use_case: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
+    """Run ``use_case`` in one transaction against the configured database."""
+    import asyncio
+
+    from app.db import create_engine, create_session_factory, transaction
+
+    async def run() -> T:
+        settings = get_settings()
+        engine = create_engine(settings)
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                return await use_case(session, settings)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except SinergiError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(1) from None
+
+
+@admin_cli.command("bootstrap")
+def admin_bootstrap() -> None:
+    """Create the ADMIN agency and print its API key once, alone on stdout."""
+    from app.services.agencies import bootstrap_admin
+
+    async def use_case(session: AsyncSession, settings: Settings) -> str:
+        issued = await bootstrap_admin(session, settings)
+        return issued.key
+
+    key = _run_admin(use_case)
+    typer.echo("ADMIN agency created; its API key is shown once, on stdout.", err=True)
+    typer.echo(key)
+
+
+@admin_cli.command("create-agency")
+def admin_create_agency(
+    code: Annotated[str, typer.Argument(help="Agency code, e.g. IMIGRASI-DUMAI.")],
+    name: Annotated[str, typer.Option(help="Full name of the agency.")],
+    kind: Annotated[str, typer.Option(help="IMMIGRATION, POLICE, MIGRANT_WORKER_PROTECTION, …")],
+    region_code: Annotated[str | None, typer.Option(help="Kemendagri region code.")] = None,
+) -> None:
+    """Register an agency (no key yet: see issue-key)."""
+    from pydantic import ValidationError
+
+    from app.schemas.agency import AgencyCreate
+    from app.services.agencies import create_agency
+
+    try:
+        data = AgencyCreate(code=code, name=name, kind=kind, region_code=region_code)
+    except ValidationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def use_case(session: AsyncSession, _settings: Settings) -> str:
+        return (await create_agency(session, data)).code
+
+    typer.echo(f"agency {_run_admin(use_case)} created", err=True)
+
+
+@admin_cli.command("issue-key")
+def admin_issue_key(
+    code: Annotated[str, typer.Argument(help="Agency code.")],
+    expires_in_days: Annotated[int | None, typer.Option(help="Days until expiry.")] = None,
+) -> None:
+    """Issue an API key for an agency; the key is printed once, alone on stdout."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from app.services.agencies import get_agency
+    from app.services.api_keys import issue_api_key
+
+    async def use_case(session: AsyncSession, settings: Settings) -> str:
+        agency = await get_agency(session, code)
+        expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        issued = await issue_api_key(
+            session, secret_key=settings.secret_key, agency=agency, expires_at=expires, actor="cli"
+        )
+        typer.echo(f"key id {issued.record.id}", err=True)
+        return issued.key
+
+    typer.echo(_run_admin(use_case))
+
+
+@admin_cli.command("rotate-key")
+def admin_rotate_key(
+    code: Annotated[str, typer.Argument(help="Agency code.")],
+    key_id: Annotated[str, typer.Argument(help="Id of the key to replace.")],
+    grace_hours: Annotated[
+        int | None, typer.Option(help="Hours the old key keeps working (default from settings).")
+    ] = None,
+) -> None:
+    """Issue a successor key (printed alone on stdout); the old one expires after the grace period."""
+    import uuid
+    from datetime import timedelta
+
+    from app.services.agencies import get_agency
+    from app.services.api_keys import rotate_api_key
+
+    async def use_case(session: AsyncSession, settings: Settings) -> str:
+        agency = await get_agency(session, code)
+        hours = grace_hours if grace_hours is not None else settings.api_key_rotation_grace_hours
+        issued = await rotate_api_key(
+            session,
+            secret_key=settings.secret_key,
+            agency=agency,
+            key_id=uuid.UUID(key_id),
+            grace=timedelta(hours=hours),
+            actor="cli",
+        )
+        typer.echo(f"key id {issued.record.id}", err=True)
+        return issued.key
+
+    typer.echo(_run_admin(use_case))
+
+
+@admin_cli.command("revoke-key")
+def admin_revoke_key(
+    code: Annotated[str, typer.Argument(help="Agency code.")],
+    key_id: Annotated[str, typer.Argument(help="Id of the key to revoke.")],
+) -> None:
+    """Revoke an API key now; tokens minted from it stop working at once."""
+    import uuid
+
+    from app.services.agencies import get_agency
+    from app.services.api_keys import revoke_api_key
+
+    async def use_case(session: AsyncSession, _settings: Settings) -> None:
+        agency = await get_agency(session, code)
+        await revoke_api_key(session, agency=agency, key_id=uuid.UUID(key_id), actor="cli")
+
+    _run_admin(use_case)
+    typer.echo(f"key {key_id} revoked", err=True)
+
+
+@admin_cli.command("rotate-signing-key")
+def admin_rotate_signing_key() -> None:
+    """Rotate the service's token signing key (next → current; the old one verifies until expiry)."""
+    from app.services.signing_keys import rotate_signing_keys
+
+    async def use_case(session: AsyncSession, settings: Settings) -> str:
+        return (await rotate_signing_keys(session, settings, actor="cli")).kid
+
+    typer.echo(f"signing with key {_run_admin(use_case)}", err=True)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from app import __version__
-from app.api import health, vocab
+from app.api import admin_agencies, auth, health, vocab, wellknown
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
 from app.config import Settings, get_settings
@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(vocab.router)
+    app.include_router(wellknown.router)
+    app.include_router(auth.router)
+    app.include_router(admin_agencies.router)
+    app.include_router(admin_agencies.signing_router)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -11,12 +11,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials
+from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.errors import Unauthenticated
+from app.db import transaction
+from app.errors import Forbidden, Unauthenticated
 from app.models.agency import Scope
+from app.services.credential_events import record_credential_event
+from app.services.tokens import InvalidToken, verify_access_token
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -53,22 +59,93 @@ class Principal:
         return Scope.ADMIN in self.scopes
 
 
-async def get_principal(request: Request) -> Principal:
-    """Verify the bearer token (implemented by the agency-identity issue)."""
-    raise Unauthenticated(
-        detail="Authentication is not available yet",
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+#: Scopes as the OpenAPI security schemes document them.
+SCOPE_DESCRIPTIONS = {
+    Scope.REPORTS_WRITE.value: "Submit, correct and retract the agency's reports",
+    Scope.REPORTS_READ.value: "Read reports, cases and networks visible to the agency",
+    Scope.INBOX_READ.value: "Pull and acknowledge the agency's deliveries",
+    Scope.SCREENING_QUERY.value: "Screen persons against stored reports",
+    Scope.ADMIN.value: "Administer agencies, keys, routing, deliveries and the audit log",
+}
+
+#: OAuth 2.0 client credentials (what generated clients and API gateways use) …
+oauth2_client_credentials = OAuth2(
+    flows=OAuthFlowsModel(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/v1/auth/token", scopes=SCOPE_DESCRIPTIONS
+        )
+    ),
+    scheme_name="OAuth2ClientCredentials",
+    description="Exchange the agency's API key (or a signed client assertion) for an access token.",
+    auto_error=False,
+)
+#: … or a bearer token obtained some other way; both read the same `Authorization` header.
+bearer_token = HTTPBearer(
+    scheme_name="BearerToken",
+    bearerFormat="JWT",
+    description="An access token from `POST /v1/auth/token`.",
+    auto_error=False,
+)
+
+_MISSING = {"WWW-Authenticate": 'Bearer realm="sinergi"'}
+
+
+async def _record_refusal(request: Request, reason: str) -> None:
+    """Record a refused token in a transaction of its own: the request's one is rolled back."""
+    async with transaction(request.app.state.session_factory) as session:
+        await record_credential_event(
+            session,
+            action="token.refuse",
+            agency_code=None,
+            credential_id=None,
+            outcome="refused",
+            detail={"reason": reason, "request_id": str(getattr(request.state, "request_id", ""))},
+        )
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _oauth2: Annotated[str | None, Security(oauth2_client_credentials)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
+) -> Principal:
+    """Verify the bearer token: signature, claims, and that its agency and key are still live."""
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        raise Unauthenticated(
+            detail="Send an access token: Authorization: Bearer <token>", headers=_MISSING
+        )
+    scheme, _, token = authorization.partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken("not a bearer token")
+        verified = await verify_access_token(session, settings, token.strip())
+    except InvalidToken as refused:
+        await _record_refusal(request, refused.reason)
+        raise
+    return Principal(
+        agency_id=verified.agency.id,
+        agency_code=verified.agency.code,
+        scopes=verified.scopes,
+        credential_id=verified.credential_id,
+        token_id=verified.token_id,
     )
 
 
 def require_scope(scope: Scope) -> object:
     """A dependency that yields the principal when its token carries ``scope`` (403 otherwise)."""
 
-    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        from app.errors import Forbidden
+    authenticated = Security(get_principal, scopes=[scope.value])
 
+    async def dependency(principal: Principal = authenticated) -> Principal:
         if scope not in principal.scopes and not principal.is_admin:
-            raise Forbidden(detail=f"This operation needs the scope {scope.value}")
+            raise Forbidden(
+                detail=f"This operation needs the scope {scope.value}",
+                headers={
+                    "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope.value}"'
+                },
+            )
         return principal
 
     return Depends(dependency)

@@ -1,0 +1,329 @@
+"""Admin: agencies, their API keys and public keys, and the service's signing keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.errors import BadRequest, FieldProblem
+from app.models.agency import Agency, AgencyKind
+from app.models.base import utcnow
+from app.models.credentials import ApiKey
+from app.repositories import credentials as credentials_repo
+from app.schemas.agency import (
+    AgencyCreate,
+    AgencyPage,
+    AgencyRead,
+    AgencyUpdate,
+    ApiKeyIssue,
+    ApiKeyIssued,
+    ApiKeyRead,
+    ApiKeyRotate,
+    Contact,
+    PublicKeyRead,
+    PublicKeyRegister,
+    SigningKeyRead,
+)
+from app.services import agencies, api_keys, client_assertions, signing_keys
+
+router = APIRouter(
+    prefix="/v1/admin/agencies",
+    tags=["admin-agencies"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+signing_router = APIRouter(
+    prefix="/v1/admin/signing-keys",
+    tags=["admin-signing-keys"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+CodePath = Annotated[str, "the agency code"]
+
+
+def agency_view(agency: Agency) -> AgencyRead:
+    has_contact = any((agency.contact_name, agency.contact_email, agency.contact_phone))
+    return AgencyRead(
+        id=agency.id,
+        code=agency.code,
+        name=agency.name,
+        kind=AgencyKind(agency.kind),
+        region_code=agency.region_code,
+        contact=Contact(
+            name=agency.contact_name, email=agency.contact_email, phone=agency.contact_phone
+        )
+        if has_contact
+        else None,
+        scopes=list(agency.scopes),
+        active=agency.active,
+        created_at=agency.created_at,
+        updated_at=agency.updated_at,
+    )
+
+
+def key_view(key: ApiKey) -> ApiKeyRead:
+    return ApiKeyRead(
+        id=key.id,
+        prefix=key.display_prefix,
+        status=api_keys.key_status(key, utcnow()),
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def issued_view(issued: api_keys.IssuedApiKey) -> ApiKeyIssued:
+    return ApiKeyIssued(**key_view(issued.record).model_dump(), key=issued.key)
+
+
+def _decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest(
+            detail="The cursor is not one this service issued",
+            errors=[FieldProblem(pointer="/cursor", detail="invalid cursor", location="query")],
+        ) from None
+
+
+def _encode_cursor(code: str) -> str:
+    return base64.urlsafe_b64encode(code.encode()).rstrip(b"=").decode()
+
+
+@router.post(
+    "",
+    response_model=AgencyRead,
+    status_code=201,
+    summary="Register an agency",
+    responses=problem_responses(401, 403, 409, 415, 422),
+)
+async def create(body: AgencyCreate, session: SessionDep, _admin: Admin) -> AgencyRead:
+    return agency_view(await agencies.create_agency(session, body))
+
+
+@router.get(
+    "",
+    response_model=AgencyPage,
+    status_code=200,
+    summary="List agencies by code",
+    responses=problem_responses(400, 401, 403, 422),
+    name="list",
+)
+async def list_agencies(
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: Admin,
+    cursor: Annotated[
+        str | None, Query(description="From the previous page's `next_cursor`.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> AgencyPage:
+    limit = min(limit, settings.max_page_size)
+    rows = await agencies.list_agencies(session, after_code=_decode_cursor(cursor), limit=limit + 1)
+    items = [agency_view(a) for a in rows[:limit]]
+    next_cursor = _encode_cursor(rows[limit - 1].code) if len(rows) > limit else None
+    return AgencyPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{code}",
+    response_model=AgencyRead,
+    status_code=200,
+    summary="Read an agency",
+    responses=problem_responses(401, 403, 404),
+)
+async def read(code: str, session: SessionDep, _admin: Admin) -> AgencyRead:
+    return agency_view(await agencies.get_agency(session, code))
+
+
+@router.patch(
+    "/{code}",
+    response_model=AgencyRead,
+    status_code=200,
+    summary="Change an agency's name, kind, region, contact, scopes or active flag",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def update(code: str, body: AgencyUpdate, session: SessionDep, _admin: Admin) -> AgencyRead:
+    return agency_view(await agencies.update_agency(session, code, body))
+
+
+@router.post(
+    "/{code}/deactivate",
+    response_model=AgencyRead,
+    status_code=200,
+    summary="Deactivate an agency: its tokens are refused at once",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def deactivate(code: str, session: SessionDep, admin: Admin) -> AgencyRead:
+    return agency_view(await agencies.deactivate_agency(session, code, actor=admin.agency_code))
+
+
+@router.post(
+    "/{code}/keys",
+    response_model=ApiKeyIssued,
+    status_code=201,
+    summary="Issue an API key (shown once)",
+    description="At most two keys per agency are active at a time; a third is refused with 409.",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def issue_key(
+    code: str, body: ApiKeyIssue, session: SessionDep, settings: SettingsDep, admin: Admin
+) -> ApiKeyIssued:
+    agency = await agencies.get_agency(session, code)
+    expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    issued = await api_keys.issue_api_key(
+        session,
+        secret_key=settings.secret_key,
+        agency=agency,
+        expires_at=expires_at,
+        actor=admin.agency_code,
+    )
+    return issued_view(issued)
+
+
+@router.get(
+    "/{code}/keys",
+    response_model=list[ApiKeyRead],
+    status_code=200,
+    summary="List an agency's API keys (prefix, created, last used, expires, status)",
+    responses=problem_responses(401, 403, 404),
+)
+async def list_keys(code: str, session: SessionDep, _admin: Admin) -> list[ApiKeyRead]:
+    agency = await agencies.get_agency(session, code)
+    return [key_view(k) for k in await credentials_repo.api_keys_of(session, agency.id)]
+
+
+@router.post(
+    "/{code}/keys/{key_id}/rotate",
+    response_model=ApiKeyIssued,
+    status_code=201,
+    summary="Rotate an API key: a new key now, the old one expires after a grace period",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def rotate_key(
+    code: str,
+    key_id: uuid.UUID,
+    body: ApiKeyRotate,
+    session: SessionDep,
+    settings: SettingsDep,
+    admin: Admin,
+) -> ApiKeyIssued:
+    agency = await agencies.get_agency(session, code)
+    hours = (
+        body.grace_hours if body.grace_hours is not None else settings.api_key_rotation_grace_hours
+    )
+    issued = await api_keys.rotate_api_key(
+        session,
+        secret_key=settings.secret_key,
+        agency=agency,
+        key_id=key_id,
+        grace=timedelta(hours=hours),
+        actor=admin.agency_code,
+    )
+    return issued_view(issued)
+
+
+@router.delete(
+    "/{code}/keys/{key_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Revoke an API key now (tokens minted from it stop working at once)",
+    responses=problem_responses(401, 403, 404),
+)
+async def revoke_key(code: str, key_id: uuid.UUID, session: SessionDep, admin: Admin) -> Response:
+    agency = await agencies.get_agency(session, code)
+    await api_keys.revoke_api_key(session, agency=agency, key_id=key_id, actor=admin.agency_code)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{code}/public-keys",
+    response_model=PublicKeyRead,
+    status_code=201,
+    summary="Register a public key (JWK) for private_key_jwt client authentication",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def register_public_key(
+    code: str, body: PublicKeyRegister, session: SessionDep, admin: Admin
+) -> PublicKeyRead:
+    agency = await agencies.get_agency(session, code)
+    record = await client_assertions.register_public_key(
+        session, agency=agency, raw_jwk=body.jwk, actor=admin.agency_code
+    )
+    return PublicKeyRead.model_validate(record)
+
+
+@router.get(
+    "/{code}/public-keys",
+    response_model=list[PublicKeyRead],
+    status_code=200,
+    summary="List an agency's registered public keys",
+    responses=problem_responses(401, 403, 404),
+)
+async def list_public_keys(code: str, session: SessionDep, _admin: Admin) -> list[PublicKeyRead]:
+    agency = await agencies.get_agency(session, code)
+    return [
+        PublicKeyRead.model_validate(k)
+        for k in await credentials_repo.public_keys_of(session, agency.id)
+    ]
+
+
+@router.delete(
+    "/{code}/public-keys/{key_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Revoke a registered public key",
+    responses=problem_responses(401, 403, 404),
+)
+async def revoke_public_key(
+    code: str, key_id: uuid.UUID, session: SessionDep, admin: Admin
+) -> Response:
+    agency = await agencies.get_agency(session, code)
+    await client_assertions.revoke_public_key(
+        session, agency=agency, key_id=key_id, actor=admin.agency_code
+    )
+    return Response(status_code=204)
+
+
+@signing_router.get(
+    "",
+    response_model=list[SigningKeyRead],
+    status_code=200,
+    summary="List the service's token signing keys",
+    responses=problem_responses(401, 403),
+    name="list",
+)
+async def list_signing_keys(
+    session: SessionDep, settings: SettingsDep, _admin: Admin
+) -> list[SigningKeyRead]:
+    await signing_keys.ensure_signing_keys(session, settings)
+    return [SigningKeyRead.model_validate(k) for k in await credentials_repo.signing_keys(session)]
+
+
+@signing_router.post(
+    "/rotate",
+    response_model=list[SigningKeyRead],
+    status_code=200,
+    summary="Rotate: next becomes current, current retires, a new next is published",
+    description=(
+        "Retired keys stay in the JWKS and keep verifying until every token they signed has "
+        "expired, so rotation causes no outage."
+    ),
+    responses=problem_responses(401, 403),
+)
+async def rotate(session: SessionDep, settings: SettingsDep, admin: Admin) -> list[SigningKeyRead]:
+    await signing_keys.rotate_signing_keys(session, settings, actor=admin.agency_code)
+    return [SigningKeyRead.model_validate(k) for k in await credentials_repo.signing_keys(session)]

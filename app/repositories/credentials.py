@@ -1,0 +1,82 @@
+"""Queries on API keys, agency public keys, signing keys and used client-assertion ids."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.base import Base
+from app.models.credentials import (
+    AgencyPublicKey,
+    ApiKey,
+    SigningKey,
+    SigningKeyState,
+    UsedClientAssertion,
+)
+
+
+async def add(session: AsyncSession, record: Base) -> None:
+    session.add(record)
+    await session.flush()
+
+
+async def api_keys_of(session: AsyncSession, agency_id: uuid.UUID) -> Sequence[ApiKey]:
+    query = select(ApiKey).where(ApiKey.agency_id == agency_id).order_by(ApiKey.created_at)
+    return (await session.execute(query)).scalars().all()
+
+
+async def api_key_by_id(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
+    return await session.get(ApiKey, key_id)
+
+
+async def api_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
+    query = select(ApiKey).where(ApiKey.key_hash == key_hash)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def public_keys_of(session: AsyncSession, agency_id: uuid.UUID) -> Sequence[AgencyPublicKey]:
+    query = (
+        select(AgencyPublicKey)
+        .where(AgencyPublicKey.agency_id == agency_id)
+        .order_by(AgencyPublicKey.created_at)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def public_key_by_id(session: AsyncSession, key_id: uuid.UUID) -> AgencyPublicKey | None:
+    return await session.get(AgencyPublicKey, key_id)
+
+
+async def signing_keys(session: AsyncSession) -> Sequence[SigningKey]:
+    """Every signing key, newest first."""
+    query = select(SigningKey).order_by(SigningKey.created_at.desc())
+    return (await session.execute(query)).scalars().all()
+
+
+async def signing_keys_in_state(
+    session: AsyncSession, state: SigningKeyState
+) -> Sequence[SigningKey]:
+    query = (
+        select(SigningKey).where(SigningKey.state == state).order_by(SigningKey.created_at.desc())
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def signing_key_by_kid(session: AsyncSession, kid: str) -> SigningKey | None:
+    query = select(SigningKey).where(SigningKey.kid == kid)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def assertion_seen(session: AsyncSession, agency_id: uuid.UUID, jti: str) -> bool:
+    query = select(UsedClientAssertion.id).where(
+        UsedClientAssertion.agency_id == agency_id, UsedClientAssertion.jti == jti
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def forget_expired_assertions(session: AsyncSession, now: datetime) -> None:
+    await session.execute(delete(UsedClientAssertion).where(UsedClientAssertion.expires_at < now))

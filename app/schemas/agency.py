@@ -1,0 +1,174 @@
+"""Agencies and their credentials as the admin API shows them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.models.agency import AgencyKind, Scope
+
+_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,63}$"
+_REGION_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=32)
+
+
+class AgencyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "IMIGRASI-DUMAI",
+                    "name": "Kantor Imigrasi Kelas II TPI Dumai",
+                    "kind": "IMMIGRATION",
+                    "region_code": "14.72",
+                    "contact": {"name": "Seksi Inteldakim", "email": "inteldakim@example.go.id"},
+                }
+            ]
+        },
+    )
+
+    code: str = Field(
+        pattern=_CODE_PATTERN,
+        description="The agency's code and OAuth `client_id`: upper-case letters, digits, `-`, `_`.",
+    )
+    name: str = Field(min_length=1, max_length=200)
+    kind: AgencyKind
+    region_code: str | None = Field(
+        default=None,
+        pattern=_REGION_PATTERN,
+        description="Kemendagri region code (*kode wilayah*) of the agency's area, e.g. `14.72` Kota Dumai.",
+    )
+    contact: Contact | None = None
+    scopes: list[Scope] | None = Field(
+        default=None,
+        description="Scopes the agency's tokens may carry; by default every member scope (not `admin`).",
+    )
+
+
+class AgencyUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Kanim Dumai", "region_code": "14.72"}]},
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: AgencyKind | None = None
+    region_code: str | None = Field(default=None, pattern=_REGION_PATTERN)
+    contact: Contact | None = None
+    scopes: list[Scope] | None = None
+    active: bool | None = Field(default=None, description="Set `true` to reactivate an agency.")
+
+
+class AgencyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: AgencyKind
+    region_code: str | None
+    contact: Contact | None
+    scopes: list[str]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgencyPage(BaseModel):
+    items: list[AgencyRead]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class ApiKeyIssue(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{}, {"expires_in_days": 365}]}
+    )
+
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Days until the key expires; never when omitted."
+    )
+
+
+class ApiKeyRotate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"grace_hours": 24}]})
+
+    grace_hours: int | None = Field(
+        default=None,
+        ge=0,
+        le=24 * 30,
+        description="Hours the old key keeps working (default `SINERGI_API_KEY_ROTATION_GRACE_HOURS`, 24).",
+    )
+
+
+class ApiKeyRead(BaseModel):
+    id: uuid.UUID
+    prefix: str = Field(description="The key's first characters, to tell keys apart.")
+    status: str = Field(description="`active`, `expired` or `revoked`.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="When the key last obtained a token.")
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyIssued(ApiKeyRead):
+    key: str = Field(
+        description="The API key. Shown this once only: store it in the agency system's secret store."
+    )
+
+
+class PublicKeyRegister(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "jwk": {
+                        "kty": "EC",
+                        "crv": "P-256",
+                        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+                        "kid": "imigrasi-dumai-2026",
+                    }
+                }
+            ]
+        },
+    )
+
+    jwk: dict[str, Any] = Field(
+        description="A public JWK: EC P-256 (ES256) or RSA ≥ 2048 bits (RS256); `kid` optional (RFC 7638 thumbprint by default)."
+    )
+
+
+class PublicKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kid: str
+    algorithm: str
+    jwk: dict[str, Any]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class SigningKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kid: str
+    algorithm: str
+    state: str = Field(description="`next` (published, not signing yet), `current` or `retired`.")
+    created_at: datetime
+    activated_at: datetime | None
+    retired_at: datetime | None

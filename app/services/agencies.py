@@ -1,0 +1,115 @@
+"""Agencies: register, read, update, deactivate, and bootstrap the admin agency."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import Conflict, NotFound
+from app.models.agency import ADMIN_AGENCY_CODE, DEFAULT_AGENCY_SCOPES, Agency, AgencyKind, Scope
+from app.repositories import agencies as agencies_repo
+from app.schemas.agency import AgencyCreate, AgencyUpdate
+from app.services import api_keys
+from app.services.credential_events import record_credential_event
+from app.services.signing_keys import ensure_signing_keys
+
+
+async def get_agency(session: AsyncSession, code: str) -> Agency:
+    """The agency with ``code``, or 404."""
+    agency = await agencies_repo.by_code(session, code)
+    if agency is None:
+        raise NotFound(detail=f"No agency with code {code}")
+    return agency
+
+
+async def list_agencies(
+    session: AsyncSession, *, after_code: str | None, limit: int
+) -> Sequence[Agency]:
+    return await agencies_repo.page(session, after_code=after_code, limit=limit)
+
+
+async def create_agency(session: AsyncSession, data: AgencyCreate) -> Agency:
+    """Register an agency; 409 when the code is taken."""
+    if await agencies_repo.by_code(session, data.code) is not None:
+        raise Conflict(detail=f"An agency with code {data.code} already exists")
+    agency = Agency(
+        id=uuid.uuid4(),
+        code=data.code,
+        name=data.name,
+        kind=data.kind,
+        region_code=data.region_code,
+        contact_name=data.contact.name if data.contact else None,
+        contact_email=data.contact.email if data.contact else None,
+        contact_phone=data.contact.phone if data.contact else None,
+        scopes=[str(s) for s in (data.scopes or DEFAULT_AGENCY_SCOPES)],
+        active=True,
+    )
+    return await agencies_repo.add(session, agency)
+
+
+async def update_agency(session: AsyncSession, code: str, data: AgencyUpdate) -> Agency:
+    """Change the fields given in ``data``; the code never changes (it is the client id)."""
+    agency = await get_agency(session, code)
+    fields = data.model_dump(exclude_unset=True)
+    for name in ("name", "kind", "region_code"):
+        if name in fields:
+            setattr(agency, name, fields[name])
+    if "scopes" in fields and data.scopes is not None:
+        if agency.code == ADMIN_AGENCY_CODE and Scope.ADMIN not in data.scopes:
+            raise Conflict(detail="The ADMIN agency keeps the admin scope")
+        agency.scopes = [str(s) for s in data.scopes]
+    if "contact" in fields:
+        contact = data.contact
+        agency.contact_name = contact.name if contact else None
+        agency.contact_email = contact.email if contact else None
+        agency.contact_phone = contact.phone if contact else None
+    if "active" in fields and data.active is not None:
+        if agency.code == ADMIN_AGENCY_CODE and not data.active:
+            raise Conflict(detail="The ADMIN agency cannot be deactivated")
+        agency.active = data.active
+    await session.flush()
+    return agency
+
+
+async def deactivate_agency(
+    session: AsyncSession, code: str, *, actor: str | None = None
+) -> Agency:
+    """Deactivate: the agency's tokens are refused from the next request, its keys mint nothing."""
+    agency = await get_agency(session, code)
+    if agency.code == ADMIN_AGENCY_CODE:
+        raise Conflict(detail="The ADMIN agency cannot be deactivated")
+    agency.active = False
+    await session.flush()
+    await record_credential_event(
+        session,
+        action="agency.deactivate",
+        agency_code=agency.code,
+        credential_id=None,
+        outcome="success",
+        detail={"actor": actor or "system"},
+    )
+    return agency
+
+
+async def bootstrap_admin(session: AsyncSession, settings: Settings) -> api_keys.IssuedApiKey:
+    """Create the ADMIN agency, its first API key and the first signing keys; 409 if it exists."""
+    if await agencies_repo.by_code(session, ADMIN_AGENCY_CODE) is not None:
+        raise Conflict(
+            detail="The ADMIN agency already exists; issue a key with `sinergi admin issue-key ADMIN`"
+        )
+    agency = Agency(
+        id=uuid.uuid4(),
+        code=ADMIN_AGENCY_CODE,
+        name="Sinergi administrators",
+        kind=AgencyKind.OTHER,
+        scopes=[str(Scope.ADMIN)],
+        active=True,
+    )
+    await agencies_repo.add(session, agency)
+    await ensure_signing_keys(session, settings)
+    return await api_keys.issue_api_key(
+        session, secret_key=settings.secret_key, agency=agency, actor="bootstrap"
+    )

@@ -1,0 +1,209 @@
+"""Access tokens: minting and verification (RFC 9068 ``at+jwt``, checked per RFC 8725).
+
+Verification never trusts the token to choose how it is checked: the header is read only to
+take ``kid``, which must name a key in our own store; the algorithm allowed is that key's; every
+claim is required; ``jku``/``x5u``/``jwk``/``crit`` headers are refused; oversize tokens and
+anything but three compact parts are refused before parsing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from jose import jwt
+from jose.exceptions import JOSEError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import SinergiError
+from app.models.agency import Agency
+from app.models.base import utcnow
+from app.repositories import agencies as agencies_repo
+from app.repositories import credentials as credentials_repo
+from app.services import api_keys
+from app.services.signing_keys import (
+    CLOCK_LEEWAY,
+    decrypt_private_key,
+    ensure_signing_keys,
+    verification_key,
+)
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  (a media type, not a secret)
+#: Tokens longer than this are refused before any parsing (ours are well under 1 KB).
+MAX_TOKEN_LENGTH = 4096
+_KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+_REQUIRED_CLAIMS = ("iss", "aud", "sub", "scope", "iat", "nbf", "exp", "jti", "key_id")
+
+
+class InvalidToken(SinergiError):
+    """A bearer token that does not verify; the reason stays in the log, not in the answer."""
+
+    status = 401
+    slug = "invalid-token"
+    title = "Authentication required"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            detail="The access token is missing, malformed, expired or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    token: str
+    expires_in: int
+    scopes: list[str]
+    jti: str
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    agency: Agency
+    scopes: frozenset[str]
+    credential_id: str
+    token_id: str
+    expires_at: datetime
+
+
+async def mint_access_token(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    agency: Agency,
+    scopes: list[str],
+    credential_id: str,
+) -> MintedToken:
+    """A signed access token for ``agency`` minted from the credential ``credential_id``."""
+    key = await ensure_signing_keys(session, settings)
+    now = utcnow()
+    issued = int(now.timestamp())
+    jti = str(uuid.uuid4())
+    claims = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": agency.code,
+        "scope": " ".join(scopes),
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + settings.access_token_ttl_seconds,
+        "jti": jti,
+        "key_id": credential_id,
+    }
+    token = jwt.encode(
+        claims,
+        decrypt_private_key(settings, key),
+        algorithm=key.algorithm,
+        headers={"kid": key.kid, "typ": ACCESS_TOKEN_TYPE},
+    )
+    return MintedToken(
+        token=token, expires_in=settings.access_token_ttl_seconds, scopes=scopes, jti=jti
+    )
+
+
+def _header(token: str) -> dict[str, object]:
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("token too long")
+    if token.count(".") != 2:
+        raise InvalidToken("not a compact JWS")
+    try:
+        header = jwt.get_unverified_header(token)
+    except JOSEError:
+        raise InvalidToken("unreadable header") from None
+    if not isinstance(header, dict):
+        raise InvalidToken("unreadable header")
+    return header
+
+
+async def verify_access_token(
+    session: AsyncSession, settings: Settings, token: str
+) -> VerifiedToken:
+    """Check ``token`` completely, including that its agency and credential are still live."""
+    header = _header(token)
+    if _FORBIDDEN_HEADERS & header.keys():
+        raise InvalidToken("key-location header present")
+    if header.get("typ") != ACCESS_TOKEN_TYPE:
+        raise InvalidToken("wrong typ")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not _KID.match(kid):
+        raise InvalidToken("bad kid")
+    key = await verification_key(session, settings, kid)
+    if key is None:
+        raise InvalidToken("unknown kid")
+    if header.get("alg") != key.algorithm:
+        raise InvalidToken("algorithm not allowed")
+    try:
+        claims = jwt.decode(
+            token,
+            key.public_jwk,
+            algorithms=[key.algorithm],
+            audience=settings.audience,
+            issuer=settings.issuer,
+            options={
+                "verify_signature": True,
+                "verify_aud": True,
+                "verify_iat": True,
+                "verify_exp": True,
+                "verify_nbf": True,
+                "verify_iss": True,
+                "verify_sub": True,
+                "verify_jti": True,
+                "verify_at_hash": False,
+                "require_aud": True,
+                "require_iat": True,
+                "require_exp": True,
+                "require_nbf": True,
+                "require_iss": True,
+                "require_sub": True,
+                "require_jti": True,
+                "require_at_hash": False,
+                "leeway": int(CLOCK_LEEWAY.total_seconds()),
+            },
+        )
+    except JOSEError:
+        raise InvalidToken("signature or claims rejected") from None
+    if any(name not in claims for name in _REQUIRED_CLAIMS):
+        raise InvalidToken("claim missing")
+    lifetime = claims["exp"] - claims["iat"]
+    if not isinstance(lifetime, int) or lifetime > settings.access_token_ttl_seconds:
+        raise InvalidToken("lifetime longer than we issue")
+    if claims["iat"] > int((utcnow() + CLOCK_LEEWAY).timestamp()):
+        raise InvalidToken("issued in the future")
+    agency = await agencies_repo.by_code(session, str(claims["sub"]))
+    if agency is None or not agency.active:
+        raise InvalidToken("agency unknown or inactive")
+    credential_id = str(claims["key_id"])
+    if not await credential_is_live(session, agency, credential_id):
+        raise InvalidToken("credential revoked or expired")
+    granted = set(agency.scopes)
+    scopes = frozenset(s for s in str(claims["scope"]).split() if s in granted)
+    return VerifiedToken(
+        agency=agency,
+        scopes=scopes,
+        credential_id=credential_id,
+        token_id=str(claims["jti"]),
+        expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
+    )
+
+
+async def credential_is_live(session: AsyncSession, agency: Agency, credential_id: str) -> bool:
+    """Whether the API key or registered public key a token came from is still in force."""
+    try:
+        ident = uuid.UUID(credential_id)
+    except ValueError:
+        return False
+    now = utcnow()
+    api_key = await credentials_repo.api_key_by_id(session, ident)
+    if api_key is not None:
+        return api_key.agency_id == agency.id and api_keys.is_live(api_key, now)
+    public_key = await credentials_repo.public_key_by_id(session, ident)
+    return (
+        public_key is not None
+        and public_key.agency_id == agency.id
+        and public_key.revoked_at is None
+    )

@@ -1,0 +1,62 @@
+"""Factories for tests: agencies, their API keys, and access tokens obtained through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.db import transaction
+from app.models.agency import ADMIN_AGENCY_CODE, Agency, AgencyKind, Scope
+from app.schemas.agency import AgencyCreate
+from app.services import agencies, api_keys
+
+
+async def create_agency(
+    app: Any,
+    code: str,
+    kind: AgencyKind = AgencyKind.IMMIGRATION,
+    scopes: list[Scope] | None = None,
+) -> Agency:
+    """Register an agency directly in the app's database (member scopes unless given)."""
+    async with transaction(app.state.session_factory) as session:
+        return await agencies.create_agency(
+            session, AgencyCreate(code=code, name=f"Agency {code}", kind=kind, scopes=scopes)
+        )
+
+
+async def create_admin(app: Any) -> Agency:
+    """The ADMIN agency (scope ``admin``)."""
+    return await create_agency(app, ADMIN_AGENCY_CODE, kind=AgencyKind.OTHER, scopes=[Scope.ADMIN])
+
+
+async def issue_key(app: Any, code: str) -> str:
+    """A fresh API key for the agency ``code`` (plain value)."""
+    async with transaction(app.state.session_factory) as session:
+        agency = await agencies.get_agency(session, code)
+        issued = await api_keys.issue_api_key(
+            session, secret_key=app.state.settings.secret_key, agency=agency
+        )
+        return issued.key
+
+
+async def token_for(client: httpx.AsyncClient, app: Any, code: str) -> str:
+    """An access token for ``code`` obtained at POST /v1/auth/token.
+
+    The agency's API key is issued once per app and reused, so calling this often never runs
+    into the two-active-keys limit.
+    """
+    keys: dict[str, str] = app.state.__dict__.setdefault("_test_api_keys", {})
+    if code not in keys:
+        keys[code] = await issue_key(app, code)
+    response = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": code, "client_secret": keys[code]},
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
