@@ -32,6 +32,7 @@ from app.services.matching import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
     DEFAULT_WEIGHTS,
+    WEAK_KEY_LIMIT,
     Outcome,
     PersonFeatures,
     Weights,
@@ -39,6 +40,7 @@ from app.services.matching import (
     compare,
     comparison_levels,
     decide,
+    is_weak_key,
 )
 from benchmarks.synthetic import PersonRecord, generate, without_national_ids
 
@@ -155,13 +157,24 @@ class RunResult:
     median_ms: float
 
 
+def candidates(index: dict[str, list[int]], keys: list[str]) -> set[int]:
+    """Stored records sharing a key, skipping weak keys that already hold too many persons."""
+    found: set[int] = set()
+    for key in keys:
+        stored = index.get(key, ())
+        if is_weak_key(key) and len(stored) > WEAK_KEY_LIMIT:
+            continue
+        found.update(stored)
+    return found
+
+
 def candidate_pairs(data: list[Labelled], order: list[int]) -> list[dict[str, str]]:
     """Comparison vectors of every pair that blocking brings together, in arrival order."""
     index: dict[str, list[int]] = defaultdict(list)
     vectors = []
     for i in order:
         keys = blocking_keys(data[i].features)
-        seen = {j for key in keys for j in index.get(key, ())}
+        seen = candidates(index, keys)
         vectors.extend(comparison_levels(data[i].features, data[j].features) for j in seen)
         for key in keys:
             index[key].append(i)
@@ -184,9 +197,9 @@ def run_online(
         started = time.perf_counter()
         features = data[i].features
         keys = blocking_keys(features)
-        candidates = {j for key in keys for j in index.get(key, ())}
+        found = candidates(index, keys)
         decision = decide(
-            ((entity_of[j], compare(features, data[j].features, weights)) for j in candidates),
+            ((entity_of[j], compare(features, data[j].features, weights)) for j in found),
             link_threshold,
             review_threshold,
         )
@@ -198,7 +211,7 @@ def run_online(
         for key in keys:
             index[key].append(i)
         timings.append(time.perf_counter() - started)
-        candidate_counts.append(len(candidates))
+        candidate_counts.append(len(found))
 
     true_clusters = Counter(d.truth for d in data)
     found = Counter(entity_of.values())

@@ -448,6 +448,8 @@ class Generator:
         r = self.rng
         if r.random() < 0.3:
             return None
+        if r.random() < 0.1:
+            return self.address(self.region())  # moved house, or a shelter's address
         parts = [p.strip() for p in address.split(",")]
         if r.random() < 0.4 and len(parts) > 2:
             parts = parts[: r.randint(2, len(parts) - 1)]

@@ -192,9 +192,21 @@ def is_valid_nik(nik: str | None) -> bool:
 
 
 def _sorted_day_month(dob: date) -> str:
-    """Birth date with day and month in sorted order, so that a day/month swap shares the key."""
+    """Day and month in sorted order, so that a day/month swap shares the key."""
     low, high = sorted((dob.day, dob.month))
-    return f"{dob.year:04d}{low:02d}{high:02d}"
+    return f"{low:02d}{high:02d}"
+
+
+# Prefix of keys that are selective only for uncommon names (a name without any birth
+# information). The store skips such a key when it already holds more than WEAK_KEY_LIMIT persons,
+# so that a lookup stays bounded for "Muhammad Rizky" while "Khairul Kurniawan" still meets.
+WEAK_KEY_PREFIX = "nn:"
+WEAK_KEY_LIMIT = 50
+
+
+def is_weak_key(key: str) -> bool:
+    """Whether a lookup under this key must be skipped once it holds more than WEAK_KEY_LIMIT."""
+    return key.startswith(WEAK_KEY_PREFIX)
 
 
 def blocking_keys(p: PersonFeatures) -> list[str]:
@@ -207,11 +219,15 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
       "Nur Haliza"), in written order.
     - ``np:<two tokens>:<birth year>``: each pair of tokens of a longer name, so that a dropped or
       added middle or family name still meets.
+    - ``nm:<phonetic name>:<day and month>``: the whole name with day and month but not the year,
+      so that a mistyped year (1985 for 1986) still meets.
     - ``nd:<one token>:<birth date>``: each single token with the full birth date (day and month
       sorted, so a swap still meets): a common token is still rare on one exact date, and this
       catches names too mangled for the other keys.
-    Without any birth information, names alone are not selective in a million persons, so such a
-    person is found by identifiers and phone only.
+    - ``ni:<initials>:<birth date>``: the sorted initials with the full birth date, for typos in
+      every word ("Tigobr Panjaitan" / "Tigor Panjasitan") and single names ("Samet" / "Slamet").
+    - ``nn:<phonetic name>``: the whole name alone, a weak key (see ``is_weak_key``) for persons
+      reported without birth date or year.
     """
     keys: list[str] = []
     if p.nik:
@@ -220,21 +236,28 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
         keys.append(f"pp:{p.passport}")
     if p.phone:
         keys.append(f"ph:{p.phone}")
-    if p.birth_year is not None:
-        year = p.birth_year
-        for variant in p.name_variants:
-            phon = phonetic_keys(variant)
-            if not phon:
-                continue
-            keys.append(f"nb:{'-'.join(phon)}:{year}")
-            compact = phonetic_token(variant.replace(" ", ""))
-            keys.append(f"nc:{compact}:{year}")
-            if len(phon) >= 3:
-                keys.extend(f"np:{a}-{b}:{year}" for a, b in combinations(phon, 2))
-        if p.date_of_birth is not None:
-            day_month = _sorted_day_month(p.date_of_birth)
-            tokens = {phonetic_token(t) for v in p.name_variants for t in v.split()}
-            keys.extend(f"nd:{t}:{day_month}" for t in sorted(tokens) if t)
+    year = p.birth_year
+    dob = p.date_of_birth
+    day_month = _sorted_day_month(dob) if dob is not None else ""
+    for variant in p.name_variants:
+        phon = phonetic_keys(variant)
+        if not phon:
+            continue
+        whole = "-".join(phon)
+        keys.append(f"{WEAK_KEY_PREFIX}{whole}")
+        if year is None:
+            continue
+        keys.append(f"nb:{whole}:{year}")
+        keys.append(f"nc:{phonetic_token(variant.replace(' ', ''))}:{year}")
+        if len(phon) >= 3:
+            keys.extend(f"np:{a}-{b}:{year}" for a, b in combinations(phon, 2))
+        if dob is not None:
+            keys.append(f"nm:{whole}:{day_month}")
+            initials = "".join(sorted({token[0] for token in variant.split()}))
+            keys.append(f"ni:{initials}:{dob.year}{day_month}")
+    if dob is not None:
+        tokens = {phonetic_token(t) for v in p.name_variants for t in v.split()}
+        keys.extend(f"nd:{t}:{dob.year}{day_month}" for t in sorted(tokens) if t)
     return list(dict.fromkeys(keys))
 
 
@@ -299,41 +322,43 @@ def _fw(levels: Mapping[str, tuple[float, float]]) -> FieldWeights:
     )
 
 
-# Shipped defaults (m, u) per level, among candidate pairs found by blocking. They were set from
-# EM runs on the synthetic benchmark data (benchmarks/accuracy.py --calibrate) and rounded;
-# `sinergi dedup calibrate` replaces them with estimates from the stored persons.
+# Shipped defaults (m, u) per level. m: share of true pairs showing the level; u: share of random
+# pairs of different persons showing it. Measured on labelled synthetic data (seed 1, not the seed
+# the accuracy benchmark reports on), then rounded and capped where synthetic data is cleaner than
+# life (addresses, phones shared by families). `sinergi dedup calibrate` re-estimates them by EM.
 DEFAULT_WEIGHTS = Weights(
     fields={
-        NIK: _fw({"exact": (0.90, 0.0001), "typo": (0.08, 0.002), "different": (0.02, 0.9979)}),
-        PASSPORT: _fw(
-            {"exact": (0.90, 0.0001), "typo": (0.07, 0.001), "different": (0.03, 0.9989)}
-        ),
+        NIK: _fw({"exact": (0.93, 1e-5), "typo": (0.06, 1e-4), "different": (0.01, 0.99989)}),
+        PASSPORT: _fw({"exact": (0.94, 1e-5), "typo": (0.05, 1e-4), "different": (0.01, 0.99989)}),
         NAME: _fw(
             {
-                "exact": (0.60, 0.05),
-                "phonetic": (0.10, 0.03),
-                "similar_high": (0.12, 0.03),
-                "subset": (0.08, 0.10),
-                "similar_low": (0.07, 0.20),
-                "different": (0.03, 0.59),
+                "exact": (0.76, 5e-4),
+                "phonetic": (0.09, 2e-4),
+                "similar_high": (0.08, 2e-4),
+                "subset": (0.03, 2e-3),
+                "similar_low": (0.03, 2e-3),
+                "different": (0.01, 0.9951),
             }
         ),
         BIRTH_DATE: _fw(
             {
-                "exact": (0.82, 0.05),
-                "day_month_swapped": (0.04, 0.001),
-                "typo": (0.06, 0.02),
-                "same_year": (0.02, 0.40),
-                "year_only": (0.04, 0.20),
-                "different": (0.02, 0.329),
+                "exact": (0.74, 1e-4),
+                "day_month_swapped": (0.03, 5e-5),
+                "typo": (0.12, 5e-3),
+                "same_year": (0.005, 0.025),
+                "year_only": (0.10, 3e-3),
+                "different": (0.005, 0.96685),
             }
         ),
-        SEX: _fw({"same": (0.98, 0.55), "different": (0.02, 0.45)}),
-        NATIONALITY: _fw({"same": (0.98, 0.95), "different": (0.02, 0.05)}),
-        PHONE: _fw({"exact": (0.50, 0.002), "different": (0.50, 0.998)}),
-        ADDRESS: _fw({"similar": (0.60, 0.01), "partial": (0.25, 0.05), "different": (0.15, 0.94)}),
+        SEX: _fw({"same": (0.99, 0.5), "different": (0.01, 0.5)}),
+        NATIONALITY: _fw({"same": (0.995, 0.9), "different": (0.005, 0.1)}),
+        PHONE: _fw({"exact": (0.75, 1e-3), "different": (0.25, 0.999)}),
+        ADDRESS: _fw({"similar": (0.6, 2e-3), "partial": (0.25, 0.02), "different": (0.15, 0.978)}),
     },
-    prior=0.05,
+    # Prior odds that two persons are one, before any field is compared: with it, probability
+    # 0.95 needs about 14 bits of evidence (say equal name and year of birth and sex) and 0.5
+    # about 10 bits (an equal name alone, which must not link by itself).
+    prior=0.001,
 )
 
 DEFAULT_LINK_THRESHOLD = 0.95
@@ -492,6 +517,8 @@ class MatchScore:
     levels: Mapping[str, str]
     reasons: tuple[str, ...]
     vetoed: bool = False
+    review_only: bool = False
+    """Names disagree and no NIK or passport agrees: an analyst decides, never the score alone."""
 
 
 def veto_reason(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> str | None:
@@ -530,7 +557,16 @@ def compare(a: PersonFeatures, b: PersonFeatures, weights: Weights = DEFAULT_WEI
     if veto is not None:
         reasons.insert(0, veto)
         return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
-    return MatchScore(bits, _probability(bits, weights.prior), levels, tuple(reasons))
+    review_only = levels[NAME] == "different" and not (
+        levels[NIK] in {"exact", "typo"} or levels[PASSPORT] in {"exact", "typo"}
+    )
+    if review_only:
+        # Twins and siblings share birth date, phone and address; only a name or an identifier
+        # tells them apart, so with different names and no identifier the pair is never linked.
+        reasons.insert(0, "names different and no identifier agrees: review only")
+    return MatchScore(
+        bits, _probability(bits, weights.prior), levels, tuple(reasons), review_only=review_only
+    )
 
 
 # --------------------------------------------------------------------------------- decision
@@ -577,7 +613,7 @@ def decide(
         return Decision(Outcome.NEW)
     best_candidate, best = ranked[0]
     others = tuple((c, s) for c, s in ranked[1:] if s.probability >= review_threshold)
-    if best.probability >= link_threshold:
+    if best.probability >= link_threshold and not best.review_only:
         return Decision(Outcome.LINK, best_candidate, best, others)
     if best.probability >= review_threshold:
         return Decision(Outcome.REVIEW, best_candidate, best, others)
