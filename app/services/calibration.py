@@ -1,0 +1,109 @@
+"""Unsupervised estimation of Fellegi-Sunter m and u values by expectation-maximization.
+
+Nobody labels which stored persons are the same: the m and u values are learned from the candidate
+pairs that blocking produces, treating "match" as a hidden class (Winkler's EM under conditional
+independence of fields). Identical comparison vectors are counted once with a weight, so a run over
+millions of pairs costs little more than one over the few thousand distinct vectors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from app.services.matching import MISSING, FieldWeights, Weights
+
+# Probabilities never reach 0 or 1: a level unseen in one class would otherwise become an
+# infinite weight and veto or force every future pair showing it.
+_FLOOR = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class EstimationReport:
+    """How the EM run went: iterations used, whether it converged, final mean log-likelihood."""
+
+    iterations: int
+    converged: bool
+    log_likelihood: float
+
+
+def _normalized(counts: Mapping[str, float], levels: Iterable[str]) -> dict[str, float]:
+    floored = {level: max(counts.get(level, 0.0), 0.0) + _FLOOR for level in levels}
+    total = sum(floored.values())
+    return {level: value / total for level, value in floored.items()}
+
+
+def estimate_weights_with_report(
+    pairs: Iterable[Mapping[str, str]],
+    initial: Weights,
+    *,
+    max_iterations: int = 200,
+    tolerance: float = 1e-6,
+) -> tuple[Weights, EstimationReport]:
+    """EM over comparison vectors (field → level, ``missing`` skipped); also say how it went."""
+
+    field_names = tuple(initial.fields)
+    vectors: Counter[tuple[str, ...]] = Counter(
+        tuple(pair.get(name, MISSING) for name in field_names) for pair in pairs
+    )
+    if not vectors:
+        return initial, EstimationReport(0, True, 0.0)
+    for vector in vectors:
+        for name, level in zip(field_names, vector, strict=True):
+            if level != MISSING and level not in initial.fields[name].m:
+                raise ValueError(f"unknown level {level!r} for field {name!r}")
+
+    m = {name: dict(fw.m) for name, fw in initial.fields.items()}
+    u = {name: dict(fw.u) for name, fw in initial.fields.items()}
+    prior = initial.prior
+    total = sum(vectors.values())
+    previous = -math.inf
+    converged = False
+    iterations = 0
+    mean_ll = 0.0
+    for _ in range(max_iterations):
+        iterations += 1
+        m_counts: dict[str, dict[str, float]] = {name: {} for name in field_names}
+        u_counts: dict[str, dict[str, float]] = {name: {} for name in field_names}
+        matched = 0.0
+        log_likelihood = 0.0
+        for vector, count in vectors.items():
+            log_m = math.log(prior)
+            log_u = math.log(1 - prior)
+            for name, level in zip(field_names, vector, strict=True):
+                if level == MISSING:
+                    continue
+                log_m += math.log(m[name][level])
+                log_u += math.log(u[name][level])
+            top = max(log_m, log_u)
+            evidence = top + math.log(math.exp(log_m - top) + math.exp(log_u - top))
+            posterior = math.exp(log_m - evidence)
+            log_likelihood += count * evidence
+            matched += count * posterior
+            for name, level in zip(field_names, vector, strict=True):
+                if level == MISSING:
+                    continue
+                m_counts[name][level] = m_counts[name].get(level, 0.0) + count * posterior
+                u_counts[name][level] = u_counts[name].get(level, 0.0) + count * (1 - posterior)
+        for name in field_names:
+            m[name] = _normalized(m_counts[name], m[name])
+            u[name] = _normalized(u_counts[name], u[name])
+        prior = min(max(matched / total, _FLOOR), 1 - _FLOOR)
+        mean_ll = log_likelihood / total
+        if abs(mean_ll - previous) < tolerance:
+            converged = True
+            break
+        previous = mean_ll
+
+    weights = Weights(
+        fields={name: FieldWeights(m=m[name], u=u[name]) for name in field_names},
+        prior=prior,
+    )
+    return weights, EstimationReport(iterations, converged, mean_ll)
+
+
+def estimate_weights(pairs: Iterable[Mapping[str, str]], initial: Weights) -> Weights:
+    """Estimate m, u and the prior share of matches from unlabelled candidate pairs."""
+    return estimate_weights_with_report(pairs, initial)[0]

@@ -1,0 +1,620 @@
+"""Person matching: blocking keys, Fellegi-Sunter scoring with reasons in words, and the decision.
+
+The online path for one incoming person is: ``PersonFeatures.from_raw`` → ``blocking_keys`` →
+fetch stored persons sharing any key → ``compare`` each → ``decide``. Everything here is pure so
+that the same code runs in the API, in calibration and in the accuracy benchmark.
+
+Scoring follows Fellegi and Sunter: each field comparison falls into a level, and the level adds
+``log2(m / u)`` bits, where ``m`` is how often true matches show that level and ``u`` how often
+non-matches do. A field missing on either side adds nothing. The total is turned into a match
+probability with the prior ``lambda`` (the share of candidate pairs that are matches).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from functools import lru_cache
+from itertools import combinations
+from typing import Generic, TypeVar
+
+import pycountry
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from app.services.names import parse_name, phonetic_keys, phonetic_token
+
+MISSING = "missing"
+
+# Field names, used as keys in comparison vectors and in ``Weights``.
+NIK = "nik"
+PASSPORT = "passport"
+NAME = "name"
+BIRTH_DATE = "birth_date"
+SEX = "sex"
+NATIONALITY = "nationality"
+PHONE = "phone"
+ADDRESS = "address"
+FIELDS = (NIK, PASSPORT, NAME, BIRTH_DATE, SEX, NATIONALITY, PHONE, ADDRESS)
+
+# Words that appear in almost every Indonesian address and so say nothing about who lives there.
+_ADDRESS_STOPWORDS = frozenset(
+    {
+        "jl", "jln", "jalan", "no", "nomor", "rt", "rw", "kel", "kelurahan", "kec", "kecamatan",
+        "kab", "kabupaten", "kota", "desa", "ds", "dusun", "dsn", "gang", "gg", "blok", "prov",
+        "provinsi", "komplek", "kompleks", "perum", "perumahan", "kp", "kampung", "lingkungan",
+        "lk", "rumah", "dan", "di", "street", "st", "road", "rd",
+    }
+)  # fmt: skip
+
+_SEX_CODES = {
+    "m": "M", "male": "M", "l": "M", "laki": "M", "lakilaki": "M", "pria": "M",
+    "f": "F", "female": "F", "p": "F", "perempuan": "F", "wanita": "F",
+}  # fmt: skip
+
+
+class Outcome(StrEnum):
+    """What resolution does with an incoming person."""
+
+    LINK = "link"
+    REVIEW = "review"
+    NEW = "new"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFeatures:
+    """One person's fields normalized for matching, computed once per person."""
+
+    display_name: str
+    name: str
+    father_name: str
+    name_tokens: tuple[str, ...]
+    phonetic_keys: tuple[str, ...]
+    name_variants: tuple[str, ...]
+    """Normalized own name, own + father's name, and each alias: the forms compared."""
+    raw_variants: tuple[str, ...]
+    """The names as written, parallel to ``name_variants``, for reasons in words."""
+    date_of_birth: date | None
+    birth_year: int | None
+    sex: str | None
+    nationality: str | None
+    nik: str | None
+    passport: str | None
+    phone: str | None
+    address_tokens: frozenset[str]
+
+    @classmethod
+    def from_raw(
+        cls,
+        *,
+        full_name: str,
+        aliases: Sequence[str] = (),
+        date_of_birth: date | str | None = None,
+        birth_year: int | None = None,
+        sex: str | None = None,
+        nationality: str | None = None,
+        nik: str | None = None,
+        passport_number: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+    ) -> PersonFeatures:
+        """Build features from a report's person; nik, passport and phone arrive normalized."""
+        parts = parse_name(full_name)
+        variants: list[str] = []
+        raws: list[str] = []
+
+        def add(normalized: str, raw: str) -> None:
+            if normalized and normalized not in variants:
+                variants.append(normalized)
+                raws.append(raw)
+
+        add(parts.own, full_name)
+        add(parts.full, full_name)
+        for alias in aliases:
+            alias_parts = parse_name(alias)
+            add(alias_parts.own, alias)
+            add(alias_parts.full, alias)
+        dob = _parse_date(date_of_birth)
+        year = dob.year if dob is not None else birth_year
+        tokens = tuple(parts.own.split())
+        return cls(
+            display_name=full_name,
+            name=parts.own,
+            father_name=parts.father,
+            name_tokens=tokens,
+            phonetic_keys=phonetic_keys(parts.own),
+            name_variants=tuple(variants),
+            raw_variants=tuple(raws),
+            date_of_birth=dob,
+            birth_year=year,
+            sex=normalize_sex(sex),
+            nationality=normalize_nationality(nationality),
+            nik=nik or None,
+            passport=passport_number or None,
+            phone=phone or None,
+            address_tokens=address_tokens(address or ""),
+        )
+
+
+def _parse_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def normalize_sex(raw: str | None) -> str | None:
+    """``M``/``F`` from English or Indonesian codes (L = laki-laki, P = perempuan); else None."""
+    if not raw:
+        return None
+    return _SEX_CODES.get("".join(ch for ch in raw.lower() if ch.isalpha()))
+
+
+@lru_cache(maxsize=1024)
+def normalize_nationality(raw: str | None) -> str | None:
+    """ISO 3166-1 alpha-3 from an alpha-2/alpha-3 code or an English country name; WNI is IDN."""
+    if not raw:
+        return None
+    value = raw.strip()
+    if value.upper() in {"WNI", "INDONESIA", "ID", "IDN"}:
+        return "IDN"
+    country = None
+    if len(value) == 2:
+        country = pycountry.countries.get(alpha_2=value.upper())
+    elif len(value) == 3:
+        country = pycountry.countries.get(alpha_3=value.upper())
+    if country is None:
+        try:
+            country = pycountry.countries.lookup(value)
+        except LookupError:
+            return None
+    return str(country.alpha_3)
+
+
+def address_tokens(raw: str) -> frozenset[str]:
+    """Distinctive words and numbers of an address (street, village, house number)."""
+    cleaned = "".join(ch if ch.isalnum() else " " for ch in raw.lower())
+    return frozenset(t for t in cleaned.split() if t not in _ADDRESS_STOPWORDS)
+
+
+def is_valid_nik(nik: str | None) -> bool:
+    """A NIK (Nomor Induk Kependudukan) is 16 digits and never all zeros."""
+    return nik is not None and len(nik) == 16 and nik.isdigit() and nik.strip("0") != ""
+
+
+# --------------------------------------------------------------------------------- blocking
+
+
+def _sorted_day_month(dob: date) -> str:
+    """Day and month in sorted order, so that a day/month swap shares the key."""
+    low, high = sorted((dob.day, dob.month))
+    return f"{low:02d}{high:02d}"
+
+
+# Prefix of keys that are selective only for uncommon names (a name without any birth
+# information). The store skips such a key when it already holds more than WEAK_KEY_LIMIT persons,
+# so that a lookup stays bounded for "Muhammad Rizky" while "Khairul Kurniawan" still meets.
+WEAK_KEY_PREFIX = "nn:"
+WEAK_KEY_LIMIT = 50
+
+
+def is_weak_key(key: str) -> bool:
+    """Whether a lookup under this key must be skipped once it holds more than WEAK_KEY_LIMIT."""
+    return key.startswith(WEAK_KEY_PREFIX)
+
+
+def blocking_keys(p: PersonFeatures) -> list[str]:
+    """Keys under which a person is indexed and looked up; each one stays selective.
+
+    - ``nik:``, ``pp:``, ``ph:``: normalized identifiers, exact.
+    - ``nb:<phonetic name>:<birth year>``: the whole name's sorted phonetic keys (swapped order,
+      spelling variants) with the birth year, for each name variant (with/without father, aliases).
+    - ``nc:<phonetic compact>:<birth year>``: the name written together ("Nurhaliza" vs
+      "Nur Haliza"), in written order.
+    - ``np:<two tokens>:<birth year>``: each pair of tokens of a longer name, so that a dropped or
+      added middle or family name still meets.
+    - ``nm:<phonetic name>:<day and month>``: the whole name with day and month but not the year,
+      so that a mistyped year (1985 for 1986) still meets.
+    - ``nd:<one token>:<birth date>``: each single token with the full birth date (day and month
+      sorted, so a swap still meets): a common token is still rare on one exact date, and this
+      catches names too mangled for the other keys.
+    - ``ni:<initials>:<birth date>``: the sorted initials with the full birth date, for typos in
+      every word ("Tigobr Panjaitan" / "Tigor Panjasitan") and single names ("Samet" / "Slamet").
+    - ``nn:<phonetic name>``: the whole name alone, a weak key (see ``is_weak_key``) for persons
+      reported without birth date or year.
+    """
+    keys: list[str] = []
+    if p.nik:
+        keys.append(f"nik:{p.nik}")
+    if p.passport:
+        keys.append(f"pp:{p.passport}")
+    if p.phone:
+        keys.append(f"ph:{p.phone}")
+    year = p.birth_year
+    dob = p.date_of_birth
+    day_month = _sorted_day_month(dob) if dob is not None else ""
+    for variant in p.name_variants:
+        phon = phonetic_keys(variant)
+        if not phon:
+            continue
+        whole = "-".join(phon)
+        keys.append(f"{WEAK_KEY_PREFIX}{whole}")
+        if year is None:
+            continue
+        keys.append(f"nb:{whole}:{year}")
+        keys.append(f"nc:{phonetic_token(variant.replace(' ', ''))}:{year}")
+        if len(phon) >= 3:
+            keys.extend(f"np:{a}-{b}:{year}" for a, b in combinations(phon, 2))
+        if dob is not None:
+            keys.append(f"nm:{whole}:{day_month}")
+            initials = "".join(sorted({token[0] for token in variant.split()}))
+            keys.append(f"ni:{initials}:{dob.year}{day_month}")
+    if dob is not None:
+        tokens = {phonetic_token(t) for v in p.name_variants for t in v.split()}
+        keys.extend(f"nd:{t}:{dob.year}{day_month}" for t in sorted(tokens) if t)
+    return list(dict.fromkeys(keys))
+
+
+# ---------------------------------------------------------------------------------- weights
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWeights:
+    """m and u probability per comparison level of one field."""
+
+    m: Mapping[str, float]
+    u: Mapping[str, float]
+
+    def bits(self, level: str) -> float:
+        """log2(m/u) for a level: the evidence it adds, in bits."""
+        return math.log2(self.m[level] / self.u[level])
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Fellegi-Sunter parameters: per field and level m/u, and the prior share of matches."""
+
+    fields: Mapping[str, FieldWeights]
+    prior: float
+
+    def to_json(self) -> str:
+        """Serialize so calibrated weights can be stored and reloaded."""
+        return json.dumps(
+            {
+                "prior": self.prior,
+                "fields": {
+                    name: {"m": dict(fw.m), "u": dict(fw.u)} for name, fw in self.fields.items()
+                },
+            },
+            indent=2,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Weights:
+        """Load weights written by ``to_json``."""
+        data = json.loads(text)
+        return cls(
+            fields={
+                name: FieldWeights(
+                    m={k: float(v) for k, v in fw["m"].items()},
+                    u={k: float(v) for k, v in fw["u"].items()},
+                )
+                for name, fw in data["fields"].items()
+            },
+            prior=float(data["prior"]),
+        )
+
+    def levels(self, field_name: str) -> tuple[str, ...]:
+        """The comparison levels of a field, in order of strength."""
+        return tuple(self.fields[field_name].m)
+
+
+def _fw(levels: Mapping[str, tuple[float, float]]) -> FieldWeights:
+    return FieldWeights(
+        m={k: v[0] for k, v in levels.items()}, u={k: v[1] for k, v in levels.items()}
+    )
+
+
+# Shipped defaults (m, u) per level. m: share of true pairs showing the level; u: share of random
+# pairs of different persons showing it. Measured on labelled synthetic data (seed 1, not the seed
+# the accuracy benchmark reports on), then rounded and capped where synthetic data is cleaner than
+# life (addresses, phones shared by families). `sinergi dedup calibrate` re-estimates them by EM.
+DEFAULT_WEIGHTS = Weights(
+    fields={
+        NIK: _fw({"exact": (0.93, 1e-5), "typo": (0.06, 1e-4), "different": (0.01, 0.99989)}),
+        PASSPORT: _fw({"exact": (0.94, 1e-5), "typo": (0.05, 1e-4), "different": (0.01, 0.99989)}),
+        NAME: _fw(
+            {
+                "exact": (0.76, 5e-4),
+                "phonetic": (0.09, 2e-4),
+                "similar_high": (0.08, 2e-4),
+                "subset": (0.03, 2e-3),
+                "similar_low": (0.03, 2e-3),
+                "different": (0.01, 0.9951),
+            }
+        ),
+        BIRTH_DATE: _fw(
+            {
+                "exact": (0.74, 1e-4),
+                "day_month_swapped": (0.03, 5e-5),
+                "typo": (0.12, 5e-3),
+                "same_year": (0.005, 0.025),
+                "year_only": (0.10, 3e-3),
+                "different": (0.005, 0.96685),
+            }
+        ),
+        SEX: _fw({"same": (0.99, 0.5), "different": (0.01, 0.5)}),
+        NATIONALITY: _fw({"same": (0.995, 0.9), "different": (0.005, 0.1)}),
+        PHONE: _fw({"exact": (0.75, 1e-3), "different": (0.25, 0.999)}),
+        ADDRESS: _fw({"similar": (0.6, 2e-3), "partial": (0.25, 0.02), "different": (0.15, 0.978)}),
+    },
+    # Prior odds that two persons are one, before any field is compared: with it, probability
+    # 0.95 needs about 14 bits of evidence (say equal name and year of birth and sex) and 0.5
+    # about 10 bits (an equal name alone, which must not link by itself).
+    prior=0.001,
+)
+
+DEFAULT_LINK_THRESHOLD = 0.95
+DEFAULT_REVIEW_THRESHOLD = 0.50
+
+
+# ------------------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True, slots=True)
+class FieldComparison:
+    """One field's comparison level and its explanation in words (empty when missing)."""
+
+    level: str
+    reason: str = ""
+
+
+def compare_identifier(a: str | None, b: str | None, label: str) -> FieldComparison:
+    """Exact, one-edit typo (substitution, insertion, deletion or adjacent swap) or different."""
+    if not a or not b:
+        return FieldComparison(MISSING)
+    if a == b:
+        return FieldComparison("exact", f"{label} equal")
+    if OSA.distance(a, b, score_cutoff=1) <= 1:
+        return FieldComparison("typo", f"{label} differs by one character ({a} ~ {b})")
+    return FieldComparison("different", f"{label} different")
+
+
+def _name_similarity(a: str, b: str) -> float:
+    """Similarity in [0,1] tolerant of word order and of words written together or apart."""
+    return (
+        max(
+            fuzz.token_sort_ratio(a, b),
+            fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")),
+        )
+        / 100.0
+    )
+
+
+def _name_level(a: str, b: str) -> tuple[int, float, str]:
+    """Rank (lower is stronger), similarity and kind of agreement between two normalized names."""
+    if a == b:
+        return 0, 1.0, "equal"
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return 0, 1.0, "equal ignoring spaces"
+    tokens_a, tokens_b = a.split(), b.split()
+    if sorted(tokens_a) == sorted(tokens_b):
+        return 0, 1.0, "equal, order swapped"
+    sim = _name_similarity(a, b)
+    phon_a, phon_b = phonetic_keys(a), phonetic_keys(b)
+    if phon_a == phon_b or phonetic_token(a.replace(" ", "")) == phonetic_token(b.replace(" ", "")):
+        return 1, sim, "sounds alike"
+    if sim >= 0.92:
+        return 2, sim, "similar"
+    shorter, longer = (phon_a, phon_b) if len(phon_a) <= len(phon_b) else (phon_b, phon_a)
+    if set(shorter) <= set(longer):
+        return 3, sim, "part of the other"
+    if sim >= 0.80:
+        return 4, sim, "similar"
+    return 5, sim, "different"
+
+
+_NAME_LEVELS = ("exact", "phonetic", "similar_high", "subset", "similar_low", "different")
+
+
+def compare_names(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
+    """Best agreement over both persons' name variants (own name, with father's name, aliases)."""
+    if not a.name_variants or not b.name_variants:
+        return FieldComparison(MISSING)
+    best: tuple[int, float, str, str, str] | None = None
+    for i, va in enumerate(a.name_variants):
+        for j, vb in enumerate(b.name_variants):
+            rank, sim, kind = _name_level(va, vb)
+            if best is None or (rank, -sim) < (best[0], -best[1]):
+                best = (rank, sim, kind, a.raw_variants[i], b.raw_variants[j])
+    assert best is not None
+    rank, sim, kind, raw_a, raw_b = best
+    level = _NAME_LEVELS[rank]
+    shown = f"({raw_a} ~ {raw_b})"
+    if rank == 0:
+        return FieldComparison(level, f"name {kind} {shown}")
+    return FieldComparison(level, f"name {kind} {sim:.2f} {shown}")
+
+
+def _one_digit_apart(a: date, b: date) -> bool:
+    """True when the YYYYMMDD forms differ in one digit or by swapping two adjacent digits."""
+    return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d"), score_cutoff=1) <= 1
+
+
+def compare_birth(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
+    """Birth date: exact, day/month swapped, one-digit typo, same year, year only, different."""
+    da, db = a.date_of_birth, b.date_of_birth
+    if da is not None and db is not None:
+        if da == db:
+            return FieldComparison("exact", "birth date equal")
+        if da.year == db.year and da.day == db.month and da.month == db.day:
+            return FieldComparison("day_month_swapped", "birth date day/month swapped")
+        if _one_digit_apart(da, db):
+            return FieldComparison("typo", f"birth date one digit apart ({da} ~ {db})")
+        if da.year == db.year:
+            return FieldComparison("same_year", "birth year equal, day differs")
+        return FieldComparison("different", f"birth date different ({da} ≠ {db})")
+    if a.birth_year is None or b.birth_year is None:
+        return FieldComparison(MISSING)
+    if a.birth_year == b.birth_year:
+        return FieldComparison("year_only", "birth year equal")
+    return FieldComparison("different", f"birth year different ({a.birth_year} ≠ {b.birth_year})")
+
+
+def _compare_equal(a: str | None, b: str | None, label: str, same: str) -> FieldComparison:
+    if not a or not b:
+        return FieldComparison(MISSING)
+    if a == b:
+        return FieldComparison(same, f"{label} equal")
+    return FieldComparison("different", f"{label} different")
+
+
+def compare_address(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
+    """Share of distinctive address words in common (Jaccard): similar, partial or different."""
+    if not a.address_tokens or not b.address_tokens:
+        return FieldComparison(MISSING)
+    shared = len(a.address_tokens & b.address_tokens)
+    jaccard = shared / len(a.address_tokens | b.address_tokens)
+    if jaccard >= 0.6:
+        return FieldComparison("similar", f"address similar {jaccard:.2f}")
+    if jaccard >= 0.25:
+        return FieldComparison("partial", f"address partly shared {jaccard:.2f}")
+    return FieldComparison("different", "address different")
+
+
+def comparison_vector(a: PersonFeatures, b: PersonFeatures) -> dict[str, FieldComparison]:
+    """Every field's comparison level for a pair: the gamma vector of Fellegi-Sunter."""
+    return {
+        NIK: compare_identifier(a.nik, b.nik, "NIK"),
+        PASSPORT: compare_identifier(a.passport, b.passport, "passport"),
+        NAME: compare_names(a, b),
+        BIRTH_DATE: compare_birth(a, b),
+        SEX: _compare_equal(a.sex, b.sex, "sex", "same"),
+        NATIONALITY: _compare_equal(a.nationality, b.nationality, "nationality", "same"),
+        PHONE: _compare_equal(a.phone, b.phone, "phone", "exact"),
+        ADDRESS: compare_address(a, b),
+    }
+
+
+def comparison_levels(a: PersonFeatures, b: PersonFeatures) -> dict[str, str]:
+    """The gamma vector as field → level name (``missing`` where either side lacks the field)."""
+    return {name: fc.level for name, fc in comparison_vector(a, b).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class MatchScore:
+    """A scored pair: total evidence in bits, match probability, levels, veto and reasons."""
+
+    log_likelihood: float
+    probability: float
+    levels: Mapping[str, str]
+    reasons: tuple[str, ...]
+    vetoed: bool = False
+    review_only: bool = False
+    """Names disagree and no NIK or passport agrees: an analyst decides, never the score alone."""
+
+
+def veto_reason(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> str | None:
+    """Why a pair must never be linked automatically, or None.
+
+    Two valid NIKs that differ beyond a one-digit typo are two people. Two passports that differ
+    likewise, unless the NIKs are equal: a person renews a passport but keeps the NIK.
+    """
+    if levels[NIK] == "different" and is_valid_nik(a.nik) and is_valid_nik(b.nik):
+        return "veto: two different NIKs"
+    if levels[PASSPORT] == "different" and levels[NIK] != "exact":
+        return "veto: two different passports"
+    return None
+
+
+def _probability(bits: float, prior: float) -> float:
+    logit = bits * math.log(2) + math.log(prior / (1 - prior))
+    if logit >= 0:
+        return 1.0 / (1.0 + math.exp(-logit))
+    e = math.exp(logit)
+    return e / (1.0 + e)
+
+
+def compare(a: PersonFeatures, b: PersonFeatures, weights: Weights = DEFAULT_WEIGHTS) -> MatchScore:
+    """Score a pair: sum of per-field log-likelihood ratios, its probability, reasons in words."""
+    vector = comparison_vector(a, b)
+    bits = 0.0
+    reasons: list[str] = []
+    for name, fc in vector.items():
+        if fc.level == MISSING:
+            continue
+        bits += weights.fields[name].bits(fc.level)
+        reasons.append(fc.reason)
+    levels = {name: fc.level for name, fc in vector.items()}
+    veto = veto_reason(a, b, levels)
+    if veto is not None:
+        reasons.insert(0, veto)
+        return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
+    review_only = levels[NAME] == "different" and not (
+        levels[NIK] in {"exact", "typo"} or levels[PASSPORT] in {"exact", "typo"}
+    )
+    if review_only:
+        # Twins and siblings share birth date, phone and address; only a name or an identifier
+        # tells them apart, so with different names and no identifier the pair is never linked.
+        reasons.insert(0, "names different and no identifier agrees: review only")
+    return MatchScore(
+        bits, _probability(bits, weights.prior), levels, tuple(reasons), review_only=review_only
+    )
+
+
+# --------------------------------------------------------------------------------- decision
+
+K = TypeVar("K")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision(Generic[K]):
+    """Resolution of one person: link to a candidate, record a possible match, or a new entity."""
+
+    outcome: Outcome
+    candidate: K | None = None
+    score: MatchScore | None = None
+    alternatives: tuple[tuple[K, MatchScore], ...] = field(default=())
+    """Other candidates at or above the review threshold, best first, for analysts."""
+
+
+def decide(
+    scored_candidates: Iterable[tuple[K, MatchScore]],
+    link_threshold: float = DEFAULT_LINK_THRESHOLD,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+) -> Decision[K]:
+    """Pick the best candidate; link at or above ``link_threshold``, review at or above the floor.
+
+    A candidate may appear several times (one per stored record of an entity): its best score
+    counts, and one vetoed record (a contradicting NIK or passport) rules the candidate out.
+    """
+    best_per_candidate: dict[K, MatchScore] = {}
+    vetoed: set[K] = set()
+    for candidate, score in scored_candidates:
+        if score.vetoed:
+            vetoed.add(candidate)
+            continue
+        held = best_per_candidate.get(candidate)
+        if held is None or score.log_likelihood > held.log_likelihood:
+            best_per_candidate[candidate] = score
+    ranked = sorted(
+        ((c, s) for c, s in best_per_candidate.items() if c not in vetoed),
+        key=lambda item: item[1].log_likelihood,
+        reverse=True,
+    )
+    if not ranked:
+        return Decision(Outcome.NEW)
+    best_candidate, best = ranked[0]
+    others = tuple((c, s) for c, s in ranked[1:] if s.probability >= review_threshold)
+    if best.probability >= link_threshold and not best.review_only:
+        return Decision(Outcome.LINK, best_candidate, best, others)
+    if best.probability >= review_threshold:
+        return Decision(Outcome.REVIEW, best_candidate, best, others)
+    return Decision(Outcome.NEW, None, best, others)
