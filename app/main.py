@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from app import __version__
-from app.api import health
+from app.api import admin_deliveries, admin_routing, admin_webhooks, health, inbox
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
 from app.config import Settings, get_settings
@@ -59,6 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
+    app.include_router(inbox.router)
+    app.include_router(admin_routing.router)
+    app.include_router(admin_deliveries.router)
+    app.include_router(admin_webhooks.router)
+    admin_webhooks.document_webhooks(app)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
