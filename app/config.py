@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     #: A worker's claim on a delivery; a crashed worker's claims are taken over after it.
-    worker_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    worker_lease_seconds: int = Field(default=60, ge=2, le=3600)
     #: Pause between polls when no delivery is due.
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     #: Deliveries one worker claims at a time (sent concurrently).

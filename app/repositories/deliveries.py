@@ -155,13 +155,15 @@ async def claim_due(
 ) -> list[tuple[Delivery, WebhookEndpoint]]:
     """Lease due webhook deliveries: per agency only the lowest pending sequence (in order).
 
-    On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` so concurrent workers never
-    claim the same row; an earlier pending delivery of the same agency (leased or not) holds
-    back the later ones, so each receiver gets its events in sequence order.
+    One ``UPDATE … WHERE id IN (SELECT …) RETURNING`` statement, so the choice and the lease
+    are atomic on both backends. On PostgreSQL the chosen rows are locked ``FOR UPDATE SKIP
+    LOCKED``, so concurrent workers never claim the same row; an earlier pending delivery of
+    the same agency (leased or not) holds back the later ones, so each receiver gets its
+    events in sequence order.
     """
     earlier = aliased(Delivery)
-    query = (
-        select(Delivery, WebhookEndpoint)
+    due = (
+        select(Delivery.id)
         .join(WebhookEndpoint, WebhookEndpoint.agency_id == Delivery.agency_id)
         .where(
             Delivery.status == DeliveryStatus.PENDING,
@@ -178,13 +180,26 @@ async def claim_due(
         .limit(limit)
     )
     if _dialect(session) == "postgresql":
-        query = query.with_for_update(of=Delivery, skip_locked=True)
-    rows = [(d, e) for d, e in (await session.execute(query)).all()]
-    for delivery, _ in rows:
-        delivery.lease_expires_at = lease_until
-        delivery.leased_by = worker
-    await session.flush()
-    return rows
+        due = due.with_for_update(of=Delivery, skip_locked=True)
+    claimed = list(
+        await session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()))
+            .values(lease_expires_at=lease_until, leased_by=worker)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed:
+        return []
+    rows = await session.execute(
+        select(Delivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.agency_id == Delivery.agency_id)
+        .where(Delivery.id.in_(claimed))
+        .order_by(Delivery.next_attempt_at, Delivery.sequence)
+        .execution_options(populate_existing=True)
+    )
+    return [(d, e) for d, e in rows.all()]
 
 
 async def settle(
