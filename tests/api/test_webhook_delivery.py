@@ -443,3 +443,22 @@ async def test_admin_delivery_filters(
     assert (await client.get(f"/v1/admin/deliveries/{uuid.uuid4()}")).status_code == 404
     act_as(app, setup["POL"])
     assert (await client.get("/v1/admin/deliveries")).status_code == 403
+
+
+async def test_the_url_is_checked_again_at_send_time(
+    client: httpx.AsyncClient, app: FastAPI, database_url: str, setup: dict[str, Agency]
+) -> None:
+    await register(client, "POL")  # accepted while 127.0.0.0/8 was allowed
+    delivery_id = await deliver(app, setup["POL"])
+    tightened = make_settings(
+        database_url, webhook_allow_http=True, webhook_timeout_seconds=0.5, worker_lease_seconds=5
+    )
+    receiver = Receiver()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        worker = Worker(tightened, app.state.session_factory, client=http, name="w2")
+        assert await worker.run_once() == 1
+    assert receiver.requests == []
+    state = await admin_delivery(client, delivery_id)
+    assert state["status"] == "PENDING"
+    assert "refused URL" in state["last_error"]
+    assert "not a public address" in state["last_error"]

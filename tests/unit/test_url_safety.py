@@ -100,3 +100,37 @@ async def test_check_resolves_literal_addresses() -> None:
 async def test_check_resolves_names_and_refuses_localhost() -> None:
     with pytest.raises(UnsafeURL):
         await check_webhook_url("https://localhost/h", allow_http=False, allowed_networks="")
+
+
+async def test_the_send_connects_to_the_checked_address_and_keeps_the_host_name() -> None:
+    import httpx
+
+    from app.services.url_safety import SafeTarget
+    from app.services.worker import pinned_request
+
+    target = SafeTarget(
+        url="https://hook.imigrasi.go.id:8443/in?x=1",
+        scheme="https",
+        host="hook.imigrasi.go.id",
+        port=8443,
+        address=ip("203.0.113.7"),
+    )
+    async with httpx.AsyncClient() as client:
+        request = pinned_request(client, target, {"webhook-id": "msg_1"}, b"{}")
+    assert request.url.host == "203.0.113.7"
+    assert request.url.port == 8443
+    assert request.url.path == "/in"
+    assert request.url.query == b"x=1"
+    assert request.headers["host"] == "hook.imigrasi.go.id:8443"
+    assert request.extensions["sni_hostname"] == "hook.imigrasi.go.id"
+    v6 = SafeTarget(
+        url="http://[2001:db8::1]/h",
+        scheme="http",
+        host="2001:db8::1",
+        port=80,
+        address=ip("2001:db8::1"),
+    )
+    async with httpx.AsyncClient() as client:
+        request = pinned_request(client, v6, {}, b"{}")
+    assert request.url.host == "2001:db8::1"
+    assert "sni_hostname" not in request.extensions

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +90,28 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("999999999", now) == timedelta(hours=24)
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+def _readme_receiver() -> Any:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- receiver-example:start -->", 1)[1].split(
+        "<!-- receiver-example:end -->", 1
+    )[0]
+    code = block.strip().removeprefix("```python").removesuffix("```")
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README receiver", "exec"), namespace)  # noqa: S102  (our own README)
+    return namespace["receive"]
+
+
+def test_the_readme_receiver_accepts_our_signatures_and_drops_duplicates() -> None:
+    receive = _readme_receiver()
+    old, new = new_secret(), new_secret()
+    headers = signature_headers([new, old], "msg_1", int(datetime.now(UTC).timestamp()), BODY)
+    seen: set[str] = set()
+    assert receive(old, headers, BODY, seen)["type"] == "report.routed"
+    assert receive(new, headers, BODY, seen) is None  # the retry is recognised
+    with pytest.raises(ValueError, match="signature"):
+        receive(new_secret(), headers, BODY, set())
+    stale = signature_headers([new], "msg_2", int(datetime.now(UTC).timestamp()) - 3600, BODY)
+    with pytest.raises(ValueError, match="timestamp"):
+        receive(new, stale, BODY, set())
