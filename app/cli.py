@@ -1,4 +1,4 @@
-"""The ``sinergi`` command: serve, migrate, openapi, admin (and, as issues land, worker, …)."""
+"""The ``sinergi`` command: serve, worker, migrate, openapi, admin."""
 
 from __future__ import annotations
 
@@ -52,6 +52,24 @@ def serve(
         proxy_headers=True,
         log_level=settings.log_level.lower(),
     )
+
+
+@cli.command()
+def worker() -> None:
+    """Push due deliveries to agencies' webhooks until SIGTERM (graceful) or SIGINT.
+
+    Any number of workers may share one PostgreSQL; on SQLite run exactly one.
+    """
+    import asyncio
+    import logging
+
+    from app.services.worker import run_worker
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    asyncio.run(run_worker(settings))
 
 
 @migrate_cli.command("upgrade")

@@ -45,6 +45,17 @@ class Settings(BaseSettings):
 
     webhook_allow_http: bool = False
     webhook_allowed_networks: str = ""
+    #: Seconds a receiver has to answer one webhook POST (connect, write and read).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    #: How long the previous secret keeps signing after ``rotate-secret``.
+    webhook_secret_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
+
+    #: A worker's claim on a delivery; a crashed worker's claims are taken over after it.
+    worker_lease_seconds: int = Field(default=60, ge=2, le=3600)
+    #: Pause between polls when no delivery is due.
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    #: Deliveries one worker claims at a time (sent concurrently).
+    worker_batch_size: int = Field(default=20, ge=1, le=500)
 
     log_level: str = "INFO"
 
@@ -65,6 +76,15 @@ class Settings(BaseSettings):
                 )
             if len(value) < 32:
                 raise ValueError(f"SINERGI_{name.upper()} must be at least 32 characters long")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_send(self) -> Settings:
+        if self.worker_lease_seconds <= self.webhook_timeout_seconds * 2:
+            raise ValueError(
+                "SINERGI_WORKER_LEASE_SECONDS must exceed twice SINERGI_WEBHOOK_TIMEOUT_SECONDS, "
+                "or a slow send could be taken over by another worker"
+            )
         return self
 
     @property

@@ -11,7 +11,17 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from app import __version__
-from app.api import admin_agencies, auth, health, vocab, wellknown
+from app.api import (
+    admin_agencies,
+    admin_deliveries,
+    admin_routing,
+    admin_webhooks,
+    auth,
+    health,
+    inbox,
+    vocab,
+    wellknown,
+)
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
 from app.config import Settings, get_settings
@@ -59,11 +69,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
-    app.include_router(vocab.router)
     app.include_router(wellknown.router)
     app.include_router(auth.router)
+    app.include_router(vocab.router)
+    app.include_router(inbox.router)
     app.include_router(admin_agencies.router)
     app.include_router(admin_agencies.signing_router)
+    app.include_router(admin_routing.router)
+    app.include_router(admin_deliveries.router)
+    app.include_router(admin_webhooks.router)
+    admin_webhooks.document_webhooks(app)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

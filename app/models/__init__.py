@@ -3,12 +3,19 @@
 from app.models.agency import Agency
 from app.models.base import Base
 from app.models.credentials import AgencyPublicKey, ApiKey, SigningKey, UsedClientAssertion
+from app.models.delivery import Delivery, DeliveryAttempt, DeliverySequence, WebhookEndpoint
+from app.models.routing import RoutingRule
 
 __all__ = [
     "Agency",
     "AgencyPublicKey",
     "ApiKey",
     "Base",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliverySequence",
+    "RoutingRule",
     "SigningKey",
     "UsedClientAssertion",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,109 @@
+"""Admin: every delivery's state and attempts, and replay of dead ones."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.models.delivery import Delivery
+from app.schemas.delivery import AttemptList, AttemptOut, DeliveryOut, DeliveryPage, Event, Status
+from app.services import delivery as deliveries
+
+router = APIRouter(
+    prefix="/v1/admin/deliveries",
+    tags=["deliveries"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+
+def delivery_out(delivery: Delivery, agency_code: str) -> DeliveryOut:
+    return DeliveryOut.model_validate(
+        {
+            "id": delivery.id,
+            "agency_code": agency_code,
+            "sequence": delivery.sequence,
+            "event": delivery.event,
+            "rule": delivery.rule,
+            "report_id": delivery.report_id,
+            "status": delivery.status,
+            "created_at": delivery.created_at,
+            "acked_at": delivery.acked_at,
+            "delivered_at": delivery.delivered_at,
+            "attempts": delivery.attempts,
+            "next_attempt_at": delivery.next_attempt_at,
+            "last_error": delivery.last_error,
+        }
+    )
+
+
+@router.get(
+    "",
+    response_model=DeliveryPage,
+    status_code=200,
+    summary="Deliveries, newest first",
+    responses=problem_responses(400, 401, 403, 422),
+)
+async def list(
+    _: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+    agency: Annotated[
+        str | None, Query(max_length=64, description="Recipient agency code.")
+    ] = None,
+    status: Status | None = None,
+    event: Event | None = None,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> DeliveryPage:
+    page = await deliveries.list_deliveries(
+        session,
+        agency_code=agency,
+        status=status,
+        event=event,
+        cursor=cursor,
+        limit=min(limit, settings.max_page_size),
+    )
+    return DeliveryPage(
+        items=[delivery_out(d, code) for d, code in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/{delivery_id}",
+    response_model=DeliveryOut,
+    status_code=200,
+    summary="One delivery",
+    responses=problem_responses(401, 403, 404),
+)
+async def read(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> DeliveryOut:
+    return delivery_out(*await deliveries.get_delivery(session, delivery_id))
+
+
+@router.get(
+    "/{delivery_id}/attempts",
+    response_model=AttemptList,
+    status_code=200,
+    summary="Every webhook attempt of a delivery, oldest first",
+    responses=problem_responses(401, 403, 404),
+)
+async def attempts(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> AttemptList:
+    rows = await deliveries.attempts(session, delivery_id)
+    return AttemptList(items=[AttemptOut.model_validate(a) for a in rows])
+
+
+@router.post(
+    "/{delivery_id}/retry",
+    response_model=DeliveryOut,
+    status_code=200,
+    summary="Put a dead delivery back in the queue",
+    description="Same webhook-id as before; a fresh retry schedule. 409 unless the delivery is dead.",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def retry(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> DeliveryOut:
+    return delivery_out(*await deliveries.retry(session, delivery_id))

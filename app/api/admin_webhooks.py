@@ -1,0 +1,132 @@
+"""Admin: an agency's webhook endpoint and signing secret; the webhook envelope in OpenAPI."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Header, Response
+
+from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.models.delivery import WebhookEndpoint
+from app.schemas.delivery import WebhookEndpointIn, WebhookEndpointOut, WebhookEnvelope
+from app.services import webhooks
+
+router = APIRouter(
+    prefix="/v1/admin/agencies/{code}/webhook",
+    tags=["webhooks"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+
+def endpoint_out(
+    code: str, endpoint: WebhookEndpoint, secret: str | None = None
+) -> WebhookEndpointOut:
+    return WebhookEndpointOut(
+        agency_code=code,
+        url=endpoint.url,
+        enabled=endpoint.disabled_at is None,
+        disabled_at=endpoint.disabled_at,
+        disabled_reason=endpoint.disabled_reason,
+        previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        secret=secret,
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )
+
+
+@router.get(
+    "",
+    response_model=WebhookEndpointOut,
+    status_code=200,
+    summary="An agency's webhook endpoint and whether it is enabled (never the secret)",
+    responses=problem_responses(401, 403, 404),
+)
+async def read(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
+    return endpoint_out(code, await webhooks.get_endpoint(session, code))
+
+
+@router.put(
+    "",
+    response_model=WebhookEndpointOut,
+    status_code=200,
+    summary="Set an agency's webhook endpoint (answers the secret when new)",
+    description=(
+        "Creates the endpoint with a fresh `whsec_…` secret (shown in this response only) or "
+        "changes its URL and re-enables it (the secret is kept). The URL must be https and "
+        "resolve to public addresses (see SINERGI_WEBHOOK_ALLOWED_NETWORKS)."
+    ),
+    responses=problem_responses(401, 403, 404, 415, 422),
+)
+async def update(
+    code: str, body: WebhookEndpointIn, _: Admin, session: SessionDep, settings: SettingsDep
+) -> WebhookEndpointOut:
+    await webhooks.check_url(settings, body.url)  # resolves the host: before any query
+    endpoint, secret = await webhooks.set_endpoint(session, settings, code, body.url)
+    return endpoint_out(code, endpoint, secret)
+
+
+@router.delete(
+    "",
+    status_code=204,
+    response_class=Response,
+    summary="Remove an agency's webhook endpoint (it pulls from then on)",
+    responses=problem_responses(401, 403, 404),
+)
+async def delete(code: str, _: Admin, session: SessionDep) -> Response:
+    await webhooks.delete_endpoint(session, code)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/rotate-secret",
+    response_model=WebhookEndpointOut,
+    status_code=200,
+    summary="A new signing secret; the old one keeps signing during the overlap",
+    description=(
+        "During the overlap (`SINERGI_WEBHOOK_SECRET_OVERLAP_HOURS`) each webhook carries two "
+        "signatures, so the receiver can switch secrets without losing a message."
+    ),
+    responses=problem_responses(401, 403, 404),
+)
+async def rotate_secret(
+    code: str, _: Admin, session: SessionDep, settings: SettingsDep
+) -> WebhookEndpointOut:
+    endpoint, secret = await webhooks.rotate_secret(session, settings, code)
+    return endpoint_out(code, endpoint, secret)
+
+
+def document_webhooks(app: FastAPI) -> None:
+    """Describe the webhook POST in the spec's ``webhooks`` section (one entry per event)."""
+    events = WebhookEnvelope.model_fields["type"].annotation
+    names: tuple[str, ...] = getattr(events, "__args__", ())
+    for event in names:
+
+        def receive(
+            body: WebhookEnvelope,
+            webhook_id: str = Header(
+                alias="webhook-id",
+                description="`msg_<hex>`: the same on every retry of one delivery. Deduplicate on it.",
+            ),
+            webhook_timestamp: int = Header(
+                alias="webhook-timestamp", description="Unix seconds when this attempt was signed."
+            ),
+            webhook_signature: str = Header(
+                alias="webhook-signature",
+                description=(
+                    "Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}` "
+                    "keyed with the base64-decoded part of the agency's `whsec_` secret; two during a "
+                    "secret rotation. Accept the message when any one matches."
+                ),
+            ),
+        ) -> None:
+            """Answer 2xx to accept; 410 disables the endpoint; anything else is retried."""
+
+        app.webhooks.post(
+            event,
+            summary=f"{event}: a delivery pushed to the agency's endpoint",
+            operation_id=f"webhooks_{event.replace('.', '_')}",
+            tags=["webhooks"],
+            status_code=200,
+            response_model=None,
+        )(receive)

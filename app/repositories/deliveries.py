@@ -1,0 +1,230 @@
+"""Queries for the outbox: sequences, deliveries, attempts, webhook endpoints, claims."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.models.agency import Agency
+from app.models.delivery import (
+    Delivery,
+    DeliveryAttempt,
+    DeliverySequence,
+    DeliveryStatus,
+    WebhookEndpoint,
+)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def next_sequence(session: AsyncSession, agency_id: uuid.UUID) -> int:
+    """Take the agency's next sequence number; the counter row stays locked until commit."""
+    bump = (
+        update(DeliverySequence)
+        .where(DeliverySequence.agency_id == agency_id)
+        .values(last_sequence=DeliverySequence.last_sequence + 1)
+        .returning(DeliverySequence.last_sequence)
+        .execution_options(synchronize_session=False)
+    )
+    value = (await session.execute(bump)).scalar_one_or_none()
+    if value is not None:
+        return int(value)
+    first: Any
+    if _dialect(session) == "postgresql":
+        first = postgresql.insert(DeliverySequence).on_conflict_do_nothing()
+    elif _dialect(session) == "sqlite":
+        first = sqlite.insert(DeliverySequence).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        first = insert(DeliverySequence)
+    await session.execute(first.values(agency_id=agency_id, last_sequence=0))
+    return int((await session.execute(bump)).scalar_one())
+
+
+async def agency_by_code(session: AsyncSession, code: str) -> Agency | None:
+    return (await session.scalars(select(Agency).where(Agency.code == code))).first()
+
+
+async def endpoint_for(session: AsyncSession, agency_id: uuid.UUID) -> WebhookEndpoint | None:
+    result = await session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.agency_id == agency_id)
+    )
+    return result.first()
+
+
+async def inbox_page(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    *,
+    after_sequence: int,
+    limit: int,
+    include_acked: bool,
+) -> list[Delivery]:
+    query = select(Delivery).where(
+        Delivery.agency_id == agency_id, Delivery.sequence > after_sequence
+    )
+    if not include_acked:
+        query = query.where(Delivery.acked_at.is_(None))
+    result = await session.scalars(query.order_by(Delivery.sequence).limit(limit))
+    return list(result)
+
+
+async def ack(
+    session: AsyncSession, agency_id: uuid.UUID, ids: Sequence[uuid.UUID], now: datetime
+) -> list[uuid.UUID]:
+    """Mark the agency's own deliveries among ``ids`` acked; answers which ids were its own."""
+    if not ids:
+        return []
+    own = list(
+        await session.scalars(
+            select(Delivery.id).where(Delivery.agency_id == agency_id, Delivery.id.in_(ids))
+        )
+    )
+    if own:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(own), Delivery.acked_at.is_(None))
+            .values(acked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(own), Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.DELIVERED, delivered_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return own
+
+
+async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery | None:
+    return await session.get(Delivery, delivery_id)
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    agency_id: uuid.UUID | None,
+    status: str | None,
+    event: str | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[Delivery, str]]:
+    """Deliveries newest first, with the recipient agency's code."""
+    query = select(Delivery, Agency.code).join(Agency, Agency.id == Delivery.agency_id)
+    if agency_id is not None:
+        query = query.where(Delivery.agency_id == agency_id)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    if event is not None:
+        query = query.where(Delivery.event == event)
+    if before is not None:
+        created, last_id = before
+        query = query.where(
+            or_(
+                Delivery.created_at < created,
+                and_(Delivery.created_at == created, Delivery.id < last_id),
+            )
+        )
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    return [(d, code) for d, code in (await session.execute(query)).all()]
+
+
+async def agency_code_of(session: AsyncSession, agency_id: uuid.UUID) -> str:
+    return str(await session.scalar(select(Agency.code).where(Agency.id == agency_id)))
+
+
+async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+    result = await session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery_id)
+        .order_by(DeliveryAttempt.started_at, DeliveryAttempt.id)
+    )
+    return list(result)
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, worker: str, limit: int
+) -> list[tuple[Delivery, WebhookEndpoint]]:
+    """Lease due webhook deliveries: per agency only the lowest pending sequence (in order).
+
+    One ``UPDATE … WHERE id IN (SELECT …) RETURNING`` statement, so the choice and the lease
+    are atomic on both backends. On PostgreSQL the chosen rows are locked ``FOR UPDATE SKIP
+    LOCKED``, so concurrent workers never claim the same row; an earlier pending delivery of
+    the same agency (leased or not) holds back the later ones, so each receiver gets its
+    events in sequence order.
+    """
+    earlier = aliased(Delivery)
+    due = (
+        select(Delivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.agency_id == Delivery.agency_id)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
+            WebhookEndpoint.disabled_at.is_(None),
+            ~exists().where(
+                earlier.agency_id == Delivery.agency_id,
+                earlier.status == DeliveryStatus.PENDING,
+                earlier.sequence < Delivery.sequence,
+            ),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.sequence)
+        .limit(limit)
+    )
+    if _dialect(session) == "postgresql":
+        due = due.with_for_update(of=Delivery, skip_locked=True)
+    claimed = list(
+        await session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()))
+            .values(lease_expires_at=lease_until, leased_by=worker)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed:
+        return []
+    rows = await session.execute(
+        select(Delivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.agency_id == Delivery.agency_id)
+        .where(Delivery.id.in_(claimed))
+        .order_by(Delivery.next_attempt_at, Delivery.sequence)
+        .execution_options(populate_existing=True)
+    )
+    return [(d, e) for d, e in rows.all()]
+
+
+async def settle(
+    session: AsyncSession, delivery_id: uuid.UUID, worker: str, values: dict[str, Any]
+) -> bool:
+    """Update a delivery still leased by ``worker`` and pending; ``False`` if the lease was lost."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.leased_by == worker,
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .values(lease_expires_at=None, leased_by=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def disable_endpoint(
+    session: AsyncSession, endpoint_id: uuid.UUID, now: datetime, reason: str
+) -> None:
+    await session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.disabled_at.is_(None))
+        .values(disabled_at=now, disabled_reason=reason)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,142 @@
+"""Inbox, deliveries, attempts, webhook endpoints and the webhook envelope."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Event = Literal[
+    "report.routed",
+    "report.updated",
+    "report.retracted",
+    "case.linked",
+    "watch.hit",
+    "key.expiring",
+]
+Status = Literal["PENDING", "DELIVERED", "DEAD"]
+
+
+class InboxItem(BaseModel):
+    id: uuid.UUID = Field(description="The delivery's id; also its webhook-id (`msg_<hex>`).")
+    sequence: int = Field(description="1, 2, 3, … per recipient agency, without gaps.")
+    event: Event
+    created_at: datetime
+    rule: str | None = Field(
+        description="The routing rule that caused it (`explicit`: named by the sender)."
+    )
+    report_id: uuid.UUID | None
+    acked_at: datetime | None
+    payload: dict[str, Any]
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class AckRequest(BaseModel):
+    """Deliveries the caller has processed; acking twice is harmless."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"delivery_ids": ["2a4c8a52-5f38-4f59-9a59-7f6f2c3f4b10"]}]
+        },
+    )
+
+    delivery_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+
+
+class AckResult(BaseModel):
+    acked: list[uuid.UUID] = Field(
+        description="The caller's deliveries now acked (or acked before)."
+    )
+    unknown: list[uuid.UUID] = Field(description="Ids that are not deliveries to the caller.")
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    agency_code: str
+    sequence: int
+    event: Event
+    rule: str | None
+    report_id: uuid.UUID | None
+    status: Status
+    created_at: datetime
+    acked_at: datetime | None
+    delivered_at: datetime | None
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class AttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    url: str
+    worker: str | None
+
+
+class AttemptList(BaseModel):
+    items: list[AttemptOut]
+
+
+class WebhookEndpointIn(BaseModel):
+    """Where the agency receives webhooks: https, on a public address (or an allow-listed network)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"url": "https://siak.imigrasi-dumai.go.id/sinergi/webhook"}]
+        },
+    )
+
+    url: str = Field(min_length=8, max_length=2048)
+
+
+class WebhookEndpointOut(BaseModel):
+    agency_code: str
+    url: str
+    enabled: bool
+    disabled_at: datetime | None
+    disabled_reason: str | None = Field(
+        description="Why the worker stopped sending (for example 410 Gone)."
+    )
+    previous_secret_expires_at: datetime | None = Field(
+        description="Until then the previous secret signs too (after a rotation)."
+    )
+    secret: str | None = Field(
+        default=None,
+        description="The `whsec_…` signing secret: shown only when created or rotated, never again.",
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEnvelope(BaseModel):
+    """The JSON body of every webhook POST (the same content an inbox item carries)."""
+
+    id: uuid.UUID = Field(
+        description="The delivery's id (the `webhook-id` header is `msg_<hex of id>`)."
+    )
+    type: Event
+    sequence: int = Field(description="Per-recipient sequence number: a gap means a missed event.")
+    timestamp: datetime = Field(description="When the event was created (not when it was sent).")
+    rule: str | None
+    report_id: uuid.UUID | None
+    data: dict[str, Any] = Field(description="The event's payload.")

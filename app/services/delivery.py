@@ -1,0 +1,214 @@
+"""The outbox (DESIGN.md §6): deliveries written in the caller's transaction, pulled or pushed.
+
+A delivery is one event for one recipient agency, numbered 1, 2, 3, … per recipient without
+gaps. The recipient pulls it (``GET /v1/inbox``, then ack) or the worker pushes it to the
+agency's webhook; a 2xx from the receiver counts as the ack. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import BadRequest, Conflict, FieldProblem, InvalidInput, NotFound
+from app.models.base import utcnow
+from app.models.delivery import Delivery, DeliveryAttempt, DeliveryEvent, DeliveryStatus
+from app.repositories import deliveries as repo
+
+EVENTS = frozenset(e.value for e in DeliveryEvent)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    event: str,
+    recipient_agency_id: uuid.UUID,
+    payload: dict[str, Any],
+    rule: str | None,
+    report_id: uuid.UUID | None,
+) -> Delivery:
+    """Write one delivery in the caller's transaction (flushed, not committed).
+
+    Takes the recipient's next sequence number under a row lock held until commit, so two
+    concurrent transactions never share or skip a number.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown delivery event {event!r}")
+    sequence = await repo.next_sequence(session, recipient_agency_id)
+    now = utcnow()
+    delivery = Delivery(
+        agency_id=recipient_agency_id,
+        sequence=sequence,
+        event=event,
+        payload=payload,
+        rule=rule,
+        report_id=report_id,
+        status=DeliveryStatus.PENDING,
+        created_at=now,
+        next_attempt_at=now,
+        attempts=0,
+    )
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+def envelope(delivery: Delivery) -> dict[str, Any]:
+    """The JSON body of a webhook (and of an inbox item): the event and its payload."""
+    return {
+        "id": str(delivery.id),
+        "type": delivery.event,
+        "sequence": delivery.sequence,
+        "timestamp": delivery.created_at.isoformat(),
+        "rule": delivery.rule,
+        "report_id": str(delivery.report_id) if delivery.report_id else None,
+        "data": delivery.payload,
+    }
+
+
+# --- pull ----------------------------------------------------------------------------------
+
+
+def encode_cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, count: int) -> list[str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    parts = text.split("|")
+    if len(parts) != count or not all(parts):
+        raise BadRequest(
+            detail="The cursor is not one this service issued",
+            errors=[FieldProblem("/cursor", "invalid cursor", "invalid", "query")],
+        )
+    return parts
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[Delivery]
+    next_cursor: str | None
+
+
+async def inbox(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+    include_acked: bool = False,
+) -> InboxPage:
+    """The agency's own deliveries, oldest first by sequence (unacked only by default)."""
+    after = 0
+    if cursor:
+        try:
+            after = int(decode_cursor(cursor, 1)[0])
+        except ValueError:
+            raise BadRequest(
+                detail="The cursor is not one this service issued",
+                errors=[FieldProblem("/cursor", "invalid cursor", "invalid", "query")],
+            ) from None
+    items = await repo.inbox_page(
+        session, agency_id, after_sequence=after, limit=limit + 1, include_acked=include_acked
+    )
+    next_cursor = encode_cursor(str(items[limit - 1].sequence)) if len(items) > limit else None
+    return InboxPage(items=items[:limit], next_cursor=next_cursor)
+
+
+async def ack(
+    session: AsyncSession, agency_id: uuid.UUID, delivery_ids: Sequence[uuid.UUID]
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Ack the caller's deliveries; answers (acked, unknown). Repeating an ack changes nothing.
+
+    An id that is another agency's is reported exactly like one that does not exist.
+    """
+    own = set(await repo.ack(session, agency_id, list(dict.fromkeys(delivery_ids)), utcnow()))
+    acked = [i for i in dict.fromkeys(delivery_ids) if i in own]
+    unknown = [i for i in dict.fromkeys(delivery_ids) if i not in own]
+    return acked, unknown
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    items: list[tuple[Delivery, str]]
+    next_cursor: str | None
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    agency_code: str | None,
+    status: str | None,
+    event: str | None,
+    cursor: str | None,
+    limit: int,
+) -> DeliveryPage:
+    """Deliveries newest first, filtered by recipient agency, status and event."""
+    agency_id: uuid.UUID | None = None
+    if agency_code is not None:
+        agency = await repo.agency_by_code(session, agency_code)
+        if agency is None:
+            return DeliveryPage(items=[], next_cursor=None)
+        agency_id = agency.id
+    before: tuple[datetime, uuid.UUID] | None = None
+    if cursor:
+        created, last_id = decode_cursor(cursor, 2)
+        try:
+            before = (datetime.fromisoformat(created), uuid.UUID(last_id))
+        except ValueError:
+            raise BadRequest(detail="The cursor is not one this service issued") from None
+    rows = await repo.list_deliveries(
+        session, agency_id=agency_id, status=status, event=event, before=before, limit=limit + 1
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id))
+    return DeliveryPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery, str]:
+    delivery = await repo.get_delivery(session, delivery_id)
+    if delivery is None:
+        raise NotFound(detail=f"No delivery {delivery_id}")
+    return delivery, await repo.agency_code_of(session, delivery.agency_id)
+
+
+async def attempts(session: AsyncSession, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+    await get_delivery(session, delivery_id)
+    return await repo.attempts_of(session, delivery_id)
+
+
+async def retry(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery, str]:
+    """Put a dead delivery back in the queue with a fresh retry schedule (same webhook-id)."""
+    delivery, code = await get_delivery(session, delivery_id)
+    if delivery.status != DeliveryStatus.DEAD:
+        raise Conflict(detail=f"Only a dead delivery can be retried; this one is {delivery.status}")
+    delivery.status = DeliveryStatus.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    delivery.lease_expires_at = None
+    delivery.leased_by = None
+    await session.flush()
+    return delivery, code
+
+
+def check_event(event: str | None) -> None:
+    if event is not None and event not in EVENTS:
+        raise InvalidInput(
+            detail=f"Unknown event {event!r}",
+            errors=[FieldProblem("/event", f"one of {', '.join(sorted(EVENTS))}", "enum", "query")],
+        )

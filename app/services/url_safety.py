@@ -1,0 +1,123 @@
+"""Webhook URL safety (DESIGN.md §7): the service must not be turned into a probe of its own network.
+
+A URL must be ``https`` (``http`` only when allowed) and every address its host resolves to must
+be public. Loopback, private, shared (100.64/10), unique-local and other non-global addresses
+pass only when they lie in an allow-listed network; link-local addresses and the cloud metadata
+endpoints are refused always, allow-list or not. Checked at registration and again at send
+time, and the send connects to the very address that was checked (no second resolution).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: Cloud instance-metadata endpoints (AWS/GCP/Azure/OpenStack, AWS IPv6, Alibaba Cloud).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
+
+
+class UnsafeURL(ValueError):
+    """The URL may not receive webhooks; the message says why, in words an admin can act on."""
+
+
+@dataclass(frozen=True)
+class SafeTarget:
+    """A checked URL and the address to connect to."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    address: IPAddress
+
+
+def parse_networks(text: str) -> list[IPNetwork]:
+    """``SINERGI_WEBHOOK_ALLOWED_NETWORKS``: comma-separated CIDRs."""
+    return [
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    ]
+
+
+def address_problem(address: IPAddress, allowed: Sequence[IPNetwork]) -> str | None:
+    """Why ``address`` may not receive webhooks, or ``None`` when it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return f"{address} is a cloud metadata address"
+    if address.is_link_local:
+        return f"{address} is a link-local address"
+    if address.is_global and not address.is_multicast:
+        return None
+    if address.is_multicast or address.is_unspecified:
+        return f"{address} is not a unicast address"
+    if any(address.version == n.version and address in n for n in allowed):
+        return None
+    return (
+        f"{address} is not a public address (loopback, private, shared or unique-local); "
+        "allow its network in SINERGI_WEBHOOK_ALLOWED_NETWORKS to use it"
+    )
+
+
+def check_url_syntax(url: str, *, allow_http: bool) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a well-formed webhook URL, or :class:`UnsafeURL`."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeURL(f"not a valid URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in {"https", "http"}:
+        raise UnsafeURL("the URL must start with https://")
+    if scheme == "http" and not allow_http:
+        raise UnsafeURL(
+            "the URL must use https (http is allowed only with SINERGI_WEBHOOK_ALLOW_HTTP)"
+        )
+    if parts.username or parts.password:
+        raise UnsafeURL("the URL must not carry credentials")
+    if not parts.hostname:
+        raise UnsafeURL("the URL has no host")
+    if parts.fragment:
+        raise UnsafeURL("the URL must not have a fragment")
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
+
+
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` resolves to (a literal address resolves to itself)."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UnsafeURL(f"the host {host!r} does not resolve ({exc.strerror or exc})") from None
+    addresses: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise UnsafeURL(f"the host {host!r} does not resolve")
+    return addresses
+
+
+async def check_webhook_url(url: str, *, allow_http: bool, allowed_networks: str) -> SafeTarget:
+    """Check ``url`` now; every resolved address must be acceptable (one bad one refuses)."""
+    scheme, host, port = check_url_syntax(url, allow_http=allow_http)
+    allowed = parse_networks(allowed_networks)
+    addresses = await resolve(host, port)
+    for address in addresses:
+        problem = address_problem(address, allowed)
+        if problem is not None:
+            raise UnsafeURL(f"the host {host!r} resolves to {problem}")
+    return SafeTarget(url=url, scheme=scheme, host=host, port=port, address=addresses[0])

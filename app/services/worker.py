@@ -1,0 +1,295 @@
+"""The delivery worker (``sinergi worker``): pushes due deliveries to agencies' webhooks.
+
+One round: claim a batch of due deliveries with a lease (a short transaction; on PostgreSQL
+``FOR UPDATE SKIP LOCKED``, so any number of workers share the work), send each signed POST
+*outside* any transaction, then record every attempt and its outcome (another short
+transaction). A worker that dies mid-round leaves leases that expire after
+``worker_lease_seconds``; another worker (or the restarted one) takes the deliveries over and
+sends them again with the same ``webhook-id`` — at-least-once, receivers deduplicate.
+
+Outcomes: 2xx delivered (and acked); 410 Gone disables the agency's endpoint (its deliveries
+wait in the inbox until an admin sets the endpoint again); anything else is retried on the
+schedule below with ±20 % jitter — ``Retry-After`` wins on 429 and 503 — and after the last
+attempt the delivery is dead until an admin retries it. Agencies without an endpoint are
+pull-only and never claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import logging
+import os
+import random
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import transaction
+from app.models.base import utcnow
+from app.models.delivery import DeliveryAttempt, DeliveryStatus
+from app.repositories import deliveries as repo
+from app.services.delivery import envelope
+from app.services.url_safety import SafeTarget, UnsafeURL, check_webhook_url
+from app.services.webhooks import signature_headers, signing_secrets, webhook_id_of
+
+logger = logging.getLogger("sinergi.worker")
+
+#: Delay before attempt n (n = 1, 2, …): now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+MAX_ATTEMPTS = len(RETRY_SCHEDULE)
+JITTER = 0.2
+#: Longest ``Retry-After`` the worker honours.
+MAX_RETRY_AFTER = timedelta(hours=24)
+USER_AGENT = "Sinergi-Webhooks/1"
+
+
+def retry_delay(attempts_made: int, rand: Callable[[], float] = random.random) -> timedelta | None:
+    """Wait before the next attempt after ``attempts_made`` failures; ``None``: dead-letter."""
+    if attempts_made >= MAX_ATTEMPTS:
+        return None
+    base = RETRY_SCHEDULE[attempts_made]
+    return timedelta(seconds=base * (1 - JITTER + 2 * JITTER * rand()))
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """``Retry-After`` as seconds or an HTTP date; bounded by :data:`MAX_RETRY_AFTER`."""
+    if not value:
+        return None
+    value = value.strip()
+    delay: timedelta | None
+    if value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delay = max(when - now, timedelta(0))
+    return min(delay, MAX_RETRY_AFTER)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed delivery, as plain data the send step needs (no ORM outside transactions)."""
+
+    delivery_id: uuid.UUID
+    endpoint_id: uuid.UUID
+    agency_id: uuid.UUID
+    url: str
+    secrets: tuple[str, ...]
+    body: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    retry_after: str | None = None
+
+
+def pinned_request(
+    client: httpx.AsyncClient, target: SafeTarget, headers: dict[str, str], body: bytes
+) -> httpx.Request:
+    """A POST that connects to the checked address (TLS still verifies the host name)."""
+    url = httpx.URL(target.url)
+    host = f"[{target.address}]" if target.address.version == 6 else str(target.address)
+    request = client.build_request(
+        "POST",
+        url.copy_with(host=host.strip("[]")),
+        content=body,
+        headers={**headers, "host": url.netloc.decode("ascii")},
+        extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+    )
+    return request
+
+
+class Worker:
+    """Claims, sends and records deliveries; ``run`` loops until ``stop`` is set."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        client: httpx.AsyncClient | None = None,
+        name: str | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.rand = rand
+        self._own_client = client is None
+        self.client = client or httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(settings.webhook_timeout_seconds),
+            headers={"user-agent": USER_AGENT},
+        )
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
+
+    async def claim(self) -> list[Job]:
+        now = utcnow()
+        lease_until = now + timedelta(seconds=self.settings.worker_lease_seconds)
+        jobs: list[Job] = []
+        async with transaction(self.session_factory) as session:
+            rows = await repo.claim_due(
+                session,
+                now=now,
+                lease_until=lease_until,
+                worker=self.name,
+                limit=self.settings.worker_batch_size,
+            )
+            for delivery, endpoint in rows:
+                jobs.append(
+                    Job(
+                        delivery_id=delivery.id,
+                        endpoint_id=endpoint.id,
+                        agency_id=delivery.agency_id,
+                        url=endpoint.url,
+                        secrets=tuple(signing_secrets(self.settings, endpoint, now)),
+                        body=orjson.dumps(envelope(delivery)),
+                        attempts=delivery.attempts,
+                    )
+                )
+        return jobs
+
+    async def send(self, job: Job) -> Outcome:
+        """POST one delivery; never raises, never waits past the timeout."""
+        started = utcnow()
+        clock = time.monotonic()
+
+        def done(status: int | None, error: str | None, retry_after: str | None = None) -> Outcome:
+            duration = int((time.monotonic() - clock) * 1000)
+            return Outcome(started, duration, status, error, retry_after)
+
+        timeout = self.settings.webhook_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                target = await check_webhook_url(
+                    job.url,
+                    allow_http=self.settings.webhook_allow_http,
+                    allowed_networks=self.settings.webhook_allowed_networks,
+                )
+                headers = signature_headers(
+                    job.secrets, webhook_id_of(job.delivery_id), int(time.time()), job.body
+                )
+                headers["content-type"] = "application/json"
+                request = pinned_request(self.client, target, headers, job.body)
+                response = await self.client.send(request, stream=True, follow_redirects=False)
+                await response.aclose()
+        except UnsafeURL as exc:
+            return done(None, f"refused URL: {exc}")
+        except TimeoutError:
+            return done(None, f"no answer within {timeout:g} s")
+        except httpx.TimeoutException:
+            return done(None, f"no answer within {timeout:g} s")
+        except httpx.HTTPError as exc:
+            return done(None, f"{type(exc).__name__}: {exc}"[:500])
+        error = None if response.is_success else f"HTTP {response.status_code}"
+        if response.is_redirect:
+            error = f"HTTP {response.status_code} redirect (not followed)"
+        return done(response.status_code, error, response.headers.get("retry-after"))
+
+    async def record(self, job: Job, outcome: Outcome, session: AsyncSession) -> None:
+        session.add(
+            DeliveryAttempt(
+                delivery_id=job.delivery_id,
+                started_at=outcome.started_at,
+                duration_ms=outcome.duration_ms,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                url=job.url,
+                worker=self.name,
+            )
+        )
+        now = utcnow()
+        status = outcome.status_code
+        if status is not None and 200 <= status < 300:
+            values: dict[str, object] = {
+                "status": DeliveryStatus.DELIVERED,
+                "delivered_at": now,
+                "acked_at": now,
+                "attempts": job.attempts + 1,
+                "last_error": None,
+            }
+        elif status == 410:
+            reason = f"The receiver answered 410 Gone at {now.isoformat()} to {job.url}"
+            await repo.disable_endpoint(session, job.endpoint_id, now, reason)
+            values = {"next_attempt_at": now, "last_error": "410 Gone: webhook disabled"}
+            logger.warning("webhook of agency %s disabled: 410 Gone", job.agency_id)
+        else:
+            attempts = job.attempts + 1
+            delay = retry_delay(attempts, self.rand)
+            if delay is not None and status in {429, 503}:
+                delay = parse_retry_after(outcome.retry_after, now) or delay
+            values = {"attempts": attempts, "last_error": outcome.error}
+            if delay is None:
+                values["status"] = DeliveryStatus.DEAD
+            else:
+                values["next_attempt_at"] = now + delay
+        if not await repo.settle(session, job.delivery_id, self.name, values):
+            logger.warning(
+                "lease on delivery %s lost before its outcome was recorded", job.delivery_id
+            )
+        await session.flush()
+
+    async def run_once(self) -> int:
+        """One round; answers how many deliveries were attempted."""
+        jobs = await self.claim()
+        if not jobs:
+            return 0
+        outcomes = await asyncio.gather(*(self.send(job) for job in jobs))
+        async with transaction(self.session_factory) as session:
+            for job, outcome in zip(jobs, outcomes, strict=True):
+                await self.record(job, outcome, session)
+        return len(jobs)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Rounds until ``stop`` is set; the round in progress finishes first."""
+        logger.info("worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                count = await self.run_once()
+            except Exception:
+                logger.exception("worker round failed; retrying after the poll interval")
+                count = 0
+            if count == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.worker_poll_seconds)
+        logger.info("worker %s stopped", self.name)
+
+
+async def run_worker(settings: Settings) -> None:
+    """The ``sinergi worker`` process: run until SIGTERM or SIGINT, then stop gracefully."""
+    from app.db import create_engine, create_session_factory
+
+    engine = create_engine(settings)
+    worker = Worker(settings, create_session_factory(engine))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await worker.run(stop)
+    finally:
+        await worker.aclose()
+        await engine.dispose()
