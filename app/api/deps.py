@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.errors import Unauthenticated
 from app.models.agency import Scope
+from app.services.audit import REQUEST_AUDIT_KEY
+
+if TYPE_CHECKING:
+    from app.api.audit_hook import RequestAudit
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -25,14 +29,31 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session; committed when the route returns, rolled back if it raises."""
+    """The request's session; committed when the route returns, rolled back if it raises.
+
+    The request's audit event (``app.api.audit_hook``) is appended just before the commit, so
+    it lands with the route's work or not at all; a failed request is audited after the rollback.
+    """
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    audit = _request_audit(request)
     async with factory() as session, session.begin():
+        if audit is not None:
+            session.info[REQUEST_AUDIT_KEY] = audit
         yield session
+        if audit is not None:
+            await audit.write_success(session)
+
+
+def _request_audit(request: Request) -> RequestAudit | None:
+    """The request's audit context, opened by the app-wide ``audit_request`` dependency."""
+    audit = getattr(request.state, "audit", None)
+    return audit if hasattr(audit, "write_success") else None
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+#: ``scope="function"``: commit (and audit) before the response is sent, so a failed commit
+#: is answered as an error rather than a success that did not happen. Always use this alias.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)
