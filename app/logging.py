@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -73,7 +74,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     ),
     # NIKs (16 digits) and any other long digit run
     (re.compile(r"(?<![\d])\d{9,}(?![\d])"), REDACTED),
+    # what reads like a person's name in free text: two or more capitalised words
+    # ("Siti Aminah", "Ahmad bin Yusuf"); all-caps codes such as IMIGRASI-DUMAI are kept
+    (
+        re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:(?:bin|binti|van|de|al)[ \t]+)?[A-Z][a-z]+)+\b"),
+        REDACTED,
+    ),
 ]
+_SENSITIVE_KEY = re.compile(rf"(?i)(?:{_SENSITIVE_KEYS})")
 
 
 def redact(text: str) -> str:
@@ -89,7 +97,10 @@ def _redact_value(value: Any) -> Any:
     if isinstance(value, bool | int | float) or value is None:
         return value
     if isinstance(value, dict):
-        return {str(k): _redact_value(v) for k, v in value.items()}
+        return {
+            str(k): REDACTED if _SENSITIVE_KEY.fullmatch(str(k)) else _redact_value(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_redact_value(v) for v in value]
     return redact(str(value))
@@ -100,8 +111,43 @@ _OWN_FIELDS = frozenset({"time", "level", "logger"})
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
+def _withheld(exc: BaseException) -> str:
+    return f"{type(exc).__module__}.{type(exc).__qualname__}: [message withheld, {len(str(exc))} characters]"
+
+
+def format_exception_without_messages(exc: BaseException) -> str:
+    """A traceback (frames and source lines) whose exception messages, which may carry the
+    data being processed, are left out; causes and contexts included."""
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    link = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, "The above exception was the direct cause of:"
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, "During handling of the above exception:"
+        else:
+            current = None
+    parts: list[str] = []
+    for error, following in reversed(chain):
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        parts.append(f"Traceback (most recent call last):\n{frames}{_withheld(error)}")
+        if following:
+            parts.append(following)
+    return "\n".join(parts)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; every string in it is redacted."""
+    """One JSON object per line; every string in it is redacted, exception messages left out."""
+
+    def formatException(self, ei: Any) -> str:
+        exc = ei[1] if isinstance(ei, tuple) else None
+        if isinstance(exc, BaseException):
+            return format_exception_without_messages(exc)
+        return "(exception details withheld)"
 
     def format(self, record: logging.LogRecord) -> str:
         if record.name.startswith("sqlalchemy.engine") and record.args:
