@@ -68,6 +68,9 @@ def _status_of(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, f"http-{exc.status_code}"
     if isinstance(exc, RequestValidationError):
+        # rendered as 400 by app.api.errors when the body is not JSON at all
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return 400, "malformed-json"
         return 422, "validation-error"
     return 500, type(exc).__name__
 
@@ -242,3 +245,22 @@ def get_request_audit(request: Request) -> RequestAudit:
 
 AuditDep = Annotated[RequestAudit, Depends(get_request_audit)]
 AUDIT_DEPENDENCY = Depends(audit_request)
+
+
+async def record_unreached(request: Request, route: APIRoute, exc: BaseException) -> None:
+    """Audit a request to an authenticated route that failed before its dependencies ran
+    (a body that is not JSON, or malformed JSON); ``SinergiRoute`` calls this."""
+    if current_audit(request) is not None or not is_authenticated_route(route):
+        return
+    audit = RequestAudit(
+        request=request,
+        response=Response(),
+        route=route,
+        authenticated=True,
+        action_name=default_action(route),
+    )
+    request.state.audit = audit
+    try:
+        await audit.write_failure(exc)
+    except Exception:
+        logger.exception("could not write the audit event of a refused request")

@@ -178,12 +178,14 @@ async def record_credential_event(
     the route's work on success and in a transaction of its own when the request fails (so a
     refusal survives the rollback); elsewhere it is appended to ``session`` at once.
     """
+    known = outcome in set(Outcome)
     event = AuditEventIn(
         action=action,
-        outcome=Outcome(outcome),
+        # a refusal must stay a refusal even if its caller names the outcome its own way
+        outcome=Outcome(outcome) if known else Outcome.DENIED,
         actor_agency_code=agency_code,
         credential_id=credential_id,
-        detail=dict(detail or {}),
+        detail={**(detail or {}), **({} if known else {"outcome_given": outcome})},
     )
     sink: CredentialEventSink | None = session.info.get(REQUEST_AUDIT_KEY)
     if sink is not None:

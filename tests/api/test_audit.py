@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.api.audit_hook import AuditDep, default_action, is_authenticated_route
@@ -30,6 +31,11 @@ from tests.api.audit_support import (
 from tests.conftest import make_settings
 
 
+class _ProbeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "Probe"
+
+
 def _probe_router() -> APIRouter:
     """Routes that exist only in these tests, shaped like the real ones."""
     router = APIRouter(
@@ -41,9 +47,9 @@ def _probe_router() -> APIRouter:
 
     @router.post("/{code}", status_code=201, summary="create")
     async def create(
-        code: str, principal: AgencyWriter, session: SessionDep, audit: AuditDep
+        code: str, body: _ProbeIn, principal: AgencyWriter, session: SessionDep, audit: AuditDep
     ) -> dict[str, str]:
-        agency = Agency(code=code, name="Probe", kind="OTHER")
+        agency = Agency(code=code, name=body.name, kind="OTHER")
         session.add(agency)
         await session.flush()
         audit.object("agency", agency.id)
@@ -181,6 +187,27 @@ async def test_invalid_input_and_crashes_are_recorded(
     assert (second.outcome, second.http_status, second.action) == ("error", 500, "probe.crash")
 
 
+async def test_bodies_refused_before_authentication_are_recorded(
+    probe_app: FastAPI, probe_client: httpx.AsyncClient
+) -> None:
+    not_json = await probe_client.post(
+        "/v1/probes/X", content=b"code=X", headers={"content-type": "text/plain"}
+    )
+    malformed = await probe_client.post(
+        "/v1/probes/X", content=b'{"a": ', headers={"content-type": "application/json"}
+    )
+    assert (not_json.status_code, malformed.status_code) == (415, 400)
+    events = await audit_events(probe_app)
+    assert [(e.action, e.outcome, e.http_status) for e in events] == [
+        ("probe.create", "invalid", 415),
+        ("probe.create", "invalid", 400),
+    ]
+    assert [e.request_id for e in events] == [
+        not_json.headers["x-request-id"],
+        malformed.headers["x-request-id"],
+    ]
+
+
 async def test_route_without_a_session_is_still_audited(
     probe_app: FastAPI, probe_client: httpx.AsyncClient
 ) -> None:
@@ -222,11 +249,22 @@ async def test_every_authenticated_route_writes_exactly_one_event(database_url: 
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         for route, path in routes:
             for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-                for who in ("ADMIN", None):
-                    headers = as_agency(who) if who else {}
-                    kwargs: dict[str, Any] = {"headers": headers}
-                    if route.body_field is not None:
-                        kwargs["json"] = {}
+                attempts: list[tuple[str | None, dict[str, Any]]] = [("ADMIN", {}), (None, {})]
+                if route.body_field is not None:
+                    attempts = [
+                        ("ADMIN", {"json": {}}),
+                        (None, {"json": {}}),
+                        (
+                            "ADMIN",
+                            {"content": b"{", "headers": {"content-type": "application/json"}},
+                        ),
+                        ("ADMIN", {"content": b"x", "headers": {"content-type": "text/plain"}}),
+                    ]
+                for who, extra in attempts:
+                    kwargs: dict[str, Any] = {
+                        **extra,
+                        "headers": {**extra.get("headers", {}), **(as_agency(who) if who else {})},
+                    }
                     response = await client.request(method, _path_for(route, path), **kwargs)
                     events = await audit_events(app, request_id=response.headers["x-request-id"])
                     assert len(events) == 1, (
