@@ -108,6 +108,8 @@ def _redact_value(value: Any) -> Any:
 
 #: Fields this formatter writes itself (never personal data).
 _OWN_FIELDS = frozenset({"time", "level", "logger"})
+#: Extras other libraries attach that only repeat the message (uvicorn's ANSI-coloured copy).
+_DROPPED_EXTRAS = frozenset({"color_message"})
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
@@ -161,7 +163,7 @@ class JsonFormatter(logging.Formatter):
             "message": message,
         }
         for key, value in vars(record).items():
-            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+            if key not in _RECORD_ATTRIBUTES | _DROPPED_EXTRAS and not key.startswith("_"):
                 document[key] = value
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)

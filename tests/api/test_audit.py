@@ -18,10 +18,11 @@ from sqlalchemy import select
 from app.api.audit_hook import AuditDep, default_action, is_authenticated_route
 from app.api.deps import AgencyReader, AgencyWriter, SessionDep
 from app.api.routing import SinergiRoute, operation_id
-from app.errors import NotFound
+from app.errors import NotFound, Unauthenticated
 from app.main import create_app
 from app.models.agency import Agency
 from app.models.audit import AuditEvent
+from app.services.audit import record_credential_event
 from tests.api.audit_support import (
     AGENCY_IDS,
     as_agency,
@@ -68,6 +69,22 @@ def _probe_router() -> APIRouter:
     @router.get("/count", summary="read without a session")
     async def count(principal: AgencyReader, limit: int = 10) -> dict[str, int]:
         return {"limit": limit}
+
+    @router.post("/token/issue", status_code=200, summary="a public route issuing credentials")
+    async def token(session: SessionDep, agency: str, secret: str) -> dict[str, str]:
+        ok = secret == "right"
+        await record_credential_event(
+            session,
+            action="auth.token",
+            agency_code=agency,
+            credential_id="key-1",
+            outcome="success" if ok else "denied",
+            detail={"grant_type": "client_credentials"},
+        )
+        if not ok:
+            raise Unauthenticated(detail="invalid_client")
+        session.add(Agency(code=f"TOKEN-{agency}", name="Probe", kind="OTHER"))
+        return {"token_type": "Bearer"}
 
     @router.get("/crash", summary="crash")
     async def crash(principal: AgencyReader, session: SessionDep) -> dict[str, int]:
@@ -206,6 +223,23 @@ async def test_bodies_refused_before_authentication_are_recorded(
         not_json.headers["x-request-id"],
         malformed.headers["x-request-id"],
     ]
+
+
+async def test_credential_events_on_public_routes_survive_a_refusal(
+    probe_app: FastAPI, probe_client: httpx.AsyncClient
+) -> None:
+    refused = await probe_client.post("/v1/probes/token/issue?agency=POLRES-DUMAI&secret=wrong")
+    issued = await probe_client.post("/v1/probes/token/issue?agency=POLRES-DUMAI&secret=right")
+    assert (refused.status_code, issued.status_code) == (401, 200)
+    events = await audit_events(probe_app)
+    assert [(e.action, e.outcome, e.http_status) for e in events] == [
+        ("auth.token", "denied", 401),
+        ("auth.token", "success", 200),
+    ]
+    assert all(e.actor_agency_code == "POLRES-DUMAI" for e in events)
+    assert all(e.credential_id == "key-1" for e in events)
+    assert events[0].request_id == refused.headers["x-request-id"]
+    assert "TOKEN-POLRES-DUMAI" in await _agencies(probe_app)
 
 
 async def test_route_without_a_session_is_still_audited(
