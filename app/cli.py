@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -24,6 +26,10 @@ admin_cli = typer.Typer(
     help="Agencies and credentials (what the /v1/admin endpoints do).", no_args_is_help=True
 )
 cli.add_typer(admin_cli, name="admin")
+audit_cli = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+retention_cli = typer.Typer(help="Retention of personal data (UU PDP).", no_args_is_help=True)
+cli.add_typer(retention_cli, name="retention")
 
 OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -108,6 +114,97 @@ def migrate_check() -> None:
     """Fail if the models and the migrations disagree."""
     migrations.check(get_settings().database_url)
     typer.echo("models and migrations agree")
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction on the configured database (committed if it returns)."""
+    from app.db import create_engine, create_session_factory, transaction
+
+    async def run() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A head printed earlier by `sinergi audit anchor` (SEQ:HASH); repeatable."
+        ),
+    ] = None,
+) -> None:
+    """Walk the hash chain; exit 1 and name the first edited, missing or reordered event."""
+    from app.services import audit
+
+    anchors = [audit.Anchor.parse(a) for a in anchor or []]
+    result = _in_transaction(lambda session: audit.verify_chain(session, anchors))
+    if result.ok:
+        typer.echo(
+            f"ok: {result.events_checked} events, seq {result.first_seq}..{result.head_seq}, "
+            f"head {result.head_hash}"
+        )
+        return
+    typer.echo(f"BROKEN at event {result.broken_seq}: {result.problem}", err=True)
+    raise typer.Exit(1)
+
+
+@audit_cli.command("anchor")
+def audit_anchor() -> None:
+    """Print the chain head as SEQ:HASH, to keep outside the database (for `verify --anchor`)."""
+    from app.services import audit
+
+    head = _in_transaction(audit.chain_head)
+    if head is None:
+        typer.echo("the audit trail is empty", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{head.seq}:{head.hash}")
+
+
+@audit_cli.command("export")
+def audit_export(
+    out: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
+    since: Annotated[
+        datetime | None, typer.Option("--from", help="Events at or after this UTC time.")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option("--to", help="Events before this UTC time.")
+    ] = None,
+) -> None:
+    """Write audit events as JSON Lines, in chain order, hashes included."""
+    from datetime import UTC
+
+    from app.services import audit
+
+    since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+    until = until.replace(tzinfo=UTC) if until and until.tzinfo is None else until
+
+    async def export(session: AsyncSession) -> int:
+        if out is None:
+            return await audit.export_events(session, sys.stdout, since=since, until=until)
+        with out.open("w", encoding="utf-8") as handle:
+            return await audit.export_events(session, handle, since=since, until=until)
+
+    count = _in_transaction(export)
+    typer.echo(f"exported {count} events", err=True)
+
+
+@retention_cli.command("run")
+def retention_run() -> None:
+    """Remove person data past its retention period (and old audit events, if configured)."""
+    from app.services import retention
+
+    settings = get_settings()
+    result = _in_transaction(lambda session: retention.run_retention(session, settings))
+    for name, purged in result.purged.items():
+        typer.echo(f"{name}: purged {len(purged.object_ids)} {purged.object_type}")
+    typer.echo(f"audit events removed: {result.audit_events_removed}")
 
 
 def openapi_document() -> str:

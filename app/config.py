@@ -59,6 +59,12 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    #: Days person data of a closed or retracted report is kept before ``sinergi retention run``
+    #: removes it (statistics, case structure and the audit trail stay).
+    retention_person_data_days: int = Field(default=730, ge=1, le=36500)
+    #: Days audit events are kept; 0 keeps them for ever. The purge leaves a checkpoint event.
+    audit_retention_days: int = Field(default=0, ge=0, le=36500)
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.env is Environment.DEVELOPMENT:

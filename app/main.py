@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 from app import __version__
 from app.api import (
     admin_agencies,
+    admin_audit,
     admin_deliveries,
     admin_routing,
     admin_webhooks,
@@ -22,10 +23,12 @@ from app.api import (
     vocab,
     wellknown,
 )
+from app.api.audit_hook import AUDIT_DEPENDENCY
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
+from app.logging import RequestLogMiddleware, configure_logging
 from app.schemas.problem import Problem
 
 DESCRIPTION = """\
@@ -47,6 +50,7 @@ Every error is `application/problem+json` (RFC 9457). Every response carries `X-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
+    configure_logging(settings)
     engine = create_engine(settings)
 
     @asynccontextmanager
@@ -60,12 +64,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Inter-agency exchange of TPPO/TPPM reports",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Every route, present and future, goes through the audit hook (app/api/audit_hook.py).
+        dependencies=[AUDIT_DEPENDENCY],
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
 
     install_error_handlers(app)
+    app.add_middleware(RequestLogMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
@@ -79,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_deliveries.router)
     app.include_router(admin_webhooks.router)
     admin_webhooks.document_webhooks(app)
+    app.include_router(admin_audit.router)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

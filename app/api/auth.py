@@ -12,9 +12,8 @@ from fastapi import APIRouter, Form, Request, Response
 from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.db import transaction
 from app.schemas.auth import TokenResponse
-from app.services.credential_events import record_credential_event
+from app.services.audit import record_credential_event
 from app.services.oauth import (
     CLIENT_AUTHENTICATION_FAILED,
     InvalidClient,
@@ -113,15 +112,15 @@ async def token(
             scope=scope,
         )
     except InvalidClient as refused:
-        async with transaction(request.app.state.session_factory) as own:
-            await record_credential_event(
-                own,
-                action="token.refuse",
-                agency_code=None,
-                credential_id=None,
-                outcome="refused",
-                detail={"claimed_client_id": (client_id or "")[:64], "reason": refused.reason},
-            )
+        # Handed to the request's audit record, which outlives the rollback of this transaction.
+        await record_credential_event(
+            session,
+            action="token.refuse",
+            agency_code=None,
+            credential_id=None,
+            outcome="denied",
+            detail={"claimed_client_id": (client_id or "")[:64], "reason": refused.reason},
+        )
         if basic_used:
             refused.headers.update(_BASIC_CHALLENGE)
         raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials
@@ -18,11 +18,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db import transaction
 from app.errors import Forbidden, Unauthenticated
 from app.models.agency import Scope
-from app.services.credential_events import record_credential_event
+from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
 from app.services.tokens import InvalidToken, verify_access_token
+
+if TYPE_CHECKING:
+    from app.api.audit_hook import RequestAudit
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -31,14 +33,31 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session; committed when the route returns, rolled back if it raises."""
+    """The request's session; committed when the route returns, rolled back if it raises.
+
+    The request's audit event (``app.api.audit_hook``) is appended just before the commit, so
+    it lands with the route's work or not at all; a failed request is audited after the rollback.
+    """
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    audit = _request_audit(request)
     async with factory() as session, session.begin():
+        if audit is not None:
+            session.info[REQUEST_AUDIT_KEY] = audit
         yield session
+        if audit is not None:
+            await audit.write_success(session)
+
+
+def _request_audit(request: Request) -> RequestAudit | None:
+    """The request's audit context, opened by the app-wide ``audit_request`` dependency."""
+    audit = getattr(request.state, "audit", None)
+    return audit if hasattr(audit, "write_success") else None
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+#: ``scope="function"``: commit (and audit) before the response is sent, so a failed commit
+#: is answered as an error rather than a success that did not happen. Always use this alias.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)
@@ -90,17 +109,16 @@ bearer_token = HTTPBearer(
 _MISSING = {"WWW-Authenticate": 'Bearer realm="sinergi"'}
 
 
-async def _record_refusal(request: Request, reason: str) -> None:
-    """Record a refused token in a transaction of its own: the request's one is rolled back."""
-    async with transaction(request.app.state.session_factory) as session:
-        await record_credential_event(
-            session,
-            action="token.refuse",
-            agency_code=None,
-            credential_id=None,
-            outcome="refused",
-            detail={"reason": reason, "request_id": str(getattr(request.state, "request_id", ""))},
-        )
+async def _record_refusal(session: AsyncSession, reason: str) -> None:
+    """Record a refused token; the request's audit record keeps it through the rollback."""
+    await record_credential_event(
+        session,
+        action="token.refuse",
+        agency_code=None,
+        credential_id=None,
+        outcome="denied",
+        detail={"reason": reason},
+    )
 
 
 async def get_principal(
@@ -122,15 +140,17 @@ async def get_principal(
             raise InvalidToken("not a bearer token")
         verified = await verify_access_token(session, settings, token.strip())
     except InvalidToken as refused:
-        await _record_refusal(request, refused.reason)
+        await _record_refusal(session, refused.reason)
         raise
-    return Principal(
+    principal = Principal(
         agency_id=verified.agency.id,
         agency_code=verified.agency.code,
         scopes=verified.scopes,
         credential_id=verified.credential_id,
         token_id=verified.token_id,
     )
+    request.state.principal = principal  # the audit hook names the actor from it
+    return principal
 
 
 def require_scope(scope: Scope) -> object:

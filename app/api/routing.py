@@ -1,7 +1,8 @@
 """Route class and operation ids shared by every router.
 
 Operation ids are built as ``<tag>_<function name>`` (``reports_create``), so each is set by
-construction; JSON bodies must be sent as JSON (415 otherwise).
+construction; JSON bodies must be sent as JSON (415 otherwise). A request to an authenticated
+route refused before its dependencies run (415, malformed JSON) is still audited.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from app.api.audit_hook import record_unreached
 from app.errors import SinergiError
 
 
@@ -41,17 +43,20 @@ class SinergiRoute(APIRoute):
         handler = super().get_route_handler()
         body_field = self.body_field
         expects_json = body_field is not None and not _is_form(self)
-        if not expects_json:
-            return handler
 
         async def checked(request: Request) -> Response:
-            if request.method in {"POST", "PUT", "PATCH"}:
-                content_type = request.headers.get("content-type", "")
-                if not _is_json(content_type):
-                    raise UnsupportedMediaType(
-                        detail=f"Send the body as application/json (got {content_type or 'no content type'!r})"
-                    )
-            return await handler(request)
+            try:
+                if expects_json and request.method in {"POST", "PUT", "PATCH"}:
+                    content_type = request.headers.get("content-type", "")
+                    if not _is_json(content_type):
+                        raise UnsupportedMediaType(
+                            detail=f"Send the body as application/json (got {content_type or 'no content type'!r})"
+                        )
+                return await handler(request)
+            except Exception as exc:
+                # Refused before the audit hook (a dependency) could run: audit it here.
+                await record_unreached(request, self, exc)
+                raise
 
         return checked
 

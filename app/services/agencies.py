@@ -13,7 +13,7 @@ from app.models.agency import ADMIN_AGENCY_CODE, DEFAULT_AGENCY_SCOPES, Agency, 
 from app.repositories import agencies as agencies_repo
 from app.schemas.agency import AgencyCreate, AgencyUpdate
 from app.services import api_keys
-from app.services.credential_events import record_credential_event
+from app.services.audit import record_credential_event
 from app.services.signing_keys import ensure_signing_keys
 
 

@@ -22,7 +22,7 @@ from app.models.agency import Agency
 from app.models.base import utcnow
 from app.models.credentials import ApiKey
 from app.repositories import credentials as credentials_repo
-from app.services.credential_events import record_credential_event
+from app.services.audit import record_credential_event
 
 API_KEY_PREFIX = "sng_"
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

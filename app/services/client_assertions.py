@@ -24,7 +24,7 @@ from app.models.base import utcnow
 from app.models.credentials import AgencyPublicKey, UsedClientAssertion
 from app.repositories import agencies as agencies_repo
 from app.repositories import credentials as credentials_repo
-from app.services.credential_events import record_credential_event
+from app.services.audit import record_credential_event
 from app.services.signing_keys import CLOCK_LEEWAY, jwk_thumbprint
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

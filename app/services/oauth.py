@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.repositories import agencies as agencies_repo
 from app.repositories import credentials as credentials_repo
 from app.services import api_keys, client_assertions
-from app.services.credential_events import record_credential_event
+from app.services.audit import record_credential_event
 from app.services.tokens import MintedToken, mint_access_token
 
 CLIENT_CREDENTIALS = "client_credentials"

@@ -363,7 +363,9 @@ DEFAULT_RULES_RESOURCE = "default_rules.json"
 
 def load_default_rules() -> list[dict[str, Any]]:
     """The seeded city-TIMPORA rule set (``app/vocab/routing/default_rules.json``)."""
-    text = resources.files("app.vocab").joinpath("routing", DEFAULT_RULES_RESOURCE).read_text("utf-8")
+    text = (
+        resources.files("app.vocab").joinpath("routing", DEFAULT_RULES_RESOURCE).read_text("utf-8")
+    )
     rules: list[dict[str, Any]] = json.loads(text)["rules"]
     return rules
 

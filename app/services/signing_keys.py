@@ -27,7 +27,7 @@ from app.config import Settings
 from app.models.base import utcnow
 from app.models.credentials import SigningKey, SigningKeyState
 from app.repositories import credentials as credentials_repo
-from app.services.credential_events import record_credential_event
+from app.services.audit import record_credential_event
 
 _NONCE_BYTES = 12
 #: Clock leeway allowed when checking token times; retired keys stay this much longer too.

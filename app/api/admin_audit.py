@@ -1,0 +1,99 @@
+"""Admin: query the audit trail and check its hash chain."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.errors import FieldProblem, InvalidInput
+from app.schemas.audit import AuditEventOut, AuditPage, ChainCheck, OutcomeName
+from app.services import audit as audit_service
+
+router = APIRouter(
+    prefix="/v1/admin/audit",
+    tags=["audit"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, seq = raw.partition(":")
+        if prefix != "seq" or not seq.isdigit():
+            raise ValueError(cursor)
+        return int(seq)
+    except ValueError:
+        raise InvalidInput(
+            detail="The cursor is not one this service issued",
+            errors=[FieldProblem(pointer="/cursor", detail="unknown cursor", location="query")],
+        ) from None
+
+
+@router.get(
+    "",
+    response_model=AuditPage,
+    status_code=200,
+    summary="Query the audit trail (newest first)",
+    responses=problem_responses(401, 403, 422),
+)
+async def search(
+    _admin: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: Annotated[str | None, Query(description="Agency code of the actor.")] = None,
+    action: Annotated[str | None, Query(examples=["report.read"])] = None,
+    object_id: Annotated[str | None, Query(description="An id among the event's objects.")] = None,
+    outcome: OutcomeName | None = None,
+    from_: Annotated[
+        datetime | None, Query(alias="from", description="Events at or after this time.")
+    ] = None,
+    to: Annotated[datetime | None, Query(description="Events before this time.")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1)] = 50,
+) -> AuditPage:
+    for name, value in (("from", from_), ("to", to)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(
+                detail="Give times with a UTC offset",
+                errors=[
+                    FieldProblem(pointer=f"/{name}", detail="needs a UTC offset", location="query")
+                ],
+            )
+    query = audit_service.AuditFilter(
+        actor=actor, action=action, object_id=object_id, outcome=outcome, since=from_, until=to
+    )
+    rows, next_seq = await audit_service.list_events(
+        session,
+        query,
+        before_seq=_decode_cursor(cursor) if cursor else None,
+        limit=min(limit, settings.max_page_size),
+    )
+    return AuditPage(
+        items=[AuditEventOut.model_validate(row) for row in rows],
+        next_cursor=_encode_cursor(next_seq) if next_seq is not None else None,
+    )
+
+
+@router.get(
+    "/verify",
+    response_model=ChainCheck,
+    status_code=200,
+    summary="Check the audit hash chain and name the first broken event",
+    responses=problem_responses(401, 403),
+)
+async def verify(_admin: Admin, session: SessionDep) -> ChainCheck:
+    result = await audit_service.verify_chain(session)
+    return ChainCheck(**asdict(result))

@@ -1,0 +1,160 @@
+"""Queries on the audit chain: the only place that builds SQL for ``audit_events``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, exists, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.audit import AuditEvent
+
+#: Key of the PostgreSQL advisory lock that serializes appends to the chain.
+CHAIN_LOCK_KEY = 0x53_49_4E_45_52_47_49  # "SINERGI"
+#: Action of the checkpoint event the retention purge appends.
+CHECKPOINT_ACTION = "audit.purge"
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    object_id: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def lock_chain(session: AsyncSession) -> None:
+    """Serialize appends until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write that changes nothing takes
+    the database's single write lock now, before the head is read (the driver opens the
+    transaction lazily, at the first write).
+    """
+    if _is_postgres(session):
+        await session.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
+    else:
+        await session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
+
+
+async def chain_head(session: AsyncSession) -> ChainHead | None:
+    row = (
+        await session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        )
+    ).first()
+    return ChainHead(seq=row.seq, hash=row.hash) if row else None
+
+
+async def add(session: AsyncSession, event: AuditEvent) -> None:
+    session.add(event)
+    await session.flush()
+
+
+async def events_after(session: AsyncSession, seq: int, limit: int) -> Sequence[AuditEvent]:
+    """Up to ``limit`` events with a larger ``seq``, in chain order."""
+    result = await session.execute(
+        select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq).limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def event_at(session: AsyncSession, seq: int) -> AuditEvent | None:
+    return await session.get(AuditEvent, seq)
+
+
+async def latest_checkpoint(session: AsyncSession) -> AuditEvent | None:
+    result = await session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.action == CHECKPOINT_ACTION)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    return result.scalars().first()
+
+
+def _conditions(session: AsyncSession, query: AuditFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.actor is not None:
+        conditions.append(AuditEvent.actor_agency_code == query.actor)
+    if query.action is not None:
+        conditions.append(AuditEvent.action == query.action)
+    if query.outcome is not None:
+        conditions.append(AuditEvent.outcome == query.outcome)
+    if query.since is not None:
+        conditions.append(AuditEvent.occurred_at >= query.since)
+    if query.until is not None:
+        conditions.append(AuditEvent.occurred_at < query.until)
+    if query.object_id is not None:
+        if _is_postgres(session):
+            conditions.append(AuditEvent.object_ids.cast(JSONB).contains([query.object_id]))
+        else:
+            member = (
+                select(text("1"))
+                .select_from(func.json_each(AuditEvent.object_ids).table_valued("value"))
+                .where(text("value = :object_id"))
+                .params(object_id=query.object_id)
+            )
+            conditions.append(exists(member))
+    return conditions
+
+
+async def find(
+    session: AsyncSession, query: AuditFilter, *, before_seq: int | None, limit: int
+) -> Sequence[AuditEvent]:
+    """Matching events, newest first, with ``seq`` below ``before_seq`` when given."""
+    statement = select(AuditEvent).where(*_conditions(session, query))
+    if before_seq is not None:
+        statement = statement.where(AuditEvent.seq < before_seq)
+    result = await session.execute(statement.order_by(AuditEvent.seq.desc()).limit(limit))
+    return result.scalars().all()
+
+
+async def in_time_range(
+    session: AsyncSession,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    after_seq: int,
+    limit: int,
+) -> Sequence[AuditEvent]:
+    """A batch of events in chain order for export."""
+    statement = select(AuditEvent).where(
+        *_conditions(session, AuditFilter(since=since, until=until)), AuditEvent.seq > after_seq
+    )
+    result = await session.execute(statement.order_by(AuditEvent.seq).limit(limit))
+    return result.scalars().all()
+
+
+async def last_seq_before(session: AsyncSession, cutoff: datetime) -> int | None:
+    """The largest ``seq`` of an event older than ``cutoff``."""
+    return (
+        await session.execute(
+            select(func.max(AuditEvent.seq)).where(AuditEvent.occurred_at < cutoff)
+        )
+    ).scalar_one_or_none()
+
+
+async def delete_through(session: AsyncSession, seq: int) -> int:
+    """Delete events ``1..seq``: the retention purge's path past the PostgreSQL trigger."""
+    if _is_postgres(session):
+        # Read by the trigger; SET LOCAL semantics: only for this transaction.
+        await session.execute(select(func.set_config("sinergi.audit_purge", "on", True)))
+    result = await session.execute(delete(AuditEvent).where(AuditEvent.seq <= seq))
+    if _is_postgres(session):
+        await session.execute(select(func.set_config("sinergi.audit_purge", "off", True)))
+    return int(result.rowcount)  # type: ignore[attr-defined]

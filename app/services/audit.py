@@ -1,0 +1,404 @@
+"""The tamper-evident audit trail: append, verify, anchor, query, export and purge.
+
+Each event's ``hash`` is the SHA-256 of its canonical JSON form, which includes the previous
+event's hash, so editing, deleting or reordering a stored event breaks the chain at that point.
+Appends are serialized (PostgreSQL advisory lock; SQLite has a single writer) and ``seq`` is the
+primary key, so two concurrent appends can never fork the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol, TextIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.audit import GENESIS_HASH, AuditEvent
+from app.models.base import utcnow
+from app.repositories import audit as repository
+from app.repositories.audit import CHECKPOINT_ACTION, AuditFilter, ChainHead
+
+__all__ = [
+    "CHECKPOINT_ACTION",
+    "AuditEventIn",
+    "AuditFilter",
+    "ChainHead",
+    "Outcome",
+    "VerifyResult",
+    "chain_head",
+    "export_events",
+    "list_events",
+    "outcome_for_status",
+    "purge_events_before",
+    "record_credential_event",
+    "record_event",
+    "verify_chain",
+]
+
+#: ``session.info`` key under which the request's audit context waits for credential events.
+REQUEST_AUDIT_KEY = "sinergi.request_audit"
+VERIFY_BATCH = 1000
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    ERROR = "error"
+
+
+def outcome_for_status(status: int) -> Outcome:
+    """The outcome an HTTP status stands for."""
+    if status < 400:
+        return Outcome.SUCCESS
+    if status in {401, 403, 429}:
+        return Outcome.DENIED
+    if status == 404:
+        return Outcome.NOT_FOUND
+    if status < 500:
+        return Outcome.INVALID
+    return Outcome.ERROR
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    return None if value is None else value[:length]
+
+
+@dataclass(frozen=True)
+class AuditEventIn:
+    """One event to append: ids only, never a secret, token or personal identifier."""
+
+    action: str
+    outcome: Outcome
+    actor_agency_id: uuid.UUID | None = None
+    actor_agency_code: str | None = None
+    credential_id: str | None = None
+    token_id: str | None = None
+    object_type: str | None = None
+    object_ids: Sequence[str] = ()
+    http_status: int | None = None
+    request_id: str | None = None
+    client_address: str | None = None
+    user_agent: str | None = None
+    detail: Mapping[str, str] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+
+
+def canonical_form(event: AuditEvent) -> bytes:
+    """The bytes an event's hash is computed over (sorted keys, no whitespace, UTF-8)."""
+    document: dict[str, Any] = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor_agency_id": str(event.actor_agency_id) if event.actor_agency_id else None,
+        "actor_agency_code": event.actor_agency_code,
+        "credential_id": event.credential_id,
+        "token_id": event.token_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_ids": list(event.object_ids),
+        "outcome": event.outcome,
+        "http_status": event.http_status,
+        "request_id": event.request_id,
+        "client_address": event.client_address,
+        "user_agent": event.user_agent,
+        "detail": dict(event.detail),
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def event_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical_form(event)).hexdigest()
+
+
+async def _append(
+    session: AsyncSession, event: AuditEventIn, head: ChainHead | None = None
+) -> AuditEvent:
+    """Append under the chain lock; ``head`` when the caller already read it (the purge)."""
+    await repository.lock_chain(session)
+    if head is None:
+        head = await repository.chain_head(session)
+    occurred_at = (event.occurred_at or utcnow()).astimezone(UTC)
+    row = AuditEvent(
+        seq=head.seq + 1 if head else 1,
+        # microseconds are what both backends store
+        occurred_at=occurred_at,
+        actor_agency_id=event.actor_agency_id,
+        actor_agency_code=_clip(event.actor_agency_code, 64),
+        credential_id=_clip(event.credential_id, 100),
+        token_id=_clip(event.token_id, 100),
+        action=event.action[:64],
+        object_type=_clip(event.object_type, 40),
+        object_ids=[str(i) for i in event.object_ids],
+        outcome=Outcome(event.outcome).value,
+        http_status=event.http_status,
+        request_id=_clip(event.request_id, 128),
+        client_address=_clip(event.client_address, 64),
+        user_agent=_clip(event.user_agent, 256),
+        detail={str(k): str(v) for k, v in event.detail.items()},
+        prev_hash=head.hash if head else GENESIS_HASH,
+    )
+    row.hash = event_hash(row)
+    await repository.add(session, row)
+    return row
+
+
+async def record_event(session: AsyncSession, event: AuditEventIn) -> None:
+    """Append ``event`` to the chain inside the caller's transaction (flushed, not committed)."""
+    await _append(session, event)
+
+
+class CredentialEventSink(Protocol):
+    """The request's audit context (``app.api.audit_hook``), found in ``session.info``."""
+
+    def take_credential_event(self, event: AuditEventIn) -> None: ...
+
+
+async def record_credential_event(
+    session: AsyncSession,
+    *,
+    action: str,
+    agency_code: str | None,
+    credential_id: str | None,
+    outcome: str,
+    detail: dict[str, str] | None = None,
+) -> None:
+    """Record a credential event (token issued or refused, key issued, rotated, revoked, …).
+
+    Inside a request the event is handed to the request's audit context, which writes it with
+    the route's work on success and in a transaction of its own when the request fails (so a
+    refusal survives the rollback); elsewhere it is appended to ``session`` at once.
+    """
+    known = outcome in set(Outcome)
+    event = AuditEventIn(
+        action=action,
+        # a refusal must stay a refusal even if its caller names the outcome its own way
+        outcome=Outcome(outcome) if known else Outcome.DENIED,
+        actor_agency_code=agency_code,
+        credential_id=credential_id,
+        detail={**(detail or {}), **({} if known else {"outcome_given": outcome})},
+    )
+    sink: CredentialEventSink | None = session.info.get(REQUEST_AUDIT_KEY)
+    if sink is not None:
+        sink.take_credential_event(event)
+        return
+    await record_event(session, event)
+
+
+async def chain_head(session: AsyncSession) -> ChainHead | None:
+    """The last event's ``seq`` and hash: what ``sinergi audit anchor`` prints."""
+    return await repository.chain_head(session)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A head recorded earlier, outside the database."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """``"<seq>:<hash>"`` as printed by ``sinergi audit anchor``."""
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise ValueError(f"an anchor looks like 1234:<64 hex digits>, not {text!r}")
+        return cls(seq=int(seq), hash=digest.lower())
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events_checked: int
+    first_seq: int | None
+    head_seq: int | None
+    head_hash: str | None
+    #: The first event found broken (or missing), when ``ok`` is false.
+    broken_seq: int | None = None
+    problem: str | None = None
+
+
+async def _expected_start(session: AsyncSession) -> tuple[int, str] | None:
+    """Where the chain must start: seq 1 after genesis, or just after the latest purge."""
+    checkpoint = await repository.latest_checkpoint(session)
+    if checkpoint is None:
+        return None
+    through = checkpoint.detail.get("purged_through_seq", "")
+    digest = checkpoint.detail.get("purged_through_hash", "")
+    if not str(through).isdigit():
+        return None
+    return int(through) + 1, str(digest)
+
+
+async def verify_chain(session: AsyncSession, anchors: Sequence[Anchor] = ()) -> VerifyResult:
+    """Walk the chain in batches; name the first edited, missing or reordered event."""
+    start = await _expected_start(session)
+    checked = 0
+    first_seq: int | None = None
+    previous: AuditEvent | None = None
+    last_seq = 0
+
+    def broken(seq: int, problem: str) -> VerifyResult:
+        return VerifyResult(
+            ok=False,
+            events_checked=checked,
+            first_seq=first_seq,
+            head_seq=previous.seq if previous else None,
+            head_hash=previous.hash if previous else None,
+            broken_seq=seq,
+            problem=problem,
+        )
+
+    while True:
+        batch = await repository.events_after(session, last_seq, VERIFY_BATCH)
+        if not batch:
+            break
+        for event in batch:
+            if previous is None:
+                first_seq = event.seq
+                if event.seq == 1:
+                    expected_prev = GENESIS_HASH
+                elif start is not None and event.seq == start[0]:
+                    expected_prev = start[1]
+                else:
+                    wanted = start[0] if start else 1
+                    if event.seq > wanted:
+                        return broken(
+                            wanted, f"event {wanted} is missing (the chain starts at {event.seq})"
+                        )
+                    expected_prev = ""  # an event older than the last purge: cannot be linked
+                if event.prev_hash != expected_prev:
+                    return broken(event.seq, "prev_hash does not continue from the chain's start")
+            else:
+                if event.seq != previous.seq + 1:
+                    return broken(previous.seq + 1, f"event {previous.seq + 1} is missing")
+                if event.prev_hash != previous.hash:
+                    return broken(event.seq, "prev_hash does not match the previous event's hash")
+            if event_hash(event) != event.hash:
+                return broken(event.seq, "the event's contents do not match its hash")
+            checked += 1
+            previous = event
+        last_seq = batch[-1].seq
+
+    for anchor in anchors:
+        stored = await repository.event_at(session, anchor.seq)
+        if stored is None:
+            if first_seq is not None and anchor.seq < first_seq and start and anchor.seq < start[0]:
+                continue  # purged by retention, the checkpoint vouches for it
+            return broken(anchor.seq, f"anchored event {anchor.seq} is missing")
+        if stored.hash != anchor.hash:
+            return broken(anchor.seq, f"event {anchor.seq} differs from its anchor")
+
+    return VerifyResult(
+        ok=True,
+        events_checked=checked,
+        first_seq=first_seq,
+        head_seq=previous.seq if previous else None,
+        head_hash=previous.hash if previous else None,
+    )
+
+
+async def list_events(
+    session: AsyncSession, query: AuditFilter, *, before_seq: int | None, limit: int
+) -> tuple[Sequence[AuditEvent], int | None]:
+    """A page of matching events, newest first, and the ``seq`` to continue before."""
+    rows = await repository.find(session, query, before_seq=before_seq, limit=limit + 1)
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].seq
+    return rows, None
+
+
+def event_document(event: AuditEvent) -> dict[str, Any]:
+    """An event as plain JSON (the export and API form), including both hashes."""
+    return {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
+        "actor_agency_id": str(event.actor_agency_id) if event.actor_agency_id else None,
+        "actor_agency_code": event.actor_agency_code,
+        "credential_id": event.credential_id,
+        "token_id": event.token_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_ids": list(event.object_ids),
+        "outcome": event.outcome,
+        "http_status": event.http_status,
+        "request_id": event.request_id,
+        "client_address": event.client_address,
+        "user_agent": event.user_agent,
+        "detail": dict(event.detail),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+async def iter_events(
+    session: AsyncSession, *, since: datetime | None = None, until: datetime | None = None
+) -> AsyncIterator[AuditEvent]:
+    """Events in chain order, read in batches."""
+    last = 0
+    while True:
+        batch = await repository.in_time_range(
+            session, since=since, until=until, after_seq=last, limit=VERIFY_BATCH
+        )
+        if not batch:
+            return
+        for event in batch:
+            yield event
+        last = batch[-1].seq
+
+
+async def export_events(
+    session: AsyncSession,
+    out: TextIO,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write events as JSON Lines, in chain order; returns how many were written."""
+    count = 0
+    async for event in iter_events(session, since=since, until=until):
+        out.write(json.dumps(event_document(event), ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count
+
+
+async def purge_events_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete the chain's prefix older than ``cutoff`` and append a checkpoint continuing it.
+
+    The one path that removes events: the checkpoint carries the hash of the last removed
+    event, so ``verify_chain`` still passes, and it is itself an audit event.
+    """
+    await repository.lock_chain(session)
+    through = await repository.last_seq_before(session, cutoff)
+    if through is None:
+        return 0
+    last_removed = await repository.event_at(session, through)
+    head = await repository.chain_head(session)
+    assert last_removed is not None
+    assert head is not None
+    removed = await repository.delete_through(session, through)
+    await _append(
+        session,
+        AuditEventIn(
+            action=CHECKPOINT_ACTION,
+            outcome=Outcome.SUCCESS,
+            object_type="audit_event",
+            detail={
+                "purged_through_seq": str(through),
+                "purged_through_hash": last_removed.hash,
+                "purged_count": str(removed),
+                "cutoff": cutoff.astimezone(UTC).isoformat(),
+            },
+        ),
+        head,
+    )
+    return removed
