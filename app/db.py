@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +25,8 @@ from app.config import Settings
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy, not the driver, open transactions (see _sqlite_begin_immediate).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -32,12 +35,23 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    """Take SQLite's write lock when a transaction begins.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked"
+    when another writer committed in between; an immediate one waits (busy_timeout) instead, so
+    concurrent requests on one node serialize rather than fail.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for the configured URL, tuned per backend."""
     kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if settings.is_sqlite:
         engine = create_async_engine(settings.database_url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     kwargs.update(
         pool_size=settings.database_pool_size,
@@ -57,3 +71,8 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     """A session inside one transaction: committed on success, rolled back on any error."""
     async with factory() as session, session.begin():
         yield session
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """``sqlite`` or ``postgresql``: for the few queries that must differ between the two."""
+    return session.get_bind().dialect.name

@@ -15,11 +15,14 @@ from app.api import (
     admin_agencies,
     admin_audit,
     admin_deliveries,
+    admin_resolution,
     admin_routing,
     admin_webhooks,
     auth,
+    cases,
     health,
     inbox,
+    reports,
     vocab,
     wellknown,
 )
@@ -79,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wellknown.router)
     app.include_router(auth.router)
     app.include_router(vocab.router)
+    app.include_router(reports.router)
+    app.include_router(cases.router)
+    app.include_router(cases.persons_router)
     app.include_router(inbox.router)
     app.include_router(admin_agencies.router)
     app.include_router(admin_agencies.signing_router)
@@ -86,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_deliveries.router)
     app.include_router(admin_webhooks.router)
     admin_webhooks.document_webhooks(app)
+    app.include_router(admin_resolution.router)
     app.include_router(admin_audit.router)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

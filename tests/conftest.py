@@ -32,8 +32,6 @@ def pytest_report_header() -> str:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if asyncio.iscoroutinefunction(getattr(item, "function", None)):
-            item.add_marker(pytest.mark.anyio)
         if "pg" in item.keywords and not ON_POSTGRES:
             item.add_marker(
                 pytest.mark.skip(reason="needs SINERGI_TEST_DATABASE_URL=postgresql+asyncpg://…")

@@ -5,6 +5,22 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.credentials import AgencyPublicKey, ApiKey, SigningKey, UsedClientAssertion
 from app.models.delivery import Delivery, DeliveryAttempt, DeliverySequence, WebhookEndpoint
+from app.models.report import (
+    IdempotencyRecord,
+    Report,
+    ReportModus,
+    ReportPerson,
+    ReportRecipient,
+    ReportVersion,
+)
+from app.models.resolution import (
+    Case,
+    CaseLink,
+    PersonEntity,
+    PersonKey,
+    PossibleMatch,
+    ResolutionAction,
+)
 from app.models.routing import RoutingRule
 
 __all__ = [
@@ -13,9 +29,21 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Case",
+    "CaseLink",
     "Delivery",
     "DeliveryAttempt",
     "DeliverySequence",
+    "IdempotencyRecord",
+    "PersonEntity",
+    "PersonKey",
+    "PossibleMatch",
+    "Report",
+    "ReportModus",
+    "ReportPerson",
+    "ReportRecipient",
+    "ReportVersion",
+    "ResolutionAction",
     "RoutingRule",
     "SigningKey",
     "UsedClientAssertion",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import phonenumbers
 
+from app.services.names import normalize_name
 from app.vocab import REGIONS, code_list
 
 if TYPE_CHECKING:
@@ -293,9 +294,7 @@ def normalize_person(
         )
     born = person.date_of_birth
     normalized = NormalizedPerson(
-        # SEAM(names): app.services.names.normalize_name(person.full_name) goes here once that
-        # module lands; until then no matching form of the name is produced.
-        full_name=None,
+        full_name=(normalize_name(person.full_name) or None) if person.full_name else None,
         nik=nik_info.nik if nik_info else None,
         nik_birth_date=nik_info.birth_date if nik_info else None,
         nik_sex=nik_info.sex if nik_info else None,

@@ -1,0 +1,152 @@
+"""Analysts' review of person resolution: possible matches, merges, splits, undo (admin)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.models.resolution import ResolutionAction
+from app.schemas.case import (
+    CaseMergeIn,
+    CaseSplitIn,
+    EntityMergeIn,
+    EntitySplitIn,
+    PossibleMatchOut,
+    ResolutionActionOut,
+    ReviewDecisionIn,
+)
+from app.schemas.report import Page
+from app.services import curation
+
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin-resolution"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+
+def _action_out(action: ResolutionAction) -> ResolutionActionOut:
+    return ResolutionActionOut(
+        id=action.id,
+        kind=action.kind,
+        actor=action.actor,
+        created_at=action.created_at,
+        undone_at=action.undone_at,
+        result_id=curation.action_result(action),
+    )
+
+
+@router.get(
+    "/possible-matches",
+    summary="Possible matches awaiting review",
+    description="Pairs scored between the review floor and the link threshold.",
+    response_model=Page[PossibleMatchOut],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_possible_matches(
+    principal: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+    status: Literal["open", "accepted", "rejected"] | None = "open",
+    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=200),
+) -> Page[PossibleMatchOut]:
+    items, next_cursor = await curation.list_possible_matches(
+        session, status, cursor=cursor, limit=min(limit, settings.max_page_size)
+    )
+    return Page[PossibleMatchOut](items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/possible-matches/{match_id}/decision",
+    summary="Accept or reject a possible match",
+    description="Accept: the person joins the candidate entity (undoable). Reject: the pair stays apart.",
+    response_model=PossibleMatchOut,
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def decide(
+    match_id: uuid.UUID, body: ReviewDecisionIn, principal: Admin, session: SessionDep
+) -> PossibleMatchOut:
+    match, _action = await curation.review(session, principal.agency_code, match_id, body.decision)
+    return await curation.possible_match_view(session, match)
+
+
+@router.post(
+    "/entities/merge",
+    summary="Merge two person entities",
+    status_code=201,
+    response_model=ResolutionActionOut,
+    responses=problem_responses(401, 403, 415, 422),
+)
+async def merge_entities(
+    body: EntityMergeIn, principal: Admin, session: SessionDep
+) -> ResolutionActionOut:
+    action = await curation.merge_entities(
+        session, principal.agency_code, body.source_entity_id, body.target_entity_id
+    )
+    return _action_out(action)
+
+
+@router.post(
+    "/entities/{entity_id}/split",
+    summary="Split persons out of an entity",
+    status_code=201,
+    response_model=ResolutionActionOut,
+    responses=problem_responses(401, 403, 415, 422),
+)
+async def split_entity(
+    entity_id: uuid.UUID, body: EntitySplitIn, principal: Admin, session: SessionDep
+) -> ResolutionActionOut:
+    action = await curation.split_entity(
+        session,
+        principal.agency_code,
+        entity_id,
+        [(p.report_id, p.person_index) for p in body.persons],
+    )
+    return _action_out(action)
+
+
+@router.post(
+    "/cases/merge",
+    summary="Merge two cases",
+    status_code=201,
+    response_model=ResolutionActionOut,
+    responses=problem_responses(401, 403, 415, 422),
+)
+async def merge_cases(
+    body: CaseMergeIn, principal: Admin, session: SessionDep
+) -> ResolutionActionOut:
+    action = await curation.merge_cases(
+        session, principal.agency_code, body.source_case_id, body.target_case_id
+    )
+    return _action_out(action)
+
+
+@router.post(
+    "/cases/{case_id}/split",
+    summary="Split reports out of a case",
+    status_code=201,
+    response_model=ResolutionActionOut,
+    responses=problem_responses(401, 403, 415, 422),
+)
+async def split_case(
+    case_id: uuid.UUID, body: CaseSplitIn, principal: Admin, session: SessionDep
+) -> ResolutionActionOut:
+    action = await curation.split_case(session, principal.agency_code, case_id, body.report_ids)
+    return _action_out(action)
+
+
+@router.post(
+    "/resolution-actions/{action_id}/undo",
+    summary="Undo a merge or split",
+    response_model=ResolutionActionOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def undo(action_id: uuid.UUID, principal: Admin, session: SessionDep) -> ResolutionActionOut:
+    return _action_out(await curation.undo(session, action_id))

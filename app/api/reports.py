@@ -1,0 +1,213 @@
+"""Reports: submit, read, list, correct, retract, history (agency tokens, need-to-know)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.config import Settings
+from app.schemas.report import Page, ReportCreated, ReportIn, ReportOut, ReportRetractIn
+from app.schemas.vocab import CaseType, ModusOperandi
+from app.services import reports as service
+
+router = APIRouter(
+    prefix="/v1/reports",
+    tags=["reports"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (a UUID); a retry with the same key and body gets the stored answer for 24 hours.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=64, description='The version you corrected: `"3"`.'),
+]
+
+
+def _ingest_settings(settings: Settings) -> service.IngestSettings:
+    return service.IngestSettings(
+        link_threshold=settings.match_link_threshold,
+        review_threshold=settings.match_review_threshold,
+    )
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+class ReportVersionOut(BaseModel):
+    """One version of a report, as submitted."""
+
+    version: int
+    change: str = Field(description="created, updated or retracted.")
+    created_at: AwareDatetime
+    body: dict[str, object] = Field(description="The report as submitted in this version.")
+
+
+@router.post(
+    "",
+    summary="Submit a report",
+    description=(
+        "Submit a standardized report of a suspected TPPO (trafficking in persons) or TPPM "
+        "(people smuggling) case. New: `201` with the report id, version, the case it joined, "
+        "the person entity each person resolved to (score and reasons) and the agencies it was "
+        "routed to. The same `external_ref` with the same body again: `200` with the stored "
+        "answer; with a different body: `409` (use `PUT` to correct). A NIK whose encoded birth "
+        "date, sex or region contradicts the stated ones is a warning, not a rejection."
+    ),
+    status_code=201,
+    response_model=ReportCreated,
+    responses={
+        200: {"model": ReportCreated, "description": "A replay: the stored report"},
+        **problem_responses(400, 401, 403, 409, 413, 415, 422),
+    },
+)
+async def create(
+    body: ReportIn,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ReportCreated:
+    status, answer = await service.submit(
+        session,
+        principal,
+        body,
+        idempotency_key=idempotency_key,
+        settings=_ingest_settings(settings),
+    )
+    response.status_code = status
+    response.headers["Location"] = f"/v1/reports/{answer.id}"
+    response.headers["ETag"] = _etag(answer.version)
+    return answer
+
+
+@router.get(
+    "",
+    summary="List the reports you may see",
+    description="Your own reports and those routed to you, oldest update first.",
+    response_model=Page[ReportOut],
+    responses=problem_responses(401, 403, 422),
+    name="list",
+)
+async def list_reports(
+    principal: AgencyReader,
+    session: SessionDep,
+    settings: SettingsDep,
+    case_type: CaseType | None = None,
+    modus: ModusOperandi | None = Query(default=None, description="A modus operandi code."),
+    region_code: str | None = Query(
+        default=None,
+        pattern=r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$",
+        description="Kemendagri region code or prefix (`14` Riau matches `14.72` Kota Dumai).",
+    ),
+    updated_after: datetime | None = None,
+    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=200),
+) -> Page[ReportOut]:
+    rows, next_cursor = await service.list_visible(
+        session,
+        principal,
+        case_type=str(case_type) if case_type else None,
+        region_code=region_code,
+        modus=str(modus) if modus else None,
+        updated_after=updated_after,
+        cursor=cursor,
+        limit=min(limit, settings.max_page_size),
+    )
+    codes = await service.source_codes(session, rows)
+    return Page[ReportOut](
+        items=[service.to_out(r, codes[r.source_agency_id]) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{report_id}",
+    summary="Read a report",
+    description="Only the source agency, its recipients and admins see a report; anyone else gets 404.",
+    response_model=ReportOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def read(
+    report_id: uuid.UUID, principal: AgencyReader, session: SessionDep, response: Response
+) -> ReportOut:
+    report = await service.get_visible(session, principal, report_id)
+    response.headers["ETag"] = _etag(report.version)
+    return await service.render(session, report)
+
+
+@router.put(
+    "/{report_id}",
+    summary="Correct a report (new version)",
+    description=(
+        'Only the source agency corrects. Send `If-Match: "<version>"`: `428` without it, `412` '
+        "when the report has moved on. History is kept; recipients get `report.updated`."
+    ),
+    response_model=ReportOut,
+    responses=problem_responses(401, 403, 404, 409, 412, 415, 422, 428),
+)
+async def update(
+    report_id: uuid.UUID,
+    body: ReportIn,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReportOut:
+    out, _warnings = await service.correct(
+        session,
+        principal,
+        report_id,
+        body,
+        if_match=if_match,
+        settings=_ingest_settings(settings),
+    )
+    response.headers["ETag"] = _etag(out.version)
+    return out
+
+
+@router.post(
+    "/{report_id}/retract",
+    summary="Retract a report",
+    description="Withdraw a report with a reason; it stays readable as retracted and recipients get `report.retracted`.",
+    response_model=ReportOut,
+    responses=problem_responses(401, 403, 404, 415, 422),
+)
+async def retract(
+    report_id: uuid.UUID, body: ReportRetractIn, principal: AgencyWriter, session: SessionDep
+) -> ReportOut:
+    return await service.retract(session, principal, report_id, body.reason)
+
+
+@router.get(
+    "/{report_id}/versions",
+    summary="A report's history",
+    response_model=list[ReportVersionOut],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def versions(
+    report_id: uuid.UUID, principal: AgencyReader, session: SessionDep
+) -> list[ReportVersionOut]:
+    report = await service.get_visible(session, principal, report_id)
+    return [
+        ReportVersionOut(version=v.version, change=v.change, created_at=v.created_at, body=v.body)
+        for v in await service.history(session, report)
+    ]

@@ -1,0 +1,93 @@
+"""Person entities, their blocking keys, cases, possible matches and analysts' actions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, IdMixin, utcnow
+
+
+class PersonEntity(IdMixin, Base):
+    """One real person, as far as resolution can tell: the persons of reports linked to it."""
+
+    __tablename__ = "person_entities"
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when an analyst merged this entity into another (undone by clearing it).
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person_entities.id"))
+
+
+class PersonKey(Base):
+    """A blocking key of a report person: candidates are found by equal keys, through this index."""
+
+    __tablename__ = "person_keys"
+    __table_args__ = (Index("ix_person_keys_key_person", "key", "report_person_id"),)
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    report_person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("report_persons.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Case(IdMixin, Base):
+    """Reports linked because they concern the same victims (or the sender linked them)."""
+
+    __tablename__ = "cases"
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class CaseLink(IdMixin, Base):
+    """Why a report is in its case: the shared person (or explicit link), score and reasons."""
+
+    __tablename__ = "case_links"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    #: The other report it was linked to (None for the report that opened the case).
+    linked_report_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE")
+    )
+    via_entity_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person_entities.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    score: Mapped[float | None]
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PossibleMatch(IdMixin, Base):
+    """A pair scored in the review band: an analyst accepts (link) or rejects it."""
+
+    __tablename__ = "possible_matches"
+
+    report_person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("report_persons.id", ondelete="CASCADE"), index=True
+    )
+    candidate_entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person_entities.id"))
+    score: Mapped[float]
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResolutionAction(IdMixin, Base):
+    """An analyst's merge or split, with what is needed to undo it."""
+
+    __tablename__ = "resolution_actions"
+
+    kind: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(64))
+    undo: Mapped[dict[str, Any]] = mapped_column(JSON)
+    undone_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,181 @@
+"""Queries on reports, their versions, persons, recipients and idempotency records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.models.agency import Agency
+from app.models.report import (
+    IdempotencyRecord,
+    Report,
+    ReportModus,
+    ReportPerson,
+    ReportRecipient,
+    ReportVersion,
+)
+from app.models.resolution import CaseLink
+
+
+async def get(
+    session: AsyncSession, report_id: uuid.UUID, *, for_update: bool = False
+) -> Report | None:
+    query = select(Report).where(Report.id == report_id).options(selectinload(Report.persons))
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_by_external_ref(
+    session: AsyncSession, agency_id: uuid.UUID, external_ref: str
+) -> Report | None:
+    query = (
+        select(Report)
+        .where(Report.source_agency_id == agency_id, Report.external_ref == external_ref)
+        .options(selectinload(Report.persons))
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def _visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
+    """Rows an agency may see: its own reports and those routed to it."""
+    routed = exists().where(
+        ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id
+    )
+    return or_(Report.source_agency_id == agency_id, routed)
+
+
+async def is_visible(session: AsyncSession, report_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
+    query = select(Report.id).where(Report.id == report_id, _visible_to(agency_id))
+    return (await session.execute(query)).first() is not None
+
+
+async def list_visible(
+    session: AsyncSession,
+    *,
+    agency_id: uuid.UUID | None,
+    case_type: str | None,
+    region_code: str | None,
+    modus: str | None,
+    updated_after: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Report]:
+    """Reports ordered by (updated_at, id); ``agency_id`` None means every report (admins)."""
+    query: Select[Report] = select(Report).options(selectinload(Report.persons))
+    if agency_id is not None:
+        query = query.where(_visible_to(agency_id))
+    if case_type:
+        query = query.where(Report.case_type == case_type)
+    if region_code:
+        prefix = region_code.rstrip(".")
+        query = query.where(
+            or_(Report.region_code == prefix, Report.region_code.startswith(prefix + "."))
+        )
+    if modus:
+        query = query.where(
+            exists().where(ReportModus.report_id == Report.id, ReportModus.code == modus)
+        )
+    if updated_after:
+        query = query.where(Report.updated_at > updated_after)
+    if after:
+        at, last_id = after
+        query = query.where(
+            or_(Report.updated_at > at, and_(Report.updated_at == at, Report.id > last_id))
+        )
+    query = query.order_by(Report.updated_at, Report.id).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def versions(session: AsyncSession, report_id: uuid.UUID) -> Sequence[ReportVersion]:
+    query = (
+        select(ReportVersion)
+        .where(ReportVersion.report_id == report_id)
+        .order_by(ReportVersion.version)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def replace_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
+    await session.execute(delete(ReportModus).where(ReportModus.report_id == report_id))
+    session.add_all(ReportModus(report_id=report_id, code=c) for c in dict.fromkeys(codes))
+
+
+async def delete_persons(session: AsyncSession, report_id: uuid.UUID) -> None:
+    await session.execute(delete(ReportPerson).where(ReportPerson.report_id == report_id))
+
+
+async def recipients(session: AsyncSession, report_id: uuid.UUID) -> Sequence[tuple[str, str]]:
+    """(agency code, rule) of each agency the report was routed to, in routing order."""
+    query = (
+        select(Agency.code, ReportRecipient.rule)
+        .join(Agency, Agency.id == ReportRecipient.agency_id)
+        .where(ReportRecipient.report_id == report_id)
+        .order_by(ReportRecipient.created_at, Agency.code)
+    )
+    return [(code, rule) for code, rule in (await session.execute(query)).all()]
+
+
+async def recipient_ids(session: AsyncSession, report_id: uuid.UUID) -> list[uuid.UUID]:
+    query = select(ReportRecipient.agency_id).where(ReportRecipient.report_id == report_id)
+    return list((await session.execute(query)).scalars().all())
+
+
+async def agency_codes(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(set(ids))))
+    return dict(rows.all())
+
+
+async def get_idempotency(
+    session: AsyncSession, agency_id: uuid.UUID, key: str, now: datetime
+) -> IdempotencyRecord | None:
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.agency_id == agency_id,
+        IdempotencyRecord.key == key,
+        IdempotencyRecord.expires_at > now,
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def delete_expired_idempotency(
+    session: AsyncSession, agency_id: uuid.UUID, key: str, now: datetime
+) -> None:
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.agency_id == agency_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.expires_at <= now,
+        )
+    )
+
+
+async def agency_ids(session: AsyncSession, codes: Sequence[str]) -> dict[str, uuid.UUID]:
+    if not codes:
+        return {}
+    rows = await session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(set(codes))))
+    return dict(rows.all())
+
+
+async def source_agencies(
+    session: AsyncSession, report_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each source agency of these reports, with its reports among them."""
+    rows = await session.execute(
+        select(Report.source_agency_id, Report.id).where(Report.id.in_(set(report_ids)))
+    )
+    held: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for agency_id, report_id in rows.all():
+        held.setdefault(agency_id, []).append(report_id)
+    return held
+
+
+async def delete_case_links(session: AsyncSession, report_id: uuid.UUID) -> None:
+
+    await session.execute(delete(CaseLink).where(CaseLink.report_id == report_id))

@@ -1,0 +1,290 @@
+"""Queries of person resolution: candidates by blocking key, entities, cases and their links."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import dialect_name
+from app.models.report import Report, ReportPerson, ReportRecipient, ReportStatus
+from app.models.resolution import Case, CaseLink, PersonEntity, PersonKey, PossibleMatch
+
+#: How many stored persons one incoming person is compared with at most.
+MAX_CANDIDATES = 200
+
+
+def _lock_id(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
+    """Serialize resolution of persons that share a blocking key (PostgreSQL advisory locks).
+
+    Two reports about the same new person arriving at once then resolve one after the other and
+    end in one entity. SQLite needs nothing: its transactions already take the write lock.
+    """
+    if dialect_name(session) != "postgresql":
+        return
+    for lock in sorted({_lock_id(k) for k in keys}):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+
+
+async def candidates(
+    session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
+    """(report person id, entity id, features) of stored persons sharing any key, bounded."""
+    if not keys:
+        return []
+    matching_ids = (
+        select(PersonKey.report_person_id)
+        .where(PersonKey.key.in_(keys))
+        .distinct()
+        .limit(MAX_CANDIDATES)
+    ).subquery()
+    query = (
+        select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
+        .join(matching_ids, matching_ids.c.report_person_id == ReportPerson.id)
+        .join(Report, Report.id == ReportPerson.report_id)
+        .where(
+            Report.status != ReportStatus.RETRACTED,
+            ReportPerson.report_id != exclude_report_id,
+            ReportPerson.entity_id.is_not(None),
+        )
+    )
+    rows = (await session.execute(query)).all()
+    return [(pid, eid, feats) for pid, eid, feats in rows if eid is not None]
+
+
+def add_keys(session: AsyncSession, report_person_id: uuid.UUID, keys: Iterable[str]) -> None:
+    session.add_all(
+        PersonKey(key=k, report_person_id=report_person_id) for k in dict.fromkeys(keys)
+    )
+
+
+async def cases_of_entities(
+    session: AsyncSession,
+    entity_ids: Sequence[uuid.UUID],
+    roles: Sequence[str],
+    *,
+    exclude_report_id: uuid.UUID,
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """(case id, report id, entity id) of other live reports naming these entities in ``roles``."""
+    if not entity_ids:
+        return []
+    query = (
+        select(Report.case_id, Report.id, ReportPerson.entity_id)
+        .join(ReportPerson, ReportPerson.report_id == Report.id)
+        .where(
+            ReportPerson.entity_id.in_(entity_ids),
+            ReportPerson.role.in_(roles),
+            Report.status != ReportStatus.RETRACTED,
+            Report.id != exclude_report_id,
+            Report.case_id.is_not(None),
+        )
+        .order_by(Report.created_at)
+    )
+    rows = (await session.execute(query)).all()
+    return [(c, r, e) for c, r, e in rows if c is not None and e is not None]
+
+
+async def move_case(
+    session: AsyncSession, from_case: uuid.UUID, to_case: uuid.UUID
+) -> list[uuid.UUID]:
+    """Move every report and link of one case into another; the moved report ids."""
+    moved = list(
+        (await session.execute(select(Report.id).where(Report.case_id == from_case)))
+        .scalars()
+        .all()
+    )
+    await session.execute(update(Report).where(Report.case_id == from_case).values(case_id=to_case))
+    await session.execute(
+        update(CaseLink).where(CaseLink.case_id == from_case).values(case_id=to_case)
+    )
+    return moved
+
+
+async def live_case_id(session: AsyncSession, case_id: uuid.UUID) -> uuid.UUID | None:
+    """The case itself, or the case it was merged into (following the chain)."""
+    current: uuid.UUID | None = case_id
+    for _ in range(32):
+        if current is None:
+            return None
+        row = (
+            await session.execute(select(Case.id, Case.merged_into_id).where(Case.id == current))
+        ).first()
+        if row is None:
+            return None
+        if row.merged_into_id is None:
+            return current
+        current = row.merged_into_id
+    return current
+
+
+async def live_entity_id(session: AsyncSession, entity_id: uuid.UUID) -> uuid.UUID | None:
+    current: uuid.UUID | None = entity_id
+    for _ in range(32):
+        if current is None:
+            return None
+        row = (
+            await session.execute(
+                select(PersonEntity.id, PersonEntity.merged_into_id).where(
+                    PersonEntity.id == current
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.merged_into_id is None:
+            return current
+        current = row.merged_into_id
+    return current
+
+
+async def case_reports(session: AsyncSession, case_id: uuid.UUID) -> Sequence[Report]:
+    query = select(Report).where(Report.case_id == case_id).order_by(Report.created_at, Report.id)
+    return (await session.execute(query)).scalars().all()
+
+
+async def case_links(session: AsyncSession, case_id: uuid.UUID) -> Sequence[CaseLink]:
+    query = select(CaseLink).where(CaseLink.case_id == case_id).order_by(CaseLink.created_at)
+    return (await session.execute(query)).scalars().all()
+
+
+async def visible_report_ids(
+    session: AsyncSession, agency_id: uuid.UUID, report_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these reports the agency submitted or was routed."""
+    if not report_ids:
+        return set()
+    own = select(Report.id).where(Report.id.in_(report_ids), Report.source_agency_id == agency_id)
+    routed = select(ReportRecipient.report_id).where(
+        ReportRecipient.report_id.in_(report_ids), ReportRecipient.agency_id == agency_id
+    )
+    rows = await session.execute(own.union(routed))
+    return set(rows.scalars().all())
+
+
+async def visible_cases_page(
+    session: AsyncSession,
+    agency_id: uuid.UUID | None,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[tuple[Case, int]]:
+    """Live cases with at least one report the agency may see (all for admins), with that count."""
+    visible = select(Report.id, Report.case_id)
+    if agency_id is not None:
+        routed = exists().where(
+            ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id
+        )
+        visible = visible.where(or_(Report.source_agency_id == agency_id, routed))
+    sub = visible.subquery()
+    query = (
+        select(Case, func.count(sub.c.id))
+        .join(sub, sub.c.case_id == Case.id)
+        .where(Case.merged_into_id.is_(None))
+        .group_by(Case.id)
+    )
+    if after:
+        at, last = after
+        query = query.where(or_(Case.updated_at > at, and_(Case.updated_at == at, Case.id > last)))
+    query = query.order_by(Case.updated_at, Case.id).limit(limit)
+    return [(case, count) for case, count in (await session.execute(query)).all()]
+
+
+async def entity_persons(
+    session: AsyncSession, entity_id: uuid.UUID
+) -> Sequence[tuple[ReportPerson, Report]]:
+    query = (
+        select(ReportPerson, Report)
+        .join(Report, Report.id == ReportPerson.report_id)
+        .where(ReportPerson.entity_id == entity_id)
+        .order_by(Report.created_at, ReportPerson.position)
+    )
+    return [(p, r) for p, r in (await session.execute(query)).all()]
+
+
+async def persons_of_reports(
+    session: AsyncSession, report_ids: Sequence[uuid.UUID]
+) -> Sequence[ReportPerson]:
+    if not report_ids:
+        return []
+    query = select(ReportPerson).where(ReportPerson.report_id.in_(report_ids))
+    return (await session.execute(query)).scalars().all()
+
+
+async def persons_with_phones(
+    session: AsyncSession, phones: Sequence[str], *, limit: int = 200
+) -> Sequence[ReportPerson]:
+    if not phones:
+        return []
+    query = select(ReportPerson).where(ReportPerson.phone_e164.in_(phones)).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def person_at(
+    session: AsyncSession, report_id: uuid.UUID, position: int
+) -> ReportPerson | None:
+    query = select(ReportPerson).where(
+        ReportPerson.report_id == report_id, ReportPerson.position == position
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def possible_matches(
+    session: AsyncSession,
+    status: str | None,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[tuple[PossibleMatch, ReportPerson]]:
+    query = select(PossibleMatch, ReportPerson).join(
+        ReportPerson, ReportPerson.id == PossibleMatch.report_person_id
+    )
+    if status:
+        query = query.where(PossibleMatch.status == status)
+    if after:
+        at, last = after
+        query = query.where(
+            or_(
+                PossibleMatch.created_at > at,
+                and_(PossibleMatch.created_at == at, PossibleMatch.id > last),
+            )
+        )
+    query = query.order_by(PossibleMatch.created_at, PossibleMatch.id).limit(limit)
+    return [(m, p) for m, p in (await session.execute(query)).all()]
+
+
+async def case_ids_naming(
+    session: AsyncSession, entity_id: uuid.UUID, roles: Sequence[str]
+) -> list[uuid.UUID]:
+    """Live reports' cases that name this entity in a case-forming role, oldest case first."""
+    query = (
+        select(Report.case_id, func.min(Report.created_at))
+        .join(ReportPerson, ReportPerson.report_id == Report.id)
+        .where(
+            ReportPerson.entity_id == entity_id,
+            ReportPerson.role.in_(roles),
+            Report.status != ReportStatus.RETRACTED,
+            Report.case_id.is_not(None),
+        )
+        .group_by(Report.case_id)
+        .order_by(func.min(Report.created_at))
+    )
+    return [c for c, _ in (await session.execute(query)).all() if c is not None]
+
+
+async def case_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Case]:
+    return (await session.execute(select(Case).where(Case.id.in_(ids)))).scalars().all()
+
+
+async def person_by_id(session: AsyncSession, person_id: uuid.UUID) -> ReportPerson:
+    person = await session.get(ReportPerson, person_id)
+    assert person is not None
+    return person

@@ -1,0 +1,272 @@
+"""Analysts' corrections of resolution: merge and split entities and cases, review possible matches.
+
+Every action records the previous value of each row it changes, so that undoing it puts back
+exactly what was there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from app.models.base import utcnow
+from app.models.report import Report, ReportPerson
+from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
+from app.repositories import resolution as repo
+from app.schemas.case import PossibleMatchOut
+from app.services.reports import decode_cursor, encode_cursor
+from app.services.resolution import CASE_FORMING_ROLES
+
+_MODELS: dict[str, tuple[type[Any], str]] = {
+    "persons": (ReportPerson, "entity_id"),
+    "reports": (Report, "case_id"),
+    "links": (CaseLink, "case_id"),
+    "entities": (PersonEntity, "merged_into_id"),
+    "cases": (Case, "merged_into_id"),
+}
+
+
+class _Changes:
+    """Row changes of one action, remembering each row's first previous value."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.previous: dict[str, dict[str, str | None]] = {name: {} for name in _MODELS}
+
+    async def set(self, kind: str, row_id: uuid.UUID, value: uuid.UUID | None) -> None:
+        model, attribute = _MODELS[kind]
+        row = await self.session.get(model, row_id)
+        if row is None:
+            return
+        old = getattr(row, attribute)
+        self.previous[kind].setdefault(str(row_id), str(old) if old else None)
+        setattr(row, attribute, value)
+
+    def record(self, kind: str, actor: str, result: uuid.UUID) -> ResolutionAction:
+        action = ResolutionAction(
+            kind=kind,
+            actor=actor,
+            undo={"result": str(result), **{k: v for k, v in self.previous.items() if v}},
+        )
+        self.session.add(action)
+        return action
+
+
+async def _move_case(changes: _Changes, source: uuid.UUID, target: uuid.UUID) -> None:
+    for report in await repo.case_reports(changes.session, source):
+        await changes.set("reports", report.id, target)
+    for link in await repo.case_links(changes.session, source):
+        await changes.set("links", link.id, target)
+    await changes.set("cases", source, target)
+
+
+async def _join_cases_sharing(changes: _Changes, entity_id: uuid.UUID) -> None:
+    """After persons moved into ``entity_id``: cases now sharing it as a victim become one."""
+    await changes.session.flush()
+    case_ids = await repo.case_ids_naming(changes.session, entity_id, CASE_FORMING_ROLES)
+    for absorbed in case_ids[1:]:
+        await _move_case(changes, absorbed, case_ids[0])
+
+
+async def _live_entity(session: AsyncSession, entity_id: uuid.UUID, pointer: str) -> uuid.UUID:
+    entity = await session.get(PersonEntity, entity_id)
+    if entity is None or entity.merged_into_id is not None:
+        raise InvalidInput(
+            detail="No such live person entity",
+            errors=[FieldProblem(pointer, "not a live entity", "entity_not_found")],
+        )
+    return entity_id
+
+
+async def merge_entities(
+    session: AsyncSession, actor: str, source_id: uuid.UUID, target_id: uuid.UUID
+) -> ResolutionAction:
+    """The two entities are one person: every person of ``source`` joins ``target``."""
+    if source_id == target_id:
+        raise InvalidInput(
+            detail="An entity cannot be merged into itself",
+            errors=[FieldProblem("/target_entity_id", "same as source", "same_entity")],
+        )
+    await _live_entity(session, source_id, "/source_entity_id")
+    await _live_entity(session, target_id, "/target_entity_id")
+    changes = _Changes(session)
+    for person, _report in await repo.entity_persons(session, source_id):
+        await changes.set("persons", person.id, target_id)
+    await changes.set("entities", source_id, target_id)
+    await _join_cases_sharing(changes, target_id)
+    action = changes.record("entity.merge", actor, target_id)
+    await session.flush()
+    return action
+
+
+async def split_entity(
+    session: AsyncSession,
+    actor: str,
+    entity_id: uuid.UUID,
+    persons: Sequence[tuple[uuid.UUID, int]],
+) -> ResolutionAction:
+    """These persons are someone else: they move to a new entity."""
+    await _live_entity(session, entity_id, "/entity_id")
+    new = PersonEntity()
+    session.add(new)
+    await session.flush()
+    changes = _Changes(session)
+    for i, (report_id, index) in enumerate(persons):
+        person = await repo.person_at(session, report_id, index)
+        if person is None or person.entity_id != entity_id:
+            raise InvalidInput(
+                detail="A listed person is not part of this entity",
+                errors=[
+                    FieldProblem(
+                        f"/persons/{i}", "not a person of this entity", "person_not_in_entity"
+                    )
+                ],
+            )
+        await changes.set("persons", person.id, new.id)
+    action = changes.record("entity.split", actor, new.id)
+    await session.flush()
+    return action
+
+
+async def _live_case(session: AsyncSession, case_id: uuid.UUID, pointer: str) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None or case.merged_into_id is not None:
+        raise InvalidInput(
+            detail="No such live case",
+            errors=[FieldProblem(pointer, "not a live case", "case_not_found")],
+        )
+    return case
+
+
+async def merge_cases(
+    session: AsyncSession, actor: str, source_id: uuid.UUID, target_id: uuid.UUID
+) -> ResolutionAction:
+    if source_id == target_id:
+        raise InvalidInput(
+            detail="A case cannot be merged into itself",
+            errors=[FieldProblem("/target_case_id", "same as source", "same_case")],
+        )
+    await _live_case(session, source_id, "/source_case_id")
+    await _live_case(session, target_id, "/target_case_id")
+    changes = _Changes(session)
+    await _move_case(changes, source_id, target_id)
+    action = changes.record("case.merge", actor, target_id)
+    await session.flush()
+    return action
+
+
+async def split_case(
+    session: AsyncSession, actor: str, case_id: uuid.UUID, report_ids: Sequence[uuid.UUID]
+) -> ResolutionAction:
+    """These reports form a case of their own."""
+    await _live_case(session, case_id, "/case_id")
+    in_case = {r.id for r in await repo.case_reports(session, case_id)}
+    for i, report_id in enumerate(report_ids):
+        if report_id not in in_case:
+            raise InvalidInput(
+                detail="A listed report is not in this case",
+                errors=[FieldProblem(f"/report_ids/{i}", "not in this case", "report_not_in_case")],
+            )
+    if set(report_ids) == in_case:
+        raise InvalidInput(
+            detail="Splitting every report out of a case leaves it empty",
+            errors=[FieldProblem("/report_ids", "leave at least one report", "split_all")],
+        )
+    new = Case()
+    session.add(new)
+    await session.flush()
+    changes = _Changes(session)
+    moving = set(report_ids)
+    for report_id in report_ids:
+        await changes.set("reports", report_id, new.id)
+    for link in await repo.case_links(session, case_id):
+        if link.report_id in moving:
+            await changes.set("links", link.id, new.id)
+    action = changes.record("case.split", actor, new.id)
+    await session.flush()
+    return action
+
+
+async def undo(session: AsyncSession, action_id: uuid.UUID) -> ResolutionAction:
+    """Put back every value the action changed."""
+    action = await session.get(ResolutionAction, action_id)
+    if action is None:
+        raise NotFound(detail="No such resolution action")
+    if action.undone_at is not None:
+        raise Conflict(detail="This action was already undone")
+    for kind, values in action.undo.items():
+        if kind not in _MODELS:
+            continue
+        model, attribute = _MODELS[kind]
+        for row_id, old in values.items():
+            row = await session.get(model, uuid.UUID(row_id))
+            if row is not None:
+                setattr(row, attribute, uuid.UUID(old) if old else None)
+    action.undone_at = utcnow()
+    await session.flush()
+    return action
+
+
+async def review(
+    session: AsyncSession, actor: str, match_id: uuid.UUID, decision: str
+) -> tuple[PossibleMatch, ResolutionAction | None]:
+    """Accept (the person joins the candidate entity) or reject a possible match."""
+    match = await session.get(PossibleMatch, match_id)
+    if match is None:
+        raise NotFound(detail="No such possible match")
+    if match.status != "open":
+        raise Conflict(detail=f"This possible match was already {match.status}")
+    match.status = "accepted" if decision == "accept" else "rejected"
+    match.decided_by = actor
+    match.decided_at = utcnow()
+    action = None
+    if decision == "accept":
+        target = await repo.live_entity_id(session, match.candidate_entity_id)
+        if target is None:
+            raise Conflict(detail="The candidate entity no longer exists")
+        changes = _Changes(session)
+        await changes.set("persons", match.report_person_id, target)
+        await _join_cases_sharing(changes, target)
+        action = changes.record("match.accept", actor, target)
+    await session.flush()
+    return match, action
+
+
+def action_result(action: ResolutionAction) -> uuid.UUID | None:
+    result = action.undo.get("result")
+    return uuid.UUID(result) if isinstance(result, str) else None
+
+
+def _match_view(match: PossibleMatch, person: ReportPerson) -> PossibleMatchOut:
+    return PossibleMatchOut(
+        id=match.id,
+        report_id=person.report_id,
+        person_index=person.position,
+        person_entity_id=person.entity_id,
+        candidate_entity_id=match.candidate_entity_id,
+        score=match.score,
+        reasons=list(match.reasons or []),
+        status=match.status,
+        created_at=match.created_at,
+    )
+
+
+async def possible_match_view(session: AsyncSession, match: PossibleMatch) -> PossibleMatchOut:
+    return _match_view(match, await repo.person_by_id(session, match.report_person_id))
+
+
+async def list_possible_matches(
+    session: AsyncSession, status: str | None, *, cursor: str | None, limit: int
+) -> tuple[list[PossibleMatchOut], str | None]:
+    """Possible matches in the order they were found, a page at a time."""
+    rows = await repo.possible_matches(
+        session, status, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+    )
+    page = rows[:limit]
+    last = page[-1][0] if page else None
+    next_cursor = encode_cursor(last.created_at, last.id) if last and len(rows) > limit else None
+    return [_match_view(m, p) for m, p in page], next_cursor

@@ -1,0 +1,698 @@
+"""Report use cases: submit, correct, retract, read and list, with need-to-know on every read.
+
+Ingest is one transaction: validate ▸ normalize ▸ idempotency ▸ store ▸ resolve persons ▸ route ▸
+outbox ▸ audit. Nothing here goes over the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from app.models.base import utcnow
+from app.models.report import (
+    IdempotencyRecord,
+    Report,
+    ReportPerson,
+    ReportRecipient,
+    ReportStatus,
+    ReportVersion,
+)
+from app.repositories import reports as repo
+from app.schemas.report import (
+    NormalizedPerson,
+    PersonIn,
+    PersonResult,
+    ReportCreated,
+    ReportIn,
+    ReportOut,
+    ReportWarning,
+    RoutedTo,
+)
+from app.services.caller import Caller
+from app.services.delivery import enqueue
+from app.services.matching import PersonFeatures
+from app.services.normalize import normalize_person
+from app.services.resolution import (
+    CaseResolution,
+    PersonResolution,
+    Thresholds,
+    assign_case,
+    features_to_json,
+    resolve_person,
+)
+from app.services.routing import RoutingFacts, route_report
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+def canonical_body(body: dict[str, Any]) -> bytes:
+    """The submitted body in one canonical form (sorted keys, no nulls) for hashing."""
+    return orjson.dumps(_drop_nulls(body), option=orjson.OPT_SORT_KEYS)
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_body(body)).hexdigest()
+
+
+# -- cursors -------------------------------------------------------------------------------
+
+
+def encode_cursor(at: datetime, last_id: uuid.UUID) -> str:
+    raw = f"{at.isoformat()}|{last_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, last_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(at), uuid.UUID(last_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            detail="The cursor is not one this service issued",
+            errors=[FieldProblem("/cursor", "invalid cursor", "cursor_invalid", "query")],
+        ) from None
+
+
+# -- need-to-know ----------------------------------------------------------------------------
+
+
+async def get_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> Report:
+    """The report if the caller may see it; 404 otherwise, exactly as for a missing report."""
+    report = await repo.get(session, report_id)
+    if report is None:
+        raise NotFound(detail="No such report")
+    if caller.is_admin or report.source_agency_id == caller.agency_id:
+        return report
+    if await repo.is_visible(session, report_id, caller.agency_id):
+        return report
+    raise NotFound(detail="No such report")
+
+
+async def list_visible(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    case_type: str | None = None,
+    region_code: str | None = None,
+    modus: str | None = None,
+    updated_after: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[Sequence[Report], str | None]:
+    """A page of the reports the caller may see, oldest update first, and the next cursor."""
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repo.list_visible(
+        session,
+        agency_id=None if caller.is_admin else caller.agency_id,
+        case_type=case_type,
+        region_code=region_code,
+        modus=modus,
+        updated_after=updated_after,
+        after=after,
+        limit=limit + 1,
+    )
+    page = list(rows[:limit])
+    next_cursor = encode_cursor(page[-1].updated_at, page[-1].id) if len(rows) > limit else None
+    return page, next_cursor
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+def _ensure_source(caller: Caller, report: Report) -> None:
+    if report.source_agency_id != caller.agency_id:
+        raise Forbidden(detail="Only the agency that submitted a report may change it")
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def to_out(report: Report, source_code: str) -> ReportOut:
+    """The report as its source and recipients see it."""
+    return ReportOut.model_validate(
+        {
+            **report.body,
+            "id": report.id,
+            "version": report.version,
+            "status": report.status,
+            "source_agency": source_code,
+            "created_at": report.created_at,
+            "updated_at": report.updated_at,
+            "retraction_reason": report.status_reason
+            if report.status == ReportStatus.RETRACTED
+            else None,
+        }
+    )
+
+
+async def render(session: AsyncSession, report: Report) -> ReportOut:
+    codes = await repo.agency_codes(session, [report.source_agency_id])
+    return to_out(report, codes[report.source_agency_id])
+
+
+def _person_result(row: ReportPerson, normalized: NormalizedPerson) -> PersonResult:
+    return PersonResult(
+        index=row.position,
+        role=row.role,
+        entity_id=row.entity_id,
+        score=row.match_score,
+        reasons=list(row.match_reasons or []),
+        normalized=normalized,
+    )
+
+
+def _stored_normalized(row: ReportPerson) -> NormalizedPerson:
+    return NormalizedPerson(
+        full_name=row.name_normalized,
+        nik=row.nik,
+        passport_number=row.passport_number,
+        phone=row.phone_e164,
+        date_of_birth=row.date_of_birth,
+        birth_year=row.birth_year,
+    )
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """The knobs ingest reads (taken from Settings by the router)."""
+
+    link_threshold: float
+    review_threshold: float
+
+
+@dataclass
+class _Person:
+    submitted: PersonIn
+    normalized: NormalizedPerson
+    features: PersonFeatures
+
+
+def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarning]]:
+    persons: list[_Person] = []
+    warnings: list[ReportWarning] = []
+    for index, person in enumerate(body.persons):
+        normalized, person_warnings = normalize_person(person, pointer=f"/persons/{index}")
+        warnings.extend(
+            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail) for w in person_warnings
+        )
+        features = PersonFeatures.from_raw(
+            full_name=person.full_name or "",
+            aliases=list(person.aliases),
+            date_of_birth=person.date_of_birth,
+            birth_year=person.birth_year,
+            sex=person.sex,
+            nationality=person.nationality,
+            nik=normalized.nik,
+            passport_number=normalized.passport_number,
+            phone=normalized.phone,
+            address=person.address,
+        )
+        persons.append(_Person(person, normalized, features))
+    return persons, warnings
+
+
+async def _store_persons(
+    session: AsyncSession, report: Report, persons: Sequence[_Person], settings: IngestSettings
+) -> list[tuple[ReportPerson, PersonResolution]]:
+    thresholds = Thresholds(settings.link_threshold, settings.review_threshold)
+    resolved: list[tuple[ReportPerson, PersonResolution]] = []
+    for index, person in enumerate(persons):
+        row = ReportPerson(
+            report_id=report.id,
+            position=index,
+            role=str(person.submitted.role),
+            name_normalized=person.normalized.full_name,
+            nik=person.normalized.nik,
+            passport_number=person.normalized.passport_number,
+            phone_e164=person.normalized.phone,
+            date_of_birth=person.normalized.date_of_birth,
+            birth_year=person.normalized.birth_year,
+            sex=str(person.submitted.sex) if person.submitted.sex else None,
+            nationality=person.submitted.nationality,
+            features=features_to_json(person.features),
+            match_reasons=[],
+        )
+        session.add(row)
+        await session.flush()
+        resolved.append(
+            (row, await resolve_person(session, row, person.features, thresholds=thresholds))
+        )
+    return resolved
+
+
+async def _linked_reports(
+    session: AsyncSession, caller: Caller, ids: Sequence[uuid.UUID]
+) -> list[Report]:
+    """The reports the sender links explicitly; each must be one it may see (422 otherwise)."""
+    found: list[Report] = []
+    for i, report_id in enumerate(ids):
+        try:
+            found.append(await get_visible(session, caller, report_id))
+        except NotFound:
+            raise InvalidInput(
+                detail="A linked report does not exist or is not visible to you",
+                errors=[
+                    FieldProblem(f"/linked_report_ids/{i}", "no such report", "report_not_found")
+                ],
+            ) from None
+    return found
+
+
+def routing_facts(source_code: str, body: ReportIn) -> RoutingFacts:
+    """What routing needs to know of a report."""
+    return RoutingFacts(
+        source_agency_code=source_code,
+        case_type=str(body.case_type),
+        tlp=str(body.tlp),
+        modus_codes=frozenset(str(m) for m in body.modus_operandi),
+        exploitation_types=frozenset(str(e) for e in body.exploitation_types),
+        region_code=body.location.region_code if body.location else None,
+        has_foreign_nationals=any(
+            p.nationality is not None and p.nationality != "IDN" for p in body.persons
+        ),
+        document_types=frozenset(str(d.type) for d in body.documents),
+        document_statuses=frozenset(str(d.status) for d in body.documents if d.status),
+        destination_countries=frozenset(body.destination_countries),
+        explicit_recipients=tuple(body.recipients),
+    )
+
+
+async def _route_new(
+    session: AsyncSession, report: Report, body: ReportIn, source_code: str, out: ReportOut
+) -> list[RoutedTo]:
+    """Choose the recipients, record them (need-to-know) and write one delivery each."""
+    routed = await route_report(session, routing_facts(source_code, body))
+    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
+    payload = {"report": out.model_dump(mode="json")}
+    for target in routed:
+        agency_id = ids[target.agency_code]
+        session.add(ReportRecipient(report_id=report.id, agency_id=agency_id, rule=target.rule))
+        await enqueue(
+            session,
+            event="report.routed",
+            recipient_agency_id=agency_id,
+            payload={**payload, "rule": target.rule},
+            rule=target.rule,
+            report_id=report.id,
+        )
+    return [RoutedTo(agency=r.agency_code, rule=r.rule) for r in routed]
+
+
+async def _notify_case_holders(
+    session: AsyncSession,
+    report: Report,
+    case: CaseResolution,
+    *,
+    source_agency_id: uuid.UUID,
+    source_code: str,
+    already_told: set[uuid.UUID],
+) -> None:
+    """Tell the agencies holding the linked reports that their case grew (``case.linked``).
+
+    A RED or AMBER_STRICT report is not revealed this way: its existence is need-to-know too.
+    """
+    if report.tlp in {"RED", "AMBER_STRICT"} or not case.linked_report_ids:
+        return
+    holders = await repo.source_agencies(session, case.linked_report_ids)
+    for agency_id, their_reports in holders.items():
+        if agency_id == source_agency_id:
+            continue
+        await enqueue(
+            session,
+            event="case.linked",
+            recipient_agency_id=agency_id,
+            payload={
+                "case_id": str(case.case_id),
+                "your_reports": [str(r) for r in their_reports],
+                "linked_by_agency": source_code,
+                "report_id": str(report.id) if agency_id in already_told else None,
+            },
+            rule=None,
+            report_id=report.id if agency_id in already_told else None,
+        )
+
+
+async def _created_view(
+    session: AsyncSession, report: Report, warnings: list[ReportWarning]
+) -> ReportCreated:
+    recipients = await repo.recipients(session, report.id)
+    persons = sorted(report.persons, key=lambda p: p.position)
+    return ReportCreated(
+        id=report.id,
+        version=report.version,
+        case_id=report.case_id,
+        persons=[_person_result(p, _stored_normalized(p)) for p in persons],
+        routed_to=[RoutedTo(agency=code, rule=rule) for code, rule in recipients],
+        warnings=warnings,
+    )
+
+
+async def _replay(
+    session: AsyncSession, existing: Report, request_hash: str, body: ReportIn
+) -> ReportCreated:
+    """Same reference again: the stored report if the body is the same, 409 otherwise."""
+    hashes = {v.body_hash for v in await repo.versions(session, existing.id)}
+    if request_hash not in hashes:
+        raise Conflict(
+            detail=(
+                f"external_ref {existing.external_ref!r} is already used by report {existing.id} "
+                "with a different body; correct it with PUT /v1/reports/{id}"
+            ),
+            errors=[
+                FieldProblem("/external_ref", "already used with a different body", "duplicate_ref")
+            ],
+        )
+    _, warnings = _normalize_persons(body)
+    return await _created_view(session, existing, warnings)
+
+
+async def submit(
+    session: AsyncSession,
+    caller: Caller,
+    body: ReportIn,
+    *,
+    idempotency_key: str | None,
+    settings: IngestSettings,
+) -> tuple[int, ReportCreated]:
+    """Ingest one report; the HTTP status (201 new, 200 replay) and what the sender is told."""
+    now = utcnow()
+    stored_body = body.model_dump(mode="json", exclude_none=True)
+    request_hash = body_hash(stored_body)
+    if idempotency_key is not None:
+        status, answer = await _idempotent_answer(
+            session, caller, idempotency_key, request_hash, now
+        )
+        if answer is not None:
+            return status, answer
+
+    existing = await repo.get_by_external_ref(session, caller.agency_id, body.external_ref)
+    if existing is not None:
+        return 200, await _replay(session, existing, request_hash, body)
+
+    persons, warnings = _normalize_persons(body)
+    linked = await _linked_reports(session, caller, body.linked_report_ids)
+    report = Report(
+        id=uuid.uuid4(),
+        source_agency_id=caller.agency_id,
+        external_ref=body.external_ref,
+        version=1,
+        status=ReportStatus.ACTIVE,
+        case_type=str(body.case_type),
+        tlp=str(body.tlp),
+        region_code=body.location.region_code if body.location else None,
+        reported_at=body.reported_at,
+        body=stored_body,
+        body_hash=request_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(report)
+            await session.flush()
+    except IntegrityError:
+        # Another request stored the same reference first (a concurrent duplicate).
+        existing = await repo.get_by_external_ref(session, caller.agency_id, body.external_ref)
+        if existing is None:
+            raise Conflict(
+                detail="A concurrent request with the same external_ref failed; retry"
+            ) from None
+        return 200, await _replay(session, existing, request_hash, body)
+
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            version=1,
+            body=stored_body,
+            body_hash=request_hash,
+            change="created",
+        )
+    )
+    await repo.replace_modus(session, report.id, [str(m) for m in body.modus_operandi])
+    resolved = await _store_persons(session, report, persons, settings)
+    case = await assign_case(session, report, resolved, explicit_links=linked)
+    await session.flush()
+    await session.refresh(report, ["persons"])
+
+    source_code = caller.agency_code
+    out = to_out(report, source_code)
+    routed = await _route_new(session, report, body, source_code, out)
+    told = set((await repo.agency_ids(session, [r.agency for r in routed])).values())
+    await _notify_case_holders(
+        session,
+        report,
+        case,
+        source_agency_id=caller.agency_id,
+        source_code=source_code,
+        already_told=told,
+    )
+    answer = ReportCreated(
+        id=report.id,
+        version=1,
+        case_id=report.case_id,
+        persons=[
+            _person_result(row, p.normalized) for (row, _), p in zip(resolved, persons, strict=True)
+        ],
+        routed_to=routed,
+        warnings=warnings,
+    )
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyRecord(
+                agency_id=caller.agency_id,
+                key=idempotency_key,
+                request_hash=request_hash,
+                response_status=201,
+                response_body=answer.model_dump(mode="json"),
+                created_at=now,
+                expires_at=now + IDEMPOTENCY_TTL,
+            )
+        )
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:
+            raise Conflict(
+                detail="Another request with the same Idempotency-Key is being processed; retry later"
+            ) from None
+    return 201, answer
+
+
+async def _idempotent_answer(
+    session: AsyncSession, caller: Caller, key: str, request_hash: str, now: datetime
+) -> tuple[int, ReportCreated | None]:
+    await repo.delete_expired_idempotency(session, caller.agency_id, key, now)
+    record = await repo.get_idempotency(session, caller.agency_id, key, now)
+    if record is None:
+        return 0, None
+    if record.request_hash != request_hash:
+        raise InvalidInput(
+            detail="This Idempotency-Key was already used with a different request body",
+            errors=[
+                FieldProblem(
+                    "/Idempotency-Key",
+                    "reused with a different body",
+                    "idempotency_key_reused",
+                    "header",
+                )
+            ],
+        )
+    return record.response_status, ReportCreated.model_validate(record.response_body)
+
+
+# -- corrections and retraction --------------------------------------------------------------
+
+
+def parse_if_match(value: str | None, current: int) -> None:
+    """Check ``If-Match: "<version>"`` against the current version (428 absent, 412 stale)."""
+    if value is None:
+        raise PreconditionRequired(
+            detail='Send If-Match: "<version>" with the version you corrected'
+        )
+    tags = [t.strip().removeprefix("W/").strip('"') for t in value.split(",")]
+    if "*" in tags:
+        return
+    if str(current) not in tags:
+        raise PreconditionFailed(
+            detail=f"The report is at version {current}; re-read it and apply your correction again"
+        )
+
+
+async def _tell_recipients(
+    session: AsyncSession, report: Report, event: str, payload: dict[str, Any]
+) -> None:
+    for agency_id in await repo.recipient_ids(session, report.id):
+        await enqueue(
+            session,
+            event=event,
+            recipient_agency_id=agency_id,
+            payload=payload,
+            rule=None,
+            report_id=report.id,
+        )
+
+
+async def correct(
+    session: AsyncSession,
+    caller: Caller,
+    report_id: uuid.UUID,
+    body: ReportIn,
+    *,
+    if_match: str | None,
+    settings: IngestSettings,
+) -> tuple[ReportOut, list[ReportWarning]]:
+    """A new version from the source agency; history kept, persons re-resolved, recipients told."""
+    report = await get_visible(session, caller, report_id)
+    _ensure_source(caller, report)
+    report = await repo.get(session, report_id, for_update=True) or report
+    parse_if_match(if_match, report.version)
+    if report.status == ReportStatus.RETRACTED:
+        raise Conflict(detail="A retracted report cannot be corrected")
+    if body.external_ref != report.external_ref:
+        raise InvalidInput(
+            detail="external_ref cannot change in a correction",
+            errors=[
+                FieldProblem("/external_ref", f"must stay {report.external_ref!r}", "immutable")
+            ],
+        )
+    stored_body = body.model_dump(mode="json", exclude_none=True)
+    request_hash = body_hash(stored_body)
+    persons, warnings = _normalize_persons(body)
+    if request_hash == report.body_hash:
+        return await render(session, report), warnings
+    linked = await _linked_reports(session, caller, body.linked_report_ids)
+
+    now = utcnow()
+    report.version += 1
+    report.body = stored_body
+    report.body_hash = request_hash
+    report.case_type = str(body.case_type)
+    report.tlp = str(body.tlp)
+    report.region_code = body.location.region_code if body.location else None
+    report.reported_at = body.reported_at
+    report.updated_at = now
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            version=report.version,
+            body=stored_body,
+            body_hash=request_hash,
+            change="updated",
+        )
+    )
+    await repo.replace_modus(session, report.id, [str(m) for m in body.modus_operandi])
+    await repo.delete_persons(session, report.id)
+    await repo.delete_case_links(session, report.id)
+    await session.flush()
+    session.expire(report, ["persons"])
+    resolved = await _store_persons(session, report, persons, settings)
+    case = await assign_case(
+        session, report, resolved, explicit_links=linked, current_case_id=report.case_id
+    )
+    await session.flush()
+    await session.refresh(report, ["persons"])
+    out = to_out(report, caller.agency_code)
+    await _tell_recipients(
+        session, report, "report.updated", {"report": out.model_dump(mode="json")}
+    )
+    already = set(await repo.recipient_ids(session, report.id))
+    routed = await route_report(session, routing_facts(caller.agency_code, body))
+    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
+    for target in routed:
+        agency_id = ids[target.agency_code]
+        if agency_id in already:
+            continue
+        session.add(ReportRecipient(report_id=report.id, agency_id=agency_id, rule=target.rule))
+        already.add(agency_id)
+        await enqueue(
+            session,
+            event="report.routed",
+            recipient_agency_id=agency_id,
+            payload={"report": out.model_dump(mode="json"), "rule": target.rule},
+            rule=target.rule,
+            report_id=report.id,
+        )
+    await _notify_case_holders(
+        session,
+        report,
+        case,
+        source_agency_id=caller.agency_id,
+        source_code=caller.agency_code,
+        already_told=already,
+    )
+    return out, warnings
+
+
+async def retract(
+    session: AsyncSession, caller: Caller, report_id: uuid.UUID, reason: str
+) -> ReportOut:
+    """Withdraw a report: it stays readable as retracted, stops linking, recipients are told."""
+    report = await get_visible(session, caller, report_id)
+    _ensure_source(caller, report)
+    report = await repo.get(session, report_id, for_update=True) or report
+    if report.status == ReportStatus.RETRACTED:
+        return await render(session, report)
+    now = utcnow()
+    report.status = ReportStatus.RETRACTED
+    report.status_reason = reason
+    report.status_changed_at = now
+    report.version += 1
+    report.updated_at = now
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            version=report.version,
+            body=report.body,
+            body_hash=report.body_hash,
+            change="retracted",
+        )
+    )
+    await session.flush()
+    await _tell_recipients(
+        session,
+        report,
+        "report.retracted",
+        {"report_id": str(report.id), "version": report.version, "reason": reason},
+    )
+    return await render(session, report)
+
+
+async def history(session: AsyncSession, report: Report) -> Sequence[ReportVersion]:
+    """Every version of a report the caller may already see."""
+    return await repo.versions(session, report.id)
+
+
+async def source_codes(session: AsyncSession, reports: Sequence[Report]) -> dict[uuid.UUID, str]:
+    return await repo.agency_codes(session, [r.source_agency_id for r in reports])

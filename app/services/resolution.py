@@ -1,0 +1,228 @@
+"""Person resolution and cases, on the stored persons: the online path every ingest takes.
+
+For each person of a new report: blocking keys ▸ candidates sharing a key (bounded) ▸ score
+each with the matcher ▸ link, record a possible match, or open a new entity. Then the report
+joins the case of any other report that shares a victim (merging such cases), or opens one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.report import Report, ReportPerson
+from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
+from app.repositories import resolution as repo
+from app.services.matching import (
+    DEFAULT_WEIGHTS,
+    MatchScore,
+    Outcome,
+    PersonFeatures,
+    Weights,
+    blocking_keys,
+    compare,
+    decide,
+)
+
+#: Roles whose shared person puts two reports into one case; suspects connect cases instead.
+CASE_FORMING_ROLES = ("VICTIM", "POTENTIAL_VICTIM", "APPLICANT")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    link: float
+    review: float
+
+
+@dataclass
+class PersonResolution:
+    """What resolution decided for one report person."""
+
+    entity_id: uuid.UUID
+    outcome: Outcome
+    score: float | None
+    reasons: list[str]
+
+
+@dataclass
+class CaseResolution:
+    case_id: uuid.UUID
+    #: Report ids of other reports the new one was linked to (their holders get ``case.linked``).
+    linked_report_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+def features_to_json(f: PersonFeatures) -> dict[str, Any]:
+    return {
+        "display_name": f.display_name,
+        "name": f.name,
+        "father_name": f.father_name,
+        "name_tokens": list(f.name_tokens),
+        "phonetic_keys": list(f.phonetic_keys),
+        "name_variants": list(f.name_variants),
+        "raw_variants": list(f.raw_variants),
+        "date_of_birth": f.date_of_birth.isoformat() if f.date_of_birth else None,
+        "birth_year": f.birth_year,
+        "sex": f.sex,
+        "nationality": f.nationality,
+        "nik": f.nik,
+        "passport": f.passport,
+        "phone": f.phone,
+        "address_tokens": sorted(f.address_tokens),
+    }
+
+
+def features_from_json(d: dict[str, Any]) -> PersonFeatures:
+    dob = d.get("date_of_birth")
+    return PersonFeatures(
+        display_name=d["display_name"],
+        name=d["name"],
+        father_name=d["father_name"],
+        name_tokens=tuple(d["name_tokens"]),
+        phonetic_keys=tuple(d["phonetic_keys"]),
+        name_variants=tuple(d["name_variants"]),
+        raw_variants=tuple(d["raw_variants"]),
+        date_of_birth=date.fromisoformat(dob) if dob else None,
+        birth_year=d.get("birth_year"),
+        sex=d.get("sex"),
+        nationality=d.get("nationality"),
+        nik=d.get("nik"),
+        passport=d.get("passport"),
+        phone=d.get("phone"),
+        address_tokens=frozenset(d.get("address_tokens", ())),
+    )
+
+
+async def resolve_person(
+    session: AsyncSession,
+    person: ReportPerson,
+    features: PersonFeatures,
+    *,
+    thresholds: Thresholds,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> PersonResolution:
+    """Resolve one stored (flushed) report person to an entity, recording how."""
+    keys = blocking_keys(features)
+    await repo.lock_keys(session, keys)
+    found = await repo.candidates(session, keys, exclude_report_id=person.report_id)
+    scored: list[tuple[uuid.UUID, MatchScore]] = [
+        (entity_id, compare(features, features_from_json(stored), weights))
+        for _pid, entity_id, stored in found
+    ]
+    decision = decide(scored, thresholds.link, thresholds.review)
+    best = decision.score
+    if decision.outcome is Outcome.LINK and decision.candidate is not None and best is not None:
+        entity_id = decision.candidate
+        result = PersonResolution(
+            entity_id, Outcome.LINK, round(best.probability, 4), list(best.reasons)
+        )
+    else:
+        entity = PersonEntity()
+        session.add(entity)
+        await session.flush()
+        entity_id = entity.id
+        reasons = ["no stored person matched"] if best is None else list(best.reasons)
+        score = None if best is None else round(best.probability, 4)
+        result = PersonResolution(entity_id, decision.outcome, score, reasons)
+        if (
+            decision.outcome is Outcome.REVIEW
+            and decision.candidate is not None
+            and best is not None
+        ):
+            session.add(
+                PossibleMatch(
+                    report_person_id=person.id,
+                    candidate_entity_id=decision.candidate,
+                    score=round(best.probability, 4),
+                    reasons=list(best.reasons),
+                )
+            )
+    person.entity_id = entity_id
+    person.match_score = result.score
+    person.match_reasons = result.reasons
+    repo.add_keys(session, person.id, keys)
+    return result
+
+
+async def assign_case(
+    session: AsyncSession,
+    report: Report,
+    resolutions: Sequence[tuple[ReportPerson, PersonResolution]],
+    *,
+    explicit_links: Sequence[Report] = (),
+    current_case_id: uuid.UUID | None = None,
+) -> CaseResolution:
+    """Put the report in the case of every other report sharing a victim, merging such cases."""
+    victims = {
+        p.entity_id: (p, r) for p, r in resolutions if p.role in CASE_FORMING_ROLES and p.entity_id
+    }
+    shared = await repo.cases_of_entities(
+        session, list(victims), CASE_FORMING_ROLES, exclude_report_id=report.id
+    )
+    case_ids: list[uuid.UUID] = [current_case_id] if current_case_id else []
+    for case_id, _report_id, _entity in shared:
+        if case_id not in case_ids:
+            case_ids.append(case_id)
+    for other in explicit_links:
+        if other.case_id and other.case_id not in case_ids:
+            case_ids.append(other.case_id)
+
+    if case_ids:
+        target = case_ids[0]
+        for absorbed in case_ids[1:]:
+            moved = await repo.move_case(session, absorbed, target)
+            case = await session.get(Case, absorbed)
+            if case is not None:
+                case.merged_into_id = target
+            session.add(
+                ResolutionAction(
+                    kind="case.merge",
+                    actor="resolution",
+                    undo={"case_id": str(absorbed), "report_ids": [str(r) for r in moved]},
+                )
+            )
+    else:
+        case = Case()
+        session.add(case)
+        await session.flush()
+        target = case.id
+    report.case_id = target
+
+    linked: list[uuid.UUID] = []
+    for _case_id, other_report_id, entity_id in shared:
+        _person, resolution = victims[entity_id]
+        session.add(
+            CaseLink(
+                case_id=target,
+                report_id=report.id,
+                linked_report_id=other_report_id,
+                via_entity_id=entity_id,
+                kind="shared_person",
+                score=resolution.score,
+                reasons=resolution.reasons,
+            )
+        )
+        linked.append(other_report_id)
+    for other in explicit_links:
+        session.add(
+            CaseLink(
+                case_id=target,
+                report_id=report.id,
+                linked_report_id=other.id,
+                kind="explicit",
+                score=None,
+                reasons=["linked by the submitting agency"],
+            )
+        )
+        linked.append(other.id)
+    if not linked:
+        session.add(
+            CaseLink(
+                case_id=target, report_id=report.id, kind="opened", reasons=["no shared victim"]
+            )
+        )
+    return CaseResolution(target, list(dict.fromkeys(linked)))

@@ -1,0 +1,241 @@
+"""Reports through the HTTP API: ingest, replays, corrections, retraction, need-to-know."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.report_samples import deferral, interception
+
+NIK_SITI = "1472035403990002"  # Dumai (14.72.03), born 14-03-1999, female (54 = 14 + 40)
+
+
+@pytest.fixture
+async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    """Three member agencies and the admin, each with a bearer header."""
+    from app.models.agency import AgencyKind
+
+    await create_admin(app)
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
+    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
+    return {
+        code: bearer(await token_for(client, app, code))
+        for code in ("ADMIN", "IMIGRASI-DUMAI", "POLRES-DUMAI", "LANAL-DUMAI")
+    }
+
+
+async def post(
+    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any], **extra: str
+) -> httpx.Response:
+    return await client.post("/v1/reports", json=body, headers={**headers, **extra})
+
+
+async def test_submit_returns_id_version_case_and_normalized_persons(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    response = await post(client, agencies["IMIGRASI-DUMAI"], deferral())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["version"] == 1
+    assert body["case_id"]
+    assert response.headers["location"] == f"/v1/reports/{body['id']}"
+    person = body["persons"][0]
+    assert person["role"] == "POTENTIAL_VICTIM"
+    assert person["entity_id"]
+    assert person["normalized"]["nik"] == NIK_SITI
+    assert person["normalized"]["phone"] == "+6281266123344"
+    assert person["normalized"]["full_name"]
+    assert body["warnings"] == []
+
+
+async def test_nik_contradicting_the_stated_birth_date_is_a_warning(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    report = deferral()
+    report["persons"][0]["date_of_birth"] = "1999-04-14"
+    response = await post(client, agencies["IMIGRASI-DUMAI"], report)
+    assert response.status_code == 201, response.text
+    warnings = response.json()["warnings"]
+    assert any(w["pointer"] == "/persons/0/nik" for w in warnings), warnings
+
+
+async def test_same_ref_same_body_is_a_replay_and_different_body_a_conflict(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    first = await post(client, agencies["IMIGRASI-DUMAI"], deferral())
+    again = await post(client, agencies["IMIGRASI-DUMAI"], deferral())
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    changed = await post(client, agencies["IMIGRASI-DUMAI"], deferral(narrative="other text"))
+    assert changed.status_code == 409
+    assert changed.json()["errors"][0]["pointer"] == "/external_ref"
+    listed = await client.get("/v1/reports", headers=agencies["IMIGRASI-DUMAI"])
+    assert len(listed.json()["items"]) == 1
+
+
+async def test_idempotency_key_replays_and_refuses_another_body(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await post(client, agencies["IMIGRASI-DUMAI"], deferral(), **key)
+    replay = await post(client, agencies["IMIGRASI-DUMAI"], deferral(), **key)
+    assert first.status_code == 201
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
+    other = await post(client, agencies["IMIGRASI-DUMAI"], deferral(external_ref="X-2"), **key)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["location"] == "header"
+
+
+async def test_need_to_know_across_three_agencies(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    created = await post(client, agencies["IMIGRASI-DUMAI"], deferral(recipients=["POLRES-DUMAI"]))
+    assert created.status_code == 201, created.text
+    report_id = created.json()["id"]
+    assert created.json()["routed_to"] == [{"agency": "POLRES-DUMAI", "rule": "explicit"}]
+
+    for code in ("IMIGRASI-DUMAI", "POLRES-DUMAI", "ADMIN"):
+        read = await client.get(f"/v1/reports/{report_id}", headers=agencies[code])
+        assert read.status_code == 200, (code, read.text)
+        assert read.json()["source_agency"] == "IMIGRASI-DUMAI"
+        assert read.headers["etag"] == '"1"'
+
+    hidden = await client.get(f"/v1/reports/{report_id}", headers=agencies["LANAL-DUMAI"])
+    missing = await client.get(f"/v1/reports/{uuid.uuid4()}", headers=agencies["LANAL-DUMAI"])
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+    lanal_list = await client.get("/v1/reports", headers=agencies["LANAL-DUMAI"])
+    assert lanal_list.json()["items"] == []
+    polres_list = await client.get("/v1/reports", headers=agencies["POLRES-DUMAI"])
+    assert [r["id"] for r in polres_list.json()["items"]] == [report_id]
+    history = await client.get(f"/v1/reports/{report_id}/versions", headers=agencies["LANAL-DUMAI"])
+    assert history.status_code == 404
+
+
+async def test_correction_needs_if_match_and_keeps_history(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    imi = agencies["IMIGRASI-DUMAI"]
+    created = (await post(client, imi, deferral(recipients=["POLRES-DUMAI"]))).json()
+    url = f"/v1/reports/{created['id']}"
+    corrected = deferral(recipients=["POLRES-DUMAI"], narrative="Koreksi: tujuan Kuala Lumpur.")
+
+    assert (await client.put(url, json=corrected, headers=imi)).status_code == 428
+    stale = await client.put(url, json=corrected, headers={**imi, "If-Match": '"7"'})
+    assert stale.status_code == 412
+    by_recipient = await client.put(
+        url, json=corrected, headers={**agencies["POLRES-DUMAI"], "If-Match": '"1"'}
+    )
+    assert by_recipient.status_code == 403
+    by_stranger = await client.put(
+        url, json=corrected, headers={**agencies["LANAL-DUMAI"], "If-Match": '"1"'}
+    )
+    assert by_stranger.status_code == 404
+
+    ok = await client.put(url, json=corrected, headers={**imi, "If-Match": '"1"'})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["version"] == 2
+    assert ok.json()["narrative"] == "Koreksi: tujuan Kuala Lumpur."
+    assert ok.headers["etag"] == '"2"'
+    history = (await client.get(f"{url}/versions", headers=agencies["POLRES-DUMAI"])).json()
+    assert [(v["version"], v["change"]) for v in history] == [(1, "created"), (2, "updated")]
+    assert history[0]["body"]["narrative"] != history[1]["body"]["narrative"]
+
+    moved_ref = deferral(external_ref="OTHER")
+    refused = await client.put(url, json=moved_ref, headers={**imi, "If-Match": '"2"'})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "/external_ref"
+
+
+async def test_retraction_by_source_only(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    imi = agencies["IMIGRASI-DUMAI"]
+    created = (await post(client, imi, deferral(recipients=["POLRES-DUMAI"]))).json()
+    url = f"/v1/reports/{created['id']}/retract"
+    reason = {"reason": "Pemohon ternyata memiliki kontrak kerja resmi."}
+    assert (
+        await client.post(url, json=reason, headers=agencies["POLRES-DUMAI"])
+    ).status_code == 403
+    assert (await client.post(url, json=reason, headers=agencies["LANAL-DUMAI"])).status_code == 404
+    done = await client.post(url, json=reason, headers=imi)
+    assert done.status_code == 200
+    assert done.json()["status"] == "RETRACTED"
+    assert done.json()["retraction_reason"] == reason["reason"]
+    assert (await client.post(url, json={}, headers=imi)).status_code == 422
+
+
+async def test_rejected_report_stores_nothing(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    bad = deferral(colour="red")
+    bad["persons"][0]["nik"] = "12345"
+    response = await post(client, agencies["IMIGRASI-DUMAI"], bad)
+    assert response.status_code == 422
+    pointers = {e["pointer"] for e in response.json()["errors"]}
+    assert {"/colour", "/persons/0/nik"} <= pointers
+    listed = await client.get("/v1/reports", headers=agencies["IMIGRASI-DUMAI"])
+    assert listed.json()["items"] == []
+
+
+async def test_injection_looking_text_is_stored_verbatim(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    text = "' OR 1=1-- <script>alert(1)</script> {{7*7}} ${jndi:ldap://x/a}"
+    created = await post(client, agencies["IMIGRASI-DUMAI"], deferral(narrative=text))
+    assert created.status_code == 201, created.text
+    read = await client.get(
+        f"/v1/reports/{created.json()['id']}", headers=agencies["IMIGRASI-DUMAI"]
+    )
+    assert read.json()["narrative"] == text
+
+
+async def test_list_filters_and_cursor_pagination(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    imi = agencies["IMIGRASI-DUMAI"]
+    for i in range(5):
+        await post(client, imi, deferral(external_ref=f"D-{i}", persons=[]))
+    await post(client, imi, interception(external_ref="I-0", persons=[]))
+    await post(
+        client, imi, deferral(external_ref="B-0", persons=[], location={"region_code": "21.71"})
+    )
+
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/reports", params=params, headers=imi)).json()
+        seen += [r["external_ref"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(["D-0", "D-1", "D-2", "D-3", "D-4", "I-0", "B-0"])
+    assert len(seen) == len(set(seen))
+
+    tppm = (await client.get("/v1/reports", params={"case_type": "TPPO_TPPM"}, headers=imi)).json()
+    assert [r["external_ref"] for r in tppm["items"]] == ["I-0"]
+    riau = (await client.get("/v1/reports", params={"region_code": "14"}, headers=imi)).json()
+    assert "B-0" not in {r["external_ref"] for r in riau["items"]}
+    assert len(riau["items"]) == 6
+    port = (
+        await client.get("/v1/reports", params={"modus": "UNOFFICIAL_PORT"}, headers=imi)
+    ).json()
+    assert [r["external_ref"] for r in port["items"]] == ["I-0"]
+    bad = await client.get("/v1/reports", params={"case_type": "NOPE"}, headers=imi)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["pointer"] == "/case_type"
+    garbage = await client.get("/v1/reports", params={"cursor": "%%%"}, headers=imi)
+    assert garbage.status_code == 422
+
+
+async def test_reports_need_a_token(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/reports", json=deferral())
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
