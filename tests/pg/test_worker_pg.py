@@ -371,3 +371,36 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
     # the source agency got nothing of its own report
     act_as(app, imi)
     assert (await client.get("/v1/inbox")).json()["items"] == []
+
+
+async def test_fan_outs_in_opposite_orders_do_not_deadlock(
+    app: FastAPI, settings: Settings
+) -> None:
+    from app.services.delivery import enqueue_many
+
+    a = await make_agency(app, "A")
+    b = await make_agency(app, "B")
+    engine = create_engine(settings)
+    factory = create_session_factory(engine)
+
+    async def fan_out(order: list[uuid.UUID]) -> None:
+        async with transaction(factory) as session:
+            made = await enqueue_many(
+                session,
+                event="report.routed",
+                recipients=[(agency_id, "r") for agency_id in order],
+                payload={},
+                report_id=None,
+            )
+            assert [d.agency_id for d in made] == order
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(fan_out([a.id, b.id] if i % 2 else [b.id, a.id]) for i in range(20))),
+        timeout=60,
+    )
+    await engine.dispose()
+    async with transaction(app.state.session_factory) as session:
+        rows = (await session.execute(select(Delivery.agency_id, Delivery.sequence))).all()
+    for agency in (a, b):
+        assert sorted(s for i, s in rows if i == agency.id) == list(range(1, 21))
