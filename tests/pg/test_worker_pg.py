@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db import create_engine, create_session_factory, transaction
 from app.models.delivery import Delivery, DeliveryStatus
-from app.services.delivery import enqueue
-from app.services.routing import RoutingFacts, route_report, seed_default_rules
+from app.services.delivery import enqueue, enqueue_many
+from app.services.routing import RoutingFacts, recipients_of, route_report, seed_default_rules
 from app.services.webhooks import verify
 from app.services.worker import Worker
 from tests.api.delivery_support import act_as, make_agency
@@ -312,33 +312,30 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
         destination_countries=frozenset({"MYS"}),
     )
     report_id = uuid.uuid4()
-    by_code = {a.code: a for a in (imi, pol, bp3mi)}
     async with transaction(app.state.session_factory) as session:
         routed = await route_report(session, facts)
         assert {r.agency_code: r.rule for r in routed} == {
             "POL": "criminal-investigation",
             "BP3MI": "migrant-worker-recruitment",
         }
-        for r in routed:
-            await enqueue(
+        recipients = await recipients_of(session, routed)
+        assert sorted(agency_id for agency_id, _ in recipients) == sorted([pol.id, bp3mi.id])
+        await enqueue_many(
+            session,
+            event="report.routed",
+            recipients=recipients,
+            payload={"report_id": str(report_id), "version": 1},
+            report_id=report_id,
+        )
+    for event in ("report.updated", "report.retracted"):
+        async with transaction(app.state.session_factory) as session:
+            await enqueue_many(
                 session,
-                event="report.routed",
-                recipient_agency_id=by_code[r.agency_code].id,
-                payload={"report_id": str(report_id), "version": 1},
-                rule=r.rule,
+                event=event,
+                recipients=recipients,
+                payload={"report_id": str(report_id), "version": 2},
                 report_id=report_id,
             )
-    for event, version in (("report.updated", 2), ("report.retracted", 2)):
-        async with transaction(app.state.session_factory) as session:
-            for r in routed:
-                await enqueue(
-                    session,
-                    event=event,
-                    recipient_agency_id=by_code[r.agency_code].id,
-                    payload={"report_id": str(report_id), "version": version},
-                    rule=r.rule,
-                    report_id=report_id,
-                )
 
     process = worker_process(settings)
     try:
@@ -376,8 +373,6 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
 async def test_fan_outs_in_opposite_orders_do_not_deadlock(
     app: FastAPI, settings: Settings
 ) -> None:
-    from app.services.delivery import enqueue_many
-
     a = await make_agency(app, "A")
     b = await make_agency(app, "B")
     engine = create_engine(settings)
