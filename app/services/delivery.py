@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import BadRequest, Conflict, FieldProblem, InvalidInput, NotFound
+from app.errors import BadRequest, Conflict, FieldProblem, NotFound
 from app.models.base import utcnow
 from app.models.delivery import Delivery, DeliveryAttempt, DeliveryEvent, DeliveryStatus
 from app.repositories import deliveries as repo
@@ -232,11 +232,3 @@ async def retry(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery
     delivery.leased_by = None
     await session.flush()
     return delivery, code
-
-
-def check_event(event: str | None) -> None:
-    if event is not None and event not in EVENTS:
-        raise InvalidInput(
-            detail=f"Unknown event {event!r}",
-            errors=[FieldProblem("/event", f"one of {', '.join(sorted(EVENTS))}", "enum", "query")],
-        )
