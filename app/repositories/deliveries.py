@@ -165,7 +165,9 @@ async def claim_due(
     due = (
         select(Delivery.id)
         .join(WebhookEndpoint, WebhookEndpoint.agency_id == Delivery.agency_id)
+        .join(Agency, Agency.id == Delivery.agency_id)
         .where(
+            Agency.active.is_(True),
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.next_attempt_at <= now,
             or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),

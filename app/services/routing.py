@@ -358,6 +358,14 @@ async def route_report(session: AsyncSession, facts: RoutingFacts) -> list[Route
     return route(facts, specs, set(await repo.active_agency_codes(session)))
 
 
+async def recipients_of(
+    session: AsyncSession, routed: Sequence[RoutedTo]
+) -> list[tuple[uuid.UUID, str]]:
+    """``(agency id, rule)`` per routed agency, in order: what ``enqueue_many`` takes."""
+    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
+    return [(ids[r.agency_code], r.rule) for r in routed if r.agency_code in ids]
+
+
 DEFAULT_RULES_RESOURCE = "default_rules.json"
 
 

@@ -11,7 +11,11 @@ Outcomes: 2xx delivered (and acked); 410 Gone disables the agency's endpoint (it
 wait in the inbox until an admin sets the endpoint again); anything else is retried on the
 schedule below with ±20 % jitter — ``Retry-After`` wins on 429 and 503 — and after the last
 attempt the delivery is dead until an admin retries it. Agencies without an endpoint are
-pull-only and never claimed.
+pull-only and never claimed; neither are deactivated agencies.
+
+Order: per agency only the lowest pending sequence is sent, so a failing delivery holds back
+the later ones until it succeeds or dies; a dead delivery no longer holds anything back (an
+admin retry then arrives out of order, with its original sequence number).
 """
 
 from __future__ import annotations
@@ -203,6 +207,9 @@ class Worker:
         except httpx.TimeoutException:
             return done(None, f"no answer within {timeout:g} s")
         except httpx.HTTPError as exc:
+            return done(None, f"{type(exc).__name__}: {exc}"[:500])
+        except Exception as exc:  # recorded as a failed attempt, then retried
+            logger.exception("unexpected error sending delivery %s", job.delivery_id)
             return done(None, f"{type(exc).__name__}: {exc}"[:500])
         error = None if response.is_success else f"HTTP {response.status_code}"
         if response.is_redirect:

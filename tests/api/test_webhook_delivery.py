@@ -462,3 +462,18 @@ async def test_the_url_is_checked_again_at_send_time(
     assert state["status"] == "PENDING"
     assert "refused URL" in state["last_error"]
     assert "not a public address" in state["last_error"]
+
+
+async def test_deactivated_agencies_get_no_pushes(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    setup: dict[str, Agency],
+    worker_for: Callable[[Receiver], Worker],
+) -> None:
+    await register(client, "POL")
+    await deliver(app, setup["POL"])
+    async with transaction(app.state.session_factory) as session:
+        await session.execute(update(Agency).where(Agency.code == "POL").values(active=False))
+    receiver = Receiver()
+    assert await worker_for(receiver).run_once() == 0
+    assert receiver.requests == []

@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db import create_engine, create_session_factory, transaction
 from app.models.delivery import Delivery, DeliveryStatus
-from app.services.delivery import enqueue
-from app.services.routing import RoutingFacts, route_report, seed_default_rules
+from app.services.delivery import enqueue, enqueue_many
+from app.services.routing import RoutingFacts, recipients_of, route_report, seed_default_rules
 from app.services.webhooks import verify
 from app.services.worker import Worker
 from tests.api.delivery_support import act_as, make_agency
@@ -312,33 +312,30 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
         destination_countries=frozenset({"MYS"}),
     )
     report_id = uuid.uuid4()
-    by_code = {a.code: a for a in (imi, pol, bp3mi)}
     async with transaction(app.state.session_factory) as session:
         routed = await route_report(session, facts)
         assert {r.agency_code: r.rule for r in routed} == {
             "POL": "criminal-investigation",
             "BP3MI": "migrant-worker-recruitment",
         }
-        for r in routed:
-            await enqueue(
+        recipients = await recipients_of(session, routed)
+        assert sorted(agency_id for agency_id, _ in recipients) == sorted([pol.id, bp3mi.id])
+        await enqueue_many(
+            session,
+            event="report.routed",
+            recipients=recipients,
+            payload={"report_id": str(report_id), "version": 1},
+            report_id=report_id,
+        )
+    for event in ("report.updated", "report.retracted"):
+        async with transaction(app.state.session_factory) as session:
+            await enqueue_many(
                 session,
-                event="report.routed",
-                recipient_agency_id=by_code[r.agency_code].id,
-                payload={"report_id": str(report_id), "version": 1},
-                rule=r.rule,
+                event=event,
+                recipients=recipients,
+                payload={"report_id": str(report_id), "version": 2},
                 report_id=report_id,
             )
-    for event, version in (("report.updated", 2), ("report.retracted", 2)):
-        async with transaction(app.state.session_factory) as session:
-            for r in routed:
-                await enqueue(
-                    session,
-                    event=event,
-                    recipient_agency_id=by_code[r.agency_code].id,
-                    payload={"report_id": str(report_id), "version": version},
-                    rule=r.rule,
-                    report_id=report_id,
-                )
 
     process = worker_process(settings)
     try:
@@ -371,3 +368,34 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
     # the source agency got nothing of its own report
     act_as(app, imi)
     assert (await client.get("/v1/inbox")).json()["items"] == []
+
+
+async def test_fan_outs_in_opposite_orders_do_not_deadlock(
+    app: FastAPI, settings: Settings
+) -> None:
+    a = await make_agency(app, "A")
+    b = await make_agency(app, "B")
+    engine = create_engine(settings)
+    factory = create_session_factory(engine)
+
+    async def fan_out(order: list[uuid.UUID]) -> None:
+        async with transaction(factory) as session:
+            made = await enqueue_many(
+                session,
+                event="report.routed",
+                recipients=[(agency_id, "r") for agency_id in order],
+                payload={},
+                report_id=None,
+            )
+            assert [d.agency_id for d in made] == order
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(fan_out([a.id, b.id] if i % 2 else [b.id, a.id]) for i in range(20))),
+        timeout=60,
+    )
+    await engine.dispose()
+    async with transaction(app.state.session_factory) as session:
+        rows = (await session.execute(select(Delivery.agency_id, Delivery.sequence))).all()
+    for agency in (a, b):
+        assert sorted(s for i, s in rows if i == agency.id) == list(range(1, 21))
