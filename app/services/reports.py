@@ -201,6 +201,44 @@ def _stored_normalized(row: ReportPerson) -> NormalizedPerson:
     )
 
 
+# -- outbox ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Outbox:
+    """Deliveries of one use case, written together at its end.
+
+    Written in agency-id order (stable, so each agency's events keep their order): every
+    transaction then locks the recipients' sequence counters in the same order, and two ingests
+    reaching the same agencies cannot deadlock on PostgreSQL.
+    """
+
+    items: list[tuple[uuid.UUID, str, str | None, dict[str, Any], uuid.UUID | None]]
+
+    def add(
+        self,
+        agency_id: uuid.UUID,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        rule: str | None = None,
+        report_id: uuid.UUID | None = None,
+    ) -> None:
+        self.items.append((agency_id, event, rule, payload, report_id))
+
+    async def flush(self, session: AsyncSession) -> None:
+        for agency_id, event, rule, payload, report_id in sorted(self.items, key=lambda i: i[0]):
+            await enqueue(
+                session,
+                event=event,
+                recipient_agency_id=agency_id,
+                payload=payload,
+                rule=rule,
+                report_id=report_id,
+            )
+        self.items.clear()
+
+
 # -- ingest ----------------------------------------------------------------------------------
 
 
@@ -309,29 +347,35 @@ def routing_facts(source_code: str, body: ReportIn) -> RoutingFacts:
     )
 
 
-async def _route_new(
-    session: AsyncSession, report: Report, body: ReportIn, source_code: str, out: ReportOut
+async def _route(
+    session: AsyncSession,
+    outbox: _Outbox,
+    report: Report,
+    body: ReportIn,
+    source_code: str,
+    out: ReportOut,
+    *,
+    already: set[uuid.UUID],
 ) -> list[RoutedTo]:
-    """Choose the recipients, record them (need-to-know) and write one delivery each."""
+    """Route to the agencies not yet told: record them (need-to-know), queue ``report.routed``."""
     routed = await route_report(session, routing_facts(source_code, body))
-    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
     payload = {"report": out.model_dump(mode="json")}
+    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
+    told: list[RoutedTo] = []
     for target in routed:
-        agency_id = ids[target.agency_code]
+        agency_id = ids.get(target.agency_code)
+        if agency_id is None or agency_id in already:
+            continue
+        already.add(agency_id)
         session.add(ReportRecipient(report_id=report.id, agency_id=agency_id, rule=target.rule))
-        await enqueue(
-            session,
-            event="report.routed",
-            recipient_agency_id=agency_id,
-            payload={**payload, "rule": target.rule},
-            rule=target.rule,
-            report_id=report.id,
-        )
-    return [RoutedTo(agency=r.agency_code, rule=r.rule) for r in routed]
+        outbox.add(agency_id, "report.routed", payload, rule=target.rule, report_id=report.id)
+        told.append(RoutedTo(agency=target.agency_code, rule=target.rule))
+    return told
 
 
 async def _notify_case_holders(
     session: AsyncSession,
+    outbox: _Outbox,
     report: Report,
     case: CaseResolution,
     *,
@@ -349,17 +393,15 @@ async def _notify_case_holders(
     for agency_id, their_reports in holders.items():
         if agency_id == source_agency_id:
             continue
-        await enqueue(
-            session,
-            event="case.linked",
-            recipient_agency_id=agency_id,
-            payload={
+        outbox.add(
+            agency_id,
+            "case.linked",
+            {
                 "case_id": str(case.case_id),
                 "your_reports": [str(r) for r in their_reports],
                 "linked_by_agency": source_code,
                 "report_id": str(report.id) if agency_id in already_told else None,
             },
-            rule=None,
             report_id=report.id if agency_id in already_told else None,
         )
 
@@ -468,16 +510,19 @@ async def submit(
 
     source_code = caller.agency_code
     out = to_out(report, source_code)
-    routed = await _route_new(session, report, body, source_code, out)
-    told = set((await repo.agency_ids(session, [r.agency for r in routed])).values())
+    outbox = _Outbox([])
+    told: set[uuid.UUID] = set()
+    routed = await _route(session, outbox, report, body, source_code, out, already=told)
     await _notify_case_holders(
         session,
+        outbox,
         report,
         case,
         source_agency_id=caller.agency_id,
         source_code=source_code,
         already_told=told,
     )
+    await outbox.flush(session)
     answer = ReportCreated(
         id=report.id,
         version=1,
@@ -551,17 +596,13 @@ def parse_if_match(value: str | None, current: int) -> None:
 
 
 async def _tell_recipients(
-    session: AsyncSession, report: Report, event: str, payload: dict[str, Any]
-) -> None:
-    for agency_id in await repo.recipient_ids(session, report.id):
-        await enqueue(
-            session,
-            event=event,
-            recipient_agency_id=agency_id,
-            payload=payload,
-            rule=None,
-            report_id=report.id,
-        )
+    session: AsyncSession, outbox: _Outbox, report: Report, event: str, payload: dict[str, Any]
+) -> set[uuid.UUID]:
+    """Queue ``event`` for every agency the report was routed to; their ids."""
+    recipients = set(await repo.recipient_ids(session, report.id))
+    for agency_id in recipients:
+        outbox.add(agency_id, event, payload, report_id=report.id)
+    return recipients
 
 
 async def correct(
@@ -624,34 +665,21 @@ async def correct(
     await session.flush()
     await session.refresh(report, ["persons"])
     out = to_out(report, caller.agency_code)
-    await _tell_recipients(
-        session, report, "report.updated", {"report": out.model_dump(mode="json")}
+    outbox = _Outbox([])
+    already = await _tell_recipients(
+        session, outbox, report, "report.updated", {"report": out.model_dump(mode="json")}
     )
-    already = set(await repo.recipient_ids(session, report.id))
-    routed = await route_report(session, routing_facts(caller.agency_code, body))
-    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
-    for target in routed:
-        agency_id = ids[target.agency_code]
-        if agency_id in already:
-            continue
-        session.add(ReportRecipient(report_id=report.id, agency_id=agency_id, rule=target.rule))
-        already.add(agency_id)
-        await enqueue(
-            session,
-            event="report.routed",
-            recipient_agency_id=agency_id,
-            payload={"report": out.model_dump(mode="json"), "rule": target.rule},
-            rule=target.rule,
-            report_id=report.id,
-        )
+    await _route(session, outbox, report, body, caller.agency_code, out, already=already)
     await _notify_case_holders(
         session,
+        outbox,
         report,
         case,
         source_agency_id=caller.agency_id,
         source_code=caller.agency_code,
         already_told=already,
     )
+    await outbox.flush(session)
     return out, warnings
 
 
@@ -680,12 +708,15 @@ async def retract(
         )
     )
     await session.flush()
+    outbox = _Outbox([])
     await _tell_recipients(
         session,
+        outbox,
         report,
         "report.retracted",
         {"report_id": str(report.id), "version": report.version, "reason": reason},
     )
+    await outbox.flush(session)
     return await render(session, report)
 
 

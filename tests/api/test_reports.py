@@ -239,3 +239,61 @@ async def test_reports_need_a_token(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/reports", json=deferral())
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def inbox(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    response = await client.get("/v1/inbox", headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_recipients_get_routed_updated_and_retracted_in_order(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    imi = agencies["IMIGRASI-DUMAI"]
+    created = (await post(client, imi, deferral(recipients=["POLRES-DUMAI"]))).json()
+    url = f"/v1/reports/{created['id']}"
+    corrected = deferral(recipients=["POLRES-DUMAI"], narrative="Koreksi.")
+    assert (await client.put(url, json=corrected, headers={**imi, "If-Match": '"1"'})).status_code == 200
+    assert (await client.post(f"{url}/retract", json={"reason": "keliru"}, headers=imi)).status_code == 200
+
+    items = await inbox(client, agencies["POLRES-DUMAI"])
+    assert [(i["event"], i["sequence"]) for i in items] == [
+        ("report.routed", 1),
+        ("report.updated", 2),
+        ("report.retracted", 3),
+    ]
+    assert items[0]["rule"] == "explicit"
+    assert items[0]["payload"]["report"]["id"] == created["id"]
+    assert items[1]["payload"]["report"]["narrative"] == "Koreksi."
+    assert items[2]["payload"]["reason"] == "keliru"
+    assert await inbox(client, imi) == []  # the source never receives its own report
+    assert await inbox(client, agencies["LANAL-DUMAI"]) == []
+
+
+async def test_holder_of_a_linked_case_is_told(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    first = (await post(client, agencies["IMIGRASI-DUMAI"], deferral())).json()
+    second = (await post(client, agencies["LANAL-DUMAI"], interception())).json()
+    assert second["case_id"] == first["case_id"]
+    items = await inbox(client, agencies["IMIGRASI-DUMAI"])
+    assert [i["event"] for i in items] == ["case.linked"]
+    payload = items[0]["payload"]
+    assert payload["case_id"] == first["case_id"]
+    assert payload["your_reports"] == [first["id"]]
+    assert payload["linked_by_agency"] == "LANAL-DUMAI"
+    assert payload["report_id"] is None  # Immigration was not routed the Navy's report
+    hidden = await client.get(f"/v1/reports/{second['id']}", headers=agencies["IMIGRASI-DUMAI"])
+    assert hidden.status_code == 404
+
+
+async def test_red_report_in_a_case_is_not_announced(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    await post(client, agencies["IMIGRASI-DUMAI"], deferral())
+    red = interception(tlp="RED", recipients=["POLRES-DUMAI"])
+    assert (await post(client, agencies["LANAL-DUMAI"], red)).status_code == 201
+    assert await inbox(client, agencies["IMIGRASI-DUMAI"]) == []
+    assert [i["event"] for i in await inbox(client, agencies["POLRES-DUMAI"])] == ["report.routed"]
