@@ -85,8 +85,12 @@ def migrate_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None
 
 
 @migrate_cli.command("downgrade")
-def migrate_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
-    """Downgrade the database to REVISION (``-1`` for one step, ``base`` for empty)."""
+def migrate_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision; `base` empties the database.")
+    ] = "-1",
+) -> None:
+    """Downgrade the database one step, or to REVISION (``base`` for empty)."""
     migrations.downgrade(get_settings().database_url, revision)
 
 

@@ -727,3 +727,33 @@ async def history(session: AsyncSession, report: Report) -> Sequence[ReportVersi
 
 async def source_codes(session: AsyncSession, reports: Sequence[Report]) -> dict[uuid.UUID, str]:
     return await repo.agency_codes(session, [r.source_agency_id for r in reports])
+
+
+async def close(
+    session: AsyncSession, caller: Caller, report_id: uuid.UUID, reason: str | None
+) -> ReportOut:
+    """The source marks its report closed; personal data is purged once retention runs out."""
+    report = await get_visible(session, caller, report_id)
+    _ensure_source(caller, report)
+    report = await repo.get(session, report_id, for_update=True) or report
+    if report.status == ReportStatus.RETRACTED:
+        raise Conflict(detail="A retracted report cannot be closed")
+    if report.status == ReportStatus.CLOSED:
+        return await render(session, report)
+    now = utcnow()
+    report.status = ReportStatus.CLOSED
+    report.status_reason = reason
+    report.status_changed_at = now
+    report.version += 1
+    report.updated_at = now
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            version=report.version,
+            body=report.body,
+            body_hash=report.body_hash,
+            change="closed",
+        )
+    )
+    await session.flush()
+    return await render(session, report)

@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Uuid(), nullable=True),
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('status_changed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('personal_data_purged_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
