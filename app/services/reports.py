@@ -50,6 +50,7 @@ from app.schemas.report import (
 )
 from app.services.caller import Caller
 from app.services.delivery import enqueue
+from app.services.match_weights import current_weights
 from app.services.matching import PersonFeatures
 from app.services.normalize import normalize_person
 from app.services.resolution import (
@@ -285,6 +286,7 @@ async def _store_persons(
     session: AsyncSession, report: Report, persons: Sequence[_Person], settings: IngestSettings
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = Thresholds(settings.link_threshold, settings.review_threshold)
+    weights = await current_weights(session)
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
         row = ReportPerson(
@@ -304,9 +306,10 @@ async def _store_persons(
         )
         session.add(row)
         await session.flush()
-        resolved.append(
-            (row, await resolve_person(session, row, person.features, thresholds=thresholds))
+        resolution = await resolve_person(
+            session, row, person.features, thresholds=thresholds, weights=weights
         )
+        resolved.append((row, resolution))
     return resolved
 
 
