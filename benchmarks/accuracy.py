@@ -38,6 +38,7 @@ from app.services.matching import (
     Weights,
     blocking_keys,
     compare,
+    compare_entity,
     comparison_levels,
     decide,
     is_weak_key,
@@ -187,9 +188,12 @@ def run_online(
     weights: Weights,
     link_threshold: float,
     review_threshold: float,
+    per_record: bool = False,
 ) -> RunResult:
+    """Resolve records in ``order``; score each candidate entity on all its records (or per record)."""
     index: dict[str, list[int]] = defaultdict(list)
     entity_of: dict[int, int] = {}
+    members: dict[int, list[PersonFeatures]] = defaultdict(list)
     reviews = 0
     candidate_counts = []
     timings = []
@@ -198,16 +202,18 @@ def run_online(
         features = data[i].features
         keys = blocking_keys(features)
         found = candidates(index, keys)
-        decision = decide(
-            ((entity_of[j], compare(features, data[j].features, weights)) for j in found),
-            link_threshold,
-            review_threshold,
-        )
+        if per_record:
+            scored = [(entity_of[j], compare(features, data[j].features, weights)) for j in found]
+        else:
+            entities = {entity_of[j] for j in found}
+            scored = [(e, compare_entity(features, members[e], weights)) for e in entities]
+        decision = decide(scored, link_threshold, review_threshold)
         if decision.outcome is Outcome.LINK and decision.candidate is not None:
             entity_of[i] = decision.candidate
         else:
             entity_of[i] = i
             reviews += decision.outcome is Outcome.REVIEW
+        members[entity_of[i]].append(features)
         for key in keys:
             index[key].append(i)
         timings.append(time.perf_counter() - started)
@@ -265,6 +271,9 @@ def main() -> None:
     parser.add_argument("--link", type=float, default=DEFAULT_LINK_THRESHOLD)
     parser.add_argument("--review", type=float, default=DEFAULT_REVIEW_THRESHOLD)
     parser.add_argument("--calibrate", action="store_true", help="EM-estimate weights first")
+    parser.add_argument(
+        "--per-record", action="store_true", help="score candidates record by record"
+    )
     parser.add_argument("--weights", type=Path, help="weights JSON (Weights.to_json)")
     parser.add_argument("--save-weights", type=Path, help="write calibrated weights here")
     args = parser.parse_args()
@@ -288,7 +297,7 @@ def main() -> None:
             )
             if args.save_weights:
                 args.save_weights.write_text(weights.to_json())
-        result = run_online(data, order, weights, args.link, args.review)
+        result = run_online(data, order, weights, args.link, args.review, args.per_record)
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"
             f"{result.recall:>9.4f}{result.f1:>8.4f}{result.reviews:>8}"
