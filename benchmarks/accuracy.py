@@ -6,7 +6,7 @@ stored records) using exactly ``blocking_keys``, ``compare`` and ``decide`` from
 
     python benchmarks/accuracy.py                      # all data sets
     python benchmarks/accuracy.py --dataset synthetic --entities 10000
-    python benchmarks/accuracy.py --calibrate          # EM on the run's candidate pairs first
+    python benchmarks/accuracy.py --calibrate          # u from random pairs, m by EM, first
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import phonenumbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.services.calibration import estimate_weights_with_report
+from app.services.calibration import estimate_u, estimate_weights_with_report
 from app.services.matching import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
@@ -182,6 +182,17 @@ def candidate_pairs(data: list[Labelled], order: list[int]) -> list[dict[str, st
     return vectors
 
 
+def random_pairs(data: list[Labelled], count: int, seed: int) -> list[dict[str, str]]:
+    """Comparison vectors of random pairs of records: almost all of two different persons."""
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(count):
+        i, j = rng.randrange(len(data)), rng.randrange(len(data))
+        if i != j:
+            pairs.append(comparison_levels(data[i].features, data[j].features))
+    return pairs
+
+
 def run_online(
     data: list[Labelled],
     order: list[int],
@@ -289,7 +300,10 @@ def main() -> None:
         random.Random(args.seed).shuffle(order)
         weights = Weights.from_json(args.weights.read_text()) if args.weights else DEFAULT_WEIGHTS
         if args.calibrate:
-            weights, report = estimate_weights_with_report(candidate_pairs(data, order), weights)
+            weights = estimate_u(random_pairs(data, 200_000, args.seed), weights)
+            weights, report = estimate_weights_with_report(
+                candidate_pairs(data, order), weights, fix_u=True, fix_prior=True
+            )
             print(
                 f"# {name}: EM {report.iterations} iterations, converged={report.converged},"
                 f" prior={weights.prior:.4f}",

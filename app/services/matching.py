@@ -356,9 +356,10 @@ DEFAULT_WEIGHTS = Weights(
         PASSPORT: _fw({"exact": (0.94, 1e-5), "typo": (0.05, 1e-4), "different": (0.01, 0.99989)}),
         NAME: _fw(
             {
-                "exact": (0.76, 5e-4),
+                "exact": (0.66, 5e-4),
                 "phonetic": (0.09, 2e-4),
                 "similar_high": (0.08, 2e-4),
+                "exact_single": (0.10, 1e-3),
                 "subset": (0.03, 2e-3),
                 "similar_low": (0.03, 2e-3),
                 "different": (0.01, 0.9951),
@@ -377,15 +378,15 @@ DEFAULT_WEIGHTS = Weights(
         SEX: _fw({"same": (0.99, 0.5), "different": (0.01, 0.5)}),
         NATIONALITY: _fw({"same": (0.995, 0.9), "different": (0.005, 0.1)}),
         PHONE: _fw({"exact": (0.75, 1e-3), "different": (0.25, 0.999)}),
-        ADDRESS: _fw({"similar": (0.6, 2e-3), "partial": (0.25, 0.02), "different": (0.15, 0.978)}),
+        ADDRESS: _fw({"similar": (0.6, 2e-3), "partial": (0.2, 0.05), "different": (0.2, 0.948)}),
     },
     # Prior odds that two persons are one, before any field is compared: with it, probability
-    # 0.95 needs about 14 bits of evidence (say equal name and year of birth and sex) and 0.5
-    # about 10 bits (an equal name alone, which must not link by itself).
+    # 0.9 (the default link threshold) needs about 13 bits of evidence (an equal name of two words
+    # with the same birth year and sex) and 0.5 about 10 bits (an equal name alone: review).
     prior=0.001,
 )
 
-DEFAULT_LINK_THRESHOLD = 0.95
+DEFAULT_LINK_THRESHOLD = 0.90
 DEFAULT_REVIEW_THRESHOLD = 0.50
 
 
@@ -453,6 +454,7 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
     return 5, sim, "different"
 
 
+# Name levels by the rank ``_name_level`` returns; "exact_single" is set apart afterwards.
 _NAME_LEVELS = ("exact", "phonetic", "similar_high", "subset", "similar_low", "different")
 
 
@@ -469,6 +471,9 @@ def compare_names(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
     assert best is not None
     rank, sim, kind, raw_a, raw_b = best
     level = _NAME_LEVELS[rank]
+    if level == "exact" and (len(a.name_tokens) == 1 or len(b.name_tokens) == 1):
+        # "Sukarno" or "Sulastri" is shared by many people: a single name agreeing says less.
+        level = "exact_single"
     shown = f"({raw_a} ~ {raw_b})"
     if rank == 0:
         return FieldComparison(level, f"name {kind} {shown}")

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from app.services.calibration import estimate_weights, estimate_weights_with_report
+from app.services.calibration import estimate_u, estimate_weights, estimate_weights_with_report
 from app.services.matching import DEFAULT_WEIGHTS, MISSING, FieldWeights, Weights
 
 # The truth the pairs are drawn from: three fields whose levels separate matches from
@@ -87,3 +87,28 @@ def test_an_unknown_level_is_refused() -> None:
 def test_estimated_weights_can_be_stored() -> None:
     weights = estimate_weights(synthetic_pairs(2_000, seed=5), start())
     assert Weights.from_json(weights.to_json()) == weights
+
+
+def test_estimate_u_counts_levels_among_random_pairs() -> None:
+    rng = random.Random(2)
+    pairs = [{name: draw(rng, levels) for name, levels in TRUE_U.items()} for _ in range(20_000)]
+    weights = estimate_u(pairs, start())
+    for name in TRUE_U:
+        for level in TRUE_U[name]:
+            assert weights.fields[name].u[level] == pytest.approx(TRUE_U[name][level], abs=0.02)
+        assert weights.fields[name].m == start().fields[name].m
+
+
+def test_em_with_u_and_prior_fixed_estimates_m_only() -> None:
+    truth_u = Weights(
+        fields={name: FieldWeights(m=start().fields[name].m, u=TRUE_U[name]) for name in TRUE_U},
+        prior=TRUE_PRIOR,
+    )
+    weights = estimate_weights(
+        synthetic_pairs(20_000, seed=13), truth_u, fix_u=True, fix_prior=True
+    )
+    assert weights.prior == TRUE_PRIOR
+    for name in TRUE_M:
+        assert weights.fields[name].u == TRUE_U[name]
+        for level in TRUE_M[name]:
+            assert weights.fields[name].m[level] == pytest.approx(TRUE_M[name][level], abs=0.03)

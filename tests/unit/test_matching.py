@@ -201,6 +201,15 @@ def test_name_levels(name: str, level: str) -> None:
     assert levels(person(), person(full_name=name))["name"] == level
 
 
+def test_an_equal_single_name_is_its_own_weaker_level() -> None:
+    a = PersonFeatures.from_raw(full_name="Sukarno", date_of_birth="1970-06-06")
+    b = PersonFeatures.from_raw(full_name="SOEKARNO", birth_year=1970)
+    assert levels(a, b)["name"] == "exact_single"
+    assert compare(a, b).probability < DEFAULT_LINK_THRESHOLD
+    weights = DEFAULT_WEIGHTS.fields["name"]
+    assert weights.bits("exact_single") < weights.bits("exact")
+
+
 def test_an_alias_can_carry_the_name_agreement() -> None:
     a = PersonFeatures.from_raw(full_name="Siti Nurhaliza", aliases=["Ita Kurnia"])
     b = PersonFeatures.from_raw(full_name="Ita Kurnia")
