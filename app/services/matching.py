@@ -234,8 +234,9 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
     - ``nd:<one token>:<birth date>``: each single token with the full birth date (day and month
       sorted, so a swap still meets): a common token is still rare on one exact date, and this
       catches names too mangled for the other keys.
-    - ``ni:<initials>:<birth date>``: the sorted initials with the full birth date, for typos in
-      every word ("Tigobr Panjaitan" / "Tigor Panjasitan") and single names ("Samet" / "Slamet").
+    - ``ni:<initial>:<birth date>``: each word's first letter with the full birth date, for typos
+      in every word ("Tigobr Panjaitan" / "Tigor Panjasitan"), single names ("Samet" / "Slamet")
+      and words joined with a typo ("Parlindungannainggolan" / "Parlinduygan Nainggolan").
     - ``nn:<phonetic name>``: the whole name alone, a weak key (see ``is_weak_key``) for persons
       reported without birth date or year.
     - ``nt:<one token>:<birth year>``: one name word with the birth year, a weak key for a typo
@@ -272,8 +273,10 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
             keys.extend(f"np:{a}-{b}:{year}" for a, b in combinations(phon, 2))
         if dob is not None:
             keys.append(f"nm:{whole}:{day_month}")
-            initials = "".join(sorted({token[0] for token in variant.split()}))
-            keys.append(f"ni:{initials}:{dob.year}{day_month}")
+            keys.extend(
+                f"ni:{initial}:{dob.year}{day_month}"
+                for initial in sorted({token[0] for token in variant.split()})
+            )
     tokens = {phonetic_token(t) for v in p.name_variants for t in v.split()}
     words = sorted(tokens - {""})
     if year is not None:
@@ -425,8 +428,14 @@ def _name_similarity(a: str, b: str) -> float:
     Names are compared written together in every word order, because clerks both swap given and
     family names ("Hutapea Togar") and split or join words ("Seti Awan", "Nurhaliza").
     """
-    joined_b = b.replace(" ", "")
-    return max(fuzz.ratio(joined, joined_b) for joined in _orderings(a.split())) / 100.0
+    joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
+    return (
+        max(
+            max(fuzz.ratio(joined, joined_b) for joined in _orderings(a.split())),
+            max(fuzz.ratio(joined_a, joined) for joined in _orderings(b.split())),
+        )
+        / 100.0
+    )
 
 
 def _name_level(a: str, b: str) -> tuple[int, float, str]:
@@ -436,13 +445,13 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
     joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
     if joined_a == joined_b:
         return 0, 1.0, "equal ignoring spaces"
-    if joined_b in _orderings(a.split()):
+    if joined_b in _orderings(a.split()) or joined_a in _orderings(b.split()):
         return 0, 1.0, "equal, order swapped"
     sim = _name_similarity(a, b)
     phon_a, phon_b = phonetic_keys(a), phonetic_keys(b)
-    if phon_a == phon_b or phonetic_token(joined_b) in {
-        phonetic_token(joined) for joined in _orderings(a.split())
-    }:
+    if phon_a == phon_b or not {phonetic_token(j) for j in _orderings(a.split())}.isdisjoint(
+        phonetic_token(j) for j in _orderings(b.split())
+    ):
         return 1, sim, "sounds alike"
     if sim >= 0.92:
         return 2, sim, "similar"
