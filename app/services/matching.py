@@ -480,7 +480,7 @@ def compare_names(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
     assert best is not None
     rank, sim, kind, raw_a, raw_b = best
     level = _NAME_LEVELS[rank]
-    if level == "exact" and (len(a.name_tokens) == 1 or len(b.name_tokens) == 1):
+    if level == "exact" and len(a.name_tokens) == 1 and len(b.name_tokens) == 1:
         # "Sukarno" or "Sulastri" is shared by many people: a single name agreeing says less.
         level = "exact_single"
     shown = f"({raw_a} ~ {raw_b})"

@@ -190,6 +190,7 @@ def test_passport_levels(passport: str | None, level: str) -> None:
         ("SITI NURHALIZA", "exact"),
         ("Siti Nur Haliza", "exact"),
         ("Nurhaliza Siti", "exact"),
+        ("NurhalizaSiti", "exact"),  # swapped and joined
         ("Sity Noerhalisa", "phonetic"),
         ("Siti Nurhalizza Putri", "subset"),
         ("Siti Nurhakiza", "similar_high"),
