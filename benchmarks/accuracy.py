@@ -200,11 +200,13 @@ def run_online(
     link_threshold: float,
     review_threshold: float,
     per_record: bool = False,
+    merge_bridged: bool = False,
 ) -> RunResult:
     """Resolve records in ``order``; score each candidate entity on all its records (or per record)."""
     index: dict[str, list[int]] = defaultdict(list)
     entity_of: dict[int, int] = {}
     members: dict[int, list[PersonFeatures]] = defaultdict(list)
+    records_of: dict[int, list[int]] = defaultdict(list)
     reviews = 0
     candidate_counts = []
     timings = []
@@ -221,10 +223,20 @@ def run_online(
         decision = decide(scored, link_threshold, review_threshold)
         if decision.outcome is Outcome.LINK and decision.candidate is not None:
             entity_of[i] = decision.candidate
+            if merge_bridged:
+                # The new record links two entities at once: they were one person all along.
+                for other, score in decision.alternatives:
+                    if score.probability < link_threshold or score.review_only:
+                        continue
+                    for j in records_of.pop(other):
+                        entity_of[j] = decision.candidate
+                        records_of[decision.candidate].append(j)
+                    members[decision.candidate].extend(members.pop(other))
         else:
             entity_of[i] = i
             reviews += decision.outcome is Outcome.REVIEW
         members[entity_of[i]].append(features)
+        records_of[entity_of[i]].append(i)
         for key in keys:
             index[key].append(i)
         timings.append(time.perf_counter() - started)
@@ -285,6 +297,11 @@ def main() -> None:
     parser.add_argument(
         "--per-record", action="store_true", help="score candidates record by record"
     )
+    parser.add_argument(
+        "--merge-bridged",
+        action="store_true",
+        help="merge entities that one incoming record links above the threshold",
+    )
     parser.add_argument("--weights", type=Path, help="weights JSON (Weights.to_json)")
     parser.add_argument("--save-weights", type=Path, help="write calibrated weights here")
     args = parser.parse_args()
@@ -311,7 +328,9 @@ def main() -> None:
             )
             if args.save_weights:
                 args.save_weights.write_text(weights.to_json())
-        result = run_online(data, order, weights, args.link, args.review, args.per_record)
+        result = run_online(
+            data, order, weights, args.link, args.review, args.per_record, args.merge_bridged
+        )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"
             f"{result.recall:>9.4f}{result.f1:>8.4f}{result.reviews:>8}"
