@@ -6,7 +6,7 @@ stored records) using exactly ``blocking_keys``, ``compare`` and ``decide`` from
 
     python benchmarks/accuracy.py                      # all data sets
     python benchmarks/accuracy.py --dataset synthetic --entities 10000
-    python benchmarks/accuracy.py --calibrate          # EM on the run's candidate pairs first
+    python benchmarks/accuracy.py --calibrate          # u from random pairs, m by EM, first
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import phonenumbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.services.calibration import estimate_weights_with_report
+from app.services.calibration import estimate_u, estimate_weights_with_report
 from app.services.matching import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
@@ -38,6 +38,7 @@ from app.services.matching import (
     Weights,
     blocking_keys,
     compare,
+    compare_entity,
     comparison_levels,
     decide,
     is_weak_key,
@@ -181,15 +182,31 @@ def candidate_pairs(data: list[Labelled], order: list[int]) -> list[dict[str, st
     return vectors
 
 
+def random_pairs(data: list[Labelled], count: int, seed: int) -> list[dict[str, str]]:
+    """Comparison vectors of random pairs of records: almost all of two different persons."""
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(count):
+        i, j = rng.randrange(len(data)), rng.randrange(len(data))
+        if i != j:
+            pairs.append(comparison_levels(data[i].features, data[j].features))
+    return pairs
+
+
 def run_online(
     data: list[Labelled],
     order: list[int],
     weights: Weights,
     link_threshold: float,
     review_threshold: float,
+    per_record: bool = False,
+    merge_bridged: bool = False,
 ) -> RunResult:
+    """Resolve records in ``order``; score each candidate entity on all its records (or per record)."""
     index: dict[str, list[int]] = defaultdict(list)
     entity_of: dict[int, int] = {}
+    members: dict[int, list[PersonFeatures]] = defaultdict(list)
+    records_of: dict[int, list[int]] = defaultdict(list)
     reviews = 0
     candidate_counts = []
     timings = []
@@ -198,16 +215,28 @@ def run_online(
         features = data[i].features
         keys = blocking_keys(features)
         found = candidates(index, keys)
-        decision = decide(
-            ((entity_of[j], compare(features, data[j].features, weights)) for j in found),
-            link_threshold,
-            review_threshold,
-        )
+        if per_record:
+            scored = [(entity_of[j], compare(features, data[j].features, weights)) for j in found]
+        else:
+            entities = {entity_of[j] for j in found}
+            scored = [(e, compare_entity(features, members[e], weights)) for e in entities]
+        decision = decide(scored, link_threshold, review_threshold)
         if decision.outcome is Outcome.LINK and decision.candidate is not None:
             entity_of[i] = decision.candidate
+            if merge_bridged:
+                # The new record links two entities at once: they were one person all along.
+                for other, score in decision.alternatives:
+                    if score.probability < link_threshold or score.review_only:
+                        continue
+                    for j in records_of.pop(other):
+                        entity_of[j] = decision.candidate
+                        records_of[decision.candidate].append(j)
+                    members[decision.candidate].extend(members.pop(other))
         else:
             entity_of[i] = i
             reviews += decision.outcome is Outcome.REVIEW
+        members[entity_of[i]].append(features)
+        records_of[entity_of[i]].append(i)
         for key in keys:
             index[key].append(i)
         timings.append(time.perf_counter() - started)
@@ -265,6 +294,14 @@ def main() -> None:
     parser.add_argument("--link", type=float, default=DEFAULT_LINK_THRESHOLD)
     parser.add_argument("--review", type=float, default=DEFAULT_REVIEW_THRESHOLD)
     parser.add_argument("--calibrate", action="store_true", help="EM-estimate weights first")
+    parser.add_argument(
+        "--per-record", action="store_true", help="score candidates record by record"
+    )
+    parser.add_argument(
+        "--merge-bridged",
+        action="store_true",
+        help="merge entities that one incoming record links above the threshold",
+    )
     parser.add_argument("--weights", type=Path, help="weights JSON (Weights.to_json)")
     parser.add_argument("--save-weights", type=Path, help="write calibrated weights here")
     args = parser.parse_args()
@@ -280,7 +317,10 @@ def main() -> None:
         random.Random(args.seed).shuffle(order)
         weights = Weights.from_json(args.weights.read_text()) if args.weights else DEFAULT_WEIGHTS
         if args.calibrate:
-            weights, report = estimate_weights_with_report(candidate_pairs(data, order), weights)
+            weights = estimate_u(random_pairs(data, 200_000, args.seed), weights)
+            weights, report = estimate_weights_with_report(
+                candidate_pairs(data, order), weights, fix_u=True, fix_prior=True
+            )
             print(
                 f"# {name}: EM {report.iterations} iterations, converged={report.converged},"
                 f" prior={weights.prior:.4f}",
@@ -288,7 +328,9 @@ def main() -> None:
             )
             if args.save_weights:
                 args.save_weights.write_text(weights.to_json())
-        result = run_online(data, order, weights, args.link, args.review)
+        result = run_online(
+            data, order, weights, args.link, args.review, args.per_record, args.merge_bridged
+        )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"
             f"{result.recall:>9.4f}{result.f1:>8.4f}{result.reviews:>8}"

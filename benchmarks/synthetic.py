@@ -79,11 +79,23 @@ BALI_FEMALE_PREFIX = ("Ni Made", "Ni Wayan", "Ni Ketut", "Ni Nyoman", "Ni Putu",
 BALI_SECOND = ("Suarta", "Sudiarta", "Astawa", "Widiastuti", "Sukerti", "Ariani", "Budiasa",
                "Mahendra", "Wirawan", "Sumerta", "Darmayanti", "Adnyana")  # fmt: skip
 FOREIGN = {  # TPPM: smuggled persons transiting Indonesia, with passports but no NIK.
-    "MMR": ("Mohammed Hussain", "Noor Begum", "Abdul Karim", "Rashida Khatun", "Nur Kalam"),
-    "AFG": ("Ahmad Shah Rahimi", "Zahra Hosseini", "Mohammad Nabi", "Farida Karimi"),
-    "LKA": ("Nimal Perera", "Kumari Silva", "Ruwan Fernando", "Dilani Jayasuriya"),
-    "PHL": ("Maria Santos", "Jose Reyes", "Ana Cruz", "Mark Bautista"),
-}
+    "MMR": (("Mohammed", "Abdul", "Nur", "Rashida", "Noor", "Hamida", "Anwar", "Sayed", "Yasmin",
+             "Rafiq", "Shafiq", "Jamila"),
+            ("Hussain", "Begum", "Karim", "Khatun", "Kalam", "Ullah", "Alam", "Islam", "Rahman",
+             "Bibi", "Hossain", "Amin")),
+    "AFG": (("Ahmad", "Zahra", "Mohammad", "Farida", "Ali", "Mariam", "Hamid", "Nazanin",
+             "Wahid", "Shirin", "Javad", "Sima"),
+            ("Rahimi", "Hosseini", "Nabi", "Karimi", "Ahmadi", "Sultani", "Mohammadi", "Jafari",
+             "Haidari", "Rezai", "Akbari", "Sadat")),
+    "LKA": (("Nimal", "Kumari", "Ruwan", "Dilani", "Chaminda", "Sanduni", "Kasun", "Nadeesha",
+             "Tharindu", "Ishara"),
+            ("Perera", "Silva", "Fernando", "Jayasuriya", "Bandara", "Wickramasinghe", "Dias",
+             "Rajapaksa", "Gunawardena", "Herath")),
+    "PHL": (("Maria", "Jose", "Ana", "Mark", "Cristina", "Juan", "Rosario", "Paolo", "Liza",
+             "Ramon"),
+            ("Santos", "Reyes", "Cruz", "Bautista", "Garcia", "Mendoza", "Ramos", "Aquino",
+             "Villanueva", "Dela Cruz")),
+}  # fmt: skip
 TITLES_MALE = ("H.", "Drs.", "Ir.", "Bapak", "Sdr.")
 TITLES_FEMALE = ("Hj.", "Ibu", "Sdri.", "Dra.")
 DEGREES = ("S.Pd.", "S.H.", "S.E.", "M.M.", "S.Kom.", "A.Md.")
@@ -243,7 +255,7 @@ class Generator:
             nationality = r.choice(tuple(FOREIGN))
             return TruePerson(
                 entity_id=entity_id,
-                full_name=r.choice(FOREIGN[nationality]),
+                full_name=f"{r.choice(FOREIGN[nationality][0])} {r.choice(FOREIGN[nationality][1])}",
                 father=None,
                 sex=sex,
                 date_of_birth=dob,
@@ -493,7 +505,11 @@ class Generator:
 
 
 def generate(entities: int, seed: int = 7) -> list[PersonRecord]:
-    """Records for ``entities`` true persons: about 45% of them reported by 2 to 5 agencies."""
+    """Records for ``entities`` true persons: about 45% of them reported by 2 to 5 agencies.
+
+    One person in ten comes with a sibling (same father, family name, address, often phone; a
+    twin now and then) and one in fifty with a namesake born the same year.
+    """
     gen = Generator(seed)
     people: list[TruePerson] = []
     while len(people) < entities:
@@ -502,7 +518,7 @@ def generate(entities: int, seed: int = 7) -> list[PersonRecord]:
         roll = gen.rng.random()
         if roll < 0.10 and len(people) < entities:
             people.append(gen.sibling(person, len(people), twin=gen.rng.random() < 0.1))
-        elif roll < 0.15 and len(people) < entities:
+        elif roll < 0.12 and len(people) < entities:
             people.append(gen.namesake(person, len(people)))
     records: list[PersonRecord] = []
     for person in people:

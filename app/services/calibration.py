@@ -41,8 +41,15 @@ def estimate_weights_with_report(
     *,
     max_iterations: int = 200,
     tolerance: float = 1e-6,
+    fix_u: bool = False,
+    fix_prior: bool = False,
 ) -> tuple[Weights, EstimationReport]:
-    """EM over comparison vectors (field → level, ``missing`` skipped); also say how it went."""
+    """EM over comparison vectors (field → level, ``missing`` skipped); also say how it went.
+
+    ``fix_u`` keeps the initial u values (measured on random pairs by ``estimate_u``) and
+    ``fix_prior`` the initial prior: among blocked candidates non-matches agree on the very fields
+    blocking used, so u and the prior estimated there describe candidates, not random persons.
+    """
 
     field_names = tuple(initial.fields)
     vectors: Counter[tuple[str, ...]] = Counter(
@@ -89,8 +96,10 @@ def estimate_weights_with_report(
                 u_counts[name][level] = u_counts[name].get(level, 0.0) + count * (1 - posterior)
         for name in field_names:
             m[name] = _normalized(m_counts[name], m[name])
-            u[name] = _normalized(u_counts[name], u[name])
-        prior = min(max(matched / total, _FLOOR), 1 - _FLOOR)
+            if not fix_u:
+                u[name] = _normalized(u_counts[name], u[name])
+        if not fix_prior:
+            prior = min(max(matched / total, _FLOOR), 1 - _FLOOR)
         mean_ll = log_likelihood / total
         if abs(mean_ll - previous) < tolerance:
             converged = True
@@ -104,6 +113,38 @@ def estimate_weights_with_report(
     return weights, EstimationReport(iterations, converged, mean_ll)
 
 
-def estimate_weights(pairs: Iterable[Mapping[str, str]], initial: Weights) -> Weights:
+def estimate_weights(
+    pairs: Iterable[Mapping[str, str]],
+    initial: Weights,
+    *,
+    fix_u: bool = False,
+    fix_prior: bool = False,
+) -> Weights:
     """Estimate m, u and the prior share of matches from unlabelled candidate pairs."""
-    return estimate_weights_with_report(pairs, initial)[0]
+    return estimate_weights_with_report(pairs, initial, fix_u=fix_u, fix_prior=fix_prior)[0]
+
+
+def estimate_u(random_pairs: Iterable[Mapping[str, str]], initial: Weights) -> Weights:
+    """u values as level frequencies among random pairs of stored persons.
+
+    Two persons drawn at random are almost never one, so how often their fields agree is how often
+    non-matches agree; no EM is needed.
+    """
+    counts: dict[str, dict[str, float]] = {name: {} for name in initial.fields}
+    for pair in random_pairs:
+        for name, level in pair.items():
+            if level == MISSING or name not in counts:
+                continue
+            if level not in initial.fields[name].u:
+                raise ValueError(f"unknown level {level!r} for field {name!r}")
+            counts[name][level] = counts[name].get(level, 0.0) + 1.0
+    return Weights(
+        fields={
+            name: FieldWeights(
+                m=dict(fw.m),
+                u=_normalized(counts[name], fw.u) if counts[name] else dict(fw.u),
+            )
+            for name, fw in initial.fields.items()
+        },
+        prior=initial.prior,
+    )

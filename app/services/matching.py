@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, permutations
 from typing import Generic, TypeVar
 
 import pycountry
@@ -197,26 +197,36 @@ def _sorted_day_month(dob: date) -> str:
     return f"{low:02d}{high:02d}"
 
 
-# Prefix of keys that are selective only for uncommon names (a name without any birth
-# information). The store skips such a key when it already holds more than WEAK_KEY_LIMIT persons,
-# so that a lookup stays bounded for "Muhammad Rizky" while "Khairul Kurniawan" still meets.
-WEAK_KEY_PREFIX = "nn:"
+# Prefixes of keys that are selective only for uncommon names: a whole name without birth
+# information, one name word with the birth year. The store skips such a key when it already holds
+# more than WEAK_KEY_LIMIT persons, so that a lookup stays bounded for "Muhammad Rizky" or "Siti"
+# while "Khairul Kurniawan" and "Zulaika" still meet.
+WEAK_KEY_PREFIXES = ("nn:", "nt:", "nq:")
 WEAK_KEY_LIMIT = 50
 
 
 def is_weak_key(key: str) -> bool:
     """Whether a lookup under this key must be skipped once it holds more than WEAK_KEY_LIMIT."""
-    return key.startswith(WEAK_KEY_PREFIX)
+    return key.startswith(WEAK_KEY_PREFIXES)
+
+
+def _joined_phonetics(normalized: str) -> list[str]:
+    """Phonetic keys of the name written as one word, in each order of up to three words."""
+    tokens = normalized.split()
+    if len(tokens) > 3:
+        return [phonetic_token("".join(tokens))]
+    return list(dict.fromkeys(phonetic_token("".join(o)) for o in permutations(tokens)))
 
 
 def blocking_keys(p: PersonFeatures) -> list[str]:
     """Keys under which a person is indexed and looked up; each one stays selective.
 
-    - ``nik:``, ``pp:``, ``ph:``: normalized identifiers, exact.
+    - ``nik:``, ``pp:``, ``ph:``: normalized identifiers, exact; ``nika:``/``nikb:`` the NIK's
+      region and birth date, or region and serial number, so a typo in the other half still meets.
     - ``nb:<phonetic name>:<birth year>``: the whole name's sorted phonetic keys (swapped order,
       spelling variants) with the birth year, for each name variant (with/without father, aliases).
     - ``nc:<phonetic compact>:<birth year>``: the name written together ("Nurhaliza" vs
-      "Nur Haliza"), in written order.
+      "Nur Haliza", "Sitompulester"), in each word order.
     - ``np:<two tokens>:<birth year>``: each pair of tokens of a longer name, so that a dropped or
       added middle or family name still meets.
     - ``nm:<phonetic name>:<day and month>``: the whole name with day and month but not the year,
@@ -224,14 +234,23 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
     - ``nd:<one token>:<birth date>``: each single token with the full birth date (day and month
       sorted, so a swap still meets): a common token is still rare on one exact date, and this
       catches names too mangled for the other keys.
-    - ``ni:<initials>:<birth date>``: the sorted initials with the full birth date, for typos in
-      every word ("Tigobr Panjaitan" / "Tigor Panjasitan") and single names ("Samet" / "Slamet").
+    - ``ni:<initial>:<birth date>``: each word's first letter with the full birth date, for typos
+      in every word ("Tigobr Panjaitan" / "Tigor Panjasitan"), single names ("Samet" / "Slamet")
+      and words joined with a typo ("Parlindungannainggolan" / "Parlinduygan Nainggolan").
     - ``nn:<phonetic name>``: the whole name alone, a weak key (see ``is_weak_key``) for persons
       reported without birth date or year.
+    - ``nt:<one token>:<birth year>``: one name word with the birth year, a weak key for a typo
+      in the other words when only the year is known ("Victoria Zulaika" / "Victorbia Zulaika").
+    - ``nq:<one token>:<day and month>``: one name word with day and month, a weak key for a typo
+      in both the name and the year ("Ayu Saputra" 1988 / "Ayu Saputca" 1987).
     """
     keys: list[str] = []
     if p.nik:
         keys.append(f"nik:{p.nik}")
+        if is_valid_nik(p.nik):
+            # A typo leaves one half intact: region + birth date, or region + serial number.
+            keys.append(f"nika:{p.nik[:12]}")
+            keys.append(f"nikb:{p.nik[:6]}{p.nik[12:]}")
     if p.passport:
         keys.append(f"pp:{p.passport}")
     if p.phone:
@@ -244,20 +263,28 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
         if not phon:
             continue
         whole = "-".join(phon)
-        keys.append(f"{WEAK_KEY_PREFIX}{whole}")
+        keys.append(f"nn:{whole}")
         if year is None:
             continue
         keys.append(f"nb:{whole}:{year}")
-        keys.append(f"nc:{phonetic_token(variant.replace(' ', ''))}:{year}")
+        joined = _joined_phonetics(variant)
+        keys.extend(f"nc:{j}:{year}" for j in joined)
         if len(phon) >= 3:
             keys.extend(f"np:{a}-{b}:{year}" for a, b in combinations(phon, 2))
         if dob is not None:
             keys.append(f"nm:{whole}:{day_month}")
-            initials = "".join(sorted({token[0] for token in variant.split()}))
-            keys.append(f"ni:{initials}:{dob.year}{day_month}")
+            keys.extend(
+                f"ni:{initial}:{dob.year}{day_month}"
+                for initial in sorted({token[0] for token in variant.split()})
+            )
+    tokens = {phonetic_token(t) for v in p.name_variants for t in v.split()}
+    words = sorted(tokens - {""})
+    if year is not None:
+        keys.extend(f"nt:{t}:{year}" for t in words)
     if dob is not None:
-        tokens = {phonetic_token(t) for v in p.name_variants for t in v.split()}
-        keys.extend(f"nd:{t}:{dob.year}{day_month}" for t in sorted(tokens) if t)
+        joined_all = {j for v in p.name_variants for j in _joined_phonetics(v)}
+        keys.extend(f"nd:{t}:{dob.year}{day_month}" for t in sorted(tokens | joined_all) if t)
+        keys.extend(f"nq:{t}:{day_month}" for t in words)
     return list(dict.fromkeys(keys))
 
 
@@ -332,9 +359,10 @@ DEFAULT_WEIGHTS = Weights(
         PASSPORT: _fw({"exact": (0.94, 1e-5), "typo": (0.05, 1e-4), "different": (0.01, 0.99989)}),
         NAME: _fw(
             {
-                "exact": (0.76, 5e-4),
+                "exact": (0.66, 5e-4),
                 "phonetic": (0.09, 2e-4),
                 "similar_high": (0.08, 2e-4),
+                "exact_single": (0.10, 1e-3),
                 "subset": (0.03, 2e-3),
                 "similar_low": (0.03, 2e-3),
                 "different": (0.01, 0.9951),
@@ -344,24 +372,24 @@ DEFAULT_WEIGHTS = Weights(
             {
                 "exact": (0.74, 1e-4),
                 "day_month_swapped": (0.03, 5e-5),
-                "typo": (0.12, 5e-3),
+                "typo": (0.12, 2e-3),
                 "same_year": (0.005, 0.025),
-                "year_only": (0.10, 3e-3),
-                "different": (0.005, 0.96685),
+                "year_only": (0.10, 8e-3),
+                "different": (0.005, 0.96485),
             }
         ),
         SEX: _fw({"same": (0.99, 0.5), "different": (0.01, 0.5)}),
         NATIONALITY: _fw({"same": (0.995, 0.9), "different": (0.005, 0.1)}),
         PHONE: _fw({"exact": (0.75, 1e-3), "different": (0.25, 0.999)}),
-        ADDRESS: _fw({"similar": (0.6, 2e-3), "partial": (0.25, 0.02), "different": (0.15, 0.978)}),
+        ADDRESS: _fw({"similar": (0.6, 2e-3), "partial": (0.2, 0.05), "different": (0.2, 0.948)}),
     },
     # Prior odds that two persons are one, before any field is compared: with it, probability
-    # 0.95 needs about 14 bits of evidence (say equal name and year of birth and sex) and 0.5
-    # about 10 bits (an equal name alone, which must not link by itself).
+    # 0.9 (the default link threshold) needs about 13 bits of evidence (an equal name of two words
+    # with the same birth year and sex) and 0.5 about 10 bits (an equal name alone: review).
     prior=0.001,
 )
 
-DEFAULT_LINK_THRESHOLD = 0.95
+DEFAULT_LINK_THRESHOLD = 0.90
 DEFAULT_REVIEW_THRESHOLD = 0.50
 
 
@@ -387,12 +415,24 @@ def compare_identifier(a: str | None, b: str | None, label: str) -> FieldCompari
     return FieldComparison("different", f"{label} different")
 
 
+def _orderings(tokens: Sequence[str]) -> list[str]:
+    """The name written together in every word order (up to four words, else as written)."""
+    if len(tokens) > 4:
+        return ["".join(tokens)]
+    return list(dict.fromkeys("".join(p) for p in permutations(tokens)))
+
+
 def _name_similarity(a: str, b: str) -> float:
-    """Similarity in [0,1] tolerant of word order and of words written together or apart."""
+    """Similarity in [0,1] tolerant of word order and of words written together or apart.
+
+    Names are compared written together in every word order, because clerks both swap given and
+    family names ("Hutapea Togar") and split or join words ("Seti Awan", "Nurhaliza").
+    """
+    joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
     return (
         max(
-            fuzz.token_sort_ratio(a, b),
-            fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")),
+            max(fuzz.ratio(joined, joined_b) for joined in _orderings(a.split())),
+            max(fuzz.ratio(joined_a, joined) for joined in _orderings(b.split())),
         )
         / 100.0
     )
@@ -402,14 +442,16 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
     """Rank (lower is stronger), similarity and kind of agreement between two normalized names."""
     if a == b:
         return 0, 1.0, "equal"
-    if a.replace(" ", "") == b.replace(" ", ""):
+    joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
+    if joined_a == joined_b:
         return 0, 1.0, "equal ignoring spaces"
-    tokens_a, tokens_b = a.split(), b.split()
-    if sorted(tokens_a) == sorted(tokens_b):
+    if joined_b in _orderings(a.split()) or joined_a in _orderings(b.split()):
         return 0, 1.0, "equal, order swapped"
     sim = _name_similarity(a, b)
     phon_a, phon_b = phonetic_keys(a), phonetic_keys(b)
-    if phon_a == phon_b or phonetic_token(a.replace(" ", "")) == phonetic_token(b.replace(" ", "")):
+    if phon_a == phon_b or not {phonetic_token(j) for j in _orderings(a.split())}.isdisjoint(
+        phonetic_token(j) for j in _orderings(b.split())
+    ):
         return 1, sim, "sounds alike"
     if sim >= 0.92:
         return 2, sim, "similar"
@@ -421,6 +463,7 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
     return 5, sim, "different"
 
 
+# Name levels by the rank ``_name_level`` returns; "exact_single" is set apart afterwards.
 _NAME_LEVELS = ("exact", "phonetic", "similar_high", "subset", "similar_low", "different")
 
 
@@ -437,6 +480,9 @@ def compare_names(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
     assert best is not None
     rank, sim, kind, raw_a, raw_b = best
     level = _NAME_LEVELS[rank]
+    if level == "exact" and len(a.name_tokens) == 1 and len(b.name_tokens) == 1:
+        # "Sukarno" or "Sulastri" is shared by many people: a single name agreeing says less.
+        level = "exact_single"
     shown = f"({raw_a} ~ {raw_b})"
     if rank == 0:
         return FieldComparison(level, f"name {kind} {shown}")
@@ -477,12 +523,15 @@ def _compare_equal(a: str | None, b: str | None, label: str, same: str) -> Field
 
 
 def compare_address(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
-    """Share of distinctive address words in common (Jaccard): similar, partial or different."""
+    """Share of distinctive address words in common (Jaccard): similar, partial or different.
+
+    "Similar" needs three words on each side: a bare town name is shared by too many people.
+    """
     if not a.address_tokens or not b.address_tokens:
         return FieldComparison(MISSING)
     shared = len(a.address_tokens & b.address_tokens)
     jaccard = shared / len(a.address_tokens | b.address_tokens)
-    if jaccard >= 0.6:
+    if jaccard >= 0.6 and min(len(a.address_tokens), len(b.address_tokens)) >= 3:
         return FieldComparison("similar", f"address similar {jaccard:.2f}")
     if jaccard >= 0.25:
         return FieldComparison("partial", f"address partly shared {jaccard:.2f}")
@@ -542,9 +591,7 @@ def _probability(bits: float, prior: float) -> float:
     return e / (1.0 + e)
 
 
-def compare(a: PersonFeatures, b: PersonFeatures, weights: Weights = DEFAULT_WEIGHTS) -> MatchScore:
-    """Score a pair: sum of per-field log-likelihood ratios, its probability, reasons in words."""
-    vector = comparison_vector(a, b)
+def _score(vector: Mapping[str, FieldComparison], veto: str | None, weights: Weights) -> MatchScore:
     bits = 0.0
     reasons: list[str] = []
     for name, fc in vector.items():
@@ -553,7 +600,6 @@ def compare(a: PersonFeatures, b: PersonFeatures, weights: Weights = DEFAULT_WEI
         bits += weights.fields[name].bits(fc.level)
         reasons.append(fc.reason)
     levels = {name: fc.level for name, fc in vector.items()}
-    veto = veto_reason(a, b, levels)
     if veto is not None:
         reasons.insert(0, veto)
         return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
@@ -567,6 +613,46 @@ def compare(a: PersonFeatures, b: PersonFeatures, weights: Weights = DEFAULT_WEI
     return MatchScore(
         bits, _probability(bits, weights.prior), levels, tuple(reasons), review_only=review_only
     )
+
+
+def compare(a: PersonFeatures, b: PersonFeatures, weights: Weights = DEFAULT_WEIGHTS) -> MatchScore:
+    """Score a pair: sum of per-field log-likelihood ratios, its probability, reasons in words."""
+    vector = comparison_vector(a, b)
+    levels = {name: fc.level for name, fc in vector.items()}
+    return _score(vector, veto_reason(a, b, levels), weights)
+
+
+def compare_entity(
+    a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights = DEFAULT_WEIGHTS
+) -> MatchScore:
+    """Score a person against an entity: per field, the best agreement with any of its records.
+
+    An entity known from several reports knows more than any one of them (the NIK from the
+    passport office, the phone from the police, the birth date from the shelter); an incoming
+    person that agrees with each on a different field is scored on all of them. A veto needs every
+    record that carries the identifier to contradict it.
+    """
+    if not members:
+        raise ValueError("an entity has at least one record")
+    vectors = [comparison_vector(a, member) for member in members]
+    best: dict[str, FieldComparison] = {}
+    for name in FIELDS:
+        present = [v[name] for v in vectors if v[name].level != MISSING]
+        if not present:
+            best[name] = FieldComparison(MISSING)
+            continue
+        best[name] = max(present, key=lambda fc: weights.fields[name].bits(fc.level))
+    levels = {name: fc.level for name, fc in best.items()}
+    veto = None
+    if (
+        levels[NIK] == "different"
+        and is_valid_nik(a.nik)
+        and any(is_valid_nik(member.nik) for member in members)
+    ):
+        veto = "veto: two different NIKs"
+    elif levels[PASSPORT] == "different" and levels[NIK] != "exact":
+        veto = "veto: two different passports"
+    return _score(best, veto, weights)
 
 
 # --------------------------------------------------------------------------------- decision

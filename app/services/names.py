@@ -69,6 +69,7 @@ _MUHAMMAD_VARIANTS = frozenset(
 _NUR_VARIANTS = frozenset({"nur", "noor", "nor", "nurul", "nour"})
 
 _WORD = re.compile(r"[a-z]+")
+_APOSTROPHES = str.maketrans("", "", "'`\u2019\u2018")
 _DOUBLED = re.compile(r"([a-z])\1+")
 
 
@@ -146,7 +147,8 @@ def parse_name(raw: str) -> NameParts:
     modernized, and the Muhammad/Nur variants folded; what follows bin/binti is the father's name
     (kept apart because one agency writes it and the next does not).
     """
-    folded = _fold(raw).replace(",", " , ")
+    # An apostrophe marks an Arabic glottal stop inside one word (Ma'ruf, Mu'min, Jum'at).
+    folded = _fold(raw).translate(_APOSTROPHES).replace(",", " , ")
     chunks = _strip_titles(folded.split())
     own: list[str] = []
     father: list[str] = []
@@ -175,7 +177,7 @@ def name_tokens(normalized: str) -> tuple[str, ...]:
 # Phonetic classes for consonant confusions heard in Indonesian names and their transliterations:
 # Arabic digraphs lose their second letter in everyday spelling (Syamsul/Samsul, Ramadhan/Ramadan,
 # Fathur/Fatur, Khairul/Hairul), Sundanese and Javanese speakers exchange f/p/v (Fitri/Pitri,
-# Vivi/Fifi), z is heard as j or s (Zainal/Jainal), q and x as k and ks, and old "j" is today's "y"
+# Vivi/Fifi), z is heard as s (Faizal/Faisal, Haliza/Halisa), q and x as k, and old "j" is today's "y"
 # (Jusuf/Yusuf) while old "dj" is today's "j" (Djoko/Joko): j and y share a class.
 _PHONETIC_DIGRAPHS = (
     ("kh", "h"),
@@ -187,8 +189,9 @@ _PHONETIC_DIGRAPHS = (
     ("ph", "f"),
     ("ck", "k"),
 )
-_PHONETIC_LETTERS = str.maketrans({"q": "k", "x": "k", "z": "j", "y": "j", "v": "f", "p": "f"})
+_PHONETIC_LETTERS = str.maketrans({"q": "k", "x": "k", "z": "s", "y": "j", "v": "f", "p": "f"})
 _VOWELS = frozenset("aeiou")
+_Y_AS_VOWEL = re.compile(r"y(?![aeiou])")
 
 
 def phonetic_token(token: str) -> str:
@@ -203,6 +206,9 @@ def phonetic_token(token: str) -> str:
         return ""
     for digraph, sound in _PHONETIC_DIGRAPHS:
         token = token.replace(digraph, sound)
+    # "y" before a vowel is a consonant (Yusuf, Wahyu); elsewhere it is written for "i" (Rizky,
+    # Sity, Dewy).
+    token = _Y_AS_VOWEL.sub("i", token)
     token = token.translate(_PHONETIC_LETTERS)
     head, tail = token[0], token[1:]
     if head in _VOWELS:

@@ -1,0 +1,114 @@
+"""EM estimation of m and u values recovers known parameters from unlabelled pairs."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from app.services.calibration import estimate_u, estimate_weights, estimate_weights_with_report
+from app.services.matching import DEFAULT_WEIGHTS, MISSING, FieldWeights, Weights
+
+# The truth the pairs are drawn from: three fields whose levels separate matches from
+# non-matches to different degrees, as NIK, name and birth date do among blocked candidates.
+TRUE_M = {
+    "nik": {"exact": 0.85, "typo": 0.10, "different": 0.05},
+    "name": {"exact": 0.70, "similar": 0.25, "different": 0.05},
+    "birth_date": {"exact": 0.80, "same_year": 0.15, "different": 0.05},
+    "sex": {"same": 0.97, "different": 0.03},
+}
+TRUE_U = {
+    "nik": {"exact": 0.01, "typo": 0.02, "different": 0.97},
+    "name": {"exact": 0.20, "similar": 0.30, "different": 0.50},
+    "birth_date": {"exact": 0.05, "same_year": 0.35, "different": 0.60},
+    "sex": {"same": 0.50, "different": 0.50},
+}
+TRUE_PRIOR = 0.3
+MISSING_RATE = {"nik": 0.4, "name": 0.0, "birth_date": 0.1, "sex": 0.05}
+
+
+def draw(rng: random.Random, table: dict[str, float]) -> str:
+    return rng.choices(list(table), weights=list(table.values()))[0]
+
+
+def synthetic_pairs(n: int, seed: int) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(n):
+        source = TRUE_M if rng.random() < TRUE_PRIOR else TRUE_U
+        pairs.append(
+            {
+                name: MISSING if rng.random() < MISSING_RATE[name] else draw(rng, levels)
+                for name, levels in source.items()
+            }
+        )
+    return pairs
+
+
+def start() -> Weights:
+    """A deliberately wrong starting point: flat-ish m and u, prior 0.1."""
+    fields = {}
+    for name, levels in TRUE_M.items():
+        k = len(levels)
+        m = {level: (2.0 if i == 0 else 1.0) / (k + 1) for i, level in enumerate(levels)}
+        u = {level: (1.0 if i == 0 else 2.0) / (2 * k - 1) for i, level in enumerate(levels)}
+        fields[name] = FieldWeights(m=m, u=u)
+    return Weights(fields=fields, prior=0.1)
+
+
+def test_em_recovers_known_m_u_and_prior() -> None:
+    weights, report = estimate_weights_with_report(synthetic_pairs(40_000, seed=11), start())
+    assert report.converged
+    assert weights.prior == pytest.approx(TRUE_PRIOR, abs=0.02)
+    for name in TRUE_M:
+        for level in TRUE_M[name]:
+            assert weights.fields[name].m[level] == pytest.approx(TRUE_M[name][level], abs=0.03)
+            assert weights.fields[name].u[level] == pytest.approx(TRUE_U[name][level], abs=0.03)
+
+
+def test_estimated_probabilities_sum_to_one_per_field() -> None:
+    weights = estimate_weights(synthetic_pairs(5_000, seed=3), start())
+    for fw in weights.fields.values():
+        assert sum(fw.m.values()) == pytest.approx(1.0)
+        assert sum(fw.u.values()) == pytest.approx(1.0)
+        assert min(fw.m.values()) > 0
+        assert min(fw.u.values()) > 0
+
+
+def test_no_pairs_leave_the_initial_weights() -> None:
+    assert estimate_weights([], DEFAULT_WEIGHTS) == DEFAULT_WEIGHTS
+
+
+def test_an_unknown_level_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown level"):
+        estimate_weights([{"nik": "almost"}], DEFAULT_WEIGHTS)
+
+
+def test_estimated_weights_can_be_stored() -> None:
+    weights = estimate_weights(synthetic_pairs(2_000, seed=5), start())
+    assert Weights.from_json(weights.to_json()) == weights
+
+
+def test_estimate_u_counts_levels_among_random_pairs() -> None:
+    rng = random.Random(2)
+    pairs = [{name: draw(rng, levels) for name, levels in TRUE_U.items()} for _ in range(20_000)]
+    weights = estimate_u(pairs, start())
+    for name in TRUE_U:
+        for level in TRUE_U[name]:
+            assert weights.fields[name].u[level] == pytest.approx(TRUE_U[name][level], abs=0.02)
+        assert weights.fields[name].m == start().fields[name].m
+
+
+def test_em_with_u_and_prior_fixed_estimates_m_only() -> None:
+    truth_u = Weights(
+        fields={name: FieldWeights(m=start().fields[name].m, u=TRUE_U[name]) for name in TRUE_U},
+        prior=TRUE_PRIOR,
+    )
+    weights = estimate_weights(
+        synthetic_pairs(20_000, seed=13), truth_u, fix_u=True, fix_prior=True
+    )
+    assert weights.prior == TRUE_PRIOR
+    for name in TRUE_M:
+        assert weights.fields[name].u == TRUE_U[name]
+        for level in TRUE_M[name]:
+            assert weights.fields[name].m[level] == pytest.approx(TRUE_M[name][level], abs=0.03)

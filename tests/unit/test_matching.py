@@ -1,0 +1,440 @@
+"""Person matching: features, blocking keys, each comparison level, veto, reasons, decision."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from app.services.matching import (
+    DEFAULT_LINK_THRESHOLD,
+    DEFAULT_REVIEW_THRESHOLD,
+    DEFAULT_WEIGHTS,
+    FIELDS,
+    MISSING,
+    MatchScore,
+    Outcome,
+    PersonFeatures,
+    Weights,
+    blocking_keys,
+    compare,
+    compare_entity,
+    comparison_levels,
+    decide,
+    is_valid_nik,
+    is_weak_key,
+    normalize_nationality,
+    normalize_sex,
+)
+
+SITI: dict[str, Any] = {
+    "full_name": "Siti Nurhaliza",
+    "date_of_birth": "1995-03-07",
+    "sex": "P",
+    "nationality": "IDN",
+    "nik": "3201014703950001",
+    "passport_number": "C1234567",
+    "phone": "+6281234567890",
+    "address": "Jl. Melati No. 5 RT 02 RW 03, Desa Sukamaju, Kec. Cibinong, Bogor",
+}
+
+
+def person(**changes: Any) -> PersonFeatures:
+    """Siti as one agency reported her, with some fields changed."""
+    return PersonFeatures.from_raw(**{**SITI, **changes})
+
+
+# ------------------------------------------------------------------------------ features
+
+
+def test_from_raw_normalizes_each_field() -> None:
+    p = PersonFeatures.from_raw(
+        full_name="HJ. SITI NURHALIZA BINTI ABDULLAH",
+        aliases=["Ita"],
+        date_of_birth="1995-03-07",
+        sex="perempuan",
+        nationality="Indonesia",
+        nik="3201014703950001",
+        address="Jl. Melati No. 5, Bogor",
+    )
+    assert p.name == "siti nurhaliza"
+    assert p.father_name == "abdulah"
+    assert p.name_tokens == ("siti", "nurhaliza")
+    assert p.name_variants == ("siti nurhaliza", "siti nurhaliza abdulah", "ita")
+    assert p.date_of_birth == date(1995, 3, 7)
+    assert p.birth_year == 1995
+    assert p.sex == "F"
+    assert p.nationality == "IDN"
+    assert p.address_tokens == frozenset({"melati", "5", "bogor"})
+
+
+def test_birth_year_alone_is_kept_and_bad_dates_are_dropped() -> None:
+    p = PersonFeatures.from_raw(full_name="Sukinah", birth_year=1990, date_of_birth="1990-02-31")
+    assert p.date_of_birth is None
+    assert p.birth_year == 1990
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("L", "M"), ("laki-laki", "M"), ("MALE", "M"), ("P", "F"), ("Perempuan", "F"),
+     ("female", "F"), ("UNKNOWN", None), (None, None)],
+)  # fmt: skip
+def test_normalize_sex_reads_indonesian_and_english_codes(raw: str | None, code: str) -> None:
+    assert normalize_sex(raw) == code
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("ID", "IDN"), ("idn", "IDN"), ("WNI", "IDN"), ("MM", "MMR"), ("Malaysia", "MYS"),
+     ("Narnia", None)],
+)  # fmt: skip
+def test_normalize_nationality_gives_alpha3(raw: str, code: str | None) -> None:
+    assert normalize_nationality(raw) == code
+
+
+def test_is_valid_nik_needs_sixteen_digits() -> None:
+    assert is_valid_nik("3201014703950001")
+    assert not is_valid_nik("320101470395000")
+    assert not is_valid_nik("0000000000000000")
+    assert not is_valid_nik(None)
+
+
+# ------------------------------------------------------------------------------ blocking
+
+
+def shared_keys(a: PersonFeatures, b: PersonFeatures) -> set[str]:
+    return set(blocking_keys(a)) & set(blocking_keys(b))
+
+
+def test_blocking_keys_include_identifiers_and_phonetic_name_with_year() -> None:
+    keys = blocking_keys(person())
+    assert "nik:3201014703950001" in keys
+    assert "pp:C1234567" in keys
+    assert "ph:+6281234567890" in keys
+    assert any(k.startswith("nb:") and k.endswith(":1995") for k in keys)
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.parametrize(
+    ("changes"),
+    [
+        {"full_name": "Siti Nur Haliza"},  # split
+        {"full_name": "Nurhaliza Siti"},  # order swapped
+        {"full_name": "Hj. Sity Noerhaliza binti Ahmad"},  # title, old spelling, father
+        {"full_name": "Siti Nurhalisa", "date_of_birth": "1995-07-03"},  # day/month swapped
+        {"full_name": "Siti Nurhaliza", "date_of_birth": "1996-03-07"},  # year typo
+        {"full_name": "Siti Nurhalizah", "date_of_birth": None, "birth_year": 1995},
+        {"full_name": "Nurhalizasiti"},  # joined and swapped
+    ],
+)
+def test_variants_of_one_person_share_a_key_without_identifiers(changes: dict[str, Any]) -> None:
+    no_ids = {"nik": None, "passport_number": None, "phone": None}
+    assert shared_keys(person(**no_ids), person(**{**no_ids, **changes}))
+
+
+def test_a_mistyped_nik_still_shares_a_key_through_its_intact_half() -> None:
+    a = PersonFeatures.from_raw(full_name="Ani", nik="3201014703950001")
+    b = PersonFeatures.from_raw(full_name="Budi", nik="3201014703950002")
+    c = PersonFeatures.from_raw(full_name="Citra", nik="3201019703950001")
+    assert shared_keys(a, b)
+    assert shared_keys(a, c)
+
+
+def test_name_only_keys_are_weak_and_birth_date_keys_are_not() -> None:
+    keys = blocking_keys(person(date_of_birth=None, birth_year=None, nik=None))
+    name_keys = [k for k in keys if not k.startswith(("nik", "pp:", "ph:"))]
+    assert name_keys
+    assert all(is_weak_key(k) for k in name_keys)
+    assert not all(is_weak_key(k) for k in blocking_keys(person()))
+
+
+def test_different_people_born_apart_share_no_key() -> None:
+    a = PersonFeatures.from_raw(full_name="Budi Santoso", date_of_birth="1980-01-02")
+    b = PersonFeatures.from_raw(full_name="Rina Wulandari", date_of_birth="1999-10-20")
+    assert not shared_keys(a, b)
+
+
+# ----------------------------------------------------------------------------- comparison
+
+
+def levels(a: PersonFeatures, b: PersonFeatures) -> dict[str, str]:
+    return comparison_levels(a, b)
+
+
+@pytest.mark.parametrize(
+    ("nik", "level"),
+    [
+        ("3201014703950001", "exact"),
+        ("3201014703950007", "typo"),  # one digit
+        ("3201014703950010", "typo"),  # two adjacent digits swapped
+        ("3201014703951234", "different"),
+        (None, MISSING),
+    ],
+)
+def test_nik_levels(nik: str | None, level: str) -> None:
+    assert levels(person(), person(nik=nik))["nik"] == level
+
+
+@pytest.mark.parametrize(
+    ("passport", "level"),
+    [("C1234567", "exact"), ("C1234568", "typo"), ("X7654321", "different"), (None, MISSING)],
+)
+def test_passport_levels(passport: str | None, level: str) -> None:
+    assert levels(person(), person(passport_number=passport))["passport"] == level
+
+
+@pytest.mark.parametrize(
+    ("name", "level"),
+    [
+        ("SITI NURHALIZA", "exact"),
+        ("Siti Nur Haliza", "exact"),
+        ("Nurhaliza Siti", "exact"),
+        ("NurhalizaSiti", "exact"),  # swapped and joined
+        ("Sity Noerhalisa", "phonetic"),
+        ("Siti Nurhalizza Putri", "subset"),
+        ("Siti Nurhakiza", "similar_high"),
+        ("Siti Nurhalimah", "similar_low"),
+        ("Budi Santoso", "different"),
+    ],
+)
+def test_name_levels(name: str, level: str) -> None:
+    assert levels(person(), person(full_name=name))["name"] == level
+
+
+def test_an_equal_single_name_is_its_own_weaker_level() -> None:
+    a = PersonFeatures.from_raw(full_name="Sukarno", date_of_birth="1970-06-06")
+    b = PersonFeatures.from_raw(full_name="SOEKARNO", birth_year=1970)
+    assert levels(a, b)["name"] == "exact_single"
+    assert compare(a, b).probability < DEFAULT_LINK_THRESHOLD
+    weights = DEFAULT_WEIGHTS.fields["name"]
+    assert weights.bits("exact_single") < weights.bits("exact")
+
+
+def test_an_alias_can_carry_the_name_agreement() -> None:
+    a = PersonFeatures.from_raw(full_name="Siti Nurhaliza", aliases=["Ita Kurnia"])
+    b = PersonFeatures.from_raw(full_name="Ita Kurnia")
+    assert levels(a, b)["name"] == "exact"
+
+
+@pytest.mark.parametrize(
+    ("changes", "level"),
+    [
+        ({"date_of_birth": "1995-03-07"}, "exact"),
+        ({"date_of_birth": "1995-07-03"}, "day_month_swapped"),
+        ({"date_of_birth": "1995-03-08"}, "typo"),
+        ({"date_of_birth": "1959-03-07"}, "typo"),  # adjacent digits of the year swapped
+        ({"date_of_birth": "1995-11-21"}, "same_year"),
+        ({"date_of_birth": None, "birth_year": 1995}, "year_only"),
+        ({"date_of_birth": None, "birth_year": 1991}, "different"),
+        ({"date_of_birth": "1971-12-25"}, "different"),
+        ({"date_of_birth": None, "birth_year": None}, MISSING),
+    ],
+)
+def test_birth_date_levels(changes: dict[str, Any], level: str) -> None:
+    assert levels(person(), person(**changes))["birth_date"] == level
+
+
+@pytest.mark.parametrize(
+    ("field", "changes", "level"),
+    [
+        ("sex", {"sex": "F"}, "same"),
+        ("sex", {"sex": "L"}, "different"),
+        ("sex", {"sex": None}, MISSING),
+        ("nationality", {"nationality": "ID"}, "same"),
+        ("nationality", {"nationality": "MYS"}, "different"),
+        ("phone", {"phone": "+6281234567890"}, "exact"),
+        ("phone", {"phone": "+6285700000000"}, "different"),
+        ("phone", {"phone": None}, MISSING),
+        (
+            "address",
+            {"address": "Jalan Melati No 5 RT 02 RW 03 Sukamaju Cibinong Bogor"},
+            "similar",
+        ),
+        ("address", {"address": "Desa Sukamaju, Kecamatan Cibinong"}, "partial"),
+        ("address", {"address": "Jl. Kenanga 12, Tangerang"}, "different"),
+        ("address", {"address": ""}, MISSING),
+    ],
+)
+def test_other_field_levels(field: str, changes: dict[str, Any], level: str) -> None:
+    assert levels(person(), person(**changes))[field] == level
+
+
+def test_a_bare_town_name_is_never_a_similar_address() -> None:
+    a = PersonFeatures.from_raw(full_name="Nur Kalam", address="Tanjung Pinang")
+    b = PersonFeatures.from_raw(full_name="Nur Kalam", address="tanjung pinang")
+    assert levels(a, b)["address"] == "partial"
+
+
+def test_each_stronger_level_scores_higher() -> None:
+    for name in FIELDS:
+        bits = [DEFAULT_WEIGHTS.fields[name].bits(level) for level in DEFAULT_WEIGHTS.levels(name)]
+        assert bits[0] == max(bits)
+        assert bits[-1] == min(bits) < 0 < bits[0]
+
+
+def test_missing_fields_add_no_evidence() -> None:
+    bare = PersonFeatures.from_raw(full_name="Siti Nurhaliza")
+    assert compare(person(), bare).log_likelihood == pytest.approx(
+        DEFAULT_WEIGHTS.fields["name"].bits("exact")
+    )
+
+
+def test_the_same_person_from_two_agencies_scores_as_a_match_with_reasons() -> None:
+    passport_office = person()
+    police = PersonFeatures.from_raw(
+        full_name="SITI NUR HALIZA",
+        date_of_birth="1995-07-03",
+        sex="P",
+        nik="3201014703950001",
+        phone="+6281234567890",
+    )
+    score = compare(passport_office, police)
+    assert score.probability > DEFAULT_LINK_THRESHOLD
+    assert not score.vetoed
+    assert "NIK equal" in score.reasons
+    assert "name equal ignoring spaces (Siti Nurhaliza ~ SITI NUR HALIZA)" in score.reasons
+    assert "birth date day/month swapped" in score.reasons
+    assert "phone equal" in score.reasons
+
+
+def test_similarity_shows_in_the_reason() -> None:
+    score = compare(person(), person(full_name="Siti Nurhakiza"))
+    assert "name similar 0.92 (Siti Nurhaliza ~ Siti Nurhakiza)" in score.reasons
+
+
+def test_name_and_birth_date_link_without_identifiers() -> None:
+    a = PersonFeatures.from_raw(full_name="Djoko Soesilo", date_of_birth="1980-05-17", sex="L")
+    b = PersonFeatures.from_raw(full_name="Joko Susilo", date_of_birth="1980-05-17", sex="M")
+    assert compare(a, b).probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_an_equal_name_alone_is_not_enough_to_link() -> None:
+    a = PersonFeatures.from_raw(full_name="Muhammad Rizky", sex="L")
+    b = PersonFeatures.from_raw(full_name="Muhammad Rizky", sex="L")
+    score = compare(a, b)
+    assert DEFAULT_REVIEW_THRESHOLD <= score.probability < DEFAULT_LINK_THRESHOLD
+
+
+def test_namesakes_born_on_different_days_do_not_link() -> None:
+    a = PersonFeatures.from_raw(full_name="Ahmad Fauzi", date_of_birth="1990-01-15")
+    b = PersonFeatures.from_raw(full_name="Ahmad Fauzi", date_of_birth="1990-08-29")
+    assert compare(a, b).probability < DEFAULT_REVIEW_THRESHOLD
+
+
+def test_two_different_niks_veto_the_link_whatever_else_agrees() -> None:
+    score = compare(person(), person(nik="3201014703959999"))
+    assert score.vetoed
+    assert score.probability == 0.0
+    assert score.reasons[0] == "veto: two different NIKs"
+    assert score.log_likelihood > 0  # the rest still agrees: shown to analysts
+
+
+def test_two_different_passports_veto_unless_the_nik_is_equal() -> None:
+    without_nik = compare(person(nik=None), person(nik=None, passport_number="X7654321"))
+    assert without_nik.vetoed
+    assert without_nik.reasons[0] == "veto: two different passports"
+    renewed = compare(person(), person(passport_number="X7654321"))
+    assert not renewed.vetoed
+
+
+def test_a_short_or_malformed_national_id_does_not_veto() -> None:
+    assert not compare(person(nik="12345"), person(nik="67890")).vetoed
+
+
+def test_twins_with_different_names_are_review_only() -> None:
+    a = person(full_name="Hasan Basri", nik=None, passport_number=None)
+    b = person(full_name="Fitri Basri", nik=None, passport_number=None)
+    score = compare(a, b)
+    assert score.review_only
+    assert score.reasons[0] == "names different and no identifier agrees: review only"
+
+
+def test_compare_entity_combines_what_each_record_knows() -> None:
+    incoming = PersonFeatures.from_raw(
+        full_name="Siti Nurhaliza", phone="+6281234567890", nik="3201014703950001"
+    )
+    from_police = PersonFeatures.from_raw(full_name="Siti Nurhaliza", phone="+6281234567890")
+    from_imigrasi = PersonFeatures.from_raw(full_name="Siti N.", nik="3201014703950001")
+    single = compare(incoming, from_police)
+    combined = compare_entity(incoming, [from_police, from_imigrasi])
+    assert combined.levels["nik"] == "exact"
+    assert combined.levels["phone"] == "exact"
+    assert combined.levels["name"] == "exact"
+    assert combined.log_likelihood > single.log_likelihood
+
+
+def test_compare_entity_vetoes_only_when_no_record_shares_the_nik() -> None:
+    incoming = person()
+    typo_record = person(nik="3201014703959999")
+    good_record = person()
+    assert not compare_entity(incoming, [typo_record, good_record]).vetoed
+    assert compare_entity(incoming, [typo_record]).vetoed
+    with pytest.raises(ValueError, match="at least one record"):
+        compare_entity(incoming, [])
+
+
+# ------------------------------------------------------------------------------- decision
+
+
+def score(probability: float, *, vetoed: bool = False, review_only: bool = False) -> MatchScore:
+    bits = 10.0 * probability
+    return MatchScore(bits, probability, {}, (), vetoed=vetoed, review_only=review_only)
+
+
+def test_decide_links_the_best_candidate_above_the_link_threshold() -> None:
+    decision = decide([("e1", score(0.6)), ("e2", score(0.99)), ("e3", score(0.7))], 0.95, 0.5)
+    assert decision.outcome is Outcome.LINK
+    assert decision.candidate == "e2"
+    assert decision.score is not None
+    assert decision.score.probability == 0.99
+    assert [c for c, _ in decision.alternatives] == ["e3", "e1"]
+
+
+def test_decide_asks_for_review_in_the_band() -> None:
+    decision = decide([("e1", score(0.7))], 0.95, 0.5)
+    assert decision.outcome is Outcome.REVIEW
+    assert decision.candidate == "e1"
+
+
+def test_decide_creates_a_new_entity_below_the_band_or_without_candidates() -> None:
+    assert decide([("e1", score(0.2))], 0.95, 0.5).outcome is Outcome.NEW
+    assert decide([], 0.95, 0.5).outcome is Outcome.NEW
+
+
+def test_decide_takes_each_candidates_best_record() -> None:
+    decision = decide([("e1", score(0.3)), ("e1", score(0.97))], 0.95, 0.5)
+    assert decision.outcome is Outcome.LINK
+    assert decision.candidate == "e1"
+
+
+def test_decide_never_links_a_vetoed_candidate() -> None:
+    decision = decide([("e1", score(0.99)), ("e1", score(0.0, vetoed=True))], 0.95, 0.5)
+    assert decision.outcome is Outcome.NEW
+    decision = decide([("e1", score(0.0, vetoed=True)), ("e2", score(0.96))], 0.95, 0.5)
+    assert decision.candidate == "e2"
+
+
+def test_decide_sends_review_only_pairs_to_review() -> None:
+    decision = decide([("e1", score(0.999, review_only=True))], 0.95, 0.5)
+    assert decision.outcome is Outcome.REVIEW
+
+
+# -------------------------------------------------------------------------------- weights
+
+
+def test_weights_survive_a_json_round_trip() -> None:
+    text = DEFAULT_WEIGHTS.to_json()
+    loaded = Weights.from_json(text)
+    assert loaded == DEFAULT_WEIGHTS
+    assert loaded.to_json() == text
+
+
+def test_compare_uses_the_weights_it_is_given() -> None:
+    doubtful_names = Weights.from_json(DEFAULT_WEIGHTS.to_json())
+    fields = dict(doubtful_names.fields)
+    name = fields["name"]
+    fields["name"] = type(name)(m=name.m, u={**name.u, "exact": name.m["exact"]})
+    weights = Weights(fields=fields, prior=doubtful_names.prior)
+    a = PersonFeatures.from_raw(full_name="Siti Nurhaliza")
+    assert compare(a, a, weights).log_likelihood == pytest.approx(0.0)
