@@ -221,26 +221,43 @@ def dedup_calibrate(
     max_pairs: Annotated[
         int, typer.Option(help="Candidate pairs to learn from, at most.")
     ] = 200_000,
+    min_pairs: Annotated[
+        int, typer.Option(help="Store nothing with fewer candidate pairs than this.")
+    ] = 200,
+    min_random_pairs: Annotated[
+        int, typer.Option(help="Store nothing with fewer random pairs (for u) than this.")
+    ] = 500,
 ) -> None:
     """Estimate the matcher's m/u weights from the stored persons (unsupervised EM)."""
     from app.services.match_weights import calibrate
 
     result = _in_transaction(
-        lambda session: calibrate(session, max_pairs=max_pairs, save=not dry_run)
+        lambda session: calibrate(
+            session,
+            max_pairs=max_pairs,
+            save=not dry_run,
+            min_pairs=min_pairs,
+            min_random_pairs=min_random_pairs,
+        )
     )
+    converged = "converged" if result.converged else "did not converge"
     typer.echo(
-        f"{result.pairs} candidate pairs, EM {'converged' if result.converged else 'did not converge'}"
-        f" after {result.iterations} iterations; prior match share {result.weights.prior:.4f}"
+        f"{result.pairs} candidate pairs, {result.random_pairs} random pairs; EM {converged}"
+        f" after {result.iterations} iterations"
     )
     for name, field in result.weights.fields.items():
         levels = ", ".join(
             f"{level} {field.bits(level):+.1f}" for level in field.m if level != "missing"
         )
         typer.echo(f"  {name}: {levels} (bits)")
-    if result.pairs == 0:
-        typer.echo("no candidate pairs yet: the shipped weights stay in use", err=True)
-    elif dry_run:
+    if dry_run:
         typer.echo("dry run: nothing stored", err=True)
+    elif not result.stored:
+        typer.echo(
+            f"too few pairs to estimate from (need {min_pairs} candidate and {min_random_pairs} "
+            "random pairs): nothing stored, the current weights stay in use",
+            err=True,
+        )
     else:
         typer.echo("stored; ingest and screening use these weights from now on", err=True)
 

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     api_key_rotation_grace_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     #: Person resolution: link at or above, record a possible match at or above the review floor.
-    match_link_threshold: float = Field(default=0.95, gt=0, le=1)
+    match_link_threshold: float = Field(default=0.90, gt=0, le=1)
     match_review_threshold: float = Field(default=0.5, gt=0, le=1)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

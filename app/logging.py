@@ -84,8 +84,25 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
 _SENSITIVE_KEY = re.compile(rf"(?i)(?:{_SENSITIVE_KEYS})")
 
 
+#: Request ids and object ids are UUIDs, which can hold digit runs that look like phones.
+_UUID = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
+
+
 def redact(text: str) -> str:
-    """``text`` with personal identifiers and secrets replaced by ``[REDACTED]``."""
+    """``text`` with personal identifiers and secrets replaced by ``[REDACTED]`` (UUIDs kept)."""
+    parts: list[str] = []
+    last = 0
+    for uuid_match in _UUID.finditer(text):
+        parts.append(_redact_plain(text[last : uuid_match.start()]))
+        parts.append(uuid_match.group())
+        last = uuid_match.end()
+    parts.append(_redact_plain(text[last:]))
+    return "".join(parts)
+
+
+def _redact_plain(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

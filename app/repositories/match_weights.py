@@ -47,3 +47,14 @@ async def features(
 async def latest(session: AsyncSession) -> MatchWeights | None:
     query = select(MatchWeights).order_by(MatchWeights.created_at.desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def random_persons(session: AsyncSession, count: int) -> dict[uuid.UUID, dict[str, Any]]:
+    """A random sample of stored persons (with their features), for estimating u."""
+    rows = await session.execute(
+        select(ReportPerson.id, ReportPerson.features)
+        .where(ReportPerson.entity_id.is_not(None))
+        .order_by(func.random())
+        .limit(count)
+    )
+    return {pid: feats for pid, feats in rows.all() if feats}

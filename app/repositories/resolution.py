@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import dialect_name
 from app.models.report import Report, ReportPerson, ReportRecipient, ReportStatus
 from app.models.resolution import Case, CaseLink, PersonEntity, PersonKey, PossibleMatch
+from app.services.matching import WEAK_KEY_LIMIT, is_weak_key
 
 #: How many stored persons one incoming person is compared with at most.
 MAX_CANDIDATES = 200
@@ -35,10 +36,31 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
 
 
+async def usable_keys(session: AsyncSession, keys: Sequence[str]) -> list[str]:
+    """The keys worth a lookup: every strong key, and weak (name-only) keys still selective.
+
+    A weak key shared by more than ``WEAK_KEY_LIMIT`` stored persons (a common name with a
+    birth year) is skipped, so one lookup stays bounded however large the store grows; each
+    check reads at most ``WEAK_KEY_LIMIT + 1`` index entries.
+    """
+    usable = [k for k in keys if not is_weak_key(k)]
+    for key in (k for k in keys if is_weak_key(k)):
+        held = (
+            select(PersonKey.report_person_id).where(PersonKey.key == key).limit(WEAK_KEY_LIMIT + 1)
+        )
+        count = (
+            await session.execute(select(func.count()).select_from(held.subquery()))
+        ).scalar_one()
+        if count <= WEAK_KEY_LIMIT:
+            usable.append(key)
+    return usable
+
+
 async def candidates(
     session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID
 ) -> Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    """(report person id, entity id, features) of stored persons sharing any key, bounded."""
+    """(report person id, entity id, features) of stored persons sharing a usable key, bounded."""
+    keys = await usable_keys(session, keys)
     if not keys:
         return []
     matching_ids = (
@@ -58,7 +80,7 @@ async def candidates(
         )
     )
     rows = (await session.execute(query)).all()
-    return [(pid, eid, feats) for pid, eid, feats in rows if eid is not None]
+    return [(pid, eid, feats) for pid, eid, feats in rows if eid is not None and feats]
 
 
 def add_keys(session: AsyncSession, report_person_id: uuid.UUID, keys: Iterable[str]) -> None:

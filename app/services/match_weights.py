@@ -1,8 +1,9 @@
 """Calibrating the matcher on the stored persons, and the weights ingest and screening use.
 
-`sinergi dedup calibrate` takes the candidate pairs the blocking index produces (persons that
-share a key), compares each pair, and runs unsupervised EM (app.services.calibration) to
-estimate m and u per comparison level. The result is stored; resolution uses the latest stored
+`sinergi dedup calibrate` first measures u (how often non-matches agree) on random pairs of
+stored persons, then runs unsupervised EM (app.services.calibration) on the candidate pairs the
+blocking index produces (persons that share a key) to estimate m with u and the prior held:
+EM on blocked pairs alone over-estimates the share of matches and finds names uninformative. The result is stored; resolution uses the latest stored
 weights, or the shipped defaults until a calibration exists.
 """
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models.resolution import MatchWeights
 from app.repositories import match_weights as repo
-from app.services.calibration import estimate_weights_with_report
+from app.services.calibration import estimate_u, estimate_weights_with_report
 from app.services.matching import DEFAULT_WEIGHTS, Weights, comparison_levels
 from app.services.resolution import features_from_json
 
@@ -25,16 +26,30 @@ REFRESH_SECONDS = 300.0
 _cache: dict[str, tuple[float, Weights]] = {}
 
 
+#: Below these sample sizes the estimate is noise: calibrating a small store would replace
+#: sound shipped weights with degenerate ones, so nothing is stored.
+MIN_RANDOM_PAIRS = 500
+MIN_CANDIDATE_PAIRS = 200
+
+
 @dataclass(frozen=True)
 class Calibration:
     weights: Weights
     pairs: int
+    random_pairs: int
     converged: bool
     iterations: int
+    stored: bool
 
 
 async def calibrate(
-    session: AsyncSession, *, max_pairs: int = 200_000, max_group: int = 30, save: bool = True
+    session: AsyncSession,
+    *,
+    max_pairs: int = 200_000,
+    max_group: int = 30,
+    save: bool = True,
+    min_pairs: int = MIN_CANDIDATE_PAIRS,
+    min_random_pairs: int = MIN_RANDOM_PAIRS,
 ) -> Calibration:
     """Estimate weights from the stored persons' candidate pairs; store them unless ``save`` is off."""
     groups = await repo.candidate_groups(session, max_group=max_group, limit=max_pairs)
@@ -53,13 +68,31 @@ async def calibrate(
                 break
         if len(vectors) >= max_pairs:
             break
-    weights, report = estimate_weights_with_report(vectors, DEFAULT_WEIGHTS)
-    if save and vectors:
+    sample = {
+        pid: features_from_json(f) for pid, f in (await repo.random_persons(session, 2000)).items()
+    }
+    persons = list(sample.values())
+    random_pairs = [
+        comparison_levels(persons[i], persons[j])
+        for i, j in zip(range(0, len(persons) - 1, 2), range(1, len(persons), 2), strict=False)
+    ]
+    initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
+    weights, report = estimate_weights_with_report(vectors, initial, fix_u=True, fix_prior=True)
+    enough = len(vectors) >= max(min_pairs, 1) and len(random_pairs) >= min_random_pairs
+    if save and enough:
         session.add(
             MatchWeights(weights=weights.to_json(), pairs=len(vectors), converged=report.converged)
         )
         await session.flush()
-    return Calibration(weights, len(vectors), report.converged, report.iterations)
+        forget_cached_weights()
+    return Calibration(
+        weights,
+        len(vectors),
+        len(random_pairs),
+        report.converged,
+        report.iterations,
+        stored=save and enough,
+    )
 
 
 async def current_weights(session: AsyncSession) -> Weights:

@@ -11,8 +11,10 @@ from typer.testing import CliRunner
 
 from app import config
 from app.cli import cli
+from app.db import transaction
 from app.models.agency import AgencyKind
-from app.services.match_weights import forget_cached_weights
+from app.repositories import match_weights as match_weights_repo
+from app.services.match_weights import current_weights, forget_cached_weights
 from tests.factories import bearer, create_agency, token_for
 from tests.report_samples import deferral, victim
 
@@ -55,15 +57,26 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
     dry = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "nothing stored" in dry.output
-    stored = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate"])
-    assert stored.exit_code == 0, stored.output
-    pairs = int(stored.stdout.split()[0])
-    assert pairs >= len(PEOPLE)
-    assert "nik:" in stored.stdout
+    assert int(dry.stdout.split()[0]) >= len(PEOPLE)  # each re-reported person is a pair
+    assert "nik:" in dry.stdout
 
-    forget_cached_weights()
+    # a dozen persons are far too few to estimate from: nothing is stored, matching is unharmed
+    small = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate"])
+    assert small.exit_code == 0, small.output
+    assert "too few pairs" in small.output
     again = deferral(
         external_ref="R9", persons=[victim("Dewi Lestari", "2000-01-05", "3374014501000003")]
     )
     created = (await client.post("/v1/reports", json=again, headers=headers)).json()
-    assert created["persons"][0]["score"] >= 0.95  # still links with the learned weights
+    assert created["persons"][0]["score"] >= 0.9
+
+    forced = await asyncio.to_thread(
+        cli_env.invoke, cli, ["dedup", "calibrate", "--min-pairs", "1", "--min-random-pairs", "1"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert "stored;" in forced.output
+    async with transaction(app.state.session_factory) as session:
+        latest = await match_weights_repo.latest(session)
+        assert latest is not None
+        assert latest.pairs >= len(PEOPLE)
+        assert (await current_weights(session)).to_json() == latest.weights

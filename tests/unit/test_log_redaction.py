@@ -177,3 +177,10 @@ async def test_posting_a_report_full_of_identifiers_leaves_clean_logs(
     assert first["request_id"] == "req-clean-logs-1"
     assert first["agency"] == "IMIGRASI-DUMAI"
     assert isinstance(first["duration_ms"], float)
+
+
+def test_ids_that_happen_to_be_digits_survive() -> None:
+    request_id = "06123456-e5a4-4247-b4df-123456789012"
+    line = redact(f"request {request_id} for NIK 1472035403990002")
+    assert request_id in line
+    assert "1472035403990002" not in line
