@@ -36,9 +36,13 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
 
 
 async def candidates(
-    session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID
+    session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID | None
 ) -> Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    """(report person id, entity id, features) of stored persons sharing any key, bounded."""
+    """(report person id, entity id, features) of stored persons sharing any key, bounded.
+
+    Persons of retracted reports are never candidates; ``exclude_report_id`` leaves out the
+    report being resolved (None when screening, which resolves no stored report).
+    """
     if not keys:
         return []
     matching_ids = (
@@ -51,12 +55,10 @@ async def candidates(
         select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
         .join(matching_ids, matching_ids.c.report_person_id == ReportPerson.id)
         .join(Report, Report.id == ReportPerson.report_id)
-        .where(
-            Report.status != ReportStatus.RETRACTED,
-            ReportPerson.report_id != exclude_report_id,
-            ReportPerson.entity_id.is_not(None),
-        )
+        .where(Report.status != ReportStatus.RETRACTED, ReportPerson.entity_id.is_not(None))
     )
+    if exclude_report_id is not None:
+        query = query.where(ReportPerson.report_id != exclude_report_id)
     rows = (await session.execute(query)).all()
     return [(pid, eid, feats) for pid, eid, feats in rows if eid is not None]
 

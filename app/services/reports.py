@@ -440,6 +440,32 @@ async def _replay(
     return await _created_view(session, existing, warnings)
 
 
+async def _add_watch_hits(
+    session: AsyncSession,
+    outbox: _Outbox,
+    report: Report,
+    resolved: Sequence[tuple[ReportPerson, PersonResolution]],
+    persons: Sequence[_Person],
+    *,
+    recipients: set[uuid.UUID],
+    settings: IngestSettings,
+) -> None:
+    """Queue ``watch.hit`` for the agencies watching a person of this report."""
+    # Imported here: watches builds on cases and screening, which import this module.
+    from app.services import watches
+
+    hits = await watches.collect_hits(
+        session,
+        report,
+        [(p.features, row.entity_id) for (row, _), p in zip(resolved, persons, strict=True)],
+        recipients=recipients,
+        link_threshold=settings.link_threshold,
+        review_threshold=settings.review_threshold,
+    )
+    for hit in hits:
+        outbox.add(hit.agency_id, "watch.hit", hit.payload, report_id=hit.report_id)
+
+
 async def submit(
     session: AsyncSession,
     caller: Caller,
@@ -521,6 +547,9 @@ async def submit(
         source_agency_id=caller.agency_id,
         source_code=source_code,
         already_told=told,
+    )
+    await _add_watch_hits(
+        session, outbox, report, resolved, persons, recipients=told, settings=settings
     )
     await outbox.flush(session)
     answer = ReportCreated(
@@ -678,6 +707,9 @@ async def correct(
         source_agency_id=caller.agency_id,
         source_code=caller.agency_code,
         already_told=already,
+    )
+    await _add_watch_hits(
+        session, outbox, report, resolved, persons, recipients=already, settings=settings
     )
     await outbox.flush(session)
     return out, warnings
