@@ -61,6 +61,25 @@ class Settings(BaseSettings):
     #: Deliveries one worker claims at a time (sent concurrently).
     worker_batch_size: int = Field(default=20, ge=1, le=500)
 
+    #: Screening: at most this many hits per screened person, best first.
+    screening_max_hits: int = Field(default=20, ge=1, le=200)
+    #: Whether a screening hit on a RED or AMBER_STRICT report the caller may not read is
+    #: answered as "contact agency X" (and nothing else); when false such hits are left out.
+    screening_reveal_red: bool = False
+    #: Watches expire after this many days unless the agency sets ``expires_at`` (at most the max).
+    watch_default_days: int = Field(default=365, ge=1, le=3650)
+    watch_max_days: int = Field(default=1825, ge=1, le=3650)
+
+    #: Per-agency rate limits (token buckets, in this process): ``rate`` tokens per second are
+    #: added up to ``burst``; each request takes one. Admin tokens are exempt.
+    rate_limit_enabled: bool = True
+    rate_limit_ingest_rate: float = Field(default=20.0, gt=0)
+    rate_limit_ingest_burst: int = Field(default=200, ge=1)
+    rate_limit_reads_rate: float = Field(default=50.0, gt=0)
+    rate_limit_reads_burst: int = Field(default=500, ge=1)
+    rate_limit_screening_rate: float = Field(default=10.0, gt=0)
+    rate_limit_screening_burst: int = Field(default=100, ge=1)
+
     log_level: str = "INFO"
 
     #: Days person data of a closed or retracted report is kept before ``sinergi retention run``

@@ -23,16 +23,20 @@ from app.api import (
     health,
     inbox,
     reports,
+    screening,
     vocab,
+    watches,
     wellknown,
 )
 from app.api.audit_hook import AUDIT_DEPENDENCY
-from app.api.errors import install_error_handlers
+from app.api.deps import RATE_LIMITED_SCOPES
+from app.api.errors import install_error_handlers, problem_responses
 from app.api.middleware import RequestContextMiddleware
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.logging import RequestLogMiddleware, configure_logging
 from app.schemas.problem import Problem
+from app.services.rate_limits import RateLimits
 
 DESCRIPTION = """\
 **Sinergi** is the exchange where Indonesian agencies in TIMPORA teams share reports of
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.rate_limits = RateLimits.from_settings(settings)
 
     install_error_handlers(app)
     app.add_middleware(RequestLogMiddleware)
@@ -86,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(cases.persons_router)
     app.include_router(inbox.router)
+    app.include_router(screening.router)
+    app.include_router(watches.router)
     app.include_router(admin_agencies.router)
     app.include_router(admin_agencies.signing_router)
     app.include_router(admin_routing.router)
@@ -117,5 +124,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, definition in defs.get("$defs", {}).items():
         schemas.setdefault(name, definition)
+    _document_rate_limits(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _document_rate_limits(schema: dict[str, Any]) -> None:
+    """Every operation behind a rate-limited scope may answer 429 (app/api/deps.py)."""
+    limited = {scope.value for scope in RATE_LIMITED_SCOPES}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            scopes = {s for req in operation.get("security", []) for v in req.values() for s in v}
+            if scopes & limited:
+                operation.setdefault("responses", {}).setdefault("429", problem_responses(429)[429])

@@ -11,16 +11,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials
 from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.errors import Forbidden, Unauthenticated
+from app.errors import Forbidden, RateLimited, Unauthenticated
 from app.models.agency import Scope
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
+from app.services.rate_limits import Budget, RateLimits
 from app.services.tokens import InvalidToken, verify_access_token
 
 if TYPE_CHECKING:
@@ -153,12 +154,57 @@ async def get_principal(
     return principal
 
 
+#: The rate-limit budget each scope's requests spend (admin requests are not limited).
+_BUDGETS = {
+    Scope.REPORTS_WRITE: Budget.INGEST,
+    Scope.REPORTS_READ: Budget.READS,
+    Scope.INBOX_READ: Budget.READS,
+    Scope.SCREENING_QUERY: Budget.SCREENING,
+}
+
+
+#: Scopes whose routes are rate-limited (and so document a 429).
+RATE_LIMITED_SCOPES = frozenset(_BUDGETS)
+
+
+def rate_limits(request: Request) -> RateLimits:
+    """The app's token buckets (``app.state.rate_limits``), created on first use."""
+    state = request.app.state
+    limits = getattr(state, "rate_limits", None)
+    if not isinstance(limits, RateLimits):
+        limits = state.rate_limits = RateLimits.from_settings(state.settings)
+    return limits
+
+
+def _spend(request: Request, response: Response, principal: Principal, budget: Budget) -> None:
+    """Take one token of the agency's budget: RateLimit headers on the answer, 429 when empty."""
+    verdict = rate_limits(request).take(principal.agency_id, budget)
+    if verdict is None:
+        return
+    if not verdict.allowed:
+        raise RateLimited(
+            detail=(
+                f"Agency {principal.agency_code} is over its {budget.value} rate limit; "
+                f"retry after {verdict.retry_after_seconds} s"
+            ),
+            headers=verdict.headers(),
+        )
+    response.headers.update(verdict.headers())
+
+
 def require_scope(scope: Scope) -> object:
-    """A dependency that yields the principal when its token carries ``scope`` (403 otherwise)."""
+    """A dependency that yields the principal when its token carries ``scope`` (403 otherwise).
+
+    It also spends one token of the agency's rate-limit budget for the scope (429 when empty),
+    so every route behind an alias is limited without remembering to be; admins are exempt.
+    """
 
     authenticated = Security(get_principal, scopes=[scope.value])
+    budget = _BUDGETS.get(scope)
 
-    async def dependency(principal: Principal = authenticated) -> Principal:
+    async def dependency(
+        request: Request, response: Response, principal: Principal = authenticated
+    ) -> Principal:
         if scope not in principal.scopes and not principal.is_admin:
             raise Forbidden(
                 detail=f"This operation needs the scope {scope.value}",
@@ -166,6 +212,8 @@ def require_scope(scope: Scope) -> object:
                     "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope.value}"'
                 },
             )
+        if budget is not None and not principal.is_admin:
+            _spend(request, response, principal, budget)
         return principal
 
     return Depends(dependency)

@@ -22,6 +22,7 @@ from app.models.resolution import (
     ResolutionAction,
 )
 from app.models.routing import RoutingRule
+from app.models.watch import Watch, WatchHit, WatchKey
 
 __all__ = [
     "Agency",
@@ -47,5 +48,8 @@ __all__ = [
     "RoutingRule",
     "SigningKey",
     "UsedClientAssertion",
+    "Watch",
+    "WatchHit",
+    "WatchKey",
     "WebhookEndpoint",
 ]

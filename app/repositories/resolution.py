@@ -56,29 +56,44 @@ async def usable_keys(session: AsyncSession, keys: Sequence[str]) -> list[str]:
     return usable
 
 
-async def candidates(
-    session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID
-) -> Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    """(report person id, entity id, features) of stored persons sharing a usable key, bounded."""
-    keys = await usable_keys(session, keys)
-    if not keys:
+async def _persons_under(
+    session: AsyncSession, keys: Sequence[str], limit: int, exclude: set[uuid.UUID]
+) -> list[uuid.UUID]:
+    if not keys or limit <= 0:
         return []
-    matching_ids = (
-        select(PersonKey.report_person_id)
-        .where(PersonKey.key.in_(keys))
-        .distinct()
-        .limit(MAX_CANDIDATES)
-    ).subquery()
+    query = select(PersonKey.report_person_id).where(PersonKey.key.in_(keys)).distinct()
+    if exclude:
+        query = query.where(PersonKey.report_person_id.not_in(exclude))
+    return list((await session.execute(query.limit(limit))).scalars().all())
+
+
+async def candidates(
+    session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID | None
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
+    """(report person id, entity id, features) of stored persons sharing a usable key, bounded.
+
+    Identifier keys are read first, so a common name can never crowd a NIK match out of the
+    ``MAX_CANDIDATES`` bound. Persons of retracted reports are never candidates;
+    ``exclude_report_id`` leaves out the report being resolved (None when screening).
+    """
+    usable = await usable_keys(session, keys)
+    strong = [k for k in usable if not is_weak_key(k)]
+    found = await _persons_under(session, strong, MAX_CANDIDATES, set())
+    weak = [k for k in usable if is_weak_key(k)]
+    found += await _persons_under(session, weak, MAX_CANDIDATES - len(found), set(found))
+    if not found:
+        return []
     query = (
         select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
-        .join(matching_ids, matching_ids.c.report_person_id == ReportPerson.id)
         .join(Report, Report.id == ReportPerson.report_id)
         .where(
+            ReportPerson.id.in_(found),
             Report.status != ReportStatus.RETRACTED,
-            ReportPerson.report_id != exclude_report_id,
             ReportPerson.entity_id.is_not(None),
         )
     )
+    if exclude_report_id is not None:
+        query = query.where(ReportPerson.report_id != exclude_report_id)
     rows = (await session.execute(query)).all()
     return [(pid, eid, feats) for pid, eid, feats in rows if eid is not None and feats]
 

@@ -704,3 +704,13 @@ def decide(
     if best.probability >= review_threshold:
         return Decision(Outcome.REVIEW, best_candidate, best, others)
     return Decision(Outcome.NEW, None, best, others)
+
+
+def without_values(reasons: Sequence[str]) -> list[str]:
+    """Match reasons with the compared values left out, for callers who may not see them.
+
+    ``compare`` explains a near miss with both values ("NIK differs by one character (… ~ …)",
+    "name sounds alike 0.93 (… ~ …)"); one side is another agency's data, so only the words
+    before the values remain.
+    """
+    return [reason.split(" (", 1)[0] for reason in reasons]

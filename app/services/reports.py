@@ -51,7 +51,7 @@ from app.schemas.report import (
 from app.services.caller import Caller
 from app.services.delivery import enqueue
 from app.services.match_weights import current_weights
-from app.services.matching import PersonFeatures
+from app.services.matching import PersonFeatures, without_values
 from app.services.normalize import normalize_person
 from app.services.resolution import (
     CaseResolution,
@@ -186,7 +186,8 @@ def _person_result(row: ReportPerson, normalized: NormalizedPerson) -> PersonRes
         role=row.role,
         entity_id=row.entity_id,
         score=row.match_score,
-        reasons=list(row.match_reasons or []),
+        # the other side of each comparison is a stored person the sender may not see
+        reasons=without_values(row.match_reasons or []),
         normalized=normalized,
     )
 
@@ -443,6 +444,32 @@ async def _replay(
     return await _created_view(session, existing, warnings)
 
 
+async def _add_watch_hits(
+    session: AsyncSession,
+    outbox: _Outbox,
+    report: Report,
+    resolved: Sequence[tuple[ReportPerson, PersonResolution]],
+    persons: Sequence[_Person],
+    *,
+    recipients: set[uuid.UUID],
+    settings: IngestSettings,
+) -> None:
+    """Queue ``watch.hit`` for the agencies watching a person of this report."""
+    # Imported here: watches builds on cases and screening, which import this module.
+    from app.services import watches
+
+    hits = await watches.collect_hits(
+        session,
+        report,
+        [(p.features, row.entity_id) for (row, _), p in zip(resolved, persons, strict=True)],
+        recipients=recipients,
+        link_threshold=settings.link_threshold,
+        review_threshold=settings.review_threshold,
+    )
+    for hit in hits:
+        outbox.add(hit.agency_id, "watch.hit", hit.payload, report_id=hit.report_id)
+
+
 async def submit(
     session: AsyncSession,
     caller: Caller,
@@ -524,6 +551,9 @@ async def submit(
         source_agency_id=caller.agency_id,
         source_code=source_code,
         already_told=told,
+    )
+    await _add_watch_hits(
+        session, outbox, report, resolved, persons, recipients=told, settings=settings
     )
     await outbox.flush(session)
     answer = ReportCreated(
@@ -679,6 +709,9 @@ async def correct(
         source_agency_id=caller.agency_id,
         source_code=caller.agency_code,
         already_told=already,
+    )
+    await _add_watch_hits(
+        session, outbox, report, resolved, persons, recipients=already, settings=settings
     )
     await outbox.flush(session)
     return out, warnings

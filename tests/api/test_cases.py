@@ -44,6 +44,7 @@ async def test_same_woman_from_two_agencies_lands_in_one_case(
     assert second["case_id"] == first["case_id"]
     assert woman_second["score"] >= 0.95
     assert any("NIK" in reason for reason in woman_second["reasons"]), woman_second["reasons"]
+    assert "binti Ahmad" not in str(second)  # Immigration's spelling is not the Navy's to see
     assert second["persons"][0]["entity_id"] != woman_first["entity_id"]  # the recruiter
 
 

@@ -1,0 +1,62 @@
+"""Screening: is this person in any report? (agency tokens with screening:query)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.audit_hook import AuditDep
+from app.api.deps import Screener, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.config import Settings
+from app.schemas.screening import ScreeningIn, ScreeningOut
+from app.services import screening as service
+from app.services.resolution import Thresholds
+
+router = APIRouter(
+    prefix="/v1/screenings",
+    tags=["screenings"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+
+def screening_settings(settings: Settings) -> service.ScreeningSettings:
+    return service.ScreeningSettings(
+        thresholds=Thresholds(settings.match_link_threshold, settings.match_review_threshold),
+        max_hits=settings.screening_max_hits,
+        reveal_restricted=settings.screening_reveal_red,
+    )
+
+
+@router.post(
+    "",
+    summary="Screen persons against every stored report",
+    description=(
+        "Before acting on a person (a passport application, a departure), ask whether any "
+        "agency has reported them. Send 1 to 100 persons, each with an identifier (NIK, passport "
+        "number, phone) or a name with a birth date or year. Each answer says `hit` and lists "
+        "hits best first: the agency to contact, the match score and reasons, the case, and "
+        "the report id only when you may already read that report. Reports marked RED or "
+        "AMBER_STRICT that you may not read are left out, unless the service is configured to "
+        'answer them as "contact agency X" only. Nothing about the screened persons is '
+        "stored; the screening is audited (counts, not identities) and rate-limited."
+    ),
+    status_code=200,
+    response_model=ScreeningOut,
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 429),
+    name="create",
+)
+async def screen(
+    body: ScreeningIn,
+    principal: Screener,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> ScreeningOut:
+    audit.action("screening.query")
+    answer = await service.screen(session, principal, body, settings=screening_settings(settings))
+    audit.note("persons", str(len(answer.results)))
+    audit.note("persons_with_hits", str(sum(1 for r in answer.results if r.hit)))
+    audit.note("hits", str(sum(len(r.hits) for r in answer.results)))
+    return answer

@@ -1,0 +1,88 @@
+"""Queries of watches: an agency's own watches, and the live watches sharing a blocking key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.agency import Agency
+from app.models.watch import Watch, WatchHit, WatchKey
+
+#: How many watches one report person is compared with at most.
+MAX_WATCH_CANDIDATES = 200
+
+
+def add(session: AsyncSession, watch: Watch, keys: Iterable[str]) -> None:
+    session.add(watch)
+    session.add_all(WatchKey(key=k, watch_id=watch.id) for k in dict.fromkeys(keys))
+
+
+async def own(session: AsyncSession, agency_id: uuid.UUID, watch_id: uuid.UUID) -> Watch | None:
+    query = select(Watch).where(Watch.id == watch_id, Watch.agency_id == agency_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def own_page(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Watch]:
+    query = select(Watch).where(Watch.agency_id == agency_id)
+    if after:
+        at, last = after
+        query = query.where(
+            or_(Watch.created_at > at, and_(Watch.created_at == at, Watch.id > last))
+        )
+    query = query.order_by(Watch.created_at, Watch.id).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def remove(session: AsyncSession, watch: Watch) -> None:
+    await session.execute(delete(WatchKey).where(WatchKey.watch_id == watch.id))
+    await session.execute(delete(WatchHit).where(WatchHit.watch_id == watch.id))
+    await session.delete(watch)
+
+
+async def live_sharing_keys(
+    session: AsyncSession, keys: Sequence[str], *, now: datetime
+) -> Sequence[tuple[Watch, list[str]]]:
+    """Unexpired watches sharing any key, bounded, each with its agency's scopes."""
+    if not keys:
+        return []
+    matching = (
+        select(WatchKey.watch_id)
+        .where(WatchKey.key.in_(keys))
+        .distinct()
+        .limit(MAX_WATCH_CANDIDATES)
+    ).subquery()
+    query = (
+        select(Watch, Agency.scopes)
+        .join(matching, matching.c.watch_id == Watch.id)
+        .join(Agency, Agency.id == Watch.agency_id)
+        .where(Watch.expires_at > now, Agency.active.is_(True))
+    )
+    return [(watch, list(scopes or [])) for watch, scopes in (await session.execute(query)).all()]
+
+
+async def fired(
+    session: AsyncSession, watch_ids: Sequence[uuid.UUID], report_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """Which of these watches already fired for this report."""
+    if not watch_ids:
+        return set()
+    query = select(WatchHit.watch_id).where(
+        WatchHit.watch_id.in_(watch_ids), WatchHit.report_id == report_id
+    )
+    return set((await session.execute(query)).scalars().all())
+
+
+def record_hit(
+    session: AsyncSession, watch_id: uuid.UUID, report_id: uuid.UUID, score: float
+) -> None:
+    session.add(WatchHit(watch_id=watch_id, report_id=report_id, score=score))

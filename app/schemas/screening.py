@@ -1,0 +1,213 @@
+"""Screenings and watches: a person described by who they are, and what the service answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+)
+
+from app.schemas.report import (
+    MAX_PERSONS,
+    PastDate,
+    ReportWarning,
+    ShortText,
+    _clean_text,
+    _field_error,
+    _normalization_failure,
+)
+from app.schemas.vocab import CountryCode, Sex
+from app.services.normalize import (
+    NormalizationError,
+    normalize_nik,
+    normalize_passport,
+    normalize_phone,
+)
+
+_PERSON_EXAMPLE: dict[str, JsonValue] = {
+    "full_name": "Siti Nurhaliza binti Ahmad",
+    "date_of_birth": "1999-03-14",
+    "sex": "FEMALE",
+    "nationality": "IDN",
+    "nik": "1472035403990002",
+}
+
+
+class PersonQuery(BaseModel):
+    """Who to look for: the identifying fields of a report person, validated the same way.
+
+    At least an identifier (`nik`, `passport_number`, `phone`), or a name (`full_name` or an
+    alias) together with `date_of_birth` or `birth_year`: a name alone matches too many people.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PERSON_EXAMPLE]})
+
+    full_name: ShortText | None = Field(
+        default=None, description="As written on the identity document."
+    )
+    aliases: list[ShortText] = Field(
+        default_factory=list, max_length=20, description="Other names, nicknames."
+    )
+    date_of_birth: PastDate | None = None
+    birth_year: int | None = Field(
+        default=None, ge=1900, description="When only the year of birth is known."
+    )
+    sex: Sex | None = None
+    nationality: CountryCode | None = None
+    nik: Annotated[str, Field(max_length=32)] | None = Field(
+        default=None,
+        description="NIK (Nomor Induk Kependudukan): 16 digits; spaces and dots are ignored.",
+    )
+    passport_number: Annotated[str, Field(max_length=32)] | None = Field(
+        default=None,
+        description="Indonesian passports: one or two letters and digits (C1234567); "
+        "others as printed. Checked against nationality.",
+    )
+    phone: Annotated[str, Field(max_length=32)] | None = Field(
+        default=None, description="Any usual form (0812…, +62 812…, 62812…); Indonesia is assumed."
+    )
+
+    @field_validator("birth_year")
+    @classmethod
+    def _birth_year_agrees(cls, year: int | None, info: ValidationInfo) -> int | None:
+        if year is None:
+            return None
+        if year > datetime.now().year:
+            raise _field_error("date_in_future", "birth_year {year} is in the future", year=year)
+        born = info.data.get("date_of_birth")
+        if born is not None and born.year != year:
+            raise _field_error(
+                "birth_year_mismatch",
+                "birth_year {year} contradicts date_of_birth {born}",
+                year=year,
+                born=str(born),
+            )
+        return year
+
+    @field_validator("nik", "passport_number", "phone")
+    @classmethod
+    def _identifier_is_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            text = _clean_text(value)
+            if info.field_name == "nik":
+                normalize_nik(text)
+            elif info.field_name == "passport_number":
+                normalize_passport(text, info.data.get("nationality"))
+            else:
+                normalize_phone(text)
+        except NormalizationError as error:
+            raise _normalization_failure(error) from None
+        return value
+
+
+class ScreeningIn(BaseModel):
+    """One to a hundred persons to screen against every stored report."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "persons": [
+                        _PERSON_EXAMPLE,
+                        {"passport_number": "C1234567", "phone": "0812-6612-3344"},
+                    ]
+                }
+            ]
+        },
+    )
+
+    persons: list[PersonQuery] = Field(min_length=1, max_length=MAX_PERSONS)
+
+
+class ScreeningHit(BaseModel):
+    """A stored report naming someone who matches the screened person."""
+
+    match: Literal["LINK", "REVIEW"] = Field(
+        description="LINK: the same person as far as resolution can tell (ingest would link "
+        "them); REVIEW: a possible match an officer should check."
+    )
+    contact_agency: str = Field(description="The agency holding the report: contact it.")
+    restricted: bool = Field(
+        default=False,
+        description="The report is RED or AMBER_STRICT: only the agency to contact is shown.",
+    )
+    entity_id: uuid.UUID | None = Field(
+        default=None, description="The resolved person across reports (null when restricted)."
+    )
+    score: float | None = Field(default=None, description="Match probability, 0 to 1.")
+    reasons: list[str] = Field(default_factory=list, description="Why it matched, in words.")
+    case_id: uuid.UUID | None = None
+    report_id: uuid.UUID | None = Field(
+        default=None,
+        description="Only when you may already read the report (yours, routed to you, or admin).",
+    )
+
+
+class ScreeningResult(BaseModel):
+    """The answer for one screened person (in the order sent)."""
+
+    index: int = Field(description="Position in the submitted persons[].")
+    hit: bool = Field(description="True when at least one hit is a LINK.")
+    hits: list[ScreeningHit] = Field(default_factory=list, description="Best first, bounded.")
+    warnings: list[ReportWarning] = Field(
+        default_factory=list,
+        description="Values accepted but worth a look (a NIK contradicting the birth date).",
+    )
+
+
+class ScreeningOut(BaseModel):
+    results: list[ScreeningResult]
+
+
+class WatchIn(BaseModel):
+    """A person to be told about: every later report naming them sends you `watch.hit`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "person": _PERSON_EXAMPLE,
+                    "note": "Permohonan paspor ditunda 2025-05-12 (PERM-0001)",
+                    "expires_at": "2026-05-12T00:00:00+07:00",
+                }
+            ]
+        },
+    )
+
+    person: PersonQuery
+    note: Annotated[str, Field(max_length=500)] | None = Field(
+        default=None,
+        description="Your own reference (a file number); not shown to other agencies. "
+        "Avoid personal data here.",
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the watch stops firing; default one year from now (a setting).",
+    )
+
+    @field_validator("note")
+    @classmethod
+    def _note_is_text(cls, note: str | None) -> str | None:
+        return _clean_text(note) if note is not None else None
+
+
+class WatchOut(BaseModel):
+    id: uuid.UUID
+    person: PersonQuery = Field(description="The watched person, as you sent it.")
+    note: str | None = None
+    created_at: datetime
+    expires_at: datetime
+    active: bool = Field(description="False once expired: an expired watch never fires.")

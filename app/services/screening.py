@@ -1,0 +1,229 @@
+"""Screening: is this person in any report? Read-only, on the same resolution code as ingest.
+
+Each screened person is normalized like a report person, looked up through the same blocking
+keys and candidates, scored with the same ``compare`` and decided with the same thresholds.
+Nothing about the screened person is stored; the route audits counts only.
+
+Need-to-know: a hit names the agency holding the report and, for CLEAR/GREEN/AMBER reports,
+the person entity, score, reasons and case; the report id only when the caller may already read
+the report. A RED or AMBER_STRICT report the caller may not read is left out, or (when
+``SINERGI_SCREENING_REVEAL_RED`` is set) answered as "contact agency X" and nothing more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import FieldProblem, InvalidInput
+from app.repositories import reports as report_repo
+from app.repositories import resolution as resolution_repo
+from app.repositories import screening as repo
+from app.schemas.report import NormalizedPerson, PersonIn, ReportWarning
+from app.schemas.screening import (
+    PersonQuery,
+    ScreeningHit,
+    ScreeningIn,
+    ScreeningOut,
+    ScreeningResult,
+)
+from app.services.caller import Caller
+from app.services.cases import ACKNOWLEDGEABLE_TLP
+from app.services.matching import (
+    MatchScore,
+    Outcome,
+    PersonFeatures,
+    blocking_keys,
+    compare,
+    decide,
+    without_values,
+)
+from app.services.normalize import normalize_person
+from app.services.resolution import Thresholds, features_from_json
+
+#: The role a screened or watched person is normalized as (it only matters for warnings).
+_QUERY_ROLE = "APPLICANT"
+
+
+@dataclass(frozen=True)
+class ScreeningSettings:
+    """The knobs screening reads (taken from Settings by the router)."""
+
+    thresholds: Thresholds
+    max_hits: int
+    reveal_restricted: bool
+
+
+@dataclass(frozen=True)
+class QueriedPerson:
+    """A screened or watched person, normalized and featured exactly like a report person."""
+
+    normalized: NormalizedPerson
+    features: PersonFeatures
+    warnings: list[ReportWarning]
+
+
+def identification_problems(person: PersonQuery, pointer: str) -> list[FieldProblem]:
+    """Why a person is too vaguely described to look up (empty when enough).
+
+    Enough is an identifier (NIK, passport number, phone), or a name with a birth date or year.
+    A name alone, or a birth date alone, would match too many people to mean anything.
+    """
+    if person.nik or person.passport_number or person.phone:
+        return []
+    has_name = bool(person.full_name or person.aliases)
+    has_birth = person.date_of_birth is not None or person.birth_year is not None
+    if has_name and has_birth:
+        return []
+    if has_name:
+        return [
+            FieldProblem(
+                f"{pointer}/date_of_birth",
+                "a name alone is not enough: add date_of_birth or birth_year, "
+                "or an identifier (nik, passport_number, phone)",
+                "name_needs_birth_date",
+            )
+        ]
+    return [
+        FieldProblem(
+            pointer,
+            "no identifying field: give nik, passport_number or phone, "
+            "or full_name with date_of_birth or birth_year",
+            "no_identifying_field",
+        )
+    ]
+
+
+def require_identification(persons: Sequence[tuple[str, PersonQuery]]) -> None:
+    """422 naming every person (by JSON pointer) that is too vaguely described."""
+    problems = [p for pointer, person in persons for p in identification_problems(person, pointer)]
+    if problems:
+        raise InvalidInput(
+            detail="Describe each person well enough to tell them apart: "
+            + ", ".join(p.pointer for p in problems),
+            errors=problems,
+        )
+
+
+def query_person(person: PersonQuery, pointer: str) -> QueriedPerson:
+    """Normalize and feature a person the way ingest does a report person."""
+    as_report_person = PersonIn.model_validate(
+        {**person.model_dump(exclude_none=True), "role": _QUERY_ROLE}
+    )
+    normalized, warnings = normalize_person(as_report_person, pointer=pointer)
+    features = PersonFeatures.from_raw(
+        full_name=person.full_name or "",
+        aliases=list(person.aliases),
+        date_of_birth=person.date_of_birth,
+        birth_year=person.birth_year,
+        sex=person.sex,
+        nationality=person.nationality,
+        nik=normalized.nik,
+        passport_number=normalized.passport_number,
+        phone=normalized.phone,
+    )
+    return QueriedPerson(
+        normalized,
+        features,
+        [ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail) for w in warnings],
+    )
+
+
+async def _matched_entities(
+    session: AsyncSession, features: PersonFeatures, thresholds: Thresholds
+) -> dict[uuid.UUID, tuple[Outcome, MatchScore]]:
+    """Entities the person resolves to (LINK) or may be (REVIEW), as ingest would decide."""
+    keys = blocking_keys(features)
+    found = await resolution_repo.candidates(session, keys, exclude_report_id=None)
+    scored = [
+        (entity_id, compare(features, features_from_json(stored)))
+        for _pid, entity_id, stored in found
+    ]
+    decision = decide(scored, thresholds.link, thresholds.review)
+    matched: dict[uuid.UUID, tuple[Outcome, MatchScore]] = {}
+    if (
+        decision.candidate is not None
+        and decision.score is not None
+        and decision.outcome in {Outcome.LINK, Outcome.REVIEW}
+    ):
+        matched[decision.candidate] = (decision.outcome, decision.score)
+    for entity_id, score in decision.alternatives:
+        outcome = (
+            Outcome.LINK
+            if score.probability >= thresholds.link and not score.review_only
+            else Outcome.REVIEW
+        )
+        matched.setdefault(entity_id, (outcome, score))
+    return matched
+
+
+async def _hits(
+    session: AsyncSession,
+    caller: Caller,
+    matched: dict[uuid.UUID, tuple[Outcome, MatchScore]],
+    settings: ScreeningSettings,
+) -> list[ScreeningHit]:
+    holdings = await repo.reports_naming(session, list(matched), limit=settings.max_hits * 5)
+    if not holdings:
+        return []
+    report_ids = [h.report_id for h in holdings]
+    readable = (
+        set(report_ids)
+        if caller.is_admin
+        else await resolution_repo.visible_report_ids(session, caller.agency_id, report_ids)
+    )
+    codes = await report_repo.agency_codes(session, [h.source_agency_id for h in holdings])
+    hits: list[tuple[float, ScreeningHit]] = []
+    restricted_seen: set[tuple[uuid.UUID, str]] = set()
+    for holding in holdings:
+        outcome, score = matched[holding.entity_id]
+        probability = round(score.probability, 4)
+        agency = codes[holding.source_agency_id]
+        may_read = holding.report_id in readable
+        if may_read or holding.tlp in ACKNOWLEDGEABLE_TLP:
+            hit = ScreeningHit(
+                match="LINK" if outcome is Outcome.LINK else "REVIEW",
+                contact_agency=agency,
+                entity_id=holding.entity_id,
+                score=probability,
+                reasons=list(score.reasons) if may_read else without_values(score.reasons),
+                case_id=holding.case_id,
+                report_id=holding.report_id if may_read else None,
+            )
+        elif settings.reveal_restricted and (holding.entity_id, agency) not in restricted_seen:
+            # "Contact agency X", once per agency and person, and nothing else.
+            restricted_seen.add((holding.entity_id, agency))
+            hit = ScreeningHit(
+                match="LINK" if outcome is Outcome.LINK else "REVIEW",
+                contact_agency=agency,
+                restricted=True,
+            )
+        else:
+            continue
+        hits.append((probability, hit))
+    hits.sort(key=lambda item: item[0], reverse=True)  # stable: newest first within a score
+    return [hit for _, hit in hits[: settings.max_hits]]
+
+
+async def screen(
+    session: AsyncSession, caller: Caller, body: ScreeningIn, *, settings: ScreeningSettings
+) -> ScreeningOut:
+    """Screen each person against every stored report; stores nothing about them."""
+    require_identification([(f"/persons/{i}", p) for i, p in enumerate(body.persons)])
+    results: list[ScreeningResult] = []
+    for index, person in enumerate(body.persons):
+        queried = query_person(person, f"/persons/{index}")
+        matched = await _matched_entities(session, queried.features, settings.thresholds)
+        hits = await _hits(session, caller, matched, settings)
+        results.append(
+            ScreeningResult(
+                index=index,
+                hit=any(h.match == "LINK" for h in hits),
+                hits=hits,
+                warnings=queried.warnings,
+            )
+        )
+    return ScreeningOut(results=results)

@@ -1,0 +1,188 @@
+"""Watches: an agency asks to hear when a later report names a person (``watch.hit``).
+
+The watched person is normalized, featured and indexed by blocking keys exactly like a report
+person. Ingest calls :func:`collect_hits` for each new or corrected report: every unexpired watch
+sharing a key with one of its persons is scored with the same ``compare`` and ``decide`` as
+person resolution, and fires at the link threshold, once per (watch, report).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import FieldProblem, InvalidInput, NotFound
+from app.models.agency import Scope
+from app.models.base import utcnow
+from app.models.report import Report
+from app.models.watch import Watch
+from app.repositories import reports as report_repo
+from app.repositories import watches as repo
+from app.schemas.screening import PersonQuery, WatchIn, WatchOut
+from app.services.caller import Caller
+from app.services.cases import ACKNOWLEDGEABLE_TLP
+from app.services.matching import (
+    MatchScore,
+    Outcome,
+    PersonFeatures,
+    blocking_keys,
+    compare,
+    decide,
+    without_values,
+)
+from app.services.reports import decode_cursor, encode_cursor
+from app.services.resolution import features_from_json, features_to_json
+from app.services.screening import query_person, require_identification
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    default_days: int
+    max_days: int
+
+
+def to_out(watch: Watch, now: datetime | None = None) -> WatchOut:
+    now = now or utcnow()
+    return WatchOut(
+        id=watch.id,
+        person=PersonQuery.model_validate(watch.person),
+        note=watch.note,
+        created_at=watch.created_at,
+        expires_at=watch.expires_at,
+        active=watch.expires_at > now,
+    )
+
+
+async def create(
+    session: AsyncSession, caller: Caller, body: WatchIn, *, settings: WatchSettings
+) -> WatchOut:
+    """Store a watch on a person for the calling agency."""
+    require_identification([("/person", body.person)])
+    now = utcnow()
+    expires_at = body.expires_at or now + timedelta(days=settings.default_days)
+    if expires_at <= now or expires_at > now + timedelta(days=settings.max_days):
+        raise InvalidInput(
+            detail=f"expires_at must lie in the future, at most {settings.max_days} days from now",
+            errors=[
+                FieldProblem(
+                    "/expires_at",
+                    f"must be after now and within {settings.max_days} days",
+                    "expires_at_out_of_range",
+                )
+            ],
+        )
+    queried = query_person(body.person, "/person")
+    watch = Watch(
+        id=uuid.uuid4(),
+        agency_id=caller.agency_id,
+        person=body.person.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+        name_normalized=queried.normalized.full_name,
+        nik=queried.normalized.nik,
+        passport_number=queried.normalized.passport_number,
+        phone_e164=queried.normalized.phone,
+        features=features_to_json(queried.features),
+        note=body.note,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    repo.add(session, watch, blocking_keys(queried.features))
+    await session.flush()
+    return to_out(watch, now)
+
+
+async def list_own(
+    session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
+) -> tuple[list[WatchOut], str | None]:
+    """A page of the caller's own watches (expired ones included, marked inactive)."""
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repo.own_page(session, caller.agency_id, after=after, limit=limit + 1)
+    page = list(rows[:limit])
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+    now = utcnow()
+    return [to_out(w, now) for w in page], next_cursor
+
+
+async def delete(session: AsyncSession, caller: Caller, watch_id: uuid.UUID) -> None:
+    """Remove one of the caller's watches; another agency's watch is 404, as if absent."""
+    watch = await repo.own(session, caller.agency_id, watch_id)
+    if watch is None:
+        raise NotFound(detail="No such watch")
+    await repo.remove(session, watch)
+
+
+@dataclass(frozen=True)
+class WatchHitOut:
+    """One ``watch.hit`` to deliver: to which agency, what it says, which report it concerns."""
+
+    agency_id: uuid.UUID
+    payload: dict[str, Any]
+    #: The report id when the watcher may read the report (recorded on the delivery), else None.
+    report_id: uuid.UUID | None
+
+
+async def collect_hits(
+    session: AsyncSession,
+    report: Report,
+    persons: Sequence[tuple[PersonFeatures, uuid.UUID | None]],
+    *,
+    recipients: set[uuid.UUID],
+    link_threshold: float,
+    review_threshold: float,
+) -> list[WatchHitOut]:
+    """The ``watch.hit`` deliveries a stored report causes, each (watch, report) once.
+
+    ``persons`` are the report's persons' features with their resolved entity ids;
+    ``recipients`` the agencies the report is routed to (they may read it). A watch fires when
+    ``decide`` links a person to the watched person; not for the watcher's own report, not
+    after it expired, and for RED and AMBER_STRICT reports only when the watcher may read them.
+    """
+    now = utcnow()
+    best: dict[uuid.UUID, tuple[Watch, list[str], MatchScore, uuid.UUID | None]] = {}
+    for features, entity_id in persons:
+        for watch, scopes in await repo.live_sharing_keys(
+            session, blocking_keys(features), now=now
+        ):
+            if watch.agency_id == report.source_agency_id:
+                continue
+            score = compare(features, features_from_json(watch.features))
+            decision = decide([(watch.id, score)], link_threshold, review_threshold)
+            if decision.outcome is not Outcome.LINK:
+                continue
+            held = best.get(watch.id)
+            if held is None or score.log_likelihood > held[2].log_likelihood:
+                best[watch.id] = (watch, scopes, score, entity_id)
+    if not best:
+        return []
+    already = await repo.fired(session, list(best), report.id)
+    codes = await report_repo.agency_codes(session, [report.source_agency_id])
+    hits: list[WatchHitOut] = []
+    for watch_id, (watch, scopes, score, entity_id) in best.items():
+        if watch_id in already:
+            continue
+        may_read = watch.agency_id in recipients or Scope.ADMIN.value in scopes
+        if not may_read and report.tlp not in ACKNOWLEDGEABLE_TLP:
+            continue
+        probability = round(score.probability, 4)
+        repo.record_hit(session, watch_id, report.id, probability)
+        hits.append(
+            WatchHitOut(
+                agency_id=watch.agency_id,
+                payload={
+                    "watch_id": str(watch_id),
+                    "note": watch.note,
+                    "score": probability,
+                    "reasons": list(score.reasons) if may_read else without_values(score.reasons),
+                    "entity_id": str(entity_id) if entity_id else None,
+                    "case_id": str(report.case_id) if report.case_id else None,
+                    "contact_agency": codes[report.source_agency_id],
+                    "report_id": str(report.id) if may_read else None,
+                },
+                report_id=report.id if may_read else None,
+            )
+        )
+    return hits
