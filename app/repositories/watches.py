@@ -86,3 +86,13 @@ def record_hit(
     session: AsyncSession, watch_id: uuid.UUID, report_id: uuid.UUID, score: float
 ) -> None:
     session.add(WatchHit(watch_id=watch_id, report_id=report_id, score=score))
+
+
+async def delete_expired(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    """Delete watches past their expiry (their keys and hits go with them); their ids."""
+    ids = list(
+        (await session.execute(select(Watch.id).where(Watch.expires_at < now))).scalars().all()
+    )
+    if ids:
+        await session.execute(delete(Watch).where(Watch.id.in_(ids)))
+    return ids

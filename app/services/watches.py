@@ -37,6 +37,7 @@ from app.services.matching import (
 )
 from app.services.reports import decode_cursor, encode_cursor
 from app.services.resolution import features_from_json, features_to_json
+from app.services.retention import Purged, register_purger
 from app.services.screening import query_person, require_identification
 
 
@@ -186,3 +187,12 @@ async def collect_hits(
             )
         )
     return hits
+
+
+async def purge_expired(session: AsyncSession, _cutoff: datetime) -> Purged:
+    """Retention: an expired watch has no purpose left, and it holds a person's identifiers."""
+    ids = await repo.delete_expired(session, utcnow())
+    return Purged(object_type="watch", object_ids=[str(i) for i in ids])
+
+
+register_purger("watches.expired", purge_expired)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -246,3 +247,31 @@ async def test_hit_reasons_leave_out_the_reports_values_for_a_non_recipient(
     assert any(r.startswith("NIK differs by one character") for r in reasons), reasons
     assert "1472035403990002" not in " ".join(reasons)
     assert "Siti Nur Haliza" not in " ".join(reasons)
+
+
+async def test_retention_removes_expired_watches(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.db import transaction
+    from app.models.base import utcnow
+    from app.models.watch import Watch
+    from app.services.retention import run_retention
+
+    imi = agencies["IMIGRASI-DUMAI"]
+    body = {"person": {"full_name": "Siti Nurhaliza", "date_of_birth": "1999-03-14"}}
+    kept = (await client.post("/v1/watches", json=body, headers=imi)).json()
+    expired = (await client.post("/v1/watches", json=body, headers=imi)).json()
+    async with transaction(app.state.session_factory) as session:
+        past = utcnow() - timedelta(days=1)
+        await session.execute(
+            update(Watch).where(Watch.id == uuid.UUID(expired["id"])).values(expires_at=past)
+        )
+    async with transaction(app.state.session_factory) as session:
+        run = await run_retention(session, app.state.settings)
+    assert run.purged["watches.expired"].object_ids == [expired["id"]]
+    listed = (await client.get("/v1/watches", headers=imi)).json()["items"]
+    assert [w["id"] for w in listed] == [kept["id"]]
