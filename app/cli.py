@@ -30,6 +30,8 @@ audit_cli = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=
 cli.add_typer(audit_cli, name="audit")
 retention_cli = typer.Typer(help="Retention of personal data (UU PDP).", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+dedup_cli = typer.Typer(help="Person resolution (deduplication).", no_args_is_help=True)
+cli.add_typer(dedup_cli, name="dedup")
 
 OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -266,8 +268,12 @@ def migrate_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None
 
 
 @migrate_cli.command("downgrade")
-def migrate_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
-    """Downgrade the database to REVISION (``-1`` for one step, ``base`` for empty)."""
+def migrate_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision; `base` empties the database.")
+    ] = "-1",
+) -> None:
+    """Downgrade the database one step, or to REVISION (``base`` for empty)."""
     migrations.downgrade(get_settings().database_url, revision)
 
 
@@ -388,6 +394,38 @@ def retention_run() -> None:
     typer.echo(f"audit events removed: {result.audit_events_removed}")
 
 
+@dedup_cli.command("calibrate")
+def dedup_calibrate(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the estimate without storing it.")
+    ] = False,
+    max_pairs: Annotated[
+        int, typer.Option(help="Candidate pairs to learn from, at most.")
+    ] = 200_000,
+) -> None:
+    """Estimate the matcher's m/u weights from the stored persons (unsupervised EM)."""
+    from app.services.match_weights import calibrate
+
+    result = _in_transaction(
+        lambda session: calibrate(session, max_pairs=max_pairs, save=not dry_run)
+    )
+    typer.echo(
+        f"{result.pairs} candidate pairs, EM {'converged' if result.converged else 'did not converge'}"
+        f" after {result.iterations} iterations; prior match share {result.weights.prior:.4f}"
+    )
+    for name, field in result.weights.fields.items():
+        levels = ", ".join(
+            f"{level} {field.bits(level):+.1f}" for level in field.m if level != "missing"
+        )
+        typer.echo(f"  {name}: {levels} (bits)")
+    if result.pairs == 0:
+        typer.echo("no candidate pairs yet: the shipped weights stay in use", err=True)
+    elif dry_run:
+        typer.echo("dry run: nothing stored", err=True)
+    else:
+        typer.echo("stored; ingest and screening use these weights from now on", err=True)
+
+
 def openapi_document() -> str:
     from app.config import Environment, Settings
     from app.main import create_app
@@ -420,22 +458,9 @@ def openapi(
 
 
 def _run_admin(use_case: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Run ``use_case`` in one transaction against the configured database."""
-    import asyncio
-
-    from app.db import create_engine, create_session_factory, transaction
-
-    async def run() -> T:
-        settings = get_settings()
-        engine = create_engine(settings)
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                return await use_case(session, settings)
-        finally:
-            await engine.dispose()
-
+    """Run ``use_case`` in one transaction; a refused request is an error line, exit 1."""
     try:
-        return asyncio.run(run())
+        return _in_transaction(lambda session: use_case(session, get_settings()))
     except SinergiError as exc:
         typer.echo(f"error: {exc.detail or exc.title}", err=True)
         raise typer.Exit(1) from None

@@ -13,7 +13,14 @@ from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
 from app.config import Settings
-from app.schemas.report import Page, ReportCreated, ReportIn, ReportOut, ReportRetractIn
+from app.schemas.report import (
+    Page,
+    ReportCloseIn,
+    ReportCreated,
+    ReportIn,
+    ReportOut,
+    ReportRetractIn,
+)
 from app.schemas.vocab import CaseType, ModusOperandi
 from app.services import reports as service
 
@@ -55,7 +62,7 @@ class ReportVersionOut(BaseModel):
     """One version of a report, as submitted."""
 
     version: int
-    change: str = Field(description="created, updated or retracted.")
+    change: str = Field(description="created, updated, retracted or closed.")
     created_at: AwareDatetime
     body: dict[str, object] = Field(description="The report as submitted in this version.")
 
@@ -195,6 +202,23 @@ async def retract(
     report_id: uuid.UUID, body: ReportRetractIn, principal: AgencyWriter, session: SessionDep
 ) -> ReportOut:
     return await service.retract(session, principal, report_id, body.reason)
+
+
+@router.post(
+    "/{report_id}/close",
+    summary="Close a report",
+    description=(
+        "The source agency marks its report closed (the case is done). Closed reports stay "
+        "readable; their personal data is removed once `SINERGI_RETENTION_PERSON_DATA_DAYS` have "
+        "passed (UU PDP), keeping statistics and the case structure."
+    ),
+    response_model=ReportOut,
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def close(
+    report_id: uuid.UUID, body: ReportCloseIn, principal: AgencyWriter, session: SessionDep
+) -> ReportOut:
+    return await service.close(session, principal, report_id, body.reason)
 
 
 @router.get(

@@ -43,6 +43,8 @@ class Report(IdMixin, TimestampMixin, Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None]
+    #: When retention removed the personal data of this (closed or retracted) report.
+    personal_data_purged_at: Mapped[datetime | None]
 
     persons: Mapped[list[ReportPerson]] = relationship(
         back_populates="report", order_by="ReportPerson.position", cascade="all, delete-orphan"

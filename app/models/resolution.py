@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, utcnow
@@ -91,3 +91,15 @@ class ResolutionAction(IdMixin, Base):
     undo: Mapped[dict[str, Any]] = mapped_column(JSON)
     undone_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MatchWeights(IdMixin, Base):
+    """Fellegi-Sunter m/u weights estimated from the stored persons (`sinergi dedup calibrate`)."""
+
+    __tablename__ = "match_weights"
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: ``Weights.to_json()``.
+    weights: Mapped[str] = mapped_column(Text)
+    pairs: Mapped[int]
+    converged: Mapped[bool]

@@ -109,14 +109,14 @@ async def move_case(
     return moved
 
 
-async def live_case_id(session: AsyncSession, case_id: uuid.UUID) -> uuid.UUID | None:
-    """The case itself, or the case it was merged into (following the chain)."""
-    current: uuid.UUID | None = case_id
+async def _follow_merges(
+    session: AsyncSession, model: type[Case] | type[PersonEntity], row_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The row itself, or the one it was merged into (following the chain); None if absent."""
+    current = row_id
     for _ in range(32):
-        if current is None:
-            return None
         row = (
-            await session.execute(select(Case.id, Case.merged_into_id).where(Case.id == current))
+            await session.execute(select(model.id, model.merged_into_id).where(model.id == current))
         ).first()
         if row is None:
             return None
@@ -124,26 +124,14 @@ async def live_case_id(session: AsyncSession, case_id: uuid.UUID) -> uuid.UUID |
             return current
         current = row.merged_into_id
     return current
+
+
+async def live_case_id(session: AsyncSession, case_id: uuid.UUID) -> uuid.UUID | None:
+    return await _follow_merges(session, Case, case_id)
 
 
 async def live_entity_id(session: AsyncSession, entity_id: uuid.UUID) -> uuid.UUID | None:
-    current: uuid.UUID | None = entity_id
-    for _ in range(32):
-        if current is None:
-            return None
-        row = (
-            await session.execute(
-                select(PersonEntity.id, PersonEntity.merged_into_id).where(
-                    PersonEntity.id == current
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        if row.merged_into_id is None:
-            return current
-        current = row.merged_into_id
-    return current
+    return await _follow_merges(session, PersonEntity, entity_id)
 
 
 async def case_reports(session: AsyncSession, case_id: uuid.UUID) -> Sequence[Report]:

@@ -615,6 +615,19 @@ class ReportRetractIn(_Request):
     reason: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_clean_text)]
 
 
+class ReportCloseIn(_Request):
+    """The source closes its report: the case is done; the retention clock starts (UU PDP)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Korban telah dipulangkan dan berkas P21."}]},
+    )
+
+    reason: (
+        Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_clean_text)] | None
+    ) = None
+
+
 T = TypeVar("T")
 
 

@@ -50,6 +50,7 @@ from app.schemas.report import (
 )
 from app.services.caller import Caller
 from app.services.delivery import enqueue
+from app.services.match_weights import current_weights
 from app.services.matching import PersonFeatures
 from app.services.normalize import normalize_person
 from app.services.resolution import (
@@ -285,6 +286,7 @@ async def _store_persons(
     session: AsyncSession, report: Report, persons: Sequence[_Person], settings: IngestSettings
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = Thresholds(settings.link_threshold, settings.review_threshold)
+    weights = await current_weights(session)
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
         row = ReportPerson(
@@ -304,9 +306,10 @@ async def _store_persons(
         )
         session.add(row)
         await session.flush()
-        resolved.append(
-            (row, await resolve_person(session, row, person.features, thresholds=thresholds))
+        resolution = await resolve_person(
+            session, row, person.features, thresholds=thresholds, weights=weights
         )
+        resolved.append((row, resolution))
     return resolved
 
 
@@ -615,9 +618,7 @@ async def correct(
     settings: IngestSettings,
 ) -> tuple[ReportOut, list[ReportWarning]]:
     """A new version from the source agency; history kept, persons re-resolved, recipients told."""
-    report = await get_visible(session, caller, report_id)
-    _ensure_source(caller, report)
-    report = await repo.get(session, report_id, for_update=True) or report
+    report = await _own_for_update(session, caller, report_id)
     parse_if_match(if_match, report.version)
     if report.status == ReportStatus.RETRACTED:
         raise Conflict(detail="A retracted report cannot be corrected")
@@ -683,17 +684,19 @@ async def correct(
     return out, warnings
 
 
-async def retract(
-    session: AsyncSession, caller: Caller, report_id: uuid.UUID, reason: str
-) -> ReportOut:
-    """Withdraw a report: it stays readable as retracted, stops linking, recipients are told."""
+async def _own_for_update(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> Report:
+    """The caller's own report, locked for a change (404 if invisible, 403 if not the source)."""
     report = await get_visible(session, caller, report_id)
     _ensure_source(caller, report)
-    report = await repo.get(session, report_id, for_update=True) or report
-    if report.status == ReportStatus.RETRACTED:
-        return await render(session, report)
+    return await repo.get(session, report_id, for_update=True) or report
+
+
+def _set_status(
+    session: AsyncSession, report: Report, status: ReportStatus, reason: str | None
+) -> None:
+    """A status change is a new version too, so If-Match holders notice it."""
     now = utcnow()
-    report.status = ReportStatus.RETRACTED
+    report.status = status
     report.status_reason = reason
     report.status_changed_at = now
     report.version += 1
@@ -704,19 +707,41 @@ async def retract(
             version=report.version,
             body=report.body,
             body_hash=report.body_hash,
-            change="retracted",
+            change=status.value.lower(),
         )
     )
-    await session.flush()
-    outbox = _Outbox([])
-    await _tell_recipients(
-        session,
-        outbox,
-        report,
-        "report.retracted",
-        {"report_id": str(report.id), "version": report.version, "reason": reason},
-    )
-    await outbox.flush(session)
+
+
+async def retract(
+    session: AsyncSession, caller: Caller, report_id: uuid.UUID, reason: str
+) -> ReportOut:
+    """Withdraw a report: it stays readable as retracted, stops linking, recipients are told."""
+    report = await _own_for_update(session, caller, report_id)
+    if report.status != ReportStatus.RETRACTED:
+        _set_status(session, report, ReportStatus.RETRACTED, reason)
+        await session.flush()
+        outbox = _Outbox([])
+        await _tell_recipients(
+            session,
+            outbox,
+            report,
+            "report.retracted",
+            {"report_id": str(report.id), "version": report.version, "reason": reason},
+        )
+        await outbox.flush(session)
+    return await render(session, report)
+
+
+async def close(
+    session: AsyncSession, caller: Caller, report_id: uuid.UUID, reason: str | None
+) -> ReportOut:
+    """The source marks its report closed; personal data is purged once retention runs out."""
+    report = await _own_for_update(session, caller, report_id)
+    if report.status == ReportStatus.RETRACTED:
+        raise Conflict(detail="A retracted report cannot be closed")
+    if report.status != ReportStatus.CLOSED:
+        _set_status(session, report, ReportStatus.CLOSED, reason)
+        await session.flush()
     return await render(session, report)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
+from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
 from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
 from app.repositories import resolution as repo
@@ -197,6 +198,9 @@ async def assign_case(
         await session.flush()
         target = case.id
     report.case_id = target
+    target_case = await session.get(Case, target)
+    if target_case is not None:
+        target_case.updated_at = utcnow()  # the case grew: it moves up in /v1/cases
 
     linked: list[uuid.UUID] = []
     for _case_id, other_report_id, entity_id in shared:

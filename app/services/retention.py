@@ -63,6 +63,8 @@ async def run_retention(
     session: AsyncSession, settings: Settings, *, now: datetime | None = None
 ) -> RetentionRun:
     """Run every purger and the audit-trail trim in the caller's transaction, auditing each."""
+    import app.services.report_retention  # noqa: F401  (registers the reports' purger)
+
     now = now or utcnow()
     cutoff = now - timedelta(days=settings.retention_person_data_days)
     results: dict[str, Purged] = {}

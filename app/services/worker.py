@@ -281,7 +281,11 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Rounds until ``stop`` is set; the round in progress finishes first."""
         logger.info("worker %s started", self.name)
+        next_retention = time.monotonic()
         while not stop.is_set():
+            if self.settings.retention_interval_hours and time.monotonic() >= next_retention:
+                next_retention = time.monotonic() + self.settings.retention_interval_hours * 3600
+                await self._run_retention()
             try:
                 count = await self.run_once()
             except Exception:
@@ -291,6 +295,18 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.worker_poll_seconds)
         logger.info("worker %s stopped", self.name)
+
+    async def _run_retention(self) -> None:
+        """The retention purge on its schedule (UU PDP); a failure is logged, never fatal."""
+        from app.services.retention import run_retention
+
+        try:
+            async with transaction(self.session_factory) as session:
+                run = await run_retention(session, self.settings)
+            purged = sum(len(p.object_ids) for p in run.purged.values())
+            logger.info("retention: %d objects purged", purged)
+        except Exception:
+            logger.exception("retention run failed; it runs again at the next interval")
 
 
 async def run_worker(settings: Settings) -> None:

@@ -40,6 +40,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['merged_into_id'], ['person_entities.id'], name=op.f('fk_person_entities_merged_into_id_person_entities')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_entities'))
     )
+    op.create_table('match_weights',
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('weights', sa.Text(), nullable=False),
+    sa.Column('pairs', sa.Integer(), nullable=False),
+    sa.Column('converged', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_weights'))
+    )
+    with op.batch_alter_table('match_weights', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_weights_created_at'), ['created_at'], unique=False)
+
     op.create_table('resolution_actions',
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('actor', sa.String(length=64), nullable=False),
@@ -77,6 +88,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Uuid(), nullable=True),
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('status_changed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('personal_data_purged_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -250,6 +262,10 @@ def downgrade() -> None:
 
     op.drop_table('idempotency_records')
     op.drop_table('resolution_actions')
+    with op.batch_alter_table('match_weights', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_weights_created_at'))
+
+    op.drop_table('match_weights')
     op.drop_table('person_entities')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_updated_at'))

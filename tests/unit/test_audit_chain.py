@@ -296,7 +296,8 @@ async def test_retention_runs_registered_purgers_and_audits_them(
         retention.unregister_purger("test-persons")
     assert seen == [now - timedelta(days=30)]
     assert run.purged["test-persons"].object_ids == ["r-1", "r-2"]
-    [event] = await _rows(sessions)
+    # the reports' own purger runs too (and finds nothing); this test looks at its own purger
+    [event] = [r for r in await _rows(sessions) if r.detail.get("purger") == "test-persons"]
     assert (event.action, event.object_type, event.object_ids) == (
         "retention.purge",
         "report",
@@ -317,7 +318,8 @@ async def test_retention_trims_the_audit_trail_when_configured(
     async with transaction(sessions) as session:
         run = await retention.run_retention(session, settings, now=now)
     assert run.audit_events_removed == 1
-    assert [r.action for r in await _rows(sessions)] == ["report.read", audit.CHECKPOINT_ACTION]
+    remaining = [r.action for r in await _rows(sessions) if r.action != "retention.purge"]
+    assert remaining == ["report.read", audit.CHECKPOINT_ACTION]
     assert (await _verify(sessions)).ok
 
 
@@ -378,4 +380,6 @@ async def test_cli_retention_run(
     assert result.exit_code == 0, result.output
     assert "cli-test: purged 0 report" in result.stdout
     rows = await _rows(sessions)
-    assert [(r.action, r.detail["purger"]) for r in rows] == [("retention.purge", "cli-test")]
+    purgers = [(r.action, r.detail["purger"]) for r in rows]
+    assert ("retention.purge", "cli-test") in purgers
+    assert ("retention.purge", "reports.person_data") in purgers

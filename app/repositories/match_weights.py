@@ -1,0 +1,49 @@
+"""Queries of calibration: candidate pairs from the blocking index, stored weights."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.report import ReportPerson
+from app.models.resolution import MatchWeights, PersonKey
+
+
+async def candidate_groups(
+    session: AsyncSession, *, max_group: int, limit: int
+) -> Sequence[Sequence[uuid.UUID]]:
+    """Persons sharing a blocking key, one group per key (groups of 2 to ``max_group``)."""
+    sizes = (
+        select(PersonKey.key)
+        .group_by(PersonKey.key)
+        .having(func.count() >= 2, func.count() <= max_group)
+        .limit(limit)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(PersonKey.key, PersonKey.report_person_id)
+        .join(sizes, sizes.c.key == PersonKey.key)
+        .order_by(PersonKey.key)
+    )
+    groups: dict[str, list[uuid.UUID]] = {}
+    for key, person_id in rows.all():
+        groups.setdefault(key, []).append(person_id)
+    return list(groups.values())
+
+
+async def features(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    rows = await session.execute(
+        select(ReportPerson.id, ReportPerson.features).where(ReportPerson.id.in_(person_ids))
+    )
+    return {pid: feats for pid, feats in rows.all() if feats}
+
+
+async def latest(session: AsyncSession) -> MatchWeights | None:
+    query = select(MatchWeights).order_by(MatchWeights.created_at.desc()).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()

@@ -1,0 +1,69 @@
+"""`sinergi dedup calibrate`: weights learned from the stored persons, then used by ingest."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from app import config
+from app.cli import cli
+from app.models.agency import AgencyKind
+from app.services.match_weights import forget_cached_weights
+from tests.factories import bearer, create_agency, token_for
+from tests.report_samples import deferral, victim
+
+PEOPLE = [
+    ("Dewi Lestari", "2000-01-05", "3374014501000003"),
+    ("Ayu Wulandari", "1998-07-21", "3374016107980001"),
+    ("Rina Marlina", "2001-12-30", "3201017012010002"),
+    ("Sri Mulyani", "1997-02-11", "3578015102970004"),
+    ("Nur Aini", "2002-09-09", "1471014909020001"),
+    ("Siti Rahmawati", "1995-06-10", "1472015006950001"),
+]
+
+
+@pytest.fixture
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("SINERGI_ENV", "development")
+    monkeypatch.setenv("SINERGI_DATABASE_URL", database_url)
+    config.get_settings.cache_clear()
+    yield CliRunner()  # type: ignore[misc]
+    config.get_settings.cache_clear()
+    forget_cached_weights()
+
+
+async def test_calibration_learns_from_stored_pairs_and_is_used(
+    app: Any, client: httpx.AsyncClient, cli_env: CliRunner
+) -> None:
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    headers = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+
+    empty = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate"])
+    assert empty.exit_code == 0, empty.output
+    assert "0 candidate pairs" in empty.stdout
+
+    for round_ in range(2):  # each person reported twice: pairs the EM can learn from
+        for i, (name, dob, nik) in enumerate(PEOPLE):
+            spelled = name.upper() if round_ else name
+            body = deferral(external_ref=f"R{round_}-{i}", persons=[victim(spelled, dob, nik)])
+            assert (await client.post("/v1/reports", json=body, headers=headers)).status_code == 201
+
+    dry = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "nothing stored" in dry.output
+    stored = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate"])
+    assert stored.exit_code == 0, stored.output
+    pairs = int(stored.stdout.split()[0])
+    assert pairs >= len(PEOPLE)
+    assert "nik:" in stored.stdout
+
+    forget_cached_weights()
+    again = deferral(
+        external_ref="R9", persons=[victim("Dewi Lestari", "2000-01-05", "3374014501000003")]
+    )
+    created = (await client.post("/v1/reports", json=again, headers=headers)).json()
+    assert created["persons"][0]["score"] >= 0.95  # still links with the learned weights
