@@ -231,7 +231,7 @@ def import_reports(
                     if not line.strip():
                         continue
                     result = await imports.ingest_one(
-                        factory, caller, line, settings=ingest, via="cli-import"
+                        factory, caller, line.strip(), settings=ingest, via="cli-import"
                     )
                     counts[result.outcome] += 1
                     if result.problem is not None:

@@ -15,6 +15,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import metrics
 from app.db import transaction
 from app.errors import (
     PROBLEM_BASE,
@@ -148,5 +149,8 @@ async def ingest_one(
         error = str(problem["type"]).removeprefix(PROBLEM_BASE)
         async with transaction(factory) as session:
             await record_event(session, _audit(caller, via, problem["status"], error=error))
+        metrics.INGEST.labels("rejected").inc()
         return IngestResult("rejected", problem=problem)
-    return IngestResult("created" if status == 201 else "replayed", report_id=created.id)
+    outcome: IngestOutcome = "created" if status == 201 else "replayed"
+    metrics.INGEST.labels(outcome).inc()
+    return IngestResult(outcome, report_id=created.id)

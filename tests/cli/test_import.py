@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
@@ -58,6 +59,10 @@ async def _count(factory: async_sessionmaker[AsyncSession], model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+def _ingested(outcome: str) -> float:
+    return REGISTRY.get_sample_value("sinergi_ingest_reports_total", {"outcome": outcome}) or 0.0
+
+
 def _write(path: Path, *lines: dict[str, Any] | str) -> Path:
     path.write_text(
         "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n",
@@ -85,9 +90,15 @@ async def test_import_reports_created_replayed_and_rejected_lines(
         '{"external_ref": "IMI/2025/4", ',  # malformed JSON
     )
 
+    before = {o: _ingested(o) for o in ("created", "replayed", "rejected")}
     result = await _invoke(runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
 
     assert result.exit_code == 1, result.output
+    assert {o: _ingested(o) - n for o, n in before.items()} == {
+        "created": 2,
+        "replayed": 1,
+        "rejected": 3,
+    }
     rejects = tmp_path / "reports.rejects.jsonl"
     assert f"created 2, replayed 1, rejected 3 (written to {rejects})" in result.stdout
     problems = [json.loads(line) for line in rejects.read_text().splitlines()]
