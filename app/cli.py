@@ -1,4 +1,4 @@
-"""The ``sinergi`` command: serve, worker, migrate, openapi, admin."""
+"""The ``sinergi`` command: serve (and the demo), worker, import, migrate, openapi, admin, audit."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ cli.add_typer(dedup_cli, name="dedup")
 OPENAPI_PATH = Path("openapi/openapi.json")
 
 
+DEMO_DATABASE = Path("sinergi-demo.db")
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -44,13 +47,37 @@ def serve(
     no_migrate: Annotated[
         bool, typer.Option("--no-migrate", help="Do not upgrade the database to head on start.")
     ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve a fresh demo: a Kota Dumai TIMPORA with synthetic reports on its own "
+            "SQLite file (development secrets); prints each agency's API key once.",
+        ),
+    ] = False,
+    demo_db: Annotated[
+        Path, typer.Option(help="The demo's SQLite file (deleted and recreated).")
+    ] = DEMO_DATABASE,
+    demo_reports: Annotated[
+        int, typer.Option(min=0, max=5000, help="How many synthetic reports the demo ingests.")
+    ] = 300,
+    demo_seed: Annotated[
+        int, typer.Option(help="Seed of the demo's data (same seed, same data).")
+    ] = 2025,
 ) -> None:
-    """Serve the API (upgrading the database to the latest schema first)."""
+    """Serve the API (upgrading the database to the latest schema first).
+
+    On SIGTERM the server stops accepting connections and lets in-flight requests finish
+    (SINERGI_SHUTDOWN_TIMEOUT_SECONDS at most).
+    """
     import uvicorn
 
-    settings = get_settings()
-    if not no_migrate:
-        migrations.upgrade(settings.database_url)
+    if demo:
+        settings = _prepare_demo(demo_db, seed=demo_seed, size=demo_reports, host=host, port=port)
+    else:
+        settings = get_settings()
+        if not no_migrate:
+            migrations.upgrade(settings.database_url)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -59,14 +86,79 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
     )
 
 
+def _prepare_demo(path: Path, *, seed: int, size: int, host: str, port: int) -> Settings:
+    """Recreate the demo database, seed it, print the agencies' keys; the settings to serve."""
+    import os
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from app import demo
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    # The served app (and any uvicorn worker process) reads its settings from the environment.
+    os.environ["SINERGI_ENV"] = "development"
+    os.environ["SINERGI_DATABASE_URL"] = f"sqlite+aiosqlite:///{path}"
+    get_settings.cache_clear()
+    settings = get_settings()
+    console = Console(stderr=True)
+    console.print(f"Sinergi demo: a fresh database at {path} (development secrets)")
+    migrations.upgrade(settings.database_url)
+    started = time.monotonic()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingesting synthetic reports", total=size)
+        seeded = asyncio.run(
+            demo.seed_demo(settings, seed=seed, size=size, on_report=lambda: progress.advance(task))
+        )
+    outcomes = seeded.outcomes
+    console.print(
+        f"{len(seeded.agencies)} agencies, {seeded.rules} routing rules, "
+        f"{outcomes['created']} reports created ({outcomes['rejected']} rejected) "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
+    extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+    typer.echo("\nAPI keys, shown once (each in the command that gets a token for its agency):")
+    for code, name in seeded.agencies:
+        typer.echo(f"\n# {code}: {name}")
+        typer.echo(
+            f"TOKEN=$(curl -s -u '{code}:{seeded.keys[code]}' -d grant_type=client_credentials "
+            f"{base}/v1/auth/token | {extract})"
+        )
+    typer.echo(
+        "\nThen, for example as POLRES-DUMAI, read the reports routed to you:\n"
+        f'curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/inbox?limit=5"\n'
+        f"API documentation: {base}/docs\n"
+    )
+    return settings
+
+
 @cli.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve Prometheus metrics (webhook attempts, latency) on this port."),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface of the metrics port.")] = "127.0.0.1",
+) -> None:
     """Push due deliveries to agencies' webhooks until SIGTERM (graceful) or SIGINT.
 
-    Any number of workers may share one PostgreSQL; on SQLite run exactly one.
+    On SIGTERM the worker claims nothing more, finishes the round in progress (each send is
+    bounded by SINERGI_WEBHOOK_TIMEOUT_SECONDS), records its outcomes and exits. Any number of
+    workers may share one PostgreSQL; on SQLite run exactly one.
     """
     import asyncio
     import logging
@@ -77,7 +169,96 @@ def worker() -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
     asyncio.run(run_worker(settings))
+
+
+@cli.command("import")
+def import_reports(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines: one report per line.")
+    ],
+    agency: Annotated[str, typer.Option(help="Code of the agency submitting the reports.")],
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where rejected lines go (default: FILE with .rejects.jsonl)."),
+    ] = None,
+) -> None:
+    """Ingest reports from a JSON Lines file, each line in a transaction of its own.
+
+    Each line goes through the same ingest as POST /v1/reports: a line whose external_ref is
+    already stored with the same body is replayed (nothing changes). Rejected lines are written
+    with their line number and problem+json errors; the exit code is 1 when any line was rejected.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from app.db import create_engine, create_session_factory, transaction
+    from app.services import imports
+    from app.services.reports import IngestSettings
+
+    settings = get_settings()
+    rejects_path = rejects or file.with_name(f"{file.stem}.rejects.jsonl")
+    console = Console(stderr=True)
+    with file.open("rb") as handle:
+        total = sum(1 for line in handle if line.strip())
+    counts = {"created": 0, "replayed": 0, "rejected": 0}
+    rejected: list[dict[str, object]] = []
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        factory = create_session_factory(engine)
+        try:
+            async with transaction(factory) as session:
+                caller = await imports.submitting_agency(session, agency)
+            ingest = IngestSettings(settings.match_link_threshold, settings.match_review_threshold)
+            with (
+                Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    "{task.fields[counts]}",
+                    console=console,
+                ) as progress,
+                file.open("rb") as lines,
+            ):
+                task = progress.add_task(f"importing as {agency}", total=total, counts="")
+                for number, line in enumerate(lines, start=1):
+                    if not line.strip():
+                        continue
+                    result = await imports.ingest_one(
+                        factory, caller, line.strip(), settings=ingest, via="cli-import"
+                    )
+                    counts[result.outcome] += 1
+                    if result.problem is not None:
+                        rejected.append({"line": number, **result.problem})
+                    progress.update(
+                        task,
+                        advance=1,
+                        counts=", ".join(f"{k} {v}" for k, v in counts.items()),
+                    )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except SinergiError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(2) from None
+    if rejected:
+        with rejects_path.open("w", encoding="utf-8") as out:
+            for item in rejected:
+                out.write(json.dumps(item, ensure_ascii=False) + "\n")
+    typer.echo(
+        f"created {counts['created']}, replayed {counts['replayed']}, "
+        f"rejected {counts['rejected']}" + (f" (written to {rejects_path})" if rejected else "")
+    )
+    if rejected:
+        raise typer.Exit(1)
 
 
 @migrate_cli.command("upgrade")

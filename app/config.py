@@ -82,6 +82,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    #: On SIGTERM, ``serve`` stops accepting connections and gives in-flight requests this
+    #: long to finish before cancelling them; ``worker`` finishes its round within it.
+    shutdown_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
     #: Days person data of a closed or retracted report is kept before ``sinergi retention run``
     #: removes it (statistics, case structure and the audit trail stay).
     retention_person_data_days: int = Field(default=730, ge=1, le=36500)

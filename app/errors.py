@@ -17,6 +17,7 @@ each into an ``application/problem+json`` response.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -114,3 +115,35 @@ class RateLimited(SinergiError):
     status = 429
     slug = "rate-limited"
     title = "Too many requests"
+
+
+def _pointer(loc: Sequence[int | str]) -> str:
+    """``("body", "persons", 0, "nik")`` → ``/persons/0/nik`` (RFC 6901 escaping)."""
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def field_problems_from_validation(errors: Sequence[Any]) -> list[FieldProblem]:
+    """Pydantic errors as field problems (JSON pointers; the location taken from ``loc``)."""
+    problems: list[FieldProblem] = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        location = (
+            str(loc.pop(0))
+            if loc and loc[0] in {"body", "query", "path", "header", "cookie"}
+            else "body"
+        )
+        # Pydantic appends the tag of a function validator or union branch: not a field.
+        loc = [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+        message = str(error.get("msg", "invalid value"))
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        problems.append(
+            FieldProblem(
+                pointer=_pointer(loc),
+                detail=message,
+                code=str(error.get("type", "invalid")),
+                location=location,
+            )
+        )
+    return problems

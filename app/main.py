@@ -22,6 +22,7 @@ from app.api import (
     cases,
     health,
     inbox,
+    metrics,
     reports,
     screening,
     vocab,
@@ -82,8 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(metrics.MetricsMiddleware)  # outermost: sees 413s and crashes too
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(wellknown.router)
     app.include_router(auth.router)
     app.include_router(vocab.router)

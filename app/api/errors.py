@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.errors import PROBLEM_BASE, FieldProblem, SinergiError
+from app.errors import PROBLEM_BASE, FieldProblem, SinergiError, field_problems_from_validation
 
 logger = logging.getLogger("sinergi.errors")
 
@@ -67,37 +67,6 @@ def problem_response(
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
     )
-
-
-def _pointer(loc: Sequence[int | str]) -> str:
-    """``("body", "persons", 0, "nik")`` → ``/persons/0/nik`` (RFC 6901 escaping)."""
-    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
-    return "/" + "/".join(parts) if parts else ""
-
-
-def field_problems_from_validation(errors: Sequence[Any]) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
-    for error in errors:
-        loc = list(error.get("loc", ()))
-        location = (
-            str(loc.pop(0))
-            if loc and loc[0] in {"body", "query", "path", "header", "cookie"}
-            else "body"
-        )
-        # Pydantic appends the tag of a function validator or union branch: not a field.
-        loc = [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
-        message = str(error.get("msg", "invalid value"))
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        problems.append(
-            FieldProblem(
-                pointer=_pointer(loc),
-                detail=message,
-                code=str(error.get("type", "invalid")),
-                location=location,
-            )
-        )
-    return problems
 
 
 async def _on_sinergi_error(request: Request, exc: Exception) -> Response:

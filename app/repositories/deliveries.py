@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -230,3 +230,22 @@ async def disable_endpoint(
         .values(disabled_at=now, disabled_reason=reason)
         .execution_options(synchronize_session=False)
     )
+
+
+async def outbox_state(session: AsyncSession) -> tuple[int, int, datetime | None]:
+    """(pending count, dead count, creation time of the oldest pending delivery).
+
+    Both read through the ``(status, next_attempt_at)`` index: the cost follows the number of
+    pending and dead deliveries, not the size of the history.
+    """
+    pending, oldest = (
+        await session.execute(
+            select(func.count(), func.min(Delivery.created_at)).where(
+                Delivery.status == DeliveryStatus.PENDING
+            )
+        )
+    ).one()
+    dead = await session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.DEAD)
+    )
+    return int(pending), int(dead or 0), oldest

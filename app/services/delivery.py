@@ -166,6 +166,20 @@ async def ack(
     return acked, unknown
 
 
+@dataclass(frozen=True)
+class OutboxState:
+    """How much waits in the outbox, for monitoring."""
+
+    pending: int
+    dead: int
+    oldest_pending_at: datetime | None
+
+
+async def outbox_state(session: AsyncSession) -> OutboxState:
+    """Pending and dead deliveries and when the oldest pending one was written."""
+    return OutboxState(*await repo.outbox_state(session))
+
+
 # --- admin ---------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import metrics
 from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
 from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
@@ -32,6 +33,10 @@ from app.services.matching import (
 
 #: Roles whose shared person puts two reports into one case; suspects connect cases instead.
 CASE_FORMING_ROLES = ("VICTIM", "POTENTIAL_VICTIM", "APPLICANT")
+
+
+#: How each resolution outcome is counted in ``sinergi_dedup_persons_total``.
+_DEDUP_OUTCOME = {Outcome.LINK: "linked", Outcome.NEW: "new", Outcome.REVIEW: "review"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ async def resolve_person(
                     reasons=list(best.reasons),
                 )
             )
+    metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
     person.entity_id = entity_id
     person.match_score = result.score
     person.match_reasons = result.reasons

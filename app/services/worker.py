@@ -38,6 +38,7 @@ import httpx
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import metrics
 from app.config import Settings
 from app.db import transaction
 from app.models.base import utcnow
@@ -230,7 +231,9 @@ class Worker:
         )
         now = utcnow()
         status = outcome.status_code
+        counted = "retry"
         if status is not None and 200 <= status < 300:
+            counted = "delivered"
             values: dict[str, object] = {
                 "status": DeliveryStatus.DELIVERED,
                 "delivered_at": now,
@@ -242,6 +245,7 @@ class Worker:
             reason = f"The receiver answered 410 Gone at {now.isoformat()} to {job.url}"
             await repo.disable_endpoint(session, job.endpoint_id, now, reason)
             values = {"next_attempt_at": now, "last_error": "410 Gone: webhook disabled"}
+            counted = "gone"
             logger.warning("webhook of agency %s disabled: 410 Gone", job.agency_id)
         else:
             attempts = job.attempts + 1
@@ -251,12 +255,16 @@ class Worker:
             values = {"attempts": attempts, "last_error": outcome.error}
             if delay is None:
                 values["status"] = DeliveryStatus.DEAD
+                counted = "dead"
             else:
                 values["next_attempt_at"] = now + delay
-        if not await repo.settle(session, job.delivery_id, self.name, values):
+        if await repo.settle(session, job.delivery_id, self.name, values):
+            metrics.count_after_commit(session, metrics.WEBHOOK_ATTEMPTS.labels(counted))
+        else:
             logger.warning(
                 "lease on delivery %s lost before its outcome was recorded", job.delivery_id
             )
+        metrics.WEBHOOK_DURATION.labels(counted).observe(outcome.duration_ms / 1000)
         await session.flush()
 
     async def run_once(self) -> int:

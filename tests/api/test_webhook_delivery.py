@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import update
 
 from app.config import Settings
@@ -477,3 +478,30 @@ async def test_deactivated_agencies_get_no_pushes(
     receiver = Receiver()
     assert await worker_for(receiver).run_once() == 0
     assert receiver.requests == []
+
+
+def _attempts(outcome: str) -> float:
+    return REGISTRY.get_sample_value("sinergi_webhook_attempts_total", {"outcome": outcome}) or 0.0
+
+
+def _timed(outcome: str) -> float:
+    name = "sinergi_webhook_attempt_duration_seconds_count"
+    return REGISTRY.get_sample_value(name, {"outcome": outcome}) or 0.0
+
+
+async def test_the_worker_counts_attempts_by_outcome_and_times_them(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    setup: dict[str, Agency],
+    worker_for: Callable[[Receiver], Worker],
+) -> None:
+    await register(client, "POL")
+    await deliver(app, setup["POL"])
+    before = {o: (_attempts(o), _timed(o)) for o in ("delivered", "retry")}
+    worker = worker_for(Receiver(503, 200))
+    assert await worker.run_once() == 1
+    await make_all_due(app)
+    assert await worker.run_once() == 1
+    for outcome in ("delivered", "retry"):
+        assert _attempts(outcome) == before[outcome][0] + 1
+        assert _timed(outcome) == before[outcome][1] + 1

@@ -1,0 +1,84 @@
+"""``GET /metrics`` (public, like the probes) and the middleware that counts every request."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import metrics
+from app.api.routing import SinergiRoute, operation_id
+from app.models.base import utcnow
+from app.services.delivery import outbox_state
+
+router = APIRouter(
+    tags=["health"], route_class=SinergiRoute, generate_unique_id_function=operation_id
+)
+
+#: The route whose answers are ingest outcomes.
+_INGEST_ROUTE = ("POST", "/v1/reports")
+#: Methods counted by name; anything else a client sends is counted as OTHER.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description=(
+        "Metrics in the Prometheus text format, for the operator's scraper: requests and "
+        "latency by route template and status (`sinergi_http_*`), ingest outcomes "
+        "(`sinergi_ingest_reports_total`), person resolution outcomes "
+        "(`sinergi_dedup_persons_total`), pending and dead deliveries (`sinergi_deliveries`) "
+        "and the age of the oldest pending delivery (`sinergi_outbox_lag_seconds`). "
+        "Public like `/healthz` (no personal data, no agency names): restrict it at the "
+        "network edge. Webhook attempt metrics come from `sinergi worker --metrics-port`."
+    ),
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format 0.0.4",
+        }
+    },
+)
+async def scrape(request: Request) -> Response:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    async with factory() as session:
+        state = await outbox_state(session)
+    snapshot = metrics.OutboxSnapshot(state.pending, state.dead, state.oldest_pending_at, utcnow())
+    return Response(metrics.exposition(snapshot), media_type=metrics.CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by method, route template and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or metrics.UNMATCHED_ROUTE
+            method = str(scope.get("method", ""))
+            method = method if method in _METHODS else "OTHER"
+            labels = (method, route, str(status))
+            metrics.HTTP_REQUESTS.labels(*labels).inc()
+            metrics.HTTP_DURATION.labels(*labels).observe(time.perf_counter() - started)
+            outcome = metrics.ingest_outcome(status) if (method, route) == _INGEST_ROUTE else None
+            if outcome is not None:
+                metrics.INGEST.labels(outcome).inc()

@@ -1,0 +1,158 @@
+"""`sinergi import FILE.jsonl --agency CODE`: created, replayed and rejected lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner, Result
+
+from app import config
+from app.cli import cli
+from app.db import create_engine, create_session_factory, transaction
+from app.models.audit import AuditEvent
+from app.models.delivery import Delivery
+from app.models.report import Report, ReportPerson
+from app.schemas.agency import AgencyCreate
+from app.services.agencies import create_agency
+from app.services.routing import seed_default_rules
+from tests.conftest import make_settings
+from tests.report_samples import deferral, recruiter, victim
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> Any:
+    engine = create_engine(make_settings(database_url))
+    factory = create_session_factory(engine)
+    async with transaction(factory) as session:
+        for code, kind in (("IMIGRASI-DUMAI", "IMMIGRATION"), ("POLRES-DUMAI", "POLICE")):
+            await create_agency(
+                session, AgencyCreate(code=code, name=code, kind=kind, region_code="14.72")
+            )
+        await seed_default_rules(session, region_code="14.72")
+    yield factory
+    await engine.dispose()
+
+
+@pytest.fixture
+def runner(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("SINERGI_ENV", "development")
+    monkeypatch.setenv("SINERGI_DATABASE_URL", database_url)
+    config.get_settings.cache_clear()
+    yield CliRunner()
+    config.get_settings.cache_clear()
+
+
+async def _invoke(runner: CliRunner, *args: str) -> Result:
+    """Run the command in a thread: it starts its own event loop."""
+    return await asyncio.to_thread(runner.invoke, cli, list(args))
+
+
+async def _count(factory: async_sessionmaker[AsyncSession], model: Any) -> int:
+    async with transaction(factory) as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _ingested(outcome: str) -> float:
+    return REGISTRY.get_sample_value("sinergi_ingest_reports_total", {"outcome": outcome}) or 0.0
+
+
+def _write(path: Path, *lines: dict[str, Any] | str) -> Path:
+    path.write_text(
+        "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_import_reports_created_replayed_and_rejected_lines(
+    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    first = deferral(external_ref="IMI/2025/1")
+    second = deferral(
+        external_ref="IMI/2025/2",
+        persons=[victim("Yohanes Bria", "2001-11-02"), recruiter()],
+    )
+    file = _write(
+        tmp_path / "reports.jsonl",
+        first,
+        second,
+        "",
+        first,  # the same report again: replayed
+        deferral(external_ref="IMI/2025/1", narrative="another body"),  # same ref: conflict
+        deferral(external_ref="IMI/2025/3", case_type="HUMAN_TRAFFICKING"),  # not a code
+        '{"external_ref": "IMI/2025/4", ',  # malformed JSON
+    )
+
+    before = {o: _ingested(o) for o in ("created", "replayed", "rejected")}
+    result = await _invoke(runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
+
+    assert result.exit_code == 1, result.output
+    assert {o: _ingested(o) - n for o, n in before.items()} == {
+        "created": 2,
+        "replayed": 1,
+        "rejected": 3,
+    }
+    rejects = tmp_path / "reports.rejects.jsonl"
+    assert f"created 2, replayed 1, rejected 3 (written to {rejects})" in result.stdout
+    problems = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(p["line"], p["status"]) for p in problems] == [(5, 409), (6, 422), (7, 400)]
+    assert problems[0]["type"] == "urn:sinergi:problem:conflict"
+    assert problems[0]["errors"][0]["pointer"] == "/external_ref"
+    assert [e["pointer"] for e in problems[1]["errors"]] == ["/case_type"]
+    assert problems[2]["type"] == "urn:sinergi:problem:malformed-json"
+
+    # Exactly the two good reports, routed like any other (Police gets every TPPO report).
+    assert await _count(sessions, Report) == 2
+    assert await _count(sessions, ReportPerson) == 3
+    async with transaction(sessions) as session:
+        routed = (await session.scalars(select(Delivery.event))).all()
+        audited = (await session.scalars(select(AuditEvent.outcome))).all()
+    assert routed.count("report.routed") == 2
+    assert sorted(audited) == sorted(["success"] * 3 + ["invalid"] * 3)
+
+
+async def test_import_again_replays_everything_and_exits_zero(
+    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    file = _write(
+        tmp_path / "batch.jsonl", deferral(external_ref="A/1"), deferral(external_ref="A/2")
+    )
+    assert (await _invoke(runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")).exit_code == 0
+    again = await _invoke(runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
+    assert again.exit_code == 0, again.output
+    assert "created 0, replayed 2, rejected 0" in again.stdout
+    assert not (tmp_path / "batch.rejects.jsonl").exists()
+    assert await _count(sessions, Report) == 2
+
+
+async def test_import_for_an_unknown_agency_imports_nothing(
+    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    file = _write(tmp_path / "batch.jsonl", deferral())
+    result = await _invoke(runner, "import", str(file), "--agency", "NO-SUCH-AGENCY")
+    assert result.exit_code == 2
+    assert "No agency with code NO-SUCH-AGENCY" in result.output
+    assert await _count(sessions, Report) == 0
+
+
+async def test_rejects_go_to_the_named_file(
+    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    file = _write(tmp_path / "batch.jsonl", deferral(tlp="RED"))  # RED needs recipients
+    out = tmp_path / "out" / "bad.jsonl"
+    out.parent.mkdir()
+    result = await _invoke(
+        runner, "import", str(file), "--agency", "IMIGRASI-DUMAI", "--rejects", str(out)
+    )
+    assert result.exit_code == 1
+    (problem,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert problem["line"] == 1
+    assert problem["errors"][0]["pointer"] == "/recipients"
+    assert await _count(sessions, Report) == 0
