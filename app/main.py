@@ -23,6 +23,7 @@ from app.api import (
     health,
     inbox,
     reports,
+    stats,
     vocab,
     wellknown,
 )
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(cases.persons_router)
     app.include_router(inbox.router)
+    app.include_router(stats.router)
     app.include_router(admin_agencies.router)
     app.include_router(admin_agencies.signing_router)
     app.include_router(admin_routing.router)
