@@ -255,8 +255,12 @@ async def test_recipients_get_routed_updated_and_retracted_in_order(
     created = (await post(client, imi, deferral(recipients=["POLRES-DUMAI"]))).json()
     url = f"/v1/reports/{created['id']}"
     corrected = deferral(recipients=["POLRES-DUMAI"], narrative="Koreksi.")
-    assert (await client.put(url, json=corrected, headers={**imi, "If-Match": '"1"'})).status_code == 200
-    assert (await client.post(f"{url}/retract", json={"reason": "keliru"}, headers=imi)).status_code == 200
+    assert (
+        await client.put(url, json=corrected, headers={**imi, "If-Match": '"1"'})
+    ).status_code == 200
+    assert (
+        await client.post(f"{url}/retract", json={"reason": "keliru"}, headers=imi)
+    ).status_code == 200
 
     items = await inbox(client, agencies["POLRES-DUMAI"])
     assert [(i["event"], i["sequence"]) for i in items] == [
