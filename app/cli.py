@@ -28,6 +28,8 @@ admin_cli = typer.Typer(
 cli.add_typer(admin_cli, name="admin")
 audit_cli = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
+stats_cli = typer.Typer(help="Statistics for coordination meetings.", no_args_is_help=True)
+cli.add_typer(stats_cli, name="stats")
 retention_cli = typer.Typer(help="Retention of personal data (UU PDP).", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
 dedup_cli = typer.Typer(help="Person resolution (deduplication).", no_args_is_help=True)
@@ -441,6 +443,55 @@ def dedup_calibrate(
         )
     else:
         typer.echo("stored; ingest and screening use these weights from now on", err=True)
+
+
+@stats_cli.command("report")
+def stats_report(
+    start: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
+    ],
+    end: Annotated[
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, included.")
+    ],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            help="Count only what this agency may see (need-to-know), as its token would."
+        ),
+    ] = None,
+    unsuppressed: Annotated[
+        bool,
+        typer.Option(
+            "--unsuppressed", help="Show counts below the threshold (not for a shared screen)."
+        ),
+    ] = False,
+) -> None:
+    """Write the coordination-meeting report: one self-contained HTML page with charts.
+
+    Without --agency it counts every report, with small counts suppressed as for an agency,
+    so the page is safe to put on a meeting-room screen.
+    """
+    from app.services import stats
+    from app.services.agencies import get_agency
+
+    async def use_case(session: AsyncSession, settings: Settings) -> str:
+        period = stats.parse_period(
+            start.date(),
+            end.date(),
+            utc_offset=settings.stats_utc_offset,
+            max_days=settings.stats_max_period_days,
+        )
+        threshold = None if unsuppressed else settings.stats_suppression_threshold
+        agency_id = (await get_agency(session, agency)).id if agency else None
+        audience = stats.Audience(agency_id=agency_id, suppress_below=threshold)
+        return await stats.meeting_page(
+            session, audience, period, label=stats.audience_label(agency)
+        )
+
+    page = _run_admin(use_case)
+    out.write_text(page, encoding="utf-8")
+    typer.echo(f"wrote {out}", err=True)
 
 
 def openapi_document() -> str:

@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     rate_limit_screening_rate: float = Field(default=10.0, gt=0)
     rate_limit_screening_burst: int = Field(default=100, ge=1)
 
+    #: Non-admin statistics show a count from 1 up to this value minus one as suppressed
+    #: (null), so that small counts do not point at individual victims.
+    stats_suppression_threshold: int = Field(default=5, ge=1, le=1000)
+    #: The longest period one statistics request may cover (5 years).
+    stats_max_period_days: int = Field(default=1827, ge=1, le=36600)
+    #: The local time statistics use for periods and months: WIB +07:00 (WITA +08:00, WIT +09:00).
+    stats_utc_offset: str = Field(default="+07:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")
+
     log_level: str = "INFO"
 
     #: On SIGTERM, ``serve`` stops accepting connections and gives in-flight requests this

@@ -25,6 +25,7 @@ from app.api import (
     metrics,
     reports,
     screening,
+    stats,
     vocab,
     watches,
     wellknown,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox.router)
     app.include_router(screening.router)
     app.include_router(watches.router)
+    app.include_router(stats.router)
     app.include_router(admin_agencies.router)
     app.include_router(admin_agencies.signing_router)
     app.include_router(admin_routing.router)

@@ -8,6 +8,7 @@ from app.models.delivery import Delivery, DeliveryAttempt, DeliverySequence, Web
 from app.models.report import (
     IdempotencyRecord,
     Report,
+    ReportFacet,
     ReportModus,
     ReportPerson,
     ReportRecipient,
@@ -40,6 +41,7 @@ __all__ = [
     "PersonKey",
     "PossibleMatch",
     "Report",
+    "ReportFacet",
     "ReportModus",
     "ReportPerson",
     "ReportRecipient",

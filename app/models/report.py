@@ -26,6 +26,7 @@ class Report(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("source_agency_id", "external_ref"),
         Index("ix_reports_updated_at_id", "updated_at", "id"),
+        Index("ix_reports_reported_at", "reported_at"),
     )
 
     source_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -74,6 +75,23 @@ class ReportModus(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ReportFacet(Base):
+    """One code of a report's multi-valued fields (``modus``/``TOURIST_DISGUISE``), for statistics.
+
+    Written from the current version's body by :func:`app.services.facets.facets_of` on every
+    submission and correction, so counts group by code in the database.
+    """
+
+    __tablename__ = "report_facets"
+    __table_args__ = (Index("ix_report_facets_facet_code", "facet", "code"),)
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(96), primary_key=True)
 
 
 class ReportRecipient(Base):

@@ -14,6 +14,7 @@ from app.models.agency import Agency
 from app.models.report import (
     IdempotencyRecord,
     Report,
+    ReportFacet,
     ReportModus,
     ReportPerson,
     ReportRecipient,
@@ -48,6 +49,10 @@ def _visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
         ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id
     )
     return or_(Report.source_agency_id == agency_id, routed)
+
+
+#: The need-to-know rule for other repositories that count or filter reports (statistics).
+visible_to = _visible_to
 
 
 async def is_visible(session: AsyncSession, report_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
@@ -104,6 +109,17 @@ async def versions(session: AsyncSession, report_id: uuid.UUID) -> Sequence[Repo
 async def replace_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
     await session.execute(delete(ReportModus).where(ReportModus.report_id == report_id))
     session.add_all(ReportModus(report_id=report_id, code=c) for c in dict.fromkeys(codes))
+
+
+async def replace_facets(
+    session: AsyncSession, report_id: uuid.UUID, facets: Sequence[tuple[str, str]]
+) -> None:
+    """Store the (facet, code) pairs of a report's current version in place of the previous ones."""
+    await session.execute(delete(ReportFacet).where(ReportFacet.report_id == report_id))
+    session.add_all(
+        ReportFacet(report_id=report_id, facet=facet, code=code)
+        for facet, code in dict.fromkeys(facets)
+    )
 
 
 async def delete_persons(session: AsyncSession, report_id: uuid.UUID) -> None:

@@ -50,6 +50,7 @@ from app.schemas.report import (
 )
 from app.services.caller import Caller
 from app.services.delivery import enqueue
+from app.services.facets import facets_of
 from app.services.match_weights import current_weights
 from app.services.matching import PersonFeatures, without_values
 from app.services.normalize import normalize_person
@@ -533,6 +534,7 @@ async def submit(
         )
     )
     await repo.replace_modus(session, report.id, [str(m) for m in body.modus_operandi])
+    await repo.replace_facets(session, report.id, facets_of(body))
     resolved = await _store_persons(session, report, persons, settings)
     case = await assign_case(session, report, resolved, explicit_links=linked)
     await session.flush()
@@ -685,6 +687,7 @@ async def correct(
         )
     )
     await repo.replace_modus(session, report.id, [str(m) for m in body.modus_operandi])
+    await repo.replace_facets(session, report.id, facets_of(body))
     await repo.delete_persons(session, report.id)
     await repo.delete_case_links(session, report.id)
     await session.flush()
