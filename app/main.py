@@ -29,6 +29,7 @@ from app.api import (
 from app.api.audit_hook import AUDIT_DEPENDENCY
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
+from app.api.openapi import finish as finish_openapi
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.logging import RequestLogMiddleware, configure_logging
@@ -117,5 +118,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, definition in defs.get("$defs", {}).items():
         schemas.setdefault(name, definition)
-    app.openapi_schema = schema
+    app.openapi_schema = finish_openapi(schema)
     return schema
