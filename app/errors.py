@@ -6,6 +6,7 @@ each into an ``application/problem+json`` response.
     SinergiError
     ├── InvalidInput          422  a field breaks a rule that the schema cannot express
     ├── BadRequest            400  the request as a whole cannot be read
+    │   └── InvalidCursor     400  a page cursor this service did not issue
     ├── Unauthenticated       401  no or bad credentials
     ├── Forbidden             403  authenticated, but the scope does not allow this
     ├── NotFound              404  absent, or present and not visible to the caller
@@ -67,6 +68,19 @@ class BadRequest(SinergiError):
     status = 400
     slug = "bad-request"
     title = "Bad request"
+
+
+class InvalidCursor(BadRequest):
+    """A ``cursor`` that is not a ``next_cursor`` this service gave out (one answer for every list)."""
+
+    slug = "invalid-cursor"
+    title = "Unknown page cursor"
+
+    def __init__(self) -> None:
+        super().__init__(
+            detail="The cursor is not one this service issued; pass `next_cursor` from the previous page",
+            errors=[FieldProblem("/cursor", "invalid cursor", "cursor_invalid", "query")],
+        )
 
 
 class InvalidInput(SinergiError):

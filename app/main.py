@@ -34,6 +34,7 @@ from app.api.audit_hook import AUDIT_DEPENDENCY
 from app.api.deps import RATE_LIMITED_SCOPES
 from app.api.errors import install_error_handlers, problem_responses
 from app.api.middleware import RequestContextMiddleware
+from app.api.openapi import finish as finish_openapi
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.logging import RequestLogMiddleware, configure_logging
@@ -130,7 +131,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for name, definition in defs.get("$defs", {}).items():
         schemas.setdefault(name, definition)
     _document_rate_limits(schema)
-    app.openapi_schema = schema
+    app.openapi_schema = finish_openapi(schema)
     return schema
 
 

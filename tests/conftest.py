@@ -25,6 +25,9 @@ TEST_DATABASE_URL = os.environ.get("SINERGI_TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 TEST_SECRET = "test-secret-0123456789-0123456789-abcdef"
 
+#: tests/fuzz (schemathesis, the `fuzz` extra) runs only when asked: `.ci/run` sets SINERGI_FUZZ=1.
+collect_ignore = [] if os.environ.get("SINERGI_FUZZ") else ["fuzz"]
+
 
 def pytest_report_header() -> str:
     return f"sinergi test database: {'PostgreSQL ' + TEST_DATABASE_URL if ON_POSTGRES else 'SQLite (per-test file)'}"

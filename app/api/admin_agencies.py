@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.errors import BadRequest, FieldProblem
+from app.errors import InvalidCursor
 from app.models.agency import Agency, AgencyKind
 from app.models.base import utcnow
 from app.models.credentials import ApiKey
@@ -93,10 +93,7 @@ def _decode_cursor(cursor: str | None) -> str | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest(
-            detail="The cursor is not one this service issued",
-            errors=[FieldProblem(pointer="/cursor", detail="invalid cursor", location="query")],
-        ) from None
+        raise InvalidCursor() from None
 
 
 def _encode_cursor(code: str) -> str:
@@ -111,6 +108,7 @@ def _encode_cursor(code: str) -> str:
     responses=problem_responses(401, 403, 409, 415, 422),
 )
 async def create(body: AgencyCreate, session: SessionDep, _admin: Admin) -> AgencyRead:
+    """Register an agency of the TIMPORA team (Immigration, Police, BP3MI, manpower office, …) by its code; it has no API key until one is issued. 409 if the code is taken."""
     return agency_view(await agencies.create_agency(session, body))
 
 
@@ -131,6 +129,7 @@ async def list_agencies(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> AgencyPage:
+    """Every registered agency ordered by code, with cursor pagination."""
     limit = min(limit, settings.max_page_size)
     rows = await agencies.list_agencies(session, after_code=_decode_cursor(cursor), limit=limit + 1)
     items = [agency_view(a) for a in rows[:limit]]
@@ -146,6 +145,7 @@ async def list_agencies(
     responses=problem_responses(401, 403, 404),
 )
 async def read(code: str, session: SessionDep, _admin: Admin) -> AgencyRead:
+    """One agency by its code: name, kind, Kemendagri region, contact, scopes and whether it is active."""
     return agency_view(await agencies.get_agency(session, code))
 
 
@@ -157,6 +157,7 @@ async def read(code: str, session: SessionDep, _admin: Admin) -> AgencyRead:
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
 async def update(code: str, body: AgencyUpdate, session: SessionDep, _admin: Admin) -> AgencyRead:
+    """Change only the fields sent. Deactivating here refuses the agency's tokens at once, as `deactivate` does."""
     return agency_view(await agencies.update_agency(session, code, body))
 
 
@@ -168,6 +169,7 @@ async def update(code: str, body: AgencyUpdate, session: SessionDep, _admin: Adm
     responses=problem_responses(401, 403, 404, 409),
 )
 async def deactivate(code: str, session: SessionDep, admin: Admin) -> AgencyRead:
+    """The agency's tokens and keys are refused from now on; its reports stay. 409 for the ADMIN agency."""
     return agency_view(await agencies.deactivate_agency(session, code, actor=admin.agency_code))
 
 
@@ -202,6 +204,7 @@ async def issue_key(
     responses=problem_responses(401, 403, 404),
 )
 async def list_keys(code: str, session: SessionDep, _admin: Admin) -> list[ApiKeyRead]:
+    """Never the key itself: its prefix (to recognise it), creation, last use, expiry and status."""
     agency = await agencies.get_agency(session, code)
     return [key_view(k) for k in await credentials_repo.api_keys_of(session, agency.id)]
 
@@ -221,6 +224,7 @@ async def rotate_key(
     settings: SettingsDep,
     admin: Admin,
 ) -> ApiKeyIssued:
+    """Answers the new key once; the old key keeps working for `grace_hours` so the agency can switch without downtime."""
     agency = await agencies.get_agency(session, code)
     hours = (
         body.grace_hours if body.grace_hours is not None else settings.api_key_rotation_grace_hours
@@ -244,6 +248,7 @@ async def rotate_key(
     responses=problem_responses(401, 403, 404),
 )
 async def revoke_key(code: str, key_id: uuid.UUID, session: SessionDep, admin: Admin) -> Response:
+    """Tokens minted from the key are refused from the next request on."""
     agency = await agencies.get_agency(session, code)
     await api_keys.revoke_api_key(session, agency=agency, key_id=key_id, actor=admin.agency_code)
     return Response(status_code=204)
@@ -259,6 +264,7 @@ async def revoke_key(code: str, key_id: uuid.UUID, session: SessionDep, admin: A
 async def register_public_key(
     code: str, body: PublicKeyRegister, session: SessionDep, admin: Admin
 ) -> PublicKeyRead:
+    """A public JWK (EC P-256 or RSA) the agency signs client assertions with (RFC 7523 private_key_jwt), instead of sending an API key."""
     agency = await agencies.get_agency(session, code)
     record = await client_assertions.register_public_key(
         session, agency=agency, raw_jwk=body.jwk, actor=admin.agency_code
@@ -274,6 +280,7 @@ async def register_public_key(
     responses=problem_responses(401, 403, 404),
 )
 async def list_public_keys(code: str, session: SessionDep, _admin: Admin) -> list[PublicKeyRead]:
+    """The agency's registered JWKs, by `kid`, with their status."""
     agency = await agencies.get_agency(session, code)
     return [
         PublicKeyRead.model_validate(k)
@@ -291,6 +298,7 @@ async def list_public_keys(code: str, session: SessionDep, _admin: Admin) -> lis
 async def revoke_public_key(
     code: str, key_id: uuid.UUID, session: SessionDep, admin: Admin
 ) -> Response:
+    """Client assertions signed by this key are refused from now on."""
     agency = await agencies.get_agency(session, code)
     await client_assertions.revoke_public_key(
         session, agency=agency, key_id=key_id, actor=admin.agency_code
@@ -309,6 +317,7 @@ async def revoke_public_key(
 async def list_signing_keys(
     session: SessionDep, settings: SettingsDep, _admin: Admin
 ) -> list[SigningKeyRead]:
+    """The service's own token-signing keys (next, current, retired) with their `kid`s; the public parts are in the JWKS."""
     await signing_keys.ensure_signing_keys(session, settings)
     return [SigningKeyRead.model_validate(k) for k in await credentials_repo.signing_keys(session)]
 

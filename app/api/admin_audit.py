@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
+from app.api.params import QueryDateTime
 from app.api.routing import SinergiRoute, operation_id
-from app.errors import FieldProblem, InvalidInput
+from app.errors import FieldProblem, InvalidCursor, InvalidInput
 from app.schemas.audit import AuditEventOut, AuditPage, ChainCheck, OutcomeName
 from app.services import audit as audit_service
 
@@ -36,10 +36,7 @@ def _decode_cursor(cursor: str) -> int:
             raise ValueError(cursor)
         return int(seq)
     except ValueError:
-        raise InvalidInput(
-            detail="The cursor is not one this service issued",
-            errors=[FieldProblem(pointer="/cursor", detail="unknown cursor", location="query")],
-        ) from None
+        raise InvalidCursor() from None
 
 
 @router.get(
@@ -58,12 +55,13 @@ async def search(
     object_id: Annotated[str | None, Query(description="An id among the event's objects.")] = None,
     outcome: OutcomeName | None = None,
     from_: Annotated[
-        datetime | None, Query(alias="from", description="Events at or after this time.")
+        QueryDateTime | None, Query(alias="from", description="Events at or after this time.")
     ] = None,
-    to: Annotated[datetime | None, Query(description="Events before this time.")] = None,
+    to: Annotated[QueryDateTime | None, Query(description="Events before this time.")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1)] = 50,
 ) -> AuditPage:
+    """Audit events (who, which key and token, what, which objects, outcome, request id, time), newest first, filtered by agency, action, object and time."""
     for name, value in (("from", from_), ("to", to)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(
@@ -95,5 +93,6 @@ async def search(
     responses=problem_responses(401, 403),
 )
 async def verify(_admin: Admin, session: SessionDep) -> ChainCheck:
+    """Recompute the hash chain over every audit event; the answer names the first event whose hash does not match, if any."""
     result = await audit_service.verify_chain(session)
     return ChainCheck(**asdict(result))

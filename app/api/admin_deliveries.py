@@ -61,6 +61,7 @@ async def list(
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> DeliveryPage:
+    """The delivery outbox, newest first, filtered by status (pending, delivered, failed, dead), agency or event."""
     page = await deliveries.list_deliveries(
         session,
         agency_code=agency,
@@ -82,6 +83,7 @@ async def list(
     responses=problem_responses(401, 403, 404),
 )
 async def read(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> DeliveryOut:
+    """One delivery: its event, recipient, sequence, status and next attempt."""
     return delivery_out(*await deliveries.get_delivery(session, delivery_id))
 
 
@@ -93,6 +95,7 @@ async def read(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> Deliver
     responses=problem_responses(401, 403, 404),
 )
 async def attempts(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> AttemptList:
+    """Each push attempt to the agency's webhook: when, the HTTP status or error, and how long it took."""
     rows = await deliveries.attempts(session, delivery_id)
     return AttemptList(items=[AttemptOut.model_validate(a) for a in rows])
 

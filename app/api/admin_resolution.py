@@ -87,6 +87,7 @@ async def decide(
 async def merge_entities(
     body: EntityMergeIn, principal: Admin, session: SessionDep
 ) -> ResolutionActionOut:
+    """The source entity's persons join the target entity; the action is audited and can be undone."""
     action = await curation.merge_entities(
         session, principal.agency_code, body.source_entity_id, body.target_entity_id
     )
@@ -103,6 +104,7 @@ async def merge_entities(
 async def split_entity(
     entity_id: uuid.UUID, body: EntitySplitIn, principal: Admin, session: SessionDep
 ) -> ResolutionActionOut:
+    """The named persons leave the entity and form a new one; audited and reversible."""
     action = await curation.split_entity(
         session,
         principal.agency_code,
@@ -122,6 +124,7 @@ async def split_entity(
 async def merge_cases(
     body: CaseMergeIn, principal: Admin, session: SessionDep
 ) -> ResolutionActionOut:
+    """The source case's reports join the target case; audited and reversible."""
     action = await curation.merge_cases(
         session, principal.agency_code, body.source_case_id, body.target_case_id
     )
@@ -138,6 +141,7 @@ async def merge_cases(
 async def split_case(
     case_id: uuid.UUID, body: CaseSplitIn, principal: Admin, session: SessionDep
 ) -> ResolutionActionOut:
+    """The named reports leave the case and form a new one; audited and reversible."""
     action = await curation.split_case(session, principal.agency_code, case_id, body.report_ids)
     return _action_out(action)
 
@@ -149,4 +153,5 @@ async def split_case(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def undo(action_id: uuid.UUID, principal: Admin, session: SessionDep) -> ResolutionActionOut:
+    """Reverse a merge or split; 409 if later actions depend on it."""
     return _action_out(await curation.undo(session, action_id))

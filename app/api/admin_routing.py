@@ -41,6 +41,7 @@ def _input(body: RoutingRuleIn) -> routing.RuleInput:
     responses=problem_responses(401, 403),
 )
 async def list(_: Admin, session: SessionDep) -> RoutingRuleList:
+    """Routing rules in the order they are evaluated; each names the agencies that receive matching reports."""
     rules = await routing.list_rules(session)
     return RoutingRuleList(items=[RoutingRuleOut.model_validate(r) for r in rules])
 
@@ -66,6 +67,7 @@ async def create(body: RoutingRuleCreate, _: Admin, session: SessionDep) -> Rout
     responses=problem_responses(401, 403, 415, 422),
 )
 async def reorder(body: RoutingRuleOrder, _: Admin, session: SessionDep) -> RoutingRuleList:
+    """Send every rule id once, in the new order; 422 if one is missing or unknown."""
     rules = await routing.reorder_rules(session, body.rule_ids)
     return RoutingRuleList(items=[RoutingRuleOut.model_validate(r) for r in rules])
 
@@ -104,18 +106,19 @@ async def dry_run(body: DryRunRequest, _: Admin, session: SessionDep) -> DryRunR
 
 
 @router.get(
-    "/{rule_id}",
+    "/{rule_id:uuid}",
     response_model=RoutingRuleOut,
     status_code=200,
     summary="One routing rule",
     responses=problem_responses(401, 403, 404),
 )
 async def read(rule_id: uuid.UUID, _: Admin, session: SessionDep) -> RoutingRuleOut:
+    """One routing rule by id."""
     return RoutingRuleOut.model_validate(await routing.get_rule(session, rule_id))
 
 
 @router.put(
-    "/{rule_id}",
+    "/{rule_id:uuid}",
     response_model=RoutingRuleOut,
     status_code=200,
     summary="Replace a routing rule (its position is kept)",
@@ -124,16 +127,18 @@ async def read(rule_id: uuid.UUID, _: Admin, session: SessionDep) -> RoutingRule
 async def update(
     rule_id: uuid.UUID, body: RoutingRuleIn, _: Admin, session: SessionDep
 ) -> RoutingRuleOut:
+    """Replace the rule's conditions and recipients; its position in the order is kept."""
     return RoutingRuleOut.model_validate(await routing.update_rule(session, rule_id, _input(body)))
 
 
 @router.delete(
-    "/{rule_id}",
+    "/{rule_id:uuid}",
     status_code=204,
     response_class=Response,
     summary="Delete a routing rule",
     responses=problem_responses(401, 403, 404),
 )
 async def delete(rule_id: uuid.UUID, _: Admin, session: SessionDep) -> Response:
+    """Remove the rule; deliveries it already caused stay."""
     await routing.delete_rule(session, rule_id)
     return Response(status_code=204)

@@ -43,6 +43,7 @@ def endpoint_out(
     responses=problem_responses(401, 403, 404),
 )
 async def read(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
+    """The endpoint URL, whether pushes are enabled and when the secret was last rotated; never the secret itself."""
     return endpoint_out(code, await webhooks.get_endpoint(session, code))
 
 
@@ -74,6 +75,7 @@ async def update(
     responses=problem_responses(401, 403, 404),
 )
 async def delete(code: str, _: Admin, session: SessionDep) -> Response:
+    """The agency stops receiving pushes and pulls its deliveries from `GET /v1/inbox` instead."""
     await webhooks.delete_endpoint(session, code)
     return Response(status_code=204)
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 
 from app.errors import PROBLEM_BASE, FieldProblem, SinergiError, field_problems_from_validation
 
@@ -110,9 +111,43 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}"
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         detail = f"Method {request.method} is not allowed on {request.url.path}"
-    return problem_response(exc.status_code, detail=detail, headers=dict(exc.headers or {}) or None)
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return problem_response(exc.status_code, detail=detail, headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path.
+
+    Starlette's own ``Allow`` names only the first route whose path matched, so on a path served
+    by two routes (``GET`` and ``PUT /v1/reports/{id}``) it would leave one out.
+    """
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+def _leaf_routes(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
+    """The routes themselves: FastAPI keeps an included router as one entry that wraps its routes.
+
+    Our routers carry their own prefix and are included without one, so each leaf route's path
+    is the full path.
+    """
+    leaves: list[BaseRoute] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            leaves += _leaf_routes(included.routes)
+        else:
+            leaves.append(route)
+    return leaves
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
@@ -128,7 +163,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 _RESPONSE_DESCRIPTIONS = {
-    400: "Malformed request (for example, a body that is not JSON)",
+    400: "Malformed request: a body that is not JSON, or a page cursor this service did not issue",
     401: "Missing, expired or invalid credentials",
     403: "The token's scope does not allow this operation",
     404: "Not found, or not visible to the caller",

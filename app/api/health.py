@@ -38,6 +38,7 @@ class Readiness(BaseModel):
 
 @router.get("/healthz", response_model=Health, summary="The process is alive")
 async def alive() -> Health:
+    """Liveness: answers 200 while the process serves requests; it does not touch the database."""
     return Health(status="ok")
 
 
@@ -48,6 +49,7 @@ async def alive() -> Health:
     responses=problem_responses(503),
 )
 async def ready(request: Request) -> Readiness:
+    """Readiness: 200 when the database answers and its schema is at the latest migration, 503 otherwise (route no traffic here yet)."""
     engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as conn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -11,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
 from app.api.errors import problem_responses
+from app.api.params import QueryDateTime
 from app.api.routing import SinergiRoute, operation_id
 from app.config import Settings
 from app.schemas.report import (
@@ -125,7 +125,7 @@ async def list_reports(
         pattern=r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$",
         description="Kemendagri region code or prefix (`14` Riau matches `14.72` Kota Dumai).",
     ),
-    updated_after: datetime | None = None,
+    updated_after: QueryDateTime | None = None,
     cursor: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[ReportOut]:
@@ -230,6 +230,7 @@ async def close(
 async def versions(
     report_id: uuid.UUID, principal: AgencyReader, session: SessionDep
 ) -> list[ReportVersionOut]:
+    """Every version of a visible report, oldest first, each as it was submitted (created, updated, retracted); anyone who may not see the report gets 404."""
     report = await service.get_visible(session, principal, report_id)
     return [
         ReportVersionOut(version=v.version, change=v.change, created_at=v.created_at, body=v.body)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.models.agency import AgencyKind, Scope
 
@@ -67,7 +67,9 @@ class AgencyUpdate(BaseModel):
     region_code: str | None = Field(default=None, pattern=_REGION_PATTERN)
     contact: Contact | None = None
     scopes: list[Scope] | None = None
-    active: bool | None = Field(default=None, description="Set `true` to reactivate an agency.")
+    active: StrictBool | None = Field(
+        default=None, description="Set `true` to reactivate an agency."
+    )
 
 
 class AgencyRead(BaseModel):
@@ -97,7 +99,7 @@ class ApiKeyIssue(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{}, {"expires_in_days": 365}]}
     )
 
-    expires_in_days: int | None = Field(
+    expires_in_days: StrictInt | None = Field(
         default=None, ge=1, le=3650, description="Days until the key expires; never when omitted."
     )
 
@@ -105,7 +107,7 @@ class ApiKeyIssue(BaseModel):
 class ApiKeyRotate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"grace_hours": 24}]})
 
-    grace_hours: int | None = Field(
+    grace_hours: StrictInt | None = Field(
         default=None,
         ge=0,
         le=24 * 30,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 
 class CaseReport(BaseModel):
@@ -125,7 +125,7 @@ class PersonRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     report_id: uuid.UUID
-    person_index: int = Field(ge=0, le=1000)
+    person_index: StrictInt = Field(ge=0, le=1000)
 
 
 class CaseMergeIn(BaseModel):

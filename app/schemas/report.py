@@ -19,6 +19,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     ValidationInfo,
     field_validator,
 )
@@ -147,8 +149,8 @@ class LocationIn(_Request):
     place: MediumText | None = Field(
         default=None, description="Free-text place (a street, a village, a beach)."
     )
-    lat: float | None = Field(default=None, ge=-90, le=90, description="WGS 84 latitude.")
-    lon: float | None = Field(
+    lat: StrictFloat | None = Field(default=None, ge=-90, le=90, description="WGS 84 latitude.")
+    lon: StrictFloat | None = Field(
         default=None,
         ge=-180,
         le=180,
@@ -181,7 +183,7 @@ class PersonIn(_Request):
     )
     sex: Sex | None = None
     date_of_birth: PastDate | None = None
-    birth_year: int | None = Field(
+    birth_year: StrictInt | None = Field(
         default=None, ge=1900, description="When only the year of birth is known."
     )
     nationality: CountryCode | None = None

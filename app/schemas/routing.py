@@ -11,6 +11,8 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
 )
@@ -52,7 +54,7 @@ class RoutingRuleIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     description: str | None = Field(default=None, max_length=2000)
-    active: bool = True
+    active: StrictBool = True
     case_types: list[CaseType] = Field(default_factory=list, max_length=10)
     modus_operandi: list[Code] = Field(default_factory=list, max_length=50)
     exploitation_types: list[Code] = Field(default_factory=list, max_length=50)
@@ -61,7 +63,7 @@ class RoutingRuleIn(BaseModel):
         max_length=100,
         description="Kemendagri region-code prefixes (*kode wilayah*): `14` Riau covers `14.72` Kota Dumai.",
     )
-    foreign_nationals: bool | None = Field(
+    foreign_nationals: StrictBool | None = Field(
         default=None,
         description="`true`: only reports naming a foreign national; `false`: only reports naming none.",
     )
@@ -79,7 +81,7 @@ class RoutingRuleIn(BaseModel):
 class RoutingRuleCreate(RoutingRuleIn):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [RULE_EXAMPLE]})
 
-    position: int | None = Field(
+    position: StrictInt | None = Field(
         default=None, ge=0, description="Evaluation order (ascending); last when omitted."
     )
 
@@ -156,7 +158,7 @@ class RoutingSample(BaseModel):
     modus_operandi: list[Code] = Field(default_factory=list, max_length=50)
     exploitation_types: list[Code] = Field(default_factory=list, max_length=50)
     region_code: RegionPrefix | None = None
-    has_foreign_nationals: bool = False
+    has_foreign_nationals: StrictBool = False
     document_types: list[Code] = Field(default_factory=list, max_length=50)
     document_statuses: list[Code] = Field(default_factory=list, max_length=50)
     destination_countries: list[CountryCode] = Field(default_factory=list, max_length=250)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import BadRequest, Conflict, FieldProblem, NotFound
+from app.errors import BadRequest, Conflict, InvalidCursor, NotFound
 from app.models.base import utcnow
 from app.models.delivery import Delivery, DeliveryAttempt, DeliveryEvent, DeliveryStatus
 from app.repositories import deliveries as repo
@@ -115,10 +115,7 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
         text = ""
     parts = text.split("|")
     if len(parts) != count or not all(parts):
-        raise BadRequest(
-            detail="The cursor is not one this service issued",
-            errors=[FieldProblem("/cursor", "invalid cursor", "invalid", "query")],
-        )
+        raise InvalidCursor()
     return parts
 
 
@@ -142,10 +139,7 @@ async def inbox(
         try:
             after = int(decode_cursor(cursor, 1)[0])
         except ValueError:
-            raise BadRequest(
-                detail="The cursor is not one this service issued",
-                errors=[FieldProblem("/cursor", "invalid cursor", "invalid", "query")],
-            ) from None
+            raise InvalidCursor() from None
     items = await repo.inbox_page(
         session, agency_id, after_sequence=after, limit=limit + 1, include_acked=include_acked
     )

@@ -23,6 +23,7 @@ from app.errors import (
     Conflict,
     FieldProblem,
     Forbidden,
+    InvalidCursor,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -98,10 +99,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         at, last_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
         return datetime.fromisoformat(at), uuid.UUID(last_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            detail="The cursor is not one this service issued",
-            errors=[FieldProblem("/cursor", "invalid cursor", "cursor_invalid", "query")],
-        ) from None
+        raise InvalidCursor() from None
 
 
 # -- need-to-know ----------------------------------------------------------------------------

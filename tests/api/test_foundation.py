@@ -97,6 +97,17 @@ async def test_wrong_method_is_problem_405(client: httpx.AsyncClient) -> None:
     assert "GET" in response.headers["allow"]
 
 
+async def test_405_allows_every_method_served_at_the_path(client: httpx.AsyncClient) -> None:
+    """GET and PUT /v1/reports/{id} are two routes; Allow names both (schemathesis ST205)."""
+    response = await client.options("/v1/reports/3b241101-e2bb-4255-8caf-4136c566a962")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET, PUT"
+    # A static segment beside a UUID parameter is not mistaken for an id (405, not 422).
+    reorder = await client.put("/v1/admin/routing-rules/reorder", json={})
+    assert_problem(reorder, 405)
+    assert reorder.headers["allow"] == "POST"
+
+
 async def test_validation_error_names_each_field_by_pointer(
     probe_client: httpx.AsyncClient,
 ) -> None:

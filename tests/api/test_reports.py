@@ -232,7 +232,8 @@ async def test_list_filters_and_cursor_pagination(
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["pointer"] == "/case_type"
     garbage = await client.get("/v1/reports", params={"cursor": "%%%"}, headers=imi)
-    assert garbage.status_code == 422
+    assert garbage.status_code == 400  # one answer for a foreign cursor, on every list
+    assert garbage.json()["type"] == "urn:sinergi:problem:invalid-cursor"
 
 
 async def test_reports_need_a_token(client: httpx.AsyncClient) -> None:
