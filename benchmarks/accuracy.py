@@ -199,10 +199,10 @@ def run_online(
     weights: Weights,
     link_threshold: float,
     review_threshold: float,
-    per_record: bool = False,
+    per_record: bool = True,
     merge_bridged: bool = False,
 ) -> RunResult:
-    """Resolve records in ``order``; score each candidate entity on all its records (or per record)."""
+    """Resolve records in ``order``: score each candidate record (as the API does) or entity."""
     index: dict[str, list[int]] = defaultdict(list)
     entity_of: dict[int, int] = {}
     members: dict[int, list[PersonFeatures]] = defaultdict(list)
@@ -295,7 +295,10 @@ def main() -> None:
     parser.add_argument("--review", type=float, default=DEFAULT_REVIEW_THRESHOLD)
     parser.add_argument("--calibrate", action="store_true", help="EM-estimate weights first")
     parser.add_argument(
-        "--per-record", action="store_true", help="score candidates record by record"
+        "--entity",
+        action="store_true",
+        help="score each candidate entity on all its records (compare_entity); not what the API"
+        " does, which scores record by record (compare), the default here",
     )
     parser.add_argument(
         "--merge-bridged",
@@ -329,7 +332,7 @@ def main() -> None:
             if args.save_weights:
                 args.save_weights.write_text(weights.to_json())
         result = run_online(
-            data, order, weights, args.link, args.review, args.per_record, args.merge_bridged
+            data, order, weights, args.link, args.review, not args.entity, args.merge_bridged
         )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"

@@ -229,8 +229,8 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
       "Nur Haliza", "Sitompulester"), in each word order.
     - ``np:<two tokens>:<birth year>``: each pair of tokens of a longer name, so that a dropped or
       added middle or family name still meets.
-    - ``nm:<phonetic name>:<day and month>``: the whole name with day and month but not the year,
-      so that a mistyped year (1985 for 1986) still meets.
+    - ``nm:<phonetic name>:<day and month>``: the whole name (also written as one word) with day
+      and month but not the year, so that a mistyped year (1985 for 1986) still meets.
     - ``nd:<one token>:<birth date>``: each single token with the full birth date (day and month
       sorted, so a swap still meets): a common token is still rare on one exact date, and this
       catches names too mangled for the other keys.
@@ -238,7 +238,7 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
       in every word ("Tigobr Panjaitan" / "Tigor Panjasitan"), single names ("Samet" / "Slamet")
       and words joined with a typo ("Parlindungannainggolan" / "Parlinduygan Nainggolan").
     - ``nn:<phonetic name>``: the whole name alone, a weak key (see ``is_weak_key``) for persons
-      reported without birth date or year.
+      reported without birth date or year; also the name written as one word, in each order.
     - ``nt:<one token>:<birth year>``: one name word with the birth year, a weak key for a typo
       in the other words when only the year is known ("Victoria Zulaika" / "Victorbia Zulaika").
     - ``nq:<one token>:<day and month>``: one name word with day and month, a weak key for a typo
@@ -263,16 +263,19 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
         if not phon:
             continue
         whole = "-".join(phon)
+        joined = _joined_phonetics(variant)
         keys.append(f"nn:{whole}")
+        # Written together ("Puti Ulvabudiman" / "Puti Ulva Budiman"): a weak key as well.
+        keys.extend(f"nn:{j}" for j in joined)
         if year is None:
             continue
         keys.append(f"nb:{whole}:{year}")
-        joined = _joined_phonetics(variant)
         keys.extend(f"nc:{j}:{year}" for j in joined)
         if len(phon) >= 3:
             keys.extend(f"np:{a}-{b}:{year}" for a, b in combinations(phon, 2))
         if dob is not None:
             keys.append(f"nm:{whole}:{day_month}")
+            keys.extend(f"nm:{j}:{day_month}" for j in joined if j != whole)
             keys.extend(
                 f"ni:{initial}:{dob.year}{day_month}"
                 for initial in sorted({token[0] for token in variant.split()})

@@ -161,6 +161,9 @@ def parse_name(raw: str) -> NameParts:
             target.append(_canonical_token(word))
     while len(own) > 1 and own[0] in _BALINESE_MARKERS:
         own.pop(0)
+    # Written family name first, the marker ends up last: "Komang Astawa I".
+    while len(own) > 1 and own[-1] in _BALINESE_MARKERS:
+        own.pop()
     return NameParts(own=" ".join(own), father=" ".join(father))
 
 

@@ -420,6 +420,19 @@ def test_decide_sends_review_only_pairs_to_review() -> None:
     assert decision.outcome is Outcome.REVIEW
 
 
+def test_a_name_written_together_meets_without_birth_date() -> None:
+    a = PersonFeatures.from_raw(full_name="Puti Ulva Budiman", date_of_birth="1978-09-01")
+    b = PersonFeatures.from_raw(full_name="Puti Ulvabudiman")
+    assert shared_keys(a, b)
+    assert all(is_weak_key(k) for k in shared_keys(a, b))
+
+
+def test_a_name_written_together_meets_with_a_mistyped_year() -> None:
+    a = PersonFeatures.from_raw(full_name="Samuel Panjaitan", date_of_birth="1990-08-13")
+    b = PersonFeatures.from_raw(full_name="Samuelpanjaitan", date_of_birth="1997-08-13")
+    assert any(k.startswith("nm:") for k in shared_keys(a, b))
+
+
 # -------------------------------------------------------------------------------- weights
 
 

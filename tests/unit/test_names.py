@@ -96,6 +96,10 @@ def test_nur_variants_share_one_form(written: str) -> None:
 def test_balinese_birth_order_marker_is_optional() -> None:
     assert normalize_name("I Made Suarta") == normalize_name("Made Suarta")
     assert normalize_name("Ni Luh Sukerti") == "luh sukerti"
+    # Family name written first pushes the marker to the end.
+    assert normalize_name("Komang Astawa I") == normalize_name("I Komang Astawa")
+    assert normalize_name("Sukerti Luh Ni") == "sukerti luh"
+    assert normalize_name("Ni") == "ni"
 
 
 def test_name_tokens_are_the_words_in_written_order() -> None:
