@@ -25,11 +25,12 @@ from app.config import Settings
 from app.db import create_engine, create_session_factory, transaction
 from app.models.delivery import Delivery, DeliveryStatus
 from app.services.delivery import enqueue, enqueue_many
-from app.services.routing import RoutingFacts, recipients_of, route_report, seed_default_rules
+from app.services.routing import seed_default_rules
 from app.services.webhooks import verify
 from app.services.worker import Worker
 from tests.api.delivery_support import act_as, make_agency
 from tests.conftest import ON_POSTGRES, TEST_SECRET, make_settings
+from tests.report_samples import deferral
 
 # skipif as well: the conftest's added skip marker is not honoured for async tests
 pytestmark = [
@@ -295,47 +296,34 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
     admin = await make_agency(app, "ADMIN", region_code=None)
     imi = await make_agency(app, "IMI", "IMMIGRATION")
     pol = await make_agency(app, "POL", "POLICE")
-    bp3mi = await make_agency(app, "BP3MI", "MIGRANT_WORKER_PROTECTION")
+    await make_agency(app, "BP3MI", "MIGRANT_WORKER_PROTECTION")
     act_as(app, admin, admin=True)
     receiver = receiver_factory()
     secret = await register(client, "BP3MI", receiver.url)
     async with transaction(app.state.session_factory) as session:
         await seed_default_rules(session, region_code="14.72")
 
-    facts = RoutingFacts(
-        source_agency_code="IMI",
-        case_type="TPPO",
-        tlp="AMBER",
-        modus_codes=frozenset({"NONPROCEDURAL_MIGRANT_WORKER"}),
-        region_code="14.72",
-        document_types=frozenset({"PASSPORT_APPLICATION"}),
-        destination_countries=frozenset({"MYS"}),
+    # Immigration submits, corrects and retracts through the API; the default rules route it.
+    act_as(app, imi)
+    body = deferral(
+        modus_operandi=["NONPROCEDURAL_MIGRANT_WORKER"], recipients=[], external_ref="IMI/E2E/1"
     )
-    report_id = uuid.uuid4()
-    async with transaction(app.state.session_factory) as session:
-        routed = await route_report(session, facts)
-        assert {r.agency_code: r.rule for r in routed} == {
-            "POL": "criminal-investigation",
-            "BP3MI": "migrant-worker-recruitment",
-        }
-        recipients = await recipients_of(session, routed)
-        assert sorted(agency_id for agency_id, _ in recipients) == sorted([pol.id, bp3mi.id])
-        await enqueue_many(
-            session,
-            event="report.routed",
-            recipients=recipients,
-            payload={"report_id": str(report_id), "version": 1},
-            report_id=report_id,
-        )
-    for event in ("report.updated", "report.retracted"):
-        async with transaction(app.state.session_factory) as session:
-            await enqueue_many(
-                session,
-                event=event,
-                recipients=recipients,
-                payload={"report_id": str(report_id), "version": 2},
-                report_id=report_id,
-            )
+    created = await client.post("/v1/reports", json=body, headers={"Idempotency-Key": "e2e-1"})
+    assert created.status_code == 201, created.text
+    assert {r["agency"]: r["rule"] for r in created.json()["routed_to"]} == {
+        "POL": "criminal-investigation",
+        "BP3MI": "migrant-worker-recruitment",
+    }
+    report_id = created.json()["id"]
+    corrected = {**body, "narrative": "Koreksi: tujuan Kuala Lumpur."}
+    updated = await client.put(
+        f"/v1/reports/{report_id}", json=corrected, headers={"If-Match": '"1"'}
+    )
+    assert updated.status_code == 200, updated.text
+    retracted = await client.post(
+        f"/v1/reports/{report_id}/retract", json={"reason": "Salah orang."}
+    )
+    assert retracted.status_code == 200, retracted.text
 
     process = worker_process(settings)
     try:
@@ -346,7 +334,9 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
         if process.poll() is None:
             process.kill()
 
-    pushed = [json.loads(body) for _, _, body in receiver.received]
+    pushed = [json.loads(raw) for _, _, raw in receiver.received]
+    assert all(m["report_id"] == report_id for m in pushed)
+    assert pushed[1]["data"]["report"]["narrative"] == "Koreksi: tujuan Kuala Lumpur."
     assert [(m["type"], m["sequence"]) for m in pushed] == [
         ("report.routed", 1),
         ("report.updated", 2),
