@@ -263,18 +263,22 @@ async def test_possible_match_is_reviewed_by_an_admin(
         agencies["IMIGRASI-DUMAI"],
         deferral(persons=[victim("Siti Rahmawati", "1995-06-10")]),
     )
-    b = await submit(
-        client,
-        agencies["LANAL-DUMAI"],
-        interception(
-            persons=[victim("Siti Rahmawati", "1995-06-10", nationality="IDN", sex="FEMALE")]
-        ),
-    )
+    # the same name with no birth date at all: not enough to link, enough to ask an analyst
+    undated = {
+        "role": "VICTIM",
+        "full_name": "Siti Rahmawati",
+        "sex": "FEMALE",
+        "nationality": "IDN",
+    }
+    b = await submit(client, agencies["LANAL-DUMAI"], interception(persons=[undated]))
+    assert b["persons"][0]["entity_id"] != a["persons"][0]["entity_id"]
     admin = agencies["ADMIN"]
     matches = (await client.get("/v1/admin/possible-matches", headers=admin)).json()["items"]
-    if b["persons"][0]["entity_id"] == a["persons"][0]["entity_id"]:
-        pytest.skip("name and birth date alone linked outright under the shipped weights")
-    assert matches, "a name+birth-date-only pair should land in the review band"
+    assert [m["candidate_entity_id"] for m in matches] == [a["persons"][0]["entity_id"]]
+    assert matches[0]["report_id"] == b["id"]
+    assert 0.5 <= matches[0]["score"] < 0.9
+    denied = await client.get("/v1/admin/possible-matches", headers=agencies["LANAL-DUMAI"])
+    assert denied.status_code == 403
     decided = await client.post(
         f"/v1/admin/possible-matches/{matches[0]['id']}/decision",
         json={"decision": "accept"},
