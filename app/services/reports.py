@@ -58,6 +58,7 @@ from app.services.resolution import (
     Thresholds,
     assign_case,
     features_to_json,
+    lock_for_resolution,
     resolve_person,
 )
 from app.services.routing import RoutingFacts, route_report
@@ -285,6 +286,7 @@ async def _store_persons(
     session: AsyncSession, report: Report, persons: Sequence[_Person], settings: IngestSettings
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = Thresholds(settings.link_threshold, settings.review_threshold)
+    await lock_for_resolution(session, [p.features for p in persons])
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
         row = ReportPerson(
@@ -305,7 +307,12 @@ async def _store_persons(
         session.add(row)
         await session.flush()
         resolved.append(
-            (row, await resolve_person(session, row, person.features, thresholds=thresholds))
+            (
+                row,
+                await resolve_person(
+                    session, row, person.features, thresholds=thresholds, keys_locked=True
+                ),
+            )
         )
     return resolved
 
