@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_name
@@ -43,16 +43,35 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
 
 
 async def candidates(
-    session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID
+    session: AsyncSession,
+    keys: Sequence[str],
+    *,
+    exclude_report_id: uuid.UUID,
+    weak_keys: Sequence[str] = (),
+    weak_key_limit: int = 0,
 ) -> Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    """(report person id, entity id, features) of stored persons sharing any key, bounded."""
+    """(report person id, entity id, features) of stored persons sharing any key, bounded.
+
+    A key in ``weak_keys`` that already holds more than ``weak_key_limit`` persons is skipped
+    (counted at most ``weak_key_limit + 1`` index entries deep), so that a common name does
+    not bring a number of candidates that grows with the store.
+    """
     if not keys:
         return []
+    key_filter: ColumnElement[bool] = PersonKey.key.in_(keys)
+    weak = [k for k in dict.fromkeys(weak_keys) if k in keys]
+    if weak and weak_key_limit > 0:
+        samples = [
+            select(PersonKey.key).where(PersonKey.key == k).limit(weak_key_limit + 1).subquery()
+            for k in weak
+        ]
+        sampled = union_all(*(select(sample.c.key) for sample in samples)).subquery()
+        oversized = (
+            select(sampled.c.key).group_by(sampled.c.key).having(func.count() > weak_key_limit)
+        )
+        key_filter = and_(key_filter, PersonKey.key.not_in(oversized))
     matching_ids = (
-        select(PersonKey.report_person_id)
-        .where(PersonKey.key.in_(keys))
-        .distinct()
-        .limit(MAX_CANDIDATES)
+        select(PersonKey.report_person_id).where(key_filter).distinct().limit(MAX_CANDIDATES)
     ).subquery()
     query = (
         select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)

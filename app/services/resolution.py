@@ -20,6 +20,7 @@ from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, R
 from app.repositories import resolution as repo
 from app.services.matching import (
     DEFAULT_WEIGHTS,
+    WEAK_KEY_LIMIT,
     MatchScore,
     Outcome,
     PersonFeatures,
@@ -27,6 +28,7 @@ from app.services.matching import (
     blocking_keys,
     compare,
     decide,
+    is_weak_key,
 )
 
 #: Roles whose shared person puts two reports into one case; suspects connect cases instead.
@@ -122,7 +124,13 @@ async def resolve_person(
     keys = blocking_keys(features)
     if not keys_locked:
         await repo.lock_keys(session, keys)
-    found = await repo.candidates(session, keys, exclude_report_id=person.report_id)
+    found = await repo.candidates(
+        session,
+        keys,
+        exclude_report_id=person.report_id,
+        weak_keys=[k for k in keys if is_weak_key(k)],
+        weak_key_limit=WEAK_KEY_LIMIT,
+    )
     scored: list[tuple[uuid.UUID, MatchScore]] = [
         (entity_id, compare(features, features_from_json(stored), weights))
         for _pid, entity_id, stored in found
