@@ -160,12 +160,15 @@ async def main_async(args: argparse.Namespace) -> None:
             "warm-up ingest", sinergi, report_posts(token_list, f"W{seed}", seed, 4000, known=known),
             concurrency=c, duration=args.warmup,
         )  # fmt: skip
-        await run(
+        warm_base = await run(
             "warm-up baseline", baseline, baseline_posts(4000, seed + 1),
             concurrency=c, duration=args.warmup,
         )  # fmt: skip
         print(warm.line(), flush=True)
+        print(warm_base.line(), flush=True)
+        # Enough prepared requests for a phase at twice the warm-up rate.
         budget = max(500, int(warm.rps * args.duration * 2))
+        base_budget = max(2000, int(warm_base.rps * args.duration * 2))
 
         ingest: list[LoadResult] = []
         base: list[LoadResult] = []
@@ -191,7 +194,7 @@ async def main_async(args: argparse.Namespace) -> None:
             ingest.append(result)
             print(result.line(), flush=True)
             result = await run(
-                "baseline POST", baseline, baseline_posts(budget * 3, seed + 100 + round_),
+                "baseline POST", baseline, baseline_posts(base_budget, seed + 100 + round_),
                 concurrency=c, duration=args.duration, keep_locations=True,
             )  # fmt: skip
             base.append(result)
