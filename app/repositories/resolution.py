@@ -32,8 +32,15 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
     """
     if dialect_name(session) != "postgresql":
         return
-    for lock in sorted({_lock_id(k) for k in keys}):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+    locks = sorted({_lock_id(k) for k in keys})
+    if not locks:
+        return
+    # One round trip for all keys. unnest() yields the array in its (sorted) order, so every
+    # transaction takes its locks in the same global order and none waits on another in a cycle.
+    await session.execute(
+        text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ids AS bigint[])) AS k"),
+        {"ids": locks},
+    )
 
 
 async def usable_keys(session: AsyncSession, keys: Sequence[str]) -> list[str]:

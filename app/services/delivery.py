@@ -33,12 +33,15 @@ async def enqueue(
     payload: dict[str, Any],
     rule: str | None,
     report_id: uuid.UUID | None,
+    flush: bool = True,
 ) -> Delivery:
     """Write one delivery in the caller's transaction (flushed, not committed).
 
     Takes the recipient's next sequence number under a row lock held until commit, so two
     concurrent transactions never share or skip a number. For several recipients in one
     transaction use :func:`enqueue_many`, which takes the locks in a deadlock-free order.
+    ``flush=False`` leaves the row pending, so that a caller writing several deliveries sends
+    them in one batched INSERT with its own ``flush()``.
     """
     if event not in EVENTS:
         raise ValueError(f"unknown delivery event {event!r}")
@@ -57,7 +60,8 @@ async def enqueue(
         attempts=0,
     )
     session.add(delivery)
-    await session.flush()
+    if flush:
+        await session.flush()
     return delivery
 
 

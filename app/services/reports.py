@@ -61,6 +61,7 @@ from app.services.resolution import (
     Thresholds,
     assign_case,
     features_to_json,
+    lock_for_resolution,
     resolve_person,
 )
 from app.services.routing import RoutingFacts, route_report
@@ -236,7 +237,10 @@ class _Outbox:
                 payload=payload,
                 rule=rule,
                 report_id=report_id,
+                flush=False,
             )
+        # One batched INSERT for all deliveries instead of a round trip each.
+        await session.flush()
         self.items.clear()
 
 
@@ -287,6 +291,7 @@ async def _store_persons(
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = Thresholds(settings.link_threshold, settings.review_threshold)
     weights = await current_weights(session)
+    await lock_for_resolution(session, [p.features for p in persons])
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
         row = ReportPerson(
@@ -307,7 +312,12 @@ async def _store_persons(
         session.add(row)
         await session.flush()
         resolution = await resolve_person(
-            session, row, person.features, thresholds=thresholds, weights=weights
+            session,
+            row,
+            person.features,
+            thresholds=thresholds,
+            weights=weights,
+            keys_locked=True,
         )
         resolved.append((row, resolution))
     return resolved

@@ -103,6 +103,15 @@ def features_from_json(d: dict[str, Any]) -> PersonFeatures:
     )
 
 
+async def lock_for_resolution(session: AsyncSession, persons: Sequence[PersonFeatures]) -> None:
+    """Take the blocking-key locks of all of a report's persons at once, in one global order.
+
+    Locked person by person, two reports naming two shared people could each hold one person's
+    keys and wait for the other's: PostgreSQL breaks that deadlock by failing one ingest.
+    """
+    await repo.lock_keys(session, [key for f in persons for key in blocking_keys(f)])
+
+
 async def resolve_person(
     session: AsyncSession,
     person: ReportPerson,
@@ -110,10 +119,15 @@ async def resolve_person(
     *,
     thresholds: Thresholds,
     weights: Weights = DEFAULT_WEIGHTS,
+    keys_locked: bool = False,
 ) -> PersonResolution:
-    """Resolve one stored (flushed) report person to an entity, recording how."""
+    """Resolve one stored (flushed) report person to an entity, recording how.
+
+    ``keys_locked``: the caller already holds the keys' locks (``lock_for_resolution``).
+    """
     keys = blocking_keys(features)
-    await repo.lock_keys(session, keys)
+    if not keys_locked:
+        await repo.lock_keys(session, keys)
     found = await repo.candidates(session, keys, exclude_report_id=person.report_id)
     scored: list[tuple[uuid.UUID, MatchScore]] = [
         (entity_id, compare(features, features_from_json(stored), weights))

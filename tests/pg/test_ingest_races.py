@@ -56,3 +56,31 @@ async def test_two_reports_about_one_new_person_at_once_end_in_one_entity(
         assert a.status_code == b.status_code == 201, (a.text, b.text)
         assert a.json()["persons"][0]["entity_id"] == b.json()["persons"][0]["entity_id"]
         assert a.json()["case_id"] == b.json()["case_id"]
+
+
+async def test_two_reports_naming_two_people_in_opposite_order_do_not_deadlock(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
+    imi = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+    lanal = bearer(await token_for(client, app, "LANAL-DUMAI"))
+    for round_ in range(5):
+        first = victim(f"Rina Marlina {round_}", "2000-02-03", f"33740143020{round_:02d}004")
+        second = victim(f"Yuliana Safitri {round_}", "1998-07-09", f"33740149079{round_:02d}002")
+        a, b = await asyncio.gather(
+            client.post(
+                "/v1/reports",
+                json=deferral(external_ref=f"A-{round_}", persons=[first, second]),
+                headers=imi,
+            ),
+            client.post(
+                "/v1/reports",
+                json=interception(external_ref=f"B-{round_}", persons=[second, first]),
+                headers=lanal,
+            ),
+        )
+        assert a.status_code == b.status_code == 201, (a.text, b.text)
+        ids_a = [p["entity_id"] for p in a.json()["persons"]]
+        ids_b = [p["entity_id"] for p in b.json()["persons"]]
+        assert ids_a == list(reversed(ids_b))

@@ -1,0 +1,274 @@
+"""Sinergi's full ingest and reads against a bare FastAPI baseline, alternating, in one run.
+
+1. A fresh database (``bench_db``): migrated, a city TIMPORA's agencies, default routing rules,
+   API keys; a store of ``--persons`` persons loaded in bulk (``benchmarks.store``).
+2. ``sinergi serve`` and ``sinergi worker`` on it, and the baseline app
+   (``benchmarks.baseline_app``) under the same Uvicorn settings on the same PostgreSQL.
+3. Warm-up, then ``--rounds`` x (Sinergi ingest, baseline insert) alternating, then reads
+   (``GET /v1/reports/{id}``, ``GET /v1/inbox``) alternating with the baseline's primary-key read.
+4. The figures of every phase, pooled per kind, and the ratios against the targets.
+
+    python -m benchmarks.ingest                      # PostgreSQL, 100,000 stored persons
+    python -m benchmarks.ingest --sqlite             # SQLite single node (no target)
+    python -m benchmarks.ingest --profile            # also py-spy the server during one phase
+
+Everything binds and targets 127.0.0.1; each phase lasts ``--duration`` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from benchmarks import store
+from benchmarks.load import LoadResult, Request, report_posts, run, tokens_for
+from benchmarks.setup import SENDERS, prepare, server_env
+
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_db"
+SQLITE_PATH = Path("/tmp/sinergi-bench.sqlite")
+SQLITE_BASELINE_PATH = Path("/tmp/sinergi-bench-baseline.sqlite")
+
+
+class Processes:
+    """The servers this run started; stopped by their own pids at the end."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+        handle = log.open("wb")
+        process = subprocess.Popen(
+            args, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT
+        )
+        self.started.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(url)).status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.3)
+    raise SystemExit(f"{url} did not come up; see the logs in /tmp/sinergi-bench-*.log")
+
+
+def pooled(name: str, results: list[LoadResult]) -> LoadResult:
+    """One result over several phases of the same kind."""
+    statuses: Counter[int] = Counter()
+    errors: Counter[str] = Counter()
+    for r in results:
+        statuses.update(r.statuses)
+        errors.update(r.errors)
+    return LoadResult(
+        name,
+        results[0].concurrency,
+        sum(r.elapsed for r in results),
+        [x for r in results for x in r.latencies],
+        statuses,
+        errors,
+        sum(r.cpu_seconds for r in results),
+        any(r.ran_out for r in results),
+    )
+
+
+def reads(pairs: list[tuple[str, str]], rng: random.Random, count: int) -> Iterator[Request]:
+    for _ in range(count):
+        auth, location = rng.choice(pairs)
+        yield Request("GET", location, {"Authorization": auth})
+
+
+def baseline_posts(count: int, seed: int) -> list[Request]:
+    """The same report bodies the ingest phases send (the baseline validates a small model)."""
+    return [
+        Request("POST", "/reports", {"Content-Type": "application/json"}, r.body)
+        for r in report_posts(["-"], f"BASE{seed}", seed, count)
+    ]
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    sqlite = args.sqlite
+    database_url = f"sqlite+aiosqlite:///{SQLITE_PATH}" if sqlite else args.database_url
+    baseline_url = f"sqlite+aiosqlite:///{SQLITE_BASELINE_PATH}" if sqlite else database_url
+    if sqlite:
+        for path in (SQLITE_PATH, SQLITE_BASELINE_PATH):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    print(f"database: {database_url}", flush=True)
+    started = time.perf_counter()
+    prepared = await prepare(database_url)
+    persons = 0 if sqlite else args.persons
+    if persons:
+        print(f"loading {persons:,} stored persons …", flush=True)
+        await store.load(database_url, persons, quiet=True)
+    known = store.held_back_records(persons) if persons else None
+    print(f"store ready in {time.perf_counter() - started:.0f} s", flush=True)
+
+    env = {**server_env(database_url), "SINERGI_ACCESS_TOKEN_TTL_SECONDS": "3600"}
+    procs = Processes()
+    sinergi = f"http://127.0.0.1:{args.port}"
+    baseline = f"http://127.0.0.1:{args.baseline_port}"
+    try:
+        server = procs.start(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(args.port), "--no-migrate"],
+            env,
+            Path("/tmp/sinergi-bench-serve.log"),
+        )
+        procs.start(
+            [sys.executable, "-m", "app.cli", "worker"], env, Path("/tmp/sinergi-bench-worker.log")
+        )
+        procs.start(
+            [sys.executable, "-m", "benchmarks.baseline_app", "--port", str(args.baseline_port)],
+            {**env, "BASELINE_DATABASE_URL": baseline_url},
+            Path("/tmp/sinergi-bench-baseline.log"),
+        )
+        await wait_ready(f"{sinergi}/healthz")
+        await wait_ready(f"{baseline}/docs")
+        tokens = await tokens_for(sinergi, prepared.keys)
+        token_list = [tokens[c] for c in SENDERS]
+        c = args.concurrency
+        seed = args.seed
+
+        # Warm-up: both servers, a few seconds each (imports, caches, pools, JIT of nothing).
+        warm = await run(
+            "warm-up ingest", sinergi, report_posts(token_list, f"W{seed}", seed, 4000, known=known),
+            concurrency=c, duration=args.warmup,
+        )  # fmt: skip
+        warm_base = await run(
+            "warm-up baseline", baseline, baseline_posts(4000, seed + 1),
+            concurrency=c, duration=args.warmup,
+        )  # fmt: skip
+        print(warm.line(), flush=True)
+        print(warm_base.line(), flush=True)
+        # Enough prepared requests for a phase at twice the warm-up rate.
+        budget = max(500, int(warm.rps * args.duration * 2))
+        base_budget = max(2000, int(warm_base.rps * args.duration * 2))
+
+        ingest: list[LoadResult] = []
+        base: list[LoadResult] = []
+        profile_file = Path("/tmp/sinergi-bench-ingest.pyspy")
+        for round_ in range(args.rounds):
+            posts = report_posts(
+                token_list, f"R{seed}-{round_}", seed + 10 + round_, budget, known=known
+            )
+            spy = None
+            if args.profile and round_ == 0:
+                spy = subprocess.Popen(
+                    [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.pid), "--format", "raw",
+                     "--rate", "200", "--duration", str(int(args.duration)),
+                     "--output", str(profile_file), "--nonblocking"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+            result = await run(
+                "POST /v1/reports", sinergi, posts, concurrency=c, duration=args.duration,
+                keep_locations=True,
+            )  # fmt: skip
+            if spy is not None:
+                spy.wait(timeout=args.duration + 30)
+            ingest.append(result)
+            print(result.line(), flush=True)
+            result = await run(
+                "baseline POST", baseline, baseline_posts(base_budget, seed + 100 + round_),
+                concurrency=c, duration=args.duration, keep_locations=True,
+            )  # fmt: skip
+            base.append(result)
+            print(result.line(), flush=True)
+
+        rng = random.Random(seed)
+        created = [p for r in ingest for p in r.locations]
+        base_created = [p for r in base for p in r.locations]
+        inbox = [(f"Bearer {t}", "/v1/inbox") for t in token_list]
+        read_results: dict[str, list[LoadResult]] = {"read": [], "inbox": [], "base": []}
+        many = 200_000
+        for _ in range(args.rounds):
+            for name, url, kind, pairs in (
+                ("GET /v1/reports/{id}", sinergi, "read", created),
+                ("GET /v1/inbox", sinergi, "inbox", inbox),
+                ("baseline GET by id", baseline, "base", base_created),
+            ):
+                result = await run(
+                    name, url, reads(pairs, rng, many), concurrency=c, duration=args.duration / 2
+                )
+                read_results[kind].append(result)
+                print(result.line(), flush=True)
+    finally:
+        procs.stop()
+
+    total_ingest = pooled("POST /v1/reports", ingest)
+    total_base = pooled("baseline POST", base)
+    total_read = pooled("GET /v1/reports/{id}", read_results["read"])
+    total_inbox = pooled("GET /v1/inbox", read_results["inbox"])
+    total_base_read = pooled("baseline GET by id", read_results["base"])
+    backend = "SQLite" if sqlite else f"PostgreSQL, {persons:,} stored persons"
+    print(f"\n== pooled over {args.rounds} alternating rounds ({backend}) ==")
+    for result in (total_ingest, total_base, total_read, total_inbox, total_base_read):
+        print(result.line())
+    throughput = total_ingest.rps / total_base.rps
+    p99 = total_ingest.percentile(99) / total_base.percentile(99)
+    read_ratio = total_read.rps / total_base_read.rps
+    inbox_ratio = total_inbox.rps / total_base_read.rps
+    target = not sqlite
+    print()
+    print(_ratio("ingest throughput / baseline", throughput, ">= 0.5" if target else None))
+    print(_ratio("ingest p99 / baseline p99", p99, "<= 3.0" if target else None, lower=True))
+    print(_ratio("GET report / baseline read", read_ratio, ">= 0.7" if target else None))
+    print(_ratio("GET inbox / baseline read", inbox_ratio, ">= 0.7" if target else None))
+    errors = sum(r.error_count + r.non_2xx for r in (total_ingest, total_read, total_inbox))
+    print(f"{'errors + non-2xx (Sinergi)':<32} {errors}{'   target 0' if target else ''}")
+    if args.profile:
+        print(f"\npy-spy raw profile of the first ingest phase: {profile_file}")
+        print("summarize: python -m benchmarks.profile_summary", profile_file)
+
+
+def _ratio(label: str, value: float, target: str | None, *, lower: bool = False) -> str:
+    if target is None:
+        return f"{label:<32} {value:5.2f}x"
+    bound = float(target.split()[1])
+    ok = value <= bound if lower else value >= bound
+    return f"{label:<32} {value:5.2f}x   target {target}  {'MET' if ok else 'MISSED'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=PG_URL)
+    parser.add_argument("--sqlite", action="store_true", help="SQLite single node instead")
+    parser.add_argument("--persons", type=int, default=100_000, help="stored persons")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=20, help="seconds per phase")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--baseline-port", type=int, default=8101)
+    parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
+    parser.add_argument("--profile", action="store_true", help="py-spy the first ingest phase")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
