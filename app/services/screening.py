@@ -32,6 +32,7 @@ from app.schemas.screening import (
 )
 from app.services.caller import Caller
 from app.services.cases import ACKNOWLEDGEABLE_TLP
+from app.services.match_weights import current_weights
 from app.services.matching import (
     MatchScore,
     Outcome,
@@ -138,8 +139,9 @@ async def _matched_entities(
     """Entities the person resolves to (LINK) or may be (REVIEW), as ingest would decide."""
     keys = blocking_keys(features)
     found = await resolution_repo.candidates(session, keys, exclude_report_id=None)
+    weights = await current_weights(session)  # the same weights ingest resolves with
     scored = [
-        (entity_id, compare(features, features_from_json(stored)))
+        (entity_id, compare(features, features_from_json(stored), weights))
         for _pid, entity_id, stored in found
     ]
     decision = decide(scored, thresholds.link, thresholds.review)

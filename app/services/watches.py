@@ -26,6 +26,7 @@ from app.repositories import watches as repo
 from app.schemas.screening import PersonQuery, WatchIn, WatchOut
 from app.services.caller import Caller
 from app.services.cases import ACKNOWLEDGEABLE_TLP
+from app.services.match_weights import current_weights
 from app.services.matching import (
     MatchScore,
     Outcome,
@@ -143,6 +144,7 @@ async def collect_hits(
     after it expired, and for RED and AMBER_STRICT reports only when the watcher may read them.
     """
     now = utcnow()
+    weights = await current_weights(session)  # the same weights ingest resolves with
     best: dict[uuid.UUID, tuple[Watch, list[str], MatchScore, uuid.UUID | None]] = {}
     for features, entity_id in persons:
         for watch, scopes in await repo.live_sharing_keys(
@@ -150,7 +152,7 @@ async def collect_hits(
         ):
             if watch.agency_id == report.source_agency_id:
                 continue
-            score = compare(features, features_from_json(watch.features))
+            score = compare(features, features_from_json(watch.features), weights)
             decision = decide([(watch.id, score)], link_threshold, review_threshold)
             if decision.outcome is not Outcome.LINK:
                 continue
