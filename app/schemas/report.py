@@ -171,6 +171,23 @@ class LocationIn(_Request):
         return lon
 
 
+def birth_year_agrees(year: int | None, info: ValidationInfo) -> int | None:
+    """A birth year is not in the future and agrees with a stated date of birth."""
+    if year is None:
+        return None
+    if year > date.today().year:
+        raise _field_error("date_in_future", "birth_year {year} is in the future", year=year)
+    born = info.data.get("date_of_birth")
+    if born is not None and born.year != year:
+        raise _field_error(
+            "birth_year_mismatch",
+            "birth_year {year} contradicts date_of_birth {born}",
+            year=year,
+            born=str(born),
+        )
+    return year
+
+
 class PersonIn(_Request):
     """A person in the report; victim details only for victims, perpetrator roles only for suspects."""
 
@@ -216,19 +233,7 @@ class PersonIn(_Request):
     @field_validator("birth_year")
     @classmethod
     def _birth_year_agrees(cls, year: int | None, info: ValidationInfo) -> int | None:
-        if year is None:
-            return None
-        if year > date.today().year:
-            raise _field_error("date_in_future", "birth_year {year} is in the future", year=year)
-        born = info.data.get("date_of_birth")
-        if born is not None and born.year != year:
-            raise _field_error(
-                "birth_year_mismatch",
-                "birth_year {year} contradicts date_of_birth {born}",
-                year=year,
-                born=str(born),
-            )
-        return year
+        return birth_year_agrees(year, info)
 
     @field_validator("nik")
     @classmethod

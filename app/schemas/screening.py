@@ -22,8 +22,8 @@ from app.schemas.report import (
     ReportWarning,
     ShortText,
     _clean_text,
-    _field_error,
     _normalization_failure,
+    birth_year_agrees,
 )
 from app.schemas.vocab import CountryCode, Sex
 from app.services.normalize import (
@@ -79,19 +79,7 @@ class PersonQuery(BaseModel):
     @field_validator("birth_year")
     @classmethod
     def _birth_year_agrees(cls, year: int | None, info: ValidationInfo) -> int | None:
-        if year is None:
-            return None
-        if year > datetime.now().year:
-            raise _field_error("date_in_future", "birth_year {year} is in the future", year=year)
-        born = info.data.get("date_of_birth")
-        if born is not None and born.year != year:
-            raise _field_error(
-                "birth_year_mismatch",
-                "birth_year {year} contradicts date_of_birth {born}",
-                year=year,
-                born=str(born),
-            )
-        return year
+        return birth_year_agrees(year, info)
 
     @field_validator("nik", "passport_number", "phone")
     @classmethod
