@@ -13,14 +13,14 @@ import json
 import logging
 import re
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
+from app.api.middleware import RequestObserver, route_template
 from app.config import Settings
 
 REDACTED = "[REDACTED]"
@@ -248,39 +248,19 @@ def configure_logging(settings: Settings) -> None:
 request_logger = logging.getLogger("sinergi.request")
 
 
-class RequestLogMiddleware:
+class RequestLogMiddleware(RequestObserver):
     """One log line per request: request id, route template, status, duration, agency code."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            state = scope.get("state") or {}
-            route = scope.get("route")
-            principal = state.get("principal")
-            request_logger.info(
-                "request",
-                extra={
-                    "request_id": state.get("request_id"),
-                    "method": scope.get("method"),
-                    "route": getattr(route, "path", None) or "(no route)",
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "agency": getattr(principal, "agency_code", None),
-                },
-            )
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        state = scope.get("state") or {}
+        request_logger.info(
+            "request",
+            extra={
+                "request_id": state.get("request_id"),
+                "method": scope.get("method"),
+                "route": route_template(scope) or "(no route)",
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "agency": getattr(state.get("principal"), "agency_code", None),
+            },
+        )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app import metrics
+from app.api.middleware import RequestObserver, route_template
 from app.api.routing import SinergiRoute, operation_id
 from app.models.base import utcnow
 from app.services.delivery import outbox_state
@@ -51,34 +50,16 @@ async def scrape(request: Request) -> Response:
     return Response(metrics.exposition(snapshot), media_type=metrics.CONTENT_TYPE_LATEST)
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(RequestObserver):
     """Counts and times every HTTP request by method, route template and status."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or metrics.UNMATCHED_ROUTE
-            method = str(scope.get("method", ""))
-            method = method if method in _METHODS else "OTHER"
-            labels = (method, route, str(status))
-            metrics.HTTP_REQUESTS.labels(*labels).inc()
-            metrics.HTTP_DURATION.labels(*labels).observe(time.perf_counter() - started)
-            outcome = metrics.ingest_outcome(status) if (method, route) == _INGEST_ROUTE else None
-            if outcome is not None:
-                metrics.INGEST.labels(outcome).inc()
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = route_template(scope) or metrics.UNMATCHED_ROUTE
+        method = str(scope.get("method", ""))
+        method = method if method in _METHODS else "OTHER"
+        labels = (method, route, str(status))
+        metrics.HTTP_REQUESTS.labels(*labels).inc()
+        metrics.HTTP_DURATION.labels(*labels).observe(seconds)
+        outcome = metrics.ingest_outcome(status) if (method, route) == _INGEST_ROUTE else None
+        if outcome is not None:
+            metrics.INGEST.labels(outcome).inc()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -96,3 +97,40 @@ class RequestContextMiddleware:
             logger.exception("unhandled error", extra={"request_id": request_id})
             if not started:
                 await reply(500, "An unexpected error occurred; it has been logged.")
+
+
+class RequestObserver:
+    """Base of middleware that looks at each finished HTTP request (status, duration, route).
+
+    Subclasses implement :meth:`observe`; it runs even when the app raised (status 500).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self.observe(scope, status, time.perf_counter() - started)
+
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        raise NotImplementedError
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path template (``/v1/reports/{report_id}``), never the raw path."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else None
