@@ -30,18 +30,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.services.calibration import estimate_u, estimate_weights_with_report
 from app.services.matching import (
     DEFAULT_LINK_THRESHOLD,
+    DEFAULT_MERGE_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
     DEFAULT_WEIGHTS,
+    NAME_FREQUENCY_CAP,
     WEAK_KEY_LIMIT,
     Outcome,
     PersonFeatures,
     Weights,
     blocking_keys,
+    bridged,
     compare,
     compare_entity,
     comparison_levels,
     decide,
+    identifiers_conflict,
     is_weak_key,
+    name_frequency_keys,
 )
 from benchmarks.synthetic import PersonRecord, generate, without_national_ids
 
@@ -200,7 +205,8 @@ def run_online(
     link_threshold: float,
     review_threshold: float,
     per_record: bool = True,
-    merge_bridged: bool = False,
+    merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD,
+    name_frequency: bool = True,
 ) -> RunResult:
     """Resolve records in ``order``: score each candidate record (as the API does) or entity."""
     index: dict[str, list[int]] = defaultdict(list)
@@ -215,18 +221,32 @@ def run_online(
         features = data[i].features
         keys = blocking_keys(features)
         found = candidates(index, keys)
+        # As the API does: how many stored records bear each of the person's names.
+        counts = (
+            {
+                k: min(len(index.get(k, ())), NAME_FREQUENCY_CAP)
+                for k in name_frequency_keys(features)
+            }
+            if name_frequency
+            else None
+        )
         if per_record:
-            scored = [(entity_of[j], compare(features, data[j].features, weights)) for j in found]
+            scored = [
+                (entity_of[j], compare(features, data[j].features, weights, counts)) for j in found
+            ]
         else:
             entities = {entity_of[j] for j in found}
-            scored = [(e, compare_entity(features, members[e], weights)) for e in entities]
+            scored = [(e, compare_entity(features, members[e], weights, counts)) for e in entities]
         decision = decide(scored, link_threshold, review_threshold)
         if decision.outcome is Outcome.LINK and decision.candidate is not None:
             entity_of[i] = decision.candidate
-            if merge_bridged:
-                # The new record links two entities at once: they were one person all along.
-                for other, score in decision.alternatives:
-                    if score.probability < link_threshold or score.review_only:
+            if merge_threshold is not None:
+                # The new record links two entities at once: they were one person all along,
+                # unless their identifiers contradict each other (as the API checks).
+                for other in bridged(decision, merge_threshold):
+                    target_ids = [(f.nik, f.passport) for f in members[decision.candidate]]
+                    other_ids = [(f.nik, f.passport) for f in members[other]]
+                    if identifiers_conflict(target_ids, other_ids):
                         continue
                     for j in records_of.pop(other):
                         entity_of[j] = decision.candidate
@@ -301,9 +321,19 @@ def main() -> None:
         " does, which scores record by record (compare), the default here",
     )
     parser.add_argument(
-        "--merge-bridged",
+        "--merge-threshold",
+        type=float,
+        default=DEFAULT_MERGE_THRESHOLD,
+        help="merge two entities that one incoming record matches at or above this, as the API"
+        " does (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-merge", action="store_true", help="never merge existing entities, as before"
+    )
+    parser.add_argument(
+        "--no-name-frequency",
         action="store_true",
-        help="merge entities that one incoming record links above the threshold",
+        help="weigh every name agreement alike, as before name frequencies were counted",
     )
     parser.add_argument("--weights", type=Path, help="weights JSON (Weights.to_json)")
     parser.add_argument("--save-weights", type=Path, help="write calibrated weights here")
@@ -332,7 +362,14 @@ def main() -> None:
             if args.save_weights:
                 args.save_weights.write_text(weights.to_json())
         result = run_online(
-            data, order, weights, args.link, args.review, not args.entity, args.merge_bridged
+            data,
+            order,
+            weights,
+            args.link,
+            args.review,
+            not args.entity,
+            None if args.no_merge else args.merge_threshold,
+            not args.no_name_frequency,
         )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"

@@ -405,6 +405,50 @@ class FieldComparison:
 
     level: str
     reason: str = ""
+    adjust: float = 0.0
+    """Bits added to the level's weight for this very value (taken off a common name), often 0."""
+
+
+# ------------------------------------------------------------------- name frequency
+#
+# "Siti Aminah" agreeing says less than "Khairul Kurniawan" agreeing: many people bear the first.
+# Seen from one incoming person, the odds that a given stored record with the same name is the
+# same person fall as 1/c, where c is how many stored records bear the name (Splink's "term
+# frequency adjustment", counted online). A name agreement keeps its level's weight up to
+# NAME_FREQUENCY_REFERENCE bearers and loses log2(c / reference) bits beyond. Counting stops at
+# NAME_FREQUENCY_CAP, so a lookup stays bounded.
+#
+# Only common names move: the store is a sample of the country, so a name held once in the store
+# may still be borne by thousands; rarity in the store is no evidence, commonness is.
+
+NAME_FREQUENCY_REFERENCE = 4
+NAME_FREQUENCY_CAP = 1000
+#: However common the name, agreeing on it never weighs less than this.
+NAME_FREQUENCY_FLOOR_BITS = 1.0
+#: Name levels whose weight follows the name's frequency: agreement on the very name (spelling
+#: variants share the phonetic key that is counted); a near miss says little about frequency.
+_FREQUENCY_LEVELS = frozenset({"exact", "exact_single", "phonetic"})
+
+
+def name_frequency_key(normalized_name: str) -> str:
+    """The blocking key whose holders are counted as bearers of a name (the weak ``nn:`` key)."""
+    return f"nn:{'-'.join(phonetic_keys(normalized_name))}"
+
+
+def name_frequency_keys(p: PersonFeatures) -> list[str]:
+    """The keys to count for a person's name frequencies: one per name variant."""
+    return list(dict.fromkeys(name_frequency_key(v) for v in p.name_variants if v.strip()))
+
+
+def name_frequency_bits(count: int | None) -> float:
+    """Bits to add (never positive) to a name agreement when ``count`` stored records bear it."""
+    if count is None or count <= NAME_FREQUENCY_REFERENCE:
+        return 0.0
+    return -math.log2(count / NAME_FREQUENCY_REFERENCE)
+
+
+def _frequency_word(count: int) -> str:
+    return "a common name" if count >= NAME_FREQUENCY_REFERENCE * 8 else "a frequent name"
 
 
 def compare_identifier(a: str | None, b: str | None, label: str) -> FieldComparison:
@@ -470,26 +514,47 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
 _NAME_LEVELS = ("exact", "phonetic", "similar_high", "subset", "similar_low", "different")
 
 
-def compare_names(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
-    """Best agreement over both persons' name variants (own name, with father's name, aliases)."""
+def compare_names(
+    a: PersonFeatures,
+    b: PersonFeatures,
+    name_counts: Mapping[str, int] | None = None,
+    weights: Weights | None = None,
+) -> FieldComparison:
+    """Best agreement over both persons' name variants (own name, with father's name, aliases).
+
+    ``name_counts``: stored records bearing each of ``a``'s names, by ``name_frequency_key``;
+    an agreement on the name itself then weighs less for a common name.
+    """
     if not a.name_variants or not b.name_variants:
         return FieldComparison(MISSING)
-    best: tuple[int, float, str, str, str] | None = None
+    best: tuple[int, float, str, int, int] | None = None
     for i, va in enumerate(a.name_variants):
         for j, vb in enumerate(b.name_variants):
             rank, sim, kind = _name_level(va, vb)
             if best is None or (rank, -sim) < (best[0], -best[1]):
-                best = (rank, sim, kind, a.raw_variants[i], b.raw_variants[j])
+                best = (rank, sim, kind, i, j)
     assert best is not None
-    rank, sim, kind, raw_a, raw_b = best
+    rank, sim, kind, i, j = best
     level = _NAME_LEVELS[rank]
     if level == "exact" and len(a.name_tokens) == 1 and len(b.name_tokens) == 1:
         # "Sukarno" or "Sulastri" is shared by many people: a single name agreeing says less.
         level = "exact_single"
-    shown = f"({raw_a} ~ {raw_b})"
-    if rank == 0:
-        return FieldComparison(level, f"name {kind} {shown}")
-    return FieldComparison(level, f"name {kind} {sim:.2f} {shown}")
+    adjust = 0.0
+    note = ""
+    count = None
+    if name_counts is not None and level in _FREQUENCY_LEVELS:
+        count = name_counts.get(name_frequency_key(a.name_variants[i]))
+    if count is not None and count > NAME_FREQUENCY_REFERENCE:
+        adjust = name_frequency_bits(count)
+        if weights is not None:
+            # Never below the floor: even a very common name agreeing is some evidence.
+            base = weights.fields[NAME].bits(level)
+            adjust = max(adjust, min(0.0, NAME_FREQUENCY_FLOOR_BITS - base))
+        note = f", {_frequency_word(count)}"
+    # The note comes before the compared values, which ``without_values`` strips.
+    shown = f"({a.raw_variants[i]} ~ {b.raw_variants[j]})"
+    similarity = "" if rank == 0 else f" {sim:.2f}"
+    return FieldComparison(level, f"name {kind}{similarity}{note} {shown}", adjust)
 
 
 def _one_digit_apart(a: date, b: date) -> bool:
@@ -541,12 +606,17 @@ def compare_address(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
     return FieldComparison("different", "address different")
 
 
-def comparison_vector(a: PersonFeatures, b: PersonFeatures) -> dict[str, FieldComparison]:
+def comparison_vector(
+    a: PersonFeatures,
+    b: PersonFeatures,
+    name_counts: Mapping[str, int] | None = None,
+    weights: Weights | None = None,
+) -> dict[str, FieldComparison]:
     """Every field's comparison level for a pair: the gamma vector of Fellegi-Sunter."""
     return {
         NIK: compare_identifier(a.nik, b.nik, "NIK"),
         PASSPORT: compare_identifier(a.passport, b.passport, "passport"),
-        NAME: compare_names(a, b),
+        NAME: compare_names(a, b, name_counts, weights),
         BIRTH_DATE: compare_birth(a, b),
         SEX: _compare_equal(a.sex, b.sex, "sex", "same"),
         NATIONALITY: _compare_equal(a.nationality, b.nationality, "nationality", "same"),
@@ -600,7 +670,7 @@ def _score(vector: Mapping[str, FieldComparison], veto: str | None, weights: Wei
     for name, fc in vector.items():
         if fc.level == MISSING:
             continue
-        bits += weights.fields[name].bits(fc.level)
+        bits += weights.fields[name].bits(fc.level) + fc.adjust
         reasons.append(fc.reason)
     levels = {name: fc.level for name, fc in vector.items()}
     if veto is not None:
@@ -618,15 +688,26 @@ def _score(vector: Mapping[str, FieldComparison], veto: str | None, weights: Wei
     )
 
 
-def compare(a: PersonFeatures, b: PersonFeatures, weights: Weights = DEFAULT_WEIGHTS) -> MatchScore:
-    """Score a pair: sum of per-field log-likelihood ratios, its probability, reasons in words."""
-    vector = comparison_vector(a, b)
+def compare(
+    a: PersonFeatures,
+    b: PersonFeatures,
+    weights: Weights = DEFAULT_WEIGHTS,
+    name_counts: Mapping[str, int] | None = None,
+) -> MatchScore:
+    """Score a pair: sum of per-field log-likelihood ratios, its probability, reasons in words.
+
+    ``name_counts`` (see ``compare_names``) weighs an agreement on a common name less.
+    """
+    vector = comparison_vector(a, b, name_counts, weights)
     levels = {name: fc.level for name, fc in vector.items()}
     return _score(vector, veto_reason(a, b, levels), weights)
 
 
 def compare_entity(
-    a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights = DEFAULT_WEIGHTS
+    a: PersonFeatures,
+    members: Sequence[PersonFeatures],
+    weights: Weights = DEFAULT_WEIGHTS,
+    name_counts: Mapping[str, int] | None = None,
 ) -> MatchScore:
     """Score a person against an entity: per field, the best agreement with any of its records.
 
@@ -637,14 +718,14 @@ def compare_entity(
     """
     if not members:
         raise ValueError("an entity has at least one record")
-    vectors = [comparison_vector(a, member) for member in members]
+    vectors = [comparison_vector(a, member, name_counts, weights) for member in members]
     best: dict[str, FieldComparison] = {}
     for name in FIELDS:
         present = [v[name] for v in vectors if v[name].level != MISSING]
         if not present:
             best[name] = FieldComparison(MISSING)
             continue
-        best[name] = max(present, key=lambda fc: weights.fields[name].bits(fc.level))
+        best[name] = max(present, key=lambda fc: weights.fields[name].bits(fc.level) + fc.adjust)
     levels = {name: fc.level for name, fc in best.items()}
     veto = None
     if (
@@ -682,11 +763,16 @@ def decide(
     """Pick the best candidate; link at or above ``link_threshold``, review at or above the floor.
 
     A candidate may appear several times (one per stored record of an entity): its best score
-    counts, and one vetoed record (a contradicting NIK or passport) rules the candidate out.
+    counts, and one vetoed record (a contradicting NIK or passport) rules the candidate out,
+    unless another of its records bears the very same NIK or passport: then the entity already
+    holds this identifier, and the contradicting record is the one in doubt, not the link.
     """
     best_per_candidate: dict[K, MatchScore] = {}
     vetoed: set[K] = set()
+    confirmed: set[K] = set()
     for candidate, score in scored_candidates:
+        if score.levels.get(NIK) == "exact" or score.levels.get(PASSPORT) == "exact":
+            confirmed.add(candidate)
         if score.vetoed:
             vetoed.add(candidate)
             continue
@@ -694,7 +780,7 @@ def decide(
         if held is None or score.log_likelihood > held.log_likelihood:
             best_per_candidate[candidate] = score
     ranked = sorted(
-        ((c, s) for c, s in best_per_candidate.items() if c not in vetoed),
+        ((c, s) for c, s in best_per_candidate.items() if c not in vetoed - confirmed),
         key=lambda item: item[1].log_likelihood,
         reverse=True,
     )
@@ -707,6 +793,39 @@ def decide(
     if best.probability >= review_threshold:
         return Decision(Outcome.REVIEW, best_candidate, best, others)
     return Decision(Outcome.NEW, None, best, others)
+
+
+#: An incoming person who matches a second entity at least this surely, besides the one it links
+#: to, shows the two were one person all along: resolution merges them (reversibly).
+DEFAULT_MERGE_THRESHOLD = 0.99
+
+
+def bridged(decision: Decision[K], threshold: float = DEFAULT_MERGE_THRESHOLD) -> list[K]:
+    """Other candidates the linked person matches at or above ``threshold``, to merge with it.
+
+    Only a link bridges, and never on a review-only score; the caller must still check that the
+    two entities' identifiers do not contradict each other (``identifiers_conflict``).
+    """
+    if decision.outcome is not Outcome.LINK:
+        return []
+    return [c for c, s in decision.alternatives if s.probability >= threshold and not s.review_only]
+
+
+def identifiers_conflict(
+    first: Iterable[tuple[str | None, str | None]],
+    second: Iterable[tuple[str | None, str | None]],
+) -> bool:
+    """Whether any (NIK, passport) of one group would veto a link with any of the other group."""
+    others = list(second)
+    for nik_a, passport_a in first:
+        for nik_b, passport_b in others:
+            nik_level = compare_identifier(nik_a, nik_b, "NIK").level
+            if nik_level == "different" and is_valid_nik(nik_a) and is_valid_nik(nik_b):
+                return True
+            passport_level = compare_identifier(passport_a, passport_b, "passport").level
+            if passport_level == "different" and nik_level != "exact":
+                return True
+    return False
 
 
 def without_values(reasons: Sequence[str]) -> list[str]:

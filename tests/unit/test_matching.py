@@ -9,23 +9,32 @@ import pytest
 
 from app.services.matching import (
     DEFAULT_LINK_THRESHOLD,
+    DEFAULT_MERGE_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
     DEFAULT_WEIGHTS,
     FIELDS,
     MISSING,
+    NAME_FREQUENCY_CAP,
+    NAME_FREQUENCY_REFERENCE,
     MatchScore,
     Outcome,
     PersonFeatures,
     Weights,
     blocking_keys,
+    bridged,
     compare,
     compare_entity,
     comparison_levels,
     decide,
+    identifiers_conflict,
     is_valid_nik,
     is_weak_key,
+    name_frequency_bits,
+    name_frequency_key,
+    name_frequency_keys,
     normalize_nationality,
     normalize_sex,
+    without_values,
 )
 
 SITI: dict[str, Any] = {
@@ -451,3 +460,93 @@ def test_compare_uses_the_weights_it_is_given() -> None:
     weights = Weights(fields=fields, prior=doubtful_names.prior)
     a = PersonFeatures.from_raw(full_name="Siti Nurhaliza")
     assert compare(a, a, weights).log_likelihood == pytest.approx(0.0)
+
+
+# ----------------------------------------------------------------- name frequency and merges
+
+
+def _name_only(name: str) -> tuple[PersonFeatures, PersonFeatures]:
+    a = PersonFeatures.from_raw(full_name=name, date_of_birth="2002-06-21", sex="P")
+    b = PersonFeatures.from_raw(full_name=name, date_of_birth="2002-06-20", sex="P")
+    return a, b
+
+
+def test_a_common_name_weighs_less_and_says_so() -> None:
+    a, b = _name_only("Ngatini")
+    key = name_frequency_key(a.name)
+    alone = compare(a, b, DEFAULT_WEIGHTS, {key: 1})
+    crowded = compare(a, b, DEFAULT_WEIGHTS, {key: 400})
+    assert alone.log_likelihood == compare(a, b).log_likelihood  # rarity in the store is no boost
+    assert alone.probability >= DEFAULT_LINK_THRESHOLD
+    assert crowded.log_likelihood < alone.log_likelihood - 5
+    assert crowded.probability < DEFAULT_LINK_THRESHOLD
+    assert any(r.startswith("name equal, a common name (") for r in crowded.reasons)
+    assert "name equal, a common name" in without_values(crowded.reasons)
+
+
+def test_a_name_borne_by_a_few_stored_persons_keeps_its_weight() -> None:
+    a, b = _name_only("Siti Aminah")
+    key = name_frequency_key(a.name)
+    assert compare(a, b, DEFAULT_WEIGHTS, {key: NAME_FREQUENCY_REFERENCE}).log_likelihood == (
+        compare(a, b).log_likelihood
+    )
+    assert name_frequency_bits(NAME_FREQUENCY_REFERENCE * 2) == pytest.approx(-1.0)
+
+
+def test_even_the_commonest_name_agreeing_is_some_evidence() -> None:
+    a, b = _name_only("Siti Aminah")
+    key = name_frequency_key(a.name)
+    vector_name = compare(a, b, DEFAULT_WEIGHTS, {key: NAME_FREQUENCY_CAP})
+    without_name = compare(a, b.__class__(**{**_fields(b), "name_variants": ("x",)}))
+    assert vector_name.log_likelihood > without_name.log_likelihood
+
+
+def _fields(p: PersonFeatures) -> dict[str, Any]:
+    return {name: getattr(p, name) for name in p.__slots__}
+
+
+def test_spelling_variants_are_counted_as_one_name() -> None:
+    assert name_frequency_key("siti nurhaliza") == name_frequency_key("nurhaliza siti")
+    assert name_frequency_keys(person()) == [name_frequency_key(person().name)]
+
+
+def test_a_vetoed_record_does_not_hide_an_entity_that_holds_the_same_nik() -> None:
+    incoming = person()
+    namesake = person(nik="3201014703950999", passport_number=None)  # wrongly merged earlier
+    same = person(full_name="Siti Nur Haliza")
+    assert compare(incoming, namesake).vetoed
+    decision = decide([("e1", compare(incoming, namesake)), ("e1", compare(incoming, same))])
+    assert decision.outcome is Outcome.LINK and decision.candidate == "e1"
+    only_vetoed = decide([("e1", compare(incoming, namesake))])
+    assert only_vetoed.outcome is Outcome.NEW
+
+
+def test_bridged_lists_other_entities_matched_as_surely() -> None:
+    incoming = person()
+    sure = compare(incoming, person(full_name="Siti Nur Haliza"))
+    weak = compare(
+        incoming,
+        person(
+            nik=None,
+            passport_number=None,
+            phone=None,
+            address=None,
+            date_of_birth=None,
+            birth_year=1995,
+        ),
+    )
+    assert sure.probability >= DEFAULT_MERGE_THRESHOLD > weak.probability
+    decision = decide([("a", sure), ("b", sure), ("c", weak)])
+    assert decision.outcome is Outcome.LINK
+    assert bridged(decision) == ["b"]
+    assert bridged(decide([("c", weak)])) == []
+
+
+def test_identifiers_conflict_like_the_veto() -> None:
+    nik, other_nik = "3201014703950001", "3201014703950999"
+    assert identifiers_conflict([(nik, None)], [(other_nik, None)])
+    assert not identifiers_conflict([(nik, None)], [(nik, None), (None, "C1234567")])
+    assert not identifiers_conflict([(nik, None)], [("3201014703950002", None)])  # a typo
+    assert identifiers_conflict([(None, "C1234567")], [(None, "X7654321")])
+    assert not identifiers_conflict([(nik, "C1234567")], [(nik, "X7654321")])  # renewed
+    assert not identifiers_conflict([], [(nik, None)])
