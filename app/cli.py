@@ -216,7 +216,11 @@ def import_reports(
         try:
             async with transaction(factory) as session:
                 caller = await imports.submitting_agency(session, agency)
-            ingest = IngestSettings(settings.match_link_threshold, settings.match_review_threshold)
+            ingest = IngestSettings(
+                settings.match_link_threshold,
+                settings.match_review_threshold,
+                settings.match_merge_threshold,
+            )
             with (
                 Progress(
                     "[progress.description]{task.description}",

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     #: Person resolution: link at or above, record a possible match at or above the review floor.
     match_link_threshold: float = Field(default=0.90, gt=0, le=1)
     match_review_threshold: float = Field(default=0.5, gt=0, le=1)
+    #: A person matching a second stored entity at or above this merges the two (undoable).
+    match_merge_threshold: float = Field(default=0.99, gt=0, le=1)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_page_size: int = Field(default=200, ge=1, le=1000)

@@ -69,6 +69,11 @@ DEDUP = Counter(
     "or new with a possible match recorded for review.",
     ["outcome"],
 )
+ENTITY_MERGES = Counter(
+    "sinergi_dedup_entity_merges",
+    "Stored person entities merged into another by resolution, because one incoming person "
+    "matched both surely (each merge is an undoable entity.merge action).",
+)
 WEBHOOK_ATTEMPTS = Counter(
     "sinergi_webhook_attempts",
     "Webhook POSTs by outcome: delivered, retry (failed, will be retried), dead (failed for "

@@ -32,14 +32,7 @@ router = APIRouter(
 
 
 def _action_out(action: ResolutionAction) -> ResolutionActionOut:
-    return ResolutionActionOut(
-        id=action.id,
-        kind=action.kind,
-        actor=action.actor,
-        created_at=action.created_at,
-        undone_at=action.undone_at,
-        result_id=curation.action_result(action),
-    )
+    return curation.action_view(action)
 
 
 @router.get(
@@ -144,6 +137,37 @@ async def split_case(
     """The named reports leave the case and form a new one; audited and reversible."""
     action = await curation.split_case(session, principal.agency_code, case_id, body.report_ids)
     return _action_out(action)
+
+
+@router.get(
+    "/resolution-actions",
+    summary="Merges and splits, newest first",
+    description="Every merge, split and accepted possible match, whether an admin made it or "
+    "resolution did (actor `resolution`: cases joined by a shared victim, entities one incoming "
+    "person matched at once). Each can be undone with POST …/resolution-actions/{id}/undo.",
+    response_model=Page[ResolutionActionOut],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_resolution_actions(
+    principal: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: str | None = Query(
+        default=None, max_length=64, description="Only this actor: an agency code or `resolution`."
+    ),
+    kind: Literal["entity.merge", "entity.split", "case.merge", "case.split", "match.accept"]
+    | None = None,
+    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=200),
+) -> Page[ResolutionActionOut]:
+    items, next_cursor = await curation.list_actions(
+        session,
+        actor=actor,
+        kind=kind,
+        cursor=cursor,
+        limit=min(limit, settings.max_page_size),
+    )
+    return Page[ResolutionActionOut](items=items, next_cursor=next_cursor)
 
 
 @router.post(

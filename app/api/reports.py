@@ -51,6 +51,7 @@ def _ingest_settings(settings: Settings) -> service.IngestSettings:
     return service.IngestSettings(
         link_threshold=settings.match_link_threshold,
         review_threshold=settings.match_review_threshold,
+        merge_threshold=settings.match_merge_threshold,
     )
 
 

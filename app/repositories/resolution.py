@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import String, and_, exists, func, literal, or_, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_name
 from app.models.report import Report, ReportPerson, ReportRecipient, ReportStatus
-from app.models.resolution import Case, CaseLink, PersonEntity, PersonKey, PossibleMatch
-from app.services.matching import WEAK_KEY_LIMIT, is_weak_key
+from app.models.resolution import (
+    Case,
+    CaseLink,
+    PersonEntity,
+    PersonKey,
+    PossibleMatch,
+    ResolutionAction,
+)
+from app.services.matching import (
+    NAME_FREQUENCY_CAP,
+    WEAK_KEY_LIMIT,
+    PersonFeatures,
+    blocking_keys,
+    is_weak_key,
+    name_frequency_keys,
+)
 
 #: How many stored persons one incoming person is compared with at most.
 MAX_CANDIDATES = 200
@@ -43,24 +57,37 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
     )
 
 
-async def usable_keys(session: AsyncSession, keys: Sequence[str]) -> list[str]:
+async def key_counts(session: AsyncSession, caps: Mapping[str, int]) -> dict[str, int]:
+    """How many stored persons hold each key, each counted up to its cap, in one statement.
+
+    Each count reads at most its cap of index entries, so the cost stays bounded however many
+    persons a common name gathers.
+    """
+    if not caps:
+        return {}
+    counts = [
+        select(
+            literal(key, String).label("key"),
+            select(func.count())
+            .select_from(
+                select(PersonKey.report_person_id).where(PersonKey.key == key).limit(cap).subquery()
+            )
+            .scalar_subquery()
+            .label("held"),
+        )
+        for key, cap in caps.items()
+    ]
+    query = counts[0] if len(counts) == 1 else union_all(*counts)
+    return {key: int(held) for key, held in (await session.execute(query)).all()}
+
+
+def usable_keys(keys: Sequence[str], counts: Mapping[str, int]) -> list[str]:
     """The keys worth a lookup: every strong key, and weak (name-only) keys still selective.
 
     A weak key shared by more than ``WEAK_KEY_LIMIT`` stored persons (a common name with a
-    birth year) is skipped, so one lookup stays bounded however large the store grows; each
-    check reads at most ``WEAK_KEY_LIMIT + 1`` index entries.
+    birth year) is skipped, so one lookup stays bounded however large the store grows.
     """
-    usable = [k for k in keys if not is_weak_key(k)]
-    for key in (k for k in keys if is_weak_key(k)):
-        held = (
-            select(PersonKey.report_person_id).where(PersonKey.key == key).limit(WEAK_KEY_LIMIT + 1)
-        )
-        count = (
-            await session.execute(select(func.count()).select_from(held.subquery()))
-        ).scalar_one()
-        if count <= WEAK_KEY_LIMIT:
-            usable.append(key)
-    return usable
+    return [k for k in keys if not is_weak_key(k) or counts.get(k, 0) <= WEAK_KEY_LIMIT]
 
 
 async def _persons_under(
@@ -74,22 +101,37 @@ async def _persons_under(
     return list((await session.execute(query.limit(limit))).scalars().all())
 
 
+class Found(NamedTuple):
+    """Candidates of one person, and how many stored persons bear each of its names."""
+
+    rows: Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]
+    """(report person id, entity id, features) of each candidate."""
+    name_counts: dict[str, int]
+    """Stored persons bearing each name, by ``name_frequency_key`` (see ``compare``)."""
+
+
 async def candidates(
-    session: AsyncSession, keys: Sequence[str], *, exclude_report_id: uuid.UUID | None
-) -> Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    """(report person id, entity id, features) of stored persons sharing a usable key, bounded.
+    session: AsyncSession, features: PersonFeatures, *, exclude_report_id: uuid.UUID | None
+) -> Found:
+    """Stored persons sharing a usable blocking key with ``features`` (bounded), and name counts.
 
     Identifier keys are read first, so a common name can never crowd a NIK match out of the
     ``MAX_CANDIDATES`` bound. Persons of retracted reports are never candidates;
     ``exclude_report_id`` leaves out the report being resolved (None when screening).
     """
-    usable = await usable_keys(session, keys)
+    keys = blocking_keys(features)
+    caps = {k: WEAK_KEY_LIMIT + 1 for k in keys if is_weak_key(k)}
+    name_keys = name_frequency_keys(features)
+    caps.update((k, NAME_FREQUENCY_CAP) for k in name_keys)
+    counts = await key_counts(session, caps)
+    name_counts = {k: counts.get(k, 0) for k in name_keys}
+    usable = usable_keys(keys, counts)
     strong = [k for k in usable if not is_weak_key(k)]
     found = await _persons_under(session, strong, MAX_CANDIDATES, set())
     weak = [k for k in usable if is_weak_key(k)]
     found += await _persons_under(session, weak, MAX_CANDIDATES - len(found), set(found))
     if not found:
-        return []
+        return Found([], name_counts)
     query = (
         select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
         .join(Report, Report.id == ReportPerson.report_id)
@@ -102,7 +144,26 @@ async def candidates(
     if exclude_report_id is not None:
         query = query.where(ReportPerson.report_id != exclude_report_id)
     rows = (await session.execute(query)).all()
-    return [(pid, eid, feats) for pid, eid, feats in rows if eid is not None and feats]
+    return Found(
+        [(pid, eid, feats) for pid, eid, feats in rows if eid is not None and feats], name_counts
+    )
+
+
+async def entity_identifiers(
+    session: AsyncSession, entity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str | None, str | None]]]:
+    """(NIK, passport) of every person of these entities that carries one, by entity."""
+    if not entity_ids:
+        return {}
+    query = select(ReportPerson.entity_id, ReportPerson.nik, ReportPerson.passport_number).where(
+        ReportPerson.entity_id.in_(entity_ids),
+        or_(ReportPerson.nik.is_not(None), ReportPerson.passport_number.is_not(None)),
+    )
+    held: dict[uuid.UUID, list[tuple[str | None, str | None]]] = {e: [] for e in entity_ids}
+    for entity_id, nik, passport in (await session.execute(query)).all():
+        if entity_id is not None:
+            held.setdefault(entity_id, []).append((nik, passport))
+    return held
 
 
 def add_keys(session: AsyncSession, report_person_id: uuid.UUID, keys: Iterable[str]) -> None:
@@ -139,18 +200,24 @@ async def cases_of_entities(
 
 async def move_case(
     session: AsyncSession, from_case: uuid.UUID, to_case: uuid.UUID
-) -> list[uuid.UUID]:
-    """Move every report and link of one case into another; the moved report ids."""
-    moved = list(
-        (await session.execute(select(Report.id).where(Report.case_id == from_case)))
-        .scalars()
-        .all()
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Move every report and link of one case into another; the moved report and link ids."""
+    reports = await session.execute(
+        update(Report)
+        .where(Report.case_id == from_case)
+        .values(case_id=to_case)
+        .returning(Report.id)
+        .execution_options(synchronize_session="fetch")
     )
-    await session.execute(update(Report).where(Report.case_id == from_case).values(case_id=to_case))
-    await session.execute(
-        update(CaseLink).where(CaseLink.case_id == from_case).values(case_id=to_case)
+    moved = list(reports.scalars().all())
+    links = await session.execute(
+        update(CaseLink)
+        .where(CaseLink.case_id == from_case)
+        .values(case_id=to_case)
+        .returning(CaseLink.id)
+        .execution_options(synchronize_session="fetch")
     )
-    return moved
+    return moved, list(links.scalars().all())
 
 
 async def _follow_merges(
@@ -291,6 +358,32 @@ async def possible_matches(
         )
     query = query.order_by(PossibleMatch.created_at, PossibleMatch.id).limit(limit)
     return [(m, p) for m, p in (await session.execute(query)).all()]
+
+
+async def resolution_actions(
+    session: AsyncSession,
+    *,
+    actor: str | None,
+    kind: str | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[ResolutionAction]:
+    """Merges and splits, newest first, optionally by one actor or of one kind."""
+    query = select(ResolutionAction)
+    if actor:
+        query = query.where(ResolutionAction.actor == actor)
+    if kind:
+        query = query.where(ResolutionAction.kind == kind)
+    if before:
+        at, last = before
+        query = query.where(
+            or_(
+                ResolutionAction.created_at < at,
+                and_(ResolutionAction.created_at == at, ResolutionAction.id < last),
+            )
+        )
+    query = query.order_by(ResolutionAction.created_at.desc(), ResolutionAction.id.desc())
+    return (await session.execute(query.limit(limit))).scalars().all()
 
 
 async def case_ids_naming(

@@ -173,6 +173,10 @@ class ResolutionActionOut(BaseModel):
     result_id: uuid.UUID | None = Field(
         default=None, description="The entity or case the action produced or kept."
     )
+    merged_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="For a merge: the entities or cases merged into `result_id`.",
+    )
 
 
 EntitySplitIn.model_rebuild()

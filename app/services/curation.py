@@ -17,7 +17,7 @@ from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
 from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
 from app.repositories import resolution as repo
-from app.schemas.case import PossibleMatchOut
+from app.schemas.case import PossibleMatchOut, ResolutionActionOut
 from app.services.reports import decode_cursor, encode_cursor
 from app.services.resolution import CASE_FORMING_ROLES
 
@@ -239,6 +239,48 @@ async def review(
 def action_result(action: ResolutionAction) -> uuid.UUID | None:
     result = action.undo.get("result")
     return uuid.UUID(result) if isinstance(result, str) else None
+
+
+def action_view(action: ResolutionAction) -> ResolutionActionOut:
+    """An action as admins see it: what it produced and, for a merge, what it absorbed."""
+    # An entity merge may join cases too; merged_ids names what the action is about.
+    rows = "entities" if action.kind.startswith("entity.") else "cases"
+    absorbed = action.undo.get(rows, {})
+    return ResolutionActionOut(
+        id=action.id,
+        kind=action.kind,
+        actor=action.actor,
+        created_at=action.created_at,
+        undone_at=action.undone_at,
+        result_id=action_result(action),
+        merged_ids=(
+            [uuid.UUID(row) for row, old in absorbed.items() if old is None]
+            if action.kind.endswith(".merge")
+            else []
+        ),
+    )
+
+
+async def list_actions(
+    session: AsyncSession,
+    *,
+    actor: str | None,
+    kind: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ResolutionActionOut], str | None]:
+    """Merges, splits and accepted matches, newest first, a page at a time."""
+    rows = await repo.resolution_actions(
+        session,
+        actor=actor,
+        kind=kind,
+        before=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    last = page[-1] if page else None
+    next_cursor = encode_cursor(last.created_at, last.id) if last and len(rows) > limit else None
+    return [action_view(a) for a in page], next_cursor
 
 
 def _match_view(match: PossibleMatch, person: ReportPerson) -> PossibleMatchOut:

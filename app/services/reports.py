@@ -53,7 +53,7 @@ from app.services.caller import Caller
 from app.services.delivery import enqueue
 from app.services.facets import facets_of
 from app.services.match_weights import current_weights
-from app.services.matching import PersonFeatures, without_values
+from app.services.matching import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
 from app.services.normalize import normalize_person
 from app.services.resolution import (
     CaseResolution,
@@ -253,6 +253,7 @@ class IngestSettings:
 
     link_threshold: float
     review_threshold: float
+    merge_threshold: float = DEFAULT_MERGE_THRESHOLD
 
 
 @dataclass
@@ -289,7 +290,9 @@ def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarnin
 async def _store_persons(
     session: AsyncSession, report: Report, persons: Sequence[_Person], settings: IngestSettings
 ) -> list[tuple[ReportPerson, PersonResolution]]:
-    thresholds = Thresholds(settings.link_threshold, settings.review_threshold)
+    thresholds = Thresholds(
+        settings.link_threshold, settings.review_threshold, settings.merge_threshold
+    )
     weights = await current_weights(session)
     await lock_for_resolution(session, [p.features for p in persons])
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
@@ -470,7 +473,10 @@ async def _add_watch_hits(
     hits = await watches.collect_hits(
         session,
         report,
-        [(p.features, row.entity_id) for (row, _), p in zip(resolved, persons, strict=True)],
+        [
+            (p.features, row.entity_id, resolution.name_counts)
+            for (row, resolution), p in zip(resolved, persons, strict=True)
+        ],
         recipients=recipients,
         link_threshold=settings.link_threshold,
         review_threshold=settings.review_threshold,

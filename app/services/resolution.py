@@ -21,14 +21,17 @@ from app.models.report import Report, ReportPerson
 from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
 from app.repositories import resolution as repo
 from app.services.matching import (
+    DEFAULT_MERGE_THRESHOLD,
     DEFAULT_WEIGHTS,
     MatchScore,
     Outcome,
     PersonFeatures,
     Weights,
     blocking_keys,
+    bridged,
     compare,
     decide,
+    identifiers_conflict,
 )
 
 #: Roles whose shared person puts two reports into one case; suspects connect cases instead.
@@ -43,6 +46,8 @@ _DEDUP_OUTCOME = {Outcome.LINK: "linked", Outcome.NEW: "new", Outcome.REVIEW: "r
 class Thresholds:
     link: float
     review: float
+    merge: float = DEFAULT_MERGE_THRESHOLD
+    """A person matching a second entity this surely merges the two (see ``bridged``)."""
 
 
 @dataclass
@@ -53,6 +58,10 @@ class PersonResolution:
     outcome: Outcome
     score: float | None
     reasons: list[str]
+    name_counts: dict[str, int] = field(default_factory=dict)
+    """Stored persons bearing each of the person's names, for scoring watches alike."""
+    merged_entity_ids: list[uuid.UUID] = field(default_factory=list)
+    """Entities found to be this same person and merged into ``entity_id``."""
 
 
 @dataclass
@@ -128,18 +137,24 @@ async def resolve_person(
     keys = blocking_keys(features)
     if not keys_locked:
         await repo.lock_keys(session, keys)
-    found = await repo.candidates(session, keys, exclude_report_id=person.report_id)
+    found = await repo.candidates(session, features, exclude_report_id=person.report_id)
     scored: list[tuple[uuid.UUID, MatchScore]] = [
-        (entity_id, compare(features, features_from_json(stored), weights))
-        for _pid, entity_id, stored in found
+        (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))
+        for _pid, entity_id, stored in found.rows
     ]
     decision = decide(scored, thresholds.link, thresholds.review)
     best = decision.score
+    merged: list[uuid.UUID] = []
     if decision.outcome is Outcome.LINK and decision.candidate is not None and best is not None:
         entity_id = decision.candidate
         result = PersonResolution(
             entity_id, Outcome.LINK, round(best.probability, 4), list(best.reasons)
         )
+        merged = await _merge_bridged(session, entity_id, bridged(decision, thresholds.merge))
+        if merged:
+            result.reasons.append(
+                f"matched {len(merged) + 1} stored entities: merged them into one person"
+            )
     else:
         entity = PersonEntity()
         session.add(entity)
@@ -162,11 +177,40 @@ async def resolve_person(
                 )
             )
     metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
+    result.name_counts = found.name_counts
+    result.merged_entity_ids = merged
     person.entity_id = entity_id
     person.match_score = result.score
     person.match_reasons = result.reasons
     repo.add_keys(session, person.id, keys)
     return result
+
+
+async def _merge_bridged(
+    session: AsyncSession, target: uuid.UUID, others: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Merge into ``target`` the other entities one incoming person matched as surely.
+
+    Two entities both matched at, say, 0.99 by one person were one person all along, reported
+    before the record that joins them arrived. They are merged as an analyst would merge them:
+    recorded as an ``entity.merge`` action by ``resolution``, which an admin can undo. Entities
+    whose NIKs or passports contradict each other are never merged.
+    """
+    if not others:
+        return []
+    # Curation builds on this module (cases, roles), so it is imported where it is used.
+    from app.services.curation import merge_entities
+
+    held = await repo.entity_identifiers(session, [target, *others])
+    merged: list[uuid.UUID] = []
+    for other in others:
+        if identifiers_conflict(held.get(target, []), held.get(other, [])):
+            continue
+        await merge_entities(session, "resolution", other, target)
+        held.setdefault(target, []).extend(held.get(other, []))
+        merged.append(other)
+        metrics.count_after_commit(session, metrics.ENTITY_MERGES)
+    return merged
 
 
 async def assign_case(
@@ -195,15 +239,22 @@ async def assign_case(
     if case_ids:
         target = case_ids[0]
         for absorbed in case_ids[1:]:
-            moved = await repo.move_case(session, absorbed, target)
+            moved, links = await repo.move_case(session, absorbed, target)
             case = await session.get(Case, absorbed)
             if case is not None:
                 case.merged_into_id = target
+            # Recorded as curation records its actions (each row's previous value), so that an
+            # admin can list it and undo it like an analyst's merge.
             session.add(
                 ResolutionAction(
                     kind="case.merge",
                     actor="resolution",
-                    undo={"case_id": str(absorbed), "report_ids": [str(r) for r in moved]},
+                    undo={
+                        "result": str(target),
+                        "reports": {str(r): str(absorbed) for r in moved},
+                        "links": {str(link): str(absorbed) for link in links},
+                        "cases": {str(absorbed): None},
+                    },
                 )
             )
     else:

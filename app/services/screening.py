@@ -37,7 +37,6 @@ from app.services.matching import (
     MatchScore,
     Outcome,
     PersonFeatures,
-    blocking_keys,
     compare,
     decide,
     without_values,
@@ -137,12 +136,11 @@ async def _matched_entities(
     session: AsyncSession, features: PersonFeatures, thresholds: Thresholds
 ) -> dict[uuid.UUID, tuple[Outcome, MatchScore]]:
     """Entities the person resolves to (LINK) or may be (REVIEW), as ingest would decide."""
-    keys = blocking_keys(features)
-    found = await resolution_repo.candidates(session, keys, exclude_report_id=None)
+    found = await resolution_repo.candidates(session, features, exclude_report_id=None)
     weights = await current_weights(session)  # the same weights ingest resolves with
     scored = [
-        (entity_id, compare(features, features_from_json(stored), weights))
-        for _pid, entity_id, stored in found
+        (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))
+        for _pid, entity_id, stored in found.rows
     ]
     decision = decide(scored, thresholds.link, thresholds.review)
     matched: dict[uuid.UUID, tuple[Outcome, MatchScore]] = {}

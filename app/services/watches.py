@@ -9,7 +9,7 @@ person resolution, and fires at the link threshold, once per (watch, report).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,7 +130,7 @@ class WatchHitOut:
 async def collect_hits(
     session: AsyncSession,
     report: Report,
-    persons: Sequence[tuple[PersonFeatures, uuid.UUID | None]],
+    persons: Sequence[tuple[PersonFeatures, uuid.UUID | None, Mapping[str, int]]],
     *,
     recipients: set[uuid.UUID],
     link_threshold: float,
@@ -138,7 +138,8 @@ async def collect_hits(
 ) -> list[WatchHitOut]:
     """The ``watch.hit`` deliveries a stored report causes, each (watch, report) once.
 
-    ``persons`` are the report's persons' features with their resolved entity ids;
+    ``persons`` are the report's persons' features with their resolved entity ids and name
+    counts (``compare`` weighs a common name less, as resolution did);
     ``recipients`` the agencies the report is routed to (they may read it). A watch fires when
     ``decide`` links a person to the watched person; not for the watcher's own report, not
     after it expired, and for RED and AMBER_STRICT reports only when the watcher may read them.
@@ -146,13 +147,13 @@ async def collect_hits(
     now = utcnow()
     weights = await current_weights(session)  # the same weights ingest resolves with
     best: dict[uuid.UUID, tuple[Watch, list[str], MatchScore, uuid.UUID | None]] = {}
-    for features, entity_id in persons:
+    for features, entity_id, name_counts in persons:
         for watch, scopes in await repo.live_sharing_keys(
             session, blocking_keys(features), now=now
         ):
             if watch.agency_id == report.source_agency_id:
                 continue
-            score = compare(features, features_from_json(watch.features), weights)
+            score = compare(features, features_from_json(watch.features), weights, name_counts)
             decision = decide([(watch.id, score)], link_threshold, review_threshold)
             if decision.outcome is not Outcome.LINK:
                 continue

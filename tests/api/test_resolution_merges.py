@@ -1,0 +1,189 @@
+"""Resolution at scale through the API: common names weigh less; one person can join two entities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from app.models.agency import AgencyKind
+from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.report_samples import deferral, interception
+
+NIK = "1472035403990002"
+OTHER_NIK = "1472035403990117"  # a different woman's NIK, not a one-digit typo of the first
+
+
+@pytest.fixture
+async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    await create_admin(app)
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
+    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
+    return {
+        code: bearer(await token_for(client, app, code))
+        for code in ("ADMIN", "IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
+    }
+
+
+def woman(**fields: Any) -> dict[str, Any]:
+    return {
+        "role": "VICTIM",
+        "full_name": "Rahmawati Siregar",
+        "sex": "FEMALE",
+        "nationality": "IDN",
+        "trafficking_status": "POSSIBLE",
+        **fields,
+    }
+
+
+async def submit(
+    client: httpx.AsyncClient, headers: dict[str, str], ref: str, *persons: dict[str, Any]
+) -> dict[str, Any]:
+    body = interception(external_ref=ref, persons=list(persons))
+    response = await client.post("/v1/reports", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def test_a_common_name_needs_more_than_a_near_birth_date(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    imigrasi = agencies["IMIGRASI-DUMAI"]
+    first = await submit(
+        client, imigrasi, "NG-0", woman(full_name="Ngatini", date_of_birth="2002-06-20")
+    )
+    # Alone in the store, "Ngatini" with a birth date one digit apart is the same woman.
+    near = woman(full_name="Ngatini", date_of_birth="2002-06-21")
+    query = {"full_name": "Ngatini", "date_of_birth": "2002-06-21", "sex": "FEMALE"}
+    linked = await client.post(
+        "/v1/screenings", json={"persons": [query]}, headers=agencies["POLRES-DUMAI"]
+    )
+    assert linked.status_code == 200, linked.text
+    hits = linked.json()["results"][0]["hits"]
+    assert [h["match"] for h in hits] == ["LINK"], hits
+
+    # Thirty-two more women called Ngatini, born in other years: the name is common here now.
+    for i in range(32):
+        other = woman(full_name="Ngatini", date_of_birth=f"{1960 + i}-01-0{1 + i % 9}")
+        await submit(client, imigrasi, f"NG-{i + 1}", other)
+    screened = await client.post(
+        "/v1/screenings", json={"persons": [query]}, headers=agencies["POLRES-DUMAI"]
+    )
+    result = screened.json()["results"][0]
+    assert not result["hit"]
+    hits = [h for h in result["hits"] if h["entity_id"] == first["persons"][0]["entity_id"]]
+    assert [h["match"] for h in hits] == ["REVIEW"], result
+    assert any("a common name" in r for r in hits[0]["reasons"]), hits[0]["reasons"]
+
+    # Ingest decides alike: the new report is not linked to the first one, only proposed.
+    later = await submit(client, agencies["LANAL-DUMAI"], "NG-LATE", near)
+    assert later["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert any("a common name" in r for r in later["persons"][0]["reasons"])
+
+
+async def test_a_person_matching_two_entities_merges_them_reversibly(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Immigration knows her NIK; the Navy her birth date and phone. Name alone: only a review.
+    by_nik = await submit(client, agencies["IMIGRASI-DUMAI"], "M-1", woman(nik=NIK))
+    by_phone = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "M-2",
+        woman(date_of_birth="1999-03-14", phone="0812-6612-3344"),
+    )
+    first, second = by_nik["persons"][0]["entity_id"], by_phone["persons"][0]["entity_id"]
+    assert first != second
+    assert by_nik["case_id"] != by_phone["case_id"]
+
+    # The police report carries all three: she is plainly both.
+    both = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "M-3",
+        woman(nik=NIK, date_of_birth="1999-03-14", phone="+62 812 6612 3344"),
+    )
+    person = both["persons"][0]
+    assert person["entity_id"] in {first, second}
+    assert any("merged them into one person" in r for r in person["reasons"]), person["reasons"]
+    absorbed = ({first, second} - {person["entity_id"]}).pop()
+
+    admin = agencies["ADMIN"]
+    case = (await client.get(f"/v1/cases/{both['case_id']}", headers=admin)).json()
+    assert {r["report_id"] for r in case["reports"]} == {by_nik["id"], by_phone["id"], both["id"]}
+    network = await client.get(f"/v1/persons/{person['entity_id']}/network", headers=admin)
+    assert {a["report_id"] for a in network.json()["appearances"]} == {
+        by_nik["id"],
+        by_phone["id"],
+        both["id"],
+    }
+
+    listed = await client.get(
+        "/v1/admin/resolution-actions",
+        params={"actor": "resolution", "kind": "entity.merge"},
+        headers=admin,
+    )
+    assert listed.status_code == 200, listed.text
+    [action] = listed.json()["items"]
+    assert action["result_id"] == person["entity_id"]
+    assert action["merged_ids"] == [absorbed]
+    denied = await client.get("/v1/admin/resolution-actions", headers=agencies["POLRES-DUMAI"])
+    assert denied.status_code == 403
+
+    undone = await client.post(f"/v1/admin/resolution-actions/{action['id']}/undo", headers=admin)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["undone_at"] is not None
+    # Each entity holds its own report again.
+    for entity, report in ((first, by_nik["id"]), (second, by_phone["id"])):
+        network = await client.get(f"/v1/persons/{entity}/network", headers=admin)
+        assert network.status_code == 200, network.text
+        assert report in {a["report_id"] for a in network.json()["appearances"]}
+    network = await client.get(f"/v1/persons/{absorbed}/network", headers=admin)
+    assert both["id"] not in {a["report_id"] for a in network.json()["appearances"]}
+
+
+async def test_entities_with_contradicting_niks_are_never_merged(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    dated = {"date_of_birth": "1999-03-14", "phone": "0812-6612-3344"}
+    one = await submit(client, agencies["IMIGRASI-DUMAI"], "C-1", woman(nik=NIK, **dated))
+    other = await submit(client, agencies["LANAL-DUMAI"], "C-2", woman(nik=OTHER_NIK, **dated))
+    assert one["persons"][0]["entity_id"] != other["persons"][0]["entity_id"]  # the NIK veto
+    # No NIK here: she matches both women surely, but they are two people.
+    unsure = await submit(client, agencies["POLRES-DUMAI"], "C-3", woman(**dated))
+    assert not any("merged" in r for r in unsure["persons"][0]["reasons"])
+    listed = await client.get(
+        "/v1/admin/resolution-actions",
+        params={"kind": "entity.merge"},
+        headers=agencies["ADMIN"],
+    )
+    assert listed.json()["items"] == []
+
+
+async def test_cases_joined_by_resolution_are_listed_and_can_be_undone(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    sister = woman(full_name="Maria Siregar", nik=OTHER_NIK, date_of_birth="1999-03-14")
+    one = await submit(client, agencies["IMIGRASI-DUMAI"], "J-1", woman(nik=NIK))
+    two = await submit(client, agencies["LANAL-DUMAI"], "J-2", sister)
+    assert one["case_id"] != two["case_id"]
+    both = await submit(client, agencies["POLRES-DUMAI"], "J-3", woman(nik=NIK), sister)
+    admin = agencies["ADMIN"]
+    listed = await client.get(
+        "/v1/admin/resolution-actions",
+        params={"actor": "resolution", "kind": "case.merge"},
+        headers=admin,
+    )
+    [action] = listed.json()["items"]
+    assert action["result_id"] == both["case_id"]
+    [absorbed] = action["merged_ids"]
+    assert absorbed in {one["case_id"], two["case_id"]}
+
+    undone = await client.post(f"/v1/admin/resolution-actions/{action['id']}/undo", headers=admin)
+    assert undone.status_code == 200, undone.text
+    back = (await client.get(f"/v1/cases/{absorbed}", headers=admin)).json()
+    moved_back = one["id"] if absorbed == one["case_id"] else two["id"]
+    assert [r["report_id"] for r in back["reports"]] == [moved_back]
