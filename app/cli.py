@@ -449,6 +449,46 @@ def dedup_calibrate(
         typer.echo("stored; ingest and screening use these weights from now on", err=True)
 
 
+@dedup_cli.command("rekey")
+def dedup_rekey(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would change; change nothing.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Persons per transaction.")
+    ] = 1000,
+) -> None:
+    """Recompute every stored person's blocking keys (after an upgrade that changed them)."""
+    from app.db import create_engine, create_session_factory
+    from app.services.rekey import RekeyResult, rekey
+
+    def show(result: RekeyResult) -> None:
+        typer.echo(
+            f"{result.persons} persons read, {result.changed} re-keyed "
+            f"(+{result.keys_added} / -{result.keys_removed} keys)",
+            err=True,
+        )
+
+    async def run() -> RekeyResult:
+        engine = create_engine(get_settings())
+        try:
+            return await rekey(
+                create_session_factory(engine),
+                batch_size=batch_size,
+                dry_run=dry_run,
+                progress=show,
+            )
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    verb = "would change" if dry_run else "changed"
+    typer.echo(
+        f"{result.persons} stored persons; {verb} the keys of {result.changed} "
+        f"(+{result.keys_added} / -{result.keys_removed})"
+    )
+
+
 @stats_cli.command("report")
 def stats_report(
     start: Annotated[

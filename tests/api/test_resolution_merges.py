@@ -9,7 +9,7 @@ import pytest
 
 from app.models.agency import AgencyKind
 from tests.factories import bearer, create_admin, create_agency, token_for
-from tests.report_samples import deferral, interception
+from tests.report_samples import interception
 
 NIK = "1472035403990002"
 OTHER_NIK = "1472035403990117"  # a different woman's NIK, not a one-digit typo of the first

@@ -516,7 +516,8 @@ def test_a_vetoed_record_does_not_hide_an_entity_that_holds_the_same_nik() -> No
     same = person(full_name="Siti Nur Haliza")
     assert compare(incoming, namesake).vetoed
     decision = decide([("e1", compare(incoming, namesake)), ("e1", compare(incoming, same))])
-    assert decision.outcome is Outcome.LINK and decision.candidate == "e1"
+    assert decision.outcome is Outcome.LINK
+    assert decision.candidate == "e1"
     only_vetoed = decide([("e1", compare(incoming, namesake))])
     assert only_vetoed.outcome is Outcome.NEW
 
