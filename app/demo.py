@@ -161,8 +161,21 @@ class Generator:
     def victim_json(
         self, person: SyntheticPerson, seen_before: bool, *, passport: bool = False
     ) -> dict[str, Any]:
-        """A victim entry; one seen before is spelled differently and may lack some fields."""
+        """A victim entry; one seen before is spelled differently and may lack some fields.
+
+        Now and then one seen before is known by name alone (no papers, no phone, no birth
+        date): resolution cannot link that on its own and records a possible match for the
+        analysts' review queue.
+        """
         rng = self.rng
+        if seen_before and rng.random() < 0.15:
+            return {
+                "role": "POTENTIAL_VICTIM",
+                "full_name": person.name(rng),
+                "sex": person.sex,
+                "nationality": "IDN",
+                "trafficking_status": "POSSIBLE",
+            }
         entry: dict[str, Any] = {
             "role": "POTENTIAL_VICTIM",
             "full_name": person.name(rng, vary=seen_before),
@@ -544,7 +557,11 @@ async def seed_demo(
                 agencies.append((agency.code, agency.name))
                 callers[agency.code] = imports.AgencyCaller.of(agency)
             rules = await seed_default_rules(session, region_code=spec["region_code"])
-        ingest = IngestSettings(settings.match_link_threshold, settings.match_review_threshold)
+        ingest = IngestSettings(
+            settings.match_link_threshold,
+            settings.match_review_threshold,
+            settings.match_merge_threshold,
+        )
         outcomes = {"created": 0, "replayed": 0, "rejected": 0}
         for code, body in generate_reports(seed, size):
             result = await imports.ingest_one(

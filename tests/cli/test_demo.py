@@ -51,6 +51,11 @@ async def _look_around(settings: Settings, keys: dict[str, str]) -> dict[str, ob
             cases = await client.get("/v1/cases?limit=200", headers=bearer(str(seen["ADMIN"])))
             assert cases.status_code == 200
             seen["cases"] = cases.json()["items"]
+            matches = await client.get(
+                "/v1/admin/possible-matches", headers=bearer(str(seen["ADMIN"]))
+            )
+            assert matches.status_code == 200
+            seen["possible_matches"] = matches.json()["items"]
     finally:
         await app.state.engine.dispose()
     return seen
@@ -83,6 +88,8 @@ def test_demo_seeds_a_timpora_whose_printed_keys_work(
     cases = seen["cases"]
     assert isinstance(cases, list)
     assert any(case["visible_reports"] > 1 for case in cases), "no two reports share a victim"
+    # A victim known only by name is left to the analysts: the review queue is not empty.
+    assert seen["possible_matches"], "the demo gives the analysts nothing to review"
 
 
 @pytest.mark.usefixtures("demo_env")
