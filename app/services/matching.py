@@ -664,7 +664,30 @@ def _probability(bits: float, prior: float) -> float:
     return e / (1.0 + e)
 
 
-def _score(vector: Mapping[str, FieldComparison], veto: str | None, weights: Weights) -> MatchScore:
+def _same_born_other_serial(a: str | None, b: str | None) -> bool:
+    """Two valid NIKs equal in region and birth date (digits 1-12), differing in the serial.
+
+    Twins registered together get NIKs like that, one digit apart: a "typo" level that must not
+    vouch for a link the names contradict.
+    """
+    if a is None or b is None or not (is_valid_nik(a) and is_valid_nik(b)):
+        return False
+    return a != b and a[:12] == b[:12]
+
+
+def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """A NIK or passport equal, or one character apart (except twins' NIKs, see above)."""
+    if levels[NIK] == "exact" or levels[PASSPORT] in {"exact", "typo"}:
+        return True
+    return levels[NIK] == "typo" and not _same_born_other_serial(a.nik, b.nik)
+
+
+def _score(
+    vector: Mapping[str, FieldComparison],
+    veto: str | None,
+    weights: Weights,
+    identifier_agrees: bool,
+) -> MatchScore:
     bits = 0.0
     reasons: list[str] = []
     for name, fc in vector.items():
@@ -676,9 +699,7 @@ def _score(vector: Mapping[str, FieldComparison], veto: str | None, weights: Wei
     if veto is not None:
         reasons.insert(0, veto)
         return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
-    review_only = levels[NAME] == "different" and not (
-        levels[NIK] in {"exact", "typo"} or levels[PASSPORT] in {"exact", "typo"}
-    )
+    review_only = levels[NAME] == "different" and not identifier_agrees
     if review_only:
         # Twins and siblings share birth date, phone and address; only a name or an identifier
         # tells them apart, so with different names and no identifier the pair is never linked.
@@ -700,7 +721,7 @@ def compare(
     """
     vector = comparison_vector(a, b, name_counts, weights)
     levels = {name: fc.level for name, fc in vector.items()}
-    return _score(vector, veto_reason(a, b, levels), weights)
+    return _score(vector, veto_reason(a, b, levels), weights, _identifier_agrees(a, b, levels))
 
 
 def compare_entity(
@@ -736,7 +757,11 @@ def compare_entity(
         veto = "veto: two different NIKs"
     elif levels[PASSPORT] == "different" and levels[NIK] != "exact":
         veto = "veto: two different passports"
-    return _score(best, veto, weights)
+    agrees = any(
+        _identifier_agrees(a, member, {name: fc.level for name, fc in vector.items()})
+        for member, vector in zip(members, vectors, strict=True)
+    )
+    return _score(best, veto, weights, agrees)
 
 
 # --------------------------------------------------------------------------------- decision

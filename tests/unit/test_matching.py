@@ -551,3 +551,18 @@ def test_identifiers_conflict_like_the_veto() -> None:
     assert identifiers_conflict([(None, "C1234567")], [(None, "X7654321")])
     assert not identifiers_conflict([(nik, "C1234567")], [(nik, "X7654321")])  # renewed
     assert not identifiers_conflict([], [(nik, None)])
+
+
+def test_twins_nik_one_serial_digit_apart_do_not_vouch_for_different_names() -> None:
+    # Twins registered together: same region and birth date, serial numbers 0001 and 0002.
+    sister = person(full_name="Dewi Lestari", nik="3201014703950002", passport_number=None)
+    siti = person(passport_number=None)
+    score = compare(siti, sister)
+    assert score.levels["nik"] == "typo"
+    assert score.review_only
+    assert decide([("twin", score)]).outcome is not Outcome.LINK
+    # A typo elsewhere in the NIK still vouches, as before: the same woman, renamed.
+    renamed = person(full_name="Ani Wulandari", nik="3201014703960001", passport_number=None)
+    assert compare(siti, renamed).levels["nik"] == "typo"
+    assert compare(siti, renamed).levels["name"] == "different"
+    assert not compare(siti, renamed).review_only
