@@ -70,7 +70,7 @@ class Stopwatch:
     def count(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def counted(*args: Any, **kwargs: Any) -> Any:
             found = await fn(*args, **kwargs)
-            self.candidates.append(len(found))
+            self.candidates.append(len(found.rows))
             return found
 
         return counted
@@ -101,7 +101,9 @@ async def measure(
     reports.assign_case = watch.wrap(originals[2])  # type: ignore[assignment]
     resolution_repo.candidates = watch.count(originals[3])  # type: ignore[assignment]
     ingest_settings = reports.IngestSettings(
-        settings.match_link_threshold, settings.match_review_threshold
+        settings.match_link_threshold,
+        settings.match_review_threshold,
+        settings.match_merge_threshold,
     )
     resolve: list[float] = []
     ingest: list[float] = []
