@@ -641,6 +641,9 @@ class MatchScore:
     vetoed: bool = False
     review_only: bool = False
     """Names disagree and no NIK or passport agrees: an analyst decides, never the score alone."""
+    confirmed: bool = False
+    """An identifier vouches for the pair: the NIK equal or one typo apart (not twins' serials),
+    or the passport equal."""
 
 
 def veto_reason(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> str | None:
@@ -675,11 +678,16 @@ def _same_born_other_serial(a: str | None, b: str | None) -> bool:
     return a != b and a[:12] == b[:12]
 
 
-def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
-    """A NIK or passport equal, or one character apart (except twins' NIKs, see above)."""
-    if levels[NIK] == "exact" or levels[PASSPORT] in {"exact", "typo"}:
+def _nik_vouches(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """The NIKs are equal, or one typo apart outside the serial (see above)."""
+    if levels[NIK] == "exact":
         return True
     return levels[NIK] == "typo" and not _same_born_other_serial(a.nik, b.nik)
+
+
+def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """A NIK or passport equal, or one character apart (except twins' NIKs, see above)."""
+    return _nik_vouches(a, b, levels) or levels[PASSPORT] in {"exact", "typo"}
 
 
 def _score(
@@ -687,6 +695,7 @@ def _score(
     veto: str | None,
     weights: Weights,
     identifier_agrees: bool,
+    confirmed: bool = False,
 ) -> MatchScore:
     bits = 0.0
     reasons: list[str] = []
@@ -705,7 +714,12 @@ def _score(
         # tells them apart, so with different names and no identifier the pair is never linked.
         reasons.insert(0, "names different and no identifier agrees: review only")
     return MatchScore(
-        bits, _probability(bits, weights.prior), levels, tuple(reasons), review_only=review_only
+        bits,
+        _probability(bits, weights.prior),
+        levels,
+        tuple(reasons),
+        review_only=review_only,
+        confirmed=confirmed,
     )
 
 
@@ -721,7 +735,13 @@ def compare(
     """
     vector = comparison_vector(a, b, name_counts, weights)
     levels = {name: fc.level for name, fc in vector.items()}
-    return _score(vector, veto_reason(a, b, levels), weights, _identifier_agrees(a, b, levels))
+    return _score(
+        vector,
+        veto_reason(a, b, levels),
+        weights,
+        _identifier_agrees(a, b, levels),
+        confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
+    )
 
 
 def compare_entity(
@@ -789,14 +809,15 @@ def decide(
 
     A candidate may appear several times (one per stored record of an entity): its best score
     counts, and one vetoed record (a contradicting NIK or passport) rules the candidate out,
-    unless another of its records bears the very same NIK or passport: then the entity already
-    holds this identifier, and the contradicting record is the one in doubt, not the link.
+    unless another of its records vouches for the link by identifier (``MatchScore.confirmed``:
+    the same NIK, or one typo apart, or the same passport): then the entity already holds this
+    identifier, and the contradicting record is the one in doubt, not the link.
     """
     best_per_candidate: dict[K, MatchScore] = {}
     vetoed: set[K] = set()
     confirmed: set[K] = set()
     for candidate, score in scored_candidates:
-        if score.levels.get(NIK) == "exact" or score.levels.get(PASSPORT) == "exact":
+        if score.confirmed:
             confirmed.add(candidate)
         if score.vetoed:
             vetoed.add(candidate)

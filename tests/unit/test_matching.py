@@ -566,3 +566,20 @@ def test_twins_nik_one_serial_digit_apart_do_not_vouch_for_different_names() -> 
     assert compare(siti, renamed).levels["nik"] == "typo"
     assert compare(siti, renamed).levels["name"] == "different"
     assert not compare(siti, renamed).review_only
+
+
+def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
+    # The entity holds her NIK mistyped in the region code, and again in two other digits.
+    incoming = person(passport_number=None)
+    once = person(nik="3211014703950001", passport_number=None)
+    other_typo = person(nik="3201024703960001", passport_number=None)
+    assert compare(incoming, once).confirmed
+    assert compare(incoming, other_typo).vetoed
+    decision = decide([("e", compare(incoming, once)), ("e", compare(incoming, other_typo))])
+    assert decision.outcome is Outcome.LINK
+    # Twins' NIKs (region and birth date equal, serial one digit apart) confirm nothing.
+    twin = person(full_name="Dewi Lestari", nik="3201014703950002", passport_number=None)
+    assert not compare(incoming, twin).confirmed
+    assert decide(
+        [("e", compare(incoming, twin)), ("e", compare(incoming, other_typo))]
+    ).outcome is (Outcome.NEW)
