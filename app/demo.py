@@ -245,7 +245,8 @@ class Generator:
         destination = rng.choice(self.places["migrant_destinations"])
         applicant = self.victim_json(person, seen)
         applicant["role"] = "APPLICANT"
-        del applicant["trafficking_status"], applicant["relationship_to_recruiter"]
+        applicant.pop("trafficking_status")
+        applicant.pop("relationship_to_recruiter", None)  # absent when known by name alone
         body = self.common(
             self.ref("IMI-DUMAI/PSP", day), day, "TPPO", rng.choice(("AMBER", "GREEN"))
         )

@@ -47,6 +47,7 @@ from app.services.matching import (
     identifiers_conflict,
     is_weak_key,
     name_frequency_keys,
+    rank_candidates,
 )
 from benchmarks.synthetic import PersonRecord, generate, without_national_ids
 
@@ -163,15 +164,15 @@ class RunResult:
     median_ms: float
 
 
-def candidates(index: dict[str, list[int]], keys: list[str]) -> set[int]:
-    """Stored records sharing a key, skipping weak keys that already hold too many persons."""
-    found: set[int] = set()
-    for key in keys:
-        stored = index.get(key, ())
-        if is_weak_key(key) and len(stored) > WEAK_KEY_LIMIT:
-            continue
-        found.update(stored)
-    return found
+def candidates(index: dict[str, list[int]], keys: list[str]) -> list[int]:
+    """Stored records sharing a key, as the store picks them: weak keys that already hold too
+    many persons skipped, identifier keys first, then the records sharing the most keys."""
+    usable = {
+        key: index.get(key, ())
+        for key in keys
+        if not (is_weak_key(key) and len(index.get(key, ())) > WEAK_KEY_LIMIT)
+    }
+    return rank_candidates(usable)
 
 
 def candidate_pairs(data: list[Labelled], order: list[int]) -> list[dict[str, str]]:

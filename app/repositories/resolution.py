@@ -8,7 +8,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, and_, exists, func, literal, or_, select, text, union_all, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_name
@@ -22,6 +34,8 @@ from app.models.resolution import (
     ResolutionAction,
 )
 from app.services.matching import (
+    IDENTIFIER_KEY_PREFIXES,
+    MAX_CANDIDATES,
     NAME_FREQUENCY_CAP,
     WEAK_KEY_LIMIT,
     PersonFeatures,
@@ -29,9 +43,6 @@ from app.services.matching import (
     is_weak_key,
     name_frequency_keys,
 )
-
-#: How many stored persons one incoming person is compared with at most.
-MAX_CANDIDATES = 200
 
 
 def _lock_id(key: str) -> int:
@@ -90,17 +101,6 @@ def usable_keys(keys: Sequence[str], counts: Mapping[str, int]) -> list[str]:
     return [k for k in keys if not is_weak_key(k) or counts.get(k, 0) <= WEAK_KEY_LIMIT]
 
 
-async def _persons_under(
-    session: AsyncSession, keys: Sequence[str], limit: int, exclude: set[uuid.UUID]
-) -> list[uuid.UUID]:
-    if not keys or limit <= 0:
-        return []
-    query = select(PersonKey.report_person_id).where(PersonKey.key.in_(keys)).distinct()
-    if exclude:
-        query = query.where(PersonKey.report_person_id.not_in(exclude))
-    return list((await session.execute(query.limit(limit))).scalars().all())
-
-
 class Found(NamedTuple):
     """Candidates of one person, and how many stored persons bear each of its names."""
 
@@ -115,7 +115,8 @@ async def candidates(
 ) -> Found:
     """Stored persons sharing a usable blocking key with ``features`` (bounded), and name counts.
 
-    Identifier keys are read first, so a common name can never crowd a NIK match out of the
+    Two statements: the counts of the crowd-prone keys, then the candidates' rows. Holders of
+    an identifier key come first, so a common name can never crowd a NIK match out of the
     ``MAX_CANDIDATES`` bound. Persons of retracted reports are never candidates;
     ``exclude_report_id`` leaves out the report being resolved (None when screening).
     """
@@ -126,17 +127,26 @@ async def candidates(
     counts = await key_counts(session, caps)
     name_counts = {k: counts.get(k, 0) for k in name_keys}
     usable = usable_keys(keys, counts)
-    strong = [k for k in usable if not is_weak_key(k)]
-    found = await _persons_under(session, strong, MAX_CANDIDATES, set())
-    weak = [k for k in usable if is_weak_key(k)]
-    found += await _persons_under(session, weak, MAX_CANDIDATES - len(found), set(found))
-    if not found:
+    if not usable:
         return Found([], name_counts)
+    # As matching.rank_candidates: holders of an identifier key first, then those sharing the
+    # most keys; the index is read once, and only the chosen persons' rows are fetched.
+    identifiers = [k for k in usable if k.startswith(IDENTIFIER_KEY_PREFIXES)]
+    by_identifier = (
+        func.max(case((PersonKey.key.in_(identifiers), 1), else_=0)) if identifiers else func.max(0)
+    )
+    ranked = (
+        select(PersonKey.report_person_id)
+        .where(PersonKey.key.in_(usable))
+        .group_by(PersonKey.report_person_id)
+        .order_by(by_identifier.desc(), func.count().desc(), PersonKey.report_person_id)
+        .limit(MAX_CANDIDATES)
+    )
     query = (
         select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
         .join(Report, Report.id == ReportPerson.report_id)
         .where(
-            ReportPerson.id.in_(found),
+            ReportPerson.id.in_(ranked.scalar_subquery()),
             Report.status != ReportStatus.RETRACTED,
             ReportPerson.entity_id.is_not(None),
         )

@@ -210,6 +210,35 @@ def is_weak_key(key: str) -> bool:
     return key.startswith(WEAK_KEY_PREFIXES)
 
 
+K = TypeVar("K")
+
+#: Keys of identifiers (NIK and its halves, passport, phone): their holders are compared first.
+IDENTIFIER_KEY_PREFIXES = ("nik:", "nika:", "nikb:", "pp:", "ph:")
+
+#: How many stored persons one incoming person is compared with at most. Name keys gather more
+#: holders as the store grows (a million persons hold dozens of "Siti Aminah 1995"); the holders
+#: sharing the most keys with the person are kept, so the cost of one lookup stays flat.
+MAX_CANDIDATES = 20
+
+
+def rank_candidates(holders: Mapping[str, Iterable[K]], limit: int = MAX_CANDIDATES) -> list[K]:
+    """The stored persons worth comparing: those sharing an identifier key first, then those
+    sharing the most keys, at most ``limit`` (``holders``: usable key → its holders).
+
+    The store does the same in one query (``repositories.resolution.candidates``); this is the
+    in-memory form, for the accuracy benchmark.
+    """
+    shared: dict[K, list[int]] = {}
+    for key, held in holders.items():
+        identifier = key.startswith(IDENTIFIER_KEY_PREFIXES)
+        for holder in held:
+            rank = shared.setdefault(holder, [0, 0])
+            rank[0] |= identifier
+            rank[1] += 1
+    ordered = sorted(shared.items(), key=lambda item: (-item[1][0], -item[1][1]))
+    return [holder for holder, _ in ordered[:limit]]
+
+
 def _joined_phonetics(normalized: str) -> list[str]:
     """Phonetic keys of the name written as one word, in each order of up to three words."""
     tokens = normalized.split()
@@ -422,7 +451,9 @@ class FieldComparison:
 # may still be borne by thousands; rarity in the store is no evidence, commonness is.
 
 NAME_FREQUENCY_REFERENCE = 4
-NAME_FREQUENCY_CAP = 1000
+#: Counting stops here: a name borne by 256 stored records already loses 6 bits, and the count
+#: reads at most this many index entries.
+NAME_FREQUENCY_CAP = 256
 #: However common the name, agreeing on it never weighs less than this.
 NAME_FREQUENCY_FLOOR_BITS = 1.0
 #: Name levels whose weight follows the name's frequency: agreement on the very name (spelling
@@ -785,8 +816,6 @@ def compare_entity(
 
 
 # --------------------------------------------------------------------------------- decision
-
-K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
