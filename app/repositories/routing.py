@@ -44,7 +44,7 @@ async def active_agency_codes(session: AsyncSession) -> list[str]:
 async def active_agency_ids(session: AsyncSession) -> dict[str, uuid.UUID]:
     """Code → id of every active agency (what routing needs to both choose and address)."""
     rows = await session.execute(select(Agency.code, Agency.id).where(Agency.active.is_(True)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def active_agencies(session: AsyncSession) -> list[Agency]:
