@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,6 +74,25 @@ async def chain_head(session: AsyncSession) -> ChainHead | None:
 async def add(session: AsyncSession, event: AuditEvent) -> None:
     session.add(event)
     await session.flush()
+
+
+async def add_after(session: AsyncSession, event: AuditEvent, head: ChainHead) -> bool:
+    """Insert ``event`` only if ``head`` is still the chain's last event; whether it was.
+
+    One statement instead of reading the head and inserting: the caller holds the chain lock
+    (taken by an earlier statement, so this one sees every append committed before it) and
+    proposes the head it remembers. A head that moved on, or that was never committed, inserts
+    nothing, and the caller reads the real head instead.
+    """
+    table = AuditEvent.__table__
+    assert isinstance(table, Table)
+    columns = list(table.columns)
+    values = select(*(literal(getattr(event, c.key), c.type) for c in columns)).where(
+        exists().where(and_(AuditEvent.seq == head.seq, AuditEvent.hash == head.hash)),
+        ~exists().where(AuditEvent.seq > head.seq),
+    )
+    result = await session.execute(insert(table).from_select(columns, values))
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def events_after(session: AsyncSession, seq: int, limit: int) -> Sequence[AuditEvent]:
