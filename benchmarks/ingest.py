@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import uvloop
 
 from benchmarks import store
 from benchmarks.load import LoadResult, Request, report_posts, run, tokens_for
@@ -267,7 +268,7 @@ def main() -> None:
     parser.add_argument("--baseline-port", type=int, default=8101)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
     parser.add_argument("--profile", action="store_true", help="py-spy the first ingest phase")
-    asyncio.run(main_async(parser.parse_args()))
+    uvloop.run(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":
