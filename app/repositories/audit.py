@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     ColumnElement,
     Table,
     and_,
@@ -20,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Text
 
 from app.models.audit import AuditEvent
 
@@ -76,17 +80,37 @@ async def add(session: AsyncSession, event: AuditEvent) -> None:
     await session.flush()
 
 
-async def add_after(session: AsyncSession, event: AuditEvent, head: ChainHead) -> bool:
-    """Insert ``event`` only if ``head`` is still the chain's last event; whether it was.
+def _json_value(value: object) -> object:
+    """A column value as json_populate_record reads it back exactly (UUID and time as text)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
-    One statement instead of reading the head and inserting: the caller holds the chain lock
-    (taken by an earlier statement, so this one sees every append committed before it) and
-    proposes the head it remembers. A head that moved on, or that was never committed, inserts
-    nothing, and the caller reads the real head instead.
+
+async def lock_and_add_after(session: AsyncSession, event: AuditEvent, head: ChainHead) -> bool:
+    """Take the chain lock, then insert ``event`` only if ``head`` is still the chain's last event.
+
+    Whether it was inserted; either way the lock is held until the transaction ends. The caller
+    proposes the head it remembers instead of reading it, and on ``False`` reads the real head.
+    PostgreSQL does all of it in one call (``sinergi_audit_append_after``, migration 0009), so
+    the lock is granted and used in one round trip; SQLite takes its write lock with one
+    statement and inserts with another (``INSERT … SELECT … WHERE`` the head still holds).
     """
     table = AuditEvent.__table__
     assert isinstance(table, Table)
     columns = list(table.columns)
+    if _is_postgres(session):
+        document = {c.key: _json_value(getattr(event, c.key)) for c in columns}
+        call = func.sinergi_audit_append_after(
+            literal(CHAIN_LOCK_KEY, BigInteger()),
+            literal(head.seq, BigInteger()),
+            literal(head.hash, Text()),
+            literal(document, JSON()),
+        )
+        return bool((await session.execute(select(call))).scalar_one())
+    await lock_chain(session)
     values = select(*(literal(getattr(event, c.key), c.type) for c in columns)).where(
         exists().where(and_(AuditEvent.seq == head.seq, AuditEvent.hash == head.hash)),
         ~exists().where(AuditEvent.seq > head.seq),

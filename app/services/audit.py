@@ -123,7 +123,7 @@ def event_hash(event: AuditEvent) -> str:
 #: The last event this process appended, per database: most appends come from this process,
 #: so the next one can propose it as the head instead of reading the head first (one statement
 #: fewer while the chain lock, which every request takes, is held). Only a hint: the insert
-#: checks it (``repository.add_after``) and falls back to reading the head.
+#: checks it (``repository.lock_and_add_after``) and falls back to reading the head.
 _last_appended: dict[str, ChainHead] = {}
 
 
@@ -135,16 +135,20 @@ async def _append(
     session: AsyncSession, event: AuditEventIn, head: ChainHead | None = None
 ) -> AuditEvent:
     """Append under the chain lock; ``head`` when the caller already read it (the purge)."""
-    await repository.lock_chain(session)
     database = _database_of(session)
     if head is None:
         remembered = _last_appended.get(database)
-        if remembered is not None:
+        if remembered is None:
+            await repository.lock_chain(session)
+        else:
             row = _chained(event, remembered)
-            if await repository.add_after(session, row, remembered):
+            if await repository.lock_and_add_after(session, row, remembered):
                 _last_appended[database] = ChainHead(row.seq, row.hash)
                 return row
+            # the head moved on (another process appended); the lock is held now
         head = await repository.chain_head(session)
+    else:
+        await repository.lock_chain(session)
     row = _chained(event, head)
     await repository.add(session, row)
     _last_appended[database] = ChainHead(row.seq, row.hash)
