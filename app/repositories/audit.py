@@ -89,28 +89,46 @@ def _json_value(value: object) -> object:
     return value
 
 
-async def lock_and_add_after(session: AsyncSession, event: AuditEvent, head: ChainHead) -> bool:
-    """Take the chain lock, then insert ``event`` only if ``head`` is still the chain's last event.
+async def lock_and_add_after(
+    session: AsyncSession, event: AuditEvent | None, head: ChainHead | None
+) -> tuple[bool, ChainHead | None]:
+    """Take the chain lock; append ``event`` if ``head`` is still the chain's last event.
 
-    Whether it was inserted; either way the lock is held until the transaction ends. The caller
-    proposes the head it remembers instead of reading it, and on ``False`` reads the real head.
-    PostgreSQL does all of it in one call (``sinergi_audit_append_after``, migration 0009), so
-    the lock is granted and used in one round trip; SQLite takes its write lock with one
-    statement and inserts with another (``INSERT … SELECT … WHERE`` the head still holds).
+    Answers (appended, the real head when not appended). Either way the lock is held until the
+    transaction ends. PostgreSQL does it in one call (``sinergi_audit_append_after``, migration
+    0009). SQLite takes its write lock with one statement, tries ``INSERT … SELECT … WHERE`` the
+    head still holds, and reads the head when it did not.
     """
+    if _is_postgres(session):
+        document = None
+        if event is not None:
+            table = AuditEvent.__table__
+            assert isinstance(table, Table)
+            document = {c.key: _json_value(getattr(event, c.key)) for c in table.columns}
+        call = select(
+            text("appended, last_seq, last_hash"),
+        ).select_from(
+            func.sinergi_audit_append_after(
+                literal(CHAIN_LOCK_KEY, BigInteger()),
+                literal(head.seq if head else -1, BigInteger()),
+                literal(head.hash if head else "", Text()),
+                literal(document, JSON(none_as_null=True)),
+            )
+        )
+        appended, last_seq, last_hash = (await session.execute(call)).one()
+        if appended:
+            return True, None
+        return False, None if last_seq is None else ChainHead(seq=last_seq, hash=last_hash)
+    await lock_chain(session)
+    if event is not None and head is not None and await _add_after(session, event, head):
+        return True, None
+    return False, await chain_head(session)
+
+
+async def _add_after(session: AsyncSession, event: AuditEvent, head: ChainHead) -> bool:
     table = AuditEvent.__table__
     assert isinstance(table, Table)
     columns = list(table.columns)
-    if _is_postgres(session):
-        document = {c.key: _json_value(getattr(event, c.key)) for c in columns}
-        call = func.sinergi_audit_append_after(
-            literal(CHAIN_LOCK_KEY, BigInteger()),
-            literal(head.seq, BigInteger()),
-            literal(head.hash, Text()),
-            literal(document, JSON()),
-        )
-        return bool((await session.execute(select(call))).scalar_one())
-    await lock_chain(session)
     values = select(*(literal(getattr(event, c.key), c.type) for c in columns)).where(
         exists().where(and_(AuditEvent.seq == head.seq, AuditEvent.hash == head.hash)),
         ~exists().where(AuditEvent.seq > head.seq),

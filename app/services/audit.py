@@ -120,10 +120,10 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_form(event)).hexdigest()
 
 
-#: The last event this process appended, per database: most appends come from this process,
-#: so the next one can propose it as the head instead of reading the head first (one statement
-#: fewer while the chain lock, which every request takes, is held). Only a hint: the insert
-#: checks it (``repository.lock_and_add_after``) and falls back to reading the head.
+#: The last event this process appended, per database: the next append proposes it as the head
+#: and, when it still is, is written in the same call that takes the chain lock. Only a hint:
+#: ``repository.lock_and_add_after`` checks it under the lock and answers the real head when
+#: another request or process appended in between (then one insert follows).
 _last_appended: dict[str, ChainHead] = {}
 
 
@@ -138,15 +138,12 @@ async def _append(
     database = _database_of(session)
     if head is None:
         remembered = _last_appended.get(database)
-        if remembered is None:
-            await repository.lock_chain(session)
-        else:
-            row = _chained(event, remembered)
-            if await repository.lock_and_add_after(session, row, remembered):
-                _last_appended[database] = ChainHead(row.seq, row.hash)
-                return row
-            # the head moved on (another process appended); the lock is held now
-        head = await repository.chain_head(session)
+        proposed = _chained(event, remembered) if remembered is not None else None
+        appended, head = await repository.lock_and_add_after(session, proposed, remembered)
+        if appended and proposed is not None:
+            _last_appended[database] = ChainHead(proposed.seq, proposed.hash)
+            return proposed
+        # the head moved on (another request or process appended first): the lock is held
     else:
         await repository.lock_chain(session)
     row = _chained(event, head)

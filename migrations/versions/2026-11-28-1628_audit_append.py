@@ -1,11 +1,12 @@
 """audit_append: take the audit chain lock and append after a proposed head in one call (PostgreSQL)
 
 Every authenticated request appends one event under the chain lock, so the lock is held from
-the moment it is granted until the request's COMMIT. Granting the lock, checking the head and
-inserting in one function call takes one round trip (and one wait in the server's event loop)
-out of that window. The function runs each statement on a fresh snapshot (plpgsql, VOLATILE,
-READ COMMITTED), so the head check sees every append committed before the lock was granted.
-SQLite has a single writer and needs nothing.
+the moment it is granted until the request's COMMIT. The function takes the lock and, in the
+same call, either appends the event proposed as the successor of the head the caller remembers
+(when that is still the head) or answers the real head. Each statement in it runs on a fresh
+snapshot (plpgsql, VOLATILE, READ COMMITTED), so it sees every append committed before the lock
+was granted. Lock and head used to be two round trips inside that window; now it is one, and
+none more when the proposal holds. SQLite has a single writer and needs nothing.
 
 Revision ID: 0009_audit_append
 Revises: 0008_facets
@@ -26,15 +27,22 @@ depends_on: str | Sequence[str] | None = None
 APPEND_FUNCTION = """
 CREATE FUNCTION sinergi_audit_append_after(
     lock_key bigint, head_seq bigint, head_hash text, event json
-) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+) RETURNS TABLE (appended boolean, last_seq bigint, last_hash text)
+LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(lock_key);
-    IF NOT EXISTS (SELECT 1 FROM audit_events WHERE seq = head_seq AND hash = head_hash)
-       OR EXISTS (SELECT 1 FROM audit_events WHERE seq > head_seq) THEN
-        RETURN false;  -- the head moved on: the caller reads it (still holding the lock)
+    IF event IS NOT NULL
+       AND EXISTS (SELECT 1 FROM audit_events a WHERE a.seq = head_seq AND a.hash = head_hash)
+       AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.seq > head_seq) THEN
+        INSERT INTO audit_events SELECT * FROM json_populate_record(NULL::audit_events, event);
+        RETURN QUERY SELECT true, NULL::bigint, NULL::text;
+        RETURN;
     END IF;
-    INSERT INTO audit_events SELECT * FROM json_populate_record(NULL::audit_events, event);
-    RETURN true;
+    -- the head moved on (or none was proposed): the real one, the lock still held
+    RETURN QUERY SELECT false, a.seq, a.hash::text FROM audit_events a ORDER BY a.seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT false, NULL::bigint, NULL::text;
+    END IF;
 END
 $$
 """
