@@ -30,9 +30,9 @@ BUDGET = {
     # insert in one call; SQLite: its write lock, the guarded insert, the head when unknown)
     "GET /v1/reports/{id}": (3, 5),
     "GET /v1/inbox": (3, 5),
-    # One new person with 15 blocking keys, 13 of them weak: 13 of these statements are the
-    # per-key crowding counts of app.repositories.resolution.usable_keys. Routed to two agencies
-    # whose sequence counters do not exist yet (created: 2 statements more than later).
+    # One new person: 15 of these statements are the per-key crowding counts (one per weak name
+    # key) of app.repositories.resolution.usable_keys. Routed to two agencies whose sequence
+    # counters do not exist yet (created: 2 statements more than later).
     "POST /v1/reports (one new person)": (41, 42),
     # two persons, one of them linking to the first report's (a case link, case.linked)
     "POST /v1/reports (two persons, one linked)": (47, 48),
