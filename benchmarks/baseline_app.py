@@ -1,7 +1,8 @@
 """The practical limit of this stack: FastAPI + Pydantic + one SQLAlchemy async INSERT.
 
-Served by Uvicorn with the settings ``sinergi serve`` uses, against the same PostgreSQL (its own
-table ``baseline_reports``). ``POST /reports`` validates a small model and inserts the JSON body
+Served by Uvicorn with the options ``sinergi serve`` uses (``app.cli.uvicorn_options``), on an
+engine built by the app's own ``app.db.create_engine`` (same pool, drivers and JSON codec), against
+the same PostgreSQL (its own table ``baseline_reports``). ``POST /reports`` validates a small model and inserts the JSON body
 in one transaction; ``GET /reports/{id}`` reads one row by primary key. Run by
 ``benchmarks.ingest``; by hand:
 
@@ -22,8 +23,12 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, DateTime, String, Uuid, select
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.cli import uvicorn_options
+from app.config import get_settings
+from app.db import create_engine
 
 
 class Base(DeclarativeBase):
@@ -68,13 +73,8 @@ class ReportOut(BaseModel):
 
 def create_app() -> FastAPI:
     url = os.environ["BASELINE_DATABASE_URL"]
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-    else:
-        # The same pool settings as Sinergi's defaults (app/config.py, app/db.py).
-        engine = create_async_engine(
-            url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800
-        )
+    # Sinergi's own engine factory and settings (pool size, pre-ping, statement cache, JSON).
+    engine = create_engine(get_settings().model_copy(update={"database_url": url}))
     factory = async_sessionmaker(engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -127,8 +127,7 @@ def main() -> None:
         host="127.0.0.1",
         port=args.port,
         workers=1,
-        proxy_headers=True,
-        log_level=os.environ.get("SINERGI_LOG_LEVEL", "info").lower(),
+        **uvicorn_options(get_settings()),  # type: ignore[arg-type]
     )
 
 

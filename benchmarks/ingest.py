@@ -10,7 +10,8 @@
 
     python -m benchmarks.ingest                      # PostgreSQL, 100,000 stored persons
     python -m benchmarks.ingest --sqlite             # SQLite single node (no target)
-    python -m benchmarks.ingest --profile            # also py-spy the server during one phase
+    python -m benchmarks.ingest --profile            # also py-spy the server (first phase of
+                                                     # ingest, report read and inbox each)
 
 Everything binds and targets 127.0.0.1; each phase lasts ``--duration`` seconds.
 """
@@ -30,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import uvloop
 
 from benchmarks import store
 from benchmarks.load import LoadResult, Request, report_posts, run, tokens_for
@@ -172,19 +174,26 @@ async def main_async(args: argparse.Namespace) -> None:
 
         ingest: list[LoadResult] = []
         base: list[LoadResult] = []
-        profile_file = Path("/tmp/sinergi-bench-ingest.pyspy")
+        profiles: list[Path] = []
+
+        def spy_on(kind: str, duration: float) -> subprocess.Popen[bytes] | None:
+            """py-spy the server for one phase (the first of each kind) when asked."""
+            if not args.profile:
+                return None
+            output = Path(f"/tmp/sinergi-bench-{kind}.pyspy")
+            profiles.append(output)
+            return subprocess.Popen(
+                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.pid),
+                 "--format", "raw", "--rate", "200", "--duration", str(max(1, int(duration))),
+                 "--output", str(output), "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+
         for round_ in range(args.rounds):
             posts = report_posts(
                 token_list, f"R{seed}-{round_}", seed + 10 + round_, budget, known=known
             )
-            spy = None
-            if args.profile and round_ == 0:
-                spy = subprocess.Popen(
-                    [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.pid), "--format", "raw",
-                     "--rate", "200", "--duration", str(int(args.duration)),
-                     "--output", str(profile_file), "--nonblocking"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
+            spy = spy_on("ingest", args.duration) if round_ == 0 else None
             result = await run(
                 "POST /v1/reports", sinergi, posts, concurrency=c, duration=args.duration,
                 keep_locations=True,
@@ -206,15 +215,18 @@ async def main_async(args: argparse.Namespace) -> None:
         inbox = [(f"Bearer {t}", "/v1/inbox") for t in token_list]
         read_results: dict[str, list[LoadResult]] = {"read": [], "inbox": [], "base": []}
         many = 200_000
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             for name, url, kind, pairs in (
                 ("GET /v1/reports/{id}", sinergi, "read", created),
                 ("GET /v1/inbox", sinergi, "inbox", inbox),
                 ("baseline GET by id", baseline, "base", base_created),
             ):
+                spy = spy_on(kind, args.duration / 2) if round_ == 0 and kind != "base" else None
                 result = await run(
                     name, url, reads(pairs, rng, many), concurrency=c, duration=args.duration / 2
                 )
+                if spy is not None:
+                    spy.wait(timeout=args.duration + 30)
                 read_results[kind].append(result)
                 print(result.line(), flush=True)
     finally:
@@ -241,9 +253,9 @@ async def main_async(args: argparse.Namespace) -> None:
     print(_ratio("GET inbox / baseline read", inbox_ratio, ">= 0.7" if target else None))
     errors = sum(r.error_count + r.non_2xx for r in (total_ingest, total_read, total_inbox))
     print(f"{'errors + non-2xx (Sinergi)':<32} {errors}{'   target 0' if target else ''}")
-    if args.profile:
-        print(f"\npy-spy raw profile of the first ingest phase: {profile_file}")
-        print("summarize: python -m benchmarks.profile_summary", profile_file)
+    for profile in profiles:
+        print(f"\npy-spy raw profile of the server, first {profile.stem.split('-')[-1]} phase:")
+        print(f"  python -m benchmarks.profile_summary {profile}")
 
 
 def _ratio(label: str, value: float, target: str | None, *, lower: bool = False) -> str:
@@ -266,8 +278,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--baseline-port", type=int, default=8101)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
-    parser.add_argument("--profile", action="store_true", help="py-spy the first ingest phase")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the server: first ingest, read and inbox phase",
+    )
+    uvloop.run(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""Closed-loop HTTP load generator (asyncio + httpx) on 127.0.0.1: N concurrent clients, bounded.
+"""Closed-loop HTTP load generator on 127.0.0.1: N concurrent keep-alive clients, bounded.
 
-Each of ``concurrency`` clients sends its next prepared request as soon as the previous one is
-answered, until ``duration`` seconds have passed or the prepared requests run out. Requests are
-prepared before the clock starts (bodies serialized, tokens chosen), so the generator's own cost
-during the measurement is HTTP only; that cost (its CPU seconds) is printed with the figures.
+Each of ``concurrency`` clients holds one HTTP/1.1 keep-alive connection and sends its next
+prepared request as soon as the previous answer is complete, until ``duration`` seconds have
+passed or the prepared requests run out. Requests are serialized to bytes before the clock
+starts (request line, headers, body), and answers are read with a minimal HTTP/1.1 reader
+(status line, ``Content-Length`` or chunked body) on uvloop: the generator's own cost per
+request is a write and a read, far below a full client library's, so it can load a fast server
+without saturating its own core. Its CPU seconds are printed with the figures.
 
 Standalone, against a running server (the runner ``benchmarks.ingest`` does all of this for you):
 
@@ -25,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
+import uvloop
 
 from benchmarks.workload import fresh_reports
 
@@ -96,6 +100,43 @@ def _check_local(url: str) -> None:
         raise SystemExit(f"the load generator only targets 127.0.0.1, not {host}")
 
 
+def _encode(request: Request, host: str) -> bytes:
+    """The request as it goes on the wire (keep-alive is HTTP/1.1's default)."""
+    lines = [f"{request.method} {request.path} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{name}: {value}" for name, value in request.headers.items()]
+    body = request.body or b""
+    if body or request.method in {"POST", "PUT", "PATCH"}:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """(status, raw header block) of one answer; the body is read and dropped."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lower = head.lower()
+    at = lower.find(b"\r\ncontent-length:")
+    if at >= 0:
+        end = lower.index(b"\r\n", at + 2)
+        length = int(lower[at + 17 : end])
+        if length:
+            await reader.readexactly(length)
+    elif b"\r\ntransfer-encoding: chunked" in lower:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status, head
+
+
+def _location(head: bytes) -> str:
+    for line in head.split(b"\r\n"):
+        if line[:9].lower() == b"location:":
+            return line[9:].strip().decode("latin-1")
+    return ""
+
+
 async def run(
     name: str,
     base_url: str,
@@ -108,43 +149,57 @@ async def run(
 ) -> LoadResult:
     """Send ``requests`` with ``concurrency`` clients for at most ``duration`` seconds."""
     _check_local(base_url)
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    authority = f"{host}:{port}"
     source = iter(requests)
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     locations: list[tuple[str, str]] = []
     ran_out = False
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
-        cpu_start = time.process_time()
-        started = time.perf_counter()
-        deadline = started + duration
+    cpu_start = time.process_time()
+    started = time.perf_counter()
+    deadline = started + duration
 
-        async def client_loop() -> None:
-            nonlocal ran_out
+    async def client_loop() -> None:
+        nonlocal ran_out
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        try:
             while time.perf_counter() < deadline:
                 request = next(source, None)
                 if request is None:
                     ran_out = True
                     return
+                wire = _encode(request, authority)
                 sent = time.perf_counter()
                 try:
-                    response = await client.request(
-                        request.method, request.path, headers=request.headers, content=request.body
-                    )
-                except httpx.HTTPError as exc:
+                    if connection is None:
+                        connection = await asyncio.open_connection(host, port)
+                    reader, writer = connection
+                    writer.write(wire)
+                    async with asyncio.timeout(timeout):
+                        status, head = await _read_answer(reader)
+                except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
                     errors[type(exc).__name__] += 1
+                    if connection is not None:
+                        connection[1].close()
+                    connection = None
                     continue
                 latencies.append(time.perf_counter() - sent)
-                statuses[response.status_code] += 1
-                if keep_locations and response.status_code == 201:
-                    locations.append(
-                        (request.headers.get("Authorization", ""), response.headers["location"])
-                    )
+                statuses[status] += 1
+                if b"\r\nconnection: close" in head.lower():
+                    connection[1].close()
+                    connection = None
+                if keep_locations and status == 201:
+                    locations.append((request.headers.get("Authorization", ""), _location(head)))
+        finally:
+            if connection is not None:
+                connection[1].close()
 
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_start
+    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_start
     return LoadResult(
         name, concurrency, elapsed, latencies, statuses, errors, cpu, ran_out, locations
     )
@@ -210,7 +265,7 @@ def main() -> None:
         )
         print(result.line())
 
-    asyncio.run(go())
+    uvloop.run(go())
 
 
 if __name__ == "__main__":

@@ -42,7 +42,15 @@ def _depends_on_principal(dependant: Dependant) -> bool:
 
 def is_authenticated_route(route: APIRoute) -> bool:
     """Whether the route (through any of its dependencies) needs ``get_principal``."""
-    return _depends_on_principal(route.dependant)
+    known: bool | None = getattr(route, _AUTHENTICATED, None)
+    if known is None:
+        # computed once per route: its dependency tree never changes
+        known = _depends_on_principal(route.dependant)
+        setattr(route, _AUTHENTICATED, known)
+    return known
+
+
+_AUTHENTICATED = "_sinergi_authenticated"
 
 
 def _singular(word: str) -> str:
@@ -236,7 +244,8 @@ def current_audit(request: Request) -> RequestAudit | None:
     return audit if isinstance(audit, RequestAudit) else None
 
 
-def get_request_audit(request: Request) -> RequestAudit:
+async def get_request_audit(request: Request) -> RequestAudit:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
     audit = current_audit(request)
     if audit is None:
         raise RuntimeError("audit_request is not installed: build the app with create_app()")

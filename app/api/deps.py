@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from app.api.audit_hook import RequestAudit
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
     settings: Settings = request.app.state.settings
     return settings
 

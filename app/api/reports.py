@@ -156,9 +156,9 @@ async def list_reports(
 async def read(
     report_id: uuid.UUID, principal: AgencyReader, session: SessionDep, response: Response
 ) -> ReportOut:
-    report = await service.get_visible(session, principal, report_id)
-    response.headers["ETag"] = _etag(report.version)
-    return await service.render(session, report)
+    out = await service.read_visible(session, principal, report_id)
+    response.headers["ETag"] = _etag(out.version)
+    return out
 
 
 @router.put(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, TimestampMixin, utcnow
+
+if TYPE_CHECKING:
+    from app.models.resolution import PersonEntity
 
 
 class ReportStatus(StrEnum):
@@ -137,6 +140,8 @@ class ReportPerson(IdMixin, Base):
     match_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     report: Mapped[Report] = relationship(back_populates="persons")
+    #: Never loaded: orders the flush (a new entity before the person resolved to it).
+    entity: Mapped[PersonEntity | None] = relationship(lazy="raise")
 
 
 class IdempotencyRecord(Base):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, utcnow
+
+if TYPE_CHECKING:
+    from app.models.report import ReportPerson
 
 
 class PersonEntity(IdMixin, Base):
@@ -32,6 +35,9 @@ class PersonKey(Base):
     report_person_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("report_persons.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    #: Never loaded: it tells the unit of work to insert a person before its keys when both
+    #: are written by one flush.
+    person: Mapped[ReportPerson] = relationship(lazy="raise")
 
 
 class Case(IdMixin, Base):
@@ -72,6 +78,8 @@ class PossibleMatch(IdMixin, Base):
     report_person_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("report_persons.id", ondelete="CASCADE"), index=True
     )
+    #: Never loaded: orders the flush (the person before its possible match).
+    person: Mapped[ReportPerson] = relationship(lazy="raise")
     candidate_entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person_entities.id"))
     score: Mapped[float]
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Text
 
 from app.models.audit import AuditEvent
 
@@ -63,6 +78,63 @@ async def chain_head(session: AsyncSession) -> ChainHead | None:
 async def add(session: AsyncSession, event: AuditEvent) -> None:
     session.add(event)
     await session.flush()
+
+
+def _json_value(value: object) -> object:
+    """A column value as json_populate_record reads it back exactly (UUID and time as text)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+async def lock_and_add_after(
+    session: AsyncSession, event: AuditEvent | None, head: ChainHead | None
+) -> tuple[bool, ChainHead | None]:
+    """Take the chain lock; append ``event`` if ``head`` is still the chain's last event.
+
+    Answers (appended, the real head when not appended). Either way the lock is held until the
+    transaction ends. PostgreSQL does it in one call (``sinergi_audit_append_after``, migration
+    0009). SQLite takes its write lock with one statement, tries ``INSERT … SELECT … WHERE`` the
+    head still holds, and reads the head when it did not.
+    """
+    if _is_postgres(session):
+        document = None
+        if event is not None:
+            table = AuditEvent.__table__
+            assert isinstance(table, Table)
+            document = {c.key: _json_value(getattr(event, c.key)) for c in table.columns}
+        call = select(
+            text("appended, last_seq, last_hash"),
+        ).select_from(
+            func.sinergi_audit_append_after(
+                literal(CHAIN_LOCK_KEY, BigInteger()),
+                literal(head.seq if head else -1, BigInteger()),
+                literal(head.hash if head else "", Text()),
+                literal(document, JSON(none_as_null=True)),
+            )
+        )
+        appended, last_seq, last_hash = (await session.execute(call)).one()
+        if appended:
+            return True, None
+        return False, None if last_seq is None else ChainHead(seq=last_seq, hash=last_hash)
+    await lock_chain(session)
+    if event is not None and head is not None and await _add_after(session, event, head):
+        return True, None
+    return False, await chain_head(session)
+
+
+async def _add_after(session: AsyncSession, event: AuditEvent, head: ChainHead) -> bool:
+    table = AuditEvent.__table__
+    assert isinstance(table, Table)
+    columns = list(table.columns)
+    values = select(*(literal(getattr(event, c.key), c.type) for c in columns)).where(
+        exists().where(and_(AuditEvent.seq == head.seq, AuditEvent.hash == head.hash)),
+        ~exists().where(AuditEvent.seq > head.seq),
+    )
+    result = await session.execute(insert(table).from_select(columns, values))
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def events_after(session: AsyncSession, seq: int, limit: int) -> Sequence[AuditEvent]:

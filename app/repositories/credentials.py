@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.agency import Agency
 from app.models.base import Base
 from app.models.credentials import (
     AgencyPublicKey,
@@ -31,6 +32,28 @@ async def api_keys_of(session: AsyncSession, agency_id: uuid.UUID) -> Sequence[A
 
 async def api_key_by_id(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
     return await session.get(ApiKey, key_id)
+
+
+async def agency_with_credential(
+    session: AsyncSession, code: str, credential_id: uuid.UUID
+) -> tuple[Agency, ApiKey | None, AgencyPublicKey | None] | None:
+    """The agency ``code`` with its API key or public key ``credential_id`` (None if not its own).
+
+    One round trip for what every authenticated request checks: both joins are on primary keys.
+    """
+    query = (
+        select(Agency, ApiKey, AgencyPublicKey)
+        .outerjoin(ApiKey, and_(ApiKey.id == credential_id, ApiKey.agency_id == Agency.id))
+        .outerjoin(
+            AgencyPublicKey,
+            and_(AgencyPublicKey.id == credential_id, AgencyPublicKey.agency_id == Agency.id),
+        )
+        .where(Agency.code == code)
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    return row[0], row[1], row[2]
 
 
 async def api_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -26,27 +26,73 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-async def next_sequence(session: AsyncSession, agency_id: uuid.UUID) -> int:
-    """Take the agency's next sequence number; the counter row stays locked until commit."""
+async def take_sequences(
+    session: AsyncSession, counts: dict[uuid.UUID, int]
+) -> dict[uuid.UUID, int]:
+    """Advance each agency's counter by its count in one statement; the new last numbers.
+
+    The counter rows stay locked until commit, so concurrent transactions never share or skip a
+    number. On PostgreSQL the rows are locked in agency-id order (``ORDER BY … FOR UPDATE`` in a
+    materialized CTE, before any is updated), so two transactions reaching overlapping agencies
+    cannot deadlock; SQLite's transactions hold the database's one write lock already. A
+    counter that does not exist yet is created at 0 first.
+    """
+    taken = await _advance(session, counts)
+    missing = {a: n for a, n in counts.items() if a not in taken}
+    if missing:
+        first: Any
+        if _dialect(session) == "postgresql":
+            first = postgresql.insert(DeliverySequence).on_conflict_do_nothing()
+        elif _dialect(session) == "sqlite":
+            first = sqlite.insert(DeliverySequence).on_conflict_do_nothing()
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            first = insert(DeliverySequence)
+        await session.execute(
+            first, [{"agency_id": a, "last_sequence": 0} for a in sorted(missing)]
+        )
+        taken.update(await _advance(session, missing))
+    return taken
+
+
+async def _advance(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+    if not counts:
+        return {}
+    ids = sorted(counts)
+    where = DeliverySequence.agency_id.in_(ids)
+    if len(ids) == 1:
+        step: Any = counts[ids[0]]
+    else:
+        step = case(
+            *((DeliverySequence.agency_id == a, counts[a]) for a in ids),
+            else_=0,
+        )
     bump = (
         update(DeliverySequence)
-        .where(DeliverySequence.agency_id == agency_id)
-        .values(last_sequence=DeliverySequence.last_sequence + 1)
-        .returning(DeliverySequence.last_sequence)
+        .values(last_sequence=DeliverySequence.last_sequence + step)
+        .returning(DeliverySequence.agency_id, DeliverySequence.last_sequence)
         .execution_options(synchronize_session=False)
     )
-    value = (await session.execute(bump)).scalar_one_or_none()
-    if value is not None:
-        return int(value)
-    first: Any
-    if _dialect(session) == "postgresql":
-        first = postgresql.insert(DeliverySequence).on_conflict_do_nothing()
-    elif _dialect(session) == "sqlite":
-        first = sqlite.insert(DeliverySequence).on_conflict_do_nothing()
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        first = insert(DeliverySequence)
-    await session.execute(first.values(agency_id=agency_id, last_sequence=0))
-    return int((await session.execute(bump)).scalar_one())
+    if _dialect(session) == "postgresql" and len(ids) > 1:
+        locked = (
+            select(DeliverySequence.agency_id)
+            .where(where)
+            .order_by(DeliverySequence.agency_id)
+            .with_for_update()
+            .cte("locked")
+            .prefix_with("MATERIALIZED")
+        )
+        bump = bump.add_cte(locked).where(
+            DeliverySequence.agency_id.in_(select(locked.c.agency_id))
+        )
+    else:
+        bump = bump.where(where)
+    rows = (await session.execute(bump)).all()
+    return {agency_id: int(last) for agency_id, last in rows}
+
+
+async def next_sequence(session: AsyncSession, agency_id: uuid.UUID) -> int:
+    """Take the agency's next sequence number; the counter row stays locked until commit."""
+    return (await take_sequences(session, {agency_id: 1}))[agency_id]
 
 
 async def agency_by_code(session: AsyncSession, code: str) -> Agency | None:

@@ -5,10 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, raiseload, selectinload
 
 from app.models.agency import Agency
 from app.models.report import (
@@ -41,6 +54,59 @@ async def get_by_external_ref(
         .options(selectinload(Report.persons))
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def insert_new(session: AsyncSession, report: Report) -> bool:
+    """Store a new report unless its ``(source agency, external_ref)`` is taken; whether it was.
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` instead of a lookup, a savepoint and an insert: a
+    concurrent request with the same reference waits on the unique index and then finds the
+    reference taken. The stored report joins ``session`` as persistent (every column set), so
+    later changes to it are flushed as an ``UPDATE``.
+    """
+    table = Report.__table__
+    assert isinstance(table, Table)
+    values = {column.key: getattr(report, column.key) for column in table.columns}
+    for key, value in values.items():
+        setattr(report, key, value)  # loaded, not expired, once the report is persistent
+    stmt: Any
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        stmt = insert(table)
+    stmt = (
+        stmt.values(values)
+        .on_conflict_do_nothing(index_elements=["source_agency_id", "external_ref"])
+        .returning(table.c.id)
+    )
+    if (await session.execute(stmt)).scalar_one_or_none() is None:
+        return False
+    make_transient_to_detached(report)
+    session.add(report)
+    return True
+
+
+async def get_with_source(
+    session: AsyncSession, report_id: uuid.UUID, agency_id: uuid.UUID | None
+) -> tuple[Report, str, bool] | None:
+    """The report, its source agency's code, and whether ``agency_id`` may see it (None: admin).
+
+    One query for what a read needs; the persons are not loaded (the body holds them).
+    """
+    visible: ColumnElement[bool] = _visible_to(agency_id) if agency_id is not None else true()
+    query = (
+        select(Report, Agency.code, visible)
+        .join(Agency, Agency.id == Report.source_agency_id)
+        .where(Report.id == report_id)
+        .options(raiseload(Report.persons))
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    return row[0], row[1], bool(row[2])
 
 
 def _visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
@@ -106,9 +172,24 @@ async def versions(session: AsyncSession, report_id: uuid.UUID) -> Sequence[Repo
     return (await session.execute(query)).scalars().all()
 
 
+def add_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
+    """The modus codes of a new report (pending: written by the next flush)."""
+    session.add_all(ReportModus(report_id=report_id, code=c) for c in dict.fromkeys(codes))
+
+
+def add_facets(
+    session: AsyncSession, report_id: uuid.UUID, facets: Sequence[tuple[str, str]]
+) -> None:
+    """The (facet, code) pairs of a new report (pending: written by the next flush)."""
+    session.add_all(
+        ReportFacet(report_id=report_id, facet=facet, code=code)
+        for facet, code in dict.fromkeys(facets)
+    )
+
+
 async def replace_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
     await session.execute(delete(ReportModus).where(ReportModus.report_id == report_id))
-    session.add_all(ReportModus(report_id=report_id, code=c) for c in dict.fromkeys(codes))
+    add_modus(session, report_id, codes)
 
 
 async def replace_facets(
@@ -116,10 +197,7 @@ async def replace_facets(
 ) -> None:
     """Store the (facet, code) pairs of a report's current version in place of the previous ones."""
     await session.execute(delete(ReportFacet).where(ReportFacet.report_id == report_id))
-    session.add_all(
-        ReportFacet(report_id=report_id, facet=facet, code=code)
-        for facet, code in dict.fromkeys(facets)
-    )
+    add_facets(session, report_id, facets)
 
 
 async def delete_persons(session: AsyncSession, report_id: uuid.UUID) -> None:

@@ -41,6 +41,12 @@ async def active_agency_codes(session: AsyncSession) -> list[str]:
     return list(await session.scalars(select(Agency.code).where(Agency.active.is_(True))))
 
 
+async def active_agency_ids(session: AsyncSession) -> dict[str, uuid.UUID]:
+    """Code → id of every active agency (what routing needs to both choose and address)."""
+    rows = await session.execute(select(Agency.code, Agency.id).where(Agency.active.is_(True)))
+    return dict(rows.all())
+
+
 async def active_agencies(session: AsyncSession) -> list[Agency]:
     return list(await session.scalars(select(Agency).where(Agency.active.is_(True))))
 

@@ -49,6 +49,14 @@ async def remove(session: AsyncSession, watch: Watch) -> None:
     await session.delete(watch)
 
 
+async def any_sharing_keys(session: AsyncSession, keys: Sequence[str]) -> bool:
+    """Whether any watch holds any of these keys (one indexed probe; most reports hit none)."""
+    if not keys:
+        return False
+    query = select(WatchKey.watch_id).where(WatchKey.key.in_(sorted(set(keys)))).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
 async def live_sharing_keys(
     session: AsyncSession, keys: Sequence[str], *, now: datetime
 ) -> Sequence[tuple[Watch, list[str]]]:

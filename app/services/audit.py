@@ -120,13 +120,40 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_form(event)).hexdigest()
 
 
+#: The last event this process appended, per database: the next append proposes it as the head
+#: and, when it still is, is written in the same call that takes the chain lock. Only a hint:
+#: ``repository.lock_and_add_after`` checks it under the lock and answers the real head when
+#: another request or process appended in between (then one insert follows).
+_last_appended: dict[str, ChainHead] = {}
+
+
+def _database_of(session: AsyncSession) -> str:
+    return str(session.get_bind().engine.url)
+
+
 async def _append(
     session: AsyncSession, event: AuditEventIn, head: ChainHead | None = None
 ) -> AuditEvent:
     """Append under the chain lock; ``head`` when the caller already read it (the purge)."""
-    await repository.lock_chain(session)
+    database = _database_of(session)
     if head is None:
-        head = await repository.chain_head(session)
+        remembered = _last_appended.get(database)
+        proposed = _chained(event, remembered) if remembered is not None else None
+        appended, head = await repository.lock_and_add_after(session, proposed, remembered)
+        if appended and proposed is not None:
+            _last_appended[database] = ChainHead(proposed.seq, proposed.hash)
+            return proposed
+        # the head moved on (another request or process appended first): the lock is held
+    else:
+        await repository.lock_chain(session)
+    row = _chained(event, head)
+    await repository.add(session, row)
+    _last_appended[database] = ChainHead(row.seq, row.hash)
+    return row
+
+
+def _chained(event: AuditEventIn, head: ChainHead | None) -> AuditEvent:
+    """The stored form of ``event`` as the successor of ``head`` (None: the first event)."""
     occurred_at = (event.occurred_at or utcnow()).astimezone(UTC)
     row = AuditEvent(
         seq=head.seq + 1 if head else 1,
@@ -148,7 +175,6 @@ async def _append(
         prev_hash=head.hash if head else GENESIS_HASH,
     )
     row.hash = event_hash(row)
-    await repository.add(session, row)
     return row
 
 

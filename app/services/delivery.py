@@ -25,6 +25,56 @@ from app.repositories import deliveries as repo
 EVENTS = frozenset(e.value for e in DeliveryEvent)
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One event for one recipient, before it has a sequence number."""
+
+    agency_id: uuid.UUID
+    event: str
+    payload: dict[str, Any]
+    rule: str | None = None
+    report_id: uuid.UUID | None = None
+
+
+async def enqueue_all(session: AsyncSession, items: Sequence[Outgoing]) -> list[Delivery]:
+    """Write deliveries in the caller's transaction (pending: the caller's flush inserts them).
+
+    All recipients' sequence numbers are taken in one statement, which locks their counters
+    until commit (gap-free, never shared); each agency's items are numbered in the order given.
+    Take them as late in the transaction as possible: the counters are hot rows.
+    """
+    for item in items:
+        if item.event not in EVENTS:
+            raise ValueError(f"unknown delivery event {item.event!r}")
+    if not items:
+        return []
+    counts: dict[uuid.UUID, int] = {}
+    for item in items:
+        counts[item.agency_id] = counts.get(item.agency_id, 0) + 1
+    last = await repo.take_sequences(session, counts)
+    following = {a: last[a] - n for a, n in counts.items()}
+    now = utcnow()
+    deliveries: list[Delivery] = []
+    for item in items:
+        following[item.agency_id] += 1
+        deliveries.append(
+            Delivery(
+                agency_id=item.agency_id,
+                sequence=following[item.agency_id],
+                event=item.event,
+                payload=item.payload,
+                rule=item.rule,
+                report_id=item.report_id,
+                status=DeliveryStatus.PENDING,
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+        )
+    session.add_all(deliveries)
+    return deliveries
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -38,28 +88,12 @@ async def enqueue(
     """Write one delivery in the caller's transaction (flushed, not committed).
 
     Takes the recipient's next sequence number under a row lock held until commit, so two
-    concurrent transactions never share or skip a number. For several recipients in one
-    transaction use :func:`enqueue_many`, which takes the locks in a deadlock-free order.
-    ``flush=False`` leaves the row pending, so that a caller writing several deliveries sends
-    them in one batched INSERT with its own ``flush()``.
+    concurrent transactions never share or skip a number. For several deliveries in one
+    transaction use :func:`enqueue_all`, which numbers them all in one statement.
     """
-    if event not in EVENTS:
-        raise ValueError(f"unknown delivery event {event!r}")
-    sequence = await repo.next_sequence(session, recipient_agency_id)
-    now = utcnow()
-    delivery = Delivery(
-        agency_id=recipient_agency_id,
-        sequence=sequence,
-        event=event,
-        payload=payload,
-        rule=rule,
-        report_id=report_id,
-        status=DeliveryStatus.PENDING,
-        created_at=now,
-        next_attempt_at=now,
-        attempts=0,
+    [delivery] = await enqueue_all(
+        session, [Outgoing(recipient_agency_id, event, payload, rule, report_id)]
     )
-    session.add(delivery)
     if flush:
         await session.flush()
     return delivery
@@ -73,23 +107,20 @@ async def enqueue_many(
     payload: dict[str, Any],
     report_id: uuid.UUID | None,
 ) -> list[Delivery]:
-    """One delivery per ``(recipient agency id, rule)``, in the order given.
+    """One delivery per ``(recipient agency id, rule)``, in the order given (flushed).
 
-    The recipients' sequence counters are locked in a fixed order (by agency id), so two
-    transactions that reach the same agencies in different orders cannot deadlock.
+    An agency named twice gets one delivery, with the first rule that named it.
     """
-    deliveries: dict[uuid.UUID, Delivery] = {}
-    for agency_id, rule in sorted(recipients, key=lambda r: r[0]):
-        if agency_id not in deliveries:
-            deliveries[agency_id] = await enqueue(
-                session,
-                event=event,
-                recipient_agency_id=agency_id,
-                payload=payload,
-                rule=rule,
-                report_id=report_id,
-            )
-    return [deliveries[agency_id] for agency_id, _ in dict(recipients).items()]
+    rules: dict[uuid.UUID, str | None] = {}
+    for agency_id, rule in recipients:
+        rules.setdefault(agency_id, rule)
+    made = await enqueue_all(
+        session,
+        [Outgoing(agency_id, event, payload, rules[agency_id], report_id) for agency_id in rules],
+    )
+    await session.flush()
+    by_agency = {d.agency_id: d for d in made}
+    return [by_agency[agency_id] for agency_id, _ in dict(recipients).items()]
 
 
 def envelope(delivery: Delivery) -> dict[str, Any]:

@@ -493,11 +493,18 @@ def compare_identifier(a: str | None, b: str | None, label: str) -> FieldCompari
     return FieldComparison("different", f"{label} different")
 
 
-def _orderings(tokens: Sequence[str]) -> list[str]:
+@lru_cache(maxsize=65536)
+def _orderings_of(name: str) -> tuple[str, ...]:
     """The name written together in every word order (up to four words, else as written)."""
+    tokens = name.split()
     if len(tokens) > 4:
-        return ["".join(tokens)]
-    return list(dict.fromkeys("".join(p) for p in permutations(tokens)))
+        return ("".join(tokens),)
+    return tuple(dict.fromkeys("".join(p) for p in permutations(tokens)))
+
+
+@lru_cache(maxsize=65536)
+def _phonetic_orderings(name: str) -> frozenset[str]:
+    return frozenset(phonetic_token(j) for j in _orderings_of(name))
 
 
 def _name_similarity(a: str, b: str) -> float:
@@ -509,13 +516,14 @@ def _name_similarity(a: str, b: str) -> float:
     joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
     return (
         max(
-            max(fuzz.ratio(joined, joined_b) for joined in _orderings(a.split())),
-            max(fuzz.ratio(joined_a, joined) for joined in _orderings(b.split())),
+            max(fuzz.ratio(joined, joined_b) for joined in _orderings_of(a)),
+            max(fuzz.ratio(joined_a, joined) for joined in _orderings_of(b)),
         )
         / 100.0
     )
 
 
+@lru_cache(maxsize=65536)
 def _name_level(a: str, b: str) -> tuple[int, float, str]:
     """Rank (lower is stronger), similarity and kind of agreement between two normalized names."""
     if a == b:
@@ -523,13 +531,11 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
     joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
     if joined_a == joined_b:
         return 0, 1.0, "equal ignoring spaces"
-    if joined_b in _orderings(a.split()) or joined_a in _orderings(b.split()):
+    if joined_b in _orderings_of(a) or joined_a in _orderings_of(b):
         return 0, 1.0, "equal, order swapped"
     sim = _name_similarity(a, b)
     phon_a, phon_b = phonetic_keys(a), phonetic_keys(b)
-    if phon_a == phon_b or not {phonetic_token(j) for j in _orderings(a.split())}.isdisjoint(
-        phonetic_token(j) for j in _orderings(b.split())
-    ):
+    if phon_a == phon_b or not _phonetic_orderings(a).isdisjoint(_phonetic_orderings(b)):
         return 1, sim, "sounds alike"
     if sim >= 0.92:
         return 2, sim, "similar"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Prefix honorifics and religious or forms-of-address titles, compared without dots.
 # They describe the person's standing (hajj done, profession, marital status), not who they are,
@@ -197,6 +198,7 @@ _VOWELS = frozenset("aeiou")
 _Y_AS_VOWEL = re.compile(r"y(?![aeiou])")
 
 
+@lru_cache(maxsize=65536)
 def phonetic_token(token: str) -> str:
     """A phonetic key for one normalized name token.
 
@@ -220,6 +222,7 @@ def phonetic_token(token: str) -> str:
     return _DOUBLED.sub(r"\1", head + skeleton)
 
 
+@lru_cache(maxsize=65536)
 def phonetic_keys(normalized: str) -> tuple[str, ...]:
     """Phonetic keys of a normalized name's tokens, sorted so that swapped name order agrees.
 

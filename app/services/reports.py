@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import (
     Conflict,
@@ -50,7 +51,7 @@ from app.schemas.report import (
     RoutedTo,
 )
 from app.services.caller import Caller
-from app.services.delivery import enqueue
+from app.services.delivery import Outgoing, enqueue_all
 from app.services.facets import facets_of
 from app.services.match_weights import current_weights
 from app.services.matching import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
@@ -64,7 +65,7 @@ from app.services.resolution import (
     lock_for_resolution,
     resolve_person,
 )
-from app.services.routing import RoutingFacts, route_report
+from app.services.routing import RoutingFacts, route_report_to
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -116,6 +117,17 @@ async def get_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUI
     if await repo.is_visible(session, report_id, caller.agency_id):
         return report
     raise NotFound(detail="No such report")
+
+
+async def read_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> ReportOut:
+    """``GET /v1/reports/{id}``: the report as the caller may see it, in one query (404 otherwise)."""
+    found = await repo.get_with_source(
+        session, report_id, None if caller.is_admin else caller.agency_id
+    )
+    if found is None or not found[2]:
+        raise NotFound(detail="No such report")
+    report, source_code, _ = found
+    return to_out(report, source_code)
 
 
 async def list_visible(
@@ -229,17 +241,19 @@ class _Outbox:
         self.items.append((agency_id, event, rule, payload, report_id))
 
     async def flush(self, session: AsyncSession) -> None:
-        for agency_id, event, rule, payload, report_id in sorted(self.items, key=lambda i: i[0]):
-            await enqueue(
-                session,
-                event=event,
-                recipient_agency_id=agency_id,
-                payload=payload,
-                rule=rule,
-                report_id=report_id,
-                flush=False,
-            )
-        # One batched INSERT for all deliveries instead of a round trip each.
+        # Everything else first, so the recipients' counters (hot rows) stay locked only for the
+        # deliveries' INSERT, the audit event and the commit.
+        await session.flush()
+        await enqueue_all(
+            session,
+            [
+                Outgoing(agency_id, event, payload, rule, report_id)
+                for agency_id, event, rule, payload, report_id in sorted(
+                    self.items, key=lambda i: i[0]
+                )
+            ],
+        )
+        # One statement numbers them all, one batched INSERT writes them.
         await session.flush()
         self.items.clear()
 
@@ -298,6 +312,7 @@ async def _store_persons(
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
         row = ReportPerson(
+            id=uuid.uuid4(),
             report_id=report.id,
             position=index,
             role=str(person.submitted.role),
@@ -312,8 +327,9 @@ async def _store_persons(
             features=features_to_json(person.features),
             match_reasons=[],
         )
-        session.add(row)
-        await session.flush()
+        # Resolved before it joins the session: its INSERT (with the next flush) then carries
+        # the entity and score, with no UPDATE after it. Candidates never include persons of
+        # the report being resolved, so nothing needs to see this row earlier.
         resolution = await resolve_person(
             session,
             row,
@@ -322,7 +338,10 @@ async def _store_persons(
             weights=weights,
             keys_locked=True,
         )
+        session.add(row)
         resolved.append((row, resolution))
+    # The report's persons as stored, without reading them back.
+    set_committed_value(report, "persons", [row for row, _ in resolved])
     return resolved
 
 
@@ -374,13 +393,11 @@ async def _route(
     already: set[uuid.UUID],
 ) -> list[RoutedTo]:
     """Route to the agencies not yet told: record them (need-to-know), queue ``report.routed``."""
-    routed = await route_report(session, routing_facts(source_code, body))
+    routed = await route_report_to(session, routing_facts(source_code, body))
     payload = {"report": out.model_dump(mode="json")}
-    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
     told: list[RoutedTo] = []
-    for target in routed:
-        agency_id = ids.get(target.agency_code)
-        if agency_id is None or agency_id in already:
+    for target, agency_id in routed:
+        if agency_id in already:
             continue
         already.add(agency_id)
         session.add(ReportRecipient(report_id=report.id, agency_id=agency_id, rule=target.rule))
@@ -504,12 +521,7 @@ async def submit(
         if answer is not None:
             return status, answer
 
-    existing = await repo.get_by_external_ref(session, caller.agency_id, body.external_ref)
-    if existing is not None:
-        return 200, await _replay(session, existing, request_hash, body)
-
     persons, warnings = _normalize_persons(body)
-    linked = await _linked_reports(session, caller, body.linked_report_ids)
     report = Report(
         id=uuid.uuid4(),
         source_agency_id=caller.agency_id,
@@ -522,22 +534,22 @@ async def submit(
         reported_at=body.reported_at,
         body=stored_body,
         body_hash=request_hash,
+        case_id=None,
+        status_reason=None,
+        status_changed_at=None,
+        personal_data_purged_at=None,
         created_at=now,
         updated_at=now,
     )
-    try:
-        async with session.begin_nested():
-            session.add(report)
-            await session.flush()
-    except IntegrityError:
-        # Another request stored the same reference first (a concurrent duplicate).
+    if not await repo.insert_new(session, report):
+        # The reference is taken: by an earlier report (a replay or a conflict), or by a
+        # concurrent request that committed while this one waited on the unique index.
         existing = await repo.get_by_external_ref(session, caller.agency_id, body.external_ref)
         if existing is None:
-            raise Conflict(
-                detail="A concurrent request with the same external_ref failed; retry"
-            ) from None
+            raise Conflict(detail="A concurrent request with the same external_ref failed; retry")
         return 200, await _replay(session, existing, request_hash, body)
 
+    linked = await _linked_reports(session, caller, body.linked_report_ids)
     session.add(
         ReportVersion(
             report_id=report.id,
@@ -547,12 +559,11 @@ async def submit(
             change="created",
         )
     )
-    await repo.replace_modus(session, report.id, [str(m) for m in body.modus_operandi])
-    await repo.replace_facets(session, report.id, facets_of(body))
+    repo.add_modus(session, report.id, [str(m) for m in body.modus_operandi])
+    repo.add_facets(session, report.id, facets_of(body))
     resolved = await _store_persons(session, report, persons, settings)
     case = await assign_case(session, report, resolved, explicit_links=linked)
-    await session.flush()
-    await session.refresh(report, ["persons"])
+    await session.flush()  # the report's case (and its updated_at) as stored, for what follows
 
     source_code = caller.agency_code
     out = to_out(report, source_code)

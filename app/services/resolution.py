@@ -156,9 +156,8 @@ async def resolve_person(
                 f"matched {len(merged) + 1} stored entities: merged them into one person"
             )
     else:
-        entity = PersonEntity()
+        entity = PersonEntity(id=uuid.uuid4())  # the id now: no flush needed to learn it
         session.add(entity)
-        await session.flush()
         entity_id = entity.id
         reasons = ["no stored person matched"] if best is None else list(best.reasons)
         score = None if best is None else round(best.probability, 4)
@@ -260,12 +259,13 @@ async def assign_case(
     else:
         case = Case()
         session.add(case)
-        await session.flush()
+        await session.flush()  # the case row before the report points at it
         target = case.id
     report.case_id = target
-    target_case = await session.get(Case, target)
-    if target_case is not None:
-        target_case.updated_at = utcnow()  # the case grew: it moves up in /v1/cases
+    if case_ids:
+        target_case = await session.get(Case, target)
+        if target_case is not None:
+            target_case.updated_at = utcnow()  # the case grew: it moves up in /v1/cases
 
     linked: list[uuid.UUID] = []
     for _case_id, other_report_id, entity_id in shared:

@@ -358,6 +358,15 @@ async def route_report(session: AsyncSession, facts: RoutingFacts) -> list[Route
     return route(facts, specs, set(await repo.active_agency_codes(session)))
 
 
+async def route_report_to(
+    session: AsyncSession, facts: RoutingFacts
+) -> list[tuple[RoutedTo, uuid.UUID]]:
+    """:func:`route_report` with each chosen agency's id: two queries, rules and agencies."""
+    specs = [RuleSpec.of(r) for r in await repo.list_rules(session)]
+    ids = await repo.active_agency_ids(session)
+    return [(target, ids[target.agency_code]) for target in route(facts, specs, set(ids))]
+
+
 async def recipients_of(
     session: AsyncSession, routed: Sequence[RoutedTo]
 ) -> list[tuple[uuid.UUID, str]]:

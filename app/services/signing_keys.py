@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,14 +98,14 @@ def _new_key(settings: Settings, state: SigningKeyState, now: datetime) -> Signi
     )
 
 
-def verifies_until(key: SigningKey, settings: Settings) -> datetime | None:
+def verifies_until(key: SigningKey | VerificationKey, settings: Settings) -> datetime | None:
     """When a retired key stops verifying: its last token's expiry plus the leeway."""
     if key.retired_at is None:
         return None
     return key.retired_at + timedelta(seconds=settings.access_token_ttl_seconds) + CLOCK_LEEWAY
 
 
-def is_verifying(key: SigningKey, settings: Settings, now: datetime) -> bool:
+def is_verifying(key: SigningKey | VerificationKey, settings: Settings, now: datetime) -> bool:
     """Whether tokens signed by ``key`` may still be valid (so it is published and accepted)."""
     until = verifies_until(key, settings)
     return until is None or until > now
@@ -140,6 +142,7 @@ async def rotate_signing_keys(
         old.retired_at = now
         old.private_key_encrypted = None  # a retired key only verifies
     await session.flush()
+    forget_verification_keys()
     promoted = await ensure_signing_keys(session, settings)
     await record_credential_event(
         session,
@@ -161,11 +164,58 @@ async def published_keys(session: AsyncSession, settings: Settings) -> Sequence[
     ]
 
 
+@dataclass(frozen=True)
+class VerificationKey:
+    """The public half of a signing key, ready to verify (no private key, no session)."""
+
+    kid: str
+    algorithm: str
+    public_jwk: dict[str, Any]
+    #: python-jose's key object, built once rather than from the JWK on every request.
+    public_key: Any
+    retired_at: datetime | None
+
+
+#: Public verification keys by (database, kid), each kept at most this many seconds.
+#:
+#: Caching is safe because a key stops verifying only ``access_token_ttl_seconds`` (at least
+#: 60 s) plus the leeway after its retirement: an entry read before another process retired the
+#: key is replaced long before that moment. Rotation in this process clears the cache at once.
+VERIFICATION_KEY_TTL_SECONDS = 30.0
+_verification_keys: dict[tuple[str, str], tuple[float, VerificationKey]] = {}
+
+
+def forget_verification_keys() -> None:
+    """Drop cached verification keys (after a rotation in this process; in tests)."""
+    _verification_keys.clear()
+
+
 async def verification_key(
     session: AsyncSession, settings: Settings, kid: str
-) -> SigningKey | None:
-    """The stored key named ``kid`` if it may verify a token now, else ``None``."""
-    key = await credentials_repo.signing_key_by_kid(session, kid)
-    if key is None or not is_verifying(key, settings, utcnow()):
+) -> VerificationKey | None:
+    """The key named ``kid`` if it may verify a token now, else ``None``.
+
+    Read from the database at most every ``VERIFICATION_KEY_TTL_SECONDS`` per key; an unknown
+    ``kid`` is never cached.
+    """
+    cache_key = (settings.database_url, kid)
+    cached = _verification_keys.get(cache_key)
+    now = time.monotonic()
+    if cached is None or now - cached[0] >= VERIFICATION_KEY_TTL_SECONDS:
+        stored = await credentials_repo.signing_key_by_kid(session, kid)
+        if stored is None:
+            _verification_keys.pop(cache_key, None)
+            return None
+        key = VerificationKey(
+            kid=stored.kid,
+            algorithm=stored.algorithm,
+            public_jwk=dict(stored.public_jwk),
+            public_key=jwk.construct(stored.public_jwk, stored.algorithm),
+            retired_at=stored.retired_at,
+        )
+        _verification_keys[cache_key] = (now, key)
+    else:
+        key = cached[1]
+    if not is_verifying(key, settings, utcnow()):
         return None
     return key

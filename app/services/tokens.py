@@ -140,7 +140,7 @@ async def verify_access_token(
     try:
         claims = jwt.decode(
             token,
-            key.public_jwk,
+            key.public_key,
             algorithms=[key.algorithm],
             audience=settings.audience,
             issuer=settings.issuer,
@@ -174,11 +174,13 @@ async def verify_access_token(
         raise InvalidToken("lifetime longer than we issue")
     if claims["iat"] > int((utcnow() + CLOCK_LEEWAY).timestamp()):
         raise InvalidToken("issued in the future")
-    agency = await agencies_repo.by_code(session, str(claims["sub"]))
+    credential_id = str(claims["key_id"])
+    # One indexed query for the agency and the credential: revocation is seen at once, in every
+    # process, because nothing about either is cached.
+    agency, live = await _agency_and_credential(session, str(claims["sub"]), credential_id)
     if agency is None or not agency.active:
         raise InvalidToken("agency unknown or inactive")
-    credential_id = str(claims["key_id"])
-    if not await credential_is_live(session, agency, credential_id):
+    if not live:
         raise InvalidToken("credential revoked or expired")
     granted = set(agency.scopes)
     scopes = frozenset(s for s in str(claims["scope"]).split() if s in granted)
@@ -191,19 +193,18 @@ async def verify_access_token(
     )
 
 
-async def credential_is_live(session: AsyncSession, agency: Agency, credential_id: str) -> bool:
-    """Whether the API key or registered public key a token came from is still in force."""
+async def _agency_and_credential(
+    session: AsyncSession, code: str, credential_id: str
+) -> tuple[Agency | None, bool]:
+    """The agency named ``code`` and whether ``credential_id`` is one of its live credentials."""
     try:
         ident = uuid.UUID(credential_id)
     except ValueError:
-        return False
-    now = utcnow()
-    api_key = await credentials_repo.api_key_by_id(session, ident)
+        return await agencies_repo.by_code(session, code), False
+    found = await credentials_repo.agency_with_credential(session, code, ident)
+    if found is None:
+        return None, False
+    agency, api_key, public_key = found
     if api_key is not None:
-        return api_key.agency_id == agency.id and api_keys.is_live(api_key, now)
-    public_key = await credentials_repo.public_key_by_id(session, ident)
-    return (
-        public_key is not None
-        and public_key.agency_id == agency.id
-        and public_key.revoked_at is None
-    )
+        return agency, api_keys.is_live(api_key, utcnow())
+    return agency, public_key is not None and public_key.revoked_at is None

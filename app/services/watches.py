@@ -145,12 +145,13 @@ async def collect_hits(
     after it expired, and for RED and AMBER_STRICT reports only when the watcher may read them.
     """
     now = utcnow()
+    keys = [blocking_keys(features) for features, _, _ in persons]
+    if not await repo.any_sharing_keys(session, [k for person_keys in keys for k in person_keys]):
+        return []
     weights = await current_weights(session)  # the same weights ingest resolves with
     best: dict[uuid.UUID, tuple[Watch, list[str], MatchScore, uuid.UUID | None]] = {}
-    for features, entity_id, name_counts in persons:
-        for watch, scopes in await repo.live_sharing_keys(
-            session, blocking_keys(features), now=now
-        ):
+    for (features, entity_id, name_counts), person_keys in zip(persons, keys, strict=True):
+        for watch, scopes in await repo.live_sharing_keys(session, person_keys, now=now):
             if watch.agency_id == report.source_agency_id:
                 continue
             score = compare(features, features_from_json(watch.features), weights, name_counts)

@@ -1,0 +1,136 @@
+"""SQL statements per request, counted on the in-process app (no timing, no server).
+
+Builds a fresh benchmark database (``benchmarks.setup``: agencies, default routing rules, keys),
+drives the app through ``httpx.ASGITransport`` and counts what SQLAlchemy sends to the driver
+(``before_cursor_execute``) for each request: token issue and use, ``POST /v1/reports``,
+``GET /v1/reports/{id}`` (by the source and by a recipient), ``GET /v1/inbox``.
+
+    python -m benchmarks.statements                      # PostgreSQL (database bench_stmts)
+    python -m benchmarks.statements --sqlite             # SQLite, a temporary file
+    python -m benchmarks.statements --show               # also print each statement
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import event
+
+from app.main import create_app
+from benchmarks.setup import SENDERS, bench_settings, prepare
+from benchmarks.workload import fresh_reports
+
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_stmts"
+
+
+class StatementLog:
+    """Statements the engine sent while ``counting()`` is open."""
+
+    def __init__(self, engine: Any) -> None:
+        self.statements: list[str] | None = None
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.statements is not None:
+            self.statements.append(statement)
+
+    @contextmanager
+    def counting(self) -> Iterator[list[str]]:
+        self.statements = []
+        try:
+            yield self.statements
+        finally:
+            self.statements = None
+
+
+async def measure(database_url: str, reports: int, show: bool) -> dict[str, list[int]]:
+    prepared = await prepare(database_url)
+    app = create_app(bench_settings(database_url).model_copy(update={"log_level": "WARNING"}))
+    log = StatementLog(app.state.engine)
+    counts: dict[str, list[int]] = defaultdict(list)
+    shown: set[str] = set()
+
+    async def call(name: str, client: httpx.AsyncClient, *args: Any, **kwargs: Any) -> Any:
+        with log.counting() as statements:
+            response = await client.request(*args, **kwargs)
+        assert response.status_code < 300, (name, response.status_code, response.text)
+        counts[name].append(len(statements))
+        if show and name not in shown:
+            shown.add(name)
+            print(f"\n-- {name}: {len(statements)} statements")
+            for s in statements:
+                print("  ", " ".join(s.split())[:160])
+        return response
+
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as client:
+            tokens: dict[str, str] = {}
+            for code in SENDERS:
+                response = await call(
+                    "POST /v1/auth/token", client, "POST", "/v1/auth/token",
+                    data={"grant_type": "client_credentials", "client_id": code,
+                          "client_secret": prepared.keys[code]},
+                )  # fmt: skip
+                tokens[code] = response.json()["access_token"]
+            created: list[tuple[str, str]] = []
+            bodies = fresh_reports("STMT", 7, reports)
+            for i, body in enumerate(bodies):
+                code = SENDERS[i % len(SENDERS)]
+                headers = {"Authorization": f"Bearer {tokens[code]}"}
+                post_headers = {**headers, "Content-Type": "application/json"}
+                response = await call(
+                    "POST /v1/reports", client, "POST", "/v1/reports", headers=post_headers,
+                    content=orjson.dumps(body),
+                )  # fmt: skip
+                created.append((code, response.headers["location"]))
+                routed = [r["agency"] for r in response.json()["routed_to"]]
+                await call("GET /v1/reports/{id}", client, "GET", created[-1][1], headers=headers)
+                for other in routed:
+                    if other in tokens:
+                        await call(
+                            "GET /v1/reports/{id} (recipient)", client, "GET", created[-1][1],
+                            headers={"Authorization": f"Bearer {tokens[other]}"},
+                        )  # fmt: skip
+                        break
+            for code in SENDERS:
+                headers = {"Authorization": f"Bearer {tokens[code]}"}
+                await call("GET /v1/inbox", client, "GET", "/v1/inbox", headers=headers)
+                await call("GET /healthz", client, "GET", "/healthz")
+    finally:
+        await app.state.engine.dispose()
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=PG_URL)
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--reports", type=int, default=40)
+    parser.add_argument("--show", action="store_true", help="print each statement (first request)")
+    args = parser.parse_args()
+    url = args.database_url
+    if args.sqlite:
+        url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'stmts.db'}"
+    counts = asyncio.run(measure(url, args.reports, args.show))
+    print(f"\nSQL statements per request ({'SQLite' if args.sqlite else 'PostgreSQL'})")
+    print(f"{'request':<36} {'n':>4} {'min':>5} {'median':>7} {'max':>5}")
+    for name, values in counts.items():
+        print(
+            f"{name:<36} {len(values):>4} {min(values):>5} "
+            f"{statistics.median(values):>7.1f} {max(values):>5}"
+        )
+
+
+if __name__ == "__main__":
+    main()
