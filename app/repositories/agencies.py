@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.agency import Agency
+from app.models.delivery import DeliverySequence
 
 
 async def by_code(session: AsyncSession, code: str) -> Agency | None:
@@ -29,6 +30,14 @@ async def page(session: AsyncSession, *, after_code: str | None, limit: int) -> 
 
 
 async def add(session: AsyncSession, agency: Agency) -> Agency:
+    """Store a new agency with its delivery counter at 0.
+
+    The counter exists from the start, so ingest only ever locks existing counter rows, in
+    agency order: creating a missing one while holding other counters' locks could deadlock two
+    ingests (seen on a fresh database under load).
+    """
     session.add(agency)
+    await session.flush()  # the agency row first: the counter refers to it
+    session.add(DeliverySequence(agency_id=agency.id, last_sequence=0))
     await session.flush()
     return agency

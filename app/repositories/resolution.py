@@ -68,6 +68,13 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
     )
 
 
+_PG_KEY_COUNTS = text(
+    "SELECT k.key, (SELECT count(*) FROM (SELECT 1 FROM person_keys AS p WHERE p.key = k.key"
+    " LIMIT k.cap) AS held) FROM unnest(CAST(:keys AS varchar[]), CAST(:caps AS integer[]))"
+    " AS k(key, cap)"
+)
+
+
 async def key_counts(session: AsyncSession, caps: Mapping[str, int]) -> dict[str, int]:
     """How many stored persons hold each key, each counted up to its cap, in one statement.
 
@@ -76,6 +83,13 @@ async def key_counts(session: AsyncSession, caps: Mapping[str, int]) -> dict[str
     """
     if not caps:
         return {}
+    if dialect_name(session) == "postgresql":
+        # One statement text whatever the number of keys: prepared once per connection, and no
+        # per-call SQL compilation of a UNION of subqueries.
+        rows = await session.execute(
+            _PG_KEY_COUNTS, {"keys": list(caps), "caps": list(caps.values())}
+        )
+        return {key: int(held) for key, held in rows.all()}
     counts = [
         select(
             literal(key, String).label("key"),
