@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import migrate as migrations
 from app.config import Settings, get_settings
@@ -229,11 +229,7 @@ def import_reports(
         try:
             async with transaction(factory) as session:
                 caller = await imports.submitting_agency(session, agency)
-            ingest = IngestSettings(
-                settings.match_link_threshold,
-                settings.match_review_threshold,
-                settings.match_merge_threshold,
-            )
+            ingest = IngestSettings.of(settings)
             with (
                 Progress(
                     "[progress.description]{task.description}",
@@ -322,19 +318,29 @@ def migrate_check() -> None:
     typer.echo("models and migrations agree")
 
 
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction on the configured database (committed if it returns)."""
-    from app.db import create_engine, create_session_factory, transaction
+def _with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run ``work`` with a session factory on the configured database, then dispose of it."""
+    from app.db import create_engine, create_session_factory
 
     async def run() -> T:
         engine = create_engine(get_settings())
         try:
-            async with transaction(create_session_factory(engine)) as session:
-                return await work(session)
+            return await work(create_session_factory(engine))
         finally:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction on the configured database (committed if it returns)."""
+    from app.db import transaction
+
+    async def once(sessions: async_sessionmaker[AsyncSession]) -> T:
+        async with transaction(sessions) as session:
+            return await work(session)
+
+    return _with_sessions(once)
 
 
 @audit_cli.command("verify")
@@ -472,7 +478,6 @@ def dedup_rekey(
     ] = 1000,
 ) -> None:
     """Recompute every stored person's blocking keys (after an upgrade that changed them)."""
-    from app.db import create_engine, create_session_factory
     from app.services.rekey import RekeyResult, rekey
 
     def show(result: RekeyResult) -> None:
@@ -482,19 +487,9 @@ def dedup_rekey(
             err=True,
         )
 
-    async def run() -> RekeyResult:
-        engine = create_engine(get_settings())
-        try:
-            return await rekey(
-                create_session_factory(engine),
-                batch_size=batch_size,
-                dry_run=dry_run,
-                progress=show,
-            )
-        finally:
-            await engine.dispose()
-
-    result = asyncio.run(run())
+    result = _with_sessions(
+        lambda sessions: rekey(sessions, batch_size=batch_size, dry_run=dry_run, progress=show)
+    )
     verb = "would change" if dry_run else "changed"
     typer.echo(
         f"{result.persons} stored persons; {verb} the keys of {result.changed} "

@@ -558,11 +558,7 @@ async def seed_demo(
                 agencies.append((agency.code, agency.name))
                 callers[agency.code] = imports.AgencyCaller.of(agency)
             rules = await seed_default_rules(session, region_code=spec["region_code"])
-        ingest = IngestSettings(
-            settings.match_link_threshold,
-            settings.match_review_threshold,
-            settings.match_merge_threshold,
-        )
+        ingest = IngestSettings.of(settings)
         outcomes = {"created": 0, "replayed": 0, "rejected": 0}
         for code, body in generate_reports(seed, size):
             result = await imports.ingest_one(

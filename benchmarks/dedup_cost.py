@@ -100,11 +100,7 @@ async def measure(
     reports.resolve_person = watch.wrap(originals[1])  # type: ignore[assignment]
     reports.assign_case = watch.wrap(originals[2])  # type: ignore[assignment]
     resolution_repo.candidates = watch.count(originals[3])  # type: ignore[assignment]
-    ingest_settings = reports.IngestSettings(
-        settings.match_link_threshold,
-        settings.match_review_threshold,
-        settings.match_merge_threshold,
-    )
+    ingest_settings = reports.IngestSettings.of(settings)
     resolve: list[float] = []
     ingest: list[float] = []
     try:

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.models.resolution import ResolutionAction
 from app.schemas.case import (
     CaseMergeIn,
     CaseSplitIn,
@@ -29,10 +28,6 @@ router = APIRouter(
     route_class=SinergiRoute,
     generate_unique_id_function=operation_id,
 )
-
-
-def _action_out(action: ResolutionAction) -> ResolutionActionOut:
-    return curation.action_view(action)
 
 
 @router.get(
@@ -84,7 +79,7 @@ async def merge_entities(
     action = await curation.merge_entities(
         session, principal.agency_code, body.source_entity_id, body.target_entity_id
     )
-    return _action_out(action)
+    return curation.action_view(action)
 
 
 @router.post(
@@ -104,7 +99,7 @@ async def split_entity(
         entity_id,
         [(p.report_id, p.person_index) for p in body.persons],
     )
-    return _action_out(action)
+    return curation.action_view(action)
 
 
 @router.post(
@@ -121,7 +116,7 @@ async def merge_cases(
     action = await curation.merge_cases(
         session, principal.agency_code, body.source_case_id, body.target_case_id
     )
-    return _action_out(action)
+    return curation.action_view(action)
 
 
 @router.post(
@@ -136,7 +131,7 @@ async def split_case(
 ) -> ResolutionActionOut:
     """The named reports leave the case and form a new one; audited and reversible."""
     action = await curation.split_case(session, principal.agency_code, case_id, body.report_ids)
-    return _action_out(action)
+    return curation.action_view(action)
 
 
 @router.get(
@@ -178,4 +173,4 @@ async def list_resolution_actions(
 )
 async def undo(action_id: uuid.UUID, principal: Admin, session: SessionDep) -> ResolutionActionOut:
     """Reverse a merge or split; 409 if later actions depend on it."""
-    return _action_out(await curation.undo(session, action_id))
+    return curation.action_view(await curation.undo(session, action_id))

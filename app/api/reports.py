@@ -12,7 +12,6 @@ from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.params import QueryDateTime
 from app.api.routing import SinergiRoute, operation_id
-from app.config import Settings
 from app.schemas.report import (
     Page,
     ReportCloseIn,
@@ -45,14 +44,6 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=64, description='The version you corrected: `"3"`.'),
 ]
-
-
-def _ingest_settings(settings: Settings) -> service.IngestSettings:
-    return service.IngestSettings(
-        link_threshold=settings.match_link_threshold,
-        review_threshold=settings.match_review_threshold,
-        merge_threshold=settings.match_merge_threshold,
-    )
 
 
 def _etag(version: int) -> str:
@@ -99,7 +90,7 @@ async def create(
         principal,
         body,
         idempotency_key=idempotency_key,
-        settings=_ingest_settings(settings),
+        settings=service.IngestSettings.of(settings),
     )
     response.status_code = status
     response.headers["Location"] = f"/v1/reports/{answer.id}"
@@ -186,7 +177,7 @@ async def update(
         report_id,
         body,
         if_match=if_match,
-        settings=_ingest_settings(settings),
+        settings=service.IngestSettings.of(settings),
     )
     response.headers["ETag"] = _etag(out.version)
     return out

@@ -90,11 +90,6 @@ async def _advance(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[
     return {agency_id: int(last) for agency_id, last in rows}
 
 
-async def next_sequence(session: AsyncSession, agency_id: uuid.UUID) -> int:
-    """Take the agency's next sequence number; the counter row stays locked until commit."""
-    return (await take_sequences(session, {agency_id: 1}))[agency_id]
-
-
 async def agency_by_code(session: AsyncSession, code: str) -> Agency | None:
     return (await session.scalars(select(Agency).where(Agency.code == code))).first()
 

@@ -250,13 +250,6 @@ async def delete_expired_idempotency(
     )
 
 
-async def agency_ids(session: AsyncSession, codes: Sequence[str]) -> dict[str, uuid.UUID]:
-    if not codes:
-        return {}
-    rows = await session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(set(codes))))
-    return dict(rows.all())
-
-
 async def source_agencies(
     session: AsyncSession, report_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,13 +48,3 @@ async def active_agency_ids(session: AsyncSession) -> dict[str, uuid.UUID]:
 
 async def active_agencies(session: AsyncSession) -> list[Agency]:
     return list(await session.scalars(select(Agency).where(Agency.active.is_(True))))
-
-
-async def agency_ids(session: AsyncSession, codes: Sequence[str]) -> dict[str, uuid.UUID]:
-    if not codes:
-        return {}
-    rows = await session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes)))
-    ids: dict[str, uuid.UUID] = {}
-    for code, agency_id in rows.all():
-        ids[code] = agency_id
-    return ids

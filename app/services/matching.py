@@ -689,9 +689,15 @@ def veto_reason(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str])
     Two valid NIKs that differ beyond a one-digit typo are two people. Two passports that differ
     likewise, unless the NIKs are equal: a person renews a passport but keeps the NIK.
     """
-    if levels[NIK] == "different" and is_valid_nik(a.nik) and is_valid_nik(b.nik):
+    return _identifier_veto(levels[NIK], levels[PASSPORT], a.nik, b.nik)
+
+
+def _identifier_veto(
+    nik_level: str, passport_level: str, nik_a: str | None, nik_b: str | None
+) -> str | None:
+    if nik_level == "different" and is_valid_nik(nik_a) and is_valid_nik(nik_b):
         return "veto: two different NIKs"
-    if levels[PASSPORT] == "different" and levels[NIK] != "exact":
+    if passport_level == "different" and nik_level != "exact":
         return "veto: two different passports"
     return None
 
@@ -898,15 +904,17 @@ def identifiers_conflict(
 ) -> bool:
     """Whether any (NIK, passport) of one group would veto a link with any of the other group."""
     others = list(second)
-    for nik_a, passport_a in first:
-        for nik_b, passport_b in others:
-            nik_level = compare_identifier(nik_a, nik_b, "NIK").level
-            if nik_level == "different" and is_valid_nik(nik_a) and is_valid_nik(nik_b):
-                return True
-            passport_level = compare_identifier(passport_a, passport_b, "passport").level
-            if passport_level == "different" and nik_level != "exact":
-                return True
-    return False
+    return any(
+        _identifier_veto(
+            compare_identifier(nik_a, nik_b, "NIK").level,
+            compare_identifier(passport_a, passport_b, "passport").level,
+            nik_a,
+            nik_b,
+        )
+        is not None
+        for nik_a, passport_a in first
+        for nik_b, passport_b in others
+    )
 
 
 def without_values(reasons: Sequence[str]) -> list[str]:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.config import Settings
 from app.errors import (
     Conflict,
     FieldProblem,
@@ -263,11 +264,19 @@ class _Outbox:
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """The knobs ingest reads (taken from Settings by the router)."""
+    """The knobs ingest reads (``of`` takes them from Settings)."""
 
     link_threshold: float
     review_threshold: float
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD
+
+    @classmethod
+    def of(cls, settings: Settings) -> IngestSettings:
+        return cls(
+            settings.match_link_threshold,
+            settings.match_review_threshold,
+            settings.match_merge_threshold,
+        )
 
 
 @dataclass

@@ -60,8 +60,6 @@ class PersonResolution:
     reasons: list[str]
     name_counts: dict[str, int] = field(default_factory=dict)
     """Stored persons bearing each of the person's names, for scoring watches alike."""
-    merged_entity_ids: list[uuid.UUID] = field(default_factory=list)
-    """Entities found to be this same person and merged into ``entity_id``."""
 
 
 @dataclass
@@ -177,7 +175,6 @@ async def resolve_person(
             )
     metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
     result.name_counts = found.name_counts
-    result.merged_entity_ids = merged
     person.entity_id = entity_id
     person.match_score = result.score
     person.match_reasons = result.reasons

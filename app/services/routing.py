@@ -352,27 +352,14 @@ async def dry_run(
     return route(facts, specs, set(await repo.active_agency_codes(session)))
 
 
-async def route_report(session: AsyncSession, facts: RoutingFacts) -> list[RoutedTo]:
-    """Route a report with the stored rules to the active agencies (for ingest)."""
-    specs = [RuleSpec.of(r) for r in await repo.list_rules(session)]
-    return route(facts, specs, set(await repo.active_agency_codes(session)))
-
-
 async def route_report_to(
     session: AsyncSession, facts: RoutingFacts
 ) -> list[tuple[RoutedTo, uuid.UUID]]:
-    """:func:`route_report` with each chosen agency's id: two queries, rules and agencies."""
+    """Route a report with the stored rules to the active agencies (for ingest), with each
+    chosen agency's id: two queries, rules and agencies."""
     specs = [RuleSpec.of(r) for r in await repo.list_rules(session)]
     ids = await repo.active_agency_ids(session)
     return [(target, ids[target.agency_code]) for target in route(facts, specs, set(ids))]
-
-
-async def recipients_of(
-    session: AsyncSession, routed: Sequence[RoutedTo]
-) -> list[tuple[uuid.UUID, str]]:
-    """``(agency id, rule)`` per routed agency, in order: what ``enqueue_many`` takes."""
-    ids = await repo.agency_ids(session, [r.agency_code for r in routed])
-    return [(ids[r.agency_code], r.rule) for r in routed if r.agency_code in ids]
 
 
 DEFAULT_RULES_RESOURCE = "default_rules.json"

@@ -132,6 +132,14 @@ async def test_a_person_matching_two_entities_merges_them_reversibly(
     assert action["merged_ids"] == [absorbed]
     denied = await client.get("/v1/admin/resolution-actions", headers=agencies["POLRES-DUMAI"])
     assert denied.status_code == 403
+    for bad, status, pointer in (
+        ({"kind": "entity.delete"}, 422, "/kind"),
+        ({"cursor": "%%%"}, 400, "/cursor"),  # as every list answers a cursor it never issued
+    ):
+        refused = await client.get("/v1/admin/resolution-actions", params=bad, headers=admin)
+        assert refused.status_code == status, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert pointer in str(refused.json()), refused.json()
 
     undone = await client.post(f"/v1/admin/resolution-actions/{action['id']}/undo", headers=admin)
     assert undone.status_code == 200, undone.text
