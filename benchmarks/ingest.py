@@ -138,7 +138,8 @@ async def main_async(args: argparse.Namespace) -> None:
     baseline = f"http://127.0.0.1:{args.baseline_port}"
     try:
         server = procs.start(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(args.port), "--no-migrate"],
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(args.port), "--no-migrate",
+             "--workers", str(args.workers)],
             env,
             Path("/tmp/sinergi-bench-serve.log"),
         )
@@ -146,7 +147,8 @@ async def main_async(args: argparse.Namespace) -> None:
             [sys.executable, "-m", "app.cli", "worker"], env, Path("/tmp/sinergi-bench-worker.log")
         )
         procs.start(
-            [sys.executable, "-m", "benchmarks.baseline_app", "--port", str(args.baseline_port)],
+            [sys.executable, "-m", "benchmarks.baseline_app", "--port", str(args.baseline_port),
+             "--workers", str(args.workers)],
             {**env, "BASELINE_DATABASE_URL": baseline_url},
             Path("/tmp/sinergi-bench-baseline.log"),
         )
@@ -274,6 +276,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=20, help="seconds per phase")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Uvicorn processes, the same for both servers"
+    )
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--baseline-port", type=int, default=8101)

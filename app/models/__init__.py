@@ -1,7 +1,7 @@
 """ORM models, one module per aggregate; importing this package registers them all."""
 
 from app.models.agency import Agency
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, AuditPending
 from app.models.base import Base
 from app.models.credentials import AgencyPublicKey, ApiKey, SigningKey, UsedClientAssertion
 from app.models.delivery import Delivery, DeliveryAttempt, DeliverySequence, WebhookEndpoint
@@ -30,6 +30,7 @@ __all__ = [
     "AgencyPublicKey",
     "ApiKey",
     "AuditEvent",
+    "AuditPending",
     "Base",
     "Case",
     "CaseLink",

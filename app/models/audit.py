@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -52,3 +52,28 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (Index("ix_audit_events_actor_seq", "actor_agency_code", "seq"),)
+
+
+class AuditPending(Base):
+    """An event written by a PostgreSQL transaction, chained when that transaction commits.
+
+    A deferred constraint trigger (migration 0011) takes the chain lock at COMMIT, gives the
+    event the next ``seq`` and the head's hash as ``prev_hash``, computes ``hash`` from the
+    three parts of its canonical form stored here (the form with ``prev_hash`` and ``seq`` left
+    out, see ``app.services.audit.canonical_parts``), moves it into ``audit_events`` and deletes
+    this row. No row outlives its transaction. The chain lock is thus held only while the
+    transaction commits, never across a round trip to the application. SQLite has one writer
+    and appends to ``audit_events`` directly.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    #: The ``audit_events`` columns but ``seq``, ``prev_hash`` and ``hash``, as JSON.
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The canonical form up to ``prev_hash``'s value, between it and ``seq``'s value, after.
+    before_prev_hash: Mapped[str] = mapped_column(Text)
+    before_seq: Mapped[str] = mapped_column(Text)
+    after_seq: Mapped[str] = mapped_column(Text)

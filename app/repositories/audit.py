@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
     ColumnElement,
     Table,
     and_,
@@ -23,9 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import Text
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, AuditPending
 
 #: Key of the PostgreSQL advisory lock that serializes appends to the chain.
 CHAIN_LOCK_KEY = 0x53_49_4E_45_52_47_49  # "SINERGI"
@@ -80,6 +77,11 @@ async def add(session: AsyncSession, event: AuditEvent) -> None:
     await session.flush()
 
 
+def chains_at_commit(session: AsyncSession) -> bool:
+    """Whether events are chained by the database at COMMIT (PostgreSQL, migration 0011)."""
+    return _is_postgres(session)
+
+
 def _json_value(value: object) -> object:
     """A column value as json_populate_record reads it back exactly (UUID and time as text)."""
     if isinstance(value, uuid.UUID):
@@ -89,36 +91,36 @@ def _json_value(value: object) -> object:
     return value
 
 
+async def add_pending(
+    session: AsyncSession, event: AuditEvent, parts: tuple[str, str, str]
+) -> None:
+    """Write unchained ``event`` for the commit-time trigger to chain (PostgreSQL)."""
+    table = AuditEvent.__table__
+    assert isinstance(table, Table)
+    chain = {"seq", "prev_hash", "hash"}
+    document = {
+        c.key: _json_value(getattr(event, c.key)) for c in table.columns if c.key not in chain
+    }
+    before_prev_hash, before_seq, after_seq = parts
+    session.add(
+        AuditPending(
+            document=document,
+            before_prev_hash=before_prev_hash,
+            before_seq=before_seq,
+            after_seq=after_seq,
+        )
+    )
+
+
 async def lock_and_add_after(
     session: AsyncSession, event: AuditEvent | None, head: ChainHead | None
 ) -> tuple[bool, ChainHead | None]:
-    """Take the chain lock; append ``event`` if ``head`` is still the chain's last event.
+    """SQLite: take the write lock; append ``event`` if ``head`` is still the chain's last event.
 
     Answers (appended, the real head when not appended). Either way the lock is held until the
-    transaction ends. PostgreSQL does it in one call (``sinergi_audit_append_after``, migration
-    0009). SQLite takes its write lock with one statement, tries ``INSERT … SELECT … WHERE`` the
-    head still holds, and reads the head when it did not.
+    transaction ends. One statement takes the write lock, ``INSERT … SELECT … WHERE`` the head
+    still holds tries the append, and the head is read only when it did not.
     """
-    if _is_postgres(session):
-        document = None
-        if event is not None:
-            table = AuditEvent.__table__
-            assert isinstance(table, Table)
-            document = {c.key: _json_value(getattr(event, c.key)) for c in table.columns}
-        call = select(
-            text("appended, last_seq, last_hash"),
-        ).select_from(
-            func.sinergi_audit_append_after(
-                literal(CHAIN_LOCK_KEY, BigInteger()),
-                literal(head.seq if head else -1, BigInteger()),
-                literal(head.hash if head else "", Text()),
-                literal(document, JSON(none_as_null=True)),
-            )
-        )
-        appended, last_seq, last_hash = (await session.execute(call)).one()
-        if appended:
-            return True, None
-        return False, None if last_seq is None else ChainHead(seq=last_seq, hash=last_hash)
     await lock_chain(session)
     if event is not None and head is not None and await _add_after(session, event, head):
         return True, None
@@ -212,11 +214,13 @@ async def in_time_range(
     return result.scalars().all()
 
 
-async def last_seq_before(session: AsyncSession, cutoff: datetime) -> int | None:
-    """The largest ``seq`` of an event older than ``cutoff``."""
+async def last_seq_before(session: AsyncSession, cutoff: datetime, *, below: int) -> int | None:
+    """The largest ``seq`` under ``below`` of an event older than ``cutoff``."""
     return (
         await session.execute(
-            select(func.max(AuditEvent.seq)).where(AuditEvent.occurred_at < cutoff)
+            select(func.max(AuditEvent.seq)).where(
+                AuditEvent.occurred_at < cutoff, AuditEvent.seq < below
+            )
         )
     ).scalar_one_or_none()
 

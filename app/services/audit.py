@@ -24,6 +24,10 @@ from app.models.base import utcnow
 from app.repositories import audit as repository
 from app.repositories.audit import CHECKPOINT_ACTION, AuditFilter, ChainHead
 
+_CONTENT_COLUMNS = tuple(
+    c.key for c in AuditEvent.__table__.columns if c.key not in ("seq", "prev_hash", "hash")
+)
+
 __all__ = [
     "CHECKPOINT_ACTION",
     "AuditEventIn",
@@ -91,11 +95,13 @@ class AuditEventIn:
     occurred_at: datetime | None = None
 
 
-def canonical_form(event: AuditEvent) -> bytes:
-    """The bytes an event's hash is computed over (sorted keys, no whitespace, UTF-8)."""
-    document: dict[str, Any] = {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+def _canonical_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _content(event: AuditEvent) -> dict[str, Any]:
+    """What an event says, as JSON values: every field but its time and chain fields."""
+    return {
         "actor_agency_id": str(event.actor_agency_id) if event.actor_agency_id else None,
         "actor_agency_code": event.actor_agency_code,
         "credential_id": event.credential_id,
@@ -109,21 +115,53 @@ def canonical_form(event: AuditEvent) -> bytes:
         "client_address": event.client_address,
         "user_agent": event.user_agent,
         "detail": dict(event.detail),
-        "prev_hash": event.prev_hash,
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+
+
+#: The fields filled in when an event is chained, in canonical (sorted) order.
+CHAIN_FIELDS = ("prev_hash", "seq")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_parts(event: AuditEvent) -> tuple[str, str, str]:
+    """The canonical form cut around the values of ``prev_hash`` and ``seq``.
+
+    ``parts[0] + json(prev_hash) + parts[1] + json(seq) + parts[2]`` is the canonical form: the
+    event as JSON with sorted keys and no whitespace. The chain fields are the only ones filled
+    in when the event is chained, so on PostgreSQL the commit-time trigger (migration 0011)
+    splices them into these parts, stored beside the pending event, and hashes the result.
+    """
+    document = {**_content(event), "occurred_at": _canonical_time(event.occurred_at)}
+    parts: list[str] = []
+    text = "{"
+    for i, key in enumerate(sorted([*document, *CHAIN_FIELDS])):
+        text += ("," if i else "") + _json(key) + ":"
+        if key in CHAIN_FIELDS:
+            parts.append(text)
+            text = ""
+        else:
+            text += _json(document[key])
+    before_prev_hash, before_seq = parts
+    return before_prev_hash, before_seq, text + "}"
+
+
+def canonical_form(event: AuditEvent) -> bytes:
+    """The bytes an event's hash is computed over (sorted keys, no whitespace, UTF-8)."""
+    head, middle, tail = canonical_parts(event)
+    return (head + _json(event.prev_hash) + middle + _json(event.seq) + tail).encode("utf-8")
 
 
 def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_form(event)).hexdigest()
 
 
-#: The last event this process appended, per database: the next append proposes it as the head
-#: and, when it still is, is written in the same call that takes the chain lock. Only a hint:
-#: ``repository.lock_and_add_after`` checks it under the lock and answers the real head when
-#: another request or process appended in between (then one insert follows).
+#: The last event this process appended to a SQLite database: the next append proposes it as
+#: the head and, when it still is, is written in the same statement that checks it. Only a
+#: hint: ``repository.lock_and_add_after`` checks it under the write lock and answers the real
+#: head when another process appended in between (then one insert follows).
 _last_appended: dict[str, ChainHead] = {}
 
 
@@ -133,30 +171,38 @@ def _database_of(session: AsyncSession) -> str:
 
 async def _append(
     session: AsyncSession, event: AuditEventIn, head: ChainHead | None = None
-) -> AuditEvent:
-    """Append under the chain lock; ``head`` when the caller already read it (the purge)."""
+) -> None:
+    """Append ``event`` to the chain in the caller's transaction.
+
+    PostgreSQL chains it when the transaction commits (``audit_pending``, migration 0011), so
+    the chain lock is held only during the COMMIT. SQLite, whose one writer is serialized
+    anyway, chains it now: under the write lock, after ``head`` when the caller already read it
+    (the purge), else after the head remembered or read.
+    """
+    row = _unchained(event)
+    if repository.chains_at_commit(session):
+        await repository.add_pending(session, row, canonical_parts(row))
+        return
     database = _database_of(session)
     if head is None:
         remembered = _last_appended.get(database)
-        proposed = _chained(event, remembered) if remembered is not None else None
+        proposed = _chained(row, remembered) if remembered is not None else None
         appended, head = await repository.lock_and_add_after(session, proposed, remembered)
         if appended and proposed is not None:
             _last_appended[database] = ChainHead(proposed.seq, proposed.hash)
-            return proposed
-        # the head moved on (another request or process appended first): the lock is held
+            return
+        # the head moved on (another process appended first): the lock is held
     else:
         await repository.lock_chain(session)
-    row = _chained(event, head)
-    await repository.add(session, row)
-    _last_appended[database] = ChainHead(row.seq, row.hash)
-    return row
+    chained = _chained(row, head)
+    await repository.add(session, chained)
+    _last_appended[database] = ChainHead(chained.seq, chained.hash)
 
 
-def _chained(event: AuditEventIn, head: ChainHead | None) -> AuditEvent:
-    """The stored form of ``event`` as the successor of ``head`` (None: the first event)."""
+def _unchained(event: AuditEventIn) -> AuditEvent:
+    """The stored form of ``event``, its chain fields (seq, prev_hash, hash) not yet set."""
     occurred_at = (event.occurred_at or utcnow()).astimezone(UTC)
-    row = AuditEvent(
-        seq=head.seq + 1 if head else 1,
+    return AuditEvent(
         # microseconds are what both backends store
         occurred_at=occurred_at,
         actor_agency_id=event.actor_agency_id,
@@ -172,10 +218,18 @@ def _chained(event: AuditEventIn, head: ChainHead | None) -> AuditEvent:
         client_address=_clip(event.client_address, 64),
         user_agent=_clip(event.user_agent, 256),
         detail={str(k): str(v) for k, v in event.detail.items()},
+    )
+
+
+def _chained(row: AuditEvent, head: ChainHead | None) -> AuditEvent:
+    """A copy of unchained ``row`` as the successor of ``head`` (None: the first event)."""
+    chained = AuditEvent(
+        **{c: getattr(row, c) for c in _CONTENT_COLUMNS},
+        seq=head.seq + 1 if head else 1,
         prev_hash=head.hash if head else GENESIS_HASH,
     )
-    row.hash = event_hash(row)
-    return row
+    chained.hash = event_hash(chained)
+    return chained
 
 
 async def record_event(session: AsyncSession, event: AuditEventIn) -> None:
@@ -348,19 +402,7 @@ def event_document(event: AuditEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
-        "actor_agency_id": str(event.actor_agency_id) if event.actor_agency_id else None,
-        "actor_agency_code": event.actor_agency_code,
-        "credential_id": event.credential_id,
-        "token_id": event.token_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_ids": list(event.object_ids),
-        "outcome": event.outcome,
-        "http_status": event.http_status,
-        "request_id": event.request_id,
-        "client_address": event.client_address,
-        "user_agent": event.user_agent,
-        "detail": dict(event.detail),
+        **_content(event),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
@@ -401,16 +443,20 @@ async def purge_events_before(session: AsyncSession, cutoff: datetime) -> int:
     """Delete the chain's prefix older than ``cutoff`` and append a checkpoint continuing it.
 
     The one path that removes events: the checkpoint carries the hash of the last removed
-    event, so ``verify_chain`` still passes, and it is itself an audit event.
+    event, so ``verify_chain`` still passes, and it is itself an audit event. The newest event
+    always stays, even when older than ``cutoff``: the chain keeps a head to continue from (on
+    PostgreSQL the checkpoint, and any event of the same transaction, is chained after the head
+    it finds at COMMIT).
     """
     await repository.lock_chain(session)
-    through = await repository.last_seq_before(session, cutoff)
+    head = await repository.chain_head(session)
+    if head is None:
+        return 0
+    through = await repository.last_seq_before(session, cutoff, below=head.seq)
     if through is None:
         return 0
     last_removed = await repository.event_at(session, through)
-    head = await repository.chain_head(session)
     assert last_removed is not None
-    assert head is not None
     removed = await repository.delete_through(session, through)
     await _append(
         session,

@@ -262,16 +262,17 @@ async def test_purge_leaves_a_checkpoint_that_verifies(
     assert (result.ok, result.broken_seq) == (False, 4)
 
 
-async def test_purge_of_everything_continues_the_chain(
+async def test_purge_of_everything_keeps_the_head_and_continues_the_chain(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     past = datetime.now(UTC) - timedelta(days=10)
     await _append(sessions, *(_event(i, occurred_at=past) for i in range(1, 4)))
     async with transaction(sessions) as session:
-        assert await audit.purge_events_before(session, datetime.now(UTC)) == 3
+        assert await audit.purge_events_before(session, datetime.now(UTC)) == 2
     await _append(sessions, _event(9))
     rows = await _rows(sessions)
-    assert [r.seq for r in rows] == [4, 5]
+    assert [r.seq for r in rows] == [3, 4, 5]
+    assert rows[1].detail["purged_through_seq"] == "2"
     assert (await _verify(sessions)).ok
 
 
@@ -383,3 +384,36 @@ async def test_cli_retention_run(
     purgers = [(r.action, r.detail["purger"]) for r in rows]
     assert ("retention.purge", "cli-test") in purgers
     assert ("retention.purge", "reports.person_data") in purgers
+
+
+def test_the_canonical_form_is_the_event_as_sorted_compact_json() -> None:
+    """The form PostgreSQL's commit trigger splices ``prev_hash`` and ``seq`` into is the very
+    JSON document the hash was always computed over, whatever the fields hold."""
+    event = AuditEvent(
+        seq=123_456,
+        occurred_at=datetime(2026, 11, 28, 12, 0, 0, 123_456, tzinfo=UTC),
+        actor_agency_id=None,
+        actor_agency_code="POLRES-DUMAI",
+        credential_id='key "one", seq:1',
+        token_id=None,
+        action="report.read",
+        object_type="report",
+        object_ids=["a", '"prev_hash":"x"', "\u0000"],
+        outcome="success",
+        http_status=200,
+        request_id="req-1",
+        client_address="10.0.0.1",
+        user_agent='curl/8 "seq":1 \\ é 日本',
+        detail={"z": "1", "a": "\n", "seq": "2"},
+        prev_hash="ab" * 32,
+    )
+    document = {
+        **{k: v for k, v in audit.event_document(event).items() if k != "hash"},
+        "occurred_at": "2026-11-28T12:00:00.123456Z",
+    }
+    plain = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert audit.canonical_form(event) == plain.encode("utf-8")
+    before_prev_hash, before_seq, after_seq = audit.canonical_parts(event)
+    assert before_prev_hash.endswith('"prev_hash":')
+    assert before_seq.endswith(',"seq":')
+    assert after_seq.startswith(',"token_id":')
