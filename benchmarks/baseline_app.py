@@ -119,7 +119,6 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8101)
-    parser.add_argument("--workers", type=int, default=1, help="Uvicorn worker processes")
     args = parser.parse_args()
     # Exactly what `sinergi serve` passes (app/cli.py), log level as the runner sets it.
     uvicorn.run(
@@ -127,7 +126,7 @@ def main() -> None:
         factory=True,
         host="127.0.0.1",
         port=args.port,
-        workers=args.workers,
+        workers=1,
         **uvicorn_options(get_settings()),  # type: ignore[arg-type]
     )
 

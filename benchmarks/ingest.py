@@ -115,6 +115,8 @@ def baseline_posts(count: int, seed: int) -> list[Request]:
 
 async def main_async(args: argparse.Namespace) -> None:
     sqlite = args.sqlite
+    if sqlite and args.replicas > 1:
+        raise SystemExit("SQLite serves a single node: --replicas needs PostgreSQL")
     database_url = f"sqlite+aiosqlite:///{SQLITE_PATH}" if sqlite else args.database_url
     baseline_url = f"sqlite+aiosqlite:///{SQLITE_BASELINE_PATH}" if sqlite else database_url
     if sqlite:
@@ -134,26 +136,34 @@ async def main_async(args: argparse.Namespace) -> None:
 
     env = {**server_env(database_url), "SINERGI_ACCESS_TOKEN_TTL_SECONDS": "3600"}
     procs = Processes()
-    sinergi = f"http://127.0.0.1:{args.port}"
-    baseline = f"http://127.0.0.1:{args.baseline_port}"
+    # Replicas listen on every other port: 8100, 8102, … and the baselines on 8101, 8103, …
+    sinergi_urls = [f"http://127.0.0.1:{args.port + 2 * i}" for i in range(args.replicas)]
+    baseline_urls = [f"http://127.0.0.1:{args.baseline_port + 2 * i}" for i in range(args.replicas)]
+    sinergi = sinergi_urls[0]
     try:
-        server = procs.start(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(args.port), "--no-migrate",
-             "--workers", str(args.workers)],
-            env,
-            Path("/tmp/sinergi-bench-serve.log"),
-        )
+        servers = [
+            procs.start(
+                [sys.executable, "-m", "app.cli", "serve", "--port", url.rsplit(":", 1)[1],
+                 "--no-migrate"],
+                env,
+                Path(f"/tmp/sinergi-bench-serve{'' if i == 0 else f'-{i}'}.log"),
+            )
+            for i, url in enumerate(sinergi_urls)
+        ]  # fmt: skip
+        server = servers[0]
         procs.start(
             [sys.executable, "-m", "app.cli", "worker"], env, Path("/tmp/sinergi-bench-worker.log")
         )
-        procs.start(
-            [sys.executable, "-m", "benchmarks.baseline_app", "--port", str(args.baseline_port),
-             "--workers", str(args.workers)],
-            {**env, "BASELINE_DATABASE_URL": baseline_url},
-            Path("/tmp/sinergi-bench-baseline.log"),
-        )
-        await wait_ready(f"{sinergi}/healthz")
-        await wait_ready(f"{baseline}/docs")
+        for i, url in enumerate(baseline_urls):
+            procs.start(
+                [sys.executable, "-m", "benchmarks.baseline_app", "--port", url.rsplit(":", 1)[1]],
+                {**env, "BASELINE_DATABASE_URL": baseline_url},
+                Path(f"/tmp/sinergi-bench-baseline{'' if i == 0 else f'-{i}'}.log"),
+            )  # fmt: skip
+        for url in sinergi_urls:
+            await wait_ready(f"{url}/healthz")
+        for url in baseline_urls:
+            await wait_ready(f"{url}/docs")
         tokens = await tokens_for(sinergi, prepared.keys)
         token_list = [tokens[c] for c in SENDERS]
         c = args.concurrency
@@ -161,11 +171,11 @@ async def main_async(args: argparse.Namespace) -> None:
 
         # Warm-up: both servers, a few seconds each (imports, caches, pools, JIT of nothing).
         warm = await run(
-            "warm-up ingest", sinergi, report_posts(token_list, f"W{seed}", seed, 4000, known=known),
+            "warm-up ingest", sinergi_urls, report_posts(token_list, f"W{seed}", seed, 4000, known=known),
             concurrency=c, duration=args.warmup,
         )  # fmt: skip
         warm_base = await run(
-            "warm-up baseline", baseline, baseline_posts(4000, seed + 1),
+            "warm-up baseline", baseline_urls, baseline_posts(4000, seed + 1),
             concurrency=c, duration=args.warmup,
         )  # fmt: skip
         print(warm.line(), flush=True)
@@ -197,7 +207,7 @@ async def main_async(args: argparse.Namespace) -> None:
             )
             spy = spy_on("ingest", args.duration) if round_ == 0 else None
             result = await run(
-                "POST /v1/reports", sinergi, posts, concurrency=c, duration=args.duration,
+                "POST /v1/reports", sinergi_urls, posts, concurrency=c, duration=args.duration,
                 keep_locations=True,
             )  # fmt: skip
             if spy is not None:
@@ -205,7 +215,7 @@ async def main_async(args: argparse.Namespace) -> None:
             ingest.append(result)
             print(result.line(), flush=True)
             result = await run(
-                "baseline POST", baseline, baseline_posts(base_budget, seed + 100 + round_),
+                "baseline POST", baseline_urls, baseline_posts(base_budget, seed + 100 + round_),
                 concurrency=c, duration=args.duration, keep_locations=True,
             )  # fmt: skip
             base.append(result)
@@ -218,14 +228,14 @@ async def main_async(args: argparse.Namespace) -> None:
         read_results: dict[str, list[LoadResult]] = {"read": [], "inbox": [], "base": []}
         many = 200_000
         for round_ in range(args.rounds):
-            for name, url, kind, pairs in (
-                ("GET /v1/reports/{id}", sinergi, "read", created),
-                ("GET /v1/inbox", sinergi, "inbox", inbox),
-                ("baseline GET by id", baseline, "base", base_created),
+            for name, urls, kind, pairs in (
+                ("GET /v1/reports/{id}", sinergi_urls, "read", created),
+                ("GET /v1/inbox", sinergi_urls, "inbox", inbox),
+                ("baseline GET by id", baseline_urls, "base", base_created),
             ):
                 spy = spy_on(kind, args.duration / 2) if round_ == 0 and kind != "base" else None
                 result = await run(
-                    name, url, reads(pairs, rng, many), concurrency=c, duration=args.duration / 2
+                    name, urls, reads(pairs, rng, many), concurrency=c, duration=args.duration / 2
                 )
                 if spy is not None:
                     spy.wait(timeout=args.duration + 30)
@@ -277,7 +287,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20, help="seconds per phase")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--workers", type=int, default=1, help="Uvicorn processes, the same for both servers"
+        "--replicas",
+        type=int,
+        default=1,
+        help="server processes of each kind, on their own ports; clients spread over them",
     )
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--port", type=int, default=8100)

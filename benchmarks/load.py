@@ -139,7 +139,7 @@ def _location(head: bytes) -> str:
 
 async def run(
     name: str,
-    base_url: str,
+    base_url: str | Sequence[str],
     requests: Iterable[Request],
     *,
     concurrency: int,
@@ -147,11 +147,16 @@ async def run(
     keep_locations: bool = False,
     timeout: float = 30.0,
 ) -> LoadResult:
-    """Send ``requests`` with ``concurrency`` clients for at most ``duration`` seconds."""
-    _check_local(base_url)
-    parts = urlsplit(base_url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    authority = f"{host}:{port}"
+    """Send ``requests`` with ``concurrency`` clients for at most ``duration`` seconds.
+
+    With several base URLs (replicas of one server) the clients are spread over them in turn,
+    as a load balancer would; each keeps its connection to its replica.
+    """
+    servers: list[tuple[str, int]] = []
+    for url in [base_url] if isinstance(base_url, str) else base_url:
+        _check_local(url)
+        parts = urlsplit(url)
+        servers.append((parts.hostname or "127.0.0.1", parts.port or 80))
     source = iter(requests)
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
@@ -162,8 +167,9 @@ async def run(
     started = time.perf_counter()
     deadline = started + duration
 
-    async def client_loop() -> None:
+    async def client_loop(host: str, port: int) -> None:
         nonlocal ran_out
+        authority = f"{host}:{port}"
         connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         try:
             while time.perf_counter() < deadline:
@@ -197,7 +203,7 @@ async def run(
             if connection is not None:
                 connection[1].close()
 
-    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    await asyncio.gather(*(client_loop(*servers[i % len(servers)]) for i in range(concurrency)))
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_start
     return LoadResult(
