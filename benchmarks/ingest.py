@@ -115,6 +115,8 @@ def baseline_posts(count: int, seed: int) -> list[Request]:
 
 async def main_async(args: argparse.Namespace) -> None:
     sqlite = args.sqlite
+    if args.replicas < 1:
+        raise SystemExit("--replicas must be 1 or more")
     if sqlite and args.replicas > 1:
         raise SystemExit("SQLite serves a single node: --replicas needs PostgreSQL")
     database_url = f"sqlite+aiosqlite:///{SQLITE_PATH}" if sqlite else args.database_url

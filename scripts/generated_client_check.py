@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import shutil
 import signal
@@ -31,35 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SENDER, RECIPIENT = "IMIGRASI-DUMAI", "POLRES-DUMAI"
 
-#: A passport application deferred at Kantor Imigrasi Dumai, addressed to the city police.
-REPORT: dict[str, Any] = {
-    "external_ref": "IMI-DUMAI/2025/PSP-0113",
-    "case_type": "TPPO",
-    "tlp": "AMBER",
-    "reported_at": "2025-03-04T10:15:00+07:00",
-    "occurred_from": "2025-03-03",
-    "location": {"region_code": "14.72", "place": "Kantor Imigrasi Kelas II TPI Dumai"},
-    "modus_operandi": ["TOURIST_DISGUISE", "NONPROCEDURAL_MIGRANT_WORKER", "HIGH_SALARY_JOB_OFFER"],
-    "destination_countries": ["MYS"],
-    "persons": [
-        {
-            "role": "POTENTIAL_VICTIM",
-            "full_name": "Siti Rahmawati binti Ahmad",
-            "sex": "FEMALE",
-            "date_of_birth": "1998-03-17",
-            "nationality": "IDN",
-            "nik": "1472055703980002",
-            "phone": "0812-6612-3456",
-            "trafficking_status": "POSSIBLE",
-        }
-    ],
-    "documents": [
-        {"type": "PASSPORT_APPLICATION", "number": "PERMOHONAN-2025-0113", "status": "DEFERRED"}
-    ],
-    "actions_taken": ["PASSPORT_DEFERRED", "REFERRAL"],
-    "narrative": "Pemohon mengaku akan berwisata ke Malaysia; ditemukan tawaran kerja di Johor Bahru.",
-    "recipients": [RECIPIENT],
-}
+
+def report_from(spec: Path) -> dict[str, Any]:
+    """The spec's first ``ReportIn`` example (a passport application deferred at Kantor
+    Imigrasi Dumai), as an integrator would copy it, addressed to the city police."""
+    examples = json.loads(spec.read_text())["components"]["schemas"]["ReportIn"]["examples"]
+    return {**examples[0], "recipients": [RECIPIENT]}
 
 
 def step(message: str) -> None:
@@ -121,7 +99,7 @@ def wait_until_ready(base_url: str, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit("sinergi serve did not become ready within 60 s")
 
 
-def integrator_path(base_url: str, keys: dict[str, str]) -> None:
+def integrator_path(base_url: str, keys: dict[str, str], report_body: dict[str, Any]) -> None:
     """What an agency's developer does with nothing but the generated client."""
     client_pkg = importlib.import_module("sinergi_client")
     auth_token = importlib.import_module("sinergi_client.api.auth.auth_token")
@@ -145,7 +123,7 @@ def integrator_path(base_url: str, keys: dict[str, str]) -> None:
 
     sender = client_pkg.AuthenticatedClient(base_url=base_url, token=token(SENDER))
     created = reports_create.sync_detailed(
-        client=sender, body=models.ReportIn.from_dict(REPORT), idempotency_key="ci-generated-1"
+        client=sender, body=models.ReportIn.from_dict(report_body), idempotency_key="ci-generated-1"
     )
     if created.status_code != 201:
         raise SystemExit(f"reports_create: {created.status_code} {created.content!r}")
@@ -210,7 +188,7 @@ def main() -> None:
         wait_until_ready(base_url, server)
         step(f"sinergi serve is ready at {base_url}")
 
-        integrator_path(base_url, keys)
+        integrator_path(base_url, keys, report_from(args.spec))
         step("OK: token, report submitted, report in the recipient's inbox")
     finally:
         if server is not None and server.poll() is None:

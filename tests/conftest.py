@@ -8,15 +8,17 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner, Result
 
-from app import migrate
+from app import config, migrate
+from app.cli import cli
 from app.config import Environment, Settings
 from app.main import create_app
 from app.models.base import Base
@@ -121,3 +123,18 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli_runner(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """Runs ``sinergi`` commands against the test's database (settings read afresh)."""
+    monkeypatch.setenv("SINERGI_ENV", "development")
+    monkeypatch.setenv("SINERGI_DATABASE_URL", database_url)
+    config.get_settings.cache_clear()
+    yield CliRunner()
+    config.get_settings.cache_clear()
+
+
+async def invoke_cli(runner: CliRunner, *args: str) -> Result:
+    """Run a ``sinergi`` command in a thread: it starts its own event loop."""
+    return await asyncio.to_thread(runner.invoke, cli, list(args))

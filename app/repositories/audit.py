@@ -91,9 +91,7 @@ def _json_value(value: object) -> object:
     return value
 
 
-async def add_pending(
-    session: AsyncSession, event: AuditEvent, parts: tuple[str, str, str]
-) -> None:
+def add_pending(session: AsyncSession, event: AuditEvent, parts: tuple[str, str, str]) -> None:
     """Write unchained ``event`` for the commit-time trigger to chain (PostgreSQL)."""
     table = AuditEvent.__table__
     assert isinstance(table, Table)

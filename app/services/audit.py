@@ -181,7 +181,7 @@ async def _append(
     """
     row = _unchained(event)
     if repository.chains_at_commit(session):
-        await repository.add_pending(session, row, canonical_parts(row))
+        repository.add_pending(session, row, canonical_parts(row))
         return
     database = _database_of(session)
     if head is None:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from app import config
-from app.cli import cli
 from app.db import transaction
 from app.models.agency import AgencyKind
 from app.repositories import match_weights as match_weights_repo
 from app.services.match_weights import current_weights, forget_cached_weights
+from tests.conftest import invoke_cli
 from tests.factories import bearer, create_agency, token_for
 from tests.report_samples import deferral, victim
 
@@ -29,12 +28,8 @@ PEOPLE = [
 
 
 @pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("SINERGI_ENV", "development")
-    monkeypatch.setenv("SINERGI_DATABASE_URL", database_url)
-    config.get_settings.cache_clear()
-    yield CliRunner()  # type: ignore[misc]
-    config.get_settings.cache_clear()
+def cli_env(cli_runner: CliRunner) -> Iterator[CliRunner]:
+    yield cli_runner
     forget_cached_weights()
 
 
@@ -44,7 +39,7 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
     await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
     headers = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
 
-    empty = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate"])
+    empty = await invoke_cli(cli_env, "dedup", "calibrate")
     assert empty.exit_code == 0, empty.output
     assert "0 candidate pairs" in empty.stdout
 
@@ -54,14 +49,14 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
             body = deferral(external_ref=f"R{round_}-{i}", persons=[victim(spelled, dob, nik)])
             assert (await client.post("/v1/reports", json=body, headers=headers)).status_code == 201
 
-    dry = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate", "--dry-run"])
+    dry = await invoke_cli(cli_env, "dedup", "calibrate", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "nothing stored" in dry.output
     assert int(dry.stdout.split()[0]) >= len(PEOPLE)  # each re-reported person is a pair
     assert "nik:" in dry.stdout
 
     # a dozen persons are far too few to estimate from: nothing is stored, matching is unharmed
-    small = await asyncio.to_thread(cli_env.invoke, cli, ["dedup", "calibrate"])
+    small = await invoke_cli(cli_env, "dedup", "calibrate")
     assert small.exit_code == 0, small.output
     assert "too few pairs" in small.output
     again = deferral(
@@ -70,8 +65,8 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
     created = (await client.post("/v1/reports", json=again, headers=headers)).json()
     assert created["persons"][0]["score"] >= 0.9
 
-    forced = await asyncio.to_thread(
-        cli_env.invoke, cli, ["dedup", "calibrate", "--min-pairs", "1", "--min-random-pairs", "1"]
+    forced = await invoke_cli(
+        cli_env, "dedup", "calibrate", "--min-pairs", "1", "--min-random-pairs", "1"
     )
     assert forced.exit_code == 0, forced.output
     assert "stored;" in forced.output

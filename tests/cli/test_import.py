@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
-from app import config
-from app.cli import cli
 from app.db import create_engine, create_session_factory, transaction
 from app.models.audit import AuditEvent
 from app.models.delivery import Delivery
@@ -22,7 +19,7 @@ from app.models.report import Report, ReportPerson
 from app.schemas.agency import AgencyCreate
 from app.services.agencies import create_agency
 from app.services.routing import seed_default_rules
-from tests.conftest import make_settings
+from tests.conftest import invoke_cli, make_settings
 from tests.report_samples import deferral, recruiter, victim
 
 
@@ -38,20 +35,6 @@ async def sessions(database_url: str) -> Any:
         await seed_default_rules(session, region_code="14.72")
     yield factory
     await engine.dispose()
-
-
-@pytest.fixture
-def runner(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("SINERGI_ENV", "development")
-    monkeypatch.setenv("SINERGI_DATABASE_URL", database_url)
-    config.get_settings.cache_clear()
-    yield CliRunner()
-    config.get_settings.cache_clear()
-
-
-async def _invoke(runner: CliRunner, *args: str) -> Result:
-    """Run the command in a thread: it starts its own event loop."""
-    return await asyncio.to_thread(runner.invoke, cli, list(args))
 
 
 async def _count(factory: async_sessionmaker[AsyncSession], model: Any) -> int:
@@ -72,7 +55,7 @@ def _write(path: Path, *lines: dict[str, Any] | str) -> Path:
 
 
 async def test_import_reports_created_replayed_and_rejected_lines(
-    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     first = deferral(external_ref="IMI/2025/1")
     second = deferral(
@@ -91,7 +74,7 @@ async def test_import_reports_created_replayed_and_rejected_lines(
     )
 
     before = {o: _ingested(o) for o in ("created", "replayed", "rejected")}
-    result = await _invoke(runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
+    result = await invoke_cli(cli_runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
 
     assert result.exit_code == 1, result.output
     assert {o: _ingested(o) - n for o, n in before.items()} == {
@@ -119,13 +102,15 @@ async def test_import_reports_created_replayed_and_rejected_lines(
 
 
 async def test_import_again_replays_everything_and_exits_zero(
-    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     file = _write(
         tmp_path / "batch.jsonl", deferral(external_ref="A/1"), deferral(external_ref="A/2")
     )
-    assert (await _invoke(runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")).exit_code == 0
-    again = await _invoke(runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
+    assert (
+        await invoke_cli(cli_runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
+    ).exit_code == 0
+    again = await invoke_cli(cli_runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
     assert again.exit_code == 0, again.output
     assert "created 0, replayed 2, rejected 0" in again.stdout
     assert not (tmp_path / "batch.rejects.jsonl").exists()
@@ -133,23 +118,23 @@ async def test_import_again_replays_everything_and_exits_zero(
 
 
 async def test_import_for_an_unknown_agency_imports_nothing(
-    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     file = _write(tmp_path / "batch.jsonl", deferral())
-    result = await _invoke(runner, "import", str(file), "--agency", "NO-SUCH-AGENCY")
+    result = await invoke_cli(cli_runner, "import", str(file), "--agency", "NO-SUCH-AGENCY")
     assert result.exit_code == 2
     assert "No agency with code NO-SUCH-AGENCY" in result.output
     assert await _count(sessions, Report) == 0
 
 
 async def test_rejects_go_to_the_named_file(
-    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     file = _write(tmp_path / "batch.jsonl", deferral(tlp="RED"))  # RED needs recipients
     out = tmp_path / "out" / "bad.jsonl"
     out.parent.mkdir()
-    result = await _invoke(
-        runner, "import", str(file), "--agency", "IMIGRASI-DUMAI", "--rejects", str(out)
+    result = await invoke_cli(
+        cli_runner, "import", str(file), "--agency", "IMIGRASI-DUMAI", "--rejects", str(out)
     )
     assert result.exit_code == 1
     (problem,) = [json.loads(line) for line in out.read_text().splitlines()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -10,17 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
-from app import config
-from app.cli import cli
 from app.db import create_engine, create_session_factory, transaction
 from app.models.report import ReportPerson
 from app.models.resolution import PersonKey
 from app.schemas.agency import AgencyCreate
 from app.services.agencies import create_agency
 from app.services.routing import seed_default_rules
-from tests.conftest import make_settings
+from tests.conftest import invoke_cli, make_settings
 from tests.report_samples import deferral, victim
 
 
@@ -40,22 +37,9 @@ async def sessions(database_url: str) -> Any:
     await engine.dispose()
 
 
-@pytest.fixture
-def runner(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("SINERGI_ENV", "development")
-    monkeypatch.setenv("SINERGI_DATABASE_URL", database_url)
-    config.get_settings.cache_clear()
-    yield CliRunner()
-    config.get_settings.cache_clear()
-
-
-async def _invoke(runner: CliRunner, *args: str) -> Result:
-    return await asyncio.to_thread(runner.invoke, cli, list(args))
-
-
 async def _import(runner: CliRunner, path: Path, body: dict[str, Any]) -> None:
     path.write_text(json.dumps(body) + "\n", encoding="utf-8")
-    result = await _invoke(runner, "import", str(path), "--agency", "IMIGRASI-DUMAI")
+    result = await invoke_cli(runner, "import", str(path), "--agency", "IMIGRASI-DUMAI")
     assert result.exit_code == 0, result.output
 
 
@@ -65,13 +49,13 @@ async def _keys(factory: async_sessionmaker[AsyncSession]) -> set[str]:
 
 
 async def test_rekey_restores_the_keys_an_older_release_did_not_write(
-    runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     first = deferral(
         external_ref="IMI/1",
         persons=[victim("Yohana Bria", "2001-11-02", nik="5301024211010003")],
     )
-    await _import(runner, tmp_path / "first.jsonl", first)
+    await _import(cli_runner, tmp_path / "first.jsonl", first)
     current = await _keys(sessions)
     # An older release indexed her by NIK only, and under a key kind that no longer exists.
     async with transaction(sessions) as session:
@@ -80,21 +64,21 @@ async def test_rekey_restores_the_keys_an_older_release_did_not_write(
         session.add(PersonKey(key="old:bria", report_person_id=person_id))
     stale = await _keys(sessions)
 
-    dry = await _invoke(runner, "dedup", "rekey", "--dry-run")
+    dry = await invoke_cli(cli_runner, "dedup", "rekey", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "1 stored persons; would change the keys of 1" in dry.output
     assert await _keys(sessions) == stale
 
-    done = await _invoke(runner, "dedup", "rekey", "--batch-size", "1")
+    done = await invoke_cli(cli_runner, "dedup", "rekey", "--batch-size", "1")
     assert done.exit_code == 0, done.output
     assert "changed the keys of 1" in done.output
     assert await _keys(sessions) == current
-    again = await _invoke(runner, "dedup", "rekey")
+    again = await invoke_cli(cli_runner, "dedup", "rekey")
     assert "changed the keys of 0 (+0 / -0)" in again.output
 
     # The Navy's record of her carries no NIK: it meets her only under the restored name keys.
     later = deferral(external_ref="IMI/2", persons=[victim("Yohana Bria", "2001-11-02")])
-    await _import(runner, tmp_path / "later.jsonl", later)
+    await _import(cli_runner, tmp_path / "later.jsonl", later)
     async with transaction(sessions) as session:
         entities = (await session.execute(select(ReportPerson.entity_id))).scalars().all()
     assert len(entities) == 2

@@ -11,18 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from app import config
-from app.cli import cli
 from app.db import create_engine, create_session_factory, transaction
 from app.models.audit import GENESIS_HASH, AuditEvent
 from app.services import audit, retention
 from app.services.audit import Anchor, AuditEventIn, Outcome, record_event, verify_chain
-from tests.conftest import ON_POSTGRES, make_settings
+from tests.conftest import ON_POSTGRES, invoke_cli, make_settings
 
 
 @pytest.fixture
@@ -324,35 +321,22 @@ async def test_retention_trims_the_audit_trail_when_configured(
     assert (await _verify(sessions)).ok
 
 
-@pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("SINERGI_ENV", "development")
-    monkeypatch.setenv("SINERGI_DATABASE_URL", database_url)
-    config.get_settings.cache_clear()
-    return CliRunner()
-
-
-async def _invoke(runner: CliRunner, *args: str) -> Result:
-    """Run the command in a thread: it starts its own event loop."""
-    return await asyncio.to_thread(runner.invoke, cli, list(args))
-
-
 async def test_cli_verify_anchor_export(
-    cli_env: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     await _append(sessions, *(_event(i) for i in range(1, 4)))
-    anchored = await _invoke(cli_env, "audit", "anchor")
+    anchored = await invoke_cli(cli_runner, "audit", "anchor")
     assert anchored.exit_code == 0, anchored.output
     seq, _, digest = anchored.stdout.strip().partition(":")
     assert seq == "3"
     assert len(digest) == 64
 
-    verified = await _invoke(cli_env, "audit", "verify", "--anchor", anchored.stdout.strip())
+    verified = await invoke_cli(cli_runner, "audit", "verify", "--anchor", anchored.stdout.strip())
     assert verified.exit_code == 0, verified.output
     assert "ok: 3 events" in verified.stdout
 
     out = tmp_path / "audit.jsonl"
-    exported = await _invoke(cli_env, "audit", "export", "--out", str(out))
+    exported = await invoke_cli(cli_runner, "audit", "export", "--out", str(out))
     assert exported.exit_code == 0, exported.output
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["seq"] for line in lines] == [1, 2, 3]
@@ -360,24 +344,22 @@ async def test_cli_verify_anchor_export(
     assert lines[1]["prev_hash"] == lines[0]["hash"]
 
     await _tamper(sessions, "UPDATE audit_events SET http_status = 500 WHERE seq = 2")
-    broken = await _invoke(cli_env, "audit", "verify")
+    broken = await invoke_cli(cli_runner, "audit", "verify")
     assert broken.exit_code == 1
     assert "BROKEN at event 2" in broken.output
-    config.get_settings.cache_clear()
 
 
 async def test_cli_retention_run(
-    cli_env: CliRunner, sessions: async_sessionmaker[AsyncSession]
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async def purge_nothing(session: AsyncSession, cutoff: datetime) -> retention.Purged:
         return retention.Purged(object_type="report")
 
     retention.register_purger("cli-test", purge_nothing)
     try:
-        result = await _invoke(cli_env, "retention", "run")
+        result = await invoke_cli(cli_runner, "retention", "run")
     finally:
         retention.unregister_purger("cli-test")
-        config.get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "cli-test: purged 0 report" in result.stdout
     rows = await _rows(sessions)
