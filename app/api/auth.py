@@ -18,6 +18,7 @@ from app.services.oauth import (
     CLIENT_AUTHENTICATION_FAILED,
     InvalidClient,
     InvalidRequest,
+    claimed_client_id_detail,
     grant_client_credentials,
 )
 
@@ -119,7 +120,7 @@ async def token(
             agency_code=None,
             credential_id=None,
             outcome="denied",
-            detail={"claimed_client_id": (client_id or "")[:64], "reason": refused.reason},
+            detail={**claimed_client_id_detail(client_id), "reason": refused.reason},
         )
         if basic_used:
             refused.headers.update(_BASIC_CHALLENGE)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.models.agency import AgencyKind, Scope
 
-_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,63}$"
+AGENCY_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,63}$"
 _REGION_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
 
 
@@ -39,7 +39,7 @@ class AgencyCreate(BaseModel):
     )
 
     code: str = Field(
-        pattern=_CODE_PATTERN,
+        pattern=AGENCY_CODE_PATTERN,
         description="The agency's code and OAuth `client_id`: upper-case letters, digits, `-`, `_`.",
     )
     name: str = Field(min_length=1, max_length=200)

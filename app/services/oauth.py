@@ -7,6 +7,8 @@ token carrying the scopes its agency record grants (or the subset it asked for).
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -15,6 +17,7 @@ from app.models.agency import Agency
 from app.models.base import utcnow
 from app.repositories import agencies as agencies_repo
 from app.repositories import credentials as credentials_repo
+from app.schemas.agency import AGENCY_CODE_PATTERN
 from app.services import api_keys, client_assertions
 from app.services.audit import record_credential_event
 from app.services.tokens import MintedToken, mint_access_token
@@ -67,6 +70,30 @@ class InvalidScope(OAuthError):
 
 #: One answer for every failed client authentication, so none tells which part was wrong.
 CLIENT_AUTHENTICATION_FAILED = "The client could not be authenticated"
+
+
+_AGENCY_CODE = re.compile(AGENCY_CODE_PATTERN)
+#: Six digits in a row: a NIK, a passport or phone number, a date: never part of an agency code.
+_IDENTITY_DIGITS = re.compile(r"\d{6}")
+
+
+def claimed_client_id_detail(client_id: str | None) -> dict[str, str]:
+    """What a refusal may keep of the ``client_id`` the caller sent, for the audit trail.
+
+    The trail is append-only, so a secret or a personal number pasted into ``client_id`` (an API
+    key, a NIK) could never be removed from it: the value is kept only when it has the shape of
+    an agency code (and no identity-number-like run of digits); otherwise only that it was
+    malformed.
+    """
+    if not client_id:
+        return {"claimed_client_id": ""}
+    if (
+        _AGENCY_CODE.fullmatch(client_id)
+        and any(c.isalpha() for c in client_id)
+        and not _IDENTITY_DIGITS.search(client_id)
+    ):
+        return {"claimed_client_id": client_id}
+    return {"claimed_client_id_malformed": "true"}
 
 
 def _granted_scopes(agency: Agency, requested: str | None) -> list[str]:

@@ -36,7 +36,11 @@ ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  (a media type, not a secret)
 MAX_TOKEN_LENGTH = 4096
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
-_REQUIRED_CLAIMS = ("iss", "aud", "sub", "scope", "iat", "nbf", "exp", "jti", "key_id")
+_NUMERIC_CLAIMS = ("iat", "nbf", "exp")
+_TEXT_CLAIMS = ("iss", "aud", "sub", "scope", "jti", "key_id")
+_REQUIRED_CLAIMS = _NUMERIC_CLAIMS + _TEXT_CLAIMS
+#: Timestamps at or past the year 9999 cannot be turned into a datetime.
+_LATEST_TIMESTAMP = 253_402_300_800
 
 
 class InvalidToken(SinergiError):
@@ -120,6 +124,22 @@ def _header(token: str) -> dict[str, object]:
     return header
 
 
+def _check_claim_types(claims: object) -> None:
+    """Every claim we rely on is present and of the type we mint; ``InvalidToken`` otherwise."""
+    if not isinstance(claims, dict):
+        raise InvalidToken("claims are not an object")
+    if any(name not in claims for name in _REQUIRED_CLAIMS):
+        raise InvalidToken("claim missing")
+    for name in _NUMERIC_CLAIMS:
+        value = claims[name]
+        # bool is an int in Python; a float or a numeric string is not what we mint either
+        if type(value) is not int or not 0 <= value < _LATEST_TIMESTAMP:
+            raise InvalidToken(f"claim {name} is not a timestamp")
+    for name in _TEXT_CLAIMS:
+        if not isinstance(claims[name], str):
+            raise InvalidToken(f"claim {name} is not a string")
+
+
 async def verify_access_token(
     session: AsyncSession, settings: Settings, token: str
 ) -> VerifiedToken:
@@ -165,12 +185,12 @@ async def verify_access_token(
                 "leeway": int(CLOCK_LEEWAY.total_seconds()),
             },
         )
-    except JOSEError:
+    except (JOSEError, TypeError, ValueError, OverflowError):
+        # python-jose lets a claim of the wrong type (``"exp": []``) escape as a TypeError
         raise InvalidToken("signature or claims rejected") from None
-    if any(name not in claims for name in _REQUIRED_CLAIMS):
-        raise InvalidToken("claim missing")
+    _check_claim_types(claims)
     lifetime = claims["exp"] - claims["iat"]
-    if not isinstance(lifetime, int) or lifetime > settings.access_token_ttl_seconds:
+    if lifetime > settings.access_token_ttl_seconds:
         raise InvalidToken("lifetime longer than we issue")
     if claims["iat"] > int((utcnow() + CLOCK_LEEWAY).timestamp()):
         raise InvalidToken("issued in the future")

@@ -167,6 +167,40 @@ async def test_a_correctly_forged_token_is_accepted(client: httpx.AsyncClient, a
     assert (await client.get(PROTECTED, headers=bearer(token))).status_code == 200
 
 
+def _as_string(value: Any) -> str:
+    return str(value)
+
+
+@pytest.mark.parametrize(
+    ("claim", "malform"),
+    [
+        ("exp", _as_string),
+        ("iat", _as_string),
+        ("nbf", _as_string),
+        ("exp", lambda v: [v]),
+        ("iat", lambda v: {"t": v}),
+        ("exp", lambda v: v + 0.5),
+        ("iat", lambda v: None),
+        ("exp", lambda v: True),
+        ("exp", lambda v: 10**30),
+        ("sub", lambda v: 12345),
+        ("scope", lambda v: v.split()),
+        ("key_id", lambda v: [v]),
+        ("jti", lambda v: 7),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+async def test_a_claim_of_the_wrong_type_is_invalid_token_not_a_crash(
+    client: httpx.AsyncClient, app: Any, claim: str, malform: Any
+) -> None:
+    """Signed by the service's own key, so only the claim's type can make it fail."""
+    claims = await _admin_claims(client, app)
+    key = await current_service_key(app)
+    claims[claim] = malform(claims[claim])
+    token = sign(claims, key.private_pem, kid=key.kid, typ="at+jwt")
+    _assert_invalid_token(await client.get(PROTECTED, headers=bearer(token)))
+
+
 @pytest.mark.parametrize("typ", ["JWT", "jwt", "", "application/at+jwt+x"])
 async def test_the_token_type_must_be_at_jwt(client: httpx.AsyncClient, app: Any, typ: str) -> None:
     claims = await _admin_claims(client, app)

@@ -11,6 +11,7 @@ from jose import jwt
 
 from app.models.agency import Scope
 from app.services.api_keys import generate_api_key
+from tests.api.audit_support import audit_events
 from tests.factories import bearer, create_admin, create_agency, issue_key, token_for
 
 pytestmark = pytest.mark.anyio
@@ -256,3 +257,38 @@ async def test_wrong_secret_and_unknown_client_take_the_same_path(
     await client.post(TOKEN_URL, data=_form("NO-SUCH-AGENCY", "short-garbage"))
 
     assert known_client == unknown_client == calls == ["hash", "lookup"]
+
+
+async def test_a_secret_sent_as_client_id_never_reaches_the_audit_trail(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """The trail is append-only: a key or a NIK pasted into client_id could never be removed."""
+    await create_agency(app, "IMIGRASI-DUMAI")
+    real_key = await issue_key(app, "IMIGRASI-DUMAI")
+    nik = "1472014508900001"
+    for client_id, secret in (
+        (real_key, real_key),
+        (nik, real_key),
+        ("IMIGRASI-DUMA1", generate_api_key()),  # a typo keeps its value: it helps a support call
+    ):
+        response = await client.post(TOKEN_URL, data=_form(client_id, secret))
+        assert response.status_code == 401
+    basic = base64.b64encode(f"{real_key}:{real_key}".encode()).decode()
+    response = await client.post(
+        TOKEN_URL,
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert response.status_code == 401
+
+    refusals = await audit_events(app, action="token.refuse")
+    assert [e.detail for e in refusals] == [
+        {"claimed_client_id_malformed": "true", "reason": "API key refused"},
+        {"claimed_client_id_malformed": "true", "reason": "API key refused"},
+        {"claimed_client_id": "IMIGRASI-DUMA1", "reason": "API key refused"},
+        {"claimed_client_id_malformed": "true", "reason": "API key refused"},
+    ]
+    trail = str([(e.detail, e.actor_agency_code, e.credential_id) for e in refusals])
+    assert real_key not in trail
+    assert real_key.split("_")[-1][:12] not in trail
+    assert nik not in trail
