@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     #: Deliveries one worker claims at a time (sent concurrently).
     worker_batch_size: int = Field(default=20, ge=1, le=500)
 
+    #: How far in the future (sender clock ahead, time zones) a report's ``reported_at``,
+    #: ``occurred_to`` and event dates may lie; anything later is refused with 422.
+    report_clock_skew_hours: float = Field(default=24, ge=0, le=24 * 7)
+
     #: Screening: at most this many hits per screened person, best first.
     screening_max_hits: int = Field(default=20, ge=1, le=200)
     #: Whether a screening hit on a RED or AMBER_STRICT report the caller may not read is

@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.errors import FieldProblem
 from app.schemas.vocab import (
     ActionTaken,
     CaseType,
@@ -446,10 +447,15 @@ class _ReportFields(BaseModel):
     case_type: CaseType
     tlp: Tlp = Field(description="TLP 2.0 label. RED needs explicit recipients.")
     reported_at: AwareDatetime = Field(
-        description="When the agency made the report; must carry an offset."
+        description=(
+            "When the agency made the report; must carry an offset and may not lie in the "
+            "future beyond the allowed clock skew (24 hours by default)."
+        )
     )
     occurred_from: PastDate | None = None
-    occurred_to: date | None = Field(default=None, description="Not before occurred_from.")
+    occurred_to: date | None = Field(
+        default=None, description="Not before occurred_from, not in the future."
+    )
     location: LocationIn | None = None
     modus_operandi: list[ModusOperandi] = Field(default_factory=list, max_length=MAX_CODES)
     exploitation_types: list[ExploitationType] = Field(default_factory=list, max_length=MAX_CODES)
@@ -471,7 +477,10 @@ class _ReportFields(BaseModel):
         default_factory=list,
         max_length=50,
         validate_default=True,
-        description="Agency codes the sender addresses explicitly (required for TLP RED).",
+        description=(
+            "Agency codes the sender addresses explicitly (required for TLP RED); each must be "
+            "an active agency other than the sender."
+        ),
     )
     linked_report_ids: list[uuid.UUID] = Field(
         default_factory=list,
@@ -518,6 +527,28 @@ class _ReportFields(BaseModel):
 
 class ReportIn(_ReportFields):
     """A report of a suspected TPPO/TPPM case, as an agency submits or corrects it."""
+
+    def future_time_problems(self, latest: dt.datetime) -> list[FieldProblem]:
+        """Fields that lie after ``latest`` (now plus the allowed clock skew), one problem each.
+
+        Kept out of the validators because the skew is a setting and ``now`` moves; dates are
+        compared with the calendar day of ``latest`` in its own offset.
+        """
+        problems: list[FieldProblem] = []
+        if self.reported_at > latest:
+            problems.append(
+                FieldProblem(
+                    "/reported_at", f"reported_at {self.reported_at} is in the future", "in_future"
+                )
+            )
+        dated = [("/occurred_to", self.occurred_to)]
+        dated += [(f"/events/{i}/date", e.date) for i, e in enumerate(self.events)]
+        for pointer, day in dated:
+            if day is not None and day > latest.date():
+                problems.append(
+                    FieldProblem(pointer, f"The date {day} is in the future", "in_future")
+                )
+        return problems
 
     model_config = ConfigDict(
         extra="forbid",

@@ -66,7 +66,7 @@ from app.services.resolution import (
     lock_for_resolution,
     resolve_person,
 )
-from app.services.routing import RoutingFacts, route_report_to
+from app.services.routing import RoutingFacts, check_explicit_recipients, route_report_to
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -269,6 +269,8 @@ class IngestSettings:
     link_threshold: float
     review_threshold: float
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD
+    #: How far in the future a report's times may lie (the sender's clock may run ahead).
+    clock_skew: timedelta = timedelta(hours=24)
 
     @classmethod
     def of(cls, settings: Settings) -> IngestSettings:
@@ -276,7 +278,19 @@ class IngestSettings:
             settings.match_link_threshold,
             settings.match_review_threshold,
             settings.match_merge_threshold,
+            timedelta(hours=settings.report_clock_skew_hours),
         )
+
+
+async def _check_against_now_and_agencies(
+    session: AsyncSession, caller: Caller, body: ReportIn, now: datetime, settings: IngestSettings
+) -> None:
+    """The rules a schema cannot check alone: times against the clock, recipients against the
+    agencies; 422 naming each field, before anything is written."""
+    problems = body.future_time_problems(now + settings.clock_skew)
+    if problems:
+        raise InvalidInput(detail="A report cannot describe the future", errors=problems)
+    await check_explicit_recipients(session, body.recipients, caller.agency_code)
 
 
 @dataclass
@@ -530,6 +544,7 @@ async def submit(
         if answer is not None:
             return status, answer
 
+    await _check_against_now_and_agencies(session, caller, body, now, settings)
     persons, warnings = _normalize_persons(body)
     report = Report(
         id=uuid.uuid4(),
@@ -695,6 +710,7 @@ async def correct(
                 FieldProblem("/external_ref", f"must stay {report.external_ref!r}", "immutable")
             ],
         )
+    await _check_against_now_and_agencies(session, caller, body, utcnow(), settings)
     stored_body = body.model_dump(mode="json", exclude_none=True)
     request_hash = body_hash(stored_body)
     persons, warnings = _normalize_persons(body)

@@ -352,6 +352,52 @@ async def dry_run(
     return route(facts, specs, set(await repo.active_agency_codes(session)))
 
 
+def explicit_recipient_problems(
+    recipients: Sequence[str], source_code: str, active_codes: Collection[str]
+) -> list[FieldProblem]:
+    """Why each named recipient cannot receive the report (``/recipients/N``).
+
+    Routing skips unknown, deactivated and self-addressed recipients; accepting them silently
+    would let a typo (``POLRES-DUMAl``) leave a TLP:RED report with nobody while its sender
+    believes it was sent, so a named recipient must be an active agency other than the sender.
+    """
+    problems: list[FieldProblem] = []
+    for i, code in enumerate(recipients):
+        if code == source_code:
+            problems.append(
+                FieldProblem(
+                    f"/recipients/{i}",
+                    f"{code} is the sending agency; name the agencies that should receive it",
+                    "recipient_is_sender",
+                )
+            )
+        elif code not in active_codes:
+            problems.append(
+                FieldProblem(
+                    f"/recipients/{i}",
+                    f"No active agency has the code {code}",
+                    "recipient_unknown",
+                )
+            )
+    return problems
+
+
+async def check_explicit_recipients(
+    session: AsyncSession, recipients: Sequence[str], source_code: str
+) -> None:
+    """422 unless every named recipient is an active agency other than the sender."""
+    if not recipients:
+        return
+    problems = explicit_recipient_problems(
+        recipients, source_code, set(await repo.active_agency_codes(session))
+    )
+    if problems:
+        raise InvalidInput(
+            detail="Every agency in recipients must be an active agency other than the sender",
+            errors=problems,
+        )
+
+
 async def route_report_to(
     session: AsyncSession, facts: RoutingFacts
 ) -> list[tuple[RoutedTo, uuid.UUID]]:

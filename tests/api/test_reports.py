@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from app.main import create_app
+from tests.conftest import make_settings
 from tests.factories import bearer, create_admin, create_agency, token_for
 from tests.report_samples import deferral, interception
 
@@ -302,3 +305,86 @@ async def test_red_report_in_a_case_is_not_announced(
     assert (await post(client, agencies["LANAL-DUMAI"], red)).status_code == 201
     assert await inbox(client, agencies["IMIGRASI-DUMAI"]) == []
     assert [i["event"] for i in await inbox(client, agencies["POLRES-DUMAI"])] == ["report.routed"]
+
+
+async def test_unknown_deactivated_or_own_recipients_are_named_not_dropped(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    """A typo in a TLP:RED report's recipients must not leave it with nobody (issue 15)."""
+    imi = agencies["IMIGRASI-DUMAI"]
+    deactivated = await client.post(
+        "/v1/admin/agencies/LANAL-DUMAI/deactivate", headers=agencies["ADMIN"]
+    )
+    assert deactivated.status_code == 200
+    body = deferral(tlp="RED", recipients=["POLRES-DUMAl", "POLRES-DUMAI", "LANAL-DUMAI"])
+    response = await post(client, imi, body)
+    assert response.status_code == 422, response.text
+    errors = {e["pointer"]: e for e in response.json()["errors"]}
+    assert set(errors) == {"/recipients/0", "/recipients/2"}
+    assert "POLRES-DUMAl" in errors["/recipients/0"]["detail"]
+    own = await post(client, imi, deferral(tlp="RED", recipients=["IMIGRASI-DUMAI"]))
+    assert own.status_code == 422
+    assert [e["pointer"] for e in own.json()["errors"]] == ["/recipients/0"]
+    listed = await client.get("/v1/reports", headers=imi)
+    assert listed.json()["items"] == []
+
+    created = await post(client, imi, deferral(tlp="RED", recipients=["POLRES-DUMAI"]))
+    assert created.status_code == 201, created.text
+    assert [r["agency"] for r in created.json()["routed_to"]] == ["POLRES-DUMAI"]
+    url = f"/v1/reports/{created.json()['id']}"
+    typo = deferral(tlp="RED", recipients=["POLRES-DUMAl"], narrative="Koreksi")
+    corrected = await client.put(url, json=typo, headers={**imi, "If-Match": '"1"'})
+    assert corrected.status_code == 422
+    assert corrected.json()["errors"][0]["pointer"] == "/recipients/0"
+    assert (await client.get(url, headers=imi)).json()["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "pointer"),
+    [
+        ("reported_at", "2099-01-01T00:00:00+07:00", "/reported_at"),
+        ("occurred_to", "2099-01-01", "/occurred_to"),
+        ("events", [{"type": "DEPARTURE", "date": "2099-01-01"}], "/events/0/date"),
+    ],
+)
+async def test_times_far_in_the_future_are_refused(
+    client: httpx.AsyncClient,
+    agencies: dict[str, dict[str, str]],
+    field: str,
+    value: Any,
+    pointer: str,
+) -> None:
+    imi = agencies["IMIGRASI-DUMAI"]
+    response = await post(client, imi, deferral(**{field: value}))
+    assert response.status_code == 422, response.text
+    assert [e["pointer"] for e in response.json()["errors"]] == [pointer]
+    assert response.json()["errors"][0]["code"] == "in_future"
+    created = await post(client, imi, deferral())
+    url = f"/v1/reports/{created.json()['id']}"
+    corrected = await client.put(
+        url, json=deferral(**{field: value}), headers={**imi, "If-Match": '"1"'}
+    )
+    assert corrected.status_code == 422
+    assert [e["pointer"] for e in corrected.json()["errors"]] == [pointer]
+
+
+async def test_a_sender_clock_a_few_hours_ahead_is_tolerated(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    ahead = datetime.now(UTC) + timedelta(hours=20)
+    body = deferral(reported_at=ahead.isoformat(), occurred_to=ahead.date().isoformat())
+    response = await post(client, agencies["IMIGRASI-DUMAI"], body)
+    assert response.status_code == 201, response.text
+
+
+async def test_the_clock_skew_is_a_setting(database_url: str) -> None:
+    app = create_app(make_settings(database_url, report_clock_skew_hours=0))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as client:
+        await create_agency(app, "IMIGRASI-DUMAI")
+        imi = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+        ahead = datetime.now(UTC) + timedelta(hours=1)
+        response = await post(client, imi, deferral(reported_at=ahead.isoformat()))
+    await app.state.engine.dispose()
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/reported_at"
