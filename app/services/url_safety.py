@@ -47,15 +47,50 @@ def parse_networks(text: str) -> list[IPNetwork]:
     ]
 
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or the host itself reaches:
+#: IPv4-translated (RFC 2765), NAT64 well-known prefix (RFC 6052), IPv4-compatible (deprecated).
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.ip_network(n) for n in ("::ffff:0:0:0/96", "64:ff9b::/96", "::/96")
+)
+#: Local-use NAT64 (RFC 8215): translated by a gateway of the operator's own network.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+#: Characters that may not appear in a webhook URL as typed: C0 controls, space and DEL.
+_CONTROL_CHARACTERS = frozenset(chr(c) for c in [*range(0x21), 0x7F])
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (and so reaches): IPv4-mapped, -translated,
+    -compatible, NAT64, 6to4 and both ends of Teredo; empty for a plain IPv6 address."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        server, client = address.teredo
+        return [server, client]
+    if any(address in network for network in _IPV4_IN_LAST_32_BITS) and int(address) > 1:
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
+
+
 def address_problem(address: IPAddress, allowed: Sequence[IPNetwork]) -> str | None:
-    """Why ``address`` may not receive webhooks, or ``None`` when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why ``address`` may not receive webhooks, or ``None`` when it may.
+
+    An IPv6 address that embeds an IPv4 one (NAT64 ``64:ff9b::a9fe:a9fe``, 6to4, Teredo,
+    IPv4-mapped or -compatible) is judged by that IPv4 address too: it is where a gateway sends.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        for inner in embedded_ipv4(address):
+            problem = address_problem(inner, allowed)
+            if problem is not None:
+                return f"{address}, which embeds {problem}"
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
         return f"{address} is a cloud metadata address"
     if address.is_link_local:
         return f"{address} is a link-local address"
-    if address.is_global and not address.is_multicast:
+    if address.is_global and not address.is_multicast and address not in _LOCAL_NAT64:
         return None
     if address.is_multicast or address.is_unspecified:
         return f"{address} is not a unicast address"
@@ -68,7 +103,15 @@ def address_problem(address: IPAddress, allowed: Sequence[IPNetwork]) -> str | N
 
 
 def check_url_syntax(url: str, *, allow_http: bool) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of a well-formed webhook URL, or :class:`UnsafeURL`."""
+    """``(scheme, host, port)`` of a well-formed webhook URL, or :class:`UnsafeURL`.
+
+    Control characters are refused rather than let ``urlsplit`` strip them silently: the stored
+    URL would not be the one checked, and every delivery to it would fail.
+    """
+    if _CONTROL_CHARACTERS & set(url):
+        raise UnsafeURL(
+            "the URL contains a control character or space (percent-encode it, e.g. %20)"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -149,6 +149,37 @@ async def test_unsafe_urls_are_refused_at_registration(
     assert (await client.get("/v1/admin/agencies/POL/webhook")).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of the metadata address
+        "http://[2002:a9fe:a9fe::]/hook",  # 6to4
+        "http://[::a9fe:a9fe]/hook",  # IPv4-compatible
+        "http://[::ffff:169.254.169.254]/hook",  # IPv4-mapped
+        "http://[64:ff9b::a00:5]/hook",  # NAT64 of 10.0.0.5 (not allow-listed here)
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",  # Teredo, client 192.0.2.45
+    ],
+)
+async def test_ipv6_addresses_embedding_an_unsafe_ipv4_are_refused(
+    client: httpx.AsyncClient, setup: dict[str, Agency], url: str
+) -> None:
+    response = await client.put("/v1/admin/agencies/POL/webhook", json={"url": url})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["pointer"] == "/url"
+    assert "embeds" in response.json()["errors"][0]["detail"]
+
+
+@pytest.mark.parametrize("character", ["\r", "\n", "\t", "\x00", "\x1b", "\x7f", " "])
+async def test_urls_with_control_characters_are_refused_at_registration(
+    client: httpx.AsyncClient, setup: dict[str, Agency], character: str
+) -> None:
+    url = f"http://127.0.0.1:9/ho{character}ok"
+    response = await client.put("/v1/admin/agencies/POL/webhook", json={"url": url})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["pointer"] == "/url"
+    assert (await client.get("/v1/admin/agencies/POL/webhook")).status_code == 404
+
+
 async def test_https_required_unless_allowed(database_url: str) -> None:
     from app.main import create_app
 
@@ -463,6 +494,23 @@ async def test_the_url_is_checked_again_at_send_time(
     assert state["status"] == "PENDING"
     assert "refused URL" in state["last_error"]
     assert "not a public address" in state["last_error"]
+
+
+async def test_an_embedded_ipv4_is_judged_again_at_send_time(
+    client: httpx.AsyncClient, app: FastAPI, database_url: str, setup: dict[str, Agency]
+) -> None:
+    await register(client, "POL", "http://[64:ff9b::7f00:1]:9/hook")  # 127.0.0.1, allowed here
+    delivery_id = await deliver(app, setup["POL"])
+    tightened = make_settings(
+        database_url, webhook_allow_http=True, webhook_timeout_seconds=0.5, worker_lease_seconds=5
+    )
+    receiver = Receiver()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        worker = Worker(tightened, app.state.session_factory, client=http, name="w2")
+        assert await worker.run_once() == 1
+    assert receiver.requests == []
+    state = await admin_delivery(client, delivery_id)
+    assert "embeds 127.0.0.1 is not a public address" in state["last_error"]
 
 
 async def test_deactivated_agencies_get_no_pushes(

@@ -134,3 +134,10 @@ async def test_the_send_connects_to_the_checked_address_and_keeps_the_host_name(
         request = pinned_request(client, v6, {}, b"{}")
     assert request.url.host == "2001:db8::1"
     assert "sni_hostname" not in request.extensions
+
+
+def test_an_ipv6_address_embedding_a_public_ipv4_passes() -> None:
+    assert address_problem(ip("64:ff9b::808:808"), []) is None  # NAT64 of 8.8.8.8
+    assert address_problem(ip("2002:808:808::1"), []) is None  # 6to4 of 8.8.8.8
+    assert address_problem(ip("64:ff9b:1::808:808"), []) is not None  # local-use NAT64
+    assert address_problem(ip("64:ff9b::a00:5"), parse_networks("10.0.0.0/8")) is None
