@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -29,6 +30,55 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Statements asyncpg keeps prepared per connection (SQLAlchemy's default is 100; one ingest
 #: alone sends some 30 distinct statements, and IN lists of every length are distinct too).
 ASYNCPG_STATEMENT_CACHE_SIZE = 1000
+
+
+#: SQLSTATEs that mean "the server cannot serve this connection now": class 08 (connection
+#: exception), admin or crash shutdown, "the database system is starting up", too many clients.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+#: SQLite errors of the file rather than of the statement.
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "database is locked")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and everything it was raised from (or while handling), without loops."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        pending += [
+            current.__cause__,
+            current.__context__,
+            orig if isinstance(orig, BaseException) else None,
+        ]
+    return seen
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached, as opposed to a bad statement.
+
+    A refused or dropped connection, a failed name lookup, a pool that could not hand out a
+    connection in time, a PostgreSQL server shutting down or starting up, an SQLite file that
+    cannot be opened: each answers 503 and recovers by itself when the database is back.
+    """
+    for cause in _causes(exc):
+        if isinstance(cause, OSError | sa_exc.TimeoutError):
+            return True
+        if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if type(cause).__module__.startswith("sqlite3") or isinstance(
+            cause, sa_exc.OperationalError
+        ):
+            message = str(cause).lower()
+            if any(m in message for m in _SQLITE_UNAVAILABLE):
+                return True
+    return False
 
 
 def _json_dumps(value: Any) -> str:

@@ -13,7 +13,8 @@ each into an ``application/problem+json`` response.
     ├── Conflict              409  clashes with stored state
     ├── PreconditionFailed    412  If-Match names a stale version
     ├── PreconditionRequired  428  If-Match missing
-    └── RateLimited           429  over the agency's budget
+    ├── RateLimited           429  over the agency's budget
+    └── DatabaseUnavailable   503  the database cannot be reached; retry later
 """
 
 from __future__ import annotations
@@ -129,6 +130,14 @@ class RateLimited(SinergiError):
     status = 429
     slug = "rate-limited"
     title = "Too many requests"
+
+
+class DatabaseUnavailable(SinergiError):
+    """The database cannot be reached (down, restarting, unopenable): nothing was done."""
+
+    status = 503
+    slug = "database-unavailable"
+    title = "The database is unavailable"
 
 
 def _pointer(loc: Sequence[int | str]) -> str:

@@ -10,15 +10,25 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 
-from app.errors import PROBLEM_BASE, FieldProblem, SinergiError, field_problems_from_validation
+from app.db import is_database_unavailable
+from app.errors import (
+    PROBLEM_BASE,
+    DatabaseUnavailable,
+    FieldProblem,
+    SinergiError,
+    field_problems_from_validation,
+)
 
 logger = logging.getLogger("sinergi.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+#: What a 503 for an unreachable database asks the client to wait before retrying.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 _SLUG_BY_STATUS = {
     400: "bad-request",
@@ -80,6 +90,7 @@ async def _on_sinergi_error(request: Request, exc: Exception) -> Response:
         errors=exc.errors,
         headers=exc.headers or None,
         extra=exc.extra or None,
+        instance=request.url.path,
     )
 
 
@@ -95,6 +106,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
             title="Malformed JSON",
             detail=f"The request body is not valid JSON: {detail}".rstrip(": "),
             slug="malformed-json",
+            instance=request.url.path,
         )
     problems = field_problems_from_validation(raw)
     names = ", ".join(sorted({p.pointer or p.location for p in problems})[:10])
@@ -103,6 +115,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         title="The request is not valid",
         detail=f"Invalid fields: {names}",
         errors=problems,
+        instance=request.url.path,
     )
 
 
@@ -117,7 +130,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
         allowed = _allowed_methods(request)
         if allowed:
             headers["Allow"] = ", ".join(allowed)
-    return problem_response(exc.status_code, detail=detail, headers=headers or None)
+    return problem_response(
+        exc.status_code, detail=detail, headers=headers or None, instance=request.url.path
+    )
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -152,13 +167,34 @@ def _leaf_routes(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", extra={"request_id": request.headers.get("x-request-id")})
-    return problem_response(500, detail="An unexpected error occurred; it has been logged.")
+    return problem_response(
+        500, detail="An unexpected error occurred; it has been logged.", instance=request.url.path
+    )
+
+
+async def _on_driver_error(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After when the database cannot be reached; anything else stays a 500."""
+    if not is_database_unavailable(exc):
+        raise exc
+    logger.warning(
+        "database unavailable: %s",
+        type(exc).__name__,
+        extra={"request_id": request.headers.get("x-request-id")},
+    )
+    unavailable = DatabaseUnavailable(
+        detail="The database cannot be reached; nothing was done. Retry later.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+    return await _on_sinergi_error(request, unavailable)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SinergiError, _on_sinergi_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    # A driver error or a refused connection (OSError) may mean the database is down: 503.
+    app.add_exception_handler(SQLAlchemyError, _on_driver_error)
+    app.add_exception_handler(OSError, _on_driver_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -174,7 +210,7 @@ _RESPONSE_DESCRIPTIONS = {
     422: "A field is invalid; `errors[]` names each one",
     428: "If-Match is required",
     429: "Rate limit exceeded; see Retry-After",
-    503: "Not ready",
+    503: "The database cannot be reached (or the service is not ready); see Retry-After",
 }
 
 

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.config import Settings
-from app.db import transaction
+from app.db import is_database_unavailable, transaction
 from app.models.base import utcnow
 from app.models.delivery import DeliveryAttempt, DeliveryStatus
 from app.repositories import deliveries as repo
@@ -122,6 +122,10 @@ def pinned_request(
         extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
     )
     return request
+
+
+#: The longest pause between attempts while the database is unreachable.
+MAX_OUTAGE_BACKOFF_SECONDS = 30
 
 
 class Worker:
@@ -282,19 +286,52 @@ class Worker:
         """Rounds until ``stop`` is set; the round in progress finishes first."""
         logger.info("worker %s started", self.name)
         next_retention = time.monotonic()
+        #: Rounds failed in a row because the database could not be reached.
+        outage = 0
         while not stop.is_set():
-            if self.settings.retention_interval_hours and time.monotonic() >= next_retention:
+            if (
+                not outage
+                and self.settings.retention_interval_hours
+                and time.monotonic() >= next_retention
+            ):
                 next_retention = time.monotonic() + self.settings.retention_interval_hours * 3600
                 await self._run_retention()
             try:
                 count = await self.run_once()
-            except Exception:
-                logger.exception("worker round failed; retrying after the poll interval")
+            except Exception as exc:
                 count = 0
+                if is_database_unavailable(exc):
+                    if not outage:
+                        logger.warning(
+                            "worker %s: the database cannot be reached (%s); backing off up to "
+                            "%d s between attempts until it returns",
+                            self.name,
+                            type(exc).__name__,
+                            MAX_OUTAGE_BACKOFF_SECONDS,
+                        )
+                    outage += 1
+                else:
+                    logger.exception("worker round failed; retrying after the poll interval")
+            else:
+                if outage:
+                    logger.warning(
+                        "worker %s: the database is reachable again after %d failed attempts",
+                        self.name,
+                        outage,
+                    )
+                outage = 0
             if count == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.worker_poll_seconds)
+                    await asyncio.wait_for(stop.wait(), self._pause(outage))
         logger.info("worker %s stopped", self.name)
+
+    def _pause(self, outage: int) -> float:
+        """The poll interval, doubled per round failed for want of the database (capped)."""
+        poll = self.settings.worker_poll_seconds
+        if not outage:
+            return poll
+        backoff: float = poll * 2.0 ** min(outage, 16)
+        return min(backoff, max(poll, float(MAX_OUTAGE_BACKOFF_SECONDS)))
 
     async def _run_retention(self) -> None:
         """The retention purge on its schedule (UU PDP); a failure is logged, never fatal."""
