@@ -131,8 +131,23 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for name, definition in defs.get("$defs", {}).items():
         schemas.setdefault(name, definition)
     _document_rate_limits(schema)
+    _document_database_outage(schema)
     app.openapi_schema = finish_openapi(schema)
     return schema
+
+
+#: The one operation that never touches the database (liveness).
+_WITHOUT_DATABASE = frozenset({"/healthz"})
+
+
+def _document_database_outage(schema: dict[str, Any]) -> None:
+    """Every other operation answers 503 with Retry-After while the database is unreachable."""
+    for path, operations in schema.get("paths", {}).items():
+        if path in _WITHOUT_DATABASE:
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.setdefault("responses", {}).setdefault("503", problem_responses(503)[503])
 
 
 def _document_rate_limits(schema: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ class Problem(BaseModel):
                     "title": "The request is not valid",
                     "status": 422,
                     "detail": "Invalid fields: /persons/0/nik",
+                    "instance": "/v1/reports",
                     "errors": [
                         {
                             "location": "body",
@@ -43,6 +44,9 @@ class Problem(BaseModel):
     title: str = Field(description="A short summary of the kind of problem.")
     status: int = Field(description="The HTTP status code, repeated.")
     detail: str = Field(description="What went wrong for this request.")
+    instance: str | None = Field(
+        default=None, description="The request path this problem occurred at (RFC 9457)."
+    )
     errors: list[FieldError] | None = Field(
         default=None, description="Field problems, one per field, when the request had any."
     )
