@@ -56,5 +56,7 @@ async def metadata(settings: SettingsDep) -> AuthorizationServerMetadata:
         ],
         token_endpoint_auth_signing_alg_values_supported=list(ASSERTION_ALGORITHMS),
         scopes_supported=[s.value for s in Scope],
-        response_types_supported=[],
+        # RFC 8414 requires the member and validators refuse an empty list; "none" (OAuth 2.0
+        # Multiple Response Type Encoding Practices) says the authorization endpoint issues nothing.
+        response_types_supported=["none"],
     )

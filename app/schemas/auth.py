@@ -35,4 +35,6 @@ class AuthorizationServerMetadata(BaseModel):
     token_endpoint_auth_methods_supported: list[str]
     token_endpoint_auth_signing_alg_values_supported: list[str]
     scopes_supported: list[str]
-    response_types_supported: list[str]
+    response_types_supported: list[str] = Field(
+        description='Always `["none"]`: there is no authorization endpoint, only client credentials.'
+    )

@@ -1,8 +1,9 @@
 """Client assertions (RFC 7523 ``private_key_jwt``) and the agency public keys that verify them.
 
 An assertion is a JWT signed with the agency's private key: ``iss`` = ``sub`` = agency code,
-``aud`` = our token endpoint or issuer, lifetime at most five minutes, and a ``jti`` that is
-remembered until the assertion expires, so the same assertion never works twice.
+``aud`` = our token endpoint or issuer, lifetime at most an hour (standard clients such as
+Authlib sign for 3,600 s, and large identity providers accept that), and a ``jti`` that is
+remembered until the assertion expires, so the same assertion never works twice in its lifetime.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from app.services.audit import record_credential_event
 from app.services.signing_keys import CLOCK_LEEWAY, jwk_thumbprint
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
+MAX_ASSERTION_LIFETIME = timedelta(minutes=60)
 MAX_ASSERTION_LENGTH = 8192
 ASSERTION_ALGORITHMS = ("ES256", "RS256")
 _KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -223,7 +224,7 @@ async def authenticate_client_assertion(
         raise AssertionRefused("malformed time claims or jti")
     now = utcnow()
     if exp - iat > MAX_ASSERTION_LIFETIME.total_seconds():
-        raise AssertionRefused("lifetime over five minutes")
+        raise AssertionRefused("lifetime over an hour")
     if iat > (now + CLOCK_LEEWAY).timestamp():
         raise AssertionRefused("issued in the future")
     if not 1 <= len(jti) <= 128:

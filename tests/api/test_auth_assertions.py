@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jwt
 
+from tests.api.auth_support import Clock
 from tests.factories import bearer, create_admin, create_agency, token_for
 
 pytestmark = pytest.mark.anyio
@@ -101,6 +102,21 @@ async def test_a_replayed_assertion_is_refused(client: httpx.AsyncClient, app: A
     assert replay.json()["error"] == "invalid_client"
 
 
+async def test_an_hour_long_assertion_is_accepted_once_for_its_whole_lifetime(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Authlib signs assertions valid for 3,600 s; their jti stays spent until they expire."""
+    _, pem, _ = await _agency_with_public_key(client, app)
+    now = int(time.time())
+    assertion = _assertion(pem, "IMIGRASI-DUMAI", iat=now, exp=now + 3600)
+    assert (await _exchange(client, "IMIGRASI-DUMAI", assertion)).status_code == 200
+    clock = Clock.install(monkeypatch)
+    clock.advance(minutes=55)
+    replay = await _exchange(client, "IMIGRASI-DUMAI", assertion)
+    assert replay.status_code == 401
+    assert replay.json()["error"] == "invalid_client"
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -111,7 +127,7 @@ async def test_a_replayed_assertion_is_refused(client: httpx.AsyncClient, app: A
         {"exp": None},
         {"jti": None},
         {"iat": None},
-        {"exp": int(time.time()) + 3600},  # longer than five minutes
+        {"exp": int(time.time()) + 2 * 3600},  # longer than an hour
         {"exp": int(time.time()) - 120, "iat": int(time.time()) - 200},  # expired
     ],
 )
