@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -70,10 +70,11 @@ def _listening_server(settings: Settings) -> tuple[uvicorn.Server, int]:
 
 
 @pytest.fixture
-async def agency(app: Any, client: httpx.AsyncClient) -> AsyncIterator[str]:
+async def agency(app: Any) -> str:
+    """IMIGRASI-DUMAI's API key (and the ADMIN agency)."""
     await create_admin(app)
     await create_agency(app, "IMIGRASI-DUMAI")
-    yield await issue_key(app, "IMIGRASI-DUMAI")
+    return await issue_key(app, "IMIGRASI-DUMAI")
 
 
 def _verify_with_pyjwt(token: str, served: str) -> dict[str, Any]:
