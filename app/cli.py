@@ -95,6 +95,7 @@ def serve(
         settings = get_settings()
         if not no_migrate:
             migrations.upgrade(settings.database_url)
+        _check_secrets_or_exit()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -316,6 +317,34 @@ def migrate_check() -> None:
     """Fail if the models and the migrations disagree."""
     migrations.check(get_settings().database_url)
     typer.echo("models and migrations agree")
+
+
+def _check_secrets_or_exit() -> None:
+    """Refuse to serve with a secret that does not match the database (its stored canary);
+    record the canaries on first start. An unreachable database is left to ``/readyz``."""
+    from app.db import is_database_unavailable
+    from app.services.secrets import SecretStatus, check_secrets, problems
+
+    async def check(session: AsyncSession) -> list[str]:
+        checks = await check_secrets(session, get_settings(), record=True)
+        if any(c.status is SecretStatus.ROTATING for c in checks):
+            typer.echo(
+                "warning: a secret rotation is under way; run `sinergi admin rotate-secrets`",
+                err=True,
+            )
+        return problems(checks)
+
+    try:
+        refused = _in_transaction(check)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        typer.echo("warning: the database is unreachable; secrets not checked", err=True)
+        return
+    for problem in refused:
+        typer.echo(f"error: {problem}", err=True)
+    if refused:
+        raise typer.Exit(1)
 
 
 def _with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
@@ -709,6 +738,52 @@ def admin_rotate_signing_key() -> None:
         return (await rotate_signing_keys(session, settings, actor="cli")).kid
 
     typer.echo(f"signing with key {_run_admin(use_case)}", err=True)
+
+
+@admin_cli.command("rotate-secrets")
+def admin_rotate_secrets(
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Close the rotation of SINERGI_SECRET_KEY even though some API keys have not "
+            "been used since it began (they stop working once the previous value is removed).",
+        ),
+    ] = False,
+) -> None:
+    """Finish a rotation of SINERGI_SECRET_KEY / SINERGI_KEY_ENCRYPTION_KEY (see docs/security.md).
+
+    Re-encrypts signing keys and webhook secrets under the new key-encryption key at once. API
+    keys are re-hashed under the new secret key as each is used; the command lists those not
+    used yet. When it reports both secrets done, remove the SINERGI_PREVIOUS_… settings.
+    """
+    from app.services.secrets import RotationReport, rotate_secrets
+
+    async def use_case(session: AsyncSession, settings: Settings) -> RotationReport:
+        return await rotate_secrets(session, settings, force=force)
+
+    report = _run_admin(use_case)
+    typer.echo(
+        f"key-encryption key: {report.signing_keys_reencrypted} signing keys and "
+        f"{report.webhook_secrets_reencrypted} webhook endpoints re-encrypted; done",
+        err=True,
+    )
+    for code, prefix in report.api_keys_pending:
+        typer.echo(f"  not used since the rotation began: {code} {prefix}…", err=True)
+    if report.secret_key_done:
+        typer.echo(
+            "secret key: done; SINERGI_PREVIOUS_SECRET_KEY and "
+            "SINERGI_PREVIOUS_KEY_ENCRYPTION_KEY may now be removed",
+            err=True,
+        )
+        return
+    typer.echo(
+        f"secret key: NOT done: {len(report.api_keys_pending)} API keys still verify only with "
+        "SINERGI_PREVIOUS_SECRET_KEY; keep it until their agencies have fetched a token, then "
+        "run this again (or rotate those keys, or pass --force)",
+        err=True,
+    )
+    raise typer.Exit(3)
 
 
 def main() -> None:

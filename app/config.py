@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     secret_key: str = ""
     #: Encrypts the service's private signing keys at rest.
     key_encryption_key: str = ""
+    #: During a rotation, the values being replaced: still accepted to verify API keys (each is
+    #: re-hashed under the new secret when next used) and to decrypt, until
+    #: ``sinergi admin rotate-secrets`` reports the rotation complete. Empty otherwise.
+    previous_secret_key: str = ""
+    previous_key_encryption_key: str = ""
 
     issuer: str = "https://sinergi.local"
     audience: str = "sinergi-api"
@@ -124,6 +129,10 @@ class Settings(BaseSettings):
                     "(at least 32 characters) unless SINERGI_ENV=development"
                 )
             if len(value) < 32:
+                raise ValueError(f"SINERGI_{name.upper()} must be at least 32 characters long")
+        for name in ("previous_secret_key", "previous_key_encryption_key"):
+            previous: str = getattr(self, name)
+            if previous and len(previous) < 32:
                 raise ValueError(f"SINERGI_{name.upper()} must be at least 32 characters long")
         return self
 

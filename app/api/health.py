@@ -6,12 +6,13 @@ import logging
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import migrate
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
 from app.errors import SinergiError
+from app.services.secrets import check_secrets, problems
 
 logger = logging.getLogger("sinergi.health")
 
@@ -49,7 +50,7 @@ async def alive() -> Health:
     responses=problem_responses(503),
 )
 async def ready(request: Request) -> Readiness:
-    """Readiness: 200 when the database answers and its schema is at the latest migration, 503 otherwise (route no traffic here yet)."""
+    """Readiness: 200 when the database answers, its schema is at the latest migration and the configured secrets are the ones its data was made with; 503 otherwise (route no traffic here yet), naming the setting at fault."""
     engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as conn:
@@ -63,6 +64,22 @@ async def ready(request: Request) -> Readiness:
             detail=f"The database schema is at {sorted(current) or 'nothing'}, not at head {sorted(heads)}; "
             "run `sinergi migrate upgrade`"
         )
+    await _check_secrets(request)
     return Readiness(
         status="ready", database=engine.dialect.name, revision=",".join(sorted(current))
     )
+
+
+async def _check_secrets(request: Request) -> None:
+    """Not ready when a configured secret is not the one the stored data was made with."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    try:
+        async with factory() as session:
+            refused = problems(await check_secrets(session, request.app.state.settings))
+    except Exception as exc:  # noqa: BLE001  (any driver error means "not ready")
+        logger.warning("readiness: secrets not checked: %s", type(exc).__name__)
+        raise NotReady(detail="The database is unreachable") from None
+    if refused:
+        for problem in refused:
+            logger.error("readiness: %s", problem)
+        raise NotReady(detail="; ".join(refused))

@@ -23,6 +23,7 @@ from app.models.resolution import (
     ResolutionAction,
 )
 from app.models.routing import RoutingRule
+from app.models.secrets import SecretCanary
 from app.models.watch import Watch, WatchHit, WatchKey
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ReportVersion",
     "ResolutionAction",
     "RoutingRule",
+    "SecretCanary",
     "SigningKey",
     "UsedClientAssertion",
     "Watch",

@@ -117,6 +117,12 @@ async def authenticate_with_api_key(
     """
     key_hash = api_keys.hash_api_key(settings.secret_key, secret)
     record = await credentials_repo.api_key_by_hash(session, key_hash)
+    hashed_under_previous = False
+    if record is None and settings.previous_secret_key:
+        # a secret rotation is under way: the key may still be hashed under the previous secret
+        previous_hash = api_keys.hash_api_key(settings.previous_secret_key, secret)
+        record = await credentials_repo.api_key_by_hash(session, previous_hash)
+        hashed_under_previous = record is not None
     agency = await agencies_repo.by_id(session, record.agency_id) if record else None
     now = utcnow()
     if (
@@ -128,6 +134,8 @@ async def authenticate_with_api_key(
         or not api_keys.is_well_formed_api_key(secret)
     ):
         raise InvalidClient(CLIENT_AUTHENTICATION_FAILED, reason="API key refused")
+    if hashed_under_previous:
+        record.key_hash = key_hash  # re-hashed under the current secret, once and for all
     record.last_used_at = now
     return agency, str(record.id)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -36,26 +37,42 @@ _NONCE_BYTES = 12
 CLOCK_LEEWAY = timedelta(seconds=30)
 
 
-def _encryption_key(settings: Settings) -> bytes:
-    """A 256-bit AES key derived (HKDF-SHA256) from ``settings.key_encryption_key``."""
+def _encryption_key(key_encryption_key: str) -> bytes:
+    """A 256-bit AES key derived (HKDF-SHA256) from a key-encryption key."""
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"sinergi signing keys v1"
-    ).derive(settings.key_encryption_key.encode())
+    ).derive(key_encryption_key.encode())
 
 
 def encrypt_private_key(settings: Settings, kid: str, pem: bytes) -> bytes:
     """nonce ‖ AES-GCM(pem), bound to ``kid`` as associated data."""
     nonce = os.urandom(_NONCE_BYTES)
-    return nonce + AESGCM(_encryption_key(settings)).encrypt(nonce, pem, kid.encode())
+    aead = AESGCM(_encryption_key(settings.key_encryption_key))
+    return nonce + aead.encrypt(nonce, pem, kid.encode())
 
 
 def decrypt_private_key(settings: Settings, key: SigningKey) -> str:
-    """The PEM of ``key``'s private half (raises if the data or the KEK is wrong)."""
+    """The PEM of ``key``'s private half, decrypted with the key-encryption key or, during a
+    rotation, the previous one (raises if neither opens it)."""
     if key.private_key_encrypted is None:
         raise ValueError(f"signing key {key.kid} has no private key (retired)")
     blob = key.private_key_encrypted
     nonce, ciphertext = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
-    return AESGCM(_encryption_key(settings)).decrypt(nonce, ciphertext, key.kid.encode()).decode()
+    candidates = [settings.key_encryption_key, settings.previous_key_encryption_key]
+    for kek in filter(None, candidates):
+        try:
+            pem = AESGCM(_encryption_key(kek)).decrypt(nonce, ciphertext, key.kid.encode())
+        except InvalidTag:
+            continue
+        return pem.decode()
+    raise InvalidTag(
+        f"signing key {key.kid} cannot be decrypted with SINERGI_KEY_ENCRYPTION_KEY"
+        + (
+            " or SINERGI_PREVIOUS_KEY_ENCRYPTION_KEY"
+            if settings.previous_key_encryption_key
+            else ""
+        )
+    )
 
 
 def _generate(algorithm: str) -> bytes:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -104,9 +104,15 @@ def verify(
 # --- secrets at rest -----------------------------------------------------------------------
 
 
-def _fernet(settings: Settings) -> Fernet:
-    key = hashlib.sha256(b"sinergi-webhook-secret:" + settings.key_encryption_key.encode()).digest()
+def _fernet_of(key_encryption_key: str) -> Fernet:
+    key = hashlib.sha256(b"sinergi-webhook-secret:" + key_encryption_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _fernet(settings: Settings) -> MultiFernet:
+    """Encrypts with the key-encryption key; decrypts with it or, during a rotation, the previous."""
+    keys = [settings.key_encryption_key, settings.previous_key_encryption_key]
+    return MultiFernet([_fernet_of(k) for k in keys if k])
 
 
 def encrypt_secret(settings: Settings, secret: str) -> str:
