@@ -24,16 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_name
-from app.models.report import Report, ReportPerson, ReportRecipient, ReportStatus
-from app.models.resolution import (
-    Case,
-    CaseLink,
-    PersonEntity,
-    PersonKey,
-    PossibleMatch,
-    ResolutionAction,
-)
-from app.services.matching import (
+from app.matching.scoring import (
     IDENTIFIER_KEY_PREFIXES,
     MAX_CANDIDATES,
     NAME_FREQUENCY_CAP,
@@ -42,6 +33,15 @@ from app.services.matching import (
     blocking_keys,
     is_weak_key,
     name_frequency_keys,
+)
+from app.models.report import Report, ReportPerson, ReportRecipient, ReportStatus
+from app.models.resolution import (
+    Case,
+    CaseLink,
+    PersonEntity,
+    PersonKey,
+    PossibleMatch,
+    ResolutionAction,
 )
 
 

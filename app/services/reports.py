@@ -31,6 +31,8 @@ from app.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from app.matching.normalize import normalize_person
+from app.matching.scoring import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
 from app.models.base import utcnow
 from app.models.report import (
     IdempotencyRecord,
@@ -55,8 +57,6 @@ from app.services.caller import Caller
 from app.services.delivery import Outgoing, enqueue_all
 from app.services.facets import facets_of
 from app.services.match_weights import current_weights
-from app.services.matching import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
-from app.services.normalize import normalize_person
 from app.services.resolution import (
     CaseResolution,
     PersonResolution,

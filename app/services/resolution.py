@@ -16,11 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
-from app.models.base import utcnow
-from app.models.report import Report, ReportPerson
-from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
-from app.repositories import resolution as repo
-from app.services.matching import (
+from app.matching.scoring import (
     DEFAULT_MERGE_THRESHOLD,
     DEFAULT_WEIGHTS,
     MatchScore,
@@ -33,6 +29,10 @@ from app.services.matching import (
     decide,
     identifiers_conflict,
 )
+from app.models.base import utcnow
+from app.models.report import Report, ReportPerson
+from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
+from app.repositories import resolution as repo
 
 #: Roles whose shared person puts two reports into one case; suspects connect cases instead.
 CASE_FORMING_ROLES = ("VICTIM", "POTENTIAL_VICTIM", "APPLICANT")

@@ -19,6 +19,15 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldProblem, InvalidInput
+from app.matching.normalize import normalize_person
+from app.matching.scoring import (
+    MatchScore,
+    Outcome,
+    PersonFeatures,
+    compare,
+    decide,
+    without_values,
+)
 from app.repositories import reports as report_repo
 from app.repositories import resolution as resolution_repo
 from app.repositories import screening as repo
@@ -33,15 +42,6 @@ from app.schemas.screening import (
 from app.services.caller import Caller
 from app.services.cases import ACKNOWLEDGEABLE_TLP
 from app.services.match_weights import current_weights
-from app.services.matching import (
-    MatchScore,
-    Outcome,
-    PersonFeatures,
-    compare,
-    decide,
-    without_values,
-)
-from app.services.normalize import normalize_person
 from app.services.resolution import Thresholds, features_from_json
 
 #: The role a screened or watched person is normalized as (it only matters for warnings).

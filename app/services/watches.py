@@ -17,6 +17,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldProblem, InvalidInput, NotFound
+from app.matching.scoring import (
+    MatchScore,
+    Outcome,
+    PersonFeatures,
+    blocking_keys,
+    compare,
+    decide,
+    without_values,
+)
 from app.models.agency import Scope
 from app.models.base import utcnow
 from app.models.report import Report
@@ -27,15 +36,6 @@ from app.schemas.screening import PersonQuery, WatchIn, WatchOut
 from app.services.caller import Caller
 from app.services.cases import ACKNOWLEDGEABLE_TLP
 from app.services.match_weights import current_weights
-from app.services.matching import (
-    MatchScore,
-    Outcome,
-    PersonFeatures,
-    blocking_keys,
-    compare,
-    decide,
-    without_values,
-)
 from app.services.reports import decode_cursor, encode_cursor
 from app.services.resolution import features_from_json, features_to_json
 from app.services.retention import Purged, register_purger

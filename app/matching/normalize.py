@@ -5,7 +5,7 @@ Each raises :class:`NormalizationError` (a ``ValueError``) on a value that canno
 claims to be, so a Pydantic validator can call it and the API names the field. A contradiction
 between identifiers and stated facts is not an error but a :class:`FieldWarning`.
 
-Names are normalized by ``app.services.names.normalize_name`` (a separate module).
+Names are normalized by ``app.matching.names.normalize_name`` (a separate module).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import phonenumbers
 
-from app.services.names import normalize_name
+from app.matching.names import normalize_name
 from app.vocab import REGIONS, code_list
 
 if TYPE_CHECKING:
