@@ -31,7 +31,7 @@ from app.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from app.matching.normalize import normalize_person
+from app.matching.persons import identify_person
 from app.matching.scoring import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
 from app.models.base import utcnow
 from app.models.report import (
@@ -290,23 +290,13 @@ def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarnin
     persons: list[_Person] = []
     warnings: list[ReportWarning] = []
     for index, person in enumerate(body.persons):
-        normalized, person_warnings = normalize_person(person, pointer=f"/persons/{index}")
+        identified = identify_person(person, pointer=f"/persons/{index}")
         warnings.extend(
-            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail) for w in person_warnings
+            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail)
+            for w in identified.warnings
         )
-        features = PersonFeatures.from_raw(
-            full_name=person.full_name or "",
-            aliases=list(person.aliases),
-            date_of_birth=person.date_of_birth,
-            birth_year=person.birth_year,
-            sex=person.sex,
-            nationality=person.nationality,
-            nik=normalized.nik,
-            passport_number=normalized.passport_number,
-            phone=normalized.phone,
-            address=person.address,
-        )
-        persons.append(_Person(person, normalized, features))
+        normalized = NormalizedPerson.model_validate(identified.normalized, from_attributes=True)
+        persons.append(_Person(person, normalized, identified.features))
     return persons, warnings
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldProblem, InvalidInput
-from app.matching.normalize import normalize_person
+from app.matching.persons import identify_person
 from app.matching.scoring import (
     MatchScore,
     Outcome,
@@ -113,22 +113,14 @@ def query_person(person: PersonQuery, pointer: str) -> QueriedPerson:
     as_report_person = PersonIn.model_validate(
         {**person.model_dump(exclude_none=True), "role": _QUERY_ROLE}
     )
-    normalized, warnings = normalize_person(as_report_person, pointer=pointer)
-    features = PersonFeatures.from_raw(
-        full_name=person.full_name or "",
-        aliases=list(person.aliases),
-        date_of_birth=person.date_of_birth,
-        birth_year=person.birth_year,
-        sex=person.sex,
-        nationality=person.nationality,
-        nik=normalized.nik,
-        passport_number=normalized.passport_number,
-        phone=normalized.phone,
-    )
+    identified = identify_person(as_report_person, pointer=pointer)
     return QueriedPerson(
-        normalized,
-        features,
-        [ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail) for w in warnings],
+        NormalizedPerson.model_validate(identified.normalized, from_attributes=True),
+        identified.features,
+        [
+            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail)
+            for w in identified.warnings
+        ],
     )
 
 
