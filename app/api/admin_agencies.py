@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import timedelta
 from typing import Annotated
@@ -13,10 +11,10 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.errors import InvalidCursor
 from app.models.agency import Agency, AgencyKind
 from app.models.base import utcnow
 from app.models.credentials import ApiKey
+from app.pagination import decode_text_cursor, encode_cursor
 from app.repositories import credentials as credentials_repo
 from app.schemas.agency import (
     AgencyCreate,
@@ -86,20 +84,6 @@ def issued_view(issued: api_keys.IssuedApiKey) -> ApiKeyIssued:
     return ApiKeyIssued(**key_view(issued.record).model_dump(), key=issued.key)
 
 
-def _decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidCursor() from None
-
-
-def _encode_cursor(code: str) -> str:
-    return base64.urlsafe_b64encode(code.encode()).rstrip(b"=").decode()
-
-
 @router.post(
     "",
     response_model=AgencyRead,
@@ -131,9 +115,11 @@ async def list_agencies(
 ) -> AgencyPage:
     """Every registered agency ordered by code, with cursor pagination."""
     limit = min(limit, settings.max_page_size)
-    rows = await agencies.list_agencies(session, after_code=_decode_cursor(cursor), limit=limit + 1)
+    rows = await agencies.list_agencies(
+        session, after_code=decode_text_cursor(cursor) if cursor else None, limit=limit + 1
+    )
     items = [agency_view(a) for a in rows[:limit]]
-    next_cursor = _encode_cursor(rows[limit - 1].code) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].code) if len(rows) > limit else None
     return AgencyPage(items=items, next_cursor=next_cursor)
 
 

@@ -7,8 +7,6 @@ agency's webhook; a 2xx from the receiver counts as the ack. Nothing here touche
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +15,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import BadRequest, Conflict, InvalidCursor, NotFound
+from app.errors import Conflict, NotFound
 from app.models.base import utcnow
 from app.models.delivery import Delivery, DeliveryAttempt, DeliveryEvent, DeliveryStatus
+from app.pagination import decode_int_cursor, decode_time_cursor, encode_cursor
 from app.repositories import deliveries as repo
 
 EVENTS = frozenset(e.value for e in DeliveryEvent)
@@ -139,21 +138,6 @@ def envelope(delivery: Delivery) -> dict[str, Any]:
 # --- pull ----------------------------------------------------------------------------------
 
 
-def encode_cursor(*parts: str) -> str:
-    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, count: int) -> list[str]:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    parts = text.split("|")
-    if len(parts) != count or not all(parts):
-        raise InvalidCursor()
-    return parts
-
-
 @dataclass(frozen=True)
 class InboxPage:
     items: list[Delivery]
@@ -169,16 +153,11 @@ async def inbox(
     include_acked: bool = False,
 ) -> InboxPage:
     """The agency's own deliveries, oldest first by sequence (unacked only by default)."""
-    after = 0
-    if cursor:
-        try:
-            after = int(decode_cursor(cursor, 1)[0])
-        except ValueError:
-            raise InvalidCursor() from None
+    after = decode_int_cursor(cursor) if cursor else 0
     items = await repo.inbox_page(
         session, agency_id, after_sequence=after, limit=limit + 1, include_acked=include_acked
     )
-    next_cursor = encode_cursor(str(items[limit - 1].sequence)) if len(items) > limit else None
+    next_cursor = encode_cursor(items[limit - 1].sequence) if len(items) > limit else None
     return InboxPage(items=items[:limit], next_cursor=next_cursor)
 
 
@@ -234,20 +213,14 @@ async def list_deliveries(
         if agency is None:
             return DeliveryPage(items=[], next_cursor=None)
         agency_id = agency.id
-    before: tuple[datetime, uuid.UUID] | None = None
-    if cursor:
-        created, last_id = decode_cursor(cursor, 2)
-        try:
-            before = (datetime.fromisoformat(created), uuid.UUID(last_id))
-        except ValueError:
-            raise BadRequest(detail="The cursor is not one this service issued") from None
+    before = decode_time_cursor(cursor) if cursor else None
     rows = await repo.list_deliveries(
         session, agency_id=agency_id, status=status, event=event, before=before, limit=limit + 1
     )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
-        next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id))
+        next_cursor = encode_cursor(last.created_at, last.id)
     return DeliveryPage(items=rows[:limit], next_cursor=next_cursor)
 
 

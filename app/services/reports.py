@@ -6,8 +6,6 @@ outbox ▸ audit. Nothing here goes over the network.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -25,7 +23,6 @@ from app.errors import (
     Conflict,
     FieldProblem,
     Forbidden,
-    InvalidCursor,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -42,6 +39,7 @@ from app.models.report import (
     ReportStatus,
     ReportVersion,
 )
+from app.pagination import decode_time_cursor, encode_cursor
 from app.repositories import reports as repo
 from app.schemas.report import (
     NormalizedPerson,
@@ -91,20 +89,6 @@ def body_hash(body: dict[str, Any]) -> str:
 # -- cursors -------------------------------------------------------------------------------
 
 
-def encode_cursor(at: datetime, last_id: uuid.UUID) -> str:
-    raw = f"{at.isoformat()}|{last_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, last_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), uuid.UUID(last_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor() from None
-
-
 # -- need-to-know ----------------------------------------------------------------------------
 
 
@@ -143,7 +127,7 @@ async def list_visible(
     limit: int = 50,
 ) -> tuple[Sequence[Report], str | None]:
     """A page of the reports the caller may see, oldest update first, and the next cursor."""
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_time_cursor(cursor) if cursor else None
     rows = await repo.list_visible(
         session,
         agency_id=None if caller.is_admin else caller.agency_id,

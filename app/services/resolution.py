@@ -28,6 +28,7 @@ from app.matching.scoring import (
     compare,
     decide,
     identifiers_conflict,
+    name_frequency_keys,
 )
 from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
@@ -135,7 +136,12 @@ async def resolve_person(
     keys = blocking_keys(features)
     if not keys_locked:
         await repo.lock_keys(session, keys)
-    found = await repo.candidates(session, features, exclude_report_id=person.report_id)
+    found = await repo.candidates(
+        session,
+        blocking_keys(features),
+        name_frequency_keys(features),
+        exclude_report_id=person.report_id,
+    )
     scored: list[tuple[uuid.UUID, MatchScore]] = [
         (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))
         for _pid, entity_id, stored in found.rows

@@ -24,8 +24,10 @@ from app.matching.scoring import (
     MatchScore,
     Outcome,
     PersonFeatures,
+    blocking_keys,
     compare,
     decide,
+    name_frequency_keys,
     without_values,
 )
 from app.repositories import reports as report_repo
@@ -128,7 +130,9 @@ async def _matched_entities(
     session: AsyncSession, features: PersonFeatures, thresholds: Thresholds
 ) -> dict[uuid.UUID, tuple[Outcome, MatchScore]]:
     """Entities the person resolves to (LINK) or may be (REVIEW), as ingest would decide."""
-    found = await resolution_repo.candidates(session, features, exclude_report_id=None)
+    found = await resolution_repo.candidates(
+        session, blocking_keys(features), name_frequency_keys(features), exclude_report_id=None
+    )
     weights = await current_weights(session)  # the same weights ingest resolves with
     scored = [
         (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))
