@@ -33,10 +33,10 @@ from typing import Any
 import asyncpg
 import orjson
 
+from app.matching.features_json import features_to_json
 from app.matching.scoring import blocking_keys
 from app.schemas.report import ReportIn
 from app.services.reports import _normalize_persons, body_hash
-from app.services.resolution import features_to_json
 from benchmarks.workload import CHUNK_ENTITIES, report_json, split_chunk
 
 #: About how many stored persons one chunk holds (CHUNK_ENTITIES true persons, their records).

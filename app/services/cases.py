@@ -26,9 +26,7 @@ from app.schemas.case import (
     NetworkOut,
 )
 from app.services.caller import Caller
-
-#: TLP labels whose reports may be acknowledged (not shown) to agencies outside need-to-know.
-ACKNOWLEDGEABLE_TLP = frozenset({"CLEAR", "GREEN", "AMBER"})
+from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
 
 async def _visible(

@@ -19,7 +19,9 @@ from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, R
 from app.pagination import decode_time_cursor, encode_cursor
 from app.repositories import resolution as repo
 from app.schemas.case import PossibleMatchOut, ResolutionActionOut
-from app.services.resolution import CASE_FORMING_ROLES
+
+#: Roles whose shared person puts two reports into one case; suspects connect cases instead.
+CASE_FORMING_ROLES = ("VICTIM", "POTENTIAL_VICTIM", "APPLICANT")
 
 _MODELS: dict[str, tuple[type[Any], str]] = {
     "persons": (ReportPerson, "entity_id"),

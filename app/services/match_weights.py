@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.matching.calibration import estimate_u, estimate_weights_with_report
+from app.matching.features_json import features_from_json
 from app.matching.scoring import DEFAULT_WEIGHTS, Weights, comparison_levels
 from app.models.resolution import MatchWeights
 from app.repositories import match_weights as repo
-from app.services.resolution import features_from_json
 
 #: Weights are re-read at most this often per process (seconds).
 REFRESH_SECONDS = 300.0

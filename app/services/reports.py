@@ -28,6 +28,7 @@ from app.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from app.matching.features_json import features_to_json
 from app.matching.persons import identify_person
 from app.matching.scoring import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
 from app.models.base import utcnow
@@ -51,6 +52,7 @@ from app.schemas.report import (
     ReportWarning,
     RoutedTo,
 )
+from app.services import watches
 from app.services.caller import Caller
 from app.services.delivery import Outgoing, enqueue_all
 from app.services.facets import facets_of
@@ -60,7 +62,6 @@ from app.services.resolution import (
     PersonResolution,
     Thresholds,
     assign_case,
-    features_to_json,
     lock_for_resolution,
     resolve_person,
 )
@@ -468,8 +469,6 @@ async def _add_watch_hits(
 ) -> None:
     """Queue ``watch.hit`` for the agencies watching a person of this report."""
     # Imported here: watches builds on cases and screening, which import this module.
-    from app.services import watches
-
     hits = await watches.collect_hits(
         session,
         report,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldProblem, InvalidInput
+from app.matching.features_json import features_from_json
 from app.matching.persons import identify_person
 from app.matching.scoring import (
     MatchScore,
@@ -42,9 +43,9 @@ from app.schemas.screening import (
     ScreeningResult,
 )
 from app.services.caller import Caller
-from app.services.cases import ACKNOWLEDGEABLE_TLP
 from app.services.match_weights import current_weights
-from app.services.resolution import Thresholds, features_from_json
+from app.services.resolution import Thresholds
+from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
 #: The role a screened or watched person is normalized as (it only matters for warnings).
 _QUERY_ROLE = "APPLICANT"

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldProblem, InvalidInput, NotFound
+from app.matching.features_json import features_from_json, features_to_json
 from app.matching.scoring import (
     MatchScore,
     Outcome,
@@ -35,11 +36,10 @@ from app.repositories import reports as report_repo
 from app.repositories import watches as repo
 from app.schemas.screening import PersonQuery, WatchIn, WatchOut
 from app.services.caller import Caller
-from app.services.cases import ACKNOWLEDGEABLE_TLP
 from app.services.match_weights import current_weights
-from app.services.resolution import features_from_json, features_to_json
-from app.services.retention import Purged, register_purger
+from app.services.purge import Purged
 from app.services.screening import query_person, require_identification
+from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,3 @@ async def purge_expired(session: AsyncSession, _cutoff: datetime) -> Purged:
     """Retention: an expired watch has no purpose left, and it holds a person's identifiers."""
     ids = await repo.delete_expired(session, utcnow())
     return Purged(object_type="watch", object_ids=[str(i) for i in ids])
-
-
-register_purger("watches.expired", purge_expired)
