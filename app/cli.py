@@ -178,7 +178,7 @@ def worker(
     import asyncio
     import logging
 
-    from app.services.worker import run_worker
+    from app.worker import run_worker
 
     settings = get_settings()
     logging.basicConfig(

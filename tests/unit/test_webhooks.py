@@ -18,7 +18,7 @@ from app.services.webhooks import (
     signature_headers,
     verify,
 )
-from app.services.worker import MAX_ATTEMPTS, RETRY_SCHEDULE, parse_retry_after, retry_delay
+from app.worker import MAX_ATTEMPTS, RETRY_SCHEDULE, parse_retry_after, retry_delay
 
 BODY = b'{"type":"report.routed","data":{}}'
 
