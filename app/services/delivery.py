@@ -15,11 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import metrics
 from app.errors import Conflict, NotFound
 from app.models.base import utcnow
 from app.models.delivery import Delivery, DeliveryAttempt, DeliveryEvent, DeliveryStatus
 from app.pagination import decode_int_cursor, decode_time_cursor, encode_cursor
 from app.repositories import deliveries as repo
+from app.schemas.delivery import DeliveryOut, InboxItem
 
 EVENTS = frozenset(e.value for e in DeliveryEvent)
 
@@ -188,6 +190,12 @@ async def outbox_state(session: AsyncSession) -> OutboxState:
     return OutboxState(*await repo.outbox_state(session))
 
 
+async def outbox_snapshot(session: AsyncSession) -> metrics.OutboxSnapshot:
+    """The outbox as ``GET /metrics`` exposes it, taken now."""
+    state = await outbox_state(session)
+    return metrics.OutboxSnapshot(state.pending, state.dead, state.oldest_pending_at, utcnow())
+
+
 # --- admin ---------------------------------------------------------------------------------
 
 
@@ -248,3 +256,43 @@ async def retry(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery
     delivery.leased_by = None
     await session.flush()
     return delivery, code
+
+
+# --- rows as the API answers them ------------------------------------------------------------
+
+
+def inbox_item(delivery: Delivery) -> InboxItem:
+    """A delivery as the agency's inbox lists it."""
+    return InboxItem.model_validate(
+        {
+            "id": delivery.id,
+            "sequence": delivery.sequence,
+            "event": delivery.event,
+            "created_at": delivery.created_at,
+            "rule": delivery.rule,
+            "report_id": delivery.report_id,
+            "acked_at": delivery.acked_at,
+            "payload": delivery.payload,
+        }
+    )
+
+
+def delivery_out(delivery: Delivery, agency_code: str) -> DeliveryOut:
+    """A delivery as the admin API shows it."""
+    return DeliveryOut.model_validate(
+        {
+            "id": delivery.id,
+            "agency_code": agency_code,
+            "sequence": delivery.sequence,
+            "event": delivery.event,
+            "rule": delivery.rule,
+            "report_id": delivery.report_id,
+            "status": delivery.status,
+            "created_at": delivery.created_at,
+            "acked_at": delivery.acked_at,
+            "delivered_at": delivery.delivered_at,
+            "attempts": delivery.attempts,
+            "next_attempt_at": delivery.next_attempt_at,
+            "last_error": delivery.last_error,
+        }
+    )

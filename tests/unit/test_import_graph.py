@@ -90,7 +90,7 @@ LAYERS: dict[str, int] = {
     "logging": 8,
     "main": 9,
     "demo": 9,
-    "migrate": 9,
+    "migrate": 3,
     "worker": 9,
     "cli": 10,
 }
