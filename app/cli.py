@@ -179,7 +179,7 @@ def worker(
     import asyncio
     import logging
 
-    from app.services.worker import run_worker
+    from app.worker import run_worker
 
     settings = get_settings()
     logging.basicConfig(
@@ -660,17 +660,17 @@ def admin_issue_key(
     expires_in_days: Annotated[int | None, typer.Option(help="Days until expiry.")] = None,
 ) -> None:
     """Issue an API key for an agency; the key is printed once, alone on stdout."""
-    from datetime import timedelta
-
-    from app.models.base import utcnow
     from app.services.agencies import get_agency
-    from app.services.api_keys import issue_api_key
+    from app.services.api_keys import expiry_after, issue_api_key
 
     async def use_case(session: AsyncSession, settings: Settings) -> str:
         agency = await get_agency(session, code)
-        expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
         issued = await issue_api_key(
-            session, secret_key=settings.secret_key, agency=agency, expires_at=expires, actor="cli"
+            session,
+            secret_key=settings.secret_key,
+            agency=agency,
+            expires_at=expiry_after(expires_in_days),
+            actor="cli",
         )
         typer.echo(f"key id {issued.record.id}", err=True)
         return issued.key
@@ -688,20 +688,18 @@ def admin_rotate_key(
 ) -> None:
     """Issue a successor key (printed alone on stdout); the old one expires after the grace period."""
     import uuid
-    from datetime import timedelta
 
     from app.services.agencies import get_agency
-    from app.services.api_keys import rotate_api_key
+    from app.services.api_keys import rotate_api_key, rotation_grace
 
     async def use_case(session: AsyncSession, settings: Settings) -> str:
         agency = await get_agency(session, code)
-        hours = grace_hours if grace_hours is not None else settings.api_key_rotation_grace_hours
         issued = await rotate_api_key(
             session,
             secret_key=settings.secret_key,
             agency=agency,
             key_id=uuid.UUID(key_id),
-            grace=timedelta(hours=hours),
+            grace=rotation_grace(settings, grace_hours),
             actor="cli",
         )
         typer.echo(f"key id {issued.record.id}", err=True)

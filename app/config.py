@@ -19,7 +19,7 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Every setting of the service; see the README's configuration table."""
+    """Every setting of the service; see docs/configuration.md."""
 
     model_config = SettingsConfigDict(env_prefix="SINERGI_", env_file=None, extra="ignore")
 

@@ -2,7 +2,7 @@
 
 Records are resolved one at a time, in shuffled order, against an in-memory index (blocking key →
 stored records) using exactly ``blocking_keys``, ``compare`` and ``decide`` from
-``app.services.matching``: the path the API takes, minus the database.
+``app.matching.scoring``: the path the API takes, minus the database.
 
     python benchmarks/accuracy.py                      # all data sets
     python benchmarks/accuracy.py --dataset synthetic --entities 10000
@@ -27,8 +27,8 @@ import phonenumbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.services.calibration import estimate_u, estimate_weights_with_report
-from app.services.matching import (
+from app.matching.calibration import estimate_u, estimate_weights_with_report
+from app.matching.scoring import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_MERGE_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,

@@ -3,7 +3,7 @@
 Each stored person is a one-person report exactly as ingest would have stored it: the body is
 validated by ``ReportIn``, persons are normalized and featurized by the app's own ingest code
 (``app.services.reports._normalize_persons``), and the blocking keys come from
-``app.services.matching.blocking_keys``, so the candidate lookups the benchmarks time are the
+``app.matching.scoring.blocking_keys``, so the candidate lookups the benchmarks time are the
 real ones. Persons the synthetic generator labels as one true person share one entity and one
 case, as resolution would have linked them. Rows go in with ``COPY`` (asyncpg), chunk by chunk;
 the featurizing runs in worker processes while the previous chunk is copied.
@@ -33,10 +33,10 @@ from typing import Any
 import asyncpg
 import orjson
 
+from app.matching.features_json import features_to_json
+from app.matching.scoring import blocking_keys
 from app.schemas.report import ReportIn
-from app.services.matching import blocking_keys
 from app.services.reports import _normalize_persons, body_hash
-from app.services.resolution import features_to_json
 from benchmarks.workload import CHUNK_ENTITIES, report_json, split_chunk
 
 #: About how many stored persons one chunk holds (CHUNK_ENTITIES true persons, their records).

@@ -22,6 +22,7 @@ from app.cli import cli
 from app.config import Environment, Settings
 from app.main import create_app
 from app.models.base import Base
+from tests.factories import dumai_agencies
 
 TEST_DATABASE_URL = os.environ.get("SINERGI_TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -138,3 +139,9 @@ def cli_runner(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
 async def invoke_cli(runner: CliRunner, *args: str) -> Result:
     """Run a ``sinergi`` command in a thread: it starts its own event loop."""
     return await asyncio.to_thread(runner.invoke, cli, list(args))
+
+
+@pytest.fixture
+async def agencies(app: object, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    """The admin and the Dumai TIMPORA agencies (tests/factories.py), each with a bearer header."""
+    return await dumai_agencies(app, client)

@@ -1,4 +1,4 @@
-"""Factories for tests: agencies, their API keys, and access tokens obtained through the API."""
+"""Factories for tests: agencies, their API keys, access tokens obtained through the API, reports."""
 
 from __future__ import annotations
 
@@ -60,3 +60,32 @@ async def token_for(client: httpx.AsyncClient, app: Any, code: str) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+#: The member agencies of the Dumai TIMPORA most tests work with.
+DUMAI_AGENCIES: dict[str, AgencyKind] = {
+    "IMIGRASI-DUMAI": AgencyKind.IMMIGRATION,
+    "POLRES-DUMAI": AgencyKind.POLICE,
+    "LANAL-DUMAI": AgencyKind.NAVY,
+}
+
+#: Bearer headers by agency code.
+Agencies = dict[str, dict[str, str]]
+
+
+async def dumai_agencies(app: Any, client: httpx.AsyncClient) -> Agencies:
+    """The admin and the Dumai agencies, registered, each with a bearer header."""
+    await create_admin(app)
+    for code, kind in DUMAI_AGENCIES.items():
+        await create_agency(app, code, kind=kind)
+    return {code: bearer(await token_for(client, app, code)) for code in ["ADMIN", *DUMAI_AGENCIES]}
+
+
+async def submit_report(
+    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
+    """POST the report and expect it created (201); the answer's JSON."""
+    response = await client.post("/v1/reports", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

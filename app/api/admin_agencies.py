@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,11 +10,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.errors import InvalidCursor
-from app.models.agency import Agency, AgencyKind
-from app.models.base import utcnow
-from app.models.credentials import ApiKey
-from app.repositories import credentials as credentials_repo
+from app.pagination import decode_text_cursor, encode_cursor
 from app.schemas.agency import (
     AgencyCreate,
     AgencyPage,
@@ -27,7 +20,6 @@ from app.schemas.agency import (
     ApiKeyIssued,
     ApiKeyRead,
     ApiKeyRotate,
-    Contact,
     PublicKeyRead,
     PublicKeyRegister,
     SigningKeyRead,
@@ -50,56 +42,6 @@ signing_router = APIRouter(
 CodePath = Annotated[str, "the agency code"]
 
 
-def agency_view(agency: Agency) -> AgencyRead:
-    has_contact = any((agency.contact_name, agency.contact_email, agency.contact_phone))
-    return AgencyRead(
-        id=agency.id,
-        code=agency.code,
-        name=agency.name,
-        kind=AgencyKind(agency.kind),
-        region_code=agency.region_code,
-        contact=Contact(
-            name=agency.contact_name, email=agency.contact_email, phone=agency.contact_phone
-        )
-        if has_contact
-        else None,
-        scopes=list(agency.scopes),
-        active=agency.active,
-        created_at=agency.created_at,
-        updated_at=agency.updated_at,
-    )
-
-
-def key_view(key: ApiKey) -> ApiKeyRead:
-    return ApiKeyRead(
-        id=key.id,
-        prefix=key.display_prefix,
-        status=api_keys.key_status(key, utcnow()),
-        created_at=key.created_at,
-        last_used_at=key.last_used_at,
-        expires_at=key.expires_at,
-        revoked_at=key.revoked_at,
-    )
-
-
-def issued_view(issued: api_keys.IssuedApiKey) -> ApiKeyIssued:
-    return ApiKeyIssued(**key_view(issued.record).model_dump(), key=issued.key)
-
-
-def _decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidCursor() from None
-
-
-def _encode_cursor(code: str) -> str:
-    return base64.urlsafe_b64encode(code.encode()).rstrip(b"=").decode()
-
-
 @router.post(
     "",
     response_model=AgencyRead,
@@ -109,7 +51,7 @@ def _encode_cursor(code: str) -> str:
 )
 async def create(body: AgencyCreate, session: SessionDep, _admin: Admin) -> AgencyRead:
     """Register an agency of the TIMPORA team (Immigration, Police, BP3MI, manpower office, …) by its code; it has no API key until one is issued. 409 if the code is taken."""
-    return agency_view(await agencies.create_agency(session, body))
+    return agencies.agency_view(await agencies.create_agency(session, body))
 
 
 @router.get(
@@ -131,9 +73,11 @@ async def list_agencies(
 ) -> AgencyPage:
     """Every registered agency ordered by code, with cursor pagination."""
     limit = min(limit, settings.max_page_size)
-    rows = await agencies.list_agencies(session, after_code=_decode_cursor(cursor), limit=limit + 1)
-    items = [agency_view(a) for a in rows[:limit]]
-    next_cursor = _encode_cursor(rows[limit - 1].code) if len(rows) > limit else None
+    rows = await agencies.list_agencies(
+        session, after_code=decode_text_cursor(cursor) if cursor else None, limit=limit + 1
+    )
+    items = [agencies.agency_view(a) for a in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1].code) if len(rows) > limit else None
     return AgencyPage(items=items, next_cursor=next_cursor)
 
 
@@ -146,7 +90,7 @@ async def list_agencies(
 )
 async def read(code: str, session: SessionDep, _admin: Admin) -> AgencyRead:
     """One agency by its code: name, kind, Kemendagri region, contact, scopes and whether it is active."""
-    return agency_view(await agencies.get_agency(session, code))
+    return agencies.agency_view(await agencies.get_agency(session, code))
 
 
 @router.patch(
@@ -158,7 +102,7 @@ async def read(code: str, session: SessionDep, _admin: Admin) -> AgencyRead:
 )
 async def update(code: str, body: AgencyUpdate, session: SessionDep, _admin: Admin) -> AgencyRead:
     """Change only the fields sent. Deactivating here refuses the agency's tokens at once, as `deactivate` does."""
-    return agency_view(await agencies.update_agency(session, code, body))
+    return agencies.agency_view(await agencies.update_agency(session, code, body))
 
 
 @router.post(
@@ -170,7 +114,9 @@ async def update(code: str, body: AgencyUpdate, session: SessionDep, _admin: Adm
 )
 async def deactivate(code: str, session: SessionDep, admin: Admin) -> AgencyRead:
     """The agency's tokens and keys are refused from now on; its reports stay. 409 for the ADMIN agency."""
-    return agency_view(await agencies.deactivate_agency(session, code, actor=admin.agency_code))
+    return agencies.agency_view(
+        await agencies.deactivate_agency(session, code, actor=admin.agency_code)
+    )
 
 
 @router.post(
@@ -185,15 +131,14 @@ async def issue_key(
     code: str, body: ApiKeyIssue, session: SessionDep, settings: SettingsDep, admin: Admin
 ) -> ApiKeyIssued:
     agency = await agencies.get_agency(session, code)
-    expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     issued = await api_keys.issue_api_key(
         session,
         secret_key=settings.secret_key,
         agency=agency,
-        expires_at=expires_at,
+        expires_at=api_keys.expiry_after(body.expires_in_days),
         actor=admin.agency_code,
     )
-    return issued_view(issued)
+    return api_keys.issued_view(issued)
 
 
 @router.get(
@@ -206,7 +151,7 @@ async def issue_key(
 async def list_keys(code: str, session: SessionDep, _admin: Admin) -> list[ApiKeyRead]:
     """Never the key itself: its prefix (to recognise it), creation, last use, expiry and status."""
     agency = await agencies.get_agency(session, code)
-    return [key_view(k) for k in await credentials_repo.api_keys_of(session, agency.id)]
+    return await api_keys.list_api_keys(session, agency)
 
 
 @router.post(
@@ -226,18 +171,15 @@ async def rotate_key(
 ) -> ApiKeyIssued:
     """Answers the new key once; the old key keeps working for `grace_hours` so the agency can switch without downtime."""
     agency = await agencies.get_agency(session, code)
-    hours = (
-        body.grace_hours if body.grace_hours is not None else settings.api_key_rotation_grace_hours
-    )
     issued = await api_keys.rotate_api_key(
         session,
         secret_key=settings.secret_key,
         agency=agency,
         key_id=key_id,
-        grace=timedelta(hours=hours),
+        grace=api_keys.rotation_grace(settings, body.grace_hours),
         actor=admin.agency_code,
     )
-    return issued_view(issued)
+    return api_keys.issued_view(issued)
 
 
 @router.delete(
@@ -282,10 +224,7 @@ async def register_public_key(
 async def list_public_keys(code: str, session: SessionDep, _admin: Admin) -> list[PublicKeyRead]:
     """The agency's registered JWKs, by `kid`, with their status."""
     agency = await agencies.get_agency(session, code)
-    return [
-        PublicKeyRead.model_validate(k)
-        for k in await credentials_repo.public_keys_of(session, agency.id)
-    ]
+    return await client_assertions.list_public_keys(session, agency)
 
 
 @router.delete(
@@ -319,7 +258,7 @@ async def list_signing_keys(
 ) -> list[SigningKeyRead]:
     """The service's own token-signing keys (next, current, retired) with their `kid`s; the public parts are in the JWKS."""
     await signing_keys.ensure_signing_keys(session, settings)
-    return [SigningKeyRead.model_validate(k) for k in await credentials_repo.signing_keys(session)]
+    return await signing_keys.list_signing_keys(session)
 
 
 @signing_router.post(
@@ -335,4 +274,4 @@ async def list_signing_keys(
 )
 async def rotate(session: SessionDep, settings: SettingsDep, admin: Admin) -> list[SigningKeyRead]:
     await signing_keys.rotate_signing_keys(session, settings, actor=admin.agency_code)
-    return [SigningKeyRead.model_validate(k) for k in await credentials_repo.signing_keys(session)]
+    return await signing_keys.list_signing_keys(session)

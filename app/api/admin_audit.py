@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import asdict
 from typing import Annotated
 
@@ -12,7 +11,8 @@ from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.params import QueryDateTime
 from app.api.routing import SinergiRoute, operation_id
-from app.errors import FieldProblem, InvalidCursor, InvalidInput
+from app.errors import FieldProblem, InvalidInput
+from app.pagination import decode_int_cursor, encode_cursor
 from app.schemas.audit import AuditEventOut, AuditPage, ChainCheck, OutcomeName
 from app.services import audit as audit_service
 
@@ -22,21 +22,6 @@ router = APIRouter(
     route_class=SinergiRoute,
     generate_unique_id_function=operation_id,
 )
-
-
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, seq = raw.partition(":")
-        if prefix != "seq" or not seq.isdigit():
-            raise ValueError(cursor)
-        return int(seq)
-    except ValueError:
-        raise InvalidCursor() from None
 
 
 @router.get(
@@ -76,12 +61,12 @@ async def search(
     rows, next_seq = await audit_service.list_events(
         session,
         query,
-        before_seq=_decode_cursor(cursor) if cursor else None,
+        before_seq=decode_int_cursor(cursor) if cursor else None,
         limit=min(limit, settings.max_page_size),
     )
     return AuditPage(
         items=[AuditEventOut.model_validate(row) for row in rows],
-        next_cursor=_encode_cursor(next_seq) if next_seq is not None else None,
+        next_cursor=encode_cursor(next_seq) if next_seq is not None else None,
     )
 
 

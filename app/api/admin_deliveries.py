@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.models.delivery import Delivery
 from app.schemas.delivery import AttemptList, AttemptOut, DeliveryOut, DeliveryPage, Event, Status
 from app.services import delivery as deliveries
 
@@ -20,26 +19,6 @@ router = APIRouter(
     route_class=SinergiRoute,
     generate_unique_id_function=operation_id,
 )
-
-
-def delivery_out(delivery: Delivery, agency_code: str) -> DeliveryOut:
-    return DeliveryOut.model_validate(
-        {
-            "id": delivery.id,
-            "agency_code": agency_code,
-            "sequence": delivery.sequence,
-            "event": delivery.event,
-            "rule": delivery.rule,
-            "report_id": delivery.report_id,
-            "status": delivery.status,
-            "created_at": delivery.created_at,
-            "acked_at": delivery.acked_at,
-            "delivered_at": delivery.delivered_at,
-            "attempts": delivery.attempts,
-            "next_attempt_at": delivery.next_attempt_at,
-            "last_error": delivery.last_error,
-        }
-    )
 
 
 @router.get(
@@ -71,7 +50,8 @@ async def list(
         limit=min(limit, settings.max_page_size),
     )
     return DeliveryPage(
-        items=[delivery_out(d, code) for d, code in page.items], next_cursor=page.next_cursor
+        items=[deliveries.delivery_out(d, code) for d, code in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -84,7 +64,7 @@ async def list(
 )
 async def read(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> DeliveryOut:
     """One delivery: its event, recipient, sequence, status and next attempt."""
-    return delivery_out(*await deliveries.get_delivery(session, delivery_id))
+    return deliveries.delivery_out(*await deliveries.get_delivery(session, delivery_id))
 
 
 @router.get(
@@ -109,4 +89,4 @@ async def attempts(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> Att
     responses=problem_responses(401, 403, 404, 409),
 )
 async def retry(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> DeliveryOut:
-    return delivery_out(*await deliveries.retry(session, delivery_id))
+    return deliveries.delivery_out(*await deliveries.retry(session, delivery_id))

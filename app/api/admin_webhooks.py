@@ -7,7 +7,6 @@ from fastapi import APIRouter, FastAPI, Header, Response
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.models.delivery import WebhookEndpoint
 from app.schemas.delivery import WebhookEndpointIn, WebhookEndpointOut, WebhookEnvelope
 from app.services import webhooks
 
@@ -19,22 +18,6 @@ router = APIRouter(
 )
 
 
-def endpoint_out(
-    code: str, endpoint: WebhookEndpoint, secret: str | None = None
-) -> WebhookEndpointOut:
-    return WebhookEndpointOut(
-        agency_code=code,
-        url=endpoint.url,
-        enabled=endpoint.disabled_at is None,
-        disabled_at=endpoint.disabled_at,
-        disabled_reason=endpoint.disabled_reason,
-        previous_secret_expires_at=endpoint.previous_secret_expires_at,
-        secret=secret,
-        created_at=endpoint.created_at,
-        updated_at=endpoint.updated_at,
-    )
-
-
 @router.get(
     "",
     response_model=WebhookEndpointOut,
@@ -44,7 +27,7 @@ def endpoint_out(
 )
 async def read(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
     """The endpoint URL, whether pushes are enabled and when the secret was last rotated; never the secret itself."""
-    return endpoint_out(code, await webhooks.get_endpoint(session, code))
+    return webhooks.endpoint_out(code, await webhooks.get_endpoint(session, code))
 
 
 @router.put(
@@ -64,7 +47,7 @@ async def update(
 ) -> WebhookEndpointOut:
     await webhooks.check_url(settings, body.url)  # resolves the host: before any query
     endpoint, secret = await webhooks.set_endpoint(session, settings, code, body.url)
-    return endpoint_out(code, endpoint, secret)
+    return webhooks.endpoint_out(code, endpoint, secret)
 
 
 @router.delete(
@@ -95,7 +78,7 @@ async def rotate_secret(
     code: str, _: Admin, session: SessionDep, settings: SettingsDep
 ) -> WebhookEndpointOut:
     endpoint, secret = await webhooks.rotate_secret(session, settings, code)
-    return endpoint_out(code, endpoint, secret)
+    return webhooks.endpoint_out(code, endpoint, secret)
 
 
 def document_webhooks(app: FastAPI) -> None:

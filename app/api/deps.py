@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.errors import Forbidden, RateLimited, Unauthenticated
-from app.models.agency import Scope
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
 from app.services.rate_limits import Budget, RateLimits
 from app.services.tokens import InvalidToken, verify_access_token
+from app.vocab.enums import Scope
 
 if TYPE_CHECKING:
     from app.api.audit_hook import RequestAudit

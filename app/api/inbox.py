@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import InboxReader, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.models.delivery import Delivery
-from app.schemas.delivery import AckRequest, AckResult, InboxItem, InboxPage
+from app.schemas.delivery import AckRequest, AckResult, InboxPage
 from app.services import delivery as deliveries
 
 router = APIRouter(
@@ -19,21 +18,6 @@ router = APIRouter(
     route_class=SinergiRoute,
     generate_unique_id_function=operation_id,
 )
-
-
-def inbox_item(delivery: Delivery) -> InboxItem:
-    return InboxItem.model_validate(
-        {
-            "id": delivery.id,
-            "sequence": delivery.sequence,
-            "event": delivery.event,
-            "created_at": delivery.created_at,
-            "rule": delivery.rule,
-            "report_id": delivery.report_id,
-            "acked_at": delivery.acked_at,
-            "payload": delivery.payload,
-        }
-    )
 
 
 @router.get(
@@ -63,7 +47,9 @@ async def list(
         limit=min(limit, settings.max_page_size),
         include_acked=include_acked,
     )
-    return InboxPage(items=[inbox_item(d) for d in page.items], next_cursor=page.next_cursor)
+    return InboxPage(
+        items=[deliveries.inbox_item(d) for d in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post(

@@ -9,8 +9,7 @@ from starlette.types import Scope
 from app import metrics
 from app.api.middleware import RequestObserver, route_template
 from app.api.routing import SinergiRoute, operation_id
-from app.models.base import utcnow
-from app.services.delivery import outbox_state
+from app.services.delivery import outbox_snapshot
 
 router = APIRouter(
     tags=["health"], route_class=SinergiRoute, generate_unique_id_function=operation_id
@@ -45,8 +44,7 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 async def scrape(request: Request) -> Response:
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     async with factory() as session:
-        state = await outbox_state(session)
-    snapshot = metrics.OutboxSnapshot(state.pending, state.dead, state.oldest_pending_at, utcnow())
+        snapshot = await outbox_snapshot(session)
     return Response(metrics.exposition(snapshot), media_type=metrics.CONTENT_TYPE_LATEST)
 
 

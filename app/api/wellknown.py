@@ -6,10 +6,10 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.routing import SinergiRoute, operation_id
-from app.models.agency import Scope
 from app.schemas.auth import AuthorizationServerMetadata, JsonWebKeySet
 from app.services.client_assertions import ASSERTION_ALGORITHMS, token_endpoint
 from app.services.signing_keys import published_keys
+from app.vocab.enums import Scope
 
 router = APIRouter(
     prefix="/.well-known",

@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin
-
-
-class AgencyKind(StrEnum):
-    IMMIGRATION = "IMMIGRATION"
-    POLICE = "POLICE"
-    MIGRANT_WORKER_PROTECTION = "MIGRANT_WORKER_PROTECTION"
-    MANPOWER = "MANPOWER"
-    PROSECUTOR = "PROSECUTOR"
-    NAVY = "NAVY"
-    PORT_AUTHORITY = "PORT_AUTHORITY"
-    SOCIAL_SERVICES = "SOCIAL_SERVICES"
-    LOCAL_GOVERNMENT = "LOCAL_GOVERNMENT"
-    OTHER = "OTHER"
-
-
-class Scope(StrEnum):
-    """What a token may do; an agency's record grants a set of these."""
-
-    REPORTS_WRITE = "reports:write"
-    REPORTS_READ = "reports:read"
-    INBOX_READ = "inbox:read"
-    SCREENING_QUERY = "screening:query"
-    ADMIN = "admin"
-
+from app.vocab.enums import AgencyKind as AgencyKind
+from app.vocab.enums import Scope as Scope
 
 #: Scopes of an ordinary member agency.
 DEFAULT_AGENCY_SCOPES = [

@@ -24,6 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_name
+from app.matching.scoring import (
+    IDENTIFIER_KEY_PREFIXES,
+    MAX_CANDIDATES,
+    NAME_FREQUENCY_CAP,
+    WEAK_KEY_LIMIT,
+    is_weak_key,
+)
 from app.models.report import Report, ReportPerson, ReportRecipient, ReportStatus
 from app.models.resolution import (
     Case,
@@ -32,16 +39,6 @@ from app.models.resolution import (
     PersonKey,
     PossibleMatch,
     ResolutionAction,
-)
-from app.services.matching import (
-    IDENTIFIER_KEY_PREFIXES,
-    MAX_CANDIDATES,
-    NAME_FREQUENCY_CAP,
-    WEAK_KEY_LIMIT,
-    PersonFeatures,
-    blocking_keys,
-    is_weak_key,
-    name_frequency_keys,
 )
 
 
@@ -125,18 +122,23 @@ class Found(NamedTuple):
 
 
 async def candidates(
-    session: AsyncSession, features: PersonFeatures, *, exclude_report_id: uuid.UUID | None
+    session: AsyncSession,
+    keys: Sequence[str],
+    name_keys: Sequence[str],
+    *,
+    exclude_report_id: uuid.UUID | None,
 ) -> Found:
-    """Stored persons sharing a usable blocking key with ``features`` (bounded), and name counts.
+    """Stored persons sharing a usable blocking key (bounded), and how many bear each name key.
+
+    ``keys`` are the person's blocking keys, ``name_keys`` its name-frequency keys (both from
+    ``app.matching``: the caller computes them, the store only looks them up).
 
     Two statements: the counts of the crowd-prone keys, then the candidates' rows. Holders of
     an identifier key come first, so a common name can never crowd a NIK match out of the
     ``MAX_CANDIDATES`` bound. Persons of retracted reports are never candidates;
     ``exclude_report_id`` leaves out the report being resolved (None when screening).
     """
-    keys = blocking_keys(features)
     caps = {k: WEAK_KEY_LIMIT + 1 for k in keys if is_weak_key(k)}
-    name_keys = name_frequency_keys(features)
     caps.update((k, NAME_FREQUENCY_CAP) for k in name_keys)
     counts = await key_counts(session, caps)
     name_counts = {k: counts.get(k, 0) for k in name_keys}

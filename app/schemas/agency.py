@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from app.models.agency import AgencyKind, Scope
+from app.vocab.enums import AgencyKind, Scope
 
 AGENCY_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,63}$"
 _REGION_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"

@@ -27,6 +27,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.errors import FieldProblem
+from app.matching.normalize import (
+    NormalizationError,
+    normalize_nik,
+    normalize_passport,
+    normalize_phone,
+)
 from app.schemas.vocab import (
     ActionTaken,
     CaseType,
@@ -50,12 +56,6 @@ from app.schemas.vocab import (
     SourceReliability,
     Tlp,
     TraffickingStatus,
-)
-from app.services.normalize import (
-    NormalizationError,
-    normalize_nik,
-    normalize_passport,
-    normalize_phone,
 )
 
 #: Roles that may carry victim details (trafficking_status, relationship_to_recruiter).

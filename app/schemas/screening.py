@@ -16,6 +16,12 @@ from pydantic import (
     field_validator,
 )
 
+from app.matching.normalize import (
+    NormalizationError,
+    normalize_nik,
+    normalize_passport,
+    normalize_phone,
+)
 from app.schemas.report import (
     MAX_PERSONS,
     PastDate,
@@ -26,12 +32,6 @@ from app.schemas.report import (
     birth_year_agrees,
 )
 from app.schemas.vocab import CountryCode, Sex
-from app.services.normalize import (
-    NormalizationError,
-    normalize_nik,
-    normalize_passport,
-    normalize_phone,
-)
 
 _PERSON_EXAMPLE: dict[str, JsonValue] = {
     "full_name": "Siti Nurhaliza binti Ahmad",

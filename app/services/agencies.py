@@ -11,7 +11,7 @@ from app.config import Settings
 from app.errors import Conflict, NotFound
 from app.models.agency import ADMIN_AGENCY_CODE, DEFAULT_AGENCY_SCOPES, Agency, AgencyKind, Scope
 from app.repositories import agencies as agencies_repo
-from app.schemas.agency import AgencyCreate, AgencyUpdate
+from app.schemas.agency import AgencyCreate, AgencyRead, AgencyUpdate, Contact
 from app.services import api_keys
 from app.services.audit import record_credential_event
 from app.services.signing_keys import ensure_signing_keys
@@ -112,4 +112,25 @@ async def bootstrap_admin(session: AsyncSession, settings: Settings) -> api_keys
     await ensure_signing_keys(session, settings)
     return await api_keys.issue_api_key(
         session, secret_key=settings.secret_key, agency=agency, actor="bootstrap"
+    )
+
+
+def agency_view(agency: Agency) -> AgencyRead:
+    """An agency row as the admin API answers it."""
+    has_contact = any((agency.contact_name, agency.contact_email, agency.contact_phone))
+    return AgencyRead(
+        id=agency.id,
+        code=agency.code,
+        name=agency.name,
+        kind=AgencyKind(agency.kind),
+        region_code=agency.region_code,
+        contact=Contact(
+            name=agency.contact_name, email=agency.contact_email, phone=agency.contact_phone
+        )
+        if has_contact
+        else None,
+        scopes=list(agency.scopes),
+        active=agency.active,
+        created_at=agency.created_at,
+        updated_at=agency.updated_at,
     )

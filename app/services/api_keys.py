@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.errors import Conflict, NotFound
 from app.models.agency import Agency
 from app.models.base import utcnow
 from app.models.credentials import ApiKey
 from app.repositories import credentials as credentials_repo
+from app.schemas.agency import ApiKeyIssued, ApiKeyRead
 from app.services.audit import record_credential_event
 
 API_KEY_PREFIX = "sng_"
@@ -195,3 +197,40 @@ async def revoke_api_key(
         detail={"actor": actor or "system"},
     )
     return record
+
+
+# --- policy and views, shared by the admin API and the command line ------------------------------
+
+
+def expiry_after(days: int | None, now: datetime | None = None) -> datetime | None:
+    """When a key issued now to live ``days`` days expires (None: it does not)."""
+    return (now or utcnow()) + timedelta(days=days) if days else None
+
+
+def rotation_grace(settings: Settings, hours: int | None) -> timedelta:
+    """How long a rotated key keeps working: the hours asked for, else the configured default."""
+    return timedelta(hours=hours if hours is not None else settings.api_key_rotation_grace_hours)
+
+
+def key_view(key: ApiKey, now: datetime | None = None) -> ApiKeyRead:
+    """A key row as the admin API lists it (never the key itself)."""
+    return ApiKeyRead(
+        id=key.id,
+        prefix=key.display_prefix,
+        status=key_status(key, now or utcnow()),
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def issued_view(issued: IssuedApiKey) -> ApiKeyIssued:
+    """A key just issued, with its plain value (shown this once)."""
+    return ApiKeyIssued(**key_view(issued.record).model_dump(), key=issued.key)
+
+
+async def list_api_keys(session: AsyncSession, agency: Agency) -> list[ApiKeyRead]:
+    """The agency's keys, oldest first."""
+    now = utcnow()
+    return [key_view(k, now) for k in await credentials_repo.api_keys_of(session, agency.id)]

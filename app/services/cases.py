@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.models.report import Report
+from app.pagination import decode_time_cursor, encode_cursor
 from app.repositories import reports as report_repo
 from app.repositories import resolution as repo
 from app.schemas.case import (
@@ -25,10 +26,7 @@ from app.schemas.case import (
     NetworkOut,
 )
 from app.services.caller import Caller
-from app.services.reports import decode_cursor, encode_cursor
-
-#: TLP labels whose reports may be acknowledged (not shown) to agencies outside need-to-know.
-ACKNOWLEDGEABLE_TLP = frozenset({"CLEAR", "GREEN", "AMBER"})
+from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
 
 async def _visible(
@@ -90,7 +88,7 @@ async def read_case(session: AsyncSession, caller: Caller, case_id: uuid.UUID) -
 async def list_cases(
     session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
 ) -> tuple[list[CaseSummary], str | None]:
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_time_cursor(cursor) if cursor else None
     rows = await repo.visible_cases_page(
         session, None if caller.is_admin else caller.agency_id, after=after, limit=limit + 1
     )

@@ -25,6 +25,7 @@ from app.models.base import utcnow
 from app.models.credentials import AgencyPublicKey, UsedClientAssertion
 from app.repositories import agencies as agencies_repo
 from app.repositories import credentials as credentials_repo
+from app.schemas.agency import PublicKeyRead
 from app.services.audit import record_credential_event
 from app.services.signing_keys import CLOCK_LEEWAY, jwk_thumbprint
 
@@ -243,3 +244,11 @@ async def authenticate_client_assertion(
     except IntegrityError:
         raise AssertionRefused("replayed jti (concurrent)") from None
     return agency, signer
+
+
+async def list_public_keys(session: AsyncSession, agency: Agency) -> list[PublicKeyRead]:
+    """The agency's registered JWKs as the admin API lists them."""
+    return [
+        PublicKeyRead.model_validate(k)
+        for k in await credentials_repo.public_keys_of(session, agency.id)
+    ]

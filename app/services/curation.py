@@ -16,10 +16,12 @@ from app.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
 from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
+from app.pagination import decode_time_cursor, encode_cursor
 from app.repositories import resolution as repo
 from app.schemas.case import PossibleMatchOut, ResolutionActionOut
-from app.services.reports import decode_cursor, encode_cursor
-from app.services.resolution import CASE_FORMING_ROLES
+
+#: Roles whose shared person puts two reports into one case; suspects connect cases instead.
+CASE_FORMING_ROLES = ("VICTIM", "POTENTIAL_VICTIM", "APPLICANT")
 
 _MODELS: dict[str, tuple[type[Any], str]] = {
     "persons": (ReportPerson, "entity_id"),
@@ -274,7 +276,7 @@ async def list_actions(
         session,
         actor=actor,
         kind=kind,
-        before=decode_cursor(cursor) if cursor else None,
+        before=decode_time_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
     page = rows[:limit]
@@ -306,7 +308,7 @@ async def list_possible_matches(
 ) -> tuple[list[PossibleMatchOut], str | None]:
     """Possible matches in the order they were found, a page at a time."""
     rows = await repo.possible_matches(
-        session, status, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+        session, status, after=decode_time_cursor(cursor) if cursor else None, limit=limit + 1
     )
     page = rows[:limit]
     last = page[-1][0] if page else None

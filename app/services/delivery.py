@@ -7,8 +7,6 @@ agency's webhook; a 2xx from the receiver counts as the ack. Nothing here touche
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,10 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import BadRequest, Conflict, InvalidCursor, NotFound
+from app import metrics
+from app.errors import Conflict, NotFound
 from app.models.base import utcnow
 from app.models.delivery import Delivery, DeliveryAttempt, DeliveryEvent, DeliveryStatus
+from app.pagination import decode_int_cursor, decode_time_cursor, encode_cursor
 from app.repositories import deliveries as repo
+from app.schemas.delivery import DeliveryOut, InboxItem
 
 EVENTS = frozenset(e.value for e in DeliveryEvent)
 
@@ -139,21 +140,6 @@ def envelope(delivery: Delivery) -> dict[str, Any]:
 # --- pull ----------------------------------------------------------------------------------
 
 
-def encode_cursor(*parts: str) -> str:
-    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, count: int) -> list[str]:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    parts = text.split("|")
-    if len(parts) != count or not all(parts):
-        raise InvalidCursor()
-    return parts
-
-
 @dataclass(frozen=True)
 class InboxPage:
     items: list[Delivery]
@@ -169,16 +155,11 @@ async def inbox(
     include_acked: bool = False,
 ) -> InboxPage:
     """The agency's own deliveries, oldest first by sequence (unacked only by default)."""
-    after = 0
-    if cursor:
-        try:
-            after = int(decode_cursor(cursor, 1)[0])
-        except ValueError:
-            raise InvalidCursor() from None
+    after = decode_int_cursor(cursor) if cursor else 0
     items = await repo.inbox_page(
         session, agency_id, after_sequence=after, limit=limit + 1, include_acked=include_acked
     )
-    next_cursor = encode_cursor(str(items[limit - 1].sequence)) if len(items) > limit else None
+    next_cursor = encode_cursor(items[limit - 1].sequence) if len(items) > limit else None
     return InboxPage(items=items[:limit], next_cursor=next_cursor)
 
 
@@ -209,6 +190,12 @@ async def outbox_state(session: AsyncSession) -> OutboxState:
     return OutboxState(*await repo.outbox_state(session))
 
 
+async def outbox_snapshot(session: AsyncSession) -> metrics.OutboxSnapshot:
+    """The outbox as ``GET /metrics`` exposes it, taken now."""
+    state = await outbox_state(session)
+    return metrics.OutboxSnapshot(state.pending, state.dead, state.oldest_pending_at, utcnow())
+
+
 # --- admin ---------------------------------------------------------------------------------
 
 
@@ -234,20 +221,14 @@ async def list_deliveries(
         if agency is None:
             return DeliveryPage(items=[], next_cursor=None)
         agency_id = agency.id
-    before: tuple[datetime, uuid.UUID] | None = None
-    if cursor:
-        created, last_id = decode_cursor(cursor, 2)
-        try:
-            before = (datetime.fromisoformat(created), uuid.UUID(last_id))
-        except ValueError:
-            raise BadRequest(detail="The cursor is not one this service issued") from None
+    before = decode_time_cursor(cursor) if cursor else None
     rows = await repo.list_deliveries(
         session, agency_id=agency_id, status=status, event=event, before=before, limit=limit + 1
     )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
-        next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id))
+        next_cursor = encode_cursor(last.created_at, last.id)
     return DeliveryPage(items=rows[:limit], next_cursor=next_cursor)
 
 
@@ -275,3 +256,43 @@ async def retry(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery
     delivery.leased_by = None
     await session.flush()
     return delivery, code
+
+
+# --- rows as the API answers them ------------------------------------------------------------
+
+
+def inbox_item(delivery: Delivery) -> InboxItem:
+    """A delivery as the agency's inbox lists it."""
+    return InboxItem.model_validate(
+        {
+            "id": delivery.id,
+            "sequence": delivery.sequence,
+            "event": delivery.event,
+            "created_at": delivery.created_at,
+            "rule": delivery.rule,
+            "report_id": delivery.report_id,
+            "acked_at": delivery.acked_at,
+            "payload": delivery.payload,
+        }
+    )
+
+
+def delivery_out(delivery: Delivery, agency_code: str) -> DeliveryOut:
+    """A delivery as the admin API shows it."""
+    return DeliveryOut.model_validate(
+        {
+            "id": delivery.id,
+            "agency_code": agency_code,
+            "sequence": delivery.sequence,
+            "event": delivery.event,
+            "rule": delivery.rule,
+            "report_id": delivery.report_id,
+            "status": delivery.status,
+            "created_at": delivery.created_at,
+            "acked_at": delivery.acked_at,
+            "delivered_at": delivery.delivered_at,
+            "attempts": delivery.attempts,
+            "next_attempt_at": delivery.next_attempt_at,
+            "last_error": delivery.last_error,
+        }
+    )

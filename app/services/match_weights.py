@@ -1,7 +1,7 @@
 """Calibrating the matcher on the stored persons, and the weights ingest and screening use.
 
 `sinergi dedup calibrate` first measures u (how often non-matches agree) on random pairs of
-stored persons, then runs unsupervised EM (app.services.calibration) on the candidate pairs the
+stored persons, then runs unsupervised EM (app.matching.calibration) on the candidate pairs the
 blocking index produces (persons that share a key) to estimate m with u and the prior held:
 EM on blocked pairs alone over-estimates the share of matches and finds names uninformative. The result is stored; resolution uses the latest stored
 weights, or the shipped defaults until a calibration exists.
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.matching.calibration import estimate_u, estimate_weights_with_report
+from app.matching.features_json import features_from_json
+from app.matching.scoring import DEFAULT_WEIGHTS, Weights, comparison_levels
 from app.models.resolution import MatchWeights
 from app.repositories import match_weights as repo
-from app.services.calibration import estimate_u, estimate_weights_with_report
-from app.services.matching import DEFAULT_WEIGHTS, Weights, comparison_levels
-from app.services.resolution import features_from_json
 
 #: Weights are re-read at most this often per process (seconds).
 REFRESH_SECONDS = 300.0

@@ -3,7 +3,7 @@
 Each budget (ingest, reads, screening) refills at ``rate`` tokens per second up to ``burst``;
 a request takes one token or is refused with how long to wait. The state lives in memory, so
 with several API replicas each enforces its own share; a shared store (Redis) would be needed
-for one limit across replicas (see the README).
+for one limit across replicas (see docs/configuration.md).
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import transaction
+from app.matching.features_json import features_from_json
+from app.matching.scoring import blocking_keys
 from app.models.report import ReportPerson
 from app.models.resolution import PersonKey
 from app.repositories import resolution as repo
-from app.services.matching import blocking_keys
-from app.services.resolution import features_from_json
 
 
 @dataclass

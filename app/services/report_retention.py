@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.base import utcnow
 from app.repositories import report_retention as repo
-from app.services.retention import Purged, register_purger
+from app.services.purge import Purged
 
 #: Person fields removed by the purge (role, sex, nationality, birth year and the victim or
 #: suspect codes are kept for statistics).
@@ -72,6 +72,3 @@ async def purge_person_data(session: AsyncSession, cutoff: datetime) -> Purged:
     return Purged(
         object_type="report", object_ids=[str(i) for i in ids], detail={"persons": str(persons)}
     )
-
-
-register_purger("reports.person_data", purge_person_data)

@@ -6,8 +6,6 @@ outbox ▸ audit. Nothing here goes over the network.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -25,12 +23,14 @@ from app.errors import (
     Conflict,
     FieldProblem,
     Forbidden,
-    InvalidCursor,
     InvalidInput,
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
 )
+from app.matching.features_json import features_to_json
+from app.matching.persons import identify_person
+from app.matching.scoring import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
 from app.models.base import utcnow
 from app.models.report import (
     IdempotencyRecord,
@@ -40,6 +40,7 @@ from app.models.report import (
     ReportStatus,
     ReportVersion,
 )
+from app.pagination import decode_time_cursor, encode_cursor
 from app.repositories import reports as repo
 from app.schemas.report import (
     NormalizedPerson,
@@ -51,18 +52,16 @@ from app.schemas.report import (
     ReportWarning,
     RoutedTo,
 )
+from app.services import watches
 from app.services.caller import Caller
 from app.services.delivery import Outgoing, enqueue_all
 from app.services.facets import facets_of
 from app.services.match_weights import current_weights
-from app.services.matching import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
-from app.services.normalize import normalize_person
 from app.services.resolution import (
     CaseResolution,
     PersonResolution,
     Thresholds,
     assign_case,
-    features_to_json,
     lock_for_resolution,
     resolve_person,
 )
@@ -89,20 +88,6 @@ def body_hash(body: dict[str, Any]) -> str:
 
 
 # -- cursors -------------------------------------------------------------------------------
-
-
-def encode_cursor(at: datetime, last_id: uuid.UUID) -> str:
-    raw = f"{at.isoformat()}|{last_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, last_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), uuid.UUID(last_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor() from None
 
 
 # -- need-to-know ----------------------------------------------------------------------------
@@ -143,7 +128,7 @@ async def list_visible(
     limit: int = 50,
 ) -> tuple[Sequence[Report], str | None]:
     """A page of the reports the caller may see, oldest update first, and the next cursor."""
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_time_cursor(cursor) if cursor else None
     rows = await repo.list_visible(
         session,
         agency_id=None if caller.is_admin else caller.agency_id,
@@ -304,23 +289,13 @@ def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarnin
     persons: list[_Person] = []
     warnings: list[ReportWarning] = []
     for index, person in enumerate(body.persons):
-        normalized, person_warnings = normalize_person(person, pointer=f"/persons/{index}")
+        identified = identify_person(person, pointer=f"/persons/{index}")
         warnings.extend(
-            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail) for w in person_warnings
+            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail)
+            for w in identified.warnings
         )
-        features = PersonFeatures.from_raw(
-            full_name=person.full_name or "",
-            aliases=list(person.aliases),
-            date_of_birth=person.date_of_birth,
-            birth_year=person.birth_year,
-            sex=person.sex,
-            nationality=person.nationality,
-            nik=normalized.nik,
-            passport_number=normalized.passport_number,
-            phone=normalized.phone,
-            address=person.address,
-        )
-        persons.append(_Person(person, normalized, features))
+        normalized = NormalizedPerson.model_validate(identified.normalized, from_attributes=True)
+        persons.append(_Person(person, normalized, identified.features))
     return persons, warnings
 
 
@@ -508,8 +483,6 @@ async def _add_watch_hits(
 ) -> None:
     """Queue ``watch.hit`` for the agencies watching a person of this report."""
     # Imported here: watches builds on cases and screening, which import this module.
-    from app.services import watches
-
     hits = await watches.collect_hits(
         session,
         report,

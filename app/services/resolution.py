@@ -10,17 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
-from app.models.base import utcnow
-from app.models.report import Report, ReportPerson
-from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
-from app.repositories import resolution as repo
-from app.services.matching import (
+from app.matching.features_json import features_from_json
+from app.matching.scoring import (
     DEFAULT_MERGE_THRESHOLD,
     DEFAULT_WEIGHTS,
     MatchScore,
@@ -32,11 +27,13 @@ from app.services.matching import (
     compare,
     decide,
     identifiers_conflict,
+    name_frequency_keys,
 )
-
-#: Roles whose shared person puts two reports into one case; suspects connect cases instead.
-CASE_FORMING_ROLES = ("VICTIM", "POTENTIAL_VICTIM", "APPLICANT")
-
+from app.models.base import utcnow
+from app.models.report import Report, ReportPerson
+from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
+from app.repositories import resolution as repo
+from app.services.curation import CASE_FORMING_ROLES, merge_entities
 
 #: How each resolution outcome is counted in ``sinergi_dedup_persons_total``.
 _DEDUP_OUTCOME = {Outcome.LINK: "linked", Outcome.NEW: "new", Outcome.REVIEW: "review"}
@@ -69,47 +66,6 @@ class CaseResolution:
     linked_report_ids: list[uuid.UUID] = field(default_factory=list)
 
 
-def features_to_json(f: PersonFeatures) -> dict[str, Any]:
-    return {
-        "display_name": f.display_name,
-        "name": f.name,
-        "father_name": f.father_name,
-        "name_tokens": list(f.name_tokens),
-        "phonetic_keys": list(f.phonetic_keys),
-        "name_variants": list(f.name_variants),
-        "raw_variants": list(f.raw_variants),
-        "date_of_birth": f.date_of_birth.isoformat() if f.date_of_birth else None,
-        "birth_year": f.birth_year,
-        "sex": f.sex,
-        "nationality": f.nationality,
-        "nik": f.nik,
-        "passport": f.passport,
-        "phone": f.phone,
-        "address_tokens": sorted(f.address_tokens),
-    }
-
-
-def features_from_json(d: dict[str, Any]) -> PersonFeatures:
-    dob = d.get("date_of_birth")
-    return PersonFeatures(
-        display_name=d["display_name"],
-        name=d["name"],
-        father_name=d["father_name"],
-        name_tokens=tuple(d["name_tokens"]),
-        phonetic_keys=tuple(d["phonetic_keys"]),
-        name_variants=tuple(d["name_variants"]),
-        raw_variants=tuple(d["raw_variants"]),
-        date_of_birth=date.fromisoformat(dob) if dob else None,
-        birth_year=d.get("birth_year"),
-        sex=d.get("sex"),
-        nationality=d.get("nationality"),
-        nik=d.get("nik"),
-        passport=d.get("passport"),
-        phone=d.get("phone"),
-        address_tokens=frozenset(d.get("address_tokens", ())),
-    )
-
-
 async def lock_for_resolution(session: AsyncSession, persons: Sequence[PersonFeatures]) -> None:
     """Take the blocking-key locks of all of a report's persons at once, in one global order.
 
@@ -135,7 +91,12 @@ async def resolve_person(
     keys = blocking_keys(features)
     if not keys_locked:
         await repo.lock_keys(session, keys)
-    found = await repo.candidates(session, features, exclude_report_id=person.report_id)
+    found = await repo.candidates(
+        session,
+        blocking_keys(features),
+        name_frequency_keys(features),
+        exclude_report_id=person.report_id,
+    )
     scored: list[tuple[uuid.UUID, MatchScore]] = [
         (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))
         for _pid, entity_id, stored in found.rows
@@ -194,9 +155,6 @@ async def _merge_bridged(
     """
     if not others:
         return []
-    # Curation builds on this module (cases, roles), so it is imported where it is used.
-    from app.services.curation import merge_entities
-
     held = await repo.entity_identifiers(session, [target, *others])
     merged: list[uuid.UUID] = []
     for other in others:

@@ -1,10 +1,11 @@
 """Retention (UU PDP): purge person data past its keeping period, keep statistics and the chain.
 
-Each aggregate that holds personal data registers a purger::
+Each aggregate that holds personal data has a purger, listed in ``_purgers`` below (more can be
+registered, as tests do)::
 
     register_purger("reports", purge_closed_report_persons)
 
-``run_retention`` calls every registered purger with the cutoff for its kind of data and
+``run_retention`` calls every purger with the cutoff for its kind of data and
 records one audit event per purger naming what it purged (ids only); then it trims the audit
 trail itself when ``SINERGI_AUDIT_RETENTION_DAYS`` is set, leaving a checkpoint so the chain
 still verifies.
@@ -12,35 +13,27 @@ still verifies.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models.base import utcnow
+from app.services import report_retention, watches
 from app.services.audit import AuditEventIn, Outcome, purge_events_before, record_event
+from app.services.purge import Purged, Purger
 
+__all__ = ["Purged", "Purger", "RetentionRun", "register_purger", "run_retention"]
 
-@dataclass(frozen=True)
-class Purged:
-    """What one purger removed: the type of the objects and their ids (never their contents)."""
-
-    object_type: str
-    object_ids: Sequence[str] = ()
-    #: Non-personal facts worth keeping (``{"persons": "12"}``).
-    detail: dict[str, str] = field(default_factory=dict)
-
-
-#: A purger removes personal data last relevant before ``cutoff`` (it only flushes).
-Purger = Callable[[AsyncSession, datetime], Awaitable[Purged]]
-
-_purgers: dict[str, Purger] = {}
+_purgers: dict[str, Purger] = {
+    "reports.person_data": report_retention.purge_person_data,
+    "watches.expired": watches.purge_expired,
+}
 
 
 def register_purger(name: str, purger: Purger) -> None:
-    """Add (or replace) the purger called ``name``; reports register theirs at import."""
+    """Add (or replace) the purger called ``name``."""
     _purgers[name] = purger
 
 
@@ -63,9 +56,6 @@ async def run_retention(
     session: AsyncSession, settings: Settings, *, now: datetime | None = None
 ) -> RetentionRun:
     """Run every purger and the audit-trail trim in the caller's transaction, auditing each."""
-    import app.services.report_retention
-    import app.services.watches  # noqa: F401  (each registers its purger on import)
-
     now = now or utcnow()
     cutoff = now - timedelta(days=settings.retention_person_data_days)
     results: dict[str, Purged] = {}

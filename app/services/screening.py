@@ -19,6 +19,18 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldProblem, InvalidInput
+from app.matching.features_json import features_from_json
+from app.matching.persons import identify_person
+from app.matching.scoring import (
+    MatchScore,
+    Outcome,
+    PersonFeatures,
+    blocking_keys,
+    compare,
+    decide,
+    name_frequency_keys,
+    without_values,
+)
 from app.repositories import reports as report_repo
 from app.repositories import resolution as resolution_repo
 from app.repositories import screening as repo
@@ -31,18 +43,9 @@ from app.schemas.screening import (
     ScreeningResult,
 )
 from app.services.caller import Caller
-from app.services.cases import ACKNOWLEDGEABLE_TLP
 from app.services.match_weights import current_weights
-from app.services.matching import (
-    MatchScore,
-    Outcome,
-    PersonFeatures,
-    compare,
-    decide,
-    without_values,
-)
-from app.services.normalize import normalize_person
-from app.services.resolution import Thresholds, features_from_json
+from app.services.resolution import Thresholds
+from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
 #: The role a screened or watched person is normalized as (it only matters for warnings).
 _QUERY_ROLE = "APPLICANT"
@@ -113,22 +116,14 @@ def query_person(person: PersonQuery, pointer: str) -> QueriedPerson:
     as_report_person = PersonIn.model_validate(
         {**person.model_dump(exclude_none=True), "role": _QUERY_ROLE}
     )
-    normalized, warnings = normalize_person(as_report_person, pointer=pointer)
-    features = PersonFeatures.from_raw(
-        full_name=person.full_name or "",
-        aliases=list(person.aliases),
-        date_of_birth=person.date_of_birth,
-        birth_year=person.birth_year,
-        sex=person.sex,
-        nationality=person.nationality,
-        nik=normalized.nik,
-        passport_number=normalized.passport_number,
-        phone=normalized.phone,
-    )
+    identified = identify_person(as_report_person, pointer=pointer)
     return QueriedPerson(
-        normalized,
-        features,
-        [ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail) for w in warnings],
+        NormalizedPerson.model_validate(identified.normalized, from_attributes=True),
+        identified.features,
+        [
+            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail)
+            for w in identified.warnings
+        ],
     )
 
 
@@ -136,7 +131,9 @@ async def _matched_entities(
     session: AsyncSession, features: PersonFeatures, thresholds: Thresholds
 ) -> dict[uuid.UUID, tuple[Outcome, MatchScore]]:
     """Entities the person resolves to (LINK) or may be (REVIEW), as ingest would decide."""
-    found = await resolution_repo.candidates(session, features, exclude_report_id=None)
+    found = await resolution_repo.candidates(
+        session, blocking_keys(features), name_frequency_keys(features), exclude_report_id=None
+    )
     weights = await current_weights(session)  # the same weights ingest resolves with
     scored = [
         (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))

@@ -30,6 +30,7 @@ from app.config import Settings
 from app.models.base import utcnow
 from app.models.credentials import SigningKey, SigningKeyState
 from app.repositories import credentials as credentials_repo
+from app.schemas.agency import SigningKeyRead
 from app.services.audit import record_credential_event
 
 _NONCE_BYTES = 12
@@ -236,3 +237,8 @@ async def verification_key(
     if not is_verifying(key, settings, utcnow()):
         return None
     return key
+
+
+async def list_signing_keys(session: AsyncSession) -> list[SigningKeyRead]:
+    """Every signing key (newest first) as the admin API lists it."""
+    return [SigningKeyRead.model_validate(k) for k in await credentials_repo.signing_keys(session)]

@@ -17,17 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldProblem, InvalidInput, NotFound
-from app.models.agency import Scope
-from app.models.base import utcnow
-from app.models.report import Report
-from app.models.watch import Watch
-from app.repositories import reports as report_repo
-from app.repositories import watches as repo
-from app.schemas.screening import PersonQuery, WatchIn, WatchOut
-from app.services.caller import Caller
-from app.services.cases import ACKNOWLEDGEABLE_TLP
-from app.services.match_weights import current_weights
-from app.services.matching import (
+from app.matching.features_json import features_from_json, features_to_json
+from app.matching.scoring import (
     MatchScore,
     Outcome,
     PersonFeatures,
@@ -36,10 +27,19 @@ from app.services.matching import (
     decide,
     without_values,
 )
-from app.services.reports import decode_cursor, encode_cursor
-from app.services.resolution import features_from_json, features_to_json
-from app.services.retention import Purged, register_purger
+from app.models.agency import Scope
+from app.models.base import utcnow
+from app.models.report import Report
+from app.models.watch import Watch
+from app.pagination import decode_time_cursor, encode_cursor
+from app.repositories import reports as report_repo
+from app.repositories import watches as repo
+from app.schemas.screening import PersonQuery, WatchIn, WatchOut
+from app.services.caller import Caller
+from app.services.match_weights import current_weights
+from app.services.purge import Purged
 from app.services.screening import query_person, require_identification
+from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ async def list_own(
     session: AsyncSession, caller: Caller, *, cursor: str | None, limit: int
 ) -> tuple[list[WatchOut], str | None]:
     """A page of the caller's own watches (expired ones included, marked inactive)."""
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_time_cursor(cursor) if cursor else None
     rows = await repo.own_page(session, caller.agency_id, after=after, limit=limit + 1)
     page = list(rows[:limit])
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
@@ -197,6 +197,3 @@ async def purge_expired(session: AsyncSession, _cutoff: datetime) -> Purged:
     """Retention: an expired watch has no purpose left, and it holds a person's identifiers."""
     ids = await repo.delete_expired(session, utcnow())
     return Purged(object_type="watch", object_ids=[str(i) for i in ids])
-
-
-register_purger("watches.expired", purge_expired)

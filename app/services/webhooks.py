@@ -25,6 +25,7 @@ from app.models.agency import Agency
 from app.models.base import utcnow
 from app.models.delivery import WebhookEndpoint
 from app.repositories import deliveries as repo
+from app.schemas.delivery import WebhookEndpointOut
 from app.services.url_safety import UnsafeURL, check_webhook_url
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (a prefix, not a secret)
@@ -222,3 +223,20 @@ async def rotate_secret(
 def webhook_id_of(delivery_id: uuid.UUID) -> str:
     """The ``webhook-id`` of a delivery: its id, the same on every retry."""
     return f"msg_{delivery_id.hex}"
+
+
+def endpoint_out(
+    code: str, endpoint: WebhookEndpoint, secret: str | None = None
+) -> WebhookEndpointOut:
+    """An agency's endpoint as the admin API answers it (``secret`` only when just set)."""
+    return WebhookEndpointOut(
+        agency_code=code,
+        url=endpoint.url,
+        enabled=endpoint.disabled_at is None,
+        disabled_at=endpoint.disabled_at,
+        disabled_reason=endpoint.disabled_reason,
+        previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        secret=secret,
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )

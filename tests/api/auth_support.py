@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from jose import jwt
 
-from app.api import admin_agencies
 from app.db import transaction
 from app.models.base import utcnow
 from app.services import api_keys, client_assertions, oauth, signing_keys, tokens
@@ -25,7 +24,6 @@ _MODULES_READING_THE_CLOCK = (
     tokens,
     signing_keys,
     client_assertions,
-    admin_agencies,
 )
 
 

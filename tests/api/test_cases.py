@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
-import pytest
 
-from app.models.agency import AgencyKind
-from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.factories import (
+    submit_report,
+)
 from tests.report_samples import deferral, interception, recruiter, victim
-
-
-@pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    await create_admin(app)
-    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
-    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
-    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
-    return {
-        code: bearer(await token_for(client, app, code))
-        for code in ("ADMIN", "IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
-    }
-
-
-async def submit(
-    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
-) -> dict[str, Any]:
-    response = await client.post("/v1/reports", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 async def test_same_woman_from_two_agencies_lands_in_one_case(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    first = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
-    second = await submit(client, agencies["LANAL-DUMAI"], interception())
+    first = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
+    second = await submit_report(client, agencies["LANAL-DUMAI"], interception())
     woman_first = first["persons"][0]
     woman_second = second["persons"][1]
     assert woman_second["entity_id"] == woman_first["entity_id"]
@@ -51,10 +28,10 @@ async def test_same_woman_from_two_agencies_lands_in_one_case(
 async def test_case_view_hides_what_the_caller_may_not_read(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    first = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
-    await submit(client, agencies["LANAL-DUMAI"], interception())
+    first = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
+    await submit_report(client, agencies["LANAL-DUMAI"], interception())
     red = interception(external_ref="LANAL-RED-1", tlp="RED", recipients=["POLRES-DUMAI"])
-    await submit(client, agencies["LANAL-DUMAI"], red)
+    await submit_report(client, agencies["LANAL-DUMAI"], red)
     case_url = f"/v1/cases/{first['case_id']}"
 
     seen_by_imi = (await client.get(case_url, headers=agencies["IMIGRASI-DUMAI"])).json()
@@ -89,7 +66,7 @@ async def test_case_view_hides_what_the_caller_may_not_read(
 async def test_case_of_no_visible_report_is_404(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    first = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
+    first = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
     response = await client.get(f"/v1/cases/{first['case_id']}", headers=agencies["POLRES-DUMAI"])
     assert response.status_code == 404
     network = await client.get(
@@ -129,7 +106,7 @@ async def test_recruiter_in_five_reports_is_one_person_with_five_victims(
         body = interception(
             external_ref=f"LANAL/{i}", persons=[recruiter(spelled, phone), victim(name, dob, nik)]
         )
-        result = await submit(client, agencies["LANAL-DUMAI"], body)
+        result = await submit_report(client, agencies["LANAL-DUMAI"], body)
         recruiter_ids.add(result["persons"][0]["entity_id"])
     assert len(recruiter_ids) == 1
     entity = recruiter_ids.pop()
@@ -147,14 +124,14 @@ async def test_recruiter_in_five_reports_is_one_person_with_five_victims(
 async def test_retracted_report_stops_linking(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    first = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
+    first = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
     retract = await client.post(
         f"/v1/reports/{first['id']}/retract",
         json={"reason": "salah input"},
         headers=agencies["IMIGRASI-DUMAI"],
     )
     assert retract.status_code == 200
-    second = await submit(client, agencies["LANAL-DUMAI"], interception())
+    second = await submit_report(client, agencies["LANAL-DUMAI"], interception())
     assert second["persons"][1]["entity_id"] != first["persons"][0]["entity_id"]
     assert second["case_id"] != first["case_id"]
 
@@ -162,10 +139,10 @@ async def test_retracted_report_stops_linking(
 async def test_admin_merges_and_splits_entities_and_undoes(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    a = await submit(
+    a = await submit_report(
         client, agencies["IMIGRASI-DUMAI"], deferral(persons=[victim("Wati", "1990-01-01")])
     )
-    b = await submit(
+    b = await submit_report(
         client,
         agencies["IMIGRASI-DUMAI"],
         deferral(external_ref="X2", persons=[victim("Suwarni", "1980-05-05")]),
@@ -229,8 +206,8 @@ async def test_admin_merges_and_splits_entities_and_undoes(
 async def test_admin_splits_and_merges_cases(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    first = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
-    second = await submit(client, agencies["LANAL-DUMAI"], interception())
+    first = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
+    second = await submit_report(client, agencies["LANAL-DUMAI"], interception())
     admin = agencies["ADMIN"]
     split = await client.post(
         f"/v1/admin/cases/{first['case_id']}/split",
@@ -258,7 +235,7 @@ async def test_admin_splits_and_merges_cases(
 async def test_possible_match_is_reviewed_by_an_admin(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    a = await submit(
+    a = await submit_report(
         client,
         agencies["IMIGRASI-DUMAI"],
         deferral(persons=[victim("Siti Rahmawati", "1995-06-10")]),
@@ -270,7 +247,7 @@ async def test_possible_match_is_reviewed_by_an_admin(
         "sex": "FEMALE",
         "nationality": "IDN",
     }
-    b = await submit(client, agencies["LANAL-DUMAI"], interception(persons=[undated]))
+    b = await submit_report(client, agencies["LANAL-DUMAI"], interception(persons=[undated]))
     assert b["persons"][0]["entity_id"] != a["persons"][0]["entity_id"]
     admin = agencies["ADMIN"]
     matches = (await client.get("/v1/admin/possible-matches", headers=admin)).json()["items"]

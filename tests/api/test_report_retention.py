@@ -7,28 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from app.db import transaction
-from app.models.agency import AgencyKind
 from app.models.base import utcnow
 from app.services.retention import run_retention
-from tests.factories import bearer, create_admin, create_agency, token_for
 from tests.report_samples import deferral, interception, victim
 
 NIK = "1472035403990002"
-
-
-@pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    await create_admin(app)
-    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
-    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
-    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
-    return {
-        code: bearer(await token_for(client, app, code))
-        for code in ("ADMIN", "IMIGRASI-DUMAI", "POLRES-DUMAI", "LANAL-DUMAI")
-    }
 
 
 async def retention_after(app: Any, days: int) -> None:

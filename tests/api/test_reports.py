@@ -11,25 +11,10 @@ import pytest
 
 from app.main import create_app
 from tests.conftest import make_settings
-from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.factories import bearer, create_agency, token_for
 from tests.report_samples import deferral, interception
 
 NIK_SITI = "1472035403990002"  # Dumai (14.72.03), born 14-03-1999, female (54 = 14 + 40)
-
-
-@pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    """Three member agencies and the admin, each with a bearer header."""
-    from app.models.agency import AgencyKind
-
-    await create_admin(app)
-    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
-    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
-    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
-    return {
-        code: bearer(await token_for(client, app, code))
-        for code in ("ADMIN", "IMIGRASI-DUMAI", "POLRES-DUMAI", "LANAL-DUMAI")
-    }
 
 
 async def post(

@@ -5,26 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
-from app.models.agency import AgencyKind
-from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.factories import submit_report
 from tests.report_samples import interception
 
 NIK = "1472035403990002"
 OTHER_NIK = "1472035403990117"  # a different woman's NIK, not a one-digit typo of the first
-
-
-@pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    await create_admin(app)
-    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
-    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
-    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
-    return {
-        code: bearer(await token_for(client, app, code))
-        for code in ("ADMIN", "IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
-    }
 
 
 def woman(**fields: Any) -> dict[str, Any]:
@@ -41,11 +27,9 @@ def woman(**fields: Any) -> dict[str, Any]:
 async def submit(
     client: httpx.AsyncClient, headers: dict[str, str], ref: str, *persons: dict[str, Any]
 ) -> dict[str, Any]:
-    body = interception(external_ref=ref, persons=list(persons))
-    response = await client.post("/v1/reports", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
+    return await submit_report(
+        client, headers, interception(external_ref=ref, persons=list(persons))
+    )
 
 
 async def test_a_common_name_needs_more_than_a_near_birth_date(

@@ -12,10 +12,13 @@ from sqlalchemy import func, select
 
 from app.main import create_app
 from app.models import PersonEntity, PersonKey, ReportPerson
-from app.models.agency import AgencyKind
 from tests.api.audit_support import audit_events
 from tests.conftest import make_settings
-from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.factories import (
+    Agencies,
+    dumai_agencies,
+    submit_report,
+)
 from tests.report_samples import deferral, interception
 
 NIK = "1472035403990002"
@@ -26,30 +29,6 @@ STRANGER = {
     "date_of_birth": "1980-06-10",
     "nik": "3374011006800005",
 }
-
-Agencies = dict[str, dict[str, str]]
-
-
-async def _agencies(app: Any, client: httpx.AsyncClient) -> Agencies:
-    await create_admin(app)
-    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
-    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
-    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
-    return {
-        code: bearer(await token_for(client, app, code))
-        for code in ("ADMIN", "IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
-    }
-
-
-@pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> Agencies:
-    return await _agencies(app, client)
-
-
-async def submit(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> Any:
-    response = await client.post("/v1/reports", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def screen(
@@ -64,7 +43,7 @@ async def screen(
 async def test_hit_names_the_agency_to_contact_but_not_the_report(
     client: httpx.AsyncClient, agencies: Agencies
 ) -> None:
-    created = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
+    created = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
     woman = created["persons"][0]
 
     [result] = await screen(client, agencies["POLRES-DUMAI"], WOMAN)
@@ -89,7 +68,7 @@ async def test_hit_names_the_agency_to_contact_but_not_the_report(
 async def test_a_recipient_gets_the_report_id(
     client: httpx.AsyncClient, agencies: Agencies
 ) -> None:
-    created = await submit(
+    created = await submit_report(
         client, agencies["IMIGRASI-DUMAI"], deferral(recipients=["POLRES-DUMAI"])
     )
     [polres] = await screen(client, agencies["POLRES-DUMAI"], WOMAN)
@@ -101,7 +80,7 @@ async def test_a_recipient_gets_the_report_id(
 async def test_no_hit_for_someone_never_reported(
     client: httpx.AsyncClient, agencies: Agencies
 ) -> None:
-    await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
+    await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
     [result] = await screen(client, agencies["POLRES-DUMAI"], STRANGER)
     assert result == {"index": 0, "hit": False, "hits": [], "warnings": []}
 
@@ -109,8 +88,8 @@ async def test_no_hit_for_someone_never_reported(
 async def test_batch_answers_each_person_in_order(
     client: httpx.AsyncClient, agencies: Agencies
 ) -> None:
-    deferred = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
-    intercepted = await submit(client, agencies["LANAL-DUMAI"], interception())
+    deferred = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
+    intercepted = await submit_report(client, agencies["LANAL-DUMAI"], interception())
     recruiter = {"full_name": "Hendra Saputra", "birth_year": 1985, "phone": "081371002211"}
     results = await screen(client, agencies["POLRES-DUMAI"], STRANGER, WOMAN, recruiter)
     assert [r["index"] for r in results] == [0, 1, 2]
@@ -127,7 +106,7 @@ async def test_batch_answers_each_person_in_order(
 async def test_restricted_reports_are_left_out_for_outsiders(
     client: httpx.AsyncClient, agencies: Agencies, tlp: str
 ) -> None:
-    created = await submit(
+    created = await submit_report(
         client,
         agencies["LANAL-DUMAI"],
         interception(tlp=tlp, recipients=["POLRES-DUMAI"]),
@@ -153,8 +132,8 @@ async def test_red_hit_only_says_whom_to_contact_when_the_setting_allows(
 ) -> None:
     transport = httpx.ASGITransport(app=revealing_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as client:
-        agencies = await _agencies(revealing_app, client)
-        await submit(
+        agencies = await dumai_agencies(revealing_app, client)
+        await submit_report(
             client, agencies["LANAL-DUMAI"], interception(tlp="RED", recipients=["POLRES-DUMAI"])
         )
         [outsider] = await screen(client, agencies["IMIGRASI-DUMAI"], WOMAN)
@@ -177,7 +156,7 @@ async def test_red_hit_only_says_whom_to_contact_when_the_setting_allows(
 
 
 async def test_retracted_reports_never_hit(client: httpx.AsyncClient, agencies: Agencies) -> None:
-    created = await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
+    created = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
     [before] = await screen(client, agencies["POLRES-DUMAI"], WOMAN)
     assert before["hit"] is True
     retracted = await client.post(
@@ -203,7 +182,7 @@ async def _counts(app: Any) -> tuple[int, int, int]:
 async def test_screening_stores_nothing_and_audits_counts_only(
     app: Any, client: httpx.AsyncClient, agencies: Agencies
 ) -> None:
-    await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
+    await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
     before = await _counts(app)
     await screen(client, agencies["POLRES-DUMAI"], WOMAN, STRANGER)
     assert await _counts(app) == before
@@ -285,7 +264,7 @@ async def test_screening_needs_a_token(client: httpx.AsyncClient) -> None:
 async def test_reasons_do_not_reveal_stored_values_to_outsiders(
     client: httpx.AsyncClient, agencies: Agencies
 ) -> None:
-    await submit(client, agencies["IMIGRASI-DUMAI"], deferral())
+    await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
     # One digit of the NIK mistyped, the name spelled apart: a near miss compare explains with values.
     near_miss = {
         "full_name": "Siti Nur Haliza",

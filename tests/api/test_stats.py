@@ -9,33 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from app.models.agency import AgencyKind
-from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.factories import (
+    submit_report,
+)
 from tests.report_samples import deferral, interception
 
 MAY = {"from": "2025-05-01", "to": "2025-05-31"}
-
-
-@pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    """Three member agencies and the admin, each with a bearer header."""
-    await create_admin(app)
-    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
-    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
-    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
-    return {
-        code: bearer(await token_for(client, app, code))
-        for code in ("ADMIN", "IMIGRASI-DUMAI", "POLRES-DUMAI", "LANAL-DUMAI")
-    }
-
-
-async def submit(
-    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
-) -> dict[str, Any]:
-    response = await client.post("/v1/reports", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
 
 
 async def stats(
@@ -69,9 +48,9 @@ async def test_agencies_count_only_the_reports_they_may_see_and_admins_count_all
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     for body in deferrals(7):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
     for i in range(6):  # the Navy's interceptions go to the Police, not to Immigration
-        await submit(
+        await submit_report(
             client,
             agencies["LANAL-DUMAI"],
             interception(external_ref=f"LANAL/{i}", persons=[], recipients=["POLRES-DUMAI"]),
@@ -106,9 +85,9 @@ async def test_small_counts_are_suppressed_for_agencies_but_not_for_admins(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     for body in deferrals(5, destination_countries=["MYS"]):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
     for body in deferrals(2, prefix="S", destination_countries=["SGP"]):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
 
     own = await stats(client, agencies["IMIGRASI-DUMAI"], group_by="destination_country")
     assert own["suppression_threshold"] == 5
@@ -126,8 +105,8 @@ async def test_a_lone_small_month_cannot_be_worked_out_from_the_total(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     for body in deferrals(9):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
-    await submit(
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
+    await submit_report(
         client,
         agencies["IMIGRASI-DUMAI"],
         deferral(external_ref="IMI/JUNE", reported_at="2025-06-03T10:00:00+07:00", persons=[]),
@@ -155,7 +134,7 @@ async def test_small_totals_are_suppressed_too(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     for body in deferrals(3):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
     body = await stats(client, agencies["IMIGRASI-DUMAI"], group_by="case_type")
     assert body["totals"]["reports"] == {"count": None, "suppressed": True}
     assert body["totals"]["deferred_passport_applications"] == {"count": None, "suppressed": True}
@@ -175,7 +154,7 @@ async def test_the_threshold_is_a_setting(
     app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     for body in deferrals(3):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
     app.state.settings = app.state.settings.model_copy(update={"stats_suppression_threshold": 3})
     body = await stats(client, agencies["IMIGRASI-DUMAI"], group_by="case_type")
     assert body["suppression_threshold"] == 3
@@ -186,8 +165,8 @@ async def test_corrections_move_counts_and_retracted_reports_are_left_out(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     headers = agencies["IMIGRASI-DUMAI"]
-    first = await submit(client, headers, deferral(external_ref="IMI/1", persons=[]))
-    second = await submit(client, headers, deferral(external_ref="IMI/2", persons=[]))
+    first = await submit_report(client, headers, deferral(external_ref="IMI/1", persons=[]))
+    second = await submit_report(client, headers, deferral(external_ref="IMI/2", persons=[]))
     corrected = await client.put(
         f"/v1/reports/{first['id']}",
         json=deferral(
@@ -218,10 +197,10 @@ async def test_deferred_applications_count_the_action_or_the_document_once_per_r
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     headers = agencies["IMIGRASI-DUMAI"]
-    await submit(client, headers, deferral(external_ref="BOTH", persons=[]))
-    await submit(client, headers, deferral(external_ref="ACTION", persons=[], documents=[]))
-    await submit(client, headers, deferral(external_ref="DOC", persons=[], actions_taken=[]))
-    await submit(
+    await submit_report(client, headers, deferral(external_ref="BOTH", persons=[]))
+    await submit_report(client, headers, deferral(external_ref="ACTION", persons=[], documents=[]))
+    await submit_report(client, headers, deferral(external_ref="DOC", persons=[], actions_taken=[]))
+    await submit_report(
         client,
         headers,
         deferral(
@@ -240,7 +219,7 @@ async def test_months_and_the_period_follow_local_time(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     # 1 June 01:00 WIB is still 31 May in UTC: it belongs to June.
-    await submit(
+    await submit_report(
         client,
         agencies["IMIGRASI-DUMAI"],
         deferral(external_ref="EARLY-JUNE", reported_at="2025-06-01T01:00:00+07:00", persons=[]),
@@ -261,14 +240,16 @@ async def test_regions_group_by_province_and_by_regency_or_city(
     headers = agencies["IMIGRASI-DUMAI"]
     batam = {"region_code": "21.71", "place": "Pelabuhan Batam Centre"}
     for i in range(2):
-        await submit(client, headers, deferral(external_ref=f"DUMAI/{i}", persons=[]))
-    await submit(
+        await submit_report(client, headers, deferral(external_ref=f"DUMAI/{i}", persons=[]))
+    await submit_report(
         client,
         headers,
         deferral(external_ref="BENGKALIS", persons=[], location={"region_code": "14.03"}),
     )
-    await submit(client, headers, deferral(external_ref="BATAM", persons=[], location=batam))
-    await submit(client, headers, deferral(external_ref="NOWHERE", persons=[], location=None))
+    await submit_report(client, headers, deferral(external_ref="BATAM", persons=[], location=batam))
+    await submit_report(
+        client, headers, deferral(external_ref="NOWHERE", persons=[], location=None)
+    )
 
     admin = agencies["ADMIN"]
     provinces = await stats(client, admin, group_by="province")
@@ -287,8 +268,8 @@ async def test_counts_by_source_agency_and_case_type(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     for body in deferrals(2):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
-    await submit(client, agencies["LANAL-DUMAI"], interception(persons=[]))
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
+    await submit_report(client, agencies["LANAL-DUMAI"], interception(persons=[]))
 
     admin = agencies["ADMIN"]
     by_agency = await stats(client, admin, group_by="source_agency")
@@ -301,8 +282,8 @@ async def test_csv_has_a_header_row_the_cells_and_the_totals(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
     for body in deferrals(6, destination_countries=["MYS"]):
-        await submit(client, agencies["IMIGRASI-DUMAI"], body)
-    await submit(
+        await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
+    await submit_report(
         client,
         agencies["IMIGRASI-DUMAI"],
         deferral(external_ref="SG", persons=[], destination_countries=["SGP"]),

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import update
 
 from app.models import Watch
-from app.models.agency import AgencyKind
-from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.factories import (
+    Agencies,
+    submit_report,
+)
 from tests.report_samples import deferral, interception
-
-Agencies = dict[str, dict[str, str]]
 
 #: The woman of the sample reports, as Immigration recorded her when it deferred her application.
 WOMAN = {
@@ -26,18 +26,6 @@ WOMAN = {
 }
 
 
-@pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> Agencies:
-    await create_admin(app)
-    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
-    await create_agency(app, "LANAL-DUMAI", kind=AgencyKind.NAVY)
-    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
-    return {
-        code: bearer(await token_for(client, app, code))
-        for code in ("ADMIN", "IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
-    }
-
-
 async def watch(
     client: httpx.AsyncClient, headers: dict[str, str], person: dict[str, Any], **extra: Any
 ) -> dict[str, Any]:
@@ -46,12 +34,6 @@ async def watch(
     assert response.headers["location"] == f"/v1/watches/{response.json()['id']}"
     created: dict[str, Any] = response.json()
     return created
-
-
-async def submit(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> Any:
-    response = await client.post("/v1/reports", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def watch_hits(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -68,7 +50,7 @@ async def test_a_later_report_on_the_watched_person_reaches_the_watcher_once(
     assert watched["active"] is True
     assert {k: v for k, v in watched["person"].items() if v not in (None, [])} == WOMAN
 
-    report = await submit(client, agencies["LANAL-DUMAI"], interception())
+    report = await submit_report(client, agencies["LANAL-DUMAI"], interception())
     [hit] = await watch_hits(client, imi)
     payload = hit["payload"]
     assert payload["watch_id"] == watched["id"]
@@ -94,7 +76,9 @@ async def test_a_later_report_on_the_watched_person_reaches_the_watcher_once(
     assert len(await watch_hits(client, imi)) == 1
 
     # A second report about her is a second hit.
-    await submit(client, agencies["POLRES-DUMAI"], interception(external_ref="POLRES/2025/9"))
+    await submit_report(
+        client, agencies["POLRES-DUMAI"], interception(external_ref="POLRES/2025/9")
+    )
     hits = await watch_hits(client, imi)
     assert [h["payload"]["contact_agency"] for h in hits] == ["LANAL-DUMAI", "POLRES-DUMAI"]
 
@@ -104,7 +88,7 @@ async def test_a_recipient_watcher_gets_the_report_id(
 ) -> None:
     imi = agencies["IMIGRASI-DUMAI"]
     await watch(client, imi, WOMAN)
-    report = await submit(
+    report = await submit_report(
         client, agencies["LANAL-DUMAI"], interception(recipients=["IMIGRASI-DUMAI"])
     )
     [hit] = await watch_hits(client, imi)
@@ -119,7 +103,7 @@ async def test_a_correction_that_names_the_person_fires(
     await watch(client, imi, WOMAN)
     only_recruiter = interception()
     only_recruiter["persons"] = only_recruiter["persons"][:1]
-    report = await submit(client, agencies["LANAL-DUMAI"], only_recruiter)
+    report = await submit_report(client, agencies["LANAL-DUMAI"], only_recruiter)
     assert await watch_hits(client, imi) == []
     put = await client.put(
         f"/v1/reports/{report['id']}",
@@ -137,7 +121,7 @@ async def test_restricted_reports_fire_only_for_recipients(
     imi, polres = agencies["IMIGRASI-DUMAI"], agencies["POLRES-DUMAI"]
     await watch(client, imi, WOMAN)
     await watch(client, polres, WOMAN)
-    report = await submit(
+    report = await submit_report(
         client, agencies["LANAL-DUMAI"], interception(tlp=tlp, recipients=["POLRES-DUMAI"])
     )
     assert await watch_hits(client, imi) == []
@@ -150,7 +134,7 @@ async def test_no_hit_for_the_watchers_own_report(
 ) -> None:
     imi = agencies["IMIGRASI-DUMAI"]
     await watch(client, imi, WOMAN)
-    await submit(client, imi, deferral())
+    await submit_report(client, imi, deferral())
     assert await watch_hits(client, imi) == []
 
 
@@ -163,7 +147,7 @@ async def test_an_expired_watch_never_fires(
         await session.execute(
             update(Watch).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-    await submit(client, agencies["LANAL-DUMAI"], interception())
+    await submit_report(client, agencies["LANAL-DUMAI"], interception())
     assert await watch_hits(client, imi) == []
     listed = (await client.get("/v1/watches", headers=imi)).json()["items"]
     assert [(w["id"], w["active"]) for w in listed] == [(watched["id"], False)]
@@ -174,7 +158,7 @@ async def test_someone_else_does_not_fire(client: httpx.AsyncClient, agencies: A
     await watch(
         client, imi, {"full_name": "Siti Rahayu", "date_of_birth": "1999-03-14", "sex": "FEMALE"}
     )
-    await submit(client, agencies["LANAL-DUMAI"], interception())
+    await submit_report(client, agencies["LANAL-DUMAI"], interception())
     assert await watch_hits(client, imi) == []
 
 
@@ -203,7 +187,7 @@ async def test_list_and_delete_own_watches_only(
     assert [w["id"] for w in remaining] == [second["id"]]
 
     # The deleted watch no longer fires.
-    await submit(client, agencies["LANAL-DUMAI"], interception())
+    await submit_report(client, agencies["LANAL-DUMAI"], interception())
     assert await watch_hits(client, imi) == []
 
 
@@ -241,7 +225,7 @@ async def test_hit_reasons_leave_out_the_reports_values_for_a_non_recipient(
 ) -> None:
     imi = agencies["IMIGRASI-DUMAI"]
     await watch(client, imi, {**WOMAN, "nik": "1472035403990009"})  # one digit off
-    await submit(client, agencies["LANAL-DUMAI"], interception())
+    await submit_report(client, agencies["LANAL-DUMAI"], interception())
     [hit] = await watch_hits(client, imi)
     reasons = hit["payload"]["reasons"]
     assert any(r.startswith("NIK differs by one character") for r in reasons), reasons

@@ -23,7 +23,7 @@ from app.models.base import utcnow
 from app.models.delivery import Delivery
 from app.services.delivery import enqueue
 from app.services.webhooks import verify
-from app.services.worker import Worker
+from app.worker import Worker
 from tests.api.delivery_support import act_as, make_agency
 from tests.conftest import make_settings
 

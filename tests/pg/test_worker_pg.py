@@ -27,7 +27,7 @@ from app.models.delivery import Delivery, DeliveryStatus
 from app.services.delivery import enqueue, enqueue_many
 from app.services.routing import seed_default_rules
 from app.services.webhooks import verify
-from app.services.worker import Worker
+from app.worker import Worker
 from tests.api.delivery_support import act_as, make_agency
 from tests.conftest import ON_POSTGRES, TEST_SECRET, make_settings
 from tests.report_samples import deferral

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from app.services.calibration import estimate_u, estimate_weights, estimate_weights_with_report
-from app.services.matching import DEFAULT_WEIGHTS, MISSING, FieldWeights, Weights
+from app.matching.calibration import estimate_u, estimate_weights, estimate_weights_with_report
+from app.matching.scoring import DEFAULT_WEIGHTS, MISSING, FieldWeights, Weights
 
 # The truth the pairs are drawn from: three fields whose levels separate matches from
 # non-matches to different degrees, as NIK, name and birth date do among blocked candidates.

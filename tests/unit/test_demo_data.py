@@ -6,8 +6,8 @@ from collections import Counter
 from typing import Any
 
 from app.demo import generate_reports
+from app.matching.normalize import normalize_nik, normalize_person
 from app.schemas.report import ReportIn
-from app.services.normalize import normalize_nik, normalize_person
 
 
 def _persons(reports: list[tuple[str, dict[str, Any]]], role: str) -> list[dict[str, Any]]:

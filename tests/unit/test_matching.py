@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.services.matching import (
+from app.matching.scoring import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_MERGE_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.names import (
+from app.matching.names import (
     modernize_spelling,
     name_tokens,
     normalize_name,

@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-from app.schemas.report import PersonIn
-from app.services.normalize import (
+from app.matching.normalize import (
     NikInfo,
     NormalizationError,
     PartialDate,
@@ -18,6 +17,7 @@ from app.services.normalize import (
     normalize_person,
     normalize_phone,
 )
+from app.schemas.report import PersonIn
 
 TODAY = date(2026, 11, 28)
 

@@ -18,7 +18,7 @@ from app.services.webhooks import (
     signature_headers,
     verify,
 )
-from app.services.worker import MAX_ATTEMPTS, RETRY_SCHEDULE, parse_retry_after, retry_delay
+from app.worker import MAX_ATTEMPTS, RETRY_SCHEDULE, parse_retry_after, retry_delay
 
 BODY = b'{"type":"report.routed","data":{}}'
 
@@ -93,13 +93,15 @@ def test_retry_after_seconds_and_http_date() -> None:
 
 
 def _readme_receiver() -> Any:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "routing-and-delivery.md").read_text(
+        encoding="utf-8"
+    )
     block = readme.split("<!-- receiver-example:start -->", 1)[1].split(
         "<!-- receiver-example:end -->", 1
     )[0]
     code = block.strip().removeprefix("```python").removesuffix("```")
     namespace: dict[str, Any] = {}
-    exec(compile(code, "README receiver", "exec"), namespace)  # noqa: S102  (our own README)
+    exec(compile(code, "docs receiver", "exec"), namespace)  # noqa: S102  (our own docs)
     return namespace["receive"]
 
 

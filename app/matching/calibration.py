@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from app.services.matching import MISSING, FieldWeights, Weights
+from app.matching.scoring import MISSING, FieldWeights, Weights
 
 # Probabilities never reach 0 or 1: a level unseen in one class would otherwise become an
 # infinite weight and veto or force every future pair showing it.

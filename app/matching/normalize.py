@@ -5,7 +5,7 @@ Each raises :class:`NormalizationError` (a ``ValueError``) on a value that canno
 claims to be, so a Pydantic validator can call it and the API names the field. A contradiction
 between identifiers and stated facts is not an error but a :class:`FieldWarning`.
 
-Names are normalized by ``app.services.names.normalize_name`` (a separate module).
+Names are normalized by ``app.matching.names.normalize_name`` (a separate module).
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import phonenumbers
 
-from app.services.names import normalize_name
+from app.matching.names import normalize_name
 from app.vocab import REGIONS, code_list
-
-if TYPE_CHECKING:
-    from app.schemas.report import NormalizedPerson, PersonIn
 
 
 class NormalizationError(ValueError):
@@ -269,15 +266,51 @@ def normalize_date(raw: str, *, today: date | None = None) -> PartialDate:
 # --- a whole person ----------------------------------------------------------------------------
 
 
+class PersonIdentity(Protocol):
+    """The identifying fields of a person as an agency describes them (a report or query person)."""
+
+    @property
+    def full_name(self) -> str | None: ...
+    @property
+    def date_of_birth(self) -> date | None: ...
+    @property
+    def birth_year(self) -> int | None: ...
+    @property
+    def sex(self) -> str | None: ...
+    @property
+    def nationality(self) -> str | None: ...
+    @property
+    def nik(self) -> str | None: ...
+    @property
+    def passport_number(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def region_code(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class NormalizedIdentity:
+    """The comparable form of a person's identifiers, stored beside what the agency sent."""
+
+    full_name: str | None = None
+    nik: str | None = None
+    nik_birth_date: date | None = None
+    nik_sex: str | None = None
+    nik_region_code: str | None = None
+    passport_number: str | None = None
+    phone: str | None = None
+    date_of_birth: date | None = None
+    birth_year: int | None = None
+
+
 def normalize_person(
-    person: PersonIn, *, pointer: str, today: date | None = None
-) -> tuple[NormalizedPerson, list[FieldWarning]]:
+    person: PersonIdentity, *, pointer: str, today: date | None = None
+) -> tuple[NormalizedIdentity, list[FieldWarning]]:
     """The normalized identifiers of a validated person and the warnings they raise.
 
     ``pointer`` is the person's JSON pointer in the report (``/persons/0``).
     """
-    from app.schemas.report import NormalizedPerson
-
     warnings: list[FieldWarning] = []
     nik_info = None
     if person.nik is not None:
@@ -293,7 +326,7 @@ def normalize_person(
             )
         )
     born = person.date_of_birth
-    normalized = NormalizedPerson(
+    normalized = NormalizedIdentity(
         full_name=(normalize_name(person.full_name) or None) if person.full_name else None,
         nik=nik_info.nik if nik_info else None,
         nik_birth_date=nik_info.birth_date if nik_info else None,

@@ -40,11 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.config import Settings
-from app.db import is_database_unavailable, transaction
+from app.db import create_engine, create_session_factory, is_database_unavailable, transaction
 from app.models.base import utcnow
 from app.models.delivery import DeliveryAttempt, DeliveryStatus
 from app.repositories import deliveries as repo
 from app.services.delivery import envelope
+from app.services.retention import run_retention
 from app.services.url_safety import SafeTarget, UnsafeURL, check_webhook_url
 from app.services.webhooks import signature_headers, signing_secrets, webhook_id_of
 
@@ -335,8 +336,6 @@ class Worker:
 
     async def _run_retention(self) -> None:
         """The retention purge on its schedule (UU PDP); a failure is logged, never fatal."""
-        from app.services.retention import run_retention
-
         try:
             async with transaction(self.session_factory) as session:
                 run = await run_retention(session, self.settings)
@@ -348,8 +347,6 @@ class Worker:
 
 async def run_worker(settings: Settings) -> None:
     """The ``sinergi worker`` process: run until SIGTERM or SIGINT, then stop gracefully."""
-    from app.db import create_engine, create_session_factory
-
     engine = create_engine(settings)
     worker = Worker(settings, create_session_factory(engine))
     stop = asyncio.Event()

@@ -26,7 +26,7 @@ import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from app.services.names import parse_name, phonetic_keys, phonetic_token
+from app.matching.names import parse_name, phonetic_keys, phonetic_token
 
 MISSING = "missing"
 
