@@ -14,6 +14,7 @@ from app.repositories import agencies as agencies_repo
 from app.schemas.agency import AgencyCreate, AgencyUpdate
 from app.services import api_keys
 from app.services.audit import record_credential_event
+from app.services.officers import end_agency_sessions
 from app.services.signing_keys import ensure_signing_keys
 
 
@@ -70,6 +71,8 @@ async def update_agency(session: AsyncSession, code: str, data: AgencyUpdate) ->
         if agency.code == ADMIN_AGENCY_CODE and not data.active:
             raise Conflict(detail="The ADMIN agency cannot be deactivated")
         agency.active = data.active
+        if not data.active:
+            await end_agency_sessions(session, agency)
     await session.flush()
     return agency
 
@@ -82,6 +85,7 @@ async def deactivate_agency(
     if agency.code == ADMIN_AGENCY_CODE:
         raise Conflict(detail="The ADMIN agency cannot be deactivated")
     agency.active = False
+    await end_agency_sessions(session, agency)  # its officers are signed out at once
     await session.flush()
     await record_credential_event(
         session,

@@ -1,0 +1,240 @@
+"""Admin: the officers of an agency (people who sign in), managed by admins and agency admins.
+
+The ADMIN agency's token and SYSTEM_ADMIN officers manage every agency's officers; an
+AGENCY_ADMIN officer manages only their own agency's (any other answers 404, as if absent).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.audit_hook import AuditDep
+from app.api.deps import OfficerManager, Principal, SessionDep, SettingsDep
+from app.api.errors import problem_responses
+from app.api.routing import SinergiRoute, operation_id
+from app.errors import FieldProblem, Forbidden, NotFound
+from app.models.agency import Agency
+from app.models.base import utcnow
+from app.models.officer import Officer, OfficerRole
+from app.schemas.officer import OfficerCreate, OfficerList, OfficerRead, SetupCodeIssued
+from app.services import agencies, officers
+from app.services.officers import OfficerDraft, SetupCode
+
+router = APIRouter(
+    prefix="/v1/admin/agencies/{code}/users",
+    tags=["admin-users"],
+    route_class=SinergiRoute,
+    generate_unique_id_function=operation_id,
+)
+
+_MANAGER_ERRORS = problem_responses(401, 403, 404)
+
+
+def officer_view(officer: Officer, agency: Agency) -> OfficerRead:
+    now = utcnow()
+    return OfficerRead(
+        id=officer.id,
+        agency_code=agency.code,
+        username=officer.username,
+        full_name=officer.full_name,
+        nip=officer.nip,
+        email=officer.email,
+        role=OfficerRole(officer.role),
+        active=officer.active,
+        totp_enabled=officer.totp_enabled,
+        setup_pending=officer.setup_code_hash is not None
+        and officer.setup_code_expires_at is not None
+        and officer.setup_code_expires_at > now,
+        locked_until=officer.locked_until
+        if officer.locked_until is not None and officer.locked_until > now
+        else None,
+        last_sign_in_at=officer.last_sign_in_at,
+        created_at=officer.created_at,
+    )
+
+
+def _setup_view(setup: SetupCode, agency: Agency) -> SetupCodeIssued:
+    return SetupCodeIssued(
+        officer=officer_view(setup.officer, agency),
+        setup_code=setup.code,
+        setup_code_expires_at=setup.expires_at,
+    )
+
+
+async def _managed_agency(session: SessionDep, principal: Principal, code: str) -> Agency:
+    """The agency ``code`` when ``principal`` may manage its officers; 404 otherwise."""
+    if not principal.is_admin and code != principal.agency_code:
+        raise NotFound(detail=f"No agency with code {code}")
+    return await agencies.get_agency(session, code)
+
+
+@router.get(
+    "",
+    response_model=OfficerList,
+    status_code=200,
+    summary="List an agency's officers",
+    responses=_MANAGER_ERRORS,
+)
+async def list(code: str, principal: OfficerManager, session: SessionDep) -> OfficerList:
+    """The agency's officers by username: role, whether active, TOTP enrolled, locked, setup pending."""
+    agency = await _managed_agency(session, principal, code)
+    rows = await officers.list_officers(session, agency)
+    return OfficerList(items=[officer_view(o, agency) for o in rows])
+
+
+@router.post(
+    "",
+    response_model=SetupCodeIssued,
+    status_code=201,
+    summary="Create an officer (answers a one-time setup code)",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def create(
+    code: str,
+    body: OfficerCreate,
+    principal: OfficerManager,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> SetupCodeIssued:
+    """Create an officer of the agency. The answer holds a one-time setup code, shown once: give it to the officer by a separate channel; at first sign-in they choose a password (and enrol TOTP where required). An agency administrator cannot create SYSTEM_ADMIN officers. 409 when the username is taken."""
+    agency = await _managed_agency(session, principal, code)
+    if body.role is OfficerRole.SYSTEM_ADMIN and not principal.is_admin:
+        raise Forbidden(
+            detail="Only system administrators create SYSTEM_ADMIN officers",
+            errors=[FieldProblem("/role", "not allowed for you", "role_refused")],
+        )
+    setup = await officers.create_officer(
+        session,
+        settings,
+        agency,
+        OfficerDraft(
+            username=body.username,
+            full_name=body.full_name,
+            role=body.role,
+            nip=body.nip,
+            email=body.email,
+        ),
+        actor=principal.actor,
+    )
+    audit.object("officer", setup.officer.id)
+    return _setup_view(setup, agency)
+
+
+@router.get(
+    "/{username}",
+    response_model=OfficerRead,
+    status_code=200,
+    summary="Read an officer",
+    responses=_MANAGER_ERRORS,
+)
+async def read(
+    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+) -> OfficerRead:
+    """One officer of the agency by username."""
+    agency = await _managed_agency(session, principal, code)
+    officer = await officers.get_officer(session, agency, username)
+    audit.object("officer", officer.id)
+    return officer_view(officer, agency)
+
+
+async def _change(
+    code: str, username: str, principal: Principal, session: SessionDep, audit: AuditDep
+) -> Agency:
+    agency = await _managed_agency(session, principal, code)
+    target = await officers.get_officer(session, agency, username)
+    audit.object("officer", target.id)
+    if OfficerRole(target.role) is OfficerRole.SYSTEM_ADMIN and not principal.is_admin:
+        raise Forbidden(detail="Only system administrators manage SYSTEM_ADMIN officers")
+    return agency
+
+
+@router.post(
+    "/{username}/disable",
+    response_model=OfficerRead,
+    status_code=200,
+    summary="Disable an officer (their sessions end at once)",
+    responses=_MANAGER_ERRORS,
+)
+async def disable(
+    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+) -> OfficerRead:
+    """The officer can no longer sign in; every open session of theirs ends now."""
+    agency = await _change(code, username, principal, session, audit)
+    officer = await officers.set_active(
+        session, agency, username, active=False, actor=principal.actor
+    )
+    return officer_view(officer, agency)
+
+
+@router.post(
+    "/{username}/enable",
+    response_model=OfficerRead,
+    status_code=200,
+    summary="Enable a disabled officer",
+    responses=_MANAGER_ERRORS,
+)
+async def enable(
+    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+) -> OfficerRead:
+    """The officer may sign in again (with the same password and TOTP)."""
+    agency = await _change(code, username, principal, session, audit)
+    officer = await officers.set_active(
+        session, agency, username, active=True, actor=principal.actor
+    )
+    return officer_view(officer, agency)
+
+
+@router.post(
+    "/{username}/reset-password",
+    response_model=SetupCodeIssued,
+    status_code=200,
+    summary="Reset an officer's password (answers a new one-time setup code)",
+    responses=_MANAGER_ERRORS,
+)
+async def reset_password(
+    code: str,
+    username: str,
+    principal: OfficerManager,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> SetupCodeIssued:
+    """Forget the password and end the officer's sessions; the new setup code (shown once) lets them choose a new one. An enrolled TOTP stays and is still asked."""
+    agency = await _change(code, username, principal, session, audit)
+    setup = await officers.reset_password(
+        session, settings, agency, username, actor=principal.actor
+    )
+    return _setup_view(setup, agency)
+
+
+@router.post(
+    "/{username}/reset-totp",
+    response_model=OfficerRead,
+    status_code=200,
+    summary="Reset an officer's second factor (lost phone)",
+    responses=_MANAGER_ERRORS,
+)
+async def reset_totp(
+    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+) -> OfficerRead:
+    """Forget the TOTP secret and recovery codes and end the sessions; the officer enrols again at the next sign-in."""
+    agency = await _change(code, username, principal, session, audit)
+    officer = await officers.reset_totp(session, agency, username, actor=principal.actor)
+    return officer_view(officer, agency)
+
+
+@router.post(
+    "/{username}/unlock",
+    response_model=OfficerRead,
+    status_code=200,
+    summary="Unlock an officer locked after failed sign-ins",
+    responses=_MANAGER_ERRORS,
+)
+async def unlock(
+    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+) -> OfficerRead:
+    """Lift the lock and reset the count of failed sign-ins."""
+    agency = await _change(code, username, principal, session, audit)
+    officer = await officers.unlock(session, agency, username, actor=principal.actor)
+    return officer_view(officer, agency)
