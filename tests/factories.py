@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import httpx
@@ -83,6 +84,12 @@ class SeededOfficer:
         return totp.code_at(self.totp_secret, utcnow() + timedelta(seconds=30 * steps_ahead))
 
 
+@cache
+def _password_hash() -> str:
+    """``OFFICER_PASSWORD`` hashed once per test run (Argon2 is slow on purpose)."""
+    return passwords.hash_password(OFFICER_PASSWORD)
+
+
 async def create_officer(
     app: Any,
     agency_code: str,
@@ -98,26 +105,18 @@ async def create_officer(
         if with_totp is None
         else with_totp
     )
+    secret = totp.new_secret() if enrol else None
     async with transaction(app.state.session_factory) as session:
         agency = await agencies.get_agency(session, agency_code)
-        setup = await officers.create_officer(
+        await officers.create_ready_officer(
             session,
             settings,
             agency,
             officers.OfficerDraft(username=username, full_name=f"Petugas {username}", role=role),
+            password_hash=_password_hash(),
+            totp_secret=secret,
             actor="test",
         )
-        officer = setup.officer
-        officer.password_hash = passwords.hash_password(OFFICER_PASSWORD)
-        officer.setup_code_hash = None
-        secret = None
-        if enrol:
-            secret = totp.new_secret()
-            officer.totp_secret_encrypted = totp.encrypt_secret(
-                settings.key_encryption_key, officer.id, secret
-            )
-            officer.totp_enabled = True
-        await session.flush()
     return SeededOfficer(username, OFFICER_PASSWORD, agency_code, secret)
 
 

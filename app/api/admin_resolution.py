@@ -171,6 +171,8 @@ async def list_resolution_actions(
     response_model=ResolutionActionOut,
     responses=problem_responses(401, 403, 404, 409),
 )
-async def undo(action_id: uuid.UUID, principal: Curator, session: SessionDep) -> ResolutionActionOut:
+async def undo(
+    action_id: uuid.UUID, principal: Curator, session: SessionDep
+) -> ResolutionActionOut:
     """Reverse a merge or split; 409 if later actions depend on it."""
     return curation.action_view(await curation.undo(session, action_id))

@@ -24,6 +24,7 @@ from app.models.base import utcnow
 from app.models.officer import TOTP_REQUIRED_ROLES, Officer, OfficerRole
 from app.repositories import agencies as agencies_repo
 from app.repositories import officers as repository
+from app.services import totp
 from app.services.audit import record_credential_event
 
 #: Scopes each role may use, before intersecting with the agency's own.
@@ -159,6 +160,31 @@ async def create_officer(
     await repository.add(session, officer)
     await _officer_event(session, "officer.create", officer, agency, actor)
     return setup
+
+
+async def create_ready_officer(
+    session: AsyncSession,
+    settings: Settings,
+    agency: Agency,
+    draft: OfficerDraft,
+    *,
+    password_hash: str,
+    totp_secret: str | None,
+    actor: str,
+) -> Officer:
+    """An officer who can sign in at once (no setup): demo data and test fixtures only."""
+    setup = await create_officer(session, settings, agency, draft, actor=actor)
+    officer = setup.officer
+    officer.password_hash = password_hash
+    officer.setup_code_hash = None
+    officer.setup_code_expires_at = None
+    if totp_secret is not None:
+        officer.totp_secret_encrypted = totp.encrypt_secret(
+            settings.key_encryption_key, officer.id, totp_secret
+        )
+        officer.totp_enabled = True
+    await session.flush()
+    return officer
 
 
 async def set_active(
