@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.audit_hook import AuditDep
-from app.api.deps import OfficerManager, Principal, SessionDep, SettingsDep
+from app.api.deps import AgencyManager, Principal, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
-from app.errors import FieldProblem, Forbidden, NotFound
+from app.errors import FieldProblem, Forbidden
 from app.models.agency import Agency
 from app.models.base import utcnow
 from app.models.officer import Officer, OfficerRole
@@ -61,13 +61,6 @@ def _setup_view(setup: SetupCode, agency: Agency) -> SetupCodeIssued:
     )
 
 
-async def _managed_agency(session: SessionDep, principal: Principal, code: str) -> Agency:
-    """The agency ``code`` when ``principal`` may manage its officers; 404 otherwise."""
-    if not principal.is_admin and code != principal.agency_code:
-        raise NotFound(detail=f"No agency with code {code}")
-    return await agencies.get_agency(session, code)
-
-
 @router.get(
     "",
     response_model=OfficerList,
@@ -75,9 +68,9 @@ async def _managed_agency(session: SessionDep, principal: Principal, code: str) 
     summary="List an agency's officers",
     responses=_MANAGER_ERRORS,
 )
-async def list(code: str, principal: OfficerManager, session: SessionDep) -> OfficerList:
+async def list(code: str, principal: AgencyManager, session: SessionDep) -> OfficerList:
     """The agency's officers by username: role, whether active, TOTP enrolled, locked, setup pending."""
-    agency = await _managed_agency(session, principal, code)
+    agency = await agencies.get_managed_agency(session, principal, code)
     rows = await officers.list_officers(session, agency)
     return OfficerList(items=[officer_view(o, agency) for o in rows])
 
@@ -92,13 +85,13 @@ async def list(code: str, principal: OfficerManager, session: SessionDep) -> Off
 async def create(
     code: str,
     body: OfficerCreate,
-    principal: OfficerManager,
+    principal: AgencyManager,
     session: SessionDep,
     settings: SettingsDep,
     audit: AuditDep,
 ) -> SetupCodeIssued:
     """Create an officer of the agency. The answer holds a one-time setup code, shown once: give it to the officer by a separate channel; at first sign-in they choose a password (and enrol TOTP where required). An agency administrator cannot create SYSTEM_ADMIN officers. 409 when the username is taken."""
-    agency = await _managed_agency(session, principal, code)
+    agency = await agencies.get_managed_agency(session, principal, code)
     if body.role is OfficerRole.SYSTEM_ADMIN and not principal.is_admin:
         raise Forbidden(
             detail="Only system administrators create SYSTEM_ADMIN officers",
@@ -129,10 +122,10 @@ async def create(
     responses=_MANAGER_ERRORS,
 )
 async def read(
-    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+    code: str, username: str, principal: AgencyManager, session: SessionDep, audit: AuditDep
 ) -> OfficerRead:
     """One officer of the agency by username."""
-    agency = await _managed_agency(session, principal, code)
+    agency = await agencies.get_managed_agency(session, principal, code)
     officer = await officers.get_officer(session, agency, username)
     audit.object("officer", officer.id)
     return officer_view(officer, agency)
@@ -141,7 +134,7 @@ async def read(
 async def _change(
     code: str, username: str, principal: Principal, session: SessionDep, audit: AuditDep
 ) -> Agency:
-    agency = await _managed_agency(session, principal, code)
+    agency = await agencies.get_managed_agency(session, principal, code)
     target = await officers.get_officer(session, agency, username)
     audit.object("officer", target.id)
     if OfficerRole(target.role) is OfficerRole.SYSTEM_ADMIN and not principal.is_admin:
@@ -157,7 +150,7 @@ async def _change(
     responses=_MANAGER_ERRORS,
 )
 async def disable(
-    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+    code: str, username: str, principal: AgencyManager, session: SessionDep, audit: AuditDep
 ) -> OfficerRead:
     """The officer can no longer sign in; every open session of theirs ends now."""
     agency = await _change(code, username, principal, session, audit)
@@ -175,7 +168,7 @@ async def disable(
     responses=_MANAGER_ERRORS,
 )
 async def enable(
-    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+    code: str, username: str, principal: AgencyManager, session: SessionDep, audit: AuditDep
 ) -> OfficerRead:
     """The officer may sign in again (with the same password and TOTP)."""
     agency = await _change(code, username, principal, session, audit)
@@ -195,7 +188,7 @@ async def enable(
 async def reset_password(
     code: str,
     username: str,
-    principal: OfficerManager,
+    principal: AgencyManager,
     session: SessionDep,
     settings: SettingsDep,
     audit: AuditDep,
@@ -216,7 +209,7 @@ async def reset_password(
     responses=_MANAGER_ERRORS,
 )
 async def reset_totp(
-    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+    code: str, username: str, principal: AgencyManager, session: SessionDep, audit: AuditDep
 ) -> OfficerRead:
     """Forget the TOTP secret and recovery codes and end the sessions; the officer enrols again at the next sign-in."""
     agency = await _change(code, username, principal, session, audit)
@@ -232,7 +225,7 @@ async def reset_totp(
     responses=_MANAGER_ERRORS,
 )
 async def unlock(
-    code: str, username: str, principal: OfficerManager, session: SessionDep, audit: AuditDep
+    code: str, username: str, principal: AgencyManager, session: SessionDep, audit: AuditDep
 ) -> OfficerRead:
     """Lift the lock and reset the count of failed sign-ins."""
     agency = await _change(code, username, principal, session, audit)

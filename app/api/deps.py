@@ -1,7 +1,7 @@
 """Request dependencies: the session (one transaction per request) and one alias per permission.
 
 A route that declares none of ``AgencyWriter``, ``AgencyReader``, ``InboxReader``, ``Screener``,
-``Admin``, ``Curator`` or ``OfficerManager`` is public, visibly. Each accepts either a bearer
+``Admin``, ``Curator`` or ``AgencyManager`` is public, visibly. Each accepts either a bearer
 token (an agency's system) or an officer's session cookie (a person), never both at once.
 """
 
@@ -375,15 +375,18 @@ async def _curator(
     return principal
 
 
-async def _officer_manager(
+async def _agency_manager(
     principal: Annotated[Principal, Security(get_principal, scopes=[Scope.ADMIN.value])],
 ) -> Principal:
     if not (principal.is_admin or principal.role is OfficerRole.AGENCY_ADMIN):
-        raise Forbidden(detail="Managing officers is for admins and agency administrators")
+        raise Forbidden(
+            detail="Managing an agency's officers and keys is for admins and agency administrators"
+        )
     return principal
 
 
 #: Admin tokens, and analysts (and system admins) of an admin agency signed in as officers.
 Curator = Annotated[Principal, Depends(_curator)]
-#: Admin tokens and system admins (any agency); agency administrators (their own agency only).
-OfficerManager = Annotated[Principal, Depends(_officer_manager)]
+#: Manages an agency's officers and API keys: admin tokens and system admins (any agency),
+#: agency administrators (their own only: ``agencies.get_managed_agency`` answers 404 for others).
+AgencyManager = Annotated[Principal, Depends(_agency_manager)]

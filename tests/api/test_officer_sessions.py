@@ -629,3 +629,24 @@ async def test_sign_in_input_is_validated(
     _problem(
         await console.post("/v1/session/password", json={"new_password": "whatever whatever"}), 401
     )
+
+
+async def test_an_agency_admin_manages_the_agencys_own_api_keys_only(
+    console: httpx.AsyncClient, world: dict[str, SeededOfficer]
+) -> None:
+    csrf = {"X-CSRF-Token": await sign_in(console, world["agency_admin"])}
+    issued = await console.post(f"/v1/admin/agencies/{IMI}/keys", json={}, headers=csrf)
+    assert issued.status_code == 201, issued.text
+    listed = await console.get(f"/v1/admin/agencies/{IMI}/keys")
+    assert [k["id"] for k in listed.json()] == [issued.json()["id"]]
+    revoked = await console.delete(
+        f"/v1/admin/agencies/{IMI}/keys/{issued.json()['id']}", headers=csrf
+    )
+    assert revoked.status_code == 204
+    _problem(await console.get("/v1/admin/agencies/LANAL-DUMAI/keys"), 404)
+    _problem(await console.post("/v1/admin/agencies/LANAL-DUMAI/keys", json={}, headers=csrf), 404)
+
+    officer = httpx.AsyncClient(transport=console._transport, base_url="https://sinergi.test")
+    async with officer:
+        await sign_in(officer, world["officer"])
+        _problem(await officer.get(f"/v1/admin/agencies/{IMI}/keys"), 403)
