@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.agency import Agency
@@ -80,6 +80,36 @@ async def end_sessions_of_agency(session: AsyncSession, agency_id: uuid.UUID, at
         update(OfficerSession)
         .where(OfficerSession.officer_id.in_(officers), OfficerSession.ended_at.is_(None))
         .values(ended_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+#: What a purged officer's name becomes (the row stays: the audit trail refers to its id).
+REMOVED_NAME = "(removed)"
+
+
+async def disabled_with_personal_data(session: AsyncSession, before: datetime) -> Sequence[Officer]:
+    """Officers disabled before ``before`` whose name, NIP or e-mail is still stored."""
+    result = await session.execute(
+        select(Officer).where(
+            Officer.active.is_(False),
+            Officer.disabled_at < before,
+            or_(
+                Officer.full_name != REMOVED_NAME,
+                Officer.nip.is_not(None),
+                Officer.email.is_not(None),
+            ),
+        )
+    )
+    return result.scalars().all()
+
+
+async def delete_sessions_over_before(session: AsyncSession, before: datetime) -> int:
+    """Delete sessions that ended or expired before ``before`` (client address, user agent)."""
+    result = await session.execute(
+        delete(OfficerSession)
+        .where(or_(OfficerSession.ended_at < before, OfficerSession.expires_at < before))
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -26,6 +26,7 @@ from app.repositories import agencies as agencies_repo
 from app.repositories import officers as repository
 from app.services import totp
 from app.services.audit import record_credential_event
+from app.services.retention import Purged, register_purger
 
 #: Scopes each role may use, before intersecting with the agency's own.
 ROLE_SCOPES: dict[OfficerRole, frozenset[str]] = {
@@ -252,3 +253,23 @@ async def agency_of(session: AsyncSession, officer: Officer) -> Agency:
 async def end_agency_sessions(session: AsyncSession, agency: Agency) -> None:
     """End every session of the agency's officers (the agency was deactivated)."""
     await repository.end_sessions_of_agency(session, agency.id, utcnow())
+
+
+async def purge_departed_officers(session: AsyncSession, cutoff: datetime) -> Purged:
+    """Retention (UU PDP): forget the name, NIP and e-mail of officers disabled before ``cutoff``,
+    and sessions over before it; the officer's id and username stay for the audit trail."""
+    departed = await repository.disabled_with_personal_data(session, cutoff)
+    for officer in departed:
+        officer.full_name = repository.REMOVED_NAME
+        officer.nip = None
+        officer.email = None
+    sessions = await repository.delete_sessions_over_before(session, cutoff)
+    await session.flush()
+    return Purged(
+        object_type="officer",
+        object_ids=[str(o.id) for o in departed],
+        detail={"sessions": str(sessions)},
+    )
+
+
+register_purger("officers", purge_departed_officers)

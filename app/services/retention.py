@@ -63,6 +63,7 @@ async def run_retention(
     session: AsyncSession, settings: Settings, *, now: datetime | None = None
 ) -> RetentionRun:
     """Run every purger and the audit-trail trim in the caller's transaction, auditing each."""
+    import app.services.officers
     import app.services.report_retention
     import app.services.watches  # noqa: F401  (each registers its purger on import)
 

@@ -650,3 +650,29 @@ async def test_an_agency_admin_manages_the_agencys_own_api_keys_only(
     async with officer:
         await sign_in(officer, world["officer"])
         _problem(await officer.get(f"/v1/admin/agencies/{IMI}/keys"), 403)
+
+
+async def test_retention_forgets_departed_officers_but_keeps_who_did_what(
+    app: Any, client: httpx.AsyncClient, console: httpx.AsyncClient, world: dict[str, SeededOfficer]
+) -> None:
+    from app.services.retention import run_retention
+
+    admin = bearer(await token_for(client, app, "ADMIN"))
+    await sign_in(console, world["navy"])
+    url = "/v1/admin/agencies/LANAL-DUMAI/users/serda.budi"
+    assert (await client.post(f"{url}/disable", headers=admin)).status_code == 200
+    later = utcnow() + timedelta(days=app.state.settings.retention_person_data_days + 1)
+    async with transaction(app.state.session_factory) as session:
+        run = await run_retention(session, app.state.settings, now=later)
+    assert run.purged["officers"].detail["sessions"] == "1"
+    shown = (await client.get(url, headers=admin)).json()
+    assert (shown["full_name"], shown["nip"], shown["email"]) == ("(removed)", None, None)
+    assert shown["username"] == "serda.budi"
+    still_active = (
+        await client.get(
+            f"/v1/admin/agencies/{IMI}/users/{world['officer'].username}", headers=admin
+        )
+    ).json()
+    assert still_active["full_name"] != "(removed)"
+    trail = await client.get("/v1/admin/audit", params={"actor": "serda.budi"}, headers=admin)
+    assert any(e["action"] == "session.create" for e in trail.json()["items"])
