@@ -242,12 +242,6 @@ async def _officer_principal(
             detail="Finish setting up the account first (GET /v1/session says what is missing)",
             headers=_MISSING,
         )
-    if request.method not in _SAFE_METHODS and not officer_sessions.csrf_matches(
-        settings, current.token, await csrf_given(request)
-    ):
-        raise Forbidden(
-            detail=f"Send the session's CSRF token in {CSRF_HEADER} (GET /v1/session gives it)"
-        )
     role = OfficerRole(current.officer.role)
     agency_scopes = list(current.agency.scopes)
     principal = Principal(
@@ -262,6 +256,12 @@ async def _officer_principal(
         curates=can_curate(agency_scopes, role),
     )
     request.state.principal = principal  # the audit hook names the officer from it
+    if request.method not in _SAFE_METHODS and not officer_sessions.csrf_matches(
+        settings, current.token, await csrf_given(request)
+    ):
+        raise Forbidden(
+            detail=f"Send the session's CSRF token in {CSRF_HEADER} (GET /v1/session gives it)"
+        )
     return principal
 
 

@@ -330,7 +330,7 @@ async def test_sign_in_gives_a_new_session_id_and_sign_out_kills_the_cookie(
 
 
 async def test_csrf_token_must_be_this_sessions(
-    app: Any, console: httpx.AsyncClient, world: dict[str, SeededOfficer]
+    app: Any, client: httpx.AsyncClient, console: httpx.AsyncClient, world: dict[str, SeededOfficer]
 ) -> None:
     other = httpx.AsyncClient(transport=console._transport, base_url="https://sinergi.test")
     async with other:
@@ -343,6 +343,14 @@ async def test_csrf_token_must_be_this_sessions(
     )
     ok = await console.post("/v1/watches", json=body, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 201, ok.text
+    # the refused attempts are audited as the officer's, denied
+    admin = bearer(await token_for(client, app, "ADMIN"))
+    trail = await client.get(
+        "/v1/admin/audit",
+        params={"actor": world["officer"].username, "action": "watch.create"},
+        headers=admin,
+    )
+    assert [e["outcome"] for e in trail.json()["items"]] == ["success", "denied", "denied"]
 
 
 async def test_a_cookie_and_a_bearer_token_at_once_are_refused(
