@@ -149,7 +149,7 @@ def _second_factor_ok(
             return True
         return False
     if attempt.recovery_code:
-        digest = totp.recovery_code_hash(settings.secret_key, attempt.recovery_code)
+        digest = totp.recovery_code_hash(officer.id, attempt.recovery_code)
         remaining = list(officer.recovery_code_hashes or [])
         for stored in remaining:
             if hmac.compare_digest(stored, digest):
@@ -438,7 +438,7 @@ async def confirm_totp(
     codes = totp.new_recovery_codes()
     officer.totp_enabled = True
     officer.totp_last_step = step
-    officer.recovery_code_hashes = [totp.recovery_code_hash(settings.secret_key, c) for c in codes]
+    officer.recovery_code_hashes = [totp.recovery_code_hash(officer.id, c) for c in codes]
     await session.flush()
     await _session_event(session, "session.totp_enrol", current)
     return codes, await _finish_stage(session, settings, current)

@@ -95,8 +95,11 @@ def new_recovery_codes() -> list[str]:
     ]
 
 
-def recovery_code_hash(secret_key: str, code: str) -> str:
+def recovery_code_hash(officer_id: uuid.UUID, code: str) -> str:
+    """SHA-256 of the code salted with the officer's id.
+
+    Not keyed with the service secret on purpose: rotating SINERGI_SECRET_KEY must not void the
+    codes an officer keeps on paper; each has ~60 random bits, beyond offline guessing.
+    """
     normalized = code.strip().lower().replace(" ", "").replace("-", "")
-    return hmac.new(
-        secret_key.encode(), f"recovery:{normalized}".encode(), hashlib.sha256
-    ).hexdigest()
+    return hashlib.sha256(f"{officer_id}:recovery:{normalized}".encode()).hexdigest()
