@@ -155,6 +155,22 @@ def _prepare_demo(path: Path, *, seed: int, size: int, host: str, port: int) -> 
             f"{base}/v1/auth/token | {extract})"
         )
     typer.echo(
+        f"\nOfficers (people) sign in at POST {base}/v1/session, each with the development "
+        f"password '{demo.DEMO_OFFICER_PASSWORD}'. Admin roles also need a TOTP code: add the "
+        "secret shown to an authenticator app, or print the current code with\n"
+        "  python3 -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET"
+    )
+    for officer in seeded.officers:
+        second = f"  TOTP secret {officer.totp_secret}" if officer.totp_secret else ""
+        typer.echo(f"  {officer.username:<34} {officer.role.value:<13}{second}")
+    typer.echo(
+        f"For example (the cookie is sinergi_session in development):\n"
+        f"curl -s -c cookies.txt -H 'Content-Type: application/json' "
+        f'-d \'{{"username": "petugas.polres-dumai", "password": "{demo.DEMO_OFFICER_PASSWORD}"}}\' '
+        f"{base}/v1/session\n"
+        f'curl -s -b cookies.txt "{base}/v1/inbox?limit=5"'
+    )
+    typer.echo(
         "\nThen, for example as POLRES-DUMAI, read the reports routed to you:\n"
         f'curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/inbox?limit=5"\n'
         f"API documentation: {base}/docs\n"
@@ -652,6 +668,55 @@ def admin_create_agency(
         return (await create_agency(session, data)).code
 
     typer.echo(f"agency {_run_admin(use_case)} created", err=True)
+
+
+@admin_cli.command("create-user")
+def admin_create_user(
+    code: Annotated[str, typer.Argument(help="Agency code, e.g. IMIGRASI-DUMAI.")],
+    username: Annotated[str, typer.Argument(help="Sign-in name, often the NIP.")],
+    role: Annotated[
+        str, typer.Option(help="OFFICER, ANALYST, AGENCY_ADMIN or SYSTEM_ADMIN.")
+    ] = "OFFICER",
+    name: Annotated[str | None, typer.Option(help="Full name (default: the username).")] = None,
+    nip: Annotated[str | None, typer.Option(help="NIP, the 18-digit civil-servant number.")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+) -> None:
+    """Create an officer; the one-time setup code is printed once, alone on stdout."""
+    from pydantic import ValidationError
+
+    from app.schemas.officer import OfficerCreate
+    from app.services.agencies import get_agency
+    from app.services.officers import OfficerDraft, create_officer
+
+    try:
+        data = OfficerCreate(
+            username=username, full_name=name or username, role=role, nip=nip, email=email
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+        typer.echo(f"error: {problems}", err=True)
+        raise typer.Exit(2) from None
+
+    async def use_case(session: AsyncSession, settings: Settings) -> str:
+        agency = await get_agency(session, code)
+        draft = OfficerDraft(
+            username=data.username,
+            full_name=data.full_name,
+            role=data.role,
+            nip=data.nip,
+            email=data.email,
+        )
+        setup = await create_officer(session, settings, agency, draft, actor="cli")
+        typer.echo(
+            f"officer {setup.officer.username} ({data.role.value}) created in {agency.code}; "
+            f"the setup code below works once, until {setup.expires_at:%Y-%m-%d %H:%M} UTC",
+            err=True,
+        )
+        return setup.code
+
+    typer.echo(_run_admin(use_case))
 
 
 @admin_cli.command("issue-key")

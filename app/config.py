@@ -113,6 +113,22 @@ class Settings(BaseSettings):
     #: Days audit events are kept; 0 keeps them for ever. The purge leaves a checkpoint event.
     audit_retention_days: int = Field(default=0, ge=0, le=36500)
 
+    #: Officers (people who sign in, docs/officers.md). Sessions end after this long without a
+    #: request (idle) and after this long in any case (absolute).
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: float = Field(default=12, gt=0, le=24 * 7)
+    #: Require a TOTP second factor of every officer (admin roles always need one).
+    officer_totp_required: bool = False
+    #: How long the one-time setup code of a new or reset account works.
+    officer_setup_code_hours: int = Field(default=72, ge=1, le=24 * 30)
+    #: Failed sign-ins in a row after which an account is locked, and for how long.
+    officer_lockout_failures: int = Field(default=10, ge=1, le=1000)
+    officer_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    #: Failed sign-ins (per typed username, and per client address x5) after which further
+    #: attempts are slowed: each must wait ``base * 2^(n - after)`` seconds (at most 5 minutes).
+    officer_throttle_after_failures: int = Field(default=3, ge=1, le=1000)
+    officer_throttle_base_seconds: float = Field(default=1.0, ge=0, le=60)
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.env is Environment.DEVELOPMENT:

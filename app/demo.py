@@ -20,11 +20,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.config import Settings
 from app.db import create_engine, create_session_factory, transaction
+from app.models.agency import ADMIN_AGENCY_CODE, Agency
+from app.models.officer import TOTP_REQUIRED_ROLES, OfficerRole
 from app.schemas.agency import AgencyCreate
-from app.services import imports
-from app.services.agencies import bootstrap_admin, create_agency
+from app.services import imports, officers, passwords, totp
+from app.services.agencies import bootstrap_admin, create_agency, get_agency
 from app.services.api_keys import issue_api_key
 from app.services.reports import IngestSettings
 from app.services.routing import seed_default_rules
@@ -521,6 +525,50 @@ class DemoSeed:
     agencies: list[tuple[str, str]]
     rules: int
     outcomes: dict[str, int]
+    #: Officers who can sign in at once: agency code, username, role, TOTP secret (admins).
+    officers: list[DemoOfficer] = field(default_factory=list)
+
+
+#: The password of every demo officer (development only: the demo runs with SINERGI_ENV=development).
+DEMO_OFFICER_PASSWORD = "demo sinergi dumai"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class DemoOfficer:
+    agency_code: str
+    username: str
+    role: OfficerRole
+    #: Admin roles must sign in with TOTP: the secret to add to an app (or compute codes from).
+    totp_secret: str | None
+
+
+#: The officers each member agency gets (ADMIN gets a system admin and an analyst instead).
+_MEMBER_ROLES = (("petugas", OfficerRole.OFFICER), ("admin", OfficerRole.AGENCY_ADMIN))
+_ADMIN_ROLES = (("sysadmin", OfficerRole.SYSTEM_ADMIN), ("analis", OfficerRole.ANALYST))
+
+
+async def seed_officers(
+    session: AsyncSession, settings: Settings, agency: Agency, password_hash: str
+) -> list[DemoOfficer]:
+    """Officers of ``agency`` with the demo password; admins with a fresh TOTP secret."""
+    roles = _ADMIN_ROLES if agency.code == ADMIN_AGENCY_CODE else _MEMBER_ROLES
+    seeded: list[DemoOfficer] = []
+    for prefix, role in roles:
+        username = f"{prefix}.{agency.code.lower()}"
+        secret = totp.new_secret() if role in TOTP_REQUIRED_ROLES else None
+        await officers.create_ready_officer(
+            session,
+            settings,
+            agency,
+            officers.OfficerDraft(
+                username=username, full_name=f"{prefix.title()} {agency.code}", role=role
+            ),
+            password_hash=password_hash,
+            totp_secret=secret,
+            actor="demo",
+        )
+        seeded.append(DemoOfficer(agency.code, username, role, secret))
+    return seeded
 
 
 async def seed_demo(
@@ -537,8 +585,12 @@ async def seed_demo(
     agencies: list[tuple[str, str]] = [("ADMIN", "Sinergi administrators")]
     callers: dict[str, imports.AgencyCaller] = {}
     try:
+        password_hash = passwords.hash_password(DEMO_OFFICER_PASSWORD)
+        seeded_officers: list[DemoOfficer] = []
         async with transaction(factory) as session:
             keys["ADMIN"] = (await bootstrap_admin(session, settings)).key
+            admin = await get_agency(session, ADMIN_AGENCY_CODE)
+            seeded_officers += await seed_officers(session, settings, admin, password_hash)
         spec = demo_data("agencies")
         async with transaction(factory) as session:
             for item in spec["agencies"]:
@@ -555,6 +607,7 @@ async def seed_demo(
                     session, secret_key=settings.secret_key, agency=agency, actor="demo"
                 )
                 keys[agency.code] = issued.key
+                seeded_officers += await seed_officers(session, settings, agency, password_hash)
                 agencies.append((agency.code, agency.name))
                 callers[agency.code] = imports.AgencyCaller.of(agency)
             rules = await seed_default_rules(session, region_code=spec["region_code"])
@@ -567,6 +620,12 @@ async def seed_demo(
             outcomes[result.outcome] += 1
             if on_report is not None:
                 on_report()
-        return DemoSeed(keys=keys, agencies=agencies, rules=len(rules), outcomes=outcomes)
+        return DemoSeed(
+            keys=keys,
+            agencies=agencies,
+            rules=len(rules),
+            outcomes=outcomes,
+            officers=seeded_officers,
+        )
     finally:
         await engine.dispose()

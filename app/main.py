@@ -15,6 +15,7 @@ from app.api import (
     admin_agencies,
     admin_audit,
     admin_deliveries,
+    admin_officers,
     admin_resolution,
     admin_routing,
     admin_webhooks,
@@ -25,6 +26,7 @@ from app.api import (
     metrics,
     reports,
     screening,
+    session,
     stats,
     vocab,
     watches,
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(wellknown.router)
     app.include_router(auth.router)
+    app.include_router(session.router)
     app.include_router(vocab.router)
     app.include_router(reports.router)
     app.include_router(cases.router)
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(admin_agencies.router)
     app.include_router(admin_agencies.signing_router)
+    app.include_router(admin_officers.router)
     app.include_router(admin_routing.router)
     app.include_router(admin_deliveries.router)
     app.include_router(admin_webhooks.router)

@@ -122,6 +122,14 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+async def console(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client over https: keeps the officer's Secure ``__Host-`` session cookie."""
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="https://sinergi.test") as c:
+        yield c
+
+
+@pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 

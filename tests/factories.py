@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import httpx
 
 from app.db import transaction
 from app.models.agency import ADMIN_AGENCY_CODE, Agency, AgencyKind, Scope
+from app.models.base import utcnow
+from app.models.officer import OfficerRole
 from app.schemas.agency import AgencyCreate
-from app.services import agencies, api_keys
+from app.services import agencies, api_keys, officers, passwords, totp
+
+#: A password every test officer gets (not on the common list, 12+ characters).
+OFFICER_PASSWORD = "kopi hitam di pelabuhan dumai"
 
 
 async def create_agency(
@@ -89,3 +97,65 @@ async def submit_report(
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+@dataclass(frozen=True)
+class SeededOfficer:
+    username: str
+    password: str
+    agency_code: str
+    #: The TOTP secret when the officer enrolled an authenticator app.
+    totp_secret: str | None
+
+    def totp_code(self, *, steps_ahead: int = 0) -> str:
+        """The code the officer's app shows now (or ``steps_ahead`` 30-second steps later)."""
+        assert self.totp_secret is not None
+        return totp.code_at(self.totp_secret, utcnow() + timedelta(seconds=30 * steps_ahead))
+
+
+@cache
+def _password_hash() -> str:
+    """``OFFICER_PASSWORD`` hashed once per test run (Argon2 is slow on purpose)."""
+    return passwords.hash_password(OFFICER_PASSWORD)
+
+
+async def create_officer(
+    app: Any,
+    agency_code: str,
+    username: str,
+    role: OfficerRole = OfficerRole.OFFICER,
+    *,
+    with_totp: bool | None = None,
+) -> SeededOfficer:
+    """An officer who already chose ``OFFICER_PASSWORD`` (and enrolled TOTP: admins always)."""
+    settings = app.state.settings
+    enrol = (
+        role in (OfficerRole.AGENCY_ADMIN, OfficerRole.SYSTEM_ADMIN)
+        if with_totp is None
+        else with_totp
+    )
+    secret = totp.new_secret() if enrol else None
+    async with transaction(app.state.session_factory) as session:
+        agency = await agencies.get_agency(session, agency_code)
+        await officers.create_ready_officer(
+            session,
+            settings,
+            agency,
+            officers.OfficerDraft(username=username, full_name=f"Petugas {username}", role=role),
+            password_hash=_password_hash(),
+            totp_secret=secret,
+            actor="test",
+        )
+    return SeededOfficer(username, OFFICER_PASSWORD, agency_code, secret)
+
+
+async def sign_in(console: httpx.AsyncClient, officer: SeededOfficer, **extra: str) -> str:
+    """Sign ``officer`` in on ``console`` (the cookie stays in its jar); the CSRF token."""
+    body: dict[str, str] = {"username": officer.username, "password": officer.password}
+    if officer.totp_secret is not None:
+        body["totp_code"] = officer.totp_code()
+    body.update(extra)
+    response = await console.post("/v1/session", json=body)
+    assert response.status_code == 200, response.text
+    csrf: str = response.json()["csrf_token"]
+    return csrf

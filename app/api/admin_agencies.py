@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.deps import Admin, AgencyManager, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
 from app.pagination import decode_text_cursor, encode_cursor
@@ -128,15 +128,15 @@ async def deactivate(code: str, session: SessionDep, admin: Admin) -> AgencyRead
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
 async def issue_key(
-    code: str, body: ApiKeyIssue, session: SessionDep, settings: SettingsDep, admin: Admin
+    code: str, body: ApiKeyIssue, session: SessionDep, settings: SettingsDep, admin: AgencyManager
 ) -> ApiKeyIssued:
-    agency = await agencies.get_agency(session, code)
+    agency = await agencies.get_managed_agency(session, admin, code)
     issued = await api_keys.issue_api_key(
         session,
         secret_key=settings.secret_key,
         agency=agency,
         expires_at=api_keys.expiry_after(body.expires_in_days),
-        actor=admin.agency_code,
+        actor=admin.actor,
     )
     return api_keys.issued_view(issued)
 
@@ -148,9 +148,9 @@ async def issue_key(
     summary="List an agency's API keys (prefix, created, last used, expires, status)",
     responses=problem_responses(401, 403, 404),
 )
-async def list_keys(code: str, session: SessionDep, _admin: Admin) -> list[ApiKeyRead]:
+async def list_keys(code: str, session: SessionDep, admin: AgencyManager) -> list[ApiKeyRead]:
     """Never the key itself: its prefix (to recognise it), creation, last use, expiry and status."""
-    agency = await agencies.get_agency(session, code)
+    agency = await agencies.get_managed_agency(session, admin, code)
     return await api_keys.list_api_keys(session, agency)
 
 
@@ -167,17 +167,17 @@ async def rotate_key(
     body: ApiKeyRotate,
     session: SessionDep,
     settings: SettingsDep,
-    admin: Admin,
+    admin: AgencyManager,
 ) -> ApiKeyIssued:
     """Answers the new key once; the old key keeps working for `grace_hours` so the agency can switch without downtime."""
-    agency = await agencies.get_agency(session, code)
+    agency = await agencies.get_managed_agency(session, admin, code)
     issued = await api_keys.rotate_api_key(
         session,
         secret_key=settings.secret_key,
         agency=agency,
         key_id=key_id,
         grace=api_keys.rotation_grace(settings, body.grace_hours),
-        actor=admin.agency_code,
+        actor=admin.actor,
     )
     return api_keys.issued_view(issued)
 
@@ -189,10 +189,12 @@ async def rotate_key(
     summary="Revoke an API key now (tokens minted from it stop working at once)",
     responses=problem_responses(401, 403, 404),
 )
-async def revoke_key(code: str, key_id: uuid.UUID, session: SessionDep, admin: Admin) -> Response:
+async def revoke_key(
+    code: str, key_id: uuid.UUID, session: SessionDep, admin: AgencyManager
+) -> Response:
     """Tokens minted from the key are refused from the next request on."""
-    agency = await agencies.get_agency(session, code)
-    await api_keys.revoke_api_key(session, agency=agency, key_id=key_id, actor=admin.agency_code)
+    agency = await agencies.get_managed_agency(session, admin, code)
+    await api_keys.revoke_api_key(session, agency=agency, key_id=key_id, actor=admin.actor)
     return Response(status_code=204)
 
 

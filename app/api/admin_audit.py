@@ -35,7 +35,10 @@ async def search(
     _admin: Admin,
     session: SessionDep,
     settings: SettingsDep,
-    actor: Annotated[str | None, Query(description="Agency code of the actor.")] = None,
+    actor: Annotated[
+        str | None,
+        Query(description="The actor: an agency code, or an officer's username or user id."),
+    ] = None,
     action: Annotated[str | None, Query(examples=["report.read"])] = None,
     object_id: Annotated[str | None, Query(description="An id among the event's objects.")] = None,
     outcome: OutcomeName | None = None,

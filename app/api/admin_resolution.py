@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.deps import Curator, SessionDep, SettingsDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
 from app.schemas.case import (
@@ -38,7 +38,7 @@ router = APIRouter(
     responses=problem_responses(401, 403, 422),
 )
 async def list_possible_matches(
-    principal: Admin,
+    principal: Curator,
     session: SessionDep,
     settings: SettingsDep,
     status: Literal["open", "accepted", "rejected"] | None = "open",
@@ -59,9 +59,9 @@ async def list_possible_matches(
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
 async def decide(
-    match_id: uuid.UUID, body: ReviewDecisionIn, principal: Admin, session: SessionDep
+    match_id: uuid.UUID, body: ReviewDecisionIn, principal: Curator, session: SessionDep
 ) -> PossibleMatchOut:
-    match, _action = await curation.review(session, principal.agency_code, match_id, body.decision)
+    match, _action = await curation.review(session, principal.actor, match_id, body.decision)
     return await curation.possible_match_view(session, match)
 
 
@@ -73,11 +73,11 @@ async def decide(
     responses=problem_responses(401, 403, 415, 422),
 )
 async def merge_entities(
-    body: EntityMergeIn, principal: Admin, session: SessionDep
+    body: EntityMergeIn, principal: Curator, session: SessionDep
 ) -> ResolutionActionOut:
     """The source entity's persons join the target entity; the action is audited and can be undone."""
     action = await curation.merge_entities(
-        session, principal.agency_code, body.source_entity_id, body.target_entity_id
+        session, principal.actor, body.source_entity_id, body.target_entity_id
     )
     return curation.action_view(action)
 
@@ -90,12 +90,12 @@ async def merge_entities(
     responses=problem_responses(401, 403, 415, 422),
 )
 async def split_entity(
-    entity_id: uuid.UUID, body: EntitySplitIn, principal: Admin, session: SessionDep
+    entity_id: uuid.UUID, body: EntitySplitIn, principal: Curator, session: SessionDep
 ) -> ResolutionActionOut:
     """The named persons leave the entity and form a new one; audited and reversible."""
     action = await curation.split_entity(
         session,
-        principal.agency_code,
+        principal.actor,
         entity_id,
         [(p.report_id, p.person_index) for p in body.persons],
     )
@@ -110,11 +110,11 @@ async def split_entity(
     responses=problem_responses(401, 403, 415, 422),
 )
 async def merge_cases(
-    body: CaseMergeIn, principal: Admin, session: SessionDep
+    body: CaseMergeIn, principal: Curator, session: SessionDep
 ) -> ResolutionActionOut:
     """The source case's reports join the target case; audited and reversible."""
     action = await curation.merge_cases(
-        session, principal.agency_code, body.source_case_id, body.target_case_id
+        session, principal.actor, body.source_case_id, body.target_case_id
     )
     return curation.action_view(action)
 
@@ -127,10 +127,10 @@ async def merge_cases(
     responses=problem_responses(401, 403, 415, 422),
 )
 async def split_case(
-    case_id: uuid.UUID, body: CaseSplitIn, principal: Admin, session: SessionDep
+    case_id: uuid.UUID, body: CaseSplitIn, principal: Curator, session: SessionDep
 ) -> ResolutionActionOut:
     """The named reports leave the case and form a new one; audited and reversible."""
-    action = await curation.split_case(session, principal.agency_code, case_id, body.report_ids)
+    action = await curation.split_case(session, principal.actor, case_id, body.report_ids)
     return curation.action_view(action)
 
 
@@ -144,7 +144,7 @@ async def split_case(
     responses=problem_responses(401, 403, 422),
 )
 async def list_resolution_actions(
-    principal: Admin,
+    principal: Curator,
     session: SessionDep,
     settings: SettingsDep,
     actor: str | None = Query(
@@ -171,6 +171,8 @@ async def list_resolution_actions(
     response_model=ResolutionActionOut,
     responses=problem_responses(401, 403, 404, 409),
 )
-async def undo(action_id: uuid.UUID, principal: Admin, session: SessionDep) -> ResolutionActionOut:
+async def undo(
+    action_id: uuid.UUID, principal: Curator, session: SessionDep
+) -> ResolutionActionOut:
     """Reverse a merge or split; 409 if later actions depend on it."""
     return curation.action_view(await curation.undo(session, action_id))

@@ -167,6 +167,8 @@ class RequestAudit:
                     if principal
                     else (claimed.credential_id if claimed else None)
                 ),
+                actor_user_id=principal.officer_id if principal else None,
+                actor_username=principal.officer_username if principal else None,
                 token_id=principal.token_id if principal else None,
                 object_type=self.object_type,
                 object_ids=tuple(self.object_ids),

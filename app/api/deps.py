@@ -1,7 +1,8 @@
 """Request dependencies: the session (one transaction per request) and one alias per permission.
 
-A route that declares none of ``AgencyWriter``, ``AgencyReader``, ``InboxReader``, ``Screener``
-or ``Admin`` is public, visibly.
+A route that declares none of ``AgencyWriter``, ``AgencyReader``, ``InboxReader``, ``Screener``,
+``Admin``, ``Curator`` or ``AgencyManager`` is public, visibly. Each accepts either a bearer
+token (an agency's system) or an officer's session cookie (a person), never both at once.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request, Response, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials
 from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.errors import Forbidden, RateLimited, Unauthenticated
+from app.config import Environment, Settings
+from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
+from app.services import officer_sessions
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
+from app.services.officers import can_curate, effective_scopes
 from app.services.rate_limits import Budget, RateLimits
+from app.services.sign_in_throttle import SignInThrottle
 from app.services.tokens import InvalidToken, verify_access_token
-from app.vocab.enums import Scope
+from app.vocab.enums import OfficerRole, Scope, SessionStage
 
 if TYPE_CHECKING:
     from app.api.audit_hook import RequestAudit
@@ -64,20 +68,31 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller, taken from a verified access token."""
+    """The authenticated caller: an agency's token, or an officer's session for that agency."""
 
     agency_id: uuid.UUID
     agency_code: str
     scopes: frozenset[str]
-    #: The API key or client assertion the token was minted from.
+    #: The API key or client assertion the token was minted from (``session:<id>`` for officers).
     credential_id: str
-    #: The access token's ``jti``.
-    token_id: str
+    #: The access token's ``jti`` (None for a session).
+    token_id: str | None
     extra: dict[str, str] = field(default_factory=dict)
+    #: The officer, when a person signed in; their role narrows ``scopes``.
+    officer_id: uuid.UUID | None = None
+    officer_username: str | None = None
+    role: OfficerRole | None = None
+    #: May review possible matches, merge and split (admin tokens, analysts of an admin agency).
+    curates: bool = False
 
     @property
     def is_admin(self) -> bool:
         return Scope.ADMIN in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """How admin actions name who did them: the officer's username, else the agency code."""
+        return self.officer_username or self.agency_code
 
 
 #: Scopes as the OpenAPI security schemes document them.
@@ -108,6 +123,54 @@ bearer_token = HTTPBearer(
     auto_error=False,
 )
 
+#: An officer's session (``POST /v1/session``). Outside development the cookie is
+#: ``__Host-sinergi_session`` (Secure, Path=/, no Domain); in development, served over plain http,
+#: browsers refuse ``__Host-`` cookies, so it is ``sinergi_session`` there.
+SESSION_COOKIE = "__Host-sinergi_session"
+DEVELOPMENT_SESSION_COOKIE = "sinergi_session"
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="SessionCookie",
+    description=(
+        "An officer's session from `POST /v1/session` (`sinergi_session` when the service runs "
+        "with SINERGI_ENV=development). State-changing requests also need the session's CSRF "
+        "token in `X-CSRF-Token`. Never send it together with a bearer token."
+    ),
+    auto_error=False,
+)
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FORM_FIELD = "csrf_token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return DEVELOPMENT_SESSION_COOKIE if settings.env is Environment.DEVELOPMENT else SESSION_COOKIE
+
+
+def sign_in_throttle(request: Request) -> SignInThrottle:
+    """The app's sign-in throttle (``app.state.sign_in_throttle``), created on first use."""
+    state = request.app.state
+    throttle = getattr(state, "sign_in_throttle", None)
+    if not isinstance(throttle, SignInThrottle):
+        settings: Settings = state.settings
+        throttle = state.sign_in_throttle = SignInThrottle(
+            after=settings.officer_throttle_after_failures,
+            base_seconds=settings.officer_throttle_base_seconds,
+        )
+    return throttle
+
+
+async def csrf_given(request: Request) -> str | None:
+    """The CSRF token a request carries: the header, or the field of a form post."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FORM_FIELD)
+        given = value if isinstance(value, str) else None
+    return given
+
+
 _MISSING = {"WWW-Authenticate": 'Bearer realm="sinergi"'}
 
 
@@ -129,9 +192,18 @@ async def get_principal(
     settings: SettingsDep,
     _oauth2: Annotated[str | None, Security(oauth2_client_credentials)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
+    _cookie: Annotated[str | None, Security(session_cookie)],
 ) -> Principal:
-    """Verify the bearer token: signature, claims, and that its agency and key are still live."""
+    """Verify the bearer token (signature, claims, agency and key still live) or the session."""
     authorization = request.headers.get("authorization")
+    cookie = request.cookies.get(session_cookie_name(settings))
+    if authorization and cookie is not None:
+        raise BadRequest(
+            detail="Send either a bearer token or a session cookie, not both",
+            headers=_MISSING,
+        )
+    if cookie is not None:
+        return await _officer_principal(request, session, settings, cookie)
     if not authorization:
         raise Unauthenticated(
             detail="Send an access token: Authorization: Bearer <token>", headers=_MISSING
@@ -150,8 +222,45 @@ async def get_principal(
         scopes=verified.scopes,
         credential_id=verified.credential_id,
         token_id=verified.token_id,
+        curates=Scope.ADMIN in verified.scopes,
     )
     request.state.principal = principal  # the audit hook names the actor from it
+    return principal
+
+
+async def _officer_principal(
+    request: Request, session: AsyncSession, settings: Settings, cookie: str
+) -> Principal:
+    """The principal of a signed-in officer: their agency, its scopes narrowed by the role."""
+    current = await officer_sessions.resolve(session, settings, cookie)
+    if current is None:
+        await _record_refusal(session, "session unknown, ended or timed out")
+        raise Unauthenticated(detail="The session has ended; sign in again", headers=_MISSING)
+    if current.stage is not SessionStage.ACTIVE:
+        raise Unauthenticated(
+            detail="Finish setting up the account first (GET /v1/session says what is missing)",
+            headers=_MISSING,
+        )
+    role = OfficerRole(current.officer.role)
+    agency_scopes = list(current.agency.scopes)
+    principal = Principal(
+        agency_id=current.agency.id,
+        agency_code=current.agency.code,
+        scopes=effective_scopes(agency_scopes, role),
+        credential_id=current.credential_id,
+        token_id=None,
+        officer_id=current.officer.id,
+        officer_username=current.officer.username,
+        role=role,
+        curates=can_curate(agency_scopes, role),
+    )
+    request.state.principal = principal  # the audit hook names the officer from it
+    if request.method not in _SAFE_METHODS and not officer_sessions.csrf_matches(
+        settings, current.token, await csrf_given(request)
+    ):
+        raise Forbidden(
+            detail=f"Send the session's CSRF token in {CSRF_HEADER} (GET /v1/session gives it)"
+        )
     return principal
 
 
@@ -225,3 +334,58 @@ AgencyReader = Annotated[Principal, require_scope(Scope.REPORTS_READ)]
 InboxReader = Annotated[Principal, require_scope(Scope.INBOX_READ)]
 Screener = Annotated[Principal, require_scope(Scope.SCREENING_QUERY)]
 Admin = Annotated[Principal, require_scope(Scope.ADMIN)]
+
+
+async def get_officer_session(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _cookie: Annotated[str | None, Security(session_cookie)],
+) -> officer_sessions.CurrentSession:
+    """The signed-in officer's session in any stage (setup included); CSRF checked on changes."""
+    cookie = request.cookies.get(session_cookie_name(settings))
+    if cookie is not None and request.headers.get("authorization"):
+        raise BadRequest(detail="Send either a bearer token or a session cookie, not both")
+    current = (
+        await officer_sessions.resolve(session, settings, cookie) if cookie is not None else None
+    )
+    if current is None:
+        raise Unauthenticated(detail="Not signed in, or the session has ended: POST /v1/session")
+    if request.method not in _SAFE_METHODS and not officer_sessions.csrf_matches(
+        settings, current.token, await csrf_given(request)
+    ):
+        raise Forbidden(
+            detail=f"Send the session's CSRF token in {CSRF_HEADER} (GET /v1/session gives it)"
+        )
+    return current
+
+
+#: The officer's own session, in any stage: for signing out and finishing the setup.
+SignedInOfficer = Annotated[officer_sessions.CurrentSession, Depends(get_officer_session)]
+
+
+async def _curator(
+    principal: Annotated[Principal, Security(get_principal, scopes=[Scope.ADMIN.value])],
+) -> Principal:
+    if not principal.curates:
+        raise Forbidden(
+            detail="Reviewing matches, merging and splitting is for analysts and admins"
+        )
+    return principal
+
+
+async def _agency_manager(
+    principal: Annotated[Principal, Security(get_principal, scopes=[Scope.ADMIN.value])],
+) -> Principal:
+    if not (principal.is_admin or principal.role is OfficerRole.AGENCY_ADMIN):
+        raise Forbidden(
+            detail="Managing an agency's officers and keys is for admins and agency administrators"
+        )
+    return principal
+
+
+#: Admin tokens, and analysts (and system admins) of an admin agency signed in as officers.
+Curator = Annotated[Principal, Depends(_curator)]
+#: Manages an agency's officers and API keys: admin tokens and system admins (any agency),
+#: agency administrators (their own only: ``agencies.get_managed_agency`` answers 404 for others).
+AgencyManager = Annotated[Principal, Depends(_agency_manager)]

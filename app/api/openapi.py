@@ -3,7 +3,8 @@
 FastAPI writes what each route declares; this pass adds what every route shares by construction,
 so a route added later is documented the same way without repeating it:
 
-- ``401``/``403`` on every operation with a security requirement (``app.api.deps``);
+- ``400`` (token and session cookie together), ``401``, ``403`` on every operation with a
+  security requirement (``app.api.deps``);
 - ``422`` on every operation with parameters or a body, as ``application/problem+json`` in place of
   FastAPI's default ``HTTPValidationError`` (``app.api.errors`` answers every error as a problem);
 - ``400`` on every list with a ``cursor`` (one this service did not issue);
@@ -96,6 +97,17 @@ TAGS: list[dict[str, str]] = [
         ),
     },
     {
+        "name": "session",
+        "description": (
+            "Officers (people) sign in with a username (often the **NIP**, *Nomor Induk "
+            "Pegawai*), a password and a TOTP code, or a one-time setup code the first time. The "
+            "answer sets a session cookie (`__Host-sinergi_session`: HttpOnly, Secure, "
+            "SameSite=Lax) and gives a CSRF token to send as `X-CSRF-Token` with every "
+            "state-changing request. The cookie works on every route a bearer token does, with "
+            "the agency's need-to-know narrowed by the officer's role; never send both at once."
+        ),
+    },
+    {
         "name": "discovery",
         "description": "The public keys that verify access tokens and the RFC 8414 metadata.",
     },
@@ -107,6 +119,15 @@ TAGS: list[dict[str, str]] = [
         ),
     },
     {"name": "health", "description": "Liveness and readiness probes for the operator."},
+    {
+        "name": "admin-users",
+        "description": (
+            "Admin: the officers of an agency (OFFICER, ANALYST, AGENCY_ADMIN, SYSTEM_ADMIN). "
+            "Creating one or resetting a password answers a one-time setup code, shown once. "
+            "The ADMIN agency's token and SYSTEM_ADMIN officers manage every agency; an "
+            "AGENCY_ADMIN officer only their own (others answer 404)."
+        ),
+    },
     {
         "name": "admin-agencies",
         "description": (
@@ -192,7 +213,8 @@ def _document_shared_problems(op: dict[str, Any]) -> None:
     responses: dict[str, Any] = op.setdefault("responses", {})
     statuses: list[int] = []
     if op.get("security"):
-        statuses += [401, 403]
+        # 400: a bearer token and a session cookie sent together (app.api.deps)
+        statuses += [400, 401, 403]
     body = op.get("requestBody", {}).get("content", {})
     if op.get("parameters") or body:
         statuses.append(422)

@@ -5,6 +5,7 @@ from app.models.audit import AuditEvent, AuditPending
 from app.models.base import Base
 from app.models.credentials import AgencyPublicKey, ApiKey, SigningKey, UsedClientAssertion
 from app.models.delivery import Delivery, DeliveryAttempt, DeliverySequence, WebhookEndpoint
+from app.models.officer import Officer, OfficerSession
 from app.models.report import (
     IdempotencyRecord,
     Report,
@@ -39,6 +40,8 @@ __all__ = [
     "DeliveryAttempt",
     "DeliverySequence",
     "IdempotencyRecord",
+    "Officer",
+    "OfficerSession",
     "PersonEntity",
     "PersonKey",
     "PossibleMatch",

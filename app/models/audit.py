@@ -33,6 +33,9 @@ class AuditEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(index=True)
     actor_agency_id: Mapped[uuid.UUID | None]
     actor_agency_code: Mapped[str | None] = mapped_column(String(64))
+    #: The officer who acted through a signed-in session (null for tokens and old events).
+    actor_user_id: Mapped[uuid.UUID | None]
+    actor_username: Mapped[str | None] = mapped_column(String(64))
     #: The API key id or client-assertion key id the caller authenticated with.
     credential_id: Mapped[str | None] = mapped_column(String(100))
     #: The access token's ``jti``.
@@ -51,7 +54,10 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    __table_args__ = (Index("ix_audit_events_actor_seq", "actor_agency_code", "seq"),)
+    __table_args__ = (
+        Index("ix_audit_events_actor_seq", "actor_agency_code", "seq"),
+        Index("ix_audit_events_actor_username_seq", "actor_username", "seq"),
+    )
 
 
 class AuditPending(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
 )
@@ -44,6 +46,14 @@ class AuditFilter:
     outcome: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+def _actor_is(actor: str) -> ColumnElement[bool]:
+    """Events by an agency (its code) or an officer (username or user id)."""
+    matches = [AuditEvent.actor_agency_code == actor, AuditEvent.actor_username == actor.lower()]
+    with contextlib.suppress(ValueError):
+        matches.append(AuditEvent.actor_user_id == uuid.UUID(actor))
+    return or_(*matches)
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -162,7 +172,7 @@ async def latest_checkpoint(session: AsyncSession) -> AuditEvent | None:
 def _conditions(session: AsyncSession, query: AuditFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if query.actor is not None:
-        conditions.append(AuditEvent.actor_agency_code == query.actor)
+        conditions.append(_actor_is(query.actor))
     if query.action is not None:
         conditions.append(AuditEvent.action == query.action)
     if query.outcome is not None:

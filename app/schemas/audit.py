@@ -20,6 +20,12 @@ class AuditEventOut(BaseModel):
     occurred_at: datetime = Field(description="When it happened (UTC).")
     actor_agency_id: uuid.UUID | None
     actor_agency_code: str | None = Field(examples=["IMIGRASI-DUMAI"])
+    actor_user_id: uuid.UUID | None = Field(
+        default=None, description="The officer who acted through a signed-in session."
+    )
+    actor_username: str | None = Field(
+        default=None, description="That officer's username.", examples=["198503122010121001"]
+    )
     credential_id: str | None = Field(
         description="The API key or client-assertion key the caller's token was minted from."
     )

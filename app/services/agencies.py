@@ -14,6 +14,8 @@ from app.repositories import agencies as agencies_repo
 from app.schemas.agency import AgencyCreate, AgencyRead, AgencyUpdate, Contact
 from app.services import api_keys
 from app.services.audit import record_credential_event
+from app.services.caller import Caller
+from app.services.officers import end_agency_sessions
 from app.services.signing_keys import ensure_signing_keys
 
 
@@ -23,6 +25,13 @@ async def get_agency(session: AsyncSession, code: str) -> Agency:
     if agency is None:
         raise NotFound(detail=f"No agency with code {code}")
     return agency
+
+
+async def get_managed_agency(session: AsyncSession, caller: Caller, code: str) -> Agency:
+    """The agency ``code`` when ``caller`` may manage it (admins: any; others: their own); 404."""
+    if not caller.is_admin and code != caller.agency_code:
+        raise NotFound(detail=f"No agency with code {code}")
+    return await get_agency(session, code)
 
 
 async def list_agencies(
@@ -70,6 +79,8 @@ async def update_agency(session: AsyncSession, code: str, data: AgencyUpdate) ->
         if agency.code == ADMIN_AGENCY_CODE and not data.active:
             raise Conflict(detail="The ADMIN agency cannot be deactivated")
         agency.active = data.active
+        if not data.active:
+            await end_agency_sessions(session, agency)
     await session.flush()
     return agency
 
@@ -82,6 +93,7 @@ async def deactivate_agency(
     if agency.code == ADMIN_AGENCY_CODE:
         raise Conflict(detail="The ADMIN agency cannot be deactivated")
     agency.active = False
+    await end_agency_sessions(session, agency)  # its officers are signed out at once
     await session.flush()
     await record_credential_event(
         session,

@@ -83,6 +83,9 @@ class AuditEventIn:
     outcome: Outcome
     actor_agency_id: uuid.UUID | None = None
     actor_agency_code: str | None = None
+    #: The officer, when the request came through a signed-in session.
+    actor_user_id: uuid.UUID | None = None
+    actor_username: str | None = None
     credential_id: str | None = None
     token_id: str | None = None
     object_type: str | None = None
@@ -100,8 +103,18 @@ def _canonical_time(at: datetime) -> str:
 
 
 def _content(event: AuditEvent) -> dict[str, Any]:
-    """What an event says, as JSON values: every field but its time and chain fields."""
+    """What an event says, as JSON values: every field but its time and chain fields.
+
+    The officer fields are part of it only when set, so the canonical form (and the hash) of
+    every event recorded before officers existed stays what it was.
+    """
+    officer: dict[str, Any] = {}
+    if event.actor_user_id is not None:
+        officer["actor_user_id"] = str(event.actor_user_id)
+    if event.actor_username is not None:
+        officer["actor_username"] = event.actor_username
     return {
+        **officer,
         "actor_agency_id": str(event.actor_agency_id) if event.actor_agency_id else None,
         "actor_agency_code": event.actor_agency_code,
         "credential_id": event.credential_id,
@@ -207,6 +220,8 @@ def _unchained(event: AuditEventIn) -> AuditEvent:
         occurred_at=occurred_at,
         actor_agency_id=event.actor_agency_id,
         actor_agency_code=_clip(event.actor_agency_code, 64),
+        actor_user_id=event.actor_user_id,
+        actor_username=_clip(event.actor_username, 64),
         credential_id=_clip(event.credential_id, 100),
         token_id=_clip(event.token_id, 100),
         action=event.action[:64],
@@ -251,6 +266,8 @@ async def record_credential_event(
     credential_id: str | None,
     outcome: str,
     detail: dict[str, str] | None = None,
+    user_id: uuid.UUID | None = None,
+    username: str | None = None,
 ) -> None:
     """Record a credential event (token issued or refused, key issued, rotated, revoked, …).
 
@@ -264,6 +281,8 @@ async def record_credential_event(
         # a refusal must stay a refusal even if its caller names the outcome its own way
         outcome=Outcome(outcome) if known else Outcome.DENIED,
         actor_agency_code=agency_code,
+        actor_user_id=user_id,
+        actor_username=username,
         credential_id=credential_id,
         detail={**(detail or {}), **({} if known else {"outcome_given": outcome})},
     )

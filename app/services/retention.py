@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models.base import utcnow
-from app.services import report_retention, watches
+from app.services import officers, report_retention, watches
 from app.services.audit import AuditEventIn, Outcome, purge_events_before, record_event
 from app.services.purge import Purged, Purger
 
@@ -29,6 +29,7 @@ __all__ = ["Purged", "Purger", "RetentionRun", "register_purger", "run_retention
 _purgers: dict[str, Purger] = {
     "reports.person_data": report_retention.purge_person_data,
     "watches.expired": watches.purge_expired,
+    "officers": officers.purge_departed_officers,
 }
 
 

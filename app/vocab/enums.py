@@ -29,3 +29,27 @@ class Scope(StrEnum):
     INBOX_READ = "inbox:read"
     SCREENING_QUERY = "screening:query"
     ADMIN = "admin"
+
+
+class OfficerRole(StrEnum):
+    """What an officer may do; never more than their agency's token may."""
+
+    #: Submit, read, screen, watch, acknowledge.
+    OFFICER = "OFFICER"
+    #: An officer who also reviews possible matches, merges and splits (in an admin agency).
+    ANALYST = "ANALYST"
+    #: An officer who also manages the officers and API keys of their own agency.
+    AGENCY_ADMIN = "AGENCY_ADMIN"
+    #: Everything the ADMIN agency's token can do (only in an agency with the admin scope).
+    SYSTEM_ADMIN = "SYSTEM_ADMIN"
+
+
+#: Roles that must sign in with a second factor (TOTP), whatever the settings say.
+TOTP_REQUIRED_ROLES = frozenset({OfficerRole.AGENCY_ADMIN, OfficerRole.SYSTEM_ADMIN})
+
+
+class SessionStage(StrEnum):
+    #: Signed in with a setup code, or TOTP still to enrol: may only finish the setup.
+    SETUP = "setup"
+    #: Fully signed in: acts for the agency within the role.
+    ACTIVE = "active"

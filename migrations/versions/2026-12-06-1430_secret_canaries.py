@@ -21,7 +21,7 @@ from alembic import op
 import app.models.base
 
 revision: str = 'harden_secret_canaries'
-down_revision: str | Sequence[str] | None = '0011_audit_pending'
+down_revision: str | Sequence[str] | None = 'officers_accounts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from app.services.worker import Worker
+from app.worker import Worker
 from jose import jwt
 
 from app.db import create_engine, create_session_factory

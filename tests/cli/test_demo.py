@@ -119,3 +119,54 @@ def test_demo_starts_from_scratch_every_time(
             await app.state.engine.dispose()
 
     assert asyncio.run(old_key_refused()) == 401
+
+
+OFFICER_LINE = re.compile(
+    r"^  ([a-z0-9.-]+)\s+(OFFICER|ANALYST|AGENCY_ADMIN|SYSTEM_ADMIN)\s*(?:TOTP secret (\w+))?$",
+    re.M,
+)
+
+
+@pytest.mark.usefixtures("demo_env")
+def test_demo_officers_sign_in_with_the_printed_password_and_totp(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.demo import DEMO_OFFICER_PASSWORD
+    from app.models.base import utcnow
+    from app.services.totp import code_at
+
+    settings = _prepare_demo(tmp_path / "demo.db", seed=11, size=3, host="127.0.0.1", port=8000)
+    printed = capsys.readouterr().out
+    officers = {name: (role, secret) for name, role, secret in OFFICER_LINE.findall(printed)}
+    assert DEMO_OFFICER_PASSWORD in printed
+    assert officers["petugas.polres-dumai"] == ("OFFICER", "")
+    assert officers["sysadmin.admin"][0] == "SYSTEM_ADMIN"
+    assert officers["admin.ksop-dumai"][1], "admins get a TOTP secret to sign in with"
+
+    async def sign_in_both() -> list[int]:
+        app = create_app(settings)
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://demo.test"
+            ) as client:
+                plain = await client.post(
+                    "/v1/session",
+                    json={"username": "petugas.polres-dumai", "password": DEMO_OFFICER_PASSWORD},
+                )
+                # development serves plain http: the cookie is `sinergi_session`, not Secure
+                assert "sinergi_session=" in plain.headers["set-cookie"]
+                inbox = await client.get("/v1/inbox?limit=5")
+                admin = await client.post(
+                    "/v1/session",
+                    json={
+                        "username": "admin.ksop-dumai",
+                        "password": DEMO_OFFICER_PASSWORD,
+                        "totp_code": code_at(officers["admin.ksop-dumai"][1], utcnow()),
+                    },
+                )
+                return [plain.status_code, inbox.status_code, admin.status_code]
+        finally:
+            await app.state.engine.dispose()
+
+    assert asyncio.run(sign_in_both()) == [200, 200, 200]
