@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from app.worker import Worker
 from jose import jwt
 
 from app.db import create_engine, create_session_factory
 from app.main import create_app
+from app.worker import Worker
 from tests.conftest import make_settings
 from tests.report_samples import deferral
 
