@@ -34,12 +34,37 @@ class CaseLinkOut(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
+class CaseRestrictedMatch(BaseModel):
+    """A report outside the case naming, probably, a person of it, kept out for need-to-know.
+
+    Its sender may not see the RED or AMBER_STRICT reports through which the person is known
+    here, so it was answered as if the person were new and its report has a case of its own.
+    Shown to the holders of those reports and to analysts, who may accept the match.
+    """
+
+    held_by: str = Field(description="Code of the agency that submitted the other report.")
+    report_id: uuid.UUID | None = Field(default=None, description="Only for reports you may read.")
+    via_entity_id: uuid.UUID = Field(description="The person of this case it probably names.")
+    possible_match_id: uuid.UUID | None = Field(
+        default=None, description="For analysts: the possible match to accept or reject."
+    )
+    score: float = Field(description="Match probability.")
+    reasons: list[str] = Field(default_factory=list)
+
+
 class CaseOut(BaseModel):
     id: uuid.UUID
     created_at: AwareDatetime
     updated_at: AwareDatetime
     reports: list[CaseReport]
     links: list[CaseLinkOut]
+    restricted_matches: list[CaseRestrictedMatch] = Field(
+        default_factory=list,
+        description=(
+            "Reports outside the case that probably name one of its persons, known to their "
+            "senders only as new persons (RED/AMBER_STRICT need-to-know)."
+        ),
+    )
 
 
 class CaseSummary(BaseModel):
@@ -84,6 +109,13 @@ class PossibleMatchOut(BaseModel):
     score: float
     reasons: list[str]
     status: str
+    restricted: bool = Field(
+        default=False,
+        description=(
+            "The candidate is known only from RED/AMBER_STRICT reports the person's sender may "
+            "not read; the sender was answered as if the person were new."
+        ),
+    )
     created_at: AwareDatetime
 
 
