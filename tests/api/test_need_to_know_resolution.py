@@ -181,7 +181,8 @@ async def test_the_sender_is_answered_as_on_a_database_without_the_hidden_report
     assert sender_view == _without_generated(without)
     assert with_hidden.created["persons"][0]["score"] is None
     assert with_hidden.created["persons"][0]["reasons"] == ["no stored person matched"]
-    assert not with_hidden.deliveries[SOURCE] and not with_hidden.deliveries[RECIPIENT]
+    assert not with_hidden.deliveries[SOURCE]
+    assert not with_hidden.deliveries[RECIPIENT]
     [watch_hit] = with_hidden.deliveries[WATCHER]
     assert watch_hit["event"] == "watch.hit"
 
