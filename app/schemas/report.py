@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.schemas.audit import AuditObjects
 from app.schemas.vocab import (
     ActionTaken,
     CaseType,
@@ -519,6 +520,8 @@ class _ReportFields(BaseModel):
 class ReportIn(_ReportFields):
     """A report of a suspected TPPO/TPPM case, as an agency submits or corrects it."""
 
+    audit_objects: ClassVar[AuditObjects] = (("report", "linked_report_ids"),)
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [_DEFERRED_PASSPORT_EXAMPLE, _PORT_INTERCEPTION_EXAMPLE]},
@@ -538,6 +541,8 @@ class ReportStatus(StrEnum):
 
 class ReportOut(_ReportFields):
     """A stored report as its source, its recipients and admins see it."""
+
+    audit_objects: ClassVar[AuditObjects] = (("report", "id"),)
 
     id: uuid.UUID
     version: int = Field(ge=1, description="Increases with every correction; send it in If-Match.")
@@ -568,6 +573,8 @@ class NormalizedPerson(BaseModel):
 
 class PersonResult(BaseModel):
     """What the service made of one submitted person."""
+
+    audit_objects: ClassVar[AuditObjects] = (("person", "entity_id"),)
 
     index: int = Field(description="Position in the submitted persons[].")
     role: str
@@ -600,6 +607,8 @@ class ReportWarning(BaseModel):
 
 class ReportCreated(BaseModel):
     """The answer to a submission."""
+
+    audit_objects: ClassVar[AuditObjects] = (("report", "id"), ("case", "case_id"))
 
     id: uuid.UUID
     version: int
