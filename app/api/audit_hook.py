@@ -26,7 +26,9 @@ itself with ``audit.object`` replaces those taken from the path.
 
 from __future__ import annotations
 
+import functools
 import logging
+import typing
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextvars import ContextVar
@@ -70,14 +72,37 @@ def declared_objects(value: object) -> Iterator[tuple[str, str]]:
             for item in held if isinstance(held, list) else [held]:
                 if item is not None:
                     yield object_type, str(item)
-        for name in type(value).model_fields:
-            inner = getattr(value, name)
-            if isinstance(inner, BaseModel | list):
-                yield from declared_objects(inner)
+        for name in _naming_fields(type(value)):
+            yield from declared_objects(getattr(value, name))
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, BaseModel | list):
-                yield from declared_objects(item)
+            yield from declared_objects(item)
+
+
+@functools.cache
+def _naming_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose values may hold a schema declaring ``audit_objects``.
+
+    Computed once per class, so an answer's narrative, persons and documents are never walked.
+    """
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if _may_name(info.annotation, frozenset({model}))
+    )
+
+
+def _may_name(annotation: Any, seen: frozenset[type]) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        if "audit_objects" in dir(annotation):
+            return True
+        return any(
+            _may_name(info.annotation, seen | {annotation})
+            for info in annotation.model_fields.values()
+        )
+    return any(_may_name(arg, seen) for arg in typing.get_args(annotation))
 
 
 def _depends_on_principal(dependant: Dependant) -> bool:
