@@ -231,3 +231,60 @@ async def test_a_holder_of_the_hidden_report_is_still_answered_with_the_link(
     assert own["persons"][0]["entity_id"] == hidden["persons"][0]["entity_id"]
     assert own["case_id"] == hidden["case_id"]
     assert any("NIK" in reason for reason in own["persons"][0]["reasons"])
+
+
+async def test_screening_never_scores_a_visible_report_with_a_hidden_ones_values(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    for code in (SOURCE, RECIPIENT, SENDER):
+        await create_agency(app, code)
+    headers = {
+        code: bearer(await token_for(client, app, code)) for code in (SOURCE, RECIPIENT, SENDER)
+    }
+    hidden = await _post(
+        client,
+        "/v1/reports",
+        interception(
+            external_ref="LANAL-HIDDEN-1",
+            tlp="RED",
+            recipients=[RECIPIENT],
+            persons=[HIDDEN_PERSON],
+        ),
+        headers[SOURCE],
+    )
+    # POLRES, who may read the RED report, files a GREEN one: same woman, by name and NIK only.
+    without_phone = {k: v for k, v in HIDDEN_PERSON.items() if k not in ("phone", "date_of_birth")}
+    green = await _post(
+        client,
+        "/v1/reports",
+        deferral(external_ref="POLRES-1", tlp="GREEN", persons=[without_phone]),
+        headers[RECIPIENT],
+    )
+    assert green["persons"][0]["entity_id"] == hidden["persons"][0]["entity_id"]
+
+    # Only the RED report holds her phone and birth date: screening by them must not answer
+    # "contact POLRES, phone equal, birth date equal".
+    by_phone = {
+        "persons": [
+            {
+                "full_name": HIDDEN_PERSON["full_name"],
+                "date_of_birth": HIDDEN_PERSON["date_of_birth"],
+                "phone": HIDDEN_PERSON["phone"],
+            }
+        ]
+    }
+    outsider = await _post(client, "/v1/screenings", by_phone, headers[SENDER])
+    # What the GREEN report holds (her name) is all the answer rests on.
+    [seen] = outsider["results"][0]["hits"]
+    assert (seen["match"], seen["contact_agency"], seen["reasons"]) == (
+        "REVIEW",
+        RECIPIENT,
+        ["name equal"],
+    )
+    assert not outsider["results"][0]["hit"]
+    holder = await _post(client, "/v1/screenings", by_phone, headers[RECIPIENT])
+    assert holder["results"][0]["hits"], holder
+    # Screening by what the GREEN report holds still finds it.
+    by_nik = {"persons": [{"nik": HIDDEN_PERSON["nik"]}]}
+    [hit] = (await _post(client, "/v1/screenings", by_nik, headers[SENDER]))["results"][0]["hits"]
+    assert hit["contact_agency"] == RECIPIENT
