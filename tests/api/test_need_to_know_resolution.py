@@ -288,3 +288,56 @@ async def test_screening_never_scores_a_visible_report_with_a_hidden_ones_values
     by_nik = {"persons": [{"nik": HIDDEN_PERSON["nik"]}]}
     [hit] = (await _post(client, "/v1/screenings", by_nik, headers[SENDER]))["results"][0]["hits"]
     assert hit["contact_agency"] == RECIPIENT
+
+
+async def test_a_correction_naming_the_hidden_person_is_resolved_as_new_too(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    await create_admin(app)
+    for code in (SOURCE, RECIPIENT, SENDER):
+        await create_agency(app, code)
+    headers = {
+        code: bearer(await token_for(client, app, code))
+        for code in ("ADMIN", SOURCE, RECIPIENT, SENDER)
+    }
+    hidden = await _post(
+        client,
+        "/v1/reports",
+        interception(
+            external_ref="LANAL-HIDDEN-1",
+            tlp="AMBER_STRICT",
+            recipients=[RECIPIENT],
+            persons=[HIDDEN_PERSON],
+        ),
+        headers[SOURCE],
+    )
+    created = await _post(
+        client,
+        "/v1/reports",
+        deferral(tlp="GREEN", persons=[victim("Dewi Lestari", "2000-01-05")]),
+        headers[SENDER],
+    )
+    corrected = await client.put(
+        f"/v1/reports/{created['id']}",
+        json=deferral(tlp="GREEN", persons=[SENT["identifier"]]),
+        headers={**headers[SENDER], "If-Match": '"1"'},
+    )
+    assert corrected.status_code == 200, corrected.text
+    case = await client.get(f"/v1/cases/{created['case_id']}", headers=headers[SENDER])
+    assert case.status_code == 200, case.text
+    assert [r["report_id"] for r in case.json()["reports"]] == [created["id"]]
+    assert hidden["case_id"] != created["case_id"]
+    assert case.json()["links"] == [
+        {
+            "report_id": created["id"],
+            "linked_report_id": None,
+            "kind": "opened",
+            "via_entity_id": None,
+            "score": None,
+            "reasons": ["no shared victim"],
+        }
+    ]
+    # The holders see the corrected report as a probable match of their person.
+    seen = await client.get(f"/v1/cases/{hidden['case_id']}", headers=headers[RECIPIENT])
+    [outside] = seen.json()["restricted_matches"]
+    assert outside["via_entity_id"] == hidden["persons"][0]["entity_id"]
