@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -80,15 +82,40 @@ async def _truncate_postgres(url: str) -> None:
     await engine.dispose()
 
 
+async def _fresh_database(template: str, path: Path) -> str:
+    if ON_POSTGRES:
+        await _truncate_postgres(template)
+        return template
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture
 async def database_url(migrated_template: str, tmp_path: Path) -> str:
     """A URL to a migrated database that no other test touches."""
-    if ON_POSTGRES:
-        await _truncate_postgres(migrated_template)
-        return migrated_template
-    path = tmp_path / "sinergi.db"
-    shutil.copyfile(migrated_template, path)
-    return f"sqlite+aiosqlite:///{path}"
+    return await _fresh_database(migrated_template, tmp_path / "sinergi.db")
+
+
+@pytest.fixture
+def fresh_app(
+    migrated_template: str, tmp_path: Path
+) -> Callable[[str], AbstractAsyncContextManager[Any]]:
+    """``async with fresh_app("world") as app``: an app on an empty migrated database of its own.
+
+    For tests that compare what the same requests get in two worlds. On PostgreSQL every world
+    empties the one test database, so finish with one world before opening the next.
+    """
+
+    @asynccontextmanager
+    async def open_app(name: str) -> AsyncIterator[Any]:
+        url = await _fresh_database(migrated_template, tmp_path / f"{name}.db")
+        application = create_app(make_settings(url))
+        try:
+            yield application
+        finally:
+            await application.state.engine.dispose()
+
+    return open_app
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -10,13 +10,28 @@ before every route's own dependencies and sees every exception they or the route
 A route names what it did with ``AuditDep``: ``audit.action("report.read").object("report", id)``;
 without it the action is derived from the route (tag ``reports`` + function ``read`` →
 ``report.read``).
+
+The objects an event names come, without a line in any route, from:
+
+- the path: ``{report_id}``, ``{case_id}``, ``{code}`` … (``PATH_OBJECTS``), recorded before the
+  route runs, so a refused read (404) still names the id it asked for;
+- the request body and the answer: every schema in them that declares ``audit_objects``
+  (``ReportCreated`` names its report, case and persons' entities; a page names each item).
+  ``SinergiRoute`` hands both to ``name_objects_in``.
+
+The first type named is the event's ``object_type``; ``object_ids`` holds every id once, and
+``detail["object_types"]`` lists the types when there are several. A route that names objects
+itself with ``audit.object`` replaces those taken from the path.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import typing
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -24,6 +39,7 @@ from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,6 +48,61 @@ from app.errors import SinergiError
 from app.services.audit import AuditEventIn, outcome_for_status, record_event
 
 logger = logging.getLogger("sinergi.audit")
+
+#: Path parameters that name an object, and its type in the audit trail.
+PATH_OBJECTS = {
+    "report_id": "report",
+    "case_id": "case",
+    "entity_id": "person",
+    "watch_id": "watch",
+    "delivery_id": "delivery",
+    "code": "agency",
+    "key_id": "key",
+    "rule_id": "routing_rule",
+    "match_id": "possible_match",
+    "action_id": "resolution_action",
+}
+
+
+def declared_objects(value: object) -> Iterator[tuple[str, str]]:
+    """(type, id) of every object ``value`` names through its schemas' ``audit_objects``."""
+    if isinstance(value, BaseModel):
+        for object_type, name in getattr(value, "audit_objects", ()):
+            held = getattr(value, name, None)
+            for item in held if isinstance(held, list) else [held]:
+                if item is not None:
+                    yield object_type, str(item)
+        for name in _naming_fields(type(value)):
+            yield from declared_objects(getattr(value, name))
+    elif isinstance(value, list):
+        for item in value:
+            yield from declared_objects(item)
+
+
+@functools.cache
+def _naming_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose values may hold a schema declaring ``audit_objects``.
+
+    Computed once per class, so an answer's narrative, persons and documents are never walked.
+    """
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if _may_name(info.annotation, frozenset({model}))
+    )
+
+
+def _may_name(annotation: Any, seen: frozenset[type]) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        if "audit_objects" in dir(annotation):
+            return True
+        return any(
+            _may_name(info.annotation, seen | {annotation})
+            for info in annotation.model_fields.values()
+        )
+    return any(_may_name(arg, seen) for arg in typing.get_args(annotation))
 
 
 def _depends_on_principal(dependant: Dependant) -> bool:
@@ -94,6 +165,9 @@ class RequestAudit:
     action_name: str
     object_type: str | None = None
     object_ids: list[str] = field(default_factory=list)
+    object_types: list[str] = field(default_factory=list)
+    #: The objects so far come from the path only (``audit.object`` replaces them).
+    from_path: bool = False
     detail: dict[str, str] = field(default_factory=dict)
     #: Credential events handed over by ``record_credential_event`` during this request.
     credential_events: list[AuditEventIn] = field(default_factory=list)
@@ -106,9 +180,33 @@ class RequestAudit:
 
     def object(self, object_type: str, *ids: uuid.UUID | str) -> RequestAudit:
         """Record the objects the request touched (ids only, never personal data)."""
-        self.object_type = object_type
-        self.object_ids.extend(str(i) for i in ids)
+        if self.from_path:
+            self.object_type, self.object_ids, self.object_types = None, [], []
+            self.from_path = False
+        return self._name(object_type, ids)
+
+    def _name(self, object_type: str, ids: Sequence[uuid.UUID | str]) -> RequestAudit:
+        if self.object_type is None:
+            self.object_type = object_type
+        if object_type not in self.object_types:
+            self.object_types.append(object_type)
+        for i in ids:
+            if str(i) not in self.object_ids:
+                self.object_ids.append(str(i))
         return self
+
+    def name_path_objects(self) -> None:
+        """The objects the path asks for, innermost first (``/{code}/keys/{key_id}``: the key)."""
+        for name, value in reversed(self.request.path_params.items()):
+            object_type = PATH_OBJECTS.get(name)
+            if object_type is not None and value is not None:
+                self._name(object_type, [str(value)])
+                self.from_path = True
+
+    def name_objects_in(self, value: Any) -> None:
+        """Add the objects a request body or answer declares (``audit_objects``)."""
+        for object_type, object_id in declared_objects(value):
+            self._name(object_type, [object_id])
 
     def note(self, key: str, value: str) -> RequestAudit:
         """Add a non-personal detail (a count, a reason code)."""
@@ -151,6 +249,8 @@ class RequestAudit:
             detail.update(claimed.detail)
         if error is not None:
             detail["error"] = error
+        if len(self.object_types) > 1:
+            detail["object_types"] = ",".join(self.object_types)
         outcome = outcome_for_status(status)
         return [
             AuditEventIn(
@@ -225,6 +325,7 @@ async def audit_request(request: Request, response: Response) -> AsyncIterator[N
         action_name=default_action(api_route) if api_route else "request",
     )
     request.state.audit = audit
+    audit.name_path_objects()
     try:
         yield
     except Exception as exc:
@@ -271,7 +372,33 @@ async def record_unreached(request: Request, route: APIRoute, exc: BaseException
         action_name=default_action(route),
     )
     request.state.audit = audit
+    audit.name_path_objects()
     try:
         await audit.write_failure(exc)
     except Exception:
         logger.exception("could not write the audit event of a refused request")
+
+
+#: The request being handled, set by ``SinergiRoute`` around its handler (the same task).
+_current_request: ContextVar[Request | None] = ContextVar("sinergi_request", default=None)
+
+
+def handling(request: Request) -> Any:
+    """Mark ``request`` as the one being handled; ``reset_handling`` with the returned token."""
+    return _current_request.set(request)
+
+
+def reset_handling(token: Any) -> None:
+    _current_request.reset(token)
+
+
+def name_objects_of_call(arguments: dict[str, Any], answer: object) -> None:
+    """Name in the current request's event the objects of a route's answer and body."""
+    request = _current_request.get()
+    audit = current_audit(request) if request is not None else None
+    if audit is None:
+        return
+    audit.name_objects_in(answer)
+    for value in arguments.values():
+        if isinstance(value, BaseModel):
+            audit.name_objects_in(value)

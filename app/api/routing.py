@@ -7,6 +7,8 @@ route refused before its dependencies run (415, malformed JSON) is still audited
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -14,7 +16,12 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
-from app.api.audit_hook import record_unreached
+from app.api.audit_hook import (
+    handling,
+    name_objects_of_call,
+    record_unreached,
+    reset_handling,
+)
 from app.errors import SinergiError
 
 
@@ -36,8 +43,26 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+def _naming_objects(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The endpoint, naming in its audit event the objects of its body and answer."""
+    if not inspect.iscoroutinefunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    async def named(*args: Any, **kwargs: Any) -> Any:
+        answer = await endpoint(*args, **kwargs)
+        name_objects_of_call(kwargs, answer)
+        return answer
+
+    return named
+
+
 class SinergiRoute(APIRoute):
-    """An APIRoute that refuses non-JSON bodies on JSON operations with 415."""
+    """An APIRoute that refuses non-JSON bodies on JSON operations with 415, and names the
+    objects of each request's body and answer in its audit event (``app.api.audit_hook``)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _naming_objects(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -45,6 +70,7 @@ class SinergiRoute(APIRoute):
         expects_json = body_field is not None and not _is_form(self)
 
         async def checked(request: Request) -> Response:
+            token = handling(request)
             try:
                 if expects_json and request.method in {"POST", "PUT", "PATCH"}:
                     content_type = request.headers.get("content-type", "")
@@ -57,6 +83,8 @@ class SinergiRoute(APIRoute):
                 # Refused before the audit hook (a dependency) could run: audit it here.
                 await record_unreached(request, self, exc)
                 raise
+            finally:
+                reset_handling(token)
 
         return checked
 

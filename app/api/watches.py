@@ -54,7 +54,6 @@ async def create(
 ) -> WatchOut:
     audit.action("watch.create")
     watch = await service.create(session, principal, body, settings=_watch_settings(settings))
-    audit.object("watch", watch.id)
     response.headers["Location"] = f"/v1/watches/{watch.id}"
     return watch
 
@@ -92,6 +91,6 @@ async def list_watches(
 async def delete(
     watch_id: uuid.UUID, principal: Screener, session: SessionDep, audit: AuditDep
 ) -> Response:
-    audit.action("watch.delete").object("watch", watch_id)
+    audit.action("watch.delete")
     await service.delete(session, principal, watch_id)
     return Response(status_code=204)

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from app.models.resolution import PersonEntity
 
 
+#: TLP labels under which a report is need-to-know even to acknowledge: to anyone who is neither
+#: its source nor a recipient it does not exist, and nothing resolution answers may depend on it.
+RESTRICTED_TLP = frozenset({"AMBER_STRICT", "RED"})
+
+
 class ReportStatus(StrEnum):
     ACTIVE = "ACTIVE"
     RETRACTED = "RETRACTED"

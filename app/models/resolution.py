@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, utcnow
@@ -84,6 +84,10 @@ class PossibleMatch(IdMixin, Base):
     score: Mapped[float]
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    #: The candidate is known only from RED/AMBER_STRICT reports the person's sender may not
+    #: read: the sender was answered as if the person were new; analysts and the holders of
+    #: those reports see the pair (docs/need-to-know.md).
+    restricted: Mapped[bool] = mapped_column(default=False, server_default=false())
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,10 +9,12 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     String,
     and_,
     case,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -31,7 +33,13 @@ from app.matching.scoring import (
     WEAK_KEY_LIMIT,
     is_weak_key,
 )
-from app.models.report import Report, ReportPerson, ReportRecipient, ReportStatus
+from app.models.report import (
+    RESTRICTED_TLP,
+    Report,
+    ReportPerson,
+    ReportRecipient,
+    ReportStatus,
+)
 from app.models.resolution import (
     Case,
     CaseLink,
@@ -115,10 +123,28 @@ def usable_keys(keys: Sequence[str], counts: Mapping[str, int]) -> list[str]:
 class Found(NamedTuple):
     """Candidates of one person, and how many stored persons bear each of its names."""
 
-    rows: Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]
-    """(report person id, entity id, features) of each candidate."""
+    rows: Sequence[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]
+    """(report person id, entity id, features, hidden) of each candidate; ``hidden``: its
+    report is RED or AMBER_STRICT and the viewer is neither its source nor a recipient."""
     name_counts: dict[str, int]
     """Stored persons bearing each name, by ``name_frequency_key`` (see ``compare``)."""
+
+
+def hidden_from(agency_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """True for a report the agency may neither read nor be told of (RED, AMBER_STRICT).
+
+    ``None`` (an admin) is hidden nothing.
+    """
+    if agency_id is None:
+        return false()
+    routed = exists().where(
+        ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id
+    )
+    return and_(
+        Report.tlp.in_(sorted(RESTRICTED_TLP)),
+        Report.source_agency_id != agency_id,
+        ~routed,
+    )
 
 
 async def candidates(
@@ -127,6 +153,7 @@ async def candidates(
     name_keys: Sequence[str],
     *,
     exclude_report_id: uuid.UUID | None,
+    viewer: uuid.UUID | None,
 ) -> Found:
     """Stored persons sharing a usable blocking key (bounded), and how many bear each name key.
 
@@ -136,7 +163,9 @@ async def candidates(
     Two statements: the counts of the crowd-prone keys, then the candidates' rows. Holders of
     an identifier key come first, so a common name can never crowd a NIK match out of the
     ``MAX_CANDIDATES`` bound. Persons of retracted reports are never candidates;
-    ``exclude_report_id`` leaves out the report being resolved (None when screening).
+    ``exclude_report_id`` leaves out the report being resolved (None when screening);
+    ``viewer`` is the agency the answer is for (None: an admin), each row says if it is hidden
+    from it.
     """
     caps = {k: WEAK_KEY_LIMIT + 1 for k in keys if is_weak_key(k)}
     caps.update((k, NAME_FREQUENCY_CAP) for k in name_keys)
@@ -159,7 +188,12 @@ async def candidates(
         .limit(MAX_CANDIDATES)
     )
     query = (
-        select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
+        select(
+            ReportPerson.id,
+            ReportPerson.entity_id,
+            ReportPerson.features,
+            hidden_from(viewer).label("hidden"),
+        )
         .join(Report, Report.id == ReportPerson.report_id)
         .where(
             ReportPerson.id.in_(ranked.scalar_subquery()),
@@ -171,7 +205,12 @@ async def candidates(
         query = query.where(ReportPerson.report_id != exclude_report_id)
     rows = (await session.execute(query)).all()
     return Found(
-        [(pid, eid, feats) for pid, eid, feats in rows if eid is not None and feats], name_counts
+        [
+            (pid, eid, feats, bool(hidden))
+            for pid, eid, feats, hidden in rows
+            if eid is not None and feats
+        ],
+        name_counts,
     )
 
 
@@ -204,8 +243,10 @@ async def cases_of_entities(
     roles: Sequence[str],
     *,
     exclude_report_id: uuid.UUID,
+    viewer: uuid.UUID | None,
 ) -> Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
-    """(case id, report id, entity id) of other live reports naming these entities in ``roles``."""
+    """(case id, report id, entity id) of other live reports naming these entities in ``roles``,
+    leaving out the reports hidden from ``viewer`` (see ``hidden_from``)."""
     if not entity_ids:
         return []
     query = (
@@ -217,6 +258,7 @@ async def cases_of_entities(
             Report.status != ReportStatus.RETRACTED,
             Report.id != exclude_report_id,
             Report.case_id.is_not(None),
+            ~hidden_from(viewer),
         )
         .order_by(Report.created_at)
     )
@@ -439,3 +481,33 @@ async def person_by_id(session: AsyncSession, person_id: uuid.UUID) -> ReportPer
     person = await session.get(ReportPerson, person_id)
     assert person is not None
     return person
+
+
+class RestrictedMatch(NamedTuple):
+    """An open restricted possible match and the report of the person it concerns."""
+
+    match: PossibleMatch
+    report_id: uuid.UUID
+    source_agency_id: uuid.UUID
+    tlp: str
+
+
+async def open_restricted_matches(
+    session: AsyncSession, entity_ids: Sequence[uuid.UUID]
+) -> Sequence[RestrictedMatch]:
+    """Open restricted possible matches whose candidate is one of these entities, live reports."""
+    if not entity_ids:
+        return []
+    query = (
+        select(PossibleMatch, Report.id, Report.source_agency_id, Report.tlp)
+        .join(ReportPerson, ReportPerson.id == PossibleMatch.report_person_id)
+        .join(Report, Report.id == ReportPerson.report_id)
+        .where(
+            PossibleMatch.candidate_entity_id.in_(entity_ids),
+            PossibleMatch.restricted.is_(True),
+            PossibleMatch.status == "open",
+            Report.status != ReportStatus.RETRACTED,
+        )
+        .order_by(PossibleMatch.created_at, PossibleMatch.id)
+    )
+    return [RestrictedMatch(*row) for row in (await session.execute(query)).all()]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from app.schemas.audit import AuditObjects
 from app.vocab.enums import AgencyKind, Scope
 
 AGENCY_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,63}$"
@@ -73,6 +74,7 @@ class AgencyUpdate(BaseModel):
 
 
 class AgencyRead(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("agency", "code"), ("agency", "id"))
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -116,6 +118,7 @@ class ApiKeyRotate(BaseModel):
 
 
 class ApiKeyRead(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("key", "id"),)
     id: uuid.UUID
     prefix: str = Field(description="The key's first characters, to tell keys apart.")
     status: str = Field(description="`active`, `expired` or `revoked`.")
@@ -155,6 +158,7 @@ class PublicKeyRegister(BaseModel):
 
 
 class PublicKeyRead(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("key", "id"),)
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -166,6 +170,7 @@ class PublicKeyRead(BaseModel):
 
 
 class SigningKeyRead(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("signing_key", "kid"),)
     model_config = ConfigDict(from_attributes=True)
 
     kid: str

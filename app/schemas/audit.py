@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 OutcomeName = Literal["success", "denied", "not_found", "invalid", "error"]
 
+#: What a schema names in the audit event of a request that answers or receives it: pairs of
+#: (object type, field holding an id or a list of ids). A schema declares it as a class variable
+#: ``audit_objects``; ``app.api.audit_hook`` collects them from every route's body and answer.
+AuditObjects = tuple[tuple[str, str], ...]
+
 
 class AuditEventOut(BaseModel):
     """One audit event: who, with which key and token, did what to which objects, and how it ended."""

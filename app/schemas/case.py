@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+from app.schemas.audit import AuditObjects
 
 
 class CaseReport(BaseModel):
     """A report in the case. Reports outside your need-to-know show only who holds them."""
+
+    audit_objects: ClassVar[AuditObjects] = (("report", "report_id"),)
 
     visible: bool = Field(
         description="False: another report, held by `held_by`, that you may not read."
@@ -34,15 +38,44 @@ class CaseLinkOut(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
+class CaseRestrictedMatch(BaseModel):
+    """A report outside the case naming, probably, a person of it, kept out for need-to-know.
+
+    Its sender may not see the RED or AMBER_STRICT reports through which the person is known
+    here, so it was answered as if the person were new and its report has a case of its own.
+    Shown to the holders of those reports and to analysts, who may accept the match.
+    """
+
+    audit_objects: ClassVar[AuditObjects] = (("report", "report_id"),)
+
+    held_by: str = Field(description="Code of the agency that submitted the other report.")
+    report_id: uuid.UUID | None = Field(default=None, description="Only for reports you may read.")
+    via_entity_id: uuid.UUID = Field(description="The person of this case it probably names.")
+    possible_match_id: uuid.UUID | None = Field(
+        default=None, description="For analysts: the possible match to accept or reject."
+    )
+    score: float = Field(description="Match probability.")
+    reasons: list[str] = Field(default_factory=list)
+
+
 class CaseOut(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("case", "id"),)
     id: uuid.UUID
     created_at: AwareDatetime
     updated_at: AwareDatetime
     reports: list[CaseReport]
     links: list[CaseLinkOut]
+    restricted_matches: list[CaseRestrictedMatch] = Field(
+        default_factory=list,
+        description=(
+            "Reports outside the case that probably name one of its persons, known to their "
+            "senders only as new persons (RED/AMBER_STRICT need-to-know)."
+        ),
+    )
 
 
 class CaseSummary(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("case", "id"),)
     id: uuid.UUID
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -51,6 +84,8 @@ class CaseSummary(BaseModel):
 
 class NetworkAppearance(BaseModel):
     """The person in one report you may read."""
+
+    audit_objects: ClassVar[AuditObjects] = (("report", "report_id"), ("case", "case_id"))
 
     report_id: uuid.UUID
     role: str
@@ -62,6 +97,8 @@ class NetworkAppearance(BaseModel):
 class NetworkAssociate(BaseModel):
     """Another person linked to this one: in the same reports, or sharing a phone or conveyance."""
 
+    audit_objects: ClassVar[AuditObjects] = (("person", "entity_id"),)
+
     entity_id: uuid.UUID
     roles: list[str]
     names: list[str]
@@ -70,12 +107,19 @@ class NetworkAssociate(BaseModel):
 
 
 class NetworkOut(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("person", "entity_id"),)
     entity_id: uuid.UUID
     appearances: list[NetworkAppearance]
     associates: list[NetworkAssociate]
 
 
 class PossibleMatchOut(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (
+        ("possible_match", "id"),
+        ("report", "report_id"),
+        ("person", "person_entity_id"),
+        ("person", "candidate_entity_id"),
+    )
     id: uuid.UUID
     report_id: uuid.UUID
     person_index: int
@@ -84,10 +128,21 @@ class PossibleMatchOut(BaseModel):
     score: float
     reasons: list[str]
     status: str
+    restricted: bool = Field(
+        default=False,
+        description=(
+            "The candidate is known only from RED/AMBER_STRICT reports the person's sender may "
+            "not read; the sender was answered as if the person were new."
+        ),
+    )
     created_at: AwareDatetime
 
 
 class EntityMergeIn(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (
+        ("person", "source_entity_id"),
+        ("person", "target_entity_id"),
+    )
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -122,6 +177,7 @@ class EntitySplitIn(BaseModel):
 
 
 class PersonRef(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("report", "report_id"),)
     model_config = ConfigDict(extra="forbid")
 
     report_id: uuid.UUID
@@ -129,6 +185,7 @@ class PersonRef(BaseModel):
 
 
 class CaseMergeIn(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("case", "source_case_id"), ("case", "target_case_id"))
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -146,6 +203,7 @@ class CaseMergeIn(BaseModel):
 
 
 class CaseSplitIn(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("report", "report_ids"),)
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"report_ids": ["5b0c7a59-0a51-4f3e-9d43-3f2d5e9d1e11"]}]},
@@ -177,6 +235,12 @@ class ResolutionActionOut(BaseModel):
         default_factory=list,
         description="For a merge: the entities or cases merged into `result_id`.",
     )
+
+    @property
+    def audit_objects(self) -> AuditObjects:
+        """The action, and the cases or person entities it produced or absorbed."""
+        touched = "case" if self.kind.startswith("case.") else "person"
+        return (("resolution_action", "id"), (touched, "result_id"), (touched, "merged_ids"))
 
 
 EntitySplitIn.model_rebuild()

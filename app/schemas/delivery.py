@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.audit import AuditObjects
 
 Event = Literal[
     "report.routed",
@@ -20,6 +22,7 @@ Status = Literal["PENDING", "DELIVERED", "DEAD"]
 
 
 class InboxItem(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("delivery", "id"), ("report", "report_id"))
     id: uuid.UUID = Field(description="The delivery's id; also its webhook-id (`msg_<hex>`).")
     sequence: int = Field(description="1, 2, 3, … per recipient agency, without gaps.")
     event: Event
@@ -42,6 +45,8 @@ class InboxPage(BaseModel):
 class AckRequest(BaseModel):
     """Deliveries the caller has processed; acking twice is harmless."""
 
+    audit_objects: ClassVar[AuditObjects] = (("delivery", "delivery_ids"),)
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -60,6 +65,7 @@ class AckResult(BaseModel):
 
 
 class DeliveryOut(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("delivery", "id"), ("report", "report_id"))
     id: uuid.UUID
     agency_code: str
     sequence: int

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +33,7 @@ from app.matching.normalize import (
     normalize_passport,
     normalize_phone,
 )
+from app.schemas.audit import AuditObjects
 from app.schemas.vocab import (
     ActionTaken,
     CaseType,
@@ -528,6 +529,8 @@ class _ReportFields(BaseModel):
 class ReportIn(_ReportFields):
     """A report of a suspected TPPO/TPPM case, as an agency submits or corrects it."""
 
+    audit_objects: ClassVar[AuditObjects] = (("report", "linked_report_ids"),)
+
     def future_time_problems(self, latest: dt.datetime) -> list[FieldProblem]:
         """Fields that lie after ``latest`` (now plus the allowed clock skew), one problem each.
 
@@ -570,6 +573,8 @@ class ReportStatus(StrEnum):
 class ReportOut(_ReportFields):
     """A stored report as its source, its recipients and admins see it."""
 
+    audit_objects: ClassVar[AuditObjects] = (("report", "id"),)
+
     id: uuid.UUID
     version: int = Field(ge=1, description="Increases with every correction; send it in If-Match.")
     status: ReportStatus
@@ -599,6 +604,8 @@ class NormalizedPerson(BaseModel):
 
 class PersonResult(BaseModel):
     """What the service made of one submitted person."""
+
+    audit_objects: ClassVar[AuditObjects] = (("person", "entity_id"),)
 
     index: int = Field(description="Position in the submitted persons[].")
     role: str
@@ -631,6 +638,8 @@ class ReportWarning(BaseModel):
 
 class ReportCreated(BaseModel):
     """The answer to a submission."""
+
+    audit_objects: ClassVar[AuditObjects] = (("report", "id"), ("case", "case_id"))
 
     id: uuid.UUID
     version: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,8 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+
+from app.schemas.audit import AuditObjects
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=60)]
 AgencyCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -87,6 +89,7 @@ class RoutingRuleCreate(RoutingRuleIn):
 
 
 class RoutingRuleOut(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("routing_rule", "id"),)
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -114,6 +117,8 @@ class RoutingRuleList(BaseModel):
 
 class RoutingRuleOrder(BaseModel):
     """The new evaluation order: every rule's id, exactly once."""
+
+    audit_objects: ClassVar[AuditObjects] = (("routing_rule", "rule_ids"),)
 
     model_config = ConfigDict(
         extra="forbid",

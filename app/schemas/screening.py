@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -22,6 +22,7 @@ from app.matching.normalize import (
     normalize_passport,
     normalize_phone,
 )
+from app.schemas.audit import AuditObjects
 from app.schemas.report import (
     MAX_PERSONS,
     PastDate,
@@ -122,6 +123,12 @@ class ScreeningIn(BaseModel):
 class ScreeningHit(BaseModel):
     """A stored report naming someone who matches the screened person."""
 
+    audit_objects: ClassVar[AuditObjects] = (
+        ("person", "entity_id"),
+        ("case", "case_id"),
+        ("report", "report_id"),
+    )
+
     match: Literal["LINK", "REVIEW"] = Field(
         description="LINK: the same person as far as resolution can tell (ingest would link "
         "them); REVIEW: a possible match an officer should check."
@@ -193,6 +200,7 @@ class WatchIn(BaseModel):
 
 
 class WatchOut(BaseModel):
+    audit_objects: ClassVar[AuditObjects] = (("watch", "id"),)
     id: uuid.UUID
     person: PersonQuery = Field(description="The watched person, as you sent it.")
     note: str | None = None

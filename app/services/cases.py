@@ -2,6 +2,8 @@
 
 A report the caller may not read appears at most as "another report, held by agency X", and
 only when its TLP is CLEAR, GREEN or AMBER; RED and AMBER_STRICT reports do not appear at all.
+A person known to a sender only through such hidden reports was resolved as new for it
+(``resolution.resolve_person``): the match is shown to the hidden reports' holders here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
-from app.models.report import Report
+from app.matching.scoring import without_values
+from app.models.report import RESTRICTED_TLP, Report
 from app.pagination import decode_time_cursor, encode_cursor
 from app.repositories import reports as report_repo
 from app.repositories import resolution as repo
@@ -20,6 +23,7 @@ from app.schemas.case import (
     CaseLinkOut,
     CaseOut,
     CaseReport,
+    CaseRestrictedMatch,
     CaseSummary,
     NetworkAppearance,
     NetworkAssociate,
@@ -80,9 +84,55 @@ async def read_case(session: AsyncSession, caller: Caller, case_id: uuid.UUID) -
         and (link.linked_report_id is None or link.linked_report_id in visible)
     ]
     case = next(iter(await repo.case_rows(session, [live])))
+    held_restricted = [r.id for r in reports if r.id in visible and r.tlp in RESTRICTED_TLP]
     return CaseOut(
-        id=live, created_at=case.created_at, updated_at=case.updated_at, reports=items, links=links
+        id=live,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        reports=items,
+        links=links,
+        restricted_matches=await _restricted_matches(session, caller, held_restricted),
     )
+
+
+async def _restricted_matches(
+    session: AsyncSession, caller: Caller, held: Sequence[uuid.UUID]
+) -> list[CaseRestrictedMatch]:
+    """Reports outside the case probably naming a person of the caller's restricted reports.
+
+    Their senders were answered as if the person were new (they may not see these reports); the
+    holders of the restricted reports and analysts see the match, as far as they may see the
+    other report: readable, or acknowledgeable (CLEAR, GREEN, AMBER) without its id or values.
+    """
+    persons = await repo.persons_of_reports(session, held)
+    entities = sorted({p.entity_id for p in persons if p.entity_id is not None})
+    rows = await repo.open_restricted_matches(session, entities)
+    if not rows:
+        return []
+    ids = [row.report_id for row in rows]
+    readable = (
+        set(ids)
+        if caller.is_admin
+        else await repo.visible_report_ids(session, caller.agency_id, ids)
+    )
+    codes = await report_repo.agency_codes(session, [row.source_agency_id for row in rows])
+    shown: list[CaseRestrictedMatch] = []
+    for row in rows:
+        may_read = row.report_id in readable
+        if not may_read and row.tlp not in ACKNOWLEDGEABLE_TLP:
+            continue
+        reasons = list(row.match.reasons or [])
+        shown.append(
+            CaseRestrictedMatch(
+                held_by=codes[row.source_agency_id],
+                report_id=row.report_id if may_read else None,
+                via_entity_id=row.match.candidate_entity_id,
+                possible_match_id=row.match.id if caller.is_admin else None,
+                score=row.match.score,
+                reasons=reasons if may_read else without_values(reasons),
+            )
+        )
+    return shown
 
 
 async def list_cases(

@@ -295,6 +295,7 @@ def _match_view(match: PossibleMatch, person: ReportPerson) -> PossibleMatchOut:
         score=match.score,
         reasons=list(match.reasons or []),
         status=match.status,
+        restricted=match.restricted,
         created_at=match.created_at,
     )
 

@@ -299,8 +299,18 @@ def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarnin
     return persons, warnings
 
 
+def _viewer(caller: Caller) -> uuid.UUID | None:
+    """Whose need-to-know bounds what resolution tells the caller (None: an admin's, none)."""
+    return None if caller.is_admin else caller.agency_id
+
+
 async def _store_persons(
-    session: AsyncSession, report: Report, persons: Sequence[_Person], settings: IngestSettings
+    session: AsyncSession,
+    report: Report,
+    persons: Sequence[_Person],
+    settings: IngestSettings,
+    *,
+    viewer: uuid.UUID | None,
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = Thresholds(
         settings.link_threshold, settings.review_threshold, settings.merge_threshold
@@ -333,6 +343,7 @@ async def _store_persons(
             row,
             person.features,
             thresholds=thresholds,
+            viewer=viewer,
             weights=weights,
             keys_locked=True,
         )
@@ -558,8 +569,9 @@ async def submit(
     )
     repo.add_modus(session, report.id, [str(m) for m in body.modus_operandi])
     repo.add_facets(session, report.id, facets_of(body))
-    resolved = await _store_persons(session, report, persons, settings)
-    case = await assign_case(session, report, resolved, explicit_links=linked)
+    viewer = _viewer(caller)
+    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
+    case = await assign_case(session, report, resolved, viewer=viewer, explicit_links=linked)
     await session.flush()  # the report's case (and its updated_at) as stored, for what follows
 
     source_code = caller.agency_code
@@ -715,9 +727,15 @@ async def correct(
     await repo.delete_case_links(session, report.id)
     await session.flush()
     session.expire(report, ["persons"])
-    resolved = await _store_persons(session, report, persons, settings)
+    viewer = _viewer(caller)
+    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
     case = await assign_case(
-        session, report, resolved, explicit_links=linked, current_case_id=report.case_id
+        session,
+        report,
+        resolved,
+        viewer=viewer,
+        explicit_links=linked,
+        current_case_id=report.case_id,
     )
     await session.flush()
     await session.refresh(report, ["persons"])

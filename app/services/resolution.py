@@ -18,6 +18,7 @@ from app.matching.features_json import features_from_json
 from app.matching.scoring import (
     DEFAULT_MERGE_THRESHOLD,
     DEFAULT_WEIGHTS,
+    Decision,
     MatchScore,
     Outcome,
     PersonFeatures,
@@ -81,11 +82,16 @@ async def resolve_person(
     features: PersonFeatures,
     *,
     thresholds: Thresholds,
+    viewer: uuid.UUID | None,
     weights: Weights = DEFAULT_WEIGHTS,
     keys_locked: bool = False,
 ) -> PersonResolution:
     """Resolve one stored (flushed) report person to an entity, recording how.
 
+    ``viewer``: the sending agency (None for an admin). Stored persons of reports hidden from
+    it (RED, AMBER_STRICT, not its own nor routed to it) take no part in the decision, so what
+    the sender is told is what it would be without them; a match with one of them is kept for
+    analysts and the hidden report's holders as a restricted possible match.
     ``keys_locked``: the caller already holds the keys' locks (``lock_for_resolution``).
     """
     keys = blocking_keys(features)
@@ -96,11 +102,17 @@ async def resolve_person(
         blocking_keys(features),
         name_frequency_keys(features),
         exclude_report_id=person.report_id,
+        viewer=viewer,
     )
-    scored: list[tuple[uuid.UUID, MatchScore]] = [
-        (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))
-        for _pid, entity_id, stored in found.rows
+    scored_all: list[tuple[uuid.UUID, MatchScore, bool]] = [
+        (
+            entity_id,
+            compare(features, features_from_json(stored), weights, found.name_counts),
+            hidden,
+        )
+        for _pid, entity_id, stored, hidden in found.rows
     ]
+    scored = [(entity_id, score) for entity_id, score, hidden in scored_all if not hidden]
     decision = decide(scored, thresholds.link, thresholds.review)
     best = decision.score
     merged: list[uuid.UUID] = []
@@ -134,6 +146,8 @@ async def resolve_person(
                     reasons=list(best.reasons),
                 )
             )
+    if any(hidden for _, _, hidden in scored_all):
+        _keep_restricted_match(session, person, decision, scored_all, thresholds)
     metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
     result.name_counts = found.name_counts
     person.entity_id = entity_id
@@ -141,6 +155,37 @@ async def resolve_person(
     person.match_reasons = result.reasons
     repo.add_keys(session, person.id, keys)
     return result
+
+
+def _keep_restricted_match(
+    session: AsyncSession,
+    person: ReportPerson,
+    told: Decision[uuid.UUID],
+    scored_all: Sequence[tuple[uuid.UUID, MatchScore, bool]],
+    thresholds: Thresholds,
+) -> None:
+    """Record the match the sender was not told of: decided on every stored person, hidden
+    ones included, it names an entity the sender's own decision did not."""
+    full = decide(
+        [(entity_id, score) for entity_id, score, _ in scored_all],
+        thresholds.link,
+        thresholds.review,
+    )
+    if full.outcome not in {Outcome.LINK, Outcome.REVIEW} or full.candidate is None:
+        return
+    if full.score is None or (
+        told.outcome in {Outcome.LINK, Outcome.REVIEW} and told.candidate == full.candidate
+    ):
+        return
+    session.add(
+        PossibleMatch(
+            report_person_id=person.id,
+            candidate_entity_id=full.candidate,
+            score=round(full.score.probability, 4),
+            reasons=list(full.score.reasons),
+            restricted=True,
+        )
+    )
 
 
 async def _merge_bridged(
@@ -172,15 +217,20 @@ async def assign_case(
     report: Report,
     resolutions: Sequence[tuple[ReportPerson, PersonResolution]],
     *,
+    viewer: uuid.UUID | None,
     explicit_links: Sequence[Report] = (),
     current_case_id: uuid.UUID | None = None,
 ) -> CaseResolution:
-    """Put the report in the case of every other report sharing a victim, merging such cases."""
+    """Put the report in the case of every other report sharing a victim, merging such cases.
+
+    Reports hidden from ``viewer`` (the sender; None for an admin) never pull the report into
+    their case: the sender would learn the case exists.
+    """
     victims = {
         p.entity_id: (p, r) for p, r in resolutions if p.role in CASE_FORMING_ROLES and p.entity_id
     }
     shared = await repo.cases_of_entities(
-        session, list(victims), CASE_FORMING_ROLES, exclude_report_id=report.id
+        session, list(victims), CASE_FORMING_ROLES, exclude_report_id=report.id, viewer=viewer
     )
     case_ids: list[uuid.UUID] = [current_case_id] if current_case_id else []
     for case_id, _report_id, _entity in shared:

@@ -7,7 +7,9 @@ Nothing about the screened person is stored; the route audits counts only.
 Need-to-know: a hit names the agency holding the report and, for CLEAR/GREEN/AMBER reports,
 the person entity, score, reasons and case; the report id only when the caller may already read
 the report. A RED or AMBER_STRICT report the caller may not read is left out, or (when
-``SINERGI_SCREENING_REVEAL_RED`` is set) answered as "contact agency X" and nothing more.
+``SINERGI_SCREENING_REVEAL_RED`` is set) answered as "contact agency X" and nothing more. Its
+persons never count in a hit's decision, score or reasons: a person known only from them is
+answered as if unknown (docs/need-to-know.md).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from app.matching.scoring import (
     name_frequency_keys,
     without_values,
 )
+from app.models.report import RESTRICTED_TLP
 from app.repositories import reports as report_repo
 from app.repositories import resolution as resolution_repo
 from app.repositories import screening as repo
@@ -127,18 +130,10 @@ def query_person(person: PersonQuery, pointer: str) -> QueriedPerson:
     )
 
 
-async def _matched_entities(
-    session: AsyncSession, features: PersonFeatures, thresholds: Thresholds
+def _decided(
+    scored: Sequence[tuple[uuid.UUID, MatchScore]], thresholds: Thresholds
 ) -> dict[uuid.UUID, tuple[Outcome, MatchScore]]:
     """Entities the person resolves to (LINK) or may be (REVIEW), as ingest would decide."""
-    found = await resolution_repo.candidates(
-        session, blocking_keys(features), name_frequency_keys(features), exclude_report_id=None
-    )
-    weights = await current_weights(session)  # the same weights ingest resolves with
-    scored = [
-        (entity_id, compare(features, features_from_json(stored), weights, found.name_counts))
-        for _pid, entity_id, stored in found.rows
-    ]
     decision = decide(scored, thresholds.link, thresholds.review)
     matched: dict[uuid.UUID, tuple[Outcome, MatchScore]] = {}
     if (
@@ -157,13 +152,49 @@ async def _matched_entities(
     return matched
 
 
+@dataclass(frozen=True)
+class _Matched:
+    """What a screened person matched: as the caller may be told, and only through hidden reports."""
+
+    told: dict[uuid.UUID, tuple[Outcome, MatchScore]]
+    """Decided on the stored persons the caller may know of (as ingest decides for a sender)."""
+    hidden_only: dict[uuid.UUID, tuple[Outcome, MatchScore]]
+    """Entities matched only once RED/AMBER_STRICT persons hidden from the caller count too."""
+
+
+async def _matched_entities(
+    session: AsyncSession, caller: Caller, features: PersonFeatures, thresholds: Thresholds
+) -> _Matched:
+    found = await resolution_repo.candidates(
+        session,
+        blocking_keys(features),
+        name_frequency_keys(features),
+        exclude_report_id=None,
+        viewer=None if caller.is_admin else caller.agency_id,
+    )
+    weights = await current_weights(session)  # the same weights ingest resolves with
+    scored = [
+        (
+            entity_id,
+            compare(features, features_from_json(stored), weights, found.name_counts),
+            hidden,
+        )
+        for _pid, entity_id, stored, hidden in found.rows
+    ]
+    told = _decided([(e, score) for e, score, hidden in scored if not hidden], thresholds)
+    if not any(hidden for _, _, hidden in scored):
+        return _Matched(told, {})
+    everything = _decided([(e, score) for e, score, _ in scored], thresholds)
+    return _Matched(told, {e: m for e, m in everything.items() if e not in told})
+
+
 async def _hits(
-    session: AsyncSession,
-    caller: Caller,
-    matched: dict[uuid.UUID, tuple[Outcome, MatchScore]],
-    settings: ScreeningSettings,
+    session: AsyncSession, caller: Caller, matched: _Matched, settings: ScreeningSettings
 ) -> list[ScreeningHit]:
-    holdings = await repo.reports_naming(session, list(matched), limit=settings.max_hits * 5)
+    hidden_only = matched.hidden_only if settings.reveal_restricted else {}
+    holdings = await repo.reports_naming(
+        session, [*matched.told, *hidden_only], limit=settings.max_hits * 5
+    )
     if not holdings:
         return []
     report_ids = [h.report_id for h in holdings]
@@ -176,11 +207,12 @@ async def _hits(
     hits: list[tuple[float, ScreeningHit]] = []
     restricted_seen: set[tuple[uuid.UUID, str]] = set()
     for holding in holdings:
-        outcome, score = matched[holding.entity_id]
+        told = matched.told.get(holding.entity_id)
+        outcome, score = told or hidden_only[holding.entity_id]
         probability = round(score.probability, 4)
         agency = codes[holding.source_agency_id]
         may_read = holding.report_id in readable
-        if may_read or holding.tlp in ACKNOWLEDGEABLE_TLP:
+        if told is not None and (may_read or holding.tlp in ACKNOWLEDGEABLE_TLP):
             hit = ScreeningHit(
                 match="LINK" if outcome is Outcome.LINK else "REVIEW",
                 contact_agency=agency,
@@ -190,7 +222,12 @@ async def _hits(
                 case_id=holding.case_id,
                 report_id=holding.report_id if may_read else None,
             )
-        elif settings.reveal_restricted and (holding.entity_id, agency) not in restricted_seen:
+        elif (
+            settings.reveal_restricted
+            and not may_read
+            and holding.tlp in RESTRICTED_TLP
+            and (holding.entity_id, agency) not in restricted_seen
+        ):
             # "Contact agency X", once per agency and person, and nothing else.
             restricted_seen.add((holding.entity_id, agency))
             hit = ScreeningHit(
@@ -199,6 +236,7 @@ async def _hits(
                 restricted=True,
             )
         else:
+            # Known to the caller only through a report it may not be told of.
             continue
         hits.append((probability, hit))
     hits.sort(key=lambda item: item[0], reverse=True)  # stable: newest first within a score
@@ -213,7 +251,7 @@ async def screen(
     results: list[ScreeningResult] = []
     for index, person in enumerate(body.persons):
         queried = query_person(person, f"/persons/{index}")
-        matched = await _matched_entities(session, queried.features, settings.thresholds)
+        matched = await _matched_entities(session, caller, queried.features, settings.thresholds)
         hits = await _hits(session, caller, matched, settings)
         results.append(
             ScreeningResult(

@@ -7,7 +7,7 @@ table keeps, per secret, an HMAC of a fixed text under the secret the data was m
 (previous value configured beside the new one) began. Empty until `serve` first starts.
 
 Revision ID: harden_secret_canaries
-Revises: 0011_audit_pending
+Revises: officers_accounts
 Create Date: 2026-12-06 14:30:00.000000
 """
 
