@@ -8,9 +8,11 @@ with ``Accept: */*``) gets the problem+json the API's handlers write. The handle
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,6 +27,8 @@ from app.web.templating import render
 logger = logging.getLogger("sinergi.errors")
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
+#: What Starlette keeps in ``app.exception_handlers`` (a handler may also be a plain function).
+InstalledHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 #: Statuses with their own words in the catalogues (``error.404.title`` …); others use ``error.other``.
 _WORDED = {400, 403, 404, 405, 500, 503}
@@ -60,10 +64,11 @@ def _status_of(exc: Exception) -> tuple[int, dict[str, str] | None]:
     return HTTPStatus.INTERNAL_SERVER_ERROR, None
 
 
-def _html_or(api_handler: Handler) -> Handler:
+def _html_or(api_handler: InstalledHandler) -> Handler:
     async def handle(request: Request, exc: Exception) -> Response:
         if not wants_html(request):
-            return await api_handler(request, exc)
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         status, headers = _status_of(exc)
         if not isinstance(exc, (StarletteHTTPException, SinergiError)):
             logger.exception(

@@ -81,4 +81,3 @@ def render(
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
-

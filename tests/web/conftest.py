@@ -29,9 +29,7 @@ NO_BROWSER = (
 
 
 @pytest.fixture(scope="module")
-def base_url(
-    migrated_template: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def base_url(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A running server with the Kota Dumai agencies; its URL (always SQLite: it is the browser's
     view that is tested, the database paths are covered by tests/api on both backends)."""
     directory = tmp_path_factory.mktemp("console")
@@ -54,7 +52,7 @@ def browser(base_url: str) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    """A fresh browser context (no cookies) at 1366×768, the common office laptop."""
+    """A fresh browser context (no cookies) at 1366x768, the common office laptop."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 768})
     tab = context.new_page()
     yield tab

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -32,7 +31,7 @@ class Watch:
 
 
 @pytest.fixture
-def watch(page: Page, base_url: str) -> Iterator[Watch]:
+def watch(page: Page, base_url: str) -> Watch:
     """Blocks and records any request that would leave the test server; collects console errors."""
     seen = Watch(base_url)
     local = (base_url + "/", "data:", "blob:")
@@ -56,7 +55,7 @@ def watch(page: Page, base_url: str) -> Iterator[Watch]:
     page.on("console", on_console)
     page.on("request", on_request)
     page.add_init_script(_CSP_LISTENER)
-    yield seen
+    return seen
 
 
 def test_about_page_lists_the_agencies_under_a_strict_csp(page: Page, watch: Watch) -> None:
