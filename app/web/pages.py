@@ -13,12 +13,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import SessionDep
 from app.models.agency import ADMIN_AGENCY_CODE
 from app.services.agencies import list_agencies
 from app.vocab.code_lists import REGIONS, code_list
-from app.web.i18n import LANGUAGE_COOKIE, language_from
+from app.web.i18n import LANGUAGE_COOKIE, Language, language_from
 from app.web.messages import flash
 from app.web.paths import local_target
 from app.web.security import API_DOCS_CSP
@@ -40,7 +41,7 @@ class MemberAgency:
     joined: datetime
 
 
-async def _member_agencies(session: SessionDep, language: str) -> Sequence[MemberAgency]:
+async def _member_agencies(session: AsyncSession, language: Language) -> Sequence[MemberAgency]:
     """The active member agencies by name (the operator's ADMIN agency is not a member)."""
     regions = code_list(REGIONS)
     members: list[MemberAgency] = []
@@ -55,7 +56,7 @@ async def _member_agencies(session: SessionDep, language: str) -> Sequence[Membe
                 MemberAgency(
                     name=agency.name,
                     kind=agency.kind,
-                    region=(region.label_id if language == "id" else region.label_en)
+                    region=(region.label_id if language is Language.ID else region.label_en)
                     if region
                     else None,
                     joined=agency.created_at,
@@ -70,7 +71,7 @@ async def _member_agencies(session: SessionDep, language: str) -> Sequence[Membe
 @router.get("/tentang", response_class=HTMLResponse)
 async def about(request: Request, session: SessionDep) -> HTMLResponse:
     """Tentang Sinergi: what the exchange is for and which agencies take part."""
-    language = language_from(request.cookies.get(LANGUAGE_COOKIE)).value
+    language = language_from(request.cookies.get(LANGUAGE_COOKIE))
     members = await _member_agencies(session, language)
     return render(request, "pages/about.html", {"members": members})
 

@@ -49,7 +49,7 @@ async def test_about_page_lists_active_member_agencies_without_contacts(
     assert "Kota Dumai" in page  # the region code 14.72, by name
     assert "Agency POLRES-DUMAI" in page
     assert "Kepolisian" in page
-    assert "2 lembaga aktif." in page
+    assert "Lembaga aktif: 2." in page
     assert "Agency LAMA" not in page  # deactivated
     assert "Agency ADMIN" not in page  # the operator, not a member
     assert "Budi Santoso" not in page
