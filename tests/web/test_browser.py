@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+
+pytest.importorskip("playwright", reason="playwright is not installed (pip install -e '.[test]')")
+
 from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
 
 #: Records Content-Security-Policy violations in the page (added before any page script runs).
