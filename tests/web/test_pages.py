@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.db import transaction
+from app.errors import NotFound
 from app.models.agency import AgencyKind
 from app.schemas.agency import AgencyCreate, AgencyUpdate, Contact
 from app.services import agencies
@@ -195,3 +196,19 @@ async def test_console_routes_stay_out_of_the_openapi_spec(client: httpx.AsyncCl
     assert all(
         p.startswith(("/v1", "/.well-known", "/healthz", "/readyz", "/metrics")) for p in paths
     )
+
+
+async def test_a_service_error_in_a_console_route_becomes_its_error_page(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async def hidden_report() -> None:
+        raise NotFound(detail="No report 42")  # as a service answers an outsider
+
+    app.add_api_route("/laporan/42", hidden_report, include_in_schema=False)
+    page = await client.get("/laporan/42", headers=HTML)
+    api = await client.get("/laporan/42")
+
+    assert page.status_code == 404
+    assert "Halaman tidak ditemukan" in page.text
+    assert "No report 42" not in page.text
+    assert api.headers["content-type"] == "application/problem+json"
