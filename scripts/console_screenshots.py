@@ -60,7 +60,10 @@ def main(out: Path) -> None:
             browser = launch_chromium(playwright)
             for label, (width, height) in VIEWPORTS.items():
                 context = browser.new_context(
-                    base_url=base_url, viewport={"width": width, "height": height}
+                    base_url=base_url,
+                    viewport={"width": width, "height": height},
+                    # the error page quotes the request id: a fixed one keeps the PNGs stable
+                    extra_http_headers={"X-Request-ID": "contoh-0001"},
                 )
                 page = context.new_page()
                 for shot in SHOTS:
