@@ -135,3 +135,40 @@ def test_redoc_renders_the_operations_offline(page: Page, watch: Watch) -> None:
     assert watch.blocked == []
     assert [u for u in watch.requests if not u.startswith((watch.base_url, "blob:", "data:"))] == []
     assert watch.csp_violations(page) == []
+
+
+#: Text elements whose colour contrast with their effective background is below 4.5:1 (WCAG AA).
+_LOW_CONTRAST = """
+() => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.checkVisibility()) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color).slice(0, 3)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push(el.tagName + " " + el.textContent.trim().slice(0, 40) + " " + ratio.toFixed(2));
+  }
+  return low;
+}
+"""
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_every_text_on_the_about_page_has_enough_contrast(page: Page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto("/tentang")
+    assert page.evaluate(_LOW_CONTRAST) == []
+    # nothing sticks out sideways at phone width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
