@@ -42,6 +42,7 @@ from app.db import create_engine, create_session_factory
 from app.logging import RequestLogMiddleware, configure_logging
 from app.schemas.problem import Problem
 from app.services.rate_limits import RateLimits
+from app.web import install_console
 
 DESCRIPTION = """\
 **Sinergi** is the exchange where Indonesian agencies in TIMPORA teams share reports of
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Every route, present and future, goes through the audit hook (app/api/audit_hook.py).
         dependencies=[AUDIT_DEPENDENCY],
+        # The console serves /docs and /redoc itself, from local assets (app/web/pages.py).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -85,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits.from_settings(settings)
 
     install_error_handlers(app)
+    install_console(app)  # after the API's error handlers, which its error pages wrap
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.MetricsMiddleware)  # outermost: sees 413s and crashes too

@@ -40,6 +40,18 @@ async def list_agencies(
     return await agencies_repo.page(session, after_code=after_code, limit=limit)
 
 
+async def member_agencies(session: AsyncSession) -> list[Agency]:
+    """The active member agencies (the operator's ADMIN agency is not a member), by code."""
+    members: list[Agency] = []
+    after: str | None = None
+    while True:
+        page = await agencies_repo.page(session, after_code=after, limit=200)
+        members += [a for a in page if a.active and a.code != ADMIN_AGENCY_CODE]
+        if len(page) < 200:
+            return members
+        after = page[-1].code
+
+
 async def create_agency(session: AsyncSession, data: AgencyCreate) -> Agency:
     """Register an agency; 409 when the code is taken."""
     if await agencies_repo.by_code(session, data.code) is not None:

@@ -12,10 +12,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 #: Pages other parts of the work are writing; a link to one may wait for it.
 PENDING_PAGES = {
-    "docs/need-to-know.md",
-    "docs/security.md",
     "docs/testing.md",
-    "docs/officers.md",
     "docs/operations.md",
     "docs/operations.id.md",
 }

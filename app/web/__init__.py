@@ -1,0 +1,26 @@
+"""The officer console: server-rendered pages (Jinja2 + htmx) on the same services as the API.
+
+``install_console`` mounts it on the application: the pages router, the static assets, the
+security headers and the HTML error pages. See ``app/web/README.md`` for how to add a page.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from app.web import pages
+from app.web.errors import CrashPageMiddleware, install_error_pages
+from app.web.paths import STATIC_PREFIX
+from app.web.security import ConsoleHeadersMiddleware
+
+
+def install_console(app: FastAPI) -> None:
+    """Mount the console on ``app``: after the API's error handlers, before its middleware."""
+    app.include_router(pages.router)
+    app.mount(STATIC_PREFIX, StaticFiles(packages=[("app.web", "static")]), name="static")
+    install_error_pages(app)
+    # Innermost first: the crash page gets the console's headers, and the request id from
+    # RequestContextMiddleware (added after this, so outside it) is already set.
+    app.add_middleware(CrashPageMiddleware)
+    app.add_middleware(ConsoleHeadersMiddleware)

@@ -1,0 +1,83 @@
+"""The console's Jinja2 environment and the one function routes render pages with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from app import __version__
+from app.web.i18n import LANGUAGE_COOKIE, Catalogue, catalogue, language_from
+from app.web.messages import FLASH_COOKIE, take_flash
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the console's navigation: where it goes and the catalogue key of its label."""
+
+    path: str
+    label_key: str
+
+
+#: The navigation bar, in order. A new page adds itself here (see app/web/README.md).
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("/tentang", "nav.about"),
+    NavItem("/docs", "nav.api_docs"),
+    NavItem("/redoc", "nav.api_reference"),
+)
+
+
+@cache
+def environment() -> Environment:
+    """Templates from ``app/web/templates``, autoescaped, failing loudly on an undefined name."""
+    env = Environment(
+        loader=PackageLoader("app.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["version"] = __version__
+    env.globals["navigation"] = NAVIGATION
+    return env
+
+
+def catalogue_for(request: Request) -> Catalogue:
+    """The catalogue of the language the request's ``lang`` cookie names (Indonesian by default)."""
+    return catalogue(language_from(request.cookies.get(LANGUAGE_COOKIE)))
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The page ``template`` in the request's language, with the flash message if one is due.
+
+    Every template gets ``t`` (a catalogue key to text), ``lang``, ``current_path``, ``messages``
+    and the formatting filters ``wib_date`` and ``wib_datetime``.
+    """
+    words = catalogue_for(request)
+    flash = take_flash(request)
+    values: dict[str, Any] = {
+        "t": words.text,
+        "lang": words.language.value,
+        "wib_date": words.date,
+        "wib_datetime": words.datetime,
+        "current_path": request.url.path,
+        "messages": [words.text(flash)] if flash and words.has(flash) else [],
+        "identity": None,
+    }
+    values.update(context or {})
+    html = environment().get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
