@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import cli_messages
 from app import migrate as migrations
 from app.config import Settings, get_settings
 from app.errors import SinergiError
@@ -89,6 +90,9 @@ def serve(
     """
     import uvicorn
 
+    if (busy := cli_messages.port_in_use(host, port)) is not None:
+        typer.echo(busy, err=True)
+        raise typer.Exit(2)
     if demo:
         settings = _prepare_demo(demo_db, seed=demo_seed, size=demo_reports, host=host, port=port)
     else:
@@ -180,7 +184,7 @@ def worker(
 
     from app.services.worker import run_worker
 
-    settings = get_settings()
+    settings = _existing_database(get_settings())
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -215,7 +219,7 @@ def import_reports(
     from app.services import imports
     from app.services.reports import IngestSettings
 
-    settings = get_settings()
+    settings = _existing_database(get_settings())
     rejects_path = rejects or file.with_name(f"{file.stem}.rejects.jsonl")
     console = Console(stderr=True)
     with file.open("rb") as handle:
@@ -287,9 +291,53 @@ def migrate_downgrade(
     revision: Annotated[
         str, typer.Argument(help="Target revision; `base` empties the database.")
     ] = "-1",
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask: destroy what the downgrade removes.")
+    ] = False,
 ) -> None:
-    """Downgrade the database one step, or to REVISION (``base`` for empty)."""
-    migrations.downgrade(get_settings().database_url, revision)
+    """Downgrade the database one step, or to REVISION (``base`` for empty).
+
+    A downgrade drops what the undone migrations added (tables, columns, with their data):
+    it names them and asks first, unless --yes is given.
+    """
+    database_url = get_settings().database_url
+
+    async def read() -> set[str]:
+        from app.db import create_engine
+
+        engine = create_engine(get_settings())
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(migrations.current_revisions)
+        finally:
+            await engine.dispose()
+
+    if cli_messages.missing_sqlite_file(database_url) is not None:
+        typer.echo("nothing to downgrade: the database does not exist", err=True)
+        raise typer.Exit(2)
+    undone = migrations.revisions_undone(asyncio.run(read()), revision)
+    if not undone:
+        typer.echo("nothing to downgrade: the database is already at or below that revision")
+        return
+    typer.echo(f"Downgrading undoes {len(undone)} migration(s):", err=True)
+    for rev, title in undone:
+        typer.echo(f"  {rev}  {title}", err=True)
+    if revision == "base":
+        typer.echo(
+            "This drops EVERY table: all agencies, keys, reports, persons, cases, deliveries "
+            "and the audit trail are destroyed.",
+            err=True,
+        )
+    else:
+        typer.echo(
+            "The tables and columns these migrations added are dropped with the data in them.",
+            err=True,
+        )
+    if not yes and not typer.confirm("Take a backup first (docs/operations.md). Downgrade now?"):
+        typer.echo("nothing changed", err=True)
+        raise typer.Exit(1)
+    migrations.downgrade(database_url, revision)
+    typer.echo(f"downgraded to {revision}", err=True)
 
 
 @migrate_cli.command("current")
@@ -318,9 +366,23 @@ def migrate_check() -> None:
     typer.echo("models and migrations agree")
 
 
+def _existing_database(settings: Settings) -> Settings:
+    """``settings``, unless they name a SQLite file that does not exist (then exit 2).
+
+    Only ``serve`` and ``migrate`` may create a database; any other command run in the wrong
+    folder would otherwise leave an empty ``sinergi.db`` there and fail on a missing table.
+    """
+    if (missing := cli_messages.missing_sqlite_file(settings.database_url)) is not None:
+        typer.echo(missing, err=True)
+        raise typer.Exit(2)
+    return settings
+
+
 def _with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """Run ``work`` with a session factory on the configured database, then dispose of it."""
     from app.db import create_engine, create_session_factory
+
+    _existing_database(get_settings())
 
     async def run() -> T:
         engine = create_engine(get_settings())
@@ -712,10 +774,23 @@ def admin_rotate_signing_key() -> None:
 
 
 def main() -> None:
+    """The ``sinergi`` entry point: an operator's mistake is one sentence and exit code 2."""
+    from pydantic import ValidationError
+
     try:
         cli()
-    except ValueError as exc:  # settings refused (for example a missing secret)
-        typer.echo(f"error: {exc}", err=True)
+    except ValidationError as exc:  # settings refused (for example a missing or short secret)
+        typer.echo(cli_messages.settings_problem(exc), err=True)
+        sys.exit(2)
+    except Exception as exc:
+        try:
+            database_url = get_settings().database_url
+        except ValidationError:
+            raise exc from None
+        problem = cli_messages.database_problem(exc, database_url)
+        if problem is None:
+            raise
+        typer.echo(problem, err=True)
         sys.exit(2)
 
 
