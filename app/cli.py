@@ -33,6 +33,8 @@ stats_cli = typer.Typer(help="Statistics for coordination meetings.", no_args_is
 cli.add_typer(stats_cli, name="stats")
 retention_cli = typer.Typer(help="Retention of personal data (UU PDP).", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+routing_cli = typer.Typer(help="Routing rules: who receives which report.", no_args_is_help=True)
+cli.add_typer(routing_cli, name="routing")
 dedup_cli = typer.Typer(help="Person resolution (deduplication).", no_args_is_help=True)
 cli.add_typer(dedup_cli, name="dedup")
 
@@ -479,6 +481,58 @@ def retention_run() -> None:
     for name, purged in result.purged.items():
         typer.echo(f"{name}: purged {len(purged.object_ids)} {purged.object_type}")
     typer.echo(f"audit events removed: {result.audit_events_removed}")
+
+
+@routing_cli.command("load-defaults")
+def routing_load_defaults(
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="The team's Kemendagri region code, e.g. 14.72 (Kota Dumai): only agencies of "
+            "that region, inside it or above it receive."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be created; create nothing.")
+    ] = False,
+) -> None:
+    """Load the default city-TIMPORA routing rules (what POST .../load-defaults does).
+
+    Register the agencies first: each rule goes to the active agencies of its kinds (Immigration,
+    Police, BP3MI, …). Rules already stored are left alone, so running it twice adds nothing.
+    """
+    import re
+
+    from app.services import routing
+
+    if region is not None and not re.fullmatch(r"\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?", region):
+        typer.echo(
+            f"error: --region {region!r} is not a Kemendagri region code (e.g. 14.72)", err=True
+        )
+        raise typer.Exit(2)
+
+    async def use_case(session: AsyncSession, _settings: Settings) -> list[routing.DefaultRulePlan]:
+        return await routing.load_default_rules_into(session, region_code=region, dry_run=dry_run)
+
+    plan = _run_admin(use_case)
+    labels = {
+        "created": "created",
+        "would_create": "would create",
+        "exists": "already stored, left as it is",
+        "no_recipient": "skipped: no active agency of its kinds in the region",
+    }
+    for item in plan:
+        to = f" -> {', '.join(item.recipients)}" if item.recipients else ""
+        typer.echo(f"{item.name}: {labels[item.outcome]}{to}")
+    created = sum(p.outcome in {"created", "would_create"} for p in plan)
+    verb = "would be created (dry run: nothing stored)" if dry_run else "created"
+    typer.echo(f"{created} of {len(plan)} default rules {verb}", err=True)
+    if created == 0 and not any(p.outcome == "exists" for p in plan):
+        typer.echo(
+            "no agency can receive any default rule: register the agencies first "
+            "(sinergi admin create-agency)",
+            err=True,
+        )
 
 
 @dedup_cli.command("calibrate")
