@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import cli_messages
@@ -214,18 +216,18 @@ def import_reports(
     already stored with the same body is replayed (nothing changes). Rejected lines are written
     with their line number and problem+json errors; the exit code is 1 when any line was rejected.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from app.db import create_engine, create_session_factory, transaction
     from app.services import imports
     from app.services.reports import IngestSettings
 
     settings = _existing_database(get_settings())
+    if (shape := imports.json_lines_problem(file)) is not None:
+        typer.echo(f"error: {shape}", err=True)
+        raise typer.Exit(2)
     rejects_path = rejects or file.with_name(f"{file.stem}.rejects.jsonl")
     console = Console(stderr=True)
     with file.open("rb") as handle:
-        total = sum(1 for line in handle if line.strip())
+        total = sum(1 for line in handle if line.removeprefix(imports.UTF8_BOM).strip())
     counts = {"created": 0, "replayed": 0, "rejected": 0}
     rejected: list[dict[str, object]] = []
 
@@ -236,19 +238,10 @@ def import_reports(
             async with transaction(factory) as session:
                 caller = await imports.submitting_agency(session, agency)
             ingest = IngestSettings.of(settings)
-            with (
-                Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    "{task.fields[counts]}",
-                    console=console,
-                ) as progress,
-                file.open("rb") as lines,
-            ):
-                task = progress.add_task(f"importing as {agency}", total=total, counts="")
-                for number, line in enumerate(lines, start=1):
+            with import_progress(console) as progress, file.open("rb") as lines:
+                task = progress.add_task("importing", total=total, counts="")
+                for number, raw in enumerate(lines, start=1):
+                    line = raw.removeprefix(imports.UTF8_BOM) if number == 1 else raw
                     if not line.strip():
                         continue
                     result = await imports.ingest_one(
@@ -260,7 +253,8 @@ def import_reports(
                     progress.update(
                         task,
                         advance=1,
-                        counts=", ".join(f"{k} {v}" for k, v in counts.items()),
+                        counts=f"ok {counts['created']} re {counts['replayed']} "
+                        f"rej {counts['rejected']}",
                     )
         finally:
             await engine.dispose()
@@ -275,11 +269,24 @@ def import_reports(
             for item in rejected:
                 out.write(json.dumps(item, ensure_ascii=False) + "\n")
     typer.echo(
-        f"created {counts['created']}, replayed {counts['replayed']}, "
-        f"rejected {counts['rejected']}" + (f" (written to {rejects_path})" if rejected else "")
+        f"imported {file} as {agency}: created {counts['created']}, "
+        f"replayed {counts['replayed']}, rejected {counts['rejected']}"
+        + (f" (written to {rejects_path})" if rejected else "")
     )
     if rejected:
         raise typer.Exit(1)
+
+
+def import_progress(console: Console) -> Progress:
+    """The import's progress line; count and elapsed time first, so 80 columns never cut them."""
+    return Progress(
+        "[progress.description]{task.description}",
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        BarColumn(bar_width=16),
+        "{task.fields[counts]}",
+        console=console,
+    )
 
 
 @migrate_cli.command("upgrade")
