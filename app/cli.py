@@ -183,15 +183,11 @@ def worker(
     bounded by SINERGI_WEBHOOK_TIMEOUT_SECONDS), records its outcomes and exits. Any number of
     workers may share one PostgreSQL; on SQLite run exactly one.
     """
-    import asyncio
-    import logging
-
+    from app.logging import configure_logging
     from app.services.worker import run_worker
 
     settings = _existing_database(get_settings())
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +97,9 @@ class Settings(BaseSettings):
     stats_utc_offset: str = Field(default="+07:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
     log_level: str = "INFO"
+    #: ``json`` (one object per line, for log collectors) or ``text`` (one readable line);
+    #: the server and the worker write the same format.
+    log_format: Literal["json", "text"] = "json"
 
     #: On SIGTERM, ``serve`` stops accepting connections and gives in-flight requests this
     #: long to finish before cancelling them; ``worker`` finishes its round within it.
