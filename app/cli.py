@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import cli_messages
 from app import migrate as migrations
 from app.config import Settings, get_settings
 from app.errors import SinergiError
@@ -32,6 +35,8 @@ stats_cli = typer.Typer(help="Statistics for coordination meetings.", no_args_is
 cli.add_typer(stats_cli, name="stats")
 retention_cli = typer.Typer(help="Retention of personal data (UU PDP).", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+routing_cli = typer.Typer(help="Routing rules: who receives which report.", no_args_is_help=True)
+cli.add_typer(routing_cli, name="routing")
 dedup_cli = typer.Typer(help="Person resolution (deduplication).", no_args_is_help=True)
 cli.add_typer(dedup_cli, name="dedup")
 
@@ -89,6 +94,9 @@ def serve(
     """
     import uvicorn
 
+    if (busy := cli_messages.port_in_use(host, port)) is not None:
+        typer.echo(busy, err=True)
+        raise typer.Exit(2)
     if demo:
         settings = _prepare_demo(demo_db, seed=demo_seed, size=demo_reports, host=host, port=port)
     else:
@@ -193,14 +201,12 @@ def worker(
     workers may share one PostgreSQL; on SQLite run exactly one.
     """
     import asyncio
-    import logging
 
+    from app.logging import configure_logging
     from app.worker import run_worker
 
-    settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    settings = _existing_database(get_settings())
+    configure_logging(settings)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
@@ -225,18 +231,18 @@ def import_reports(
     already stored with the same body is replayed (nothing changes). Rejected lines are written
     with their line number and problem+json errors; the exit code is 1 when any line was rejected.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from app.db import create_engine, create_session_factory, transaction
     from app.services import imports
     from app.services.reports import IngestSettings
 
-    settings = get_settings()
+    settings = _existing_database(get_settings())
+    if (shape := imports.json_lines_problem(file)) is not None:
+        typer.echo(f"error: {shape}", err=True)
+        raise typer.Exit(2)
     rejects_path = rejects or file.with_name(f"{file.stem}.rejects.jsonl")
     console = Console(stderr=True)
     with file.open("rb") as handle:
-        total = sum(1 for line in handle if line.strip())
+        total = sum(1 for line in handle if line.removeprefix(imports.UTF8_BOM).strip())
     counts = {"created": 0, "replayed": 0, "rejected": 0}
     rejected: list[dict[str, object]] = []
 
@@ -247,19 +253,10 @@ def import_reports(
             async with transaction(factory) as session:
                 caller = await imports.submitting_agency(session, agency)
             ingest = IngestSettings.of(settings)
-            with (
-                Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    "{task.fields[counts]}",
-                    console=console,
-                ) as progress,
-                file.open("rb") as lines,
-            ):
-                task = progress.add_task(f"importing as {agency}", total=total, counts="")
-                for number, line in enumerate(lines, start=1):
+            with import_progress(console) as progress, file.open("rb") as lines:
+                task = progress.add_task("importing", total=total, counts="")
+                for number, raw in enumerate(lines, start=1):
+                    line = raw.removeprefix(imports.UTF8_BOM) if number == 1 else raw
                     if not line.strip():
                         continue
                     result = await imports.ingest_one(
@@ -271,7 +268,8 @@ def import_reports(
                     progress.update(
                         task,
                         advance=1,
-                        counts=", ".join(f"{k} {v}" for k, v in counts.items()),
+                        counts=f"ok {counts['created']} re {counts['replayed']} "
+                        f"rej {counts['rejected']}",
                     )
         finally:
             await engine.dispose()
@@ -286,11 +284,24 @@ def import_reports(
             for item in rejected:
                 out.write(json.dumps(item, ensure_ascii=False) + "\n")
     typer.echo(
-        f"created {counts['created']}, replayed {counts['replayed']}, "
-        f"rejected {counts['rejected']}" + (f" (written to {rejects_path})" if rejected else "")
+        f"imported {file} as {agency}: created {counts['created']}, "
+        f"replayed {counts['replayed']}, rejected {counts['rejected']}"
+        + (f" (written to {rejects_path})" if rejected else "")
     )
     if rejected:
         raise typer.Exit(1)
+
+
+def import_progress(console: Console) -> Progress:
+    """The import's progress line; count and elapsed time first, so 80 columns never cut them."""
+    return Progress(
+        "[progress.description]{task.description}",
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        BarColumn(bar_width=16),
+        "{task.fields[counts]}",
+        console=console,
+    )
 
 
 @migrate_cli.command("upgrade")
@@ -304,9 +315,53 @@ def migrate_downgrade(
     revision: Annotated[
         str, typer.Argument(help="Target revision; `base` empties the database.")
     ] = "-1",
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask: destroy what the downgrade removes.")
+    ] = False,
 ) -> None:
-    """Downgrade the database one step, or to REVISION (``base`` for empty)."""
-    migrations.downgrade(get_settings().database_url, revision)
+    """Downgrade the database one step, or to REVISION (``base`` for empty).
+
+    A downgrade drops what the undone migrations added (tables, columns, with their data):
+    it names them and asks first, unless --yes is given.
+    """
+    database_url = get_settings().database_url
+
+    async def read() -> set[str]:
+        from app.db import create_engine
+
+        engine = create_engine(get_settings())
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(migrations.current_revisions)
+        finally:
+            await engine.dispose()
+
+    if cli_messages.missing_sqlite_file(database_url) is not None:
+        typer.echo("nothing to downgrade: the database does not exist", err=True)
+        raise typer.Exit(2)
+    undone = migrations.revisions_undone(asyncio.run(read()), revision)
+    if not undone:
+        typer.echo("nothing to downgrade: the database is already at or below that revision")
+        return
+    typer.echo(f"Downgrading undoes {len(undone)} migration(s):", err=True)
+    for rev, title in undone:
+        typer.echo(f"  {rev}  {title}", err=True)
+    if revision == "base":
+        typer.echo(
+            "This drops EVERY table: all agencies, keys, reports, persons, cases, deliveries "
+            "and the audit trail are destroyed.",
+            err=True,
+        )
+    else:
+        typer.echo(
+            "The tables and columns these migrations added are dropped with the data in them.",
+            err=True,
+        )
+    if not yes and not typer.confirm("Take a backup first (docs/operations.md). Downgrade now?"):
+        typer.echo("nothing changed", err=True)
+        raise typer.Exit(1)
+    migrations.downgrade(database_url, revision)
+    typer.echo(f"downgraded to {revision}", err=True)
 
 
 @migrate_cli.command("current")
@@ -363,9 +418,23 @@ def _check_secrets_or_exit() -> None:
         raise typer.Exit(1)
 
 
+def _existing_database(settings: Settings) -> Settings:
+    """``settings``, unless they name a SQLite file that does not exist (then exit 2).
+
+    Only ``serve`` and ``migrate`` may create a database; any other command run in the wrong
+    folder would otherwise leave an empty ``sinergi.db`` there and fail on a missing table.
+    """
+    if (missing := cli_messages.missing_sqlite_file(settings.database_url)) is not None:
+        typer.echo(missing, err=True)
+        raise typer.Exit(2)
+    return settings
+
+
 def _with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """Run ``work`` with a session factory on the configured database, then dispose of it."""
     from app.db import create_engine, create_session_factory
+
+    _existing_database(get_settings())
 
     async def run() -> T:
         engine = create_engine(get_settings())
@@ -462,6 +531,58 @@ def retention_run() -> None:
     for name, purged in result.purged.items():
         typer.echo(f"{name}: purged {len(purged.object_ids)} {purged.object_type}")
     typer.echo(f"audit events removed: {result.audit_events_removed}")
+
+
+@routing_cli.command("load-defaults")
+def routing_load_defaults(
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="The team's Kemendagri region code, e.g. 14.72 (Kota Dumai): only agencies of "
+            "that region, inside it or above it receive."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be created; create nothing.")
+    ] = False,
+) -> None:
+    """Load the default city-TIMPORA routing rules (what POST .../load-defaults does).
+
+    Register the agencies first: each rule goes to the active agencies of its kinds (Immigration,
+    Police, BP3MI, …). Rules already stored are left alone, so running it twice adds nothing.
+    """
+    import re
+
+    from app.services import routing
+
+    if region is not None and not re.fullmatch(r"\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?", region):
+        typer.echo(
+            f"error: --region {region!r} is not a Kemendagri region code (e.g. 14.72)", err=True
+        )
+        raise typer.Exit(2)
+
+    async def use_case(session: AsyncSession, _settings: Settings) -> list[routing.DefaultRulePlan]:
+        return await routing.load_default_rules_into(session, region_code=region, dry_run=dry_run)
+
+    plan = _run_admin(use_case)
+    labels = {
+        "created": "created",
+        "would_create": "would create",
+        "exists": "already stored, left as it is",
+        "no_recipient": "skipped: no active agency of its kinds in the region",
+    }
+    for item in plan:
+        to = f" -> {', '.join(item.recipients)}" if item.recipients else ""
+        typer.echo(f"{item.name}: {labels[item.outcome]}{to}")
+    created = sum(p.outcome in {"created", "would_create"} for p in plan)
+    verb = "would be created (dry run: nothing stored)" if dry_run else "created"
+    typer.echo(f"{created} of {len(plan)} default rules {verb}", err=True)
+    if created == 0 and not any(p.outcome == "exists" for p in plan):
+        typer.echo(
+            "no agency can receive any default rule: register the agencies first "
+            "(sinergi admin create-agency)",
+            err=True,
+        )
 
 
 @dedup_cli.command("calibrate")
@@ -850,10 +971,23 @@ def admin_rotate_secrets(
 
 
 def main() -> None:
+    """The ``sinergi`` entry point: an operator's mistake is one sentence and exit code 2."""
+    from pydantic import ValidationError
+
     try:
         cli()
-    except ValueError as exc:  # settings refused (for example a missing secret)
-        typer.echo(f"error: {exc}", err=True)
+    except ValidationError as exc:  # settings refused (for example a missing or short secret)
+        typer.echo(cli_messages.settings_problem(exc), err=True)
+        sys.exit(2)
+    except Exception as exc:
+        try:
+            database_url = get_settings().database_url
+        except ValidationError:
+            raise exc from None
+        problem = cli_messages.database_problem(exc, database_url)
+        if problem is None:
+            raise
+        typer.echo(problem, err=True)
         sys.exit(2)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,9 +82,14 @@ class Settings(BaseSettings):
     watch_default_days: int = Field(default=365, ge=1, le=3650)
     watch_max_days: int = Field(default=1825, ge=1, le=3650)
 
-    #: Per-agency rate limits (token buckets, in this process): ``rate`` tokens per second are
-    #: added up to ``burst``; each request takes one. Admin tokens are exempt.
+    #: Per-agency rate limits: ``burst`` requests at once, ``rate`` per second on average (a
+    #: moving window of burst/rate seconds). Admin tokens are exempt.
     rate_limit_enabled: bool = True
+    #: Where the windows are kept: ``memory://`` (this process only) or a Redis URL such as
+    #: ``redis://127.0.0.1:6379/0`` shared by every API replica, so the budget is one.
+    rate_limit_storage_url: str = Field(
+        default="memory://", pattern=r"^(memory://|rediss?://.+|redis\+unix://.+)$"
+    )
     rate_limit_ingest_rate: float = Field(default=20.0, gt=0)
     rate_limit_ingest_burst: int = Field(default=200, ge=1)
     rate_limit_reads_rate: float = Field(default=50.0, gt=0)
@@ -100,6 +106,9 @@ class Settings(BaseSettings):
     stats_utc_offset: str = Field(default="+07:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
     log_level: str = "INFO"
+    #: ``json`` (one object per line, for log collectors) or ``text`` (one readable line);
+    #: the server and the worker write the same format.
+    log_format: Literal["json", "text"] = "json"
 
     #: On SIGTERM, ``serve`` stops accepting connections and gives in-flight requests this
     #: long to finish before cancelling them; ``worker`` finishes its round within it.

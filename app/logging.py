@@ -169,6 +169,10 @@ class JsonFormatter(logging.Formatter):
         return "(exception details withheld)"
 
     def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(self.document(record), ensure_ascii=False, default=str)
+
+    def document(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The record's fields, every string redacted: what either format writes."""
         if record.name.startswith("sqlalchemy.engine") and record.args:
             message = "[SQL parameters hidden]"
         else:
@@ -188,11 +192,31 @@ class JsonFormatter(logging.Formatter):
             document["exception"] = record.exc_text
         if record.stack_info:
             document["stack"] = self.formatStack(record.stack_info)
-        safe = {
+        return {
             key: value if key in _OWN_FIELDS else _redact_value(value)
             for key, value in document.items()
         }
-        return json.dumps(safe, ensure_ascii=False, default=str)
+
+
+class TextFormatter(JsonFormatter):
+    """The same redacted fields as one readable line: ``time LEVEL logger: message key=value``.
+
+    For a terminal or a journal read by people (``SINERGI_LOG_FORMAT=text``); JSON is the default
+    because log collectors parse it.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        document = self.document(record)
+        head = (
+            f"{document.pop('time')} {document.pop('level')} {document.pop('logger')}: "
+            f"{document.pop('message')}"
+        )
+        exception = document.pop("exception", None)
+        stack = document.pop("stack", None)
+        fields = " ".join(f"{key}={value}" for key, value in document.items())
+        lines = [f"{head} {fields}".rstrip()]
+        lines.extend(str(extra) for extra in (exception, stack) if extra)
+        return "\n".join(lines)
 
 
 class RedactionFilter(logging.Filter):
@@ -223,14 +247,18 @@ _HANDLER_NAME = "sinergi-json"
 
 
 def configure_logging(settings: Settings) -> None:
-    """Send every logger, uvicorn's included, through one redacting JSON handler on stderr."""
+    """Send every logger, uvicorn's included, through one redacting handler on stderr.
+
+    ``serve`` and ``worker`` both call this, so both write ``SINERGI_LOG_FORMAT`` (JSON lines
+    by default, or plain text) and neither writes a name or NIK.
+    """
     root = logging.getLogger()
     handler = next((h for h in root.handlers if h.get_name() == _HANDLER_NAME), None)
     if handler is None:
         handler = _StderrHandler()
         handler.set_name(_HANDLER_NAME)
-        handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
+    handler.setFormatter(TextFormatter() if settings.log_format == "text" else JsonFormatter())
     for existing in root.handlers:
         if existing is not handler and not any(
             isinstance(f, RedactionFilter) for f in existing.filters

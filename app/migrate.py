@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
 import migrations
@@ -37,6 +37,30 @@ def downgrade(database_url: str, revision: str) -> None:
 def check(database_url: str) -> None:
     """Raise if the models and the migrations disagree (``alembic check``)."""
     command.check(alembic_config(database_url))
+
+
+def revisions_undone(current: set[str], target: str) -> list[tuple[str, str]]:
+    """(revision, title) of each migration a downgrade from ``current`` to ``target`` undoes.
+
+    ``target`` is a revision id, ``base`` or a relative step such as ``-1``.
+    """
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    undone: list[tuple[str, str]] = []
+    for head in current:
+        if target.startswith("-"):
+            steps = int(target[1:])
+            revision: Script | None = script.get_revision(head)
+            while revision is not None and steps > 0:
+                undone.append((revision.revision, revision.doc or ""))
+                down = revision.down_revision
+                revision = script.get_revision(down) if isinstance(down, str) else None
+                steps -= 1
+            continue
+        lower = None if target == "base" else target
+        for revision in script.iterate_revisions(head, lower):
+            if revision.revision != lower:
+                undone.append((revision.revision, revision.doc or ""))
+    return undone
 
 
 def head_revisions() -> set[str]:

@@ -10,6 +10,9 @@ from app.api.deps import Admin, SessionDep
 from app.api.errors import problem_responses
 from app.api.routing import SinergiRoute, operation_id
 from app.schemas.routing import (
+    DefaultRuleOutcome,
+    DefaultRulesLoad,
+    DefaultRulesLoaded,
     DryRunRequest,
     DryRunResult,
     RoutedToOut,
@@ -102,6 +105,40 @@ async def dry_run(body: DryRunRequest, _: Admin, session: SessionDep) -> DryRunR
     routed = await routing.dry_run(session, facts, rules)
     return DryRunResult(
         routed_to=[RoutedToOut(agency_code=r.agency_code, rule=r.rule) for r in routed]
+    )
+
+
+@router.post(
+    "/load-defaults",
+    response_model=DefaultRulesLoaded,
+    status_code=200,
+    summary="Load the default city-TIMPORA rule set",
+    description=(
+        "Creates the rules of the seeded rule set (`app/vocab/routing/default_rules.json`), each "
+        "routed to the active agencies of its kinds in `region_code`. Rules already stored (by "
+        "name) are left alone, so loading twice adds nothing; `dry_run` creates nothing. The "
+        "same as `sinergi routing load-defaults`."
+    ),
+    responses=problem_responses(401, 403, 415, 422),
+)
+async def load_defaults(
+    body: DefaultRulesLoad, _: Admin, session: SessionDep
+) -> DefaultRulesLoaded:
+    plan = await routing.load_default_rules_into(
+        session, region_code=body.region_code, dry_run=body.dry_run
+    )
+    return DefaultRulesLoaded(
+        dry_run=body.dry_run,
+        created=sum(p.outcome == "created" for p in plan),
+        rules=[
+            DefaultRuleOutcome(
+                name=p.name,
+                description=p.description,
+                recipients=[*p.recipients],
+                outcome=p.outcome,
+            )
+            for p in plan
+        ],
     )
 
 

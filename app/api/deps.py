@@ -278,7 +278,7 @@ RATE_LIMITED_SCOPES = frozenset(_BUDGETS)
 
 
 def rate_limits(request: Request) -> RateLimits:
-    """The app's token buckets (``app.state.rate_limits``), created on first use."""
+    """The app's rate limits (``app.state.rate_limits``), created on first use."""
     state = request.app.state
     limits = getattr(state, "rate_limits", None)
     if not isinstance(limits, RateLimits):
@@ -286,9 +286,11 @@ def rate_limits(request: Request) -> RateLimits:
     return limits
 
 
-def _spend(request: Request, response: Response, principal: Principal, budget: Budget) -> None:
+async def _spend(
+    request: Request, response: Response, principal: Principal, budget: Budget
+) -> None:
     """Take one token of the agency's budget: RateLimit headers on the answer, 429 when empty."""
-    verdict = rate_limits(request).take(principal.agency_id, budget)
+    verdict = await rate_limits(request).take(principal.agency_id, budget)
     if verdict is None:
         return
     if not verdict.allowed:
@@ -323,7 +325,7 @@ def require_scope(scope: Scope) -> object:
                 },
             )
         if budget is not None and not principal.is_admin:
-            _spend(request, response, principal, budget)
+            await _spend(request, response, principal, budget)
         return principal
 
     return Depends(dependency)

@@ -193,3 +193,43 @@ class RoutedToOut(BaseModel):
 
 class DryRunResult(BaseModel):
     routed_to: list[RoutedToOut]
+
+
+class DefaultRulesLoad(BaseModel):
+    """Load the seeded city-TIMPORA rule set, its recipient kinds resolved to your agencies."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"region_code": "14.72", "dry_run": True}]}
+    )
+
+    region_code: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$",
+        description=(
+            "The team's Kemendagri region (*kode wilayah*), e.g. `14.72` Kota Dumai: only "
+            "agencies of that region, inside it or above it (a province office) receive, and "
+            "local rules (local government) match reports from that region only."
+        ),
+    )
+    dry_run: StrictBool = Field(
+        default=False, description="Say what would be created; create nothing."
+    )
+
+
+class DefaultRuleOutcome(BaseModel):
+    name: str
+    description: str | None
+    recipients: list[str] = Field(description="The agencies the rule routes to.")
+    outcome: Literal["created", "would_create", "exists", "no_recipient"] = Field(
+        description=(
+            "`created` (`would_create` in a dry run); `exists`: a rule of that name is stored "
+            "and left as it is; `no_recipient`: no active agency of the rule's kinds serves the "
+            "region, so the rule is skipped."
+        )
+    )
+
+
+class DefaultRulesLoaded(BaseModel):
+    dry_run: bool
+    created: int = Field(description="Rules created (0 in a dry run).")
+    rules: list[DefaultRuleOutcome]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,12 @@ class StatsCount(BaseModel):
         default=False,
         description="True when the count is hidden: below the threshold, or hidden so that a "
         "suppressed cell cannot be worked out from the total and the other cells.",
+    )
+    suppression: Literal["small", "complementary"] | None = Field(
+        default=None,
+        description="Why the count is hidden: `small` (below the threshold) or `complementary` "
+        "(not small itself, hidden so that a small count cannot be worked out from the total); "
+        "null when shown.",
     )
 
 

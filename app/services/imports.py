@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -95,6 +96,45 @@ def problem_of(exc: SinergiError | ValidationError | orjson.JSONDecodeError) -> 
     if exc.errors:
         document["errors"] = [e.as_dict() for e in exc.errors]
     return document
+
+
+#: The UTF-8 byte-order mark that Windows tools (Excel, Notepad) put at the start of a file.
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def json_lines_problem(path: Path) -> str | None:
+    """Why the file is not JSON Lines when it is JSON of another shape (None when it looks right).
+
+    A JSON array or a pretty-printed report spreads one report over many lines, which would be
+    rejected line by line; this says so once, with the command that converts it.
+    """
+    with path.open("rb") as handle:
+        first = next((line for line in handle if line.strip()), b"")
+    first = first.removeprefix(UTF8_BOM).strip()
+    if not first:
+        return None
+    convert = f"{path.stem}.jsonl"
+    array = (
+        f"{path} is a JSON array, not JSON Lines (one report per line); "
+        f"convert it with: jq -c '.[]' {path} > {convert}"
+    )
+    if first.startswith(b"["):
+        return array
+    try:
+        orjson.loads(first)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        whole = orjson.loads(path.read_bytes().removeprefix(UTF8_BOM))
+    except orjson.JSONDecodeError:
+        return None  # broken lines: each is rejected with its line number
+    if isinstance(whole, list):
+        return array
+    return (
+        f"{path} is pretty-printed JSON (a report over several lines), not JSON Lines (one "
+        f"report per line); convert it with: jq -c . {path} > {convert}"
+    )
 
 
 def parse_report(raw: bytes | str | dict[str, Any]) -> ReportIn:

@@ -1,21 +1,37 @@
-"""Per-agency rate limits: one token bucket per (agency, budget), held in this process.
+"""Per-agency rate limits: one moving window per (agency, budget), kept by the ``limits`` library.
 
-Each budget (ingest, reads, screening) refills at ``rate`` tokens per second up to ``burst``;
-a request takes one token or is refused with how long to wait. The state lives in memory, so
-with several API replicas each enforces its own share; a shared store (Redis) would be needed
-for one limit across replicas (see docs/configuration.md).
+Each budget (ingest, reads, screening) allows ``burst`` requests in any window of
+``burst / rate`` seconds (at least one second), so an agency may send its burst at once and then
+``rate`` requests per second on average. The windows live in this process by default
+(``SINERGI_RATE_LIMIT_STORAGE_URL=memory://``); with a shared store (``redis://host:6379/0``)
+every API replica spends from the same budget, so N replicas do not give an agency N budgets.
+
+When the shared store cannot be reached the request is let through and the failure logged:
+a rate limit protects the service, and refusing every agency because Redis is down would turn
+a degraded limit into an outage.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
 from app.config import Settings
+
+logger = logging.getLogger(__name__)
+
+#: What every key in a shared store starts with, so that a Redis shared with other programs can
+#: tell Sinergi's keys apart (and an operator can delete them with one pattern).
+KEY_PREFIX = "sinergi-rate-limit"
 
 
 class Budget(StrEnum):
@@ -29,20 +45,27 @@ class Budget(StrEnum):
 @dataclass(frozen=True)
 class Limit:
     rate: float
-    """Tokens added per second."""
+    """Requests per second on average."""
     burst: int
-    """Bucket size: how many requests may arrive at once."""
+    """How many requests may arrive at once."""
+
+    def window_seconds(self) -> int:
+        """The moving window in which at most ``burst`` requests are allowed."""
+        return max(1, math.ceil(self.burst / self.rate))
+
+    def item(self) -> RateLimitItem:
+        return RateLimitItemPerSecond(self.burst, self.window_seconds())
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one request against its bucket, with what the RateLimit headers say."""
+    """The outcome of one request against its budget, with what the RateLimit headers say."""
 
     allowed: bool
     limit: int
     remaining: int
     reset_seconds: int
-    """Seconds until the bucket is full again."""
+    """Seconds until the window frees the next request."""
     retry_after_seconds: int
     """Seconds until the next request would be allowed (0 when allowed)."""
 
@@ -58,26 +81,38 @@ class Verdict:
         return headers
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+def storage_for(url: str, *, key_prefix: str = KEY_PREFIX) -> Storage:
+    """The ``limits`` storage for a setting value: ``memory://`` or ``redis://host:port/db``."""
+    scheme = url.split("://", 1)[0]
+    storage: object
+    if scheme == "memory":
+        storage = storage_from_string("async+memory://")
+    elif scheme in {"redis", "rediss", "redis+unix"}:
+        storage = storage_from_string(f"async+{url}", key_prefix=key_prefix, wrap_exceptions=True)
+    else:
+        raise ValueError(
+            f"SINERGI_RATE_LIMIT_STORAGE_URL: unsupported scheme {scheme!r} "
+            "(use memory:// or redis://host:6379/0)"
+        )
+    assert isinstance(storage, Storage)
+    return storage
 
 
 class RateLimits:
-    """Token buckets keyed by (agency, budget); not shared between processes."""
+    """Moving windows keyed by (agency, budget), in memory or in a shared store."""
 
     def __init__(
         self,
         limits: dict[Budget, Limit],
         *,
         enabled: bool = True,
-        clock: Callable[[], float] = time.monotonic,
+        storage_url: str = "memory://",
+        key_prefix: str = KEY_PREFIX,
     ) -> None:
         self.limits = limits
         self.enabled = enabled
-        self._clock = clock
-        self._buckets: dict[tuple[uuid.UUID, Budget], _Bucket] = {}
+        self.storage = storage_for(storage_url, key_prefix=key_prefix)
+        self._limiter = MovingWindowRateLimiter(self.storage)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -94,27 +129,26 @@ class RateLimits:
                 ),
             },
             enabled=settings.rate_limit_enabled,
+            storage_url=settings.rate_limit_storage_url,
         )
 
-    def take(self, agency_id: uuid.UUID, budget: Budget) -> Verdict | None:
-        """Spend one token of the agency's budget; None when limits are switched off."""
+    async def take(self, agency_id: uuid.UUID, budget: Budget) -> Verdict | None:
+        """Spend one request of the agency's budget; None when limits are off or unreachable."""
         if not self.enabled:
             return None
         limit = self.limits[budget]
-        now = self._clock()
-        bucket = self._buckets.get((agency_id, budget))
-        if bucket is None:
-            bucket = self._buckets[(agency_id, budget)] = _Bucket(float(limit.burst), now)
-        bucket.tokens = min(float(limit.burst), bucket.tokens + (now - bucket.updated) * limit.rate)
-        bucket.updated = now
-        allowed = bucket.tokens >= 1.0
-        if allowed:
-            bucket.tokens -= 1.0
-        retry_after = 0 if allowed else math.ceil((1.0 - bucket.tokens) / limit.rate)
+        item = limit.item()
+        try:
+            allowed = await self._limiter.hit(item, str(agency_id), budget.value)
+            stats = await self._limiter.get_window_stats(item, str(agency_id), budget.value)
+        except Exception:  # the shared store is down or refused: let the request through
+            logger.warning("rate limit store unreachable; request allowed", exc_info=True)
+            return None
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
         return Verdict(
             allowed=allowed,
             limit=limit.burst,
-            remaining=math.floor(bucket.tokens),
-            reset_seconds=math.ceil((limit.burst - bucket.tokens) / limit.rate),
-            retry_after_seconds=max(retry_after, 0 if allowed else 1),
+            remaining=max(0, stats.remaining),
+            reset_seconds=wait,
+            retry_after_seconds=0 if allowed else wait,
         )

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -420,22 +420,36 @@ def load_default_rules() -> list[dict[str, Any]]:
     return rules
 
 
-async def seed_default_rules(
-    session: AsyncSession, *, region_code: str | None = None
-) -> list[RoutingRule]:
-    """Create the default city-TIMPORA rules, resolving recipient *kinds* to agencies.
+DefaultRuleOutcome = Literal["created", "would_create", "exists", "no_recipient"]
+
+
+@dataclass(frozen=True)
+class DefaultRulePlan:
+    """What loading one default rule does (or would do, in a dry run)."""
+
+    name: str
+    description: str | None
+    recipients: tuple[str, ...]
+    outcome: DefaultRuleOutcome
+    """``created`` (``would_create`` in a dry run), ``exists`` (a rule of that name is stored)
+    or ``no_recipient`` (no active agency of the rule's kinds serves the region)."""
+
+
+async def load_default_rules_into(
+    session: AsyncSession, *, region_code: str | None = None, dry_run: bool = False
+) -> list[DefaultRulePlan]:
+    """Load the default city-TIMPORA rules, resolving recipient *kinds* to agencies.
 
     Each rule in the data names ``recipient_kinds`` (``IMMIGRATION``, ``POLICE``, …). They become
     the active agencies of those kinds, restricted to ``region_code`` when given (an agency
     matches when its region is that region, inside it, or a parent of it — a province office
     serves a city). A rule marked ``"local": true`` also gets ``region_prefixes=[region_code]``.
-    Rules already present (by name) and rules no agency can receive are skipped.
+    Rules already present (by name) and rules no agency can receive are skipped; a dry run
+    creates nothing and says what it would create.
     """
     agencies = await repo.active_agencies(session)
-    created: list[RoutingRule] = []
+    plan: list[DefaultRulePlan] = []
     for item in load_default_rules():
-        if await repo.get_rule_by_name(session, item["name"]) is not None:
-            continue
         kinds = item["recipient_kinds"]
         recipients = [
             a.code
@@ -449,11 +463,20 @@ async def seed_default_rules(
                 or region_matches(a.region_code, region_code)
             )
         ]
-        if not recipients:
+        description = item.get("description")
+        outcome: DefaultRuleOutcome
+        if await repo.get_rule_by_name(session, item["name"]) is not None:
+            outcome = "exists"
+        elif not recipients:
+            outcome = "no_recipient"
+        else:
+            outcome = "would_create" if dry_run else "created"
+        plan.append(DefaultRulePlan(item["name"], description, tuple(recipients), outcome))
+        if outcome != "created":
             continue
         data = RuleInput(
             name=item["name"],
-            description=item.get("description"),
+            description=description,
             recipients=recipients,
             case_types=item.get("case_types", []),
             modus_operandi=item.get("modus_operandi", []),
@@ -465,5 +488,13 @@ async def seed_default_rules(
             tlps=item.get("tlps", []),
             region_prefixes=[region_code] if item.get("local") and region_code else [],
         )
-        created.append(await create_rule(session, data))
-    return created
+        await create_rule(session, data)
+    return plan
+
+
+async def seed_default_rules(
+    session: AsyncSession, *, region_code: str | None = None
+) -> list[DefaultRulePlan]:
+    """The default rules the demo seeds: those created by :func:`load_default_rules_into`."""
+    plan = await load_default_rules_into(session, region_code=region_code)
+    return [p for p in plan if p.outcome == "created"]

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,24 +151,40 @@ def audience_of(caller: Caller, threshold: int) -> Audience:
 # -- suppression (pure) ----------------------------------------------------------------------
 
 
+Suppression = Literal["small", "complementary"]
+
+
+def suppression_reasons(
+    counts: Sequence[int], threshold: int | None, *, partition: bool
+) -> list[Suppression | None]:
+    """Why each count is hidden: ``small`` from 1 to ``threshold - 1``; in a partition, when
+    exactly one is small, the smallest other non-zero count is hidden too as ``complementary``
+    (else the total minus the rest reveals the small one); None for a count shown."""
+    reasons: list[Suppression | None] = [None] * len(counts)
+    if threshold is None:
+        return reasons
+    for i, n in enumerate(counts):
+        if 0 < n < threshold:
+            reasons[i] = "small"
+    if partition and reasons.count("small") == 1:
+        others = [i for i, n in enumerate(counts) if n > 0 and reasons[i] is None]
+        if others:
+            reasons[min(others, key=lambda i: counts[i])] = "complementary"
+    return reasons
+
+
 def suppressed_cells(
     counts: Sequence[int], threshold: int | None, *, partition: bool
 ) -> list[bool]:
-    """Which counts to hide: those from 1 to ``threshold - 1``, and in a partition, when exactly
-    one is hidden, the smallest other non-zero count too (else total minus the rest reveals it)."""
-    if threshold is None:
-        return [False] * len(counts)
-    hidden = [0 < n < threshold for n in counts]
-    if partition and sum(hidden) == 1:
-        others = [i for i, n in enumerate(counts) if n > 0 and not hidden[i]]
-        if others:
-            hidden[min(others, key=lambda i: counts[i])] = True
-    return hidden
+    """Which counts to hide (for whatever reason; see :func:`suppression_reasons`)."""
+    return [r is not None for r in suppression_reasons(counts, threshold, partition=partition)]
 
 
 def _count(n: int, threshold: int | None) -> StatsCount:
     hidden = threshold is not None and 0 < n < threshold
-    return StatsCount(count=None if hidden else n, suppressed=hidden)
+    return StatsCount(
+        count=None if hidden else n, suppressed=hidden, suppression="small" if hidden else None
+    )
 
 
 # -- labels ----------------------------------------------------------------------------------
@@ -230,9 +247,10 @@ async def statistics(
         if group_by is GroupBy.SOURCE_AGENCY
         else {}
     )
-    hidden = suppressed_cells([n for _, n in rows], threshold, partition=group_by in PARTITIONS)
+    reasons = suppression_reasons([n for _, n in rows], threshold, partition=group_by in PARTITIONS)
     cells = []
-    for (code, n), is_hidden in zip(rows, hidden, strict=True):
+    for (code, n), reason in zip(rows, reasons, strict=True):
+        is_hidden = reason is not None
         label_id, label_en = _labels(group_by, code, names)
         cells.append(
             StatsCell(
@@ -241,6 +259,7 @@ async def statistics(
                 label_en=label_en,
                 count=None if is_hidden else n,
                 suppressed=is_hidden,
+                suppression=reason,
             )
         )
     totals = StatsTotals(

@@ -70,7 +70,13 @@ def _bilingual(pair: tuple[str, str]) -> str:
     return f'{escape(pair[0])} <span class="en">/ {escape(pair[1])}</span>'
 
 
+#: The mark of a count hidden only so that a small one cannot be derived (see the footnote).
+COMPLEMENTARY_MARK = "*"
+
+
 def _value_text(count: StatsCount, threshold: int | None) -> str:
+    if count.suppression == "complementary":
+        return COMPLEMENTARY_MARK
     if count.suppressed or count.count is None:
         return f"< {threshold}" if threshold else "—"
     return f"{count.count:,}".replace(",", ".")
@@ -268,6 +274,13 @@ def render_report(tables: dict[GroupBy, StatsOut], *, generated_at: datetime, au
             f'tidak dapat dikenali. <span class="en">/ Counts below {threshold} are hidden '
             f"(&lt; {threshold}, hatched) so that victims cannot be identified.</span>"
         )
+        if any(c.suppression == "complementary" for t in tables.values() for c in t.cells):
+            suppression += (
+                f' <span class="footnote">{COMPLEMENTARY_MARK} Disembunyikan walau tidak kecil, '
+                "agar angka kecil lain tidak dapat dihitung dari jumlah total. "
+                f'<span class="en">/ {COMPLEMENTARY_MARK} Hidden although not small, so that a '
+                "small count cannot be worked out from the total.</span></span>"
+            )
     else:
         suppression = (
             "Semua angka ditampilkan apa adanya (admin). "

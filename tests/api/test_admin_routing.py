@@ -200,3 +200,36 @@ async def test_seeded_default_rules_route_a_nonprocedural_migrant_worker_case(
     # seeding again adds nothing
     async with transaction(app.state.session_factory) as session:
         assert await seed_default_rules(session, region_code="14.72") == []
+
+
+async def test_load_defaults_over_http_dry_run_then_load_then_again(
+    client: httpx.AsyncClient, timpora: dict[str, Any]
+) -> None:
+    body = {"region_code": "14.72", "dry_run": True}
+    planned = await client.post(f"{BASE}/load-defaults", json=body)
+    assert planned.status_code == 200, planned.text
+    outcomes = {r["name"]: r for r in planned.json()["rules"]}
+    assert planned.json()["created"] == 0
+    assert outcomes["criminal-investigation"]["outcome"] == "would_create"
+    assert outcomes["criminal-investigation"]["recipients"] == ["POL"]
+    assert outcomes["maritime-routes"]["outcome"] == "no_recipient"
+    assert (await client.get(BASE)).json()["items"] == []  # a dry run stores nothing
+
+    loaded = await client.post(f"{BASE}/load-defaults", json={"region_code": "14.72"})
+    assert loaded.status_code == 200
+    created = {r["name"] for r in loaded.json()["rules"] if r["outcome"] == "created"}
+    assert loaded.json()["created"] == len(created) > 0
+    stored = {r["name"] for r in (await client.get(BASE)).json()["items"]}
+    assert stored == created
+
+    again = (await client.post(f"{BASE}/load-defaults", json={"region_code": "14.72"})).json()
+    assert again["created"] == 0
+    assert {r["name"] for r in again["rules"] if r["outcome"] == "exists"} == created
+
+
+async def test_load_defaults_refuses_a_bad_region_naming_the_field(
+    client: httpx.AsyncClient, timpora: dict[str, Any]
+) -> None:
+    response = await client.post(f"{BASE}/load-defaults", json={"region_code": "Dumai"})
+    assert pointers(response) == {"/region_code"}
+    assert (await client.get(BASE)).json()["items"] == []

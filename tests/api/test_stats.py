@@ -58,14 +58,26 @@ async def test_agencies_count_only_the_reports_they_may_see_and_admins_count_all
 
     immigration = await stats(client, agencies["IMIGRASI-DUMAI"], group_by="modus")
     assert immigration["scope"] == "visible"
-    assert immigration["totals"]["reports"] == {"count": 7, "suppressed": False}
+    assert immigration["totals"]["reports"] == {
+        "count": 7,
+        "suppressed": False,
+        "suppression": None,
+    }
     assert cells(immigration) == {"TOURIST_DISGUISE": 7, "NONPROCEDURAL_MIGRANT_WORKER": 7}
 
     police = await stats(client, agencies["POLRES-DUMAI"], group_by="modus")
     assert police["totals"]["reports"]["count"] == 6
     assert cells(police) == {"UNOFFICIAL_PORT": 6, "NONPROCEDURAL_MIGRANT_WORKER": 6}
-    assert police["totals"]["prevented_departures"] == {"count": 6, "suppressed": False}
-    assert police["totals"]["deferred_passport_applications"] == {"count": 0, "suppressed": False}
+    assert police["totals"]["prevented_departures"] == {
+        "count": 6,
+        "suppressed": False,
+        "suppression": None,
+    }
+    assert police["totals"]["deferred_passport_applications"] == {
+        "count": 0,
+        "suppressed": False,
+        "suppression": None,
+    }
 
     admin = await stats(client, agencies["ADMIN"], group_by="modus")
     assert admin["scope"] == "all"
@@ -136,9 +148,17 @@ async def test_small_totals_are_suppressed_too(
     for body in deferrals(3):
         await submit_report(client, agencies["IMIGRASI-DUMAI"], body)
     body = await stats(client, agencies["IMIGRASI-DUMAI"], group_by="case_type")
-    assert body["totals"]["reports"] == {"count": None, "suppressed": True}
-    assert body["totals"]["deferred_passport_applications"] == {"count": None, "suppressed": True}
-    assert body["totals"]["prevented_departures"] == {"count": 0, "suppressed": False}
+    assert body["totals"]["reports"] == {"count": None, "suppressed": True, "suppression": "small"}
+    assert body["totals"]["deferred_passport_applications"] == {
+        "count": None,
+        "suppressed": True,
+        "suppression": "small",
+    }
+    assert body["totals"]["prevented_departures"] == {
+        "count": 0,
+        "suppressed": False,
+        "suppression": None,
+    }
     assert body["cells"] == [
         {
             "code": "TPPO",
@@ -146,6 +166,7 @@ async def test_small_totals_are_suppressed_too(
             "label_en": body["cells"][0]["label_en"],
             "count": None,
             "suppressed": True,
+            "suppression": "small",
         }
     ]
 

@@ -199,3 +199,38 @@ async def test_the_report_renders_its_charts_in_headless_chromium(
     screenshot(report, png, width=1280, height=3600)
     assert count_colour(png, BAR_BLUE) > 40_000, "the bars are not drawn"
     assert count_colour(png, HATCH_GREY) > 50, "suppressed bars are not hatched"
+
+
+async def test_a_count_hidden_only_to_protect_a_small_one_has_its_own_mark_and_footnote(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    immigration = agencies["IMIGRASI-DUMAI"]
+    for i in range(8):  # 7 TPPO and 1 TPPM: TPPM is small, TPPO is hidden to protect it
+        body = deferral(
+            external_ref=f"IMI/C/{i}",
+            persons=[],
+            reported_at="2025-03-04T10:00:00+07:00",
+            case_type="TPPM" if i == 0 else "TPPO",
+        )
+        assert (await client.post("/v1/reports", json=body, headers=immigration)).status_code == 201
+
+    own = await page(client, immigration)
+    table = own[own.index('data-table="case_type"') :].split("</table>")[0]
+    rows = dict(re.findall(r"<tr><td>([^<]+).*?<td class=\"n[^\"]*\">([^<]+)</td>", table))
+    assert rows["Tindak pidana penyelundupan manusia "] == "&lt; 5"  # TPPM
+    assert rows["Tindak pidana perdagangan orang "] == "*"  # TPPO, not "< 5": it is 7
+    assert "Hidden although not small, so that a small count cannot be worked out" in own
+
+    as_json = await client.get(
+        "/v1/stats", params={**YEAR, "group_by": "case_type"}, headers=immigration
+    )
+    cells = {c["code"]: c for c in as_json.json()["cells"]}
+    assert (cells["TPPM"]["suppression"], cells["TPPO"]["suppression"]) == (
+        "small",
+        "complementary",
+    )
+    assert cells["TPPO"]["count"] is None
+
+    # Without a complementary cell the footnote is not there.
+    admin = await page(client, agencies["ADMIN"])
+    assert "Hidden although not small" not in admin

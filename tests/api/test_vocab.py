@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.models.agency import AgencyKind
 from tests.api.test_foundation import assert_problem
 
 DESIGN_LISTS = {
@@ -55,6 +56,7 @@ async def test_index_lists_every_code_list_with_its_size(client: httpx.AsyncClie
         "actions_taken",
         "countries",
         "regions",
+        "agency_kinds",
     }
     assert expected <= set(items)
     assert "countries_supplement" not in items
@@ -168,3 +170,11 @@ async def test_data_files_follow_the_documented_shape(repo_root: Path) -> None:
         assert len(codes) == len(set(codes)), f"{path.name} repeats a code"
         for code in document["codes"]:
             assert {"code", "label_id", "label_en"} <= set(code), (path.name, code)
+
+
+async def test_agency_kinds_are_exactly_the_kinds_an_agency_may_have(
+    client: httpx.AsyncClient,
+) -> None:
+    codes = await _codes(client, "agency_kinds")
+    assert set(codes) == {k.value for k in AgencyKind}
+    assert codes["NAVY"]["label_id"].startswith("TNI Angkatan Laut")

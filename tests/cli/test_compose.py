@@ -39,3 +39,28 @@ def test_the_dockerfile_default_command_is_a_real_one(repo_root: Path) -> None:
     args = yaml.safe_load(command.group(1))
     result = CliRunner().invoke(cli, [*args, "--help"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_image_runs_as_a_numeric_non_root_user_with_a_healthcheck(repo_root: Path) -> None:
+    dockerfile = (repo_root / "Dockerfile").read_text(encoding="utf-8")
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
+    assert users, "the image must not run as root"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit()
+    assert int(uid) != 0
+    assert re.search(r"^HEALTHCHECK .*\n\s+CMD \[.*/healthz", dockerfile, re.MULTILINE)
+
+
+def test_compose_takes_every_secret_from_the_environment(repo_root: Path) -> None:
+    text = (repo_root / "compose.yaml").read_text(encoding="utf-8")
+    compose = yaml.safe_load(text)
+    env = compose["services"]["api"]["environment"]
+    for name in ("SINERGI_SECRET_KEY", "SINERGI_KEY_ENCRYPTION_KEY"):
+        assert env[name].startswith(f"${{{name}:?"), name  # required, no default
+    assert "${POSTGRES_PASSWORD:?" in env["SINERGI_DATABASE_URL"]
+    assert compose["services"]["db"]["environment"]["POSTGRES_PASSWORD"].startswith(
+        "${POSTGRES_PASSWORD:?"
+    )
+    assert "healthcheck" in compose["services"]["db"]
+    # One image for both: the worker is the API's image with another command.
+    assert compose["services"]["worker"]["image"] == compose["services"]["api"]["image"]

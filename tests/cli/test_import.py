@@ -141,3 +141,76 @@ async def test_rejects_go_to_the_named_file(
     assert problem["line"] == 1
     assert problem["errors"][0]["pointer"] == "/recipients"
     assert await _count(sessions, Report) == 0
+
+
+async def test_a_file_with_a_utf8_byte_order_mark_imports_every_line(
+    cli_runner: CliRunner, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    # Excel and Notepad on Windows start a UTF-8 file with a byte-order mark.
+    file = tmp_path / "excel.jsonl"
+    lines = [json.dumps(deferral(external_ref=f"XL/{n}")) for n in (1, 2)]
+    file.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    result = await invoke_cli(cli_runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
+    assert result.exit_code == 0, result.output
+    assert f"imported {file} as IMIGRASI-DUMAI: created 2, replayed 0, rejected 0" in result.stdout
+    assert await _count(sessions, Report) == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "shape", "convert"),
+    [
+        (
+            lambda: json.dumps([deferral(external_ref="J/1"), deferral(external_ref="J/2")]),
+            "is a JSON array",
+            "jq -c '.[]'",
+        ),
+        (
+            lambda: json.dumps([deferral(external_ref="J/1")], indent=2),
+            "is a JSON array",
+            "jq -c '.[]'",
+        ),
+        (
+            lambda: json.dumps(deferral(external_ref="J/1"), indent=2),
+            "is pretty-printed JSON",
+            "jq -c .",
+        ),
+    ],
+)
+async def test_json_that_is_not_json_lines_is_named_once_with_the_conversion(
+    cli_runner: CliRunner,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    content: Any,
+    shape: str,
+    convert: str,
+) -> None:
+    file = tmp_path / "export.json"
+    file.write_text(content(), encoding="utf-8")
+    result = await invoke_cli(cli_runner, "import", str(file), "--agency", "IMIGRASI-DUMAI")
+    assert result.exit_code == 2
+    assert f"{file} {shape}" in result.output
+    assert "not JSON Lines (one report per line)" in result.output
+    assert f"{convert} {file} > export.jsonl" in result.output
+    assert not (tmp_path / "export.rejects.jsonl").exists()
+    assert await _count(sessions, Report) == 0
+
+
+def test_progress_keeps_count_and_time_within_80_columns() -> None:
+    import io
+
+    from rich.console import Console
+
+    from app.cli import import_progress
+
+    out = io.StringIO()
+    console = Console(file=out, width=80, force_terminal=True, color_system=None)
+    progress = import_progress(console)
+    task = progress.add_task("importing", total=123456, counts="")
+    progress.update(task, advance=123456, counts="ok 120000 re 3000 rej 456")
+    progress.refresh()
+    line = progress.make_tasks_table(progress.tasks)
+    console.print(line)
+    text = out.getvalue()
+    assert "123456/123456" in text
+    assert "0:00:0" in text  # the elapsed time
+    assert "rej 456" in text

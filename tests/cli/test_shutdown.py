@@ -3,6 +3,7 @@ request that never finishes is cut off after SINERGI_SHUTDOWN_TIMEOUT_SECONDS.""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -142,3 +143,40 @@ def test_the_worker_stops_on_sigterm_and_says_so(tmp_path: Path) -> None:
         process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_the_worker_logs_in_the_servers_format(tmp_path: Path, log_format: str) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'worker.db'}"
+    migrate.upgrade(url)
+    env = {
+        **os.environ,
+        "SINERGI_ENV": "development",
+        "SINERGI_DATABASE_URL": url,
+        "SINERGI_LOG_FORMAT": log_format,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stderr is not None
+        started = process.stderr.readline().decode()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+    if log_format == "json":
+        line = json.loads(started)
+        assert line["level"] == "INFO"
+        assert line["logger"] == "sinergi.worker"
+        assert line["message"].endswith("started")
+    else:
+        assert " INFO sinergi.worker: worker " in started
+        assert started.rstrip().endswith("started")

@@ -13,8 +13,6 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 #: Pages other parts of the work are writing; a link to one may wait for it.
 PENDING_PAGES = {
     "docs/testing.md",
-    "docs/operations.md",
-    "docs/operations.id.md",
 }
 
 

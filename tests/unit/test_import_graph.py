@@ -93,6 +93,7 @@ LAYERS: dict[str, int] = {
     "migrate": 3,
     "worker": 9,
     "cli": 10,
+    "cli_messages": 10,
 }
 
 #: Arrows that skip a layer the design forbids even though they point down.

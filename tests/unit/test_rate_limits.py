@@ -1,73 +1,85 @@
-"""The token bucket: burst, refill at the rate, one bucket per (agency, budget)."""
+"""The moving window: burst, refusal with the wait, one window per (agency, budget)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
-from app.services.rate_limits import Budget, Limit, RateLimits, Verdict
+import pytest
+
+from app.services.rate_limits import Budget, Limit, RateLimits, Verdict, storage_for
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def limits(clock: Clock) -> RateLimits:
+def limits() -> RateLimits:
     return RateLimits(
         {
             Budget.INGEST: Limit(rate=0.5, burst=2),
             Budget.READS: Limit(rate=10, burst=3),
             Budget.SCREENING: Limit(rate=1, burst=1),
-        },
-        clock=clock,
+        }
     )
 
 
-def take(buckets: RateLimits, agency: uuid.UUID, budget: Budget) -> Verdict:
-    verdict = buckets.take(agency, budget)
+async def take(buckets: RateLimits, agency: uuid.UUID, budget: Budget) -> Verdict:
+    verdict = await buckets.take(agency, budget)
     assert verdict is not None
     return verdict
 
 
-def test_burst_then_refusal_with_the_wait_until_the_next_token() -> None:
-    clock = Clock()
-    buckets = limits(clock)
+def test_window_is_burst_over_rate_and_at_least_a_second() -> None:
+    assert Limit(rate=20, burst=200).window_seconds() == 10
+    assert Limit(rate=0.5, burst=2).window_seconds() == 4
+    assert Limit(rate=10, burst=3).window_seconds() == 1
+
+
+async def test_burst_then_refusal_with_the_wait_until_the_next_request() -> None:
+    buckets = limits()
     agency = uuid.uuid4()
-    first = take(buckets, agency, Budget.INGEST)
-    second = take(buckets, agency, Budget.INGEST)
-    third = take(buckets, agency, Budget.INGEST)
+    first = await take(buckets, agency, Budget.INGEST)
+    second = await take(buckets, agency, Budget.INGEST)
+    third = await take(buckets, agency, Budget.INGEST)
     assert (first.allowed, first.remaining) == (True, 1)
     assert (second.allowed, second.remaining) == (True, 0)
     assert not third.allowed
-    assert third.retry_after_seconds == 2  # one token every two seconds
-    assert third.reset_seconds == 4  # two tokens to refill
+    assert 3 <= third.retry_after_seconds <= 4  # the first request leaves the 4 s window
     assert third.headers() == {
         "RateLimit-Limit": "2",
         "RateLimit-Remaining": "0",
-        "RateLimit-Reset": "4",
-        "Retry-After": "2",
+        "RateLimit-Reset": str(third.reset_seconds),
+        "Retry-After": str(third.retry_after_seconds),
     }
     assert "Retry-After" not in first.headers()
 
-    clock.now += 2
-    assert take(buckets, agency, Budget.INGEST).allowed
-    clock.now += 100  # refill stops at the burst
-    assert take(buckets, agency, Budget.INGEST).remaining == 1
+
+async def test_the_window_frees_requests_as_it_moves() -> None:
+    buckets = limits()
+    agency = uuid.uuid4()
+    assert (await take(buckets, agency, Budget.SCREENING)).allowed
+    assert not (await take(buckets, agency, Budget.SCREENING)).allowed
+    await asyncio.sleep(1.1)
+    assert (await take(buckets, agency, Budget.SCREENING)).allowed
 
 
-def test_budgets_and_agencies_do_not_share_buckets() -> None:
-    clock = Clock()
-    buckets = limits(clock)
+async def test_budgets_and_agencies_do_not_share_windows() -> None:
+    buckets = limits()
     noisy, quiet = uuid.uuid4(), uuid.uuid4()
-    assert take(buckets, noisy, Budget.SCREENING).allowed
-    assert not take(buckets, noisy, Budget.SCREENING).allowed
-    assert take(buckets, noisy, Budget.READS).allowed
-    assert take(buckets, quiet, Budget.SCREENING).allowed
+    assert (await take(buckets, noisy, Budget.SCREENING)).allowed
+    assert not (await take(buckets, noisy, Budget.SCREENING)).allowed
+    assert (await take(buckets, noisy, Budget.READS)).allowed
+    assert (await take(buckets, quiet, Budget.SCREENING)).allowed
 
 
-def test_switched_off_limits_answer_nothing() -> None:
+async def test_switched_off_limits_answer_nothing() -> None:
     buckets = RateLimits({Budget.READS: Limit(1, 1)}, enabled=False)
-    assert buckets.take(uuid.uuid4(), Budget.READS) is None
+    assert await buckets.take(uuid.uuid4(), Budget.READS) is None
+
+
+async def test_an_unreachable_shared_store_lets_requests_through() -> None:
+    # Nothing listens on port 1: the limit is skipped (and logged), the request is not refused.
+    buckets = RateLimits({Budget.READS: Limit(1, 1)}, storage_url="redis://127.0.0.1:1/0")
+    assert await buckets.take(uuid.uuid4(), Budget.READS) is None
+
+
+def test_an_unknown_store_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ValueError, match="SINERGI_RATE_LIMIT_STORAGE_URL"):
+        storage_for("memcached://127.0.0.1:11211")
