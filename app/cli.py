@@ -949,7 +949,8 @@ def admin_rotate_secrets(
     report = _run_admin(use_case)
     typer.echo(
         f"key-encryption key: {report.signing_keys_reencrypted} signing keys and "
-        f"{report.webhook_secrets_reencrypted} webhook endpoints re-encrypted; done",
+        f"{report.webhook_secrets_reencrypted} webhook endpoints and "
+        f"{report.totp_secrets_reencrypted} officers' TOTP secrets re-encrypted; done",
         err=True,
     )
     for code, prefix in report.api_keys_pending:

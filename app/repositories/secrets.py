@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.agency import Agency
 from app.models.credentials import ApiKey
 from app.models.delivery import WebhookEndpoint
+from app.models.officer import Officer
 from app.models.secrets import SecretCanary
 
 
@@ -26,6 +27,12 @@ async def add_canary(session: AsyncSession, record: SecretCanary) -> None:
 async def webhook_endpoints(session: AsyncSession) -> Sequence[WebhookEndpoint]:
     """Every webhook endpoint (each holds secrets encrypted under the key-encryption key)."""
     query = select(WebhookEndpoint).order_by(WebhookEndpoint.id)
+    return (await session.execute(query)).scalars().all()
+
+
+async def officers_with_totp(session: AsyncSession) -> Sequence[Officer]:
+    """Officers holding a TOTP secret (encrypted under the key-encryption key)."""
+    query = select(Officer).where(Officer.totp_secret_encrypted.is_not(None)).order_by(Officer.id)
     return (await session.execute(query)).scalars().all()
 
 

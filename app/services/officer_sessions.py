@@ -138,9 +138,7 @@ def _second_factor_ok(
 ) -> bool:
     """TOTP code (each accepted once) or an unused recovery code, for an enrolled officer."""
     if attempt.totp_code and officer.totp_secret_encrypted is not None:
-        secret = totp.decrypt_secret(
-            settings.key_encryption_key, officer.id, officer.totp_secret_encrypted
-        )
+        secret = totp.decrypt_secret(settings, officer.id, officer.totp_secret_encrypted)
         step = totp.accepted_step(
             secret, attempt.totp_code, now=now, last_step=officer.totp_last_step
         )
@@ -426,9 +424,7 @@ async def confirm_totp(
         raise Conflict(detail="A second factor is already enrolled")
     if officer.totp_secret_encrypted is None:
         raise Conflict(detail="Start the enrolment first (POST /v1/session/totp)")
-    secret = totp.decrypt_secret(
-        settings.key_encryption_key, officer.id, officer.totp_secret_encrypted
-    )
+    secret = totp.decrypt_secret(settings, officer.id, officer.totp_secret_encrypted)
     step = totp.accepted_step(secret, code, now=utcnow(), last_step=officer.totp_last_step)
     if step is None:
         raise InvalidInput(

@@ -27,6 +27,7 @@ from app.models.base import utcnow
 from app.models.secrets import SecretCanary
 from app.repositories import credentials as credentials_repo
 from app.repositories import secrets as repo
+from app.services import totp
 from app.services.audit import record_credential_event
 from app.services.signing_keys import decrypt_private_key, encrypt_private_key
 from app.services.webhooks import decrypt_secret, encrypt_secret
@@ -117,6 +118,7 @@ class RotationReport:
 
     signing_keys_reencrypted: int = 0
     webhook_secrets_reencrypted: int = 0
+    totp_secrets_reencrypted: int = 0
     key_encryption_key_done: bool = False
     secret_key_done: bool = False
     #: Live API keys (agency code, display prefix) still hashed under the previous secret.
@@ -149,6 +151,13 @@ async def rotate_secrets(
             endpoint.previous_secret_encrypted = encrypt_secret(
                 settings, decrypt_secret(settings, endpoint.previous_secret_encrypted)
             )
+    for officer in await repo.officers_with_totp(session):
+        assert officer.totp_secret_encrypted is not None
+        secret = totp.decrypt_secret(settings, officer.id, officer.totp_secret_encrypted)
+        officer.totp_secret_encrypted = totp.encrypt_secret(
+            settings.key_encryption_key, officer.id, secret
+        )
+        report.totp_secrets_reencrypted += 1
     await _settle(session, "key_encryption_key", settings.key_encryption_key)
     report.key_encryption_key_done = True
 
@@ -174,6 +183,7 @@ async def rotate_secrets(
         detail={
             "signing_keys_reencrypted": str(report.signing_keys_reencrypted),
             "webhook_secrets_reencrypted": str(report.webhook_secrets_reencrypted),
+            "totp_secrets_reencrypted": str(report.totp_secrets_reencrypted),
             "secret_key_done": str(report.secret_key_done).lower(),
             "api_keys_pending": str(len(report.api_keys_pending)),
             "forced": str(force).lower(),

@@ -16,9 +16,12 @@ from datetime import datetime
 
 import pyotp
 import segno
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from app.config import Settings
 
 #: RFC 6238's default step; codes one step either side are accepted (clock drift).
 STEP_SECONDS = 30
@@ -47,9 +50,17 @@ def encrypt_secret(key_encryption_key: str, officer_id: uuid.UUID, secret: str) 
     )
 
 
-def decrypt_secret(key_encryption_key: str, officer_id: uuid.UUID, blob: bytes) -> str:
+def decrypt_secret(settings: Settings, officer_id: uuid.UUID, blob: bytes) -> str:
+    """The officer's TOTP secret, under the key-encryption key or, during a rotation
+    (``sinergi admin rotate-secrets``), the previous one."""
     nonce, ciphertext = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
-    return AESGCM(_key(key_encryption_key)).decrypt(nonce, ciphertext, officer_id.bytes).decode()
+    keys = [settings.key_encryption_key, settings.previous_key_encryption_key]
+    for key in filter(None, keys):
+        try:
+            return AESGCM(_key(key)).decrypt(nonce, ciphertext, officer_id.bytes).decode()
+        except InvalidTag:
+            continue
+    raise InvalidTag("the TOTP secret decrypts under neither key-encryption key")
 
 
 def accepted_step(secret: str, code: str, *, now: datetime, last_step: int | None) -> int | None:

@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from app import config
 from app.main import create_app
+from app.vocab.enums import OfficerRole
 from tests.conftest import invoke_cli, make_settings
+from tests.factories import create_officer
 
 pytestmark = pytest.mark.anyio
 
@@ -179,3 +181,39 @@ async def test_force_closes_the_rotation_and_unused_keys_stop_working(
     assert (await after.client.get("/readyz")).status_code == 200
     assert await after.token_status("IMIGRASI-DUMAI", keys["IMIGRASI-DUMAI"]) == 401
     await after.aclose()
+
+
+async def test_an_officer_s_totp_survives_the_rotation_of_the_key_encryption_key(
+    cli_runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    keys: dict[str, str],
+) -> None:
+    before = Service(database_url, secret_key=OLD, key_encryption_key=OLD_KEK)
+    officer = await create_officer(
+        before.app, "IMIGRASI-DUMAI", "admin.imigrasi", OfficerRole.AGENCY_ADMIN
+    )
+    await before.aclose()
+    assert officer.totp_secret is not None
+
+    rotating = {
+        "secret_key": OLD,
+        "key_encryption_key": NEW_KEK,
+        "previous_key_encryption_key": OLD_KEK,
+    }
+    _configure(monkeypatch, **rotating)
+    done = await invoke_cli(cli_runner, "admin", "rotate-secrets")
+    assert done.exit_code == 0, done.output
+    assert "1 officers' TOTP secrets re-encrypted" in done.stderr
+
+    after = Service(database_url, secret_key=OLD, key_encryption_key=NEW_KEK)
+    signed_in = await after.client.post(
+        "/v1/session",
+        json={
+            "username": officer.username,
+            "password": officer.password,
+            "totp_code": officer.totp_code(),
+        },
+    )
+    await after.aclose()
+    assert signed_in.status_code == 200, signed_in.text

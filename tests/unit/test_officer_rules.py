@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -43,12 +44,18 @@ def test_a_totp_code_is_accepted_once_and_within_one_step() -> None:
     assert totp.accepted_step(secret, "12345a", now=now, last_step=None) is None
 
 
-def test_the_totp_secret_is_bound_to_its_officer() -> None:
+def test_the_totp_secret_is_bound_to_its_officer_and_opens_under_the_previous_key() -> None:
     officer, other = uuid.uuid4(), uuid.uuid4()
     blob = totp.encrypt_secret("k" * 40, officer, "JBSWY3DPEHPK3PXP")
-    assert totp.decrypt_secret("k" * 40, officer, blob) == "JBSWY3DPEHPK3PXP"
+    current = SimpleNamespace(key_encryption_key="k" * 40, previous_key_encryption_key="")
+    assert totp.decrypt_secret(current, officer, blob) == "JBSWY3DPEHPK3PXP"  # type: ignore[arg-type]
     with pytest.raises(InvalidTag):
-        totp.decrypt_secret("k" * 40, other, blob)
+        totp.decrypt_secret(current, other, blob)  # type: ignore[arg-type]
+    rotating = SimpleNamespace(key_encryption_key="n" * 40, previous_key_encryption_key="k" * 40)
+    assert totp.decrypt_secret(rotating, officer, blob) == "JBSWY3DPEHPK3PXP"  # type: ignore[arg-type]
+    rotated = SimpleNamespace(key_encryption_key="n" * 40, previous_key_encryption_key="")
+    with pytest.raises(InvalidTag):
+        totp.decrypt_secret(rotated, officer, blob)  # type: ignore[arg-type]
 
 
 def test_the_throttle_doubles_the_wait_and_forgets_on_success() -> None:
