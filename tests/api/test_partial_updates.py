@@ -68,6 +68,34 @@ async def test_a_meaningless_agency_update_is_refused_at_its_field(
     assert [e["pointer"] for e in answer.json()["errors"]] == [pointer]
 
 
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"region_prefixes": ["14", "99"]}, "/region_prefixes/1"),
+        ({"region_prefixes": ["00.00.00"]}, "/region_prefixes/0"),
+        ({"modus_operandi": ["TOURIST_DISGUISE", "NOT_A_MODUS"]}, "/modus_operandi/1"),
+        ({"exploitation_types": ["SLAVERY_OF_SORTS"]}, "/exploitation_types/0"),
+        ({"document_types": ["PASSPORT", "PASPOR"]}, "/document_types/1"),
+        ({"document_statuses": ["LOST_IN_THE_POST"]}, "/document_statuses/0"),
+    ],
+)
+async def test_a_routing_rule_that_could_never_match_is_refused_at_its_field(
+    client: httpx.AsyncClient, app: Any, change: dict[str, Any], pointer: str
+) -> None:
+    await create_admin(app)
+    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
+    admin = bearer(await token_for(client, app, "ADMIN"))
+    rule = {"name": "dumai", "region_prefixes": ["14.72"], "recipients": ["POLRES-DUMAI"]}
+    created = await client.post("/v1/admin/routing-rules", headers=admin, json=rule)
+    url = f"/v1/admin/routing-rules/{created.json()['id']}"
+
+    answer = await client.put(url, headers=admin, json={**rule, **change})
+
+    assert answer.status_code == 422, answer.text
+    assert [e["pointer"] for e in answer.json()["errors"]] == [pointer]
+    assert (await client.get(url, headers=admin)).json() == created.json()
+
+
 # --- every PATCH and PUT of the spec, every field of its examples set to null ------------------
 
 #: The agencies the spec's request examples name.
