@@ -39,7 +39,7 @@ from app.main import create_app
 from app.models.agency import ADMIN_AGENCY_CODE, AgencyKind
 from tests.conftest import make_settings
 from tests.factories import bearer, create_admin, create_agency, issue_key
-from tests.fuzz.conftest import EXERCISED, SEED
+from tests.fuzz.conftest import EXERCISED, SEED, STATEFUL
 from tests.report_samples import deferral, interception
 
 MAX_EXAMPLES = int(os.environ.get("SINERGI_FUZZ_EXAMPLES") or "100")
@@ -245,7 +245,7 @@ class Workflows(schema.as_state_machine()):  # type: ignore[misc]
         _start_from_seeded_database()
 
     def before_call(self, case: Case) -> None:
-        EXERCISED[f"{case.operation.label} (stateful)"] += 1
+        EXERCISED[case.operation.label + STATEFUL] += 1
 
 
 def test_workflows() -> None:
