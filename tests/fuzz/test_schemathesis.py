@@ -18,6 +18,7 @@ and the summary). See docs/testing.md.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shutil
 import tempfile
@@ -48,6 +49,7 @@ SENDER, RECIPIENT = "FUZZ-IMI", "FUZZ-POL"
 SPARE = "FUZZ-NAVY"
 
 _folder = Path(tempfile.mkdtemp(prefix="sinergi-fuzz-"))
+atexit.register(shutil.rmtree, _folder, ignore_errors=True)
 _database = _folder / "fuzz.db"
 DATABASE_URL = f"sqlite+aiosqlite:///{_database}"
 migrate.upgrade(DATABASE_URL)
@@ -112,15 +114,17 @@ APP = create_app(SETTINGS)
 def _start_from_seeded_database() -> None:
     """Point the app at a fresh copy of the seeded database, so a scenario replays the same way."""
     global _database
+    previous_engine, previous_file = APP.state.engine, _database
     _database = _folder / f"scenario-{uuid.uuid4().hex}.db"
     shutil.copyfile(_seeded, _database)
-    previous = APP.state.engine
     engine = create_engine(
         SETTINGS.model_copy(update={"database_url": f"sqlite+aiosqlite:///{_database}"})
     )
     APP.state.engine = engine
     APP.state.session_factory = create_session_factory(engine)
-    asyncio.run(previous.dispose())
+    asyncio.run(previous_engine.dispose())
+    for leftover in _folder.glob(f"{previous_file.name}*"):  # the file and its -wal, -shm
+        leftover.unlink()
 
 
 #: ``positive_data_acceptance`` expects schema-valid requests to succeed (or 401/403/404/409). A few
