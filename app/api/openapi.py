@@ -11,6 +11,9 @@ so a route added later is documented the same way without repeating it:
 - ``400`` (malformed JSON), ``413`` (body over ``SINERGI_MAX_BODY_BYTES``) and ``415`` (not JSON,
   ``app.api.routing.SinergiRoute``) on every operation that takes a JSON body;
 - a media-type ``example`` beside every body whose schema carries ``examples``;
+- OpenAPI ``links`` from a creation to the operations on the object it created whose path
+  parameter is not an ``…_id`` (``POST /v1/admin/agencies`` → ``/{code}``), so a client
+  generator or a stateful fuzzer can follow them (``FOLLOW_UPS``);
 - the tag descriptions, which explain the Indonesian terms an integrator meets.
 """
 
@@ -180,6 +183,26 @@ _METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 _JSON = "application/json"
 
 
+#: creating operation → (field of its answer, operations taking it as the path parameter of that
+#: name). Only operations that work on any freshly created object: not the agency's webhook
+#: reads, which answer 404 until one is registered.
+FOLLOW_UPS: dict[str, tuple[str, list[str]]] = {
+    "admin_agencies_create": (
+        "code",
+        [
+            "admin_agencies_read",
+            "admin_agencies_update",
+            "admin_agencies_deactivate",
+            "admin_agencies_issue_key",
+            "admin_agencies_list_keys",
+            "admin_agencies_register_public_key",
+            "admin_agencies_list_public_keys",
+            "webhooks_update",
+        ],
+    ),
+}
+
+
 def finish(schema: dict[str, Any]) -> dict[str, Any]:
     """Complete ``schema`` in place (see the module docstring) and return it."""
     used = {
@@ -201,8 +224,28 @@ def finish(schema: dict[str, Any]) -> dict[str, Any]:
         for op in _operations(item):
             _document_webhook_answers(op)
             _add_examples(op, components)
+    _link_created_objects(schema)
     _drop_unused_validation_schemas(schema)
     return schema
+
+
+def _link_created_objects(schema: dict[str, Any]) -> None:
+    """Add the ``links`` of ``FOLLOW_UPS`` to the 201 answer of each creating operation."""
+    answers = {
+        op["operationId"]: op["responses"]["201"]
+        for item in schema.get("paths", {}).values()
+        for op in _operations(item)
+        if "201" in op.get("responses", {})
+    }
+    for creating, (field, operation_ids) in FOLLOW_UPS.items():
+        answers[creating]["links"] = {
+            operation_id: {
+                "operationId": operation_id,
+                "parameters": {field: f"$response.body#/{field}"},
+                "description": f"The `{field}` of the object just created.",
+            }
+            for operation_id in operation_ids
+        }
 
 
 def _operations(item: dict[str, Any]) -> list[dict[str, Any]]:

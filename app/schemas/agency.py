@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from app.schemas.audit import AuditObjects
+from app.schemas.report import ShortText, readable_phone
+from app.schemas.updates import Omittable, PartialUpdate
+from app.schemas.vocab import RegionCode
 from app.vocab.enums import AgencyKind, Scope
 
 AGENCY_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,63}$"
-_REGION_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
 
 
 class Contact(BaseModel):
+    """Who to call at the agency; each part may be null (unknown)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
+    name: ShortText | None = None
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Any usual form (0812…, +62 812…); Indonesia is assumed.",
+    )
+
+    _phone = field_validator("phone")(readable_phone)
 
 
 class AgencyCreate(BaseModel):
@@ -43,32 +53,50 @@ class AgencyCreate(BaseModel):
         pattern=AGENCY_CODE_PATTERN,
         description="The agency's code and OAuth `client_id`: upper-case letters, digits, `-`, `_`.",
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: ShortText
     kind: AgencyKind
-    region_code: str | None = Field(
+    region_code: RegionCode | None = Field(
         default=None,
-        pattern=_REGION_PATTERN,
         description="Kemendagri region code (*kode wilayah*) of the agency's area, e.g. `14.72` Kota Dumai.",
     )
     contact: Contact | None = None
     scopes: list[Scope] | None = Field(
         default=None,
-        description="Scopes the agency's tokens may carry; by default every member scope (not `admin`).",
+        min_length=1,
+        description="Scopes the agency's tokens may carry; by default (null or left out) every member scope (not `admin`).",
     )
 
 
-class AgencyUpdate(BaseModel):
+class AgencyUpdate(PartialUpdate):
+    """The fields to change; a field left out keeps its value. Only `region_code` and `contact` may be null (cleared)."""
+
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"name": "Kanim Dumai", "region_code": "14.72"}]},
+        json_schema_extra={
+            "examples": [
+                {"name": "Kanim Dumai", "region_code": "14.72"},
+                {
+                    "kind": "IMMIGRATION",
+                    "contact": {
+                        "name": "Seksi Inteldakim",
+                        "email": "inteldakim@example.go.id",
+                        "phone": "(0765) 438 111",
+                    },
+                },
+                {"scopes": ["reports:read", "inbox:read", "screening:query"], "active": True},
+            ]
+        },
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    kind: AgencyKind | None = None
-    region_code: str | None = Field(default=None, pattern=_REGION_PATTERN)
-    contact: Contact | None = None
-    scopes: list[Scope] | None = None
-    active: StrictBool | None = Field(
+    name: Omittable[ShortText] = None
+    kind: Omittable[AgencyKind] = None
+    region_code: RegionCode | None = Field(
+        default=None, description="Kemendagri region code; null clears it (no region)."
+    )
+    contact: Contact | None = Field(
+        default=None, description="Replaces the whole contact; null clears it."
+    )
+    scopes: Omittable[Annotated[list[Scope], Field(min_length=1)]] = None
+    active: Omittable[StrictBool] = Field(
         default=None, description="Set `true` to reactivate an agency."
     )
 

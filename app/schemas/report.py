@@ -137,6 +137,16 @@ def _normalization_failure(error: NormalizationError) -> PydanticCustomError:
     return PydanticCustomError(error.code, error.detail)
 
 
+def readable_phone(phone: str | None) -> str | None:
+    """Refuse a phone number that cannot be read (kept as sent; normalized beside it)."""
+    if phone is not None:
+        try:
+            normalize_phone(_clean_text(phone))
+        except NormalizationError as error:
+            raise _normalization_failure(error) from None
+    return phone
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -257,15 +267,7 @@ class PersonIn(_Request):
                 raise _normalization_failure(error) from None
         return number
 
-    @field_validator("phone")
-    @classmethod
-    def _phone_is_readable(cls, phone: str | None) -> str | None:
-        if phone is not None:
-            try:
-                normalize_phone(_clean_text(phone))
-            except NormalizationError as error:
-                raise _normalization_failure(error) from None
-        return phone
+    _phone_is_readable = field_validator("phone")(readable_phone)
 
     @field_validator("trafficking_status", "relationship_to_recruiter")
     @classmethod

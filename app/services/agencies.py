@@ -74,25 +74,26 @@ async def create_agency(session: AsyncSession, data: AgencyCreate) -> Agency:
 async def update_agency(session: AsyncSession, code: str, data: AgencyUpdate) -> Agency:
     """Change the fields given in ``data``; the code never changes (it is the client id)."""
     agency = await get_agency(session, code)
-    fields = data.model_dump(exclude_unset=True)
-    for name in ("name", "kind", "region_code"):
-        if name in fields:
-            setattr(agency, name, fields[name])
-    if "scopes" in fields and data.scopes is not None:
-        if agency.code == ADMIN_AGENCY_CODE and Scope.ADMIN not in data.scopes:
+    changes = data.changes()
+    if "scopes" in changes:
+        scopes: list[Scope] = changes.pop("scopes")
+        if agency.code == ADMIN_AGENCY_CODE and Scope.ADMIN not in scopes:
             raise Conflict(detail="The ADMIN agency keeps the admin scope")
-        agency.scopes = [str(s) for s in data.scopes]
-    if "contact" in fields:
-        contact = data.contact
+        agency.scopes = [str(s) for s in dict.fromkeys(scopes)]
+    if "active" in changes:
+        active: bool = changes.pop("active")
+        if agency.code == ADMIN_AGENCY_CODE and not active:
+            raise Conflict(detail="The ADMIN agency cannot be deactivated")
+        agency.active = active
+        if not active:
+            await end_agency_sessions(session, agency)
+    if "contact" in changes:
+        contact: Contact | None = changes.pop("contact")
         agency.contact_name = contact.name if contact else None
         agency.contact_email = contact.email if contact else None
         agency.contact_phone = contact.phone if contact else None
-    if "active" in fields and data.active is not None:
-        if agency.code == ADMIN_AGENCY_CODE and not data.active:
-            raise Conflict(detail="The ADMIN agency cannot be deactivated")
-        agency.active = data.active
-        if not data.active:
-            await end_agency_sessions(session, agency)
+    for name, value in changes.items():  # name, kind, region_code
+        setattr(agency, name, value)
     await session.flush()
     return agency
 

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from app.models.routing import RoutingRule
 from app.repositories import routing as repo
+from app.vocab import REGIONS, code_list
 
 TLP_LEVELS = ("CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED")
 #: The TLP levels a rule with an empty ``tlps`` ("any") covers.
@@ -190,15 +191,39 @@ def rule_problems(
                     "never_matches",
                 )
             )
+    regions = code_list(REGIONS)
     for i, prefix in enumerate(rule.region_prefixes):
-        if not REGION_CODE.match(prefix):
+        # Below the regency/city level the list is not kept: its regency part must be known.
+        if not REGION_CODE.match(prefix) or prefix[:5] not in regions:
             problems.append(
                 FieldProblem(
                     f"{pointer}/region_prefixes/{i}",
-                    f"{prefix!r} is not a Kemendagri region code (such as 14 or 14.72)",
+                    f"{prefix!r} is not a Kemendagri region code (such as 14 or 14.72); "
+                    "the known ones are listed at GET /v1/vocab/regions",
                     "never_matches",
                 )
             )
+    return problems
+
+
+#: Fields of a rule holding codes of the code list of the same name.
+_CODED_FIELDS = ("modus_operandi", "exploitation_types", "document_types", "document_statuses")
+
+
+def unknown_codes(rule: RuleInput, pointer: str = "") -> list[FieldProblem]:
+    """Codes a rule names that no report can carry: the rule would never match on them."""
+    problems: list[FieldProblem] = []
+    for name in _CODED_FIELDS:
+        known = code_list(name)
+        for i, code in enumerate(getattr(rule, name)):
+            if code not in known:
+                problems.append(
+                    FieldProblem(
+                        f"{pointer}/{name}/{i}",
+                        f"{code!r} is not a code of GET /v1/vocab/{name}; no report carries it",
+                        "never_matches",
+                    )
+                )
     return problems
 
 
@@ -262,6 +287,7 @@ async def _check(session: AsyncSession, rules: Iterable[tuple[str, RuleInput]]) 
     problems: list[FieldProblem] = []
     for pointer, rule in rules:
         problems.extend(rule_problems(rule.spec(), known, pointer))
+        problems.extend(unknown_codes(rule, pointer))
     if problems:
         raise InvalidInput(
             detail="The routing rule cannot be used: " + "; ".join(p.detail for p in problems),

@@ -111,8 +111,24 @@ class Period:
         return found
 
 
+#: The first and last days a period may cover: reports date from 1900 on, and a day after
+#: ``LATEST_DAY`` (in any time zone) is past what a date can hold.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9998, 12, 31)
+
+
 def parse_period(start: date, end: date, *, utc_offset: str, max_days: int) -> Period:
     """A period from the query's ``from`` and ``to``; 422 naming the field when it is unusable."""
+    if start < EARLIEST_DAY:
+        raise InvalidInput(
+            detail=f"The period starts ({start}) before {EARLIEST_DAY}: no report is that old",
+            errors=[FieldProblem("/from", f"before {EARLIEST_DAY}", "period_too_early", "query")],
+        )
+    if end > LATEST_DAY:
+        raise InvalidInput(
+            detail=f"The period ends ({end}) after {LATEST_DAY}, the last day that can be counted",
+            errors=[FieldProblem("/to", f"after {LATEST_DAY}", "period_too_late", "query")],
+        )
     if end < start:
         raise InvalidInput(
             detail=f"The period ends ({end}) before it starts ({start})",
