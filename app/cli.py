@@ -497,6 +497,47 @@ def dedup_rekey(
     )
 
 
+@dedup_cli.command("recluster")
+def dedup_recluster(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count the merges it would make; change nothing.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Persons per transaction.")
+    ] = 1000,
+    merge_threshold: Annotated[
+        float | None,
+        typer.Option(min=0.5, max=1.0, help="Merge bar (default: SINERGI_MATCH_MERGE_THRESHOLD)."),
+    ] = None,
+) -> None:
+    """Re-score pairs across entities and merge those online resolution missed (undoable)."""
+    from app.services.recluster import ReclusterResult, recluster
+
+    def show(result: ReclusterResult) -> None:
+        typer.echo(
+            f"{result.persons} persons, {result.pairs} pairs scored, {result.merges} merges",
+            err=True,
+        )
+
+    threshold = merge_threshold or get_settings().match_merge_threshold
+    result = _with_sessions(
+        lambda sessions: recluster(
+            sessions,
+            merge_threshold=threshold,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            progress=show,
+        )
+    )
+    verb = "would merge" if dry_run else "merged"
+    typer.echo(
+        f"{result.persons} stored persons, {result.pairs} pairs across entities scored; "
+        f"{verb} {result.merges} pairs of entities ({result.cases_joined} cases joined, "
+        f"{result.events} case.linked events); kept apart: {result.refused_identifiers} by "
+        f"contradicting identifiers, {result.refused_analyst} by an analyst's decision"
+    )
+
+
 @stats_cli.command("report")
 def stats_report(
     start: Annotated[
