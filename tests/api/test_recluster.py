@@ -3,6 +3,7 @@ never across contradicting identifiers, an analyst's split, or need-to-know."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.config import Settings
 from app.models.agency import AgencyKind
+from app.worker import Worker
 from tests.conftest import invoke_cli, make_settings
 from tests.factories import bearer, create_admin, create_agency, token_for
 from tests.report_samples import interception, victim
@@ -166,3 +168,30 @@ async def test_recluster_tells_nobody_about_a_red_report(
     # The Navy learns its case joined Immigration's; Immigration learns nothing of a RED report.
     assert await case_linked(client, imigrasi) == []
     assert len(await case_linked(client, navy)) == 1
+
+
+async def test_the_worker_runs_the_pass_on_its_schedule(
+    client: httpx.AsyncClient,
+    app: Any,
+    settings: Settings,
+    agencies: dict[str, dict[str, str]],
+) -> None:
+    imigrasi, navy = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"]
+    one = await submit(client, imigrasi, "W-1", victim("Rahmawati Siregar", "1999-03-14"))
+    two = await submit(client, navy, "W-2", victim("Rahmawati Siregar", "1999-03-14"))
+    every_second = settings.model_copy(
+        update={"recluster_interval_hours": 1 / 3600, "worker_poll_seconds": 0.05}
+    )
+    worker = Worker(every_second, app.state.session_factory, name="w-recluster")
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if await entity_of(client, imigrasi, one) == await entity_of(client, navy, two):
+                break
+    finally:
+        stop.set()
+        await running
+        await worker.aclose()
+    assert await entity_of(client, imigrasi, one) == await entity_of(client, navy, two)
