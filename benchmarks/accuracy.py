@@ -55,6 +55,7 @@ from app.matching.scoring import (
     name_frequency_keys,
     rank_candidates,
 )
+from app.services.recluster import clears
 from benchmarks.synthetic import PersonRecord, generate, without_national_ids
 
 
@@ -239,6 +240,7 @@ def run_online(
     merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD,
     name_frequency: bool = True,
     twins: Iterable[tuple[int, int]] = (),
+    recluster: bool = False,
 ) -> RunResult:
     """Resolve records in ``order``: score each candidate record (as the API does) or entity."""
     index: dict[str, list[int]] = defaultdict(list)
@@ -302,6 +304,8 @@ def run_online(
             index[key].append(i)
         candidate_counts.append(len(found))
 
+    if recluster:
+        _recluster(data, index, entity_of, members, records_of, weights, DEFAULT_MERGE_THRESHOLD)
     lost = _lost_pairs(
         data, order, entity_of, met, blocked_by_key, linked_to, weights, link_threshold
     )
@@ -331,6 +335,41 @@ def run_online(
         _joined(list(twins), entities_of_truth),
         _joined(_namesake_pairs(data), entities_of_truth),
     )
+
+
+def _recluster(
+    data: list[Labelled],
+    index: Mapping[str, list[int]],
+    entity_of: dict[int, int],
+    members: dict[int, list[PersonFeatures]],
+    records_of: dict[int, list[int]],
+    weights: Weights,
+    threshold: float,
+) -> None:
+    """The ``sinergi dedup recluster`` pass, in memory: each pair of records of two entities
+    sharing a strong key, scored with the final name counts, merges the two entities where it
+    clears the merge bar and their identifiers do not contradict (as ``app.services.recluster``)."""
+    for i in range(len(data)):
+        features = data[i].features
+        keys = blocking_keys(features)
+        counts = {
+            k: min(len(index.get(k, ())), NAME_FREQUENCY_CAP) for k in name_frequency_keys(features)
+        }
+        others = {j for k in keys if not is_weak_key(k) for j in index.get(k, ()) if j > i}
+        for j in sorted(others):
+            target, source = entity_of[i], entity_of[j]
+            if target == source:
+                continue
+            if not clears(compare(features, data[j].features, weights, counts), threshold):
+                continue
+            target_ids = [(f.nik, f.passport) for f in members[target]]
+            source_ids = [(f.nik, f.passport) for f in members[source]]
+            if identifiers_conflict(target_ids, source_ids):
+                continue
+            for k in records_of.pop(source):
+                entity_of[k] = target
+                records_of[target].append(k)
+            members[target].extend(members.pop(source))
 
 
 def _lost_pairs(
@@ -450,6 +489,11 @@ def main() -> None:
         action="store_true",
         help="weigh every name agreement alike, as before name frequencies were counted",
     )
+    parser.add_argument(
+        "--recluster",
+        action="store_true",
+        help="after the online run, the recluster pass (sinergi dedup recluster) in memory",
+    )
     parser.add_argument("--weights", type=Path, help="weights JSON (Weights.to_json)")
     parser.add_argument("--save-weights", type=Path, help="write calibrated weights here")
     args = parser.parse_args()
@@ -487,6 +531,7 @@ def main() -> None:
             None if args.no_merge else args.merge_threshold,
             not args.no_name_frequency,
             twins,
+            args.recluster,
         )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"

@@ -26,7 +26,7 @@ import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from app.matching.names import parse_name, phonetic_keys, phonetic_token
+from app.matching.names import parse_name, phonetic_keys, phonetic_token, shared_first_word
 
 MISSING = "missing"
 
@@ -733,12 +733,33 @@ def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str
     return _nik_vouches(a, b, levels) or levels[PASSPORT] in {"exact", "typo"}
 
 
+def given_names_agree(a: PersonFeatures, b: PersonFeatures) -> bool:
+    """The first words of the two names agree (spelling aside), and are not words siblings share.
+
+    Twins and siblings differ in the given name and share the family name; two records of one
+    person whose family names disagree (married name, a clerk's slip, a name replaced) still
+    share the given name. So names judged different with the given names agreeing are not the
+    twins' pattern and are scored like any other pair.
+    """
+    if not a.name_tokens or not b.name_tokens:
+        return False
+    first_a, first_b = a.name_tokens[0], b.name_tokens[0]
+    if (
+        shared_first_word(first_a)
+        or shared_first_word(first_b)
+        or min(len(first_a), len(first_b)) < 3
+    ):
+        return False
+    return phonetic_token(first_a) == phonetic_token(first_b) or fuzz.ratio(first_a, first_b) >= 80
+
+
 def _score(
     vector: Mapping[str, FieldComparison],
     veto: str | None,
     weights: Weights,
     identifier_agrees: bool,
     confirmed: bool = False,
+    given_agree: bool = False,
 ) -> MatchScore:
     bits = 0.0
     reasons: list[str] = []
@@ -751,7 +772,7 @@ def _score(
     if veto is not None:
         reasons.insert(0, veto)
         return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
-    review_only = levels[NAME] == "different" and not identifier_agrees
+    review_only = levels[NAME] == "different" and not identifier_agrees and not given_agree
     if review_only:
         # Twins and siblings share birth date, phone and address; only a name or an identifier
         # tells them apart, so with different names and no identifier the pair is never linked.
@@ -784,6 +805,7 @@ def compare(
         weights,
         _identifier_agrees(a, b, levels),
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
+        given_agree=levels[NAME] == "different" and given_names_agree(a, b),
     )
 
 
@@ -824,7 +846,8 @@ def compare_entity(
         _identifier_agrees(a, member, {name: fc.level for name, fc in vector.items()})
         for member, vector in zip(members, vectors, strict=True)
     )
-    return _score(best, veto, weights, agrees)
+    given = levels[NAME] == "different" and any(given_names_agree(a, m) for m in members)
+    return _score(best, veto, weights, agrees, given_agree=given)
 
 
 # --------------------------------------------------------------------------------- decision

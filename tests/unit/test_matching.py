@@ -359,6 +359,31 @@ def test_twins_with_different_names_are_review_only() -> None:
     assert score.reasons[0] == "names different and no identifier agrees: review only"
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Muhammad Hasan", "Muhammad Fajar"),  # a first word brothers share
+        ("Siti Aisyah", "Siti Fatimah"),
+        ("Made Suarta", "Made Sudarsana"),
+        ("Sutrisno", "Sulastri"),  # nothing shared
+    ],
+)
+def test_twins_sharing_a_common_first_word_stay_review_only(first: str, second: str) -> None:
+    a = person(full_name=first, nik=None, passport_number=None)
+    b = person(full_name=second, nik=None, passport_number=None)
+    assert compare(a, b).review_only
+
+
+def test_one_given_name_with_two_family_names_is_scored_not_held_for_review() -> None:
+    # A married name, or a clerk who wrote the wrong family name: twins never share a given name.
+    a = person(full_name="Christian Ferris", nik=None, passport_number=None)
+    b = person(full_name="Christian Walch", nik=None, passport_number=None)
+    score = compare(a, b)
+    assert score.levels["name"] == "different"
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD  # birth date, phone, address agree
+
+
 def test_compare_entity_combines_what_each_record_knows() -> None:
     incoming = PersonFeatures.from_raw(
         full_name="Siti Nurhaliza", phone="+6281234567890", nik="3201014703950001"
