@@ -180,7 +180,7 @@ _SHARED_FIRST_WORDS = frozenset(
     {
         "muhamad", "ahmad", "akhmad", "abdul", "abdu", "siti", "nur", "sri", "dewi", "putri",
         "putu", "wayan", "gede", "made", "kadek", "nengah", "komang", "nyoman", "ketut", "luh",
-        "gusti", "anak", "agung", "ayu", "bagus", "ida", "eka", "dwi", "tri", "catur", "panca",
+        "gusti", "anak", "eka", "dwi", "tri", "catur", "panca",
         "raden", "rr", "andi", "teuku", "cut", "tengku", "daeng", "la", "wa", "ni", "i",
     }
 )  # fmt: skip

@@ -733,6 +733,68 @@ def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str
     return _nik_vouches(a, b, levels) or levels[PASSPORT] in {"exact", "typo"}
 
 
+def _given_name(p: PersonFeatures) -> str | None:
+    """The word that names the person rather than the family: the first, after Muhammad, Siti…"""
+    for token in p.name_tokens:
+        if not shared_first_word(token):
+            return token
+    return None
+
+
+_SPELLING_DIGRAPHS = (("dh", "d"), ("kh", "h"), ("th", "t"), ("ph", "f"), ("sy", "s"))
+_SPELLING_LETTERS = str.maketrans({"y": "i", "j": "i", "v": "f", "p": "f", "q": "k"})
+_VOWELS = frozenset("aeiou")
+
+
+@lru_cache(maxsize=65536)
+def _spelling_fold(token: str) -> str:
+    """A given name with the spellings one name is written in folded together (Rizky/Rizki,
+    Ramadhan/Ramadan, Fikri/Vikri, Yeyen/Jeyen in the old spelling, Shafiq/Shapiq, Fatimah/
+    Fatima), doubled letters single; vowels kept, so that Rina/Rini and Hasan/Husain, twins'
+    names, stay two names."""
+    for written, said in _SPELLING_DIGRAPHS:
+        token = token.replace(written, said)
+    folded = token.translate(_SPELLING_LETTERS)
+    if len(folded) > 3 and folded.endswith("h") and folded[-2] in _VOWELS:
+        folded = folded[:-1]
+    return "".join(ch for i, ch in enumerate(folded) if i == 0 or ch != folded[i - 1])
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """One letter mistyped after the first, not one vowel for another: Jati/Jnti, Hotman/Hotmcn,
+    but not Rina/Rini or Putra/Putri, which are two names (often twins')."""
+    if len(a) != len(b) or a[0] != b[0]:
+        return False
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(differ) == 1 and not (a[differ[0]] in _VOWELS and b[differ[0]] in _VOWELS)
+
+
+def _same_given_name(first_a: str, first_b: str) -> bool:
+    """One given name, spelling aside: another spelling, two letters swapped (Jaiml), a slip of
+    one letter in a long name, or written together with the next word (Halimahfirmansyah)."""
+    folded_a, folded_b = _spelling_fold(first_a), _spelling_fold(first_b)
+    return (
+        folded_a == folded_b
+        or sorted(folded_a) == sorted(folded_b)
+        or fuzz.ratio(folded_a, folded_b) >= SAME_GIVEN_NAME_SIMILARITY
+        or _one_slip(folded_a, folded_b)
+        or (
+            min(len(folded_a), len(folded_b)) >= 4
+            and (folded_a in folded_b or folded_b in folded_a)
+        )
+    )
+
+
+def _bears_given_name(given: str, other: PersonFeatures) -> bool:
+    """Whether any word of the other name is this given name (names are written in any order)."""
+    return any(_same_given_name(given, token) for token in other.name_tokens)
+
+
+#: How alike two given names must be to be one name misspelt. "Rizky"/"Rizki" and "Sutrisno"/
+#: "Sutrsino" are; "Rina"/"Rini", "Hasan"/"Husain", "Agus"/"Agung" (75-80) are twins' names.
+SAME_GIVEN_NAME_SIMILARITY = 85
+
+
 def given_names_agree(a: PersonFeatures, b: PersonFeatures) -> bool:
     """The first words of the two names agree (spelling aside), and are not words siblings share.
 
@@ -753,6 +815,22 @@ def given_names_agree(a: PersonFeatures, b: PersonFeatures) -> bool:
     return phonetic_token(first_a) == phonetic_token(first_b) or fuzz.ratio(first_a, first_b) >= 80
 
 
+def twins_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """Born the same day with two given names, and no identifier to say they are one person.
+
+    Twins share the birth date, the family (or father's) name, the address and often the phone;
+    their given names differ, if only by a letter or two ("Rina"/"Rini", "Hasan"/"Husain",
+    "Muhammad Rizky"/"Muhammad Fajar"), and that alone tells them apart. Such a pair is left to an
+    analyst however much else agrees.
+    """
+    if levels[BIRTH_DATE] not in {"exact", "day_month_swapped"} or levels[NAME] == "exact":
+        return False
+    given_a, given_b = _given_name(a), _given_name(b)
+    if given_a is None or given_b is None:
+        return False
+    return not _bears_given_name(given_a, b) and not _bears_given_name(given_b, a)
+
+
 def _score(
     vector: Mapping[str, FieldComparison],
     veto: str | None,
@@ -760,6 +838,7 @@ def _score(
     identifier_agrees: bool,
     confirmed: bool = False,
     given_agree: bool = False,
+    twins: bool = False,
 ) -> MatchScore:
     bits = 0.0
     reasons: list[str] = []
@@ -777,6 +856,11 @@ def _score(
         # Twins and siblings share birth date, phone and address; only a name or an identifier
         # tells them apart, so with different names and no identifier the pair is never linked.
         reasons.insert(0, "names different and no identifier agrees: review only")
+    elif twins and not identifier_agrees:
+        review_only = True
+        reasons.insert(
+            0, "born the same day, given names differ, no identifier agrees: review only"
+        )
     return MatchScore(
         bits,
         _probability(bits, weights.prior),
@@ -806,6 +890,7 @@ def compare(
         _identifier_agrees(a, b, levels),
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
         given_agree=levels[NAME] == "different" and given_names_agree(a, b),
+        twins=twins_pattern(a, b, levels),
     )
 
 
@@ -847,7 +932,12 @@ def compare_entity(
         for member, vector in zip(members, vectors, strict=True)
     )
     given = levels[NAME] == "different" and any(given_names_agree(a, m) for m in members)
-    return _score(best, veto, weights, agrees, given_agree=given)
+    twins = all(
+        twins_pattern(a, m, {name: fc.level for name, fc in vector.items()})
+        for m, vector in zip(members, vectors, strict=True)
+        if vector[BIRTH_DATE].level in {"exact", "day_month_swapped"}
+    ) and levels[BIRTH_DATE] in {"exact", "day_month_swapped"}
+    return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 
 # --------------------------------------------------------------------------------- decision

@@ -608,3 +608,57 @@ def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
     assert decide(
         [("e", compare(incoming, twin)), ("e", compare(incoming, other_typo))]
     ).outcome is (Outcome.NEW)
+
+
+HOUSEHOLD: dict[str, Any] = {
+    "date_of_birth": "2001-05-14",
+    "sex": "L",
+    "nik": None,
+    "passport_number": None,
+    "phone": "+6281234567890",
+    "address": "Jl. Melati No. 5 RT 02 RW 03, Desa Sukamaju, Bogor",
+}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Hasan Basri", "Husain Basri"),
+        ("Rina Wulandari", "Rini Wulandari"),
+        ("Muhammad Rizky bin Ahmad Yani", "Muhammad Fajar bin Ahmad Yani"),
+        ("Agus Salim", "Agung Salim"),
+        ("Budi Santoso", "Bayu Santoso"),
+        ("Siti Aminah binti Hasan", "Siti Amini binti Hasan"),
+    ],
+)
+def test_twins_born_the_same_day_in_one_household_are_review_only(first: str, second: str) -> None:
+    # Birth date, phone and address agree; only the given names tell them apart.
+    score = compare(person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD))
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Rizky Ramadhan", "Rizki Ramadan"),  # spellings of one name
+        ("Jamil Widiastuti", "Jaiml Widiastuti"),  # two letters swapped
+        ("Yeyen Suryana", "Jeyen Suryana"),  # the old spelling
+        ("Jati Luwar Oktaviani", "Jnti Luwar Oktaviani"),  # one letter mistyped
+        ("Togar Hutapea", "Hutapea Togr"),  # order swapped, a letter dropped
+        ("Dimas Saputra", "Dimas Saputro"),  # the family name varies, the given name agrees
+    ],
+)
+def test_one_person_written_two_ways_still_links(first: str, second: str) -> None:
+    score = compare(person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD))
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_an_identifier_joins_what_the_twins_rule_holds_apart() -> None:
+    same_nik = {**HOUSEHOLD, "nik": "3201011405010001"}
+    score = compare(
+        person(full_name="Rina Wulandari", **same_nik),
+        person(full_name="Rini Wulandari", **same_nik),
+    )
+    assert not score.review_only
