@@ -55,7 +55,7 @@ from app.matching.scoring import (
     name_frequency_keys,
     rank_candidates,
 )
-from app.services.recluster import clears
+from app.services.recluster import clears  # the pass's own merge bar
 from benchmarks.synthetic import PersonRecord, generate, without_national_ids
 
 

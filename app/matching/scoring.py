@@ -215,6 +215,11 @@ K = TypeVar("K")
 #: Keys of identifiers (NIK and its halves, passport, phone): their holders are compared first.
 IDENTIFIER_KEY_PREFIXES = ("nik:", "nika:", "nikb:", "pp:", "ph:")
 
+#: Keys the recluster pass pairs persons on: identifiers, and the whole name with the birth year,
+#: with day and month, or written as one word. A pair that clears its bar (a close name and two
+#: more fields, or an identifier) shares one of them; the looser keys only add strangers.
+RECLUSTER_KEY_PREFIXES = (*IDENTIFIER_KEY_PREFIXES, "nb:", "nm:", "nc:")
+
 #: How many stored persons one incoming person is compared with at most. Name keys gather more
 #: holders as the store grows (a million persons hold dozens of "Siti Aminah 1995"); the holders
 #: sharing the most keys with the person are kept, so the cost of one lookup stays flat.

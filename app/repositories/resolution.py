@@ -455,13 +455,11 @@ async def person_ids_after(
 
 
 async def pairs_sharing_keys(
-    session: AsyncSession, person_ids: Sequence[uuid.UUID], weak_prefixes: Sequence[str]
+    session: AsyncSession, person_ids: Sequence[uuid.UUID], prefixes: Sequence[str]
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Pairs (a batch person, a later-id person) sharing a blocking key, each pair once.
+    """Pairs (a batch person, a later-id person) sharing a key of these kinds, each pair once.
 
     Only pairs of two different entities are answered: those are what reclustering may join.
-    Weak keys (a name alone, one name word with a year) are left out: sharing only one of them
-    can never clear the merge bar.
     """
     if not person_ids:
         return []
@@ -477,7 +475,7 @@ async def pairs_sharing_keys(
             mine.c.report_person_id.in_(person_ids),
             theirs.c.report_person_id > mine.c.report_person_id,
             first.c.entity_id != second.c.entity_id,
-            *(mine.c.key.not_like(f"{prefix}%") for prefix in weak_prefixes),
+            or_(*(mine.c.key.startswith(prefix, autoescape=True) for prefix in prefixes)),
         )
     )
     return [(a, b) for a, b in (await session.execute(query)).all()]

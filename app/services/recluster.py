@@ -24,8 +24,12 @@ from app import metrics
 from app.db import transaction
 from app.matching.features_json import features_from_json
 from app.matching.scoring import (
+    ADDRESS,
+    BIRTH_DATE,
+    NAME,
     NAME_FREQUENCY_CAP,
-    WEAK_KEY_PREFIXES,
+    PHONE,
+    RECLUSTER_KEY_PREFIXES,
     MatchScore,
     PersonFeatures,
     Weights,
@@ -63,9 +67,29 @@ class ReclusterResult:
     """The entities that absorbed another (the first 100)."""
 
 
+#: Name levels strong enough to merge two entities on, with two more fields agreeing.
+_STRONG_NAME = frozenset({"exact", "phonetic", "similar_high"})
+
+
 def clears(score: MatchScore, threshold: float) -> bool:
-    """Whether a pair is evidence enough to merge two entities without an analyst."""
-    return score.probability >= threshold and not score.vetoed and not score.review_only
+    """Whether a pair is evidence enough to merge two entities without an analyst.
+
+    Above the merge threshold, and: a NIK or passport vouches for it, or the name agrees closely
+    and two of birth date, phone and address agree too. The score alone is not enough in a
+    large store: hundreds of people share a birth date, and a name that is "part of the other"
+    with an equal birth date scores 0.996 between two strangers.
+    """
+    if score.probability < threshold or score.vetoed or score.review_only:
+        return False
+    if score.confirmed:
+        return True
+    levels = score.levels
+    corroborating = (
+        levels[BIRTH_DATE] in {"exact", "day_month_swapped"},
+        levels[PHONE] == "exact",
+        levels[ADDRESS] == "similar",
+    )
+    return levels[NAME] in _STRONG_NAME and sum(corroborating) >= 2
 
 
 async def recluster(
@@ -111,7 +135,7 @@ async def recluster_batch(
         return None
     result.persons += len(ids)
     weights = weights or await current_weights(session)
-    pairs = await repo.pairs_sharing_keys(session, ids, WEAK_KEY_PREFIXES)
+    pairs = await repo.pairs_sharing_keys(session, ids, RECLUSTER_KEY_PREFIXES)
     stored = await repo.persons_to_rescore(session, [p for pair in pairs for p in pair])
     features = {pid: features_from_json(f) for pid, (_entity, f) in stored.items()}
     sure: list[tuple[uuid.UUID, uuid.UUID]] = []

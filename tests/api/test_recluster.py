@@ -23,10 +23,10 @@ OTHER_NIK = "1472035403990117"  # a different woman's NIK, not a one-digit typo 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # Online resolution stricter than the recluster pass's merge bar (0.99, the default): a pair
-    # both agree on is left apart when it arrives and found by the pass, as a pair that arrived
-    # in an unlucky order or beyond the candidate bound would be.
-    return make_settings(database_url, match_link_threshold=0.99999)
+    # Online resolution never links here, while the recluster pass keeps its merge bar (0.99, the
+    # default): a pair is left apart when it arrives and found by the pass, as a pair that
+    # arrived in an unlucky order or beyond the candidate bound would be.
+    return make_settings(database_url, match_link_threshold=1.0)
 
 
 @pytest.fixture
@@ -39,6 +39,11 @@ async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, s
         code: bearer(await token_for(client, app, code))
         for code in ("ADMIN", "IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
     }
+
+
+def her(**fields: Any) -> dict[str, Any]:
+    """Rahmawati, as each agency knows her: name, birth date and the phone she gave."""
+    return victim("Rahmawati Siregar", "1999-03-14", **{"phone": "+62 812 6612 3344", **fields})
 
 
 async def submit(
@@ -80,10 +85,8 @@ async def test_recluster_merges_what_online_left_apart_and_can_be_undone(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
 ) -> None:
     imigrasi, navy, admin = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"], agencies["ADMIN"]
-    one = await submit(client, imigrasi, "R-1", victim("Rahmawati Siregar", "1999-03-14"))
-    two = await submit(
-        client, navy, "R-2", victim("Rahmawati Siregar", "1999-03-14", phone="0812-6612-3344")
-    )
+    one = await submit(client, imigrasi, "R-1", her())
+    two = await submit(client, navy, "R-2", her(phone="0812-6612-3344"))
     assert one["persons"][0]["entity_id"] != two["persons"][0]["entity_id"]
     assert one["case_id"] != two["case_id"]
     assert await case_linked(client, imigrasi) == []
@@ -114,10 +117,10 @@ async def test_recluster_never_merges_contradicting_niks(
     imigrasi, navy, police = (
         agencies[c] for c in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
     )
-    one = await submit(client, imigrasi, "N-1", victim("Rahmawati Siregar", "1999-03-14", NIK))
-    two = await submit(client, navy, "N-2", victim("Rahmawati Siregar", "1999-03-14", OTHER_NIK))
+    one = await submit(client, imigrasi, "N-1", her(nik=NIK))
+    two = await submit(client, navy, "N-2", her(nik=OTHER_NIK))
     # Without a NIK she matches both; the first merge takes her, the second would cross NIKs.
-    three = await submit(client, police, "N-3", victim("Rahmawati Siregar", "1999-03-14"))
+    three = await submit(client, police, "N-3", her())
 
     output = await recluster(cli_runner)
     assert "merged 1 pairs" in output, output
@@ -133,8 +136,8 @@ async def test_recluster_respects_an_analysts_split(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
 ) -> None:
     imigrasi, navy, admin = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"], agencies["ADMIN"]
-    one = await submit(client, imigrasi, "S-1", victim("Rahmawati Siregar", "1999-03-14"))
-    two = await submit(client, navy, "S-2", victim("Rahmawati Siregar", "1999-03-14"))
+    one = await submit(client, imigrasi, "S-1", her())
+    two = await submit(client, navy, "S-2", her())
     await recluster(cli_runner)
     merged = await entity_of(client, imigrasi, one)
     assert merged == await entity_of(client, navy, two)
@@ -155,12 +158,12 @@ async def test_recluster_tells_nobody_about_a_red_report(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
 ) -> None:
     imigrasi, navy = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"]
-    await submit(client, imigrasi, "T-1", victim("Rahmawati Siregar", "1999-03-14"))
+    await submit(client, imigrasi, "T-1", her())
     await submit(
         client,
         navy,
         "T-2",
-        victim("Rahmawati Siregar", "1999-03-14"),
+        her(),
         tlp="RED",
         recipients=["POLRES-DUMAI"],
     )
@@ -177,8 +180,8 @@ async def test_the_worker_runs_the_pass_on_its_schedule(
     agencies: dict[str, dict[str, str]],
 ) -> None:
     imigrasi, navy = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"]
-    one = await submit(client, imigrasi, "W-1", victim("Rahmawati Siregar", "1999-03-14"))
-    two = await submit(client, navy, "W-2", victim("Rahmawati Siregar", "1999-03-14"))
+    one = await submit(client, imigrasi, "W-1", her())
+    two = await submit(client, navy, "W-2", her())
     every_second = settings.model_copy(
         update={"recluster_interval_hours": 1 / 3600, "worker_poll_seconds": 0.05}
     )
@@ -195,3 +198,16 @@ async def test_the_worker_runs_the_pass_on_its_schedule(
         await running
         await worker.aclose()
     assert await entity_of(client, imigrasi, one) == await entity_of(client, navy, two)
+
+
+async def test_a_name_and_a_birth_date_alone_are_not_enough_to_merge(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
+) -> None:
+    # Two women called Nur Iskandar born the same day: in a large store, that happens.
+    nur = victim("Nur Iskandar", "1983-03-27")
+    one = await submit(client, agencies["IMIGRASI-DUMAI"], "A-1", nur)
+    two = await submit(client, agencies["LANAL-DUMAI"], "A-2", nur)
+    assert "merged 0 pairs" in await recluster(cli_runner)
+    assert await entity_of(client, agencies["IMIGRASI-DUMAI"], one) != await entity_of(
+        client, agencies["LANAL-DUMAI"], two
+    )
