@@ -201,7 +201,7 @@ def _sorted_day_month(dob: date) -> str:
 # information, one name word with the birth year. The store skips such a key when it already holds
 # more than WEAK_KEY_LIMIT persons, so that a lookup stays bounded for "Muhammad Rizky" or "Siti"
 # while "Khairul Kurniawan" and "Zulaika" still meet.
-WEAK_KEY_PREFIXES = ("nn:", "nt:", "nq:")
+WEAK_KEY_PREFIXES = ("nn:", "nt:", "nq:", "na:")
 WEAK_KEY_LIMIT = 50
 
 
@@ -277,6 +277,8 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
       in the other words when only the year is known ("Victoria Zulaika" / "Victorbia Zulaika").
     - ``nq:<one token>:<day and month>``: one name word with day and month, a weak key for a typo
       in both the name and the year ("Ayu Saputra" 1988 / "Ayu Saputca" 1987).
+    - ``na:<the address's numbers>``: house number, RT/RW, postcode together, a weak key for a
+      name mangled in every word with the birth date missing or mistyped: the household meets.
     """
     keys: list[str] = []
     if p.nik:
@@ -322,6 +324,9 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
         joined_all = {j for v in p.name_variants for j in _joined_phonetics(v)}
         keys.extend(f"nd:{t}:{dob.year}{day_month}" for t in sorted(tokens | joined_all) if t)
         keys.extend(f"nq:{t}:{day_month}" for t in words)
+    numbers = sorted(t for t in p.address_tokens if t.isdigit())
+    if len(numbers) >= 2:
+        keys.append(f"na:{'-'.join(numbers)}")
     return list(dict.fromkeys(keys))
 
 

@@ -158,6 +158,16 @@ def test_name_only_keys_are_weak_and_birth_date_keys_are_not() -> None:
     assert not all(is_weak_key(k) for k in blocking_keys(person()))
 
 
+def test_a_mangled_name_without_birth_date_still_meets_its_household() -> None:
+    a = person(full_name="Sulastri", date_of_birth=None, nik=None, passport_number=None, phone=None)
+    b = person(
+        full_name="Lastry Ningsih", date_of_birth=None, nik=None, passport_number=None, phone=None
+    )
+    shared = shared_keys(a, b)
+    assert shared == {"na:02-03-5"}
+    assert all(is_weak_key(k) for k in shared)
+
+
 def test_different_people_born_apart_share_no_key() -> None:
     a = PersonFeatures.from_raw(full_name="Budi Santoso", date_of_birth="1980-01-02")
     b = PersonFeatures.from_raw(full_name="Rina Wulandari", date_of_birth="1999-10-20")
