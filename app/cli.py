@@ -433,6 +433,14 @@ def dedup_calibrate(
     min_random_pairs: Annotated[
         int, typer.Option(help="Store nothing with fewer random pairs (for u) than this.")
     ] = 500,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.5,
+            max=0.99999,
+            help="Also estimate (and store) the link threshold that keeps this precision.",
+        ),
+    ] = None,
 ) -> None:
     """Estimate the matcher's m/u weights from the stored persons (unsupervised EM)."""
     from app.services.match_weights import calibrate
@@ -444,6 +452,7 @@ def dedup_calibrate(
             save=not dry_run,
             min_pairs=min_pairs,
             min_random_pairs=min_random_pairs,
+            precision=precision,
         )
     )
     converged = "converged" if result.converged else "did not converge"
@@ -451,6 +460,13 @@ def dedup_calibrate(
         f"{result.pairs} candidate pairs, {result.random_pairs} random pairs; EM {converged}"
         f" after {result.iterations} iterations"
     )
+    if precision is not None:
+        typer.echo(
+            f"link threshold for precision {precision}: {result.link_threshold:.4f}"
+            " (adopt it with SINERGI_MATCH_LINK_THRESHOLD)"
+            if result.link_threshold is not None
+            else f"no link threshold reaches precision {precision} on these pairs"
+        )
     for name, field in result.weights.fields.items():
         levels = ", ".join(
             f"{level} {field.bits(level):+.1f}" for level in field.m if level != "missing"

@@ -74,4 +74,25 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
         latest = await match_weights_repo.latest(session)
         assert latest is not None
         assert latest.pairs >= len(PEOPLE)
+        assert latest.link_threshold is None  # none asked for
+
+    chosen = await invoke_cli(
+        cli_env,
+        "dedup",
+        "calibrate",
+        "--min-pairs",
+        "1",
+        "--min-random-pairs",
+        "1",
+        "--precision",
+        "0.99",
+    )
+    assert chosen.exit_code == 0, chosen.output
+    assert "link threshold for precision 0.99:" in chosen.stdout
+    async with transaction(app.state.session_factory) as session:
+        latest = await match_weights_repo.latest(session)
+        assert latest is not None
+        assert latest.precision == 0.99
+        assert latest.link_threshold is not None
+        assert 0 < latest.link_threshold <= 1
         assert (await current_weights(session)).to_json() == latest.weights
