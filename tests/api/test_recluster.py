@@ -211,3 +211,25 @@ async def test_a_name_and_a_birth_date_alone_are_not_enough_to_merge(
     assert await entity_of(client, agencies["IMIGRASI-DUMAI"], one) != await entity_of(
         client, agencies["LANAL-DUMAI"], two
     )
+
+
+async def test_recluster_respects_a_rejected_possible_match(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
+) -> None:
+    imigrasi, navy, admin = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"], agencies["ADMIN"]
+    one = await submit(client, imigrasi, "P-1", her())
+    two = await submit(client, navy, "P-2", her())
+    listed = await client.get("/v1/admin/possible-matches", headers=admin)
+    assert listed.status_code == 200, listed.text
+    [match] = [m for m in listed.json()["items"] if m["report_id"] == two["id"]]
+    rejected = await client.post(
+        f"/v1/admin/possible-matches/{match['id']}/decision",
+        json={"decision": "reject"},
+        headers=admin,
+    )
+    assert rejected.status_code == 200, rejected.text
+
+    output = await recluster(cli_runner)
+    assert "merged 0 pairs" in output, output
+    assert "1 by an analyst's decision" in output, output
+    assert await entity_of(client, imigrasi, one) != await entity_of(client, navy, two)
