@@ -772,11 +772,15 @@ def _spelling_fold(token: str) -> str:
 
 def _one_slip(a: str, b: str) -> bool:
     """One letter mistyped after the first, not one vowel for another: Jati/Jnti, Hotman/Hotmcn,
-    but not Rina/Rini or Putra/Putri, which are two names (often twins')."""
+    but not Rina/Rini or Putra/Putri, which are two names (often twins'). The Javanese a/o
+    (Suparna/Suparno, Sutrisna/Sutrisno) is one name."""
     if len(a) != len(b) or a[0] != b[0]:
         return False
     differ = [i for i in range(len(a)) if a[i] != b[i]]
-    return len(differ) == 1 and not (a[differ[0]] in _VOWELS and b[differ[0]] in _VOWELS)
+    if len(differ) != 1:
+        return False
+    x, y = a[differ[0]], b[differ[0]]
+    return {x, y} == {"a", "o"} or not (x in _VOWELS and y in _VOWELS)
 
 
 def _same_given_name(first_a: str, first_b: str) -> bool:
