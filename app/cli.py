@@ -599,6 +599,14 @@ def dedup_calibrate(
     min_random_pairs: Annotated[
         int, typer.Option(help="Store nothing with fewer random pairs (for u) than this.")
     ] = 500,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.5,
+            max=0.99999,
+            help="Also estimate (and store) the link threshold that keeps this precision.",
+        ),
+    ] = None,
 ) -> None:
     """Estimate the matcher's m/u weights from the stored persons (unsupervised EM)."""
     from app.services.match_weights import calibrate
@@ -610,6 +618,7 @@ def dedup_calibrate(
             save=not dry_run,
             min_pairs=min_pairs,
             min_random_pairs=min_random_pairs,
+            precision=precision,
         )
     )
     converged = "converged" if result.converged else "did not converge"
@@ -617,6 +626,13 @@ def dedup_calibrate(
         f"{result.pairs} candidate pairs, {result.random_pairs} random pairs; EM {converged}"
         f" after {result.iterations} iterations"
     )
+    if precision is not None:
+        typer.echo(
+            f"link threshold for precision {precision}: {result.link_threshold:.4f}"
+            " (adopt it with SINERGI_MATCH_LINK_THRESHOLD)"
+            if result.link_threshold is not None
+            else f"no link threshold reaches precision {precision} on these pairs"
+        )
     for name, field in result.weights.fields.items():
         levels = ", ".join(
             f"{level} {field.bits(level):+.1f}" for level in field.m if level != "missing"
@@ -660,6 +676,48 @@ def dedup_rekey(
     typer.echo(
         f"{result.persons} stored persons; {verb} the keys of {result.changed} "
         f"(+{result.keys_added} / -{result.keys_removed})"
+    )
+
+
+@dedup_cli.command("recluster")
+def dedup_recluster(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count the merges it would make; change nothing.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Persons per transaction.")
+    ] = 1000,
+    merge_threshold: Annotated[
+        float | None,
+        typer.Option(min=0.5, max=1.0, help="Merge bar (default: SINERGI_MATCH_MERGE_THRESHOLD)."),
+    ] = None,
+) -> None:
+    """Re-score pairs across entities and merge those online resolution missed (undoable)."""
+    from app.services.recluster import ReclusterResult, recluster
+
+    def show(result: ReclusterResult) -> None:
+        typer.echo(
+            f"{result.persons} persons, {result.pairs} pairs scored, {result.merges} merges",
+            err=True,
+        )
+
+    threshold = merge_threshold or get_settings().match_merge_threshold
+    result = _with_sessions(
+        lambda sessions: recluster(
+            sessions,
+            merge_threshold=threshold,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            progress=show,
+        )
+    )
+    verb = "would merge" if dry_run else "merged"
+    typer.echo(
+        f"{result.persons} stored persons, {result.pairs} pairs across entities scored; "
+        f"{verb} {result.merges} pairs of entities ({result.cases_joined} cases joined, "
+        f"{result.events} case.linked events); kept apart: {result.refused_identifiers} by "
+        f"contradicting identifiers, {result.refused_analyst} by an analyst's decision, "
+        f"{result.refused_restricted} left to analysts (RED or AMBER_STRICT across agencies)"
     )
 
 

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     retention_person_data_days: int = Field(default=730, ge=1, le=36500)
     #: How often `sinergi worker` runs the retention purge (0: never; run `sinergi retention run`).
     retention_interval_hours: float = Field(default=24, ge=0, le=24 * 365)
+    #: How often `sinergi worker` runs the recluster pass over every stored person, merging
+    #: entities online resolution left apart (0: never; run `sinergi dedup recluster`).
+    recluster_interval_hours: float = Field(default=24, ge=0, le=24 * 365)
     #: Days audit events are kept; 0 keeps them for ever. The purge leaves a checkpoint event.
     audit_retention_days: int = Field(default=0, ge=0, le=36500)
 

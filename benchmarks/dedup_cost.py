@@ -18,6 +18,11 @@ and the candidates compared per person (what makes the cost grow or not).
 
     python -m benchmarks.dedup_cost                          # 10k, 100k, 1M
     python -m benchmarks.dedup_cost --sizes 10000 100000     # quicker
+    python -m benchmarks.dedup_cost --recluster              # also time a recluster pass
+
+``--recluster`` also times, at each size, one ``sinergi dedup recluster`` pass over the whole
+store (``app.services.recluster.recluster``, as a dry run so that the store stays at N: every
+pair is still fetched and scored, only the rare merges are not written).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from app.repositories import resolution as resolution_repo
 from app.schemas.report import ReportIn
 from app.services import reports
 from app.services.agencies import get_agency
+from app.services.recluster import recluster
 from benchmarks import store
 from benchmarks.setup import SENDERS, bench_settings, prepare
 from benchmarks.workload import fresh_reports
@@ -152,6 +158,8 @@ async def main_async(args: argparse.Namespace) -> None:
         resolve, ingest, candidates = await measure(args.database_url, bodies)
         rows.append((size, resolve, ingest, candidates, load_seconds))
         print(_line(size, resolve, ingest, candidates), flush=True)
+        if args.recluster:
+            await time_recluster(args.database_url, size)
 
     print(f"\n== {args.reports} reports per size, one at a time, rolled back ==")
     for size, resolve, ingest, candidates, _ in rows:
@@ -164,6 +172,25 @@ async def main_async(args: argparse.Namespace) -> None:
             f"\nmedian resolve at {last[0]:,} / at {first[0]:,}: {ratio:.2f}x   "
             f"target <= 1.5  {verdict}"
         )
+
+
+async def time_recluster(database_url: str, size: int) -> None:
+    """One dry-run recluster pass over the whole store, timed."""
+    engine = create_engine(bench_settings(database_url))
+    try:
+        started = time.perf_counter()
+        result = await recluster(
+            create_session_factory(engine), merge_threshold=0.99, batch_size=2000, dry_run=True
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        await engine.dispose()
+    print(
+        f"{size:>10,} persons  recluster pass {seconds:7.1f} s ({result.persons / seconds:,.0f}"
+        f" persons/s): {result.pairs:,} pairs across entities scored, {result.merges} would"
+        f" merge, {result.refused_identifiers} refused by identifiers",
+        flush=True,
+    )
 
 
 def _line(size: int, resolve: list[float], ingest: list[float], candidates: list[int]) -> str:
@@ -181,6 +208,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--reports", type=int, default=300, help="measured reports per size")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--recluster", action="store_true", help="also time a recluster pass")
     asyncio.run(main_async(parser.parse_args()))
 
 

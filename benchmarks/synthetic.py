@@ -504,11 +504,15 @@ class Generator:
         )
 
 
-def generate(entities: int, seed: int = 7) -> list[PersonRecord]:
+def generate(
+    entities: int, seed: int = 7, relations: list[tuple[int, int, str]] | None = None
+) -> list[PersonRecord]:
     """Records for ``entities`` true persons: about 45% of them reported by 2 to 5 agencies.
 
     One person in ten comes with a sibling (same father, family name, address, often phone; a
-    twin now and then) and one in fifty with a namesake born the same year.
+    twin now and then) and one in fifty with a namesake born the same year. ``relations``, if
+    given, receives each such pair of true persons as (entity id, entity id, "sibling", "twin"
+    or "namesake").
     """
     gen = Generator(seed)
     people: list[TruePerson] = []
@@ -517,9 +521,14 @@ def generate(entities: int, seed: int = 7) -> list[PersonRecord]:
         people.append(person)
         roll = gen.rng.random()
         if roll < 0.10 and len(people) < entities:
-            people.append(gen.sibling(person, len(people), twin=gen.rng.random() < 0.1))
+            twin = gen.rng.random() < 0.1
+            people.append(gen.sibling(person, len(people), twin=twin))
+            if relations is not None:
+                relations.append((person.entity_id, len(people) - 1, "twin" if twin else "sibling"))
         elif roll < 0.12 and len(people) < entities:
             people.append(gen.namesake(person, len(people)))
+            if relations is not None:
+                relations.append((person.entity_id, len(people) - 1, "namesake"))
     records: list[PersonRecord] = []
     for person in people:
         copies = 1

@@ -131,10 +131,7 @@ async def list_reports(
         cursor=cursor,
         limit=min(limit, settings.max_page_size),
     )
-    codes = await service.source_codes(session, rows)
-    return Page[ReportOut](
-        items=[service.to_out(r, codes[r.source_agency_id]) for r in rows], next_cursor=next_cursor
-    )
+    return Page[ReportOut](items=await service.render_page(session, rows), next_cursor=next_cursor)
 
 
 @router.get(

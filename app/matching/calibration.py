@@ -148,3 +148,35 @@ def estimate_u(random_pairs: Iterable[Mapping[str, str]], initial: Weights) -> W
         },
         prior=initial.prior,
     )
+
+
+def match_probability(levels: Mapping[str, str], weights: Weights) -> float:
+    """A pair's match probability from its comparison levels alone (no name-frequency or rule)."""
+    bits = sum(
+        weights.fields[name].bits(level)
+        for name, level in levels.items()
+        if level != MISSING and name in weights.fields
+    )
+    logit = bits * math.log(2) + math.log(weights.prior / (1 - weights.prior))
+    if logit >= 0:
+        return 1.0 / (1.0 + math.exp(-logit))
+    e = math.exp(logit)
+    return e / (1.0 + e)
+
+
+def link_threshold_for_precision(
+    pairs: Iterable[Mapping[str, str]], weights: Weights, precision: float
+) -> float | None:
+    """The lowest link threshold whose links the model expects to be right ``precision`` of the
+    time: pairs ranked by probability, the expected precision of linking the top k being the
+    mean probability of those k. None when even the surest pair falls short.
+    """
+    probabilities = sorted((match_probability(p, weights) for p in pairs), reverse=True)
+    threshold = None
+    total = 0.0
+    for k, probability in enumerate(probabilities, 1):
+        total += probability
+        if total / k < precision:
+            break
+        threshold = probability
+    return threshold

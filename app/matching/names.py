@@ -173,6 +173,25 @@ def normalize_name(raw: str) -> str:
     return parse_name(raw).own
 
 
+# First words that brothers, sisters and twins share as often as not, so a first word agreeing
+# says nothing about being one person: the Prophet's name, Siti, Nur, Balinese birth-order names,
+# Javanese/Sundanese birth-order and honorific first names, Acehnese, Bugis and Javanese nobility.
+_SHARED_FIRST_WORDS = frozenset(
+    {
+        "muhamad", "ahmad", "akhmad", "abdul", "abdu", "siti", "nur", "sri", "dewi", "putri",
+        "putu", "wayan", "gede", "made", "kadek", "nengah", "komang", "nyoman", "ketut", "luh",
+        "gusti", "anak", "eka", "dwi", "tri", "catur", "panca",
+        "raden", "rr", "andi", "teuku", "cut", "tengku", "daeng", "la", "wa", "ni", "i",
+    }
+)  # fmt: skip
+
+
+def shared_first_word(normalized: str) -> bool:
+    """Whether a name's first word is one siblings commonly share (Muhammad, Siti, Made…)."""
+    tokens = normalized.split()
+    return not tokens or tokens[0] in _SHARED_FIRST_WORDS
+
+
 def name_tokens(normalized: str) -> tuple[str, ...]:
     """The words of a normalized name, in written order."""
     return tuple(normalized.split())

@@ -26,7 +26,7 @@ import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from app.matching.names import parse_name, phonetic_keys, phonetic_token
+from app.matching.names import parse_name, phonetic_keys, phonetic_token, shared_first_word
 
 MISSING = "missing"
 
@@ -201,7 +201,7 @@ def _sorted_day_month(dob: date) -> str:
 # information, one name word with the birth year. The store skips such a key when it already holds
 # more than WEAK_KEY_LIMIT persons, so that a lookup stays bounded for "Muhammad Rizky" or "Siti"
 # while "Khairul Kurniawan" and "Zulaika" still meet.
-WEAK_KEY_PREFIXES = ("nn:", "nt:", "nq:")
+WEAK_KEY_PREFIXES = ("nn:", "nt:", "nq:", "na:")
 WEAK_KEY_LIMIT = 50
 
 
@@ -214,6 +214,11 @@ K = TypeVar("K")
 
 #: Keys of identifiers (NIK and its halves, passport, phone): their holders are compared first.
 IDENTIFIER_KEY_PREFIXES = ("nik:", "nika:", "nikb:", "pp:", "ph:")
+
+#: Keys the recluster pass pairs persons on: identifiers, and the whole name with the birth year,
+#: with day and month, or written as one word. A pair that clears its bar (a close name and two
+#: more fields, or an identifier) shares one of them; the looser keys only add strangers.
+RECLUSTER_KEY_PREFIXES = (*IDENTIFIER_KEY_PREFIXES, "nb:", "nm:", "nc:")
 
 #: How many stored persons one incoming person is compared with at most. Name keys gather more
 #: holders as the store grows (a million persons hold dozens of "Siti Aminah 1995"); the holders
@@ -272,6 +277,8 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
       in the other words when only the year is known ("Victoria Zulaika" / "Victorbia Zulaika").
     - ``nq:<one token>:<day and month>``: one name word with day and month, a weak key for a typo
       in both the name and the year ("Ayu Saputra" 1988 / "Ayu Saputca" 1987).
+    - ``na:<the address's numbers>``: house number, RT/RW, postcode together, a weak key for a
+      name mangled in every word with the birth date missing or mistyped: the household meets.
     """
     keys: list[str] = []
     if p.nik:
@@ -317,6 +324,9 @@ def blocking_keys(p: PersonFeatures) -> list[str]:
         joined_all = {j for v in p.name_variants for j in _joined_phonetics(v)}
         keys.extend(f"nd:{t}:{dob.year}{day_month}" for t in sorted(tokens | joined_all) if t)
         keys.extend(f"nq:{t}:{day_month}" for t in words)
+    numbers = sorted(t for t in p.address_tokens if t.isdigit())
+    if len(numbers) >= 2:
+        keys.append(f"na:{'-'.join(numbers)}")
     return list(dict.fromkeys(keys))
 
 
@@ -733,12 +743,116 @@ def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str
     return _nik_vouches(a, b, levels) or levels[PASSPORT] in {"exact", "typo"}
 
 
+def _given_name(p: PersonFeatures) -> str | None:
+    """The word that names the person rather than the family: the first, after Muhammad, Siti…"""
+    for token in p.name_tokens:
+        if not shared_first_word(token):
+            return token
+    return None
+
+
+_SPELLING_DIGRAPHS = (("dh", "d"), ("kh", "h"), ("th", "t"), ("ph", "f"), ("sy", "s"))
+_SPELLING_LETTERS = str.maketrans({"y": "i", "j": "i", "v": "f", "p": "f", "q": "k"})
+_VOWELS = frozenset("aeiou")
+
+
+@lru_cache(maxsize=65536)
+def _spelling_fold(token: str) -> str:
+    """A given name with the spellings one name is written in folded together (Rizky/Rizki,
+    Ramadhan/Ramadan, Fikri/Vikri, Yeyen/Jeyen in the old spelling, Shafiq/Shapiq, Fatimah/
+    Fatima), doubled letters single; vowels kept, so that Rina/Rini and Hasan/Husain, twins'
+    names, stay two names."""
+    for written, said in _SPELLING_DIGRAPHS:
+        token = token.replace(written, said)
+    folded = token.translate(_SPELLING_LETTERS)
+    if len(folded) > 3 and folded.endswith("h") and folded[-2] in _VOWELS:
+        folded = folded[:-1]
+    return "".join(ch for i, ch in enumerate(folded) if i == 0 or ch != folded[i - 1])
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """One letter mistyped after the first, not one vowel for another: Jati/Jnti, Hotman/Hotmcn,
+    but not Rina/Rini or Putra/Putri, which are two names (often twins'). The Javanese a/o
+    (Suparna/Suparno, Sutrisna/Sutrisno) is one name."""
+    if len(a) != len(b) or a[0] != b[0]:
+        return False
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differ) != 1:
+        return False
+    x, y = a[differ[0]], b[differ[0]]
+    return {x, y} == {"a", "o"} or not (x in _VOWELS and y in _VOWELS)
+
+
+def _same_given_name(first_a: str, first_b: str) -> bool:
+    """One given name, spelling aside: another spelling, two letters swapped (Jaiml), a slip of
+    one letter in a long name, or written together with the next word (Halimahfirmansyah)."""
+    folded_a, folded_b = _spelling_fold(first_a), _spelling_fold(first_b)
+    return (
+        folded_a == folded_b
+        or sorted(folded_a) == sorted(folded_b)
+        or fuzz.ratio(folded_a, folded_b) >= SAME_GIVEN_NAME_SIMILARITY
+        or _one_slip(folded_a, folded_b)
+        or (
+            min(len(folded_a), len(folded_b)) >= 4
+            and (folded_a in folded_b or folded_b in folded_a)
+        )
+    )
+
+
+def _bears_given_name(given: str, other: PersonFeatures) -> bool:
+    """Whether any word of the other name is this given name (names are written in any order)."""
+    return any(_same_given_name(given, token) for token in other.name_tokens)
+
+
+#: How alike two given names must be to be one name misspelt. "Rizky"/"Rizki" and "Sutrisno"/
+#: "Sutrsino" are; "Rina"/"Rini", "Hasan"/"Husain", "Agus"/"Agung" (75-80) are twins' names.
+SAME_GIVEN_NAME_SIMILARITY = 85
+
+
+def given_names_agree(a: PersonFeatures, b: PersonFeatures) -> bool:
+    """The first words of the two names agree (spelling aside), and are not words siblings share.
+
+    Twins and siblings differ in the given name and share the family name; two records of one
+    person whose family names disagree (married name, a clerk's slip, a name replaced) still
+    share the given name. So names judged different with the given names agreeing are not the
+    twins' pattern and are scored like any other pair.
+    """
+    if not a.name_tokens or not b.name_tokens:
+        return False
+    first_a, first_b = a.name_tokens[0], b.name_tokens[0]
+    if (
+        shared_first_word(first_a)
+        or shared_first_word(first_b)
+        or min(len(first_a), len(first_b)) < 3
+    ):
+        return False
+    return phonetic_token(first_a) == phonetic_token(first_b) or fuzz.ratio(first_a, first_b) >= 80
+
+
+def twins_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """Born the same day with two given names, and no identifier to say they are one person.
+
+    Twins share the birth date, the family (or father's) name, the address and often the phone;
+    their given names differ, if only by a letter or two ("Rina"/"Rini", "Hasan"/"Husain",
+    "Muhammad Rizky"/"Muhammad Fajar"), and that alone tells them apart. Such a pair is left to an
+    analyst however much else agrees.
+    """
+    if levels[BIRTH_DATE] not in {"exact", "day_month_swapped"} or levels[NAME] == "exact":
+        return False
+    given_a, given_b = _given_name(a), _given_name(b)
+    if given_a is None or given_b is None:
+        return False
+    return not _bears_given_name(given_a, b) and not _bears_given_name(given_b, a)
+
+
 def _score(
     vector: Mapping[str, FieldComparison],
     veto: str | None,
     weights: Weights,
     identifier_agrees: bool,
     confirmed: bool = False,
+    given_agree: bool = False,
+    twins: bool = False,
 ) -> MatchScore:
     bits = 0.0
     reasons: list[str] = []
@@ -751,11 +865,16 @@ def _score(
     if veto is not None:
         reasons.insert(0, veto)
         return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
-    review_only = levels[NAME] == "different" and not identifier_agrees
+    review_only = levels[NAME] == "different" and not identifier_agrees and not given_agree
     if review_only:
         # Twins and siblings share birth date, phone and address; only a name or an identifier
         # tells them apart, so with different names and no identifier the pair is never linked.
         reasons.insert(0, "names different and no identifier agrees: review only")
+    elif twins and not identifier_agrees:
+        review_only = True
+        reasons.insert(
+            0, "born the same day, given names differ, no identifier agrees: review only"
+        )
     return MatchScore(
         bits,
         _probability(bits, weights.prior),
@@ -784,6 +903,8 @@ def compare(
         weights,
         _identifier_agrees(a, b, levels),
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
+        given_agree=levels[NAME] == "different" and given_names_agree(a, b),
+        twins=twins_pattern(a, b, levels),
     )
 
 
@@ -824,7 +945,13 @@ def compare_entity(
         _identifier_agrees(a, member, {name: fc.level for name, fc in vector.items()})
         for member, vector in zip(members, vectors, strict=True)
     )
-    return _score(best, veto, weights, agrees)
+    given = levels[NAME] == "different" and any(given_names_agree(a, m) for m in members)
+    twins = all(
+        twins_pattern(a, m, {name: fc.level for name, fc in vector.items()})
+        for m, vector in zip(members, vectors, strict=True)
+        if vector[BIRTH_DATE].level in {"exact", "day_month_swapped"}
+    ) and levels[BIRTH_DATE] in {"exact", "day_month_swapped"}
+    return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 
 # --------------------------------------------------------------------------------- decision

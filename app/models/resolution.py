@@ -115,3 +115,7 @@ class MatchWeights(IdMixin, Base):
     weights: Mapped[str] = mapped_column(Text)
     pairs: Mapped[int]
     converged: Mapped[bool]
+    #: The link threshold estimated for the precision asked (``--precision``), if any; ingest
+    #: keeps ``SINERGI_MATCH_LINK_THRESHOLD`` until an operator adopts it.
+    link_threshold: Mapped[float | None]
+    precision: Mapped[float | None]

@@ -91,22 +91,43 @@ async def insert_new(session: AsyncSession, report: Report) -> bool:
 
 async def get_with_source(
     session: AsyncSession, report_id: uuid.UUID, agency_id: uuid.UUID | None
-) -> tuple[Report, str, bool] | None:
-    """The report, its source agency's code, and whether ``agency_id`` may see it (None: admin).
+) -> tuple[Report, str, bool, dict[int, uuid.UUID | None]] | None:
+    """The report, its source agency's code, whether ``agency_id`` may see it (None: admin),
+    and each person's current entity by position.
 
-    One query for what a read needs; the persons are not loaded (the body holds them).
+    One query for what a read needs (a row per person); the persons' rows are not loaded as
+    objects (the body holds what the agency sent).
     """
     visible: ColumnElement[bool] = _visible_to(agency_id) if agency_id is not None else true()
     query = (
-        select(Report, Agency.code, visible)
+        select(Report, Agency.code, visible, ReportPerson.position, ReportPerson.entity_id)
         .join(Agency, Agency.id == Report.source_agency_id)
+        .outerjoin(ReportPerson, ReportPerson.report_id == Report.id)
         .where(Report.id == report_id)
         .options(raiseload(Report.persons))
     )
-    row = (await session.execute(query)).first()
-    if row is None:
+    rows = (await session.execute(query)).all()
+    if not rows:
         return None
-    return row[0], row[1], bool(row[2])
+    entities = {row[3]: row[4] for row in rows if row[3] is not None}
+    return rows[0][0], rows[0][1], bool(rows[0][2]), entities
+
+
+async def entities_by_position(
+    session: AsyncSession, report_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[int, uuid.UUID | None]]:
+    """Each report's persons' current entities, by position, for a page of reports."""
+    if not report_ids:
+        return {}
+    rows = await session.execute(
+        select(ReportPerson.report_id, ReportPerson.position, ReportPerson.entity_id).where(
+            ReportPerson.report_id.in_(report_ids)
+        )
+    )
+    out: dict[uuid.UUID, dict[int, uuid.UUID | None]] = {}
+    for report_id, position, entity_id in rows:
+        out.setdefault(report_id, {})[position] = entity_id
+    return out
 
 
 def _visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:

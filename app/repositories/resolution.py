@@ -511,3 +511,142 @@ async def open_restricted_matches(
         .order_by(PossibleMatch.created_at, PossibleMatch.id)
     )
     return [RestrictedMatch(*row) for row in (await session.execute(query)).all()]
+
+
+# ------------------------------------------------------------------------- reclustering
+
+
+async def person_ids_after(
+    session: AsyncSession, after: uuid.UUID | None, limit: int
+) -> list[uuid.UUID]:
+    """The next ``limit`` resolved report persons by id, after ``after`` (a recluster batch)."""
+    query = select(ReportPerson.id).where(ReportPerson.entity_id.is_not(None))
+    if after is not None:
+        query = query.where(ReportPerson.id > after)
+    return list((await session.scalars(query.order_by(ReportPerson.id).limit(limit))).all())
+
+
+async def pairs_sharing_keys(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID], prefixes: Sequence[str]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Pairs (a batch person, a later-id person) sharing a key of these kinds, each pair once.
+
+    Only pairs of two different entities are answered: those are what reclustering may join.
+    """
+    if not person_ids:
+        return []
+    mine, theirs = PersonKey.__table__.alias("mine"), PersonKey.__table__.alias("theirs")
+    first, second = ReportPerson.__table__.alias("first"), ReportPerson.__table__.alias("second")
+    query = (
+        select(mine.c.report_person_id, theirs.c.report_person_id)
+        .distinct()
+        .join(theirs, theirs.c.key == mine.c.key)
+        .join(first, first.c.id == mine.c.report_person_id)
+        .join(second, second.c.id == theirs.c.report_person_id)
+        .where(
+            mine.c.report_person_id.in_(person_ids),
+            theirs.c.report_person_id > mine.c.report_person_id,
+            first.c.entity_id != second.c.entity_id,
+            or_(*(mine.c.key.startswith(prefix, autoescape=True) for prefix in prefixes)),
+        )
+    )
+    return [(a, b) for a, b in (await session.execute(query)).all()]
+
+
+async def persons_to_rescore(
+    session: AsyncSession, person_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]]:
+    """Entity and stored features of each person, leaving out retracted reports' persons."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    query = (
+        select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
+        .join(Report, Report.id == ReportPerson.report_id)
+        .where(ReportPerson.id.in_(ids), Report.status != ReportStatus.RETRACTED)
+    )
+    return {
+        pid: (entity_id, features)
+        for pid, entity_id, features in (await session.execute(query)).all()
+        if entity_id is not None and features
+    }
+
+
+async def kept_apart(session: AsyncSession) -> list[tuple[set[uuid.UUID], set[uuid.UUID]]]:
+    """Groups of persons an analyst said are not one person, as (these persons, those persons).
+
+    A live (not undone) split: the persons it moved, and the persons still in the entity they
+    left. A rejected possible match: its person, and the persons of the candidate entity.
+    """
+    groups: list[tuple[set[uuid.UUID], set[uuid.UUID]]] = []
+    splits = await session.scalars(
+        select(ResolutionAction).where(
+            ResolutionAction.kind == "entity.split", ResolutionAction.undone_at.is_(None)
+        )
+    )
+    for action in splits.all():
+        moved = {uuid.UUID(p) for p in (action.undo.get("persons") or {})}
+        left_entities = {uuid.UUID(e) for e in (action.undo.get("persons") or {}).values() if e}
+        groups.append((moved, await _persons_of(session, left_entities) - moved))
+    rejected = await session.execute(
+        select(PossibleMatch.report_person_id, PossibleMatch.candidate_entity_id).where(
+            PossibleMatch.status == "rejected"
+        )
+    )
+    for person_id, entity_id in rejected.all():
+        groups.append(({person_id}, await _persons_of(session, {entity_id})))
+    return groups
+
+
+async def _persons_of(session: AsyncSession, entity_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    if not entity_ids:
+        return set()
+    rows = await session.scalars(
+        select(ReportPerson.id).where(ReportPerson.entity_id.in_(entity_ids))
+    )
+    return set(rows.all())
+
+
+async def entity_persons_ids(
+    session: AsyncSession, entity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """The report persons of each entity."""
+    held: dict[uuid.UUID, set[uuid.UUID]] = {e: set() for e in entity_ids}
+    if not entity_ids:
+        return held
+    rows = await session.execute(
+        select(ReportPerson.entity_id, ReportPerson.id).where(
+            ReportPerson.entity_id.in_(entity_ids)
+        )
+    )
+    for entity_id, person_id in rows.all():
+        if entity_id is not None:
+            held.setdefault(entity_id, set()).add(person_id)
+    return held
+
+
+async def report_holders(
+    session: AsyncSession, report_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    """(report id, source agency id, TLP) of each report."""
+    if not report_ids:
+        return []
+    rows = await session.execute(
+        select(Report.id, Report.source_agency_id, Report.tlp).where(Report.id.in_(report_ids))
+    )
+    return [(r, a, str(t)) for r, a, t in rows.all()]
+
+
+async def entity_report_sources(
+    session: AsyncSession, entity_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    """(entity id, source agency id, TLP) of every report naming a person of these entities."""
+    if not entity_ids:
+        return []
+    rows = await session.execute(
+        select(ReportPerson.entity_id, Report.source_agency_id, Report.tlp)
+        .join(Report, Report.id == ReportPerson.report_id)
+        .where(ReportPerson.entity_id.in_(entity_ids))
+        .distinct()
+    )
+    return [(entity, agency, str(tlp)) for entity, agency, tlp in rows.all() if entity]

@@ -572,11 +572,24 @@ class ReportStatus(StrEnum):
     CLOSED = "CLOSED"
 
 
+class PersonOut(PersonIn):
+    """A person of a stored report, with the person it was resolved to across reports."""
+
+    entity_id: uuid.UUID | None = Field(
+        default=None,
+        description="The resolved person across reports, as it is now (after any merge or split"
+        " since submission); null where the person was not resolved or the entity not looked up"
+        " (lists). The same id in two reports means one person; GET"
+        " /v1/persons/{entity_id}/network shows what the caller may see around them.",
+    )
+
+
 class ReportOut(_ReportFields):
     """A stored report as its source, its recipients and admins see it."""
 
     audit_objects: ClassVar[AuditObjects] = (("report", "id"),)
 
+    persons: list[PersonOut] = Field(default_factory=list, max_length=MAX_PERSONS)  # type: ignore[assignment]
     id: uuid.UUID
     version: int = Field(ge=1, description="Increases with every correction; send it in If-Match.")
     status: ReportStatus

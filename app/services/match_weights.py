@@ -15,7 +15,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.matching.calibration import estimate_u, estimate_weights_with_report
+from app.matching.calibration import (
+    estimate_u,
+    estimate_weights_with_report,
+    link_threshold_for_precision,
+)
 from app.matching.features_json import features_from_json
 from app.matching.scoring import DEFAULT_WEIGHTS, Weights, comparison_levels
 from app.models.resolution import MatchWeights
@@ -40,6 +44,8 @@ class Calibration:
     converged: bool
     iterations: int
     stored: bool
+    link_threshold: float | None = None
+    """The link threshold estimated for the precision asked, if one was."""
 
 
 async def calibrate(
@@ -50,8 +56,13 @@ async def calibrate(
     save: bool = True,
     min_pairs: int = MIN_CANDIDATE_PAIRS,
     min_random_pairs: int = MIN_RANDOM_PAIRS,
+    precision: float | None = None,
 ) -> Calibration:
-    """Estimate weights from the stored persons' candidate pairs; store them unless ``save`` is off."""
+    """Estimate weights from the stored persons' candidate pairs; store them unless ``save`` is off.
+
+    ``precision``: also estimate the lowest link threshold whose links the new model expects to
+    be right that often (the mean match probability of the candidate pairs above it).
+    """
     groups = await repo.candidate_groups(session, max_group=max_group, limit=max_pairs)
     wanted = {pid for group in groups for pid in group}
     stored = await repo.features(session, list(wanted))
@@ -79,9 +90,18 @@ async def calibrate(
     initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
     weights, report = estimate_weights_with_report(vectors, initial, fix_u=True, fix_prior=True)
     enough = len(vectors) >= max(min_pairs, 1) and len(random_pairs) >= min_random_pairs
+    threshold = (
+        link_threshold_for_precision(vectors, weights, precision) if precision is not None else None
+    )
     if save and enough:
         session.add(
-            MatchWeights(weights=weights.to_json(), pairs=len(vectors), converged=report.converged)
+            MatchWeights(
+                weights=weights.to_json(),
+                pairs=len(vectors),
+                converged=report.converged,
+                link_threshold=threshold,
+                precision=precision,
+            )
         )
         await session.flush()
         forget_cached_weights()
@@ -92,6 +112,7 @@ async def calibrate(
         report.converged,
         report.iterations,
         stored=save and enough,
+        link_threshold=threshold,
     )
 
 

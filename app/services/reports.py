@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -112,8 +112,8 @@ async def read_visible(session: AsyncSession, caller: Caller, report_id: uuid.UU
     )
     if found is None or not found[2]:
         raise NotFound(detail="No such report")
-    report, source_code, _ = found
-    return to_out(report, source_code)
+    report, source_code, _, entities = found
+    return to_out(report, source_code, entities)
 
 
 async def list_visible(
@@ -155,11 +155,18 @@ def _ensure_source(caller: Caller, report: Report) -> None:
 # -- rendering -------------------------------------------------------------------------------
 
 
-def to_out(report: Report, source_code: str) -> ReportOut:
-    """The report as its source and recipients see it."""
+def to_out(
+    report: Report, source_code: str, entities: Mapping[int, uuid.UUID | None] | None = None
+) -> ReportOut:
+    """The report as its source and recipients see it; ``entities``: each person's current
+    entity by position (persons show none without it)."""
+    persons = report.body.get("persons") or []
+    if entities is not None:
+        persons = [{**p, "entity_id": entities.get(i)} for i, p in enumerate(persons)]
     return ReportOut.model_validate(
         {
             **report.body,
+            "persons": persons,
             "id": report.id,
             "version": report.version,
             "status": report.status,
@@ -575,7 +582,7 @@ async def submit(
     await session.flush()  # the report's case (and its updated_at) as stored, for what follows
 
     source_code = caller.agency_code
-    out = to_out(report, source_code)
+    out = to_out(report, source_code, {p.position: p.entity_id for p, _ in resolved})
     outbox = _Outbox([])
     told: set[uuid.UUID] = set()
     routed = await _route(session, outbox, report, body, source_code, out, already=told)
@@ -739,7 +746,7 @@ async def correct(
     )
     await session.flush()
     await session.refresh(report, ["persons"])
-    out = to_out(report, caller.agency_code)
+    out = to_out(report, caller.agency_code, {p.position: p.entity_id for p, _ in resolved})
     outbox = _Outbox([])
     already = await _tell_recipients(
         session, outbox, report, "report.updated", {"report": out.model_dump(mode="json")}
@@ -829,3 +836,10 @@ async def history(session: AsyncSession, report: Report) -> Sequence[ReportVersi
 
 async def source_codes(session: AsyncSession, reports: Sequence[Report]) -> dict[uuid.UUID, str]:
     return await repo.agency_codes(session, [r.source_agency_id for r in reports])
+
+
+async def render_page(session: AsyncSession, reports: Sequence[Report]) -> list[ReportOut]:
+    """A page of reports as ``to_out`` renders them, each person with its current entity."""
+    codes = await source_codes(session, reports)
+    entities = await repo.entities_by_position(session, [r.id for r in reports])
+    return [to_out(r, codes[r.source_agency_id], entities.get(r.id, {})) for r in reports]

@@ -74,4 +74,29 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
         latest = await match_weights_repo.latest(session)
         assert latest is not None
         assert latest.pairs >= len(PEOPLE)
+        assert latest.link_threshold is None  # none asked for
+
+    chosen = await invoke_cli(
+        cli_env,
+        "dedup",
+        "calibrate",
+        "--min-pairs",
+        "1",
+        "--min-random-pairs",
+        "1",
+        "--precision",
+        "0.99",
+    )
+    assert chosen.exit_code == 0, chosen.output
+    # Six random pairs make a rough model, which may or may not reach 0.99 (the estimate itself
+    # is tested in tests/unit/test_calibration.py); the answer says which, and is stored.
+    said = chosen.stdout
+    assert "link threshold for precision 0.99:" in said or "no link threshold reaches" in said
+    async with transaction(app.state.session_factory) as session:
+        latest = await match_weights_repo.latest(session)
+        assert latest is not None
+        assert latest.precision == 0.99
+        reached = "link threshold for precision 0.99:" in said
+        assert (latest.link_threshold is not None) == reached
+        assert latest.link_threshold is None or 0 < latest.link_threshold <= 1
         assert (await current_weights(session)).to_json() == latest.weights

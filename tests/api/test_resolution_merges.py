@@ -179,3 +179,34 @@ async def test_cases_joined_by_resolution_are_listed_and_can_be_undone(
     back = (await client.get(f"/v1/cases/{absorbed}", headers=admin)).json()
     moved_back = one["id"] if absorbed == one["case_id"] else two["id"]
     assert [r["report_id"] for r in back["reports"]] == [moved_back]
+
+
+async def test_a_report_read_shows_each_persons_current_entity(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    navy = agencies["LANAL-DUMAI"]
+    by_nik = await submit(client, agencies["IMIGRASI-DUMAI"], "E-1", woman(nik=NIK))
+    by_phone = await submit(
+        client, navy, "E-2", woman(date_of_birth="1999-03-14", phone="0812-6612-3344")
+    )
+    read = (await client.get(f"/v1/reports/{by_phone['id']}", headers=navy)).json()
+    assert read["persons"][0]["entity_id"] == by_phone["persons"][0]["entity_id"]
+
+    # A third report shows both were one woman: the Navy's report now names the merged entity,
+    # without the Navy replaying anything.
+    both = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "E-3",
+        woman(nik=NIK, date_of_birth="1999-03-14", phone="+62 812 6612 3344"),
+    )
+    merged = both["persons"][0]["entity_id"]
+    assert by_nik["persons"][0]["entity_id"] != by_phone["persons"][0]["entity_id"]
+    read = (await client.get(f"/v1/reports/{by_phone['id']}", headers=navy)).json()
+    assert read["persons"][0]["entity_id"] == merged
+    listed = (await client.get("/v1/reports", headers=navy)).json()["items"]
+    assert [p["entity_id"] for r in listed for p in r["persons"]] == [merged]
+
+    # Nobody else learns anything: the Navy's report stays invisible to the police.
+    hidden = await client.get(f"/v1/reports/{by_phone['id']}", headers=agencies["POLRES-DUMAI"])
+    assert hidden.status_code == 404

@@ -6,7 +6,13 @@ import random
 
 import pytest
 
-from app.matching.calibration import estimate_u, estimate_weights, estimate_weights_with_report
+from app.matching.calibration import (
+    estimate_u,
+    estimate_weights,
+    estimate_weights_with_report,
+    link_threshold_for_precision,
+    match_probability,
+)
 from app.matching.scoring import DEFAULT_WEIGHTS, MISSING, FieldWeights, Weights
 
 # The truth the pairs are drawn from: three fields whose levels separate matches from
@@ -112,3 +118,19 @@ def test_em_with_u_and_prior_fixed_estimates_m_only() -> None:
         assert weights.fields[name].u == TRUE_U[name]
         for level in TRUE_M[name]:
             assert weights.fields[name].m[level] == pytest.approx(TRUE_M[name][level], abs=0.03)
+
+
+def test_the_link_threshold_for_a_precision_keeps_the_expected_precision() -> None:
+    sure = {"nik": "exact", "name": "exact", "birth_date": "exact"}
+    likely = {"name": "exact", "birth_date": "exact"}
+    doubtful = {"name": "phonetic", "birth_date": "same_year"}
+    unlikely = {"name": "different", "birth_date": "different"}
+    pairs = [sure] * 50 + [likely] * 20 + [doubtful] * 20 + [unlikely] * 100
+    strict = link_threshold_for_precision(pairs, DEFAULT_WEIGHTS, 0.999)
+    loose = link_threshold_for_precision(pairs, DEFAULT_WEIGHTS, 0.9)
+    assert strict is not None
+    assert loose is not None
+    assert loose <= strict
+    assert match_probability(likely, DEFAULT_WEIGHTS) >= strict  # name and birth date link
+    assert match_probability(unlikely, DEFAULT_WEIGHTS) < loose
+    assert link_threshold_for_precision([unlikely], DEFAULT_WEIGHTS, 0.99) is None

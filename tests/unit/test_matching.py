@@ -158,6 +158,16 @@ def test_name_only_keys_are_weak_and_birth_date_keys_are_not() -> None:
     assert not all(is_weak_key(k) for k in blocking_keys(person()))
 
 
+def test_a_mangled_name_without_birth_date_still_meets_its_household() -> None:
+    a = person(full_name="Sulastri", date_of_birth=None, nik=None, passport_number=None, phone=None)
+    b = person(
+        full_name="Lastry Ningsih", date_of_birth=None, nik=None, passport_number=None, phone=None
+    )
+    shared = shared_keys(a, b)
+    assert shared == {"na:02-03-5"}
+    assert all(is_weak_key(k) for k in shared)
+
+
 def test_different_people_born_apart_share_no_key() -> None:
     a = PersonFeatures.from_raw(full_name="Budi Santoso", date_of_birth="1980-01-02")
     b = PersonFeatures.from_raw(full_name="Rina Wulandari", date_of_birth="1999-10-20")
@@ -357,6 +367,31 @@ def test_twins_with_different_names_are_review_only() -> None:
     score = compare(a, b)
     assert score.review_only
     assert score.reasons[0] == "names different and no identifier agrees: review only"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Muhammad Hasan", "Muhammad Fajar"),  # a first word brothers share
+        ("Siti Aisyah", "Siti Fatimah"),
+        ("Made Suarta", "Made Sudarsana"),
+        ("Sutrisno", "Sulastri"),  # nothing shared
+    ],
+)
+def test_twins_sharing_a_common_first_word_stay_review_only(first: str, second: str) -> None:
+    a = person(full_name=first, nik=None, passport_number=None)
+    b = person(full_name=second, nik=None, passport_number=None)
+    assert compare(a, b).review_only
+
+
+def test_one_given_name_with_two_family_names_is_scored_not_held_for_review() -> None:
+    # A married name, or a clerk who wrote the wrong family name: twins never share a given name.
+    a = person(full_name="Christian Ferris", nik=None, passport_number=None)
+    b = person(full_name="Christian Walch", nik=None, passport_number=None)
+    score = compare(a, b)
+    assert score.levels["name"] == "different"
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD  # birth date, phone, address agree
 
 
 def test_compare_entity_combines_what_each_record_knows() -> None:
@@ -583,3 +618,58 @@ def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
     assert decide(
         [("e", compare(incoming, twin)), ("e", compare(incoming, other_typo))]
     ).outcome is (Outcome.NEW)
+
+
+HOUSEHOLD: dict[str, Any] = {
+    "date_of_birth": "2001-05-14",
+    "sex": "L",
+    "nik": None,
+    "passport_number": None,
+    "phone": "+6281234567890",
+    "address": "Jl. Melati No. 5 RT 02 RW 03, Desa Sukamaju, Bogor",
+}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Hasan Basri", "Husain Basri"),
+        ("Rina Wulandari", "Rini Wulandari"),
+        ("Muhammad Rizky bin Ahmad Yani", "Muhammad Fajar bin Ahmad Yani"),
+        ("Agus Salim", "Agung Salim"),
+        ("Budi Santoso", "Bayu Santoso"),
+        ("Siti Aminah binti Hasan", "Siti Amini binti Hasan"),
+    ],
+)
+def test_twins_born_the_same_day_in_one_household_are_review_only(first: str, second: str) -> None:
+    # Birth date, phone and address agree; only the given names tell them apart.
+    score = compare(person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD))
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Rizky Ramadhan", "Rizki Ramadan"),  # spellings of one name
+        ("Jamil Widiastuti", "Jaiml Widiastuti"),  # two letters swapped
+        ("Yeyen Suryana", "Jeyen Suryana"),  # the old spelling
+        ("Jati Luwar Oktaviani", "Jnti Luwar Oktaviani"),  # one letter mistyped
+        ("Togar Hutapea", "Hutapea Togr"),  # order swapped, a letter dropped
+        ("Dimas Saputra", "Dimas Saputro"),  # the family name varies, the given name agrees
+        ("Darno Wibowo", "Darna Wibowo"),  # the Javanese and the Indonesian a/o
+    ],
+)
+def test_one_person_written_two_ways_still_links(first: str, second: str) -> None:
+    score = compare(person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD))
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_an_identifier_joins_what_the_twins_rule_holds_apart() -> None:
+    same_nik = {**HOUSEHOLD, "nik": "3201011405010001"}
+    score = compare(
+        person(full_name="Rina Wulandari", **same_nik),
+        person(full_name="Rini Wulandari", **same_nik),
+    )
+    assert not score.review_only

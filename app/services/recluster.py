@@ -1,0 +1,298 @@
+"""Repairing what online resolution missed (`sinergi dedup recluster`, and the worker's schedule).
+
+Online resolution decides once, when a person arrives, from what is stored then and from at most
+``MAX_CANDIDATES`` of it. Two records of one person that arrived in an unlucky order, or before the
+record that joins them, stay two entities. This pass walks every stored person, batch by batch,
+re-scores each pair of persons of two different entities that share a strong blocking key, and
+merges the two entities where the pair clears the merge bar (the threshold that merges bridged
+entities online), as an analyst would: an ``entity.merge`` action by ``recluster`` that an admin
+can list and undo. It never merges entities whose NIKs or passports contradict, nor across an
+analyst's split or a rejected possible match, nor where a RED or AMBER_STRICT report would join
+the persons of another agency (those stay for analysts, as ingest leaves them). When a merge joins two cases, the agencies holding
+reports in them get ``case.linked``, under the same need-to-know as ingest: a RED or
+AMBER_STRICT report never reveals itself that way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import metrics
+from app.db import transaction
+from app.matching.features_json import features_from_json
+from app.matching.scoring import (
+    ADDRESS,
+    BIRTH_DATE,
+    NAME,
+    NAME_FREQUENCY_CAP,
+    PHONE,
+    RECLUSTER_KEY_PREFIXES,
+    MatchScore,
+    PersonFeatures,
+    Weights,
+    compare,
+    identifiers_conflict,
+    name_frequency_keys,
+)
+from app.models.report import ReportPerson
+from app.repositories import resolution as repo
+from app.services.curation import merge_entities
+from app.services.delivery import Outgoing, enqueue_all
+from app.services.match_weights import current_weights
+
+#: The actor of the merges this pass records (``GET /v1/admin/resolution-actions?actor=recluster``).
+ACTOR = "recluster"
+
+#: TLP labels whose reports are never revealed by telling another agency its case grew.
+_UNTOLD_TLP = frozenset({"RED", "AMBER_STRICT"})
+
+
+@dataclass
+class ReclusterResult:
+    persons: int = 0
+    """Stored persons walked."""
+    pairs: int = 0
+    """Pairs of persons of two entities sharing a strong key, scored."""
+    merges: int = 0
+    refused_identifiers: int = 0
+    """Pairs over the bar whose entities hold contradicting NIKs or passports."""
+    refused_analyst: int = 0
+    """Pairs over the bar that an analyst's split or rejected possible match keeps apart."""
+    refused_restricted: int = 0
+    """Pairs over the bar left to analysts: both entities hold RED or AMBER_STRICT reports of
+    different agencies, so whichever survived, an agency would see its entity id change because
+    of a report hidden from it (DESIGN §5)."""
+    cases_joined: int = 0
+    events: int = 0
+    merged_entities: list[uuid.UUID] = field(default_factory=list)
+    """The entities that absorbed another (the first 100)."""
+
+
+#: Name levels strong enough to merge two entities on, with two more fields agreeing.
+_STRONG_NAME = frozenset({"exact", "phonetic", "similar_high"})
+
+
+def clears(score: MatchScore, threshold: float) -> bool:
+    """Whether a pair is evidence enough to merge two entities without an analyst.
+
+    Above the merge threshold, and: a NIK or passport vouches for it, or the name agrees closely
+    and two of birth date, phone and address agree too. The score alone is not enough in a
+    large store: hundreds of people share a birth date, and a name that is "part of the other"
+    with an equal birth date scores 0.996 between two strangers.
+    """
+    if score.probability < threshold or score.vetoed or score.review_only:
+        return False
+    if score.confirmed:
+        return True
+    levels = score.levels
+    corroborating = (
+        levels[BIRTH_DATE] in {"exact", "day_month_swapped"},
+        levels[PHONE] == "exact",
+        levels[ADDRESS] == "similar",
+    )
+    return levels[NAME] in _STRONG_NAME and sum(corroborating) >= 2
+
+
+async def recluster(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    merge_threshold: float,
+    batch_size: int = 1000,
+    dry_run: bool = False,
+    progress: Callable[[ReclusterResult], None] | None = None,
+) -> ReclusterResult:
+    """One pass over every stored person, each batch in its own transaction."""
+    result = ReclusterResult()
+    after: uuid.UUID | None = None
+    while True:
+        async with transaction(sessions) as session:
+            after = await recluster_batch(
+                session,
+                after,
+                size=batch_size,
+                merge_threshold=merge_threshold,
+                dry_run=dry_run,
+                result=result,
+            )
+        if progress is not None:
+            progress(result)
+        if after is None:
+            return result
+
+
+async def recluster_batch(
+    session: AsyncSession,
+    after: uuid.UUID | None,
+    *,
+    size: int,
+    merge_threshold: float,
+    result: ReclusterResult,
+    dry_run: bool = False,
+    weights: Weights | None = None,
+) -> uuid.UUID | None:
+    """Re-score the pairs of the next ``size`` persons after ``after``; the last id, or None."""
+    ids = await repo.person_ids_after(session, after, size)
+    if not ids:
+        return None
+    result.persons += len(ids)
+    weights = weights or await current_weights(session)
+    pairs = await repo.pairs_sharing_keys(session, ids, RECLUSTER_KEY_PREFIXES)
+    stored = await repo.persons_to_rescore(session, [p for pair in pairs for p in pair])
+    features = {pid: features_from_json(f) for pid, (_entity, f) in stored.items()}
+    sure: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for a, b in pairs:
+        if a in features and b in features:
+            result.pairs += 1
+            if clears(compare(features[a], features[b], weights), merge_threshold):
+                sure.append((a, b))
+    if not sure:
+        return ids[-1]
+    # As online: an agreement on a common name weighs less. Counted only for the few pairs that
+    # clear the bar without it, in one statement.
+    counts = await repo.key_counts(
+        session, {k: NAME_FREQUENCY_CAP for a, _ in sure for k in name_frequency_keys(features[a])}
+    )
+    apart = await repo.kept_apart(session)
+    outgoing: list[Outgoing] = []
+    for a, b in sure:
+        names = {k: counts.get(k, 0) for k in name_frequency_keys(features[a])}
+        score = compare(features[a], features[b], weights, names)
+        if clears(score, merge_threshold):
+            await _merge(session, a, b, score, features, apart, result, outgoing, dry_run)
+    if outgoing:
+        result.events += len(outgoing)
+        await enqueue_all(session, outgoing)
+        await session.flush()
+    return ids[-1]
+
+
+async def _merge(
+    session: AsyncSession,
+    a: uuid.UUID,
+    b: uuid.UUID,
+    score: MatchScore,
+    features: dict[uuid.UUID, PersonFeatures],
+    apart: list[tuple[set[uuid.UUID], set[uuid.UUID]]],
+    result: ReclusterResult,
+    outgoing: list[Outgoing],
+    dry_run: bool,
+) -> None:
+    """Merge the entities of persons ``a`` and ``b`` (as they are now), unless something forbids."""
+    first, second = await session.get(ReportPerson, a), await session.get(ReportPerson, b)
+    if first is None or second is None or first.entity_id is None or second.entity_id is None:
+        return
+    target, source = first.entity_id, second.entity_id
+    if target == source:
+        return  # an earlier merge of this batch already joined them
+    held = await repo.entity_identifiers(session, [target, source])
+    if identifiers_conflict(held.get(target, []), held.get(source, [])):
+        result.refused_identifiers += 1
+        return
+    try:
+        survivor = _survivor(await repo.entity_report_sources(session, [target, source]))
+    except _Refused:
+        result.refused_restricted += 1
+        return
+    if survivor == source:
+        target, source = source, target
+    members = await repo.entity_persons_ids(session, [target, source])
+    ours, theirs = members.get(target, set()), members.get(source, set())
+    for these, those in apart:
+        if (these & ours and those & theirs) or (these & theirs and those & ours):
+            result.refused_analyst += 1
+            return
+    result.merges += 1
+    if len(result.merged_entities) < 100:
+        result.merged_entities.append(target)
+    if dry_run:
+        return
+    action = await merge_entities(session, ACTOR, source, target)
+    action.undo = {
+        **action.undo,
+        "score": round(score.probability, 4),
+        "reasons": list(score.reasons),
+    }
+    metrics.count_after_commit(session, metrics.ENTITY_MERGES)
+    absorbed_cases = [uuid.UUID(c) for c in action.undo.get("cases", {})]
+    moved = {uuid.UUID(r): uuid.UUID(c) for r, c in action.undo.get("reports", {}).items() if c}
+    for absorbed in absorbed_cases:
+        live = await repo.live_case_id(session, absorbed)
+        if live is None:
+            continue
+        result.cases_joined += 1
+        came = [r for r, old in moved.items() if old == absorbed]
+        were = [r.id for r in await repo.case_reports(session, live) if r.id not in set(came)]
+        told = {o.agency_id: o for o in await _tell_holders(session, live, came, were)}
+        for item in await _tell_holders(session, live, were, came):
+            if item.agency_id in told:  # it holds reports on both sides: one event, all of them
+                mine = told[item.agency_id].payload["your_reports"] + item.payload["your_reports"]
+                item.payload["your_reports"] = sorted(set(mine))
+            told[item.agency_id] = item
+        outgoing.extend(told.values())
+
+
+class _Refused(Exception):
+    """A merge that would reveal a RED or AMBER_STRICT report: left to analysts."""
+
+
+def _survivor(sources: list[tuple[uuid.UUID, uuid.UUID, str]]) -> uuid.UUID | None:
+    """The entity that must survive a merge so that nobody learns of a report hidden from them
+    (None: either may); raises ``_Refused`` when no choice keeps that promise.
+
+    An entity id that changes under an agency tells it that its person joined someone. Where
+    only one side holds RED or AMBER_STRICT reports, the other side survives: its holders see no
+    change, and the restricted side's holders learn only of reports anyone may be told of (as
+    ingest would have linked them). Where both sides do and more than one agency holds them,
+    analysts decide.
+    """
+    restricted = {e for e, _a, tlp in sources if tlp in _UNTOLD_TLP}
+    if not restricted:
+        return None
+    entities = {e for e, _a, _t in sources}
+    if len(restricted) == 1 and len(entities) == 2:
+        return next(iter(entities - restricted))
+    if len({a for _e, a, _t in sources}) == 1:
+        return None  # one agency holds every report on both sides
+    raise _Refused
+
+
+async def _tell_holders(
+    session: AsyncSession, case_id: uuid.UUID, theirs: list[uuid.UUID], others: list[uuid.UUID]
+) -> list[Outgoing]:
+    """``case.linked`` to the holders of ``theirs``: their case now holds ``others`` too.
+
+    Only reports another agency could learn of from the case view count as news: an agency is
+    told nothing when all that joined it are RED or AMBER_STRICT reports, or its own.
+    """
+    holders = await repo.report_holders(session, [*theirs, *others])
+    tlp_of = {report: (agency, tlp) for report, agency, tlp in holders}
+    told: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for report in theirs:
+        if report in tlp_of:
+            told.setdefault(tlp_of[report][0], []).append(report)
+    out = []
+    for agency, reports in told.items():
+        news = [
+            r
+            for r in others
+            if r in tlp_of and tlp_of[r][0] != agency and tlp_of[r][1] not in _UNTOLD_TLP
+        ]
+        if not news:
+            continue
+        out.append(
+            Outgoing(
+                agency,
+                "case.linked",
+                {
+                    "case_id": str(case_id),
+                    "your_reports": [str(r) for r in reports],
+                    "linked_by_agency": None,
+                    "report_id": None,
+                },
+            )
+        )
+    return out
