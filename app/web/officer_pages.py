@@ -238,6 +238,7 @@ async def inbox_new(
         after_sequence=after,
     )
     context: dict[str, Any] = {
+        "csrf": officer.identity.csrf,
         "entries": [_entry(deliveries.inbox_item(d)) for d in page.items],
         "case_types": _labels(request, CASE_TYPES),
         "query": _filter_query(request),
