@@ -33,6 +33,8 @@ class Shot:
     full_page: bool = True
     #: A selector that is visible once the page has finished drawing itself.
     ready: str = "main"
+    #: The demo officer to sign in as first (their pages need a session), if any.
+    officer: str | None = None
 
 
 SHOTS = (
@@ -41,12 +43,55 @@ SHOTS = (
     Shot("404", "/halaman-yang-tidak-ada"),
     Shot("docs", "/docs", full_page=False, ready=".opblock"),
     Shot("redoc", "/redoc", full_page=False, ready="redoc h2"),
+    # console2: signing in, home, inbox
+    Shot("masuk", "/"),
+    Shot("masuk-kode-penyiapan", "/masuk/kode-penyiapan"),
+    Shot("beranda", "/", officer="petugas.polres-dumai"),
+    Shot("beranda-en", "/", language="en", officer="petugas.polres-dumai"),
+    Shot("kotak-masuk", "/kotak-masuk", officer="petugas.polres-dumai"),
 )
+
+#: The demo officers' development password (app/demo.py).
+DEMO_PASSWORD = "demo sinergi dumai"  # noqa: S105
+
+
+def sign_in(page: Page, username: str) -> str:
+    """Sign ``username`` in through the console's form; the session's CSRF token."""
+    page.goto("/")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form[action='/masuk'] button[type=submit]")
+    page.wait_for_url("**/")
+    token = page.input_value("form[action='/keluar'] input[name=csrf_token]")
+    return token
+
+
+def seed_reports(page: Page) -> None:
+    """Reports routed to the police, so the inbox and home have something to show."""
+    csrf = sign_in(page, "petugas.imigrasi-dumai")
+    for number, case_type in ((1, "TPPO"), (2, "TPPO_TPPM"), (3, "TPPM")):
+        response = page.request.post(
+            "/v1/reports",
+            headers={"X-CSRF-Token": csrf},
+            data={
+                "external_ref": f"IMI-DUMAI/2026/000{number}",
+                "case_type": case_type,
+                "tlp": "AMBER",
+                "reported_at": f"2026-11-0{number}T09:30:00+07:00",
+                "location": {"region_code": "14.72", "place": "Kantor Imigrasi Dumai"},
+                "recipients": ["POLRES-DUMAI"],
+                "narrative": "Pemohon paspor mengaku berwisata; ditemukan tawaran kerja di Johor.",
+            },
+        )
+        assert response.ok, response.text()
+    page.context.clear_cookies()
 
 
 def take(page: Page, base_url: str, shot: Shot, png: Path) -> None:
     page.context.clear_cookies()
     page.context.add_cookies([{"name": "lang", "value": shot.language, "url": base_url}])
+    if shot.officer is not None:
+        sign_in(page, shot.officer)
     page.goto(shot.path)
     page.wait_for_selector(shot.ready, timeout=30_000)
     page.screenshot(path=str(png), full_page=shot.full_page)
@@ -66,6 +111,8 @@ def main(out: Path) -> None:
                     extra_http_headers={"X-Request-ID": "contoh-0001"},
                 )
                 page = context.new_page()
+                if label == "desktop":
+                    seed_reports(page)
                 for shot in SHOTS:
                     png = out / f"{shot.name}-{label}.png"
                     take(page, base_url, shot, png)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -159,3 +160,31 @@ async def sign_in(console: httpx.AsyncClient, officer: SeededOfficer, **extra: s
     assert response.status_code == 200, response.text
     csrf: str = response.json()["csrf_token"]
     return csrf
+
+
+#: A browser's Accept header: console pages answer HTML (and HTML error pages) to it.
+HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def form_csrf(page: str) -> str:
+    """The CSRF token a console page puts into its forms (``<input name="csrf_token">``)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+async def console_sign_in(console: httpx.AsyncClient, officer: SeededOfficer) -> str:
+    """Sign ``officer`` in through the console's sign-in form; the session's CSRF token."""
+    form = await console.get("/", headers=HTML)
+    data = {
+        "username": officer.username,
+        "password": officer.password,
+        "csrf_token": form_csrf(form.text),
+    }
+    if officer.totp_secret is not None:
+        data["code"] = officer.totp_code()
+    response = await console.post("/masuk", data=data, headers=HTML)
+    assert response.status_code == 303, response.text
+    home = await console.get("/", headers=HTML)
+    assert home.status_code == 200, home.text
+    return form_csrf(home.text)

@@ -228,6 +228,23 @@ async def get_principal(
     return principal
 
 
+def officer_principal(current: officer_sessions.CurrentSession) -> Principal:
+    """What an active officer session may do: its agency's scopes, narrowed by the role."""
+    role = OfficerRole(current.officer.role)
+    agency_scopes = list(current.agency.scopes)
+    return Principal(
+        agency_id=current.agency.id,
+        agency_code=current.agency.code,
+        scopes=effective_scopes(agency_scopes, role),
+        credential_id=current.credential_id,
+        token_id=None,
+        officer_id=current.officer.id,
+        officer_username=current.officer.username,
+        role=role,
+        curates=can_curate(agency_scopes, role),
+    )
+
+
 async def _officer_principal(
     request: Request, session: AsyncSession, settings: Settings, cookie: str
 ) -> Principal:
@@ -241,19 +258,7 @@ async def _officer_principal(
             detail="Finish setting up the account first (GET /v1/session says what is missing)",
             headers=_MISSING,
         )
-    role = OfficerRole(current.officer.role)
-    agency_scopes = list(current.agency.scopes)
-    principal = Principal(
-        agency_id=current.agency.id,
-        agency_code=current.agency.code,
-        scopes=effective_scopes(agency_scopes, role),
-        credential_id=current.credential_id,
-        token_id=None,
-        officer_id=current.officer.id,
-        officer_username=current.officer.username,
-        role=role,
-        curates=can_curate(agency_scopes, role),
-    )
+    principal = officer_principal(current)
     request.state.principal = principal  # the audit hook names the officer from it
     if request.method not in _SAFE_METHODS and not officer_sessions.csrf_matches(
         settings, current.token, await csrf_given(request)

@@ -20,6 +20,7 @@ from app.models.delivery import (
     DeliveryStatus,
     WebhookEndpoint,
 )
+from app.models.report import Report
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -116,6 +117,51 @@ async def inbox_page(
         query = query.where(Delivery.acked_at.is_(None))
     result = await session.scalars(query.order_by(Delivery.sequence).limit(limit))
     return list(result)
+
+
+async def inbox_newest(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    *,
+    before_sequence: int | None,
+    limit: int,
+    include_acked: bool,
+    after_sequence: int = 0,
+    event: str | None = None,
+    case_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Delivery]:
+    """The agency's deliveries newest first, filtered by event, report case type and time."""
+    query = select(Delivery).where(
+        Delivery.agency_id == agency_id, Delivery.sequence > after_sequence
+    )
+    if before_sequence is not None:
+        query = query.where(Delivery.sequence < before_sequence)
+    if not include_acked:
+        query = query.where(Delivery.acked_at.is_(None))
+    if event is not None:
+        query = query.where(Delivery.event == event)
+    if case_type is not None:
+        query = query.where(
+            exists().where(Report.id == Delivery.report_id, Report.case_type == case_type)
+        )
+    if since is not None:
+        query = query.where(Delivery.created_at >= since)
+    if until is not None:
+        query = query.where(Delivery.created_at < until)
+    result = await session.scalars(query.order_by(Delivery.sequence.desc()).limit(limit))
+    return list(result)
+
+
+async def unacked_counts(session: AsyncSession, agency_id: uuid.UUID) -> dict[str, int]:
+    """How many of the agency's deliveries wait to be acknowledged, per event."""
+    rows = await session.execute(
+        select(Delivery.event, func.count())
+        .where(Delivery.agency_id == agency_id, Delivery.acked_at.is_(None))
+        .group_by(Delivery.event)
+    )
+    return {str(event): int(count) for event, count in rows}
 
 
 async def ack(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,6 +161,60 @@ async def inbox(
     )
     next_cursor = encode_cursor(items[limit - 1].sequence) if len(items) > limit else None
     return InboxPage(items=items[:limit], next_cursor=next_cursor)
+
+
+#: The officer console's days are WIB days (UTC+7, no daylight saving).
+_WIB = timezone(timedelta(hours=7))
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the console's inbox shows: events, a report case type, WIB days, acknowledged too."""
+
+    event: str | None = None
+    case_type: str | None = None
+    since: date | None = None
+    until: date | None = None
+    include_acked: bool = False
+
+
+async def inbox_newest(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    filters: InboxFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+    after_sequence: int = 0,
+) -> InboxPage:
+    """The agency's own deliveries newest first (the officer's inbox), one page of them.
+
+    ``after_sequence`` keeps only those newer than one already shown (the inbox's polling).
+    """
+    before = decode_int_cursor(cursor) if cursor else None
+    items = await repo.inbox_newest(
+        session,
+        agency_id,
+        before_sequence=before,
+        limit=limit + 1,
+        include_acked=filters.include_acked,
+        after_sequence=after_sequence,
+        event=filters.event,
+        case_type=filters.case_type,
+        since=datetime.combine(filters.since, time(), _WIB) if filters.since else None,
+        until=(
+            datetime.combine(filters.until + timedelta(days=1), time(), _WIB)
+            if filters.until
+            else None
+        ),
+    )
+    next_cursor = encode_cursor(items[limit - 1].sequence) if len(items) > limit else None
+    return InboxPage(items=items[:limit], next_cursor=next_cursor)
+
+
+async def unacked_counts(session: AsyncSession, agency_id: uuid.UUID) -> dict[str, int]:
+    """How many deliveries wait to be acknowledged, per event (the console's home page)."""
+    return await repo.unacked_counts(session, agency_id)
 
 
 async def ack(

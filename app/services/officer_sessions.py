@@ -438,3 +438,14 @@ async def confirm_totp(
     await session.flush()
     await _session_event(session, "session.totp_enrol", current)
     return codes, await _finish_stage(session, settings, current)
+
+
+def pending_totp(settings: Settings, current: CurrentSession) -> totp.Enrolment | None:
+    """The enrolment started but not yet confirmed (to show its QR code again), if any."""
+    officer = current.officer
+    if officer.totp_enabled or officer.totp_secret_encrypted is None:
+        return None
+    secret = totp.decrypt_secret(
+        settings.key_encryption_key, officer.id, officer.totp_secret_encrypted
+    )
+    return totp.enrolment(secret, officer.username)

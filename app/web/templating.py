@@ -21,10 +21,14 @@ class NavItem:
 
     path: str
     label_key: str
+    #: Shown only to a signed-in officer (the page needs one).
+    signed_in: bool = False
 
 
 #: The navigation bar, in order. A new page adds itself here (see app/web/README.md).
 NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("/", "nav.home", signed_in=True),
+    NavItem("/kotak-masuk", "nav.inbox", signed_in=True),
     NavItem("/tentang", "nav.about"),
     NavItem("/docs", "nav.api_docs"),
     NavItem("/redoc", "nav.api_reference"),

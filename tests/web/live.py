@@ -9,6 +9,7 @@ Chromium is Debian's own (``.ci/run`` installs it), driven by Playwright through
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import threading
@@ -29,8 +30,14 @@ from tests.conftest import make_settings
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
-#: The TCP ports this project's browser tests may use.
-PORTS = range(18700, 18800)
+
+def _ports() -> range:
+    """The TCP ports this project's browser tests may use (``SINERGI_TEST_PORTS=18950-18999``)."""
+    low, _, high = os.environ.get("SINERGI_TEST_PORTS", "18700-18799").partition("-")
+    return range(int(low), int(high or low) + 1)
+
+
+PORTS = _ports()
 
 
 def bound_socket() -> socket.socket:
