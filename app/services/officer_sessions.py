@@ -445,7 +445,5 @@ def pending_totp(settings: Settings, current: CurrentSession) -> totp.Enrolment 
     officer = current.officer
     if officer.totp_enabled or officer.totp_secret_encrypted is None:
         return None
-    secret = totp.decrypt_secret(
-        settings.key_encryption_key, officer.id, officer.totp_secret_encrypted
-    )
+    secret = totp.decrypt_secret(settings, officer.id, officer.totp_secret_encrypted)
     return totp.enrolment(secret, officer.username)
