@@ -28,6 +28,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/tentang", "nav.about"),
     NavItem("/docs", "nav.api_docs"),
     NavItem("/redoc", "nav.api_reference"),
+    NavItem("/pemeriksaan", "nav.screening"),
 )
 
 
