@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import Page, sync_playwright
 
+from tests.report_samples import deferral, interception
+from tests.web.browser_session import sign_in_page, submit_as_officer
 from tests.web.live import launch_chromium, live_server, seeded_database
 
 VIEWPORTS = {"desktop": (1366, 768), "phone": (375, 812)}
@@ -33,6 +36,20 @@ class Shot:
     full_page: bool = True
     #: A selector that is visible once the page has finished drawing itself.
     ready: str = "main"
+    #: The demo officer signed in for the shot (None: signed out).
+    officer: str | None = None
+    #: What the officer does on the page before the shot (fill a form, submit it).
+    act: Callable[[Page], None] | None = None
+
+
+def _screen_by_nik(page: Page) -> None:
+    page.get_by_label("NIK").fill("1472035403990002")
+    page.get_by_role("button", name="Periksa").click()
+
+
+def _screen_name_only(page: Page) -> None:
+    page.get_by_label("Nama lengkap").fill("Siti Nurhaliza")
+    page.get_by_role("button", name="Periksa").click()
 
 
 SHOTS = (
@@ -41,13 +58,41 @@ SHOTS = (
     Shot("404", "/halaman-yang-tidak-ada"),
     Shot("docs", "/docs", full_page=False, ready=".opblock"),
     Shot("redoc", "/redoc", full_page=False, ready="redoc h2"),
+    Shot("pemeriksaan", "/pemeriksaan", officer="petugas.polres-dumai"),
+    Shot(
+        "pemeriksaan-hasil",
+        "/pemeriksaan",
+        officer="petugas.polres-dumai",
+        act=_screen_by_nik,
+        ready=".screening-result",
+    ),
+    Shot(
+        "pemeriksaan-galat",
+        "/pemeriksaan",
+        officer="petugas.polres-dumai",
+        act=_screen_name_only,
+        ready="#error-summary",
+    ),
 )
+
+
+def seed_reports(page: Page) -> None:
+    """Two sample reports about the same victim, so working pages have something to show."""
+    csrf = sign_in_page(page, "petugas.imigrasi-dumai")
+    submit_as_officer(page, csrf, deferral())
+    csrf = sign_in_page(page, "petugas.lanal-dumai")
+    submit_as_officer(page, csrf, interception())
+    page.context.clear_cookies()
 
 
 def take(page: Page, base_url: str, shot: Shot, png: Path) -> None:
     page.context.clear_cookies()
     page.context.add_cookies([{"name": "lang", "value": shot.language, "url": base_url}])
+    if shot.officer is not None:
+        sign_in_page(page, shot.officer)
     page.goto(shot.path)
+    if shot.act is not None:
+        shot.act(page)
     page.wait_for_selector(shot.ready, timeout=30_000)
     page.screenshot(path=str(png), full_page=shot.full_page)
 
@@ -58,6 +103,9 @@ def main(out: Path) -> None:
         database = seeded_database(Path(directory))
         with live_server(database) as base_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
+            seeding = browser.new_context(base_url=base_url)
+            seed_reports(seeding.new_page())
+            seeding.close()
             for label, (width, height) in VIEWPORTS.items():
                 context = browser.new_context(
                     base_url=base_url,

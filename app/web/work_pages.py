@@ -7,6 +7,7 @@ of their own. None of them is in the OpenAPI spec.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,6 +50,19 @@ def typed_values(form: FormData, names: Iterable[str]) -> dict[str, str]:
 def filled(values: Mapping[str, str]) -> dict[str, str]:
     """The fields that hold something: an empty field is an absent one, as in the API."""
     return {name: value for name, value in values.items() if value}
+
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def form_date(text: str) -> str:
+    """A date as officers write it (14/03/1999, 14-3-1999, 14.03.1999) in ISO form; anything
+    else unchanged, for the schema to accept (1999-03-14) or refuse beside the field."""
+    found = _DAY_FIRST.match(text)
+    if found is None:
+        return text
+    day, month, year = found.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def worded_errors(
@@ -133,8 +147,11 @@ async def screening_check(
     """Screen one person at the counter; nothing about them is stored, the query is audited."""
     audit.action("screening.query")
     values = typed_values(await request.form(), SCREENING_FIELDS)
+    query = filled(values)
+    if "date_of_birth" in query:
+        query["date_of_birth"] = form_date(query["date_of_birth"])
     try:
-        person = PersonQuery.model_validate(filled(values))
+        person = PersonQuery.model_validate(query)
     except ValidationError as invalid:
         problems = field_problems_from_validation(invalid.errors())
         return _screening_page(

@@ -70,7 +70,7 @@ async def test_no_hit_says_so_and_to_go_on_as_usual(
 
     response = await console.post(
         "/pemeriksaan",
-        data={"full_name": "Rina Marlina", "date_of_birth": "1990-01-02", "csrf_token": csrf},
+        data={"full_name": "Rina Marlina", "date_of_birth": "02/01/1990", "csrf_token": csrf},
         headers=HTML,
     )
 
