@@ -29,6 +29,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/docs", "nav.api_docs"),
     NavItem("/redoc", "nav.api_reference"),
     NavItem("/pemeriksaan", "nav.screening"),
+    NavItem("/laporan-baru", "nav.new_report"),
 )
 
 

@@ -7,18 +7,21 @@ of their own. None of them is in the OpenAPI spec.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from app.api.audit_hook import AuditDep
 from app.api.deps import (
     CSRF_FORM_FIELD,
+    AgencyWriter,
+    Principal,
     Screener,
     SessionDep,
     SettingsDep,
@@ -26,10 +29,22 @@ from app.api.deps import (
 )
 from app.api.screening import screening_settings
 from app.config import Settings
-from app.errors import FieldProblem, InvalidInput, field_problems_from_validation
+from app.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    field_problems_from_validation,
+)
+from app.models.base import utcnow
+from app.schemas.report import ReportCreated, ReportIn, ReportWarning
 from app.schemas.screening import PersonQuery, ScreeningIn
-from app.services import officer_sessions, screening
+from app.services import cases, officer_sessions, reports, screening
+from app.services.agencies import member_agencies
+from app.services.regions import find_regions, region_name
 from app.web.forms import NO_ERRORS, FormErrors, form_errors
+from app.web.i18n import Catalogue, to_wib
+from app.web.report_form import ReportForm, form_date, options, placed
 from app.web.templating import catalogue_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,19 +65,6 @@ def typed_values(form: FormData, names: Iterable[str]) -> dict[str, str]:
 def filled(values: Mapping[str, str]) -> dict[str, str]:
     """The fields that hold something: an empty field is an absent one, as in the API."""
     return {name: value for name, value in values.items() if value}
-
-
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-
-
-def form_date(text: str) -> str:
-    """A date as officers write it (14/03/1999, 14-3-1999, 14.03.1999) in ISO form; anything
-    else unchanged, for the schema to accept (1999-03-14) or refuse beside the field."""
-    found = _DAY_FIRST.match(text)
-    if found is None:
-        return text
-    day, month, year = found.groups()
-    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def worded_errors(
@@ -176,3 +178,211 @@ async def screening_check(
     audit.note("persons_with_hits", "1" if result.hit else "0")
     audit.note("hits", str(len(result.hits)))
     return _screening_page(request, settings, values=values, result=result)
+
+
+# --- the new-report form (Laporan baru) ---------------------------------------------------------
+
+
+async def _report_page(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    report: ReportForm,
+    reported_at: str,
+    *,
+    errors: FormErrors = NO_ERRORS,
+    status_code: int = 200,
+) -> HTMLResponse:
+    words = catalogue_for(request)
+    language = words.language
+    vocab = {
+        name: options(name, language)
+        for name in (
+            "modus_operandi",
+            "exploitation_types",
+            "means_of_control",
+            "actions_taken",
+            "person_roles",
+            "sexes",
+            "document_types",
+            "document_statuses",
+        )
+    }
+    tlp_levels = [
+        (code, label, words.text(f"newreport.tlp.{code}"))
+        for code, label in options("tlp", language)
+    ]
+    recipients = [
+        (agency.code, agency.name)
+        for agency in await member_agencies(session)
+        if agency.code != principal.agency_code
+    ]
+    return page(
+        request,
+        settings,
+        "pages/new_report/form.html",
+        {
+            "report": report,
+            "reported_at": reported_at,
+            "errors": errors,
+            "vocab": vocab,
+            "case_types": options("case_types", language),
+            "tlp_levels": tlp_levels,
+            "recipients": recipients,
+            "region_label": region_name(report.values.get("location-region_code")),
+        },
+        status_code=status_code,
+    )
+
+
+def suggested_reference(agency_code: str, now: datetime) -> str:
+    """A reference for agencies without their own numbering: code, WEB and the WIB time."""
+    return f"{agency_code}/WEB/{to_wib(now):%Y%m%d-%H%M%S}"
+
+
+@router.get("/laporan-baru", response_class=HTMLResponse)
+async def new_report_form(
+    request: Request,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Laporan baru: the report form, empty but for a suggested reference."""
+    audit.action("console.report.form")
+    now = utcnow()
+    report = ReportForm.blank(suggested_reference(principal.agency_code, now))
+    return await _report_page(request, session, settings, principal, report, now.isoformat())
+
+
+@router.get("/laporan-baru/wilayah", response_class=HTMLResponse)
+async def region_search(
+    request: Request, principal: AgencyWriter, audit: AuditDep, q: str = ""
+) -> HTMLResponse:
+    """The regions matching what the officer typed (an htmx fragment of the report form)."""
+    audit.action("console.region.search")
+    regions = [{"code": r.code, "name": r.label_id} for r in find_regions(q[:100])]
+    return render(
+        request, "pages/new_report/region_results.html", {"regions": regions, "query": q.strip()}
+    )
+
+
+@router.post("/laporan-baru", response_class=HTMLResponse)
+async def new_report_submit(
+    request: Request,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Add or remove a person or document, or submit the report through the ingest service."""
+    audit.action("report.create")
+    form = await request.form()
+    report = ReportForm.parse(form)
+    reported_at = typed_values(form, ["reported_at"])["reported_at"] or utcnow().isoformat()
+    action = typed_values(form, ["action"])["action"]
+    if report.apply(action):
+        audit.action("console.report.form")
+        return await _report_page(request, session, settings, principal, report, reported_at)
+    try:
+        body = ReportIn.model_validate(report.body(reported_at))
+        _, created = await reports.submit(
+            session,
+            principal,
+            body,
+            idempotency_key=None,
+            settings=reports.IngestSettings.of(settings),
+        )
+    except ValidationError as invalid:
+        problems = field_problems_from_validation(invalid.errors())
+        return await _report_refused(
+            request, session, settings, principal, report, reported_at, problems
+        )
+    except (InvalidInput, Conflict) as refused:
+        problems = refused.errors or [FieldProblem("/external_ref", refused.detail, refused.slug)]
+        return await _report_refused(
+            request, session, settings, principal, report, reported_at, problems
+        )
+    audit.object("report", created.id)
+    if created.case_id is not None:
+        audit.object("case", created.case_id)
+    return await _report_sent(request, session, principal, report, created)
+
+
+async def _report_refused(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    report: ReportForm,
+    reported_at: str,
+    problems: Sequence[FieldProblem],
+) -> HTMLResponse:
+    errors = worded_errors(request, placed(problems, report.field_ids()), whole="/form")
+    return await _report_page(
+        request, session, settings, principal, report, reported_at, errors=errors, status_code=422
+    )
+
+
+async def _report_sent(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    report: ReportForm,
+    created: ReportCreated,
+) -> HTMLResponse:
+    """What resolution found, within need-to-know: the case, how often each person appears in
+    other reports the officer may see, and the agencies the report went to."""
+    words = catalogue_for(request)
+    roles = dict(options("person_roles", words.language))
+    persons = []
+    for result in created.persons:
+        others = 0
+        if result.entity_id is not None:
+            try:
+                network = await cases.person_network(session, principal, result.entity_id)
+            except NotFound:
+                network = None
+            if network is not None:
+                others = len({a.report_id for a in network.appearances} - {created.id})
+        typed = report.persons[result.index] if result.index < len(report.persons) else {}
+        persons.append(
+            {
+                "number": result.index + 1,
+                "name": typed.get("full_name", ""),
+                "role": roles.get(result.role, result.role),
+                "other_reports": others,
+            }
+        )
+    warnings = [
+        {"where": _pointer_words(words, w.pointer), "text": _warning_words(words, w)}
+        for w in created.warnings
+    ]
+    return render(
+        request,
+        "pages/new_report/sent.html",
+        {
+            "external_ref": report.values.get("external_ref", ""),
+            "report_id": created.id,
+            "case_id": created.case_id,
+            "persons": persons,
+            "routed_to": sorted({r.agency for r in created.routed_to}),
+            "warnings": warnings,
+        },
+    )
+
+
+def _pointer_words(words: Catalogue, pointer: str) -> str:
+    """``/persons/0/nik`` → "Orang 1 · NIK"."""
+    parts = pointer.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "persons" and parts[1].isdigit():
+        field_key = f"newreport.person.{parts[2]}"
+        named = words.text(field_key) if words.has(field_key) else parts[2]
+        return f"{words.text('newreport.person.legend', number=int(parts[1]) + 1)} · {named}"
+    return pointer
+
+
+def _warning_words(words: Catalogue, warning: ReportWarning) -> str:
+    key = f"screening.warning.{warning.code}"
+    return words.text(key) if words.has(key) else warning.detail
