@@ -52,6 +52,22 @@ def _screen_name_only(page: Page) -> None:
     page.get_by_role("button", name="Periksa").click()
 
 
+def _report_bad_nik(page: Page) -> None:
+    page.get_by_label("Nama lengkap").fill("Siti Nurhaliza")
+    page.get_by_label("NIK", exact=True).fill("14720354")
+    page.get_by_role("button", name="Kirim laporan").click()
+
+
+def _report_sent(page: Page) -> None:
+    page.get_by_label("Tanggal kejadian").fill("02/06/2025")
+    page.get_by_label("Kode wilayah").fill("14.72")
+    page.get_by_label("Berkedok wisata").check()
+    page.get_by_label("Nama lengkap").fill("Siti Nurhaliza binti Ahmad")
+    page.get_by_label("Tanggal lahir").fill("14/03/1999")
+    page.get_by_label("NIK", exact=True).fill("1472035403990002")
+    page.get_by_role("button", name="Kirim laporan").click()
+
+
 SHOTS = (
     Shot("tentang", "/tentang"),
     Shot("tentang-en", "/tentang", language="en"),
@@ -72,6 +88,21 @@ SHOTS = (
         officer="petugas.polres-dumai",
         act=_screen_name_only,
         ready="#error-summary",
+    ),
+    Shot("laporan-baru", "/laporan-baru", officer="petugas.polres-dumai"),
+    Shot(
+        "laporan-baru-galat",
+        "/laporan-baru",
+        officer="petugas.polres-dumai",
+        act=_report_bad_nik,
+        ready="#error-summary",
+    ),
+    Shot(
+        "laporan-baru-terkirim",
+        "/laporan-baru",
+        officer="petugas.polres-dumai",
+        act=_report_sent,
+        ready=".panel-success",
     ),
 )
 

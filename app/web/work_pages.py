@@ -355,6 +355,7 @@ async def _report_sent(
                 "other_reports": others,
             }
         )
+    names = {agency.code: agency.name for agency in await member_agencies(session)}
     warnings = [
         {"where": _pointer_words(words, w.pointer), "text": _warning_words(words, w)}
         for w in created.warnings
@@ -367,7 +368,9 @@ async def _report_sent(
             "report_id": created.id,
             "case_id": created.case_id,
             "persons": persons,
-            "routed_to": sorted({r.agency for r in created.routed_to}),
+            "routed_to": [
+                names.get(code, code) for code in sorted({r.agency for r in created.routed_to})
+            ],
             "warnings": warnings,
         },
     )
