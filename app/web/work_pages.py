@@ -7,6 +7,7 @@ of their own. None of them is in the OpenAPI spec.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.datastructures import FormData
 from app.api.audit_hook import AuditDep
 from app.api.deps import (
     CSRF_FORM_FIELD,
+    AgencyReader,
     AgencyWriter,
     Principal,
     Screener,
@@ -389,3 +391,90 @@ def _pointer_words(words: Catalogue, pointer: str) -> str:
 def _warning_words(words: Catalogue, warning: ReportWarning) -> str:
     key = f"screening.warning.{warning.code}"
     return words.text(key) if words.has(key) else warning.detail
+
+
+# --- the case page (Kasus) -------------------------------------------------------------------
+
+
+def _case_id(text: str) -> uuid.UUID:
+    """The case id of the path; anything that is not one answers 404, like an unknown case."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise NotFound(detail="No such case") from None
+
+
+@router.get("/kasus/{case_id}", response_class=HTMLResponse)
+async def case_page(
+    request: Request,
+    case_id: str,
+    principal: AgencyReader,
+    session: SessionDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Kasus: the case's reports the officer may see, its persons, and their network."""
+    audit.action("case.read")
+    case = await cases.read_case(session, principal, _case_id(case_id))
+    audit.object("case", case.id)
+    persons = await cases.case_persons(session, case)
+    words = catalogue_for(request)
+    roles = dict(options("person_roles", words.language))
+    tlps = dict(options("tlp", words.language))
+    case_types = dict(options("case_types", words.language))
+    names = {agency.code: agency.name for agency in await member_agencies(session)}
+    reports = [
+        {
+            "id": r.report_id,
+            "visible": r.visible,
+            "held_by": names.get(r.held_by, r.held_by),
+            "case_type": case_types.get(r.case_type or "", r.case_type),
+            "tlp": tlps.get(r.tlp or "", r.tlp),
+            "region": region_name(r.region_code),
+            "reported_at": r.reported_at,
+        }
+        for r in case.reports
+    ]
+    people = [
+        {
+            "key": f"p{index}",
+            "name": p.names[0] if p.names else words.text("case.unnamed"),
+            "aliases": p.names[1:],
+            "roles": [roles.get(role, role) for role in p.roles],
+            "reports": [str(r) for r in p.report_ids],
+        }
+        for index, p in enumerate(persons)
+    ]
+    graph = {
+        "nodes": [
+            {
+                "id": f"r{index}",
+                "kind": "report" if r["visible"] else "hidden",
+                "label": f"{r['held_by']}",
+                "href": f"/laporan/{r['id']}" if r["visible"] else None,
+                "report": str(r["id"]) if r["visible"] else None,
+            }
+            for index, r in enumerate(reports)
+        ]
+        + [
+            {"id": p["key"], "kind": "person", "label": p["name"], "roles": p["roles"]}
+            for p in people
+        ],
+        "edges": [
+            {"source": p["key"], "target": f"r{index}"}
+            for p in people
+            for index, r in enumerate(reports)
+            if r["visible"] and str(r["id"]) in p["reports"]
+        ],
+    }
+    return render(
+        request,
+        "pages/case/case.html",
+        {
+            "case": case,
+            "reports": reports,
+            "people": people,
+            "graph": graph,
+            "links": case.links,
+            "t_has": words.has,
+        },
+    )
