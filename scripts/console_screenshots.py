@@ -104,24 +104,30 @@ SHOTS = (
         act=_report_sent,
         ready=".panel-success",
     ),
+    Shot("kasus", "/kasus/{case_id}", officer="petugas.imigrasi-dumai", ready="[data-ready]"),
 )
 
 
-def seed_reports(page: Page) -> None:
-    """Two sample reports about the same victim, so working pages have something to show."""
+def seed_reports(page: Page) -> dict[str, str]:
+    """Sample reports about the same victim, so working pages have something to show; the
+    ids shot paths may name (``{case_id}``)."""
     csrf = sign_in_page(page, "petugas.imigrasi-dumai")
-    submit_as_officer(page, csrf, deferral())
+    created = submit_as_officer(page, csrf, deferral())
     csrf = sign_in_page(page, "petugas.lanal-dumai")
-    submit_as_officer(page, csrf, interception())
+    submit_as_officer(page, csrf, interception(tlp="GREEN"))
+    submit_as_officer(
+        page, csrf, interception(external_ref="LANAL-DUMAI/2025/0031", tlp="AMBER_STRICT")
+    )
     page.context.clear_cookies()
+    return {"case_id": str(created["case_id"])}
 
 
-def take(page: Page, base_url: str, shot: Shot, png: Path) -> None:
+def take(page: Page, base_url: str, shot: Shot, png: Path, ids: dict[str, str]) -> None:
     page.context.clear_cookies()
     page.context.add_cookies([{"name": "lang", "value": shot.language, "url": base_url}])
     if shot.officer is not None:
         sign_in_page(page, shot.officer)
-    page.goto(shot.path)
+    page.goto(shot.path.format(**ids))
     if shot.act is not None:
         shot.act(page)
     page.wait_for_selector(shot.ready, timeout=30_000)
@@ -135,7 +141,7 @@ def main(out: Path) -> None:
         with live_server(database) as base_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             seeding = browser.new_context(base_url=base_url)
-            seed_reports(seeding.new_page())
+            ids = seed_reports(seeding.new_page())
             seeding.close()
             for label, (width, height) in VIEWPORTS.items():
                 context = browser.new_context(
@@ -147,7 +153,7 @@ def main(out: Path) -> None:
                 page = context.new_page()
                 for shot in SHOTS:
                     png = out / f"{shot.name}-{label}.png"
-                    take(page, base_url, shot, png)
+                    take(page, base_url, shot, png, ids)
                     print(png)
                 context.close()
             browser.close()

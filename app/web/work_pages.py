@@ -444,16 +444,17 @@ async def case_page(
         }
         for index, p in enumerate(persons)
     ]
+    holders = [r.held_by for r in case.reports]  # codes: short labels for the drawing
     graph = {
         "nodes": [
             {
                 "id": f"r{index}",
                 "kind": "report" if r["visible"] else "hidden",
-                "label": f"{r['held_by']}",
+                "label": code,
                 "href": f"/laporan/{r['id']}" if r["visible"] else None,
                 "report": str(r["id"]) if r["visible"] else None,
             }
-            for index, r in enumerate(reports)
+            for index, (r, code) in enumerate(zip(reports, holders, strict=True))
         ]
         + [
             {"id": p["key"], "kind": "person", "label": p["name"], "roles": p["roles"]}

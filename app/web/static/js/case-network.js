@@ -34,6 +34,7 @@
       return { group: "edges", data: { id: "e" + index, source: edge.source, target: edge.target } };
     }));
 
+    var narrow = container.clientWidth < 500; // phones: smaller labels, wrapped sooner
     var graph = window.cytoscape({
       container: container,
       elements: elements,
@@ -42,9 +43,11 @@
       maxZoom: 3,
       style: [
         { selector: "node", style: {
-          "label": "data(label)", "font-size": 12, "color": "#1b1f24",
-          "text-valign": "bottom", "text-margin-y": 6, "text-wrap": "wrap", "text-max-width": 140,
-          "width": 28, "height": 28, "border-width": 2, "border-color": "#1b1f24"
+          "label": "data(label)", "font-size": narrow ? 10 : 12, "color": "#1b1f24",
+          "text-valign": "bottom", "text-margin-y": 6, "text-wrap": "wrap",
+          "text-max-width": narrow ? 70 : 140,
+          "width": 28, "height": 28, "border-width": 2, "border-color": "#1b1f24",
+          "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 2
         } },
         { selector: "node[kind = 'report']", style: { "shape": "round-rectangle", "background-color": "#00474f", "width": 34, "height": 26 } },
         { selector: "node[kind = 'hidden']", style: { "shape": "round-rectangle", "background-color": "#ffffff", "border-style": "dashed", "color": "#4a535c", "width": 34, "height": 26 } },
@@ -53,7 +56,13 @@
         { selector: ".faded", style: { "opacity": 0.25 } },
         { selector: "node:selected", style: { "border-width": 4, "border-color": "#b0221a" } }
       ],
-      layout: { name: "cose", animate: false, padding: 30, nodeRepulsion: function () { return 9000; } }
+      // Persons named in the most reports at the top, the reports naming them below.
+      layout: {
+        name: "breadthfirst", directed: false, padding: 30, spacingFactor: 1,
+        avoidOverlap: true,
+        roots: data.nodes.filter(function (n) { return n.kind === "person"; }).slice(0, 1)
+          .map(function (n) { return "#" + n.id; }).join(", ") || undefined
+      }
     });
 
     function show(node) {
@@ -73,6 +82,12 @@
       node.closedNeighborhood().removeClass("faded");
     }
 
+    // A small case would be drawn huge: keep labels at a readable size.
+    if (graph.zoom() > 1.2) {
+      graph.zoom(1.2);
+      graph.center();
+    }
+
     graph.on("tap", "node", function (event) { show(event.target); });
     graph.on("tap", function (event) {
       if (event.target === graph) {
@@ -89,6 +104,7 @@
         graph.fit(undefined, 30);
       });
     }
+    window.__caseNetwork = graph; // for the browser tests
     container.setAttribute("data-ready", "true");
   }
 
