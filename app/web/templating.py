@@ -30,6 +30,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/redoc", "nav.api_reference"),
     NavItem("/pemeriksaan", "nav.screening"),
     NavItem("/laporan-baru", "nav.new_report"),
+    NavItem("/pantauan", "nav.watches"),
 )
 
 
