@@ -104,6 +104,7 @@ SHOTS = (
         act=_report_sent,
         ready=".panel-success",
     ),
+    Shot("pantauan", "/pantauan", officer="petugas.imigrasi-dumai"),
     Shot("kasus", "/kasus/{case_id}", officer="petugas.imigrasi-dumai", ready="[data-ready]"),
 )
 
@@ -118,6 +119,16 @@ def seed_reports(page: Page) -> dict[str, str]:
     submit_as_officer(
         page, csrf, interception(external_ref="LANAL-DUMAI/2025/0031", tlp="AMBER_STRICT")
     )
+    csrf = sign_in_page(page, "petugas.imigrasi-dumai")
+    for watched in (
+        {
+            "person": {"full_name": "Siti Nurhaliza", "date_of_birth": "1999-03-14"},
+            "note": "PERM-0001",
+        },
+        {"person": {"nik": "1472035403990002"}, "note": "Berkas 2025/117"},
+    ):
+        answer = page.request.post("/v1/watches", data=watched, headers={"X-CSRF-Token": csrf})
+        assert answer.status == 201, answer.text()
     page.context.clear_cookies()
     return {"case_id": str(created["case_id"])}
 
