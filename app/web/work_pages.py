@@ -10,15 +10,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from app.api.audit_hook import AuditDep
+from app.api.audit_hook import AuditDep, RequestAudit
 from app.api.deps import (
     CSRF_FORM_FIELD,
     AgencyReader,
@@ -88,6 +88,16 @@ def worded_errors(
         detail = words.text(key) if words.has(key) else problem.detail
         placed.append(FieldProblem(pointer, detail, problem.code, problem.location))
     return form_errors(placed)
+
+
+_Answer = TypeVar("_Answer", bound=Response)
+
+
+def answered(audit: RequestAudit, response: _Answer) -> _Answer:
+    """``response``, with its status told to the request's audit event (a refused form is 422,
+    a redirect 303), so the audit trail records what the officer actually got."""
+    audit.response.status_code = response.status_code
+    return response
 
 
 def page(
@@ -175,7 +185,10 @@ async def screening_check(
         )
     except InvalidInput as invalid:
         errors = worded_errors(request, invalid.errors, strip="/persons/0", whole="/full_name")
-        return _screening_page(request, settings, values=values, errors=errors, status_code=422)
+        return answered(
+            audit,
+            _screening_page(request, settings, values=values, errors=errors, status_code=422),
+        )
     result = answer.results[0]
     audit.note("persons", "1")
     audit.note("persons_with_hits", "1" if result.hit else "0")
@@ -290,23 +303,27 @@ async def new_report_submit(
         return await _report_page(request, session, settings, principal, report, reported_at)
     try:
         body = ReportIn.model_validate(report.body(reported_at))
-        _, created = await reports.submit(
-            session,
-            principal,
-            body,
-            idempotency_key=None,
-            settings=reports.IngestSettings.of(settings),
-        )
+        # a savepoint: a report refused halfway leaves nothing behind in the request's transaction
+        async with session.begin_nested():
+            _, created = await reports.submit(
+                session,
+                principal,
+                body,
+                idempotency_key=None,
+                settings=reports.IngestSettings.of(settings),
+            )
     except ValidationError as invalid:
         problems = field_problems_from_validation(invalid.errors())
-        return await _report_refused(
+        refused_page = await _report_refused(
             request, session, settings, principal, report, reported_at, problems
         )
+        return answered(audit, refused_page)
     except (InvalidInput, Conflict) as refused:
         problems = refused.errors or [FieldProblem("/external_ref", refused.detail, refused.slug)]
-        return await _report_refused(
+        refused_page = await _report_refused(
             request, session, settings, principal, report, reported_at, problems
         )
+        return answered(audit, refused_page)
     audit.object("report", created.id)
     if created.case_id is not None:
         audit.object("case", created.case_id)
@@ -563,10 +580,11 @@ async def watches_create(
         audit.object("watch", watch.id)
         response = RedirectResponse("/pantauan", status_code=303)
         flash(request, response, "flash.watch_created")
-        return response
-    return await _watches_page(
+        return answered(audit, response)
+    refused = await _watches_page(
         request, session, settings, principal, values=values, errors=errors, status_code=422
     )
+    return answered(audit, refused)
 
 
 @router.post("/pantauan/{watch_id}/hapus", response_model=None)
@@ -587,4 +605,4 @@ async def watches_remove(
     await watches.delete(session, principal, watch)
     response = RedirectResponse("/pantauan", status_code=303)
     flash(request, response, "flash.watch_removed")
-    return response
+    return answered(audit, response)

@@ -111,6 +111,22 @@ async def test_a_name_alone_is_refused_beside_the_date_of_birth_in_indonesian(
     assert 'value="Siti Nurhaliza"' in page
 
 
+async def test_a_refused_screening_is_audited_as_refused(
+    app: FastAPI, console: httpx.AsyncClient, client: httpx.AsyncClient, agencies: Agencies
+) -> None:
+    csrf = await polres_officer(app, console)
+
+    await console.post(
+        "/pemeriksaan", data={"full_name": "Siti Nurhaliza", "csrf_token": csrf}, headers=HTML
+    )
+
+    audit = await client.get(
+        "/v1/admin/audit", params={"action": "screening.query"}, headers=agencies["ADMIN"]
+    )
+    [event] = audit.json()["items"]
+    assert event["http_status"] == 422
+
+
 async def test_a_malformed_nik_is_refused_beside_the_nik(
     app: FastAPI, console: httpx.AsyncClient, agencies: Agencies
 ) -> None:
