@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
@@ -38,7 +38,6 @@ from app.errors import (
     NotFound,
     field_problems_from_validation,
 )
-from app.models.base import utcnow
 from app.schemas.report import ReportCreated, ReportIn, ReportWarning
 from app.schemas.screening import PersonQuery, ScreeningIn, WatchIn
 from app.services import cases, officer_sessions, reports, screening, watches
@@ -267,7 +266,7 @@ async def new_report_form(
 ) -> HTMLResponse:
     """Laporan baru: the report form, empty but for a suggested reference."""
     audit.action("console.report.form")
-    now = utcnow()
+    now = datetime.now(UTC)
     report = ReportForm.blank(suggested_reference(principal.agency_code, now))
     return await _report_page(request, session, settings, principal, report, now.isoformat())
 
@@ -296,7 +295,9 @@ async def new_report_submit(
     audit.action("report.create")
     form = await request.form()
     report = ReportForm.parse(form)
-    reported_at = typed_values(form, ["reported_at"])["reported_at"] or utcnow().isoformat()
+    reported_at = (
+        typed_values(form, ["reported_at"])["reported_at"] or datetime.now(UTC).isoformat()
+    )
     action = typed_values(form, ["action"])["action"]
     if report.apply(action):
         audit.action("console.report.form")
