@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import Page, sync_playwright
 
+from tests.report_samples import deferral, interception
+from tests.web.browser_session import sign_in_page, submit_as_officer
 from tests.web.live import launch_chromium, live_server, seeded_database
 
 VIEWPORTS = {"desktop": (1366, 768), "phone": (375, 812)}
@@ -33,8 +36,36 @@ class Shot:
     full_page: bool = True
     #: A selector that is visible once the page has finished drawing itself.
     ready: str = "main"
-    #: The demo officer to sign in as first (their pages need a session), if any.
+    #: The demo officer signed in for the shot (None: signed out).
     officer: str | None = None
+    #: What the officer does on the page before the shot (fill a form, submit it).
+    act: Callable[[Page], None] | None = None
+
+
+def _screen_by_nik(page: Page) -> None:
+    page.get_by_label("NIK").fill("1472035403990002")
+    page.get_by_role("button", name="Periksa").click()
+
+
+def _screen_name_only(page: Page) -> None:
+    page.get_by_label("Nama lengkap").fill("Siti Nurhaliza")
+    page.get_by_role("button", name="Periksa").click()
+
+
+def _report_bad_nik(page: Page) -> None:
+    page.get_by_label("Nama lengkap").fill("Siti Nurhaliza")
+    page.get_by_label("NIK", exact=True).fill("14720354")
+    page.get_by_role("button", name="Kirim laporan").click()
+
+
+def _report_sent(page: Page) -> None:
+    page.get_by_label("Tanggal kejadian").fill("02/06/2025")
+    page.get_by_label("Kode wilayah").fill("14.72")
+    page.get_by_label("Berkedok wisata").check()
+    page.get_by_label("Nama lengkap").fill("Siti Nurhaliza binti Ahmad")
+    page.get_by_label("Tanggal lahir").fill("14/03/1999")
+    page.get_by_label("NIK", exact=True).fill("1472035403990002")
+    page.get_by_role("button", name="Kirim laporan").click()
 
 
 SHOTS = (
@@ -43,56 +74,80 @@ SHOTS = (
     Shot("404", "/halaman-yang-tidak-ada"),
     Shot("docs", "/docs", full_page=False, ready=".opblock"),
     Shot("redoc", "/redoc", full_page=False, ready="redoc h2"),
-    # console2: signing in, home, inbox
+    # console2: signing in, home, inbox (the reports seeded below are routed to the police)
     Shot("masuk", "/"),
     Shot("masuk-kode-penyiapan", "/masuk/kode-penyiapan"),
     Shot("beranda", "/", officer="petugas.polres-dumai"),
     Shot("beranda-en", "/", language="en", officer="petugas.polres-dumai"),
     Shot("kotak-masuk", "/kotak-masuk", officer="petugas.polres-dumai"),
+    # console3: counter screening, new report, watches, case
+    Shot("pemeriksaan", "/pemeriksaan", officer="petugas.polres-dumai"),
+    Shot(
+        "pemeriksaan-hasil",
+        "/pemeriksaan",
+        officer="petugas.polres-dumai",
+        act=_screen_by_nik,
+        ready=".screening-result",
+    ),
+    Shot(
+        "pemeriksaan-galat",
+        "/pemeriksaan",
+        officer="petugas.polres-dumai",
+        act=_screen_name_only,
+        ready="#error-summary",
+    ),
+    Shot("laporan-baru", "/laporan-baru", officer="petugas.polres-dumai"),
+    Shot(
+        "laporan-baru-galat",
+        "/laporan-baru",
+        officer="petugas.polres-dumai",
+        act=_report_bad_nik,
+        ready="#error-summary",
+    ),
+    Shot(
+        "laporan-baru-terkirim",
+        "/laporan-baru",
+        officer="petugas.polres-dumai",
+        act=_report_sent,
+        ready=".panel-success",
+    ),
+    Shot("pantauan", "/pantauan", officer="petugas.imigrasi-dumai"),
+    Shot("kasus", "/kasus/{case_id}", officer="petugas.imigrasi-dumai", ready="[data-ready]"),
 )
 
-#: The demo officers' development password (app/demo.py).
-DEMO_PASSWORD = "demo sinergi dumai"  # noqa: S105
 
-
-def sign_in(page: Page, username: str) -> str:
-    """Sign ``username`` in through the console's form; the session's CSRF token."""
-    page.goto("/")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form[action='/masuk'] button[type=submit]")
-    page.wait_for_url("**/")
-    token = page.input_value("form[action='/keluar'] input[name=csrf_token]")
-    return token
-
-
-def seed_reports(page: Page) -> None:
-    """Reports routed to the police, so the inbox and home have something to show."""
-    csrf = sign_in(page, "petugas.imigrasi-dumai")
-    for number, case_type in ((1, "TPPO"), (2, "TPPO_TPPM"), (3, "TPPM")):
-        response = page.request.post(
-            "/v1/reports",
-            headers={"X-CSRF-Token": csrf},
-            data={
-                "external_ref": f"IMI-DUMAI/2026/000{number}",
-                "case_type": case_type,
-                "tlp": "AMBER",
-                "reported_at": f"2026-11-0{number}T09:30:00+07:00",
-                "location": {"region_code": "14.72", "place": "Kantor Imigrasi Dumai"},
-                "recipients": ["POLRES-DUMAI"],
-                "narrative": "Pemohon paspor mengaku berwisata; ditemukan tawaran kerja di Johor.",
-            },
-        )
-        assert response.ok, response.text()
+def seed_reports(page: Page) -> dict[str, str]:
+    """Sample reports about the same victim, so working pages have something to show; the
+    ids shot paths may name (``{case_id}``)."""
+    csrf = sign_in_page(page, "petugas.imigrasi-dumai")
+    created = submit_as_officer(page, csrf, deferral())
+    csrf = sign_in_page(page, "petugas.lanal-dumai")
+    submit_as_officer(page, csrf, interception(tlp="GREEN"))
+    submit_as_officer(
+        page, csrf, interception(external_ref="LANAL-DUMAI/2025/0031", tlp="AMBER_STRICT")
+    )
+    csrf = sign_in_page(page, "petugas.imigrasi-dumai")
+    for watched in (
+        {
+            "person": {"full_name": "Siti Nurhaliza", "date_of_birth": "1999-03-14"},
+            "note": "PERM-0001",
+        },
+        {"person": {"nik": "1472035403990002"}, "note": "Berkas 2025/117"},
+    ):
+        answer = page.request.post("/v1/watches", data=watched, headers={"X-CSRF-Token": csrf})
+        assert answer.status == 201, answer.text()
     page.context.clear_cookies()
+    return {"case_id": str(created["case_id"])}
 
 
-def take(page: Page, base_url: str, shot: Shot, png: Path) -> None:
+def take(page: Page, base_url: str, shot: Shot, png: Path, ids: dict[str, str]) -> None:
     page.context.clear_cookies()
     page.context.add_cookies([{"name": "lang", "value": shot.language, "url": base_url}])
     if shot.officer is not None:
-        sign_in(page, shot.officer)
-    page.goto(shot.path)
+        sign_in_page(page, shot.officer)
+    page.goto(shot.path.format(**ids))
+    if shot.act is not None:
+        shot.act(page)
     page.wait_for_selector(shot.ready, timeout=30_000)
     page.screenshot(path=str(png), full_page=shot.full_page)
 
@@ -103,6 +158,9 @@ def main(out: Path) -> None:
         database = seeded_database(Path(directory))
         with live_server(database) as base_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
+            seeding = browser.new_context(base_url=base_url)
+            ids = seed_reports(seeding.new_page())
+            seeding.close()
             for label, (width, height) in VIEWPORTS.items():
                 context = browser.new_context(
                     base_url=base_url,
@@ -111,11 +169,9 @@ def main(out: Path) -> None:
                     extra_http_headers={"X-Request-ID": "contoh-0001"},
                 )
                 page = context.new_page()
-                if label == "desktop":
-                    seed_reports(page)
                 for shot in SHOTS:
                     png = out / f"{shot.name}-{label}.png"
-                    take(page, base_url, shot, png)
+                    take(page, base_url, shot, png, ids)
                     print(png)
                 context.close()
             browser.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,6 +94,38 @@ async def read_case(session: AsyncSession, caller: Caller, case_id: uuid.UUID) -
         links=links,
         restricted_matches=await _restricted_matches(session, caller, held_restricted),
     )
+
+
+@dataclass(frozen=True)
+class CasePerson:
+    """A person of a case as the caller may know them: from the case's reports it may read."""
+
+    entity_id: uuid.UUID | None
+    roles: tuple[str, ...]
+    names: tuple[str, ...]
+    report_ids: tuple[uuid.UUID, ...]
+
+
+async def case_persons(session: AsyncSession, case: CaseOut) -> list[CasePerson]:
+    """The persons named in the reports of ``case`` (as ``read_case`` answered it to the
+    caller, so only its readable reports), one entry per resolved person."""
+    readable = [r.report_id for r in case.reports if r.visible and r.report_id is not None]
+    grouped: dict[object, list[tuple[str, str | None, uuid.UUID]]] = {}
+    for person in await repo.persons_of_reports(session, readable):
+        key: object = person.entity_id or (person.report_id, person.position)
+        grouped.setdefault(key, []).append(
+            (person.role, person.features.get("display_name"), person.report_id)
+        )
+    people = [
+        CasePerson(
+            entity_id=key if isinstance(key, uuid.UUID) else None,
+            roles=tuple(dict.fromkeys(role for role, _, _ in rows)),
+            names=tuple(dict.fromkeys(name for _, name, _ in rows if name)),
+            report_ids=tuple(dict.fromkeys(report for _, _, report in rows)),
+        )
+        for key, rows in grouped.items()
+    ]
+    return sorted(people, key=lambda p: (-len(p.report_ids), p.names[:1]))
 
 
 async def _restricted_matches(

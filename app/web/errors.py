@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import SinergiError
@@ -70,6 +70,11 @@ def _html_or(api_handler: InstalledHandler) -> Handler:
             answer = api_handler(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
         status, headers = _status_of(exc)
+        if status == HTTPStatus.UNAUTHORIZED:
+            # A console page asked for a signed-in officer: the browser goes to sign in at "/".
+            if request.headers.get("hx-request"):
+                return Response(status_code=204, headers={"HX-Redirect": "/"})
+            return RedirectResponse("/", status_code=303)
         if not isinstance(exc, (StarletteHTTPException, SinergiError)):
             logger.exception(
                 "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}

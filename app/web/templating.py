@@ -29,6 +29,9 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/", "nav.home", signed_in=True),
     NavItem("/kotak-masuk", "nav.inbox", signed_in=True),
+    NavItem("/pemeriksaan", "nav.screening", signed_in=True),
+    NavItem("/laporan-baru", "nav.new_report", signed_in=True),
+    NavItem("/pantauan", "nav.watches", signed_in=True),
     NavItem("/tentang", "nav.about"),
     NavItem("/docs", "nav.api_docs"),
     NavItem("/redoc", "nav.api_reference"),

@@ -1,0 +1,609 @@
+"""The officer's working pages: counter screening, the new-report form, the case page, watches.
+
+Routes parse the form, call the same services as the API (with the same permission aliases, so
+the same need-to-know, role narrowing and CSRF check) and render a template; they hold no rule
+of their own. None of them is in the OpenAPI spec.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from app.api.audit_hook import AuditDep, RequestAudit
+from app.api.deps import (
+    CSRF_FORM_FIELD,
+    AgencyReader,
+    AgencyWriter,
+    Principal,
+    Screener,
+    SessionDep,
+    SettingsDep,
+    session_cookie_name,
+)
+from app.api.screening import screening_settings
+from app.config import Settings
+from app.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    field_problems_from_validation,
+)
+from app.schemas.report import ReportCreated, ReportIn, ReportWarning
+from app.schemas.screening import PersonQuery, ScreeningIn, WatchIn
+from app.services import cases, officer_sessions, reports, screening, watches
+from app.services.agencies import member_agencies
+from app.services.regions import find_regions, region_name
+from app.web.forms import NO_ERRORS, FormErrors, form_errors
+from app.web.i18n import Catalogue, to_wib
+from app.web.messages import flash
+from app.web.report_form import ReportForm, form_date, options, placed
+from app.web.templating import catalogue_for, render
+
+router = APIRouter(include_in_schema=False)
+
+#: The fields of the counter screening form, in the order the officer types them.
+SCREENING_FIELDS = ("full_name", "date_of_birth", "nik", "passport_number")
+
+
+def typed_values(form: FormData, names: Iterable[str]) -> dict[str, str]:
+    """What the officer typed in the fields ``names``, trimmed (kept to refill the form)."""
+    values: dict[str, str] = {}
+    for name in names:
+        value = form.get(name)
+        values[name] = value.strip() if isinstance(value, str) else ""
+    return values
+
+
+def filled(values: Mapping[str, str]) -> dict[str, str]:
+    """The fields that hold something: an empty field is an absent one, as in the API."""
+    return {name: value for name, value in values.items() if value}
+
+
+def worded_errors(
+    request: Request, problems: Iterable[FieldProblem], *, strip: str = "", whole: str = ""
+) -> FormErrors:
+    """The API's field problems for a form: pointers under ``strip`` re-rooted at the form,
+    a problem about the whole object placed on the field ``whole``, each message in the
+    officer's language when the catalogue words its code (the API's English otherwise)."""
+    words = catalogue_for(request)
+    placed: list[FieldProblem] = []
+    for problem in problems:
+        pointer = problem.pointer
+        if strip and pointer.startswith(strip):
+            pointer = pointer[len(strip) :]
+        if not pointer and whole:
+            pointer = whole
+        key = f"screening.problem.{problem.code}"
+        detail = words.text(key) if words.has(key) else problem.detail
+        placed.append(FieldProblem(pointer, detail, problem.code, problem.location))
+    return form_errors(placed)
+
+
+_Answer = TypeVar("_Answer", bound=Response)
+
+
+def answered(audit: RequestAudit, response: _Answer) -> _Answer:
+    """``response``, with its status told to the request's audit event (a refused form is 422,
+    a redirect 303), so the audit trail records what the officer actually got."""
+    audit.response.status_code = response.status_code
+    return response
+
+
+def page(
+    request: Request,
+    settings: Settings,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """``render`` with what every working page's forms need: the session's CSRF token (for the
+    hidden ``csrf_token`` field) and ``t_has`` (whether the catalogue words a code)."""
+    cookie = request.cookies.get(session_cookie_name(settings))
+    csrf = officer_sessions.csrf_token(settings, cookie) if cookie else ""
+    words = catalogue_for(request)
+    return render(
+        request,
+        template,
+        {"csrf_token": csrf, "csrf_field": CSRF_FORM_FIELD, "t_has": words.has, **context},
+        status_code=status_code,
+    )
+
+
+# --- counter screening (Pemeriksaan) ------------------------------------------------------------
+
+
+def _screening_page(
+    request: Request,
+    settings: Settings,
+    *,
+    values: Mapping[str, str],
+    errors: FormErrors = NO_ERRORS,
+    result: Any = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        settings,
+        "pages/screening/screening.html",
+        {"values": values, "errors": errors, "result": result, "fields": SCREENING_FIELDS},
+        status_code=status_code,
+    )
+
+
+@router.get("/pemeriksaan", response_class=HTMLResponse)
+async def screening_form(
+    request: Request, principal: Screener, settings: SettingsDep, audit: AuditDep
+) -> HTMLResponse:
+    """Pemeriksaan: the counter screening form, empty."""
+    audit.action("console.screening.form")
+    return _screening_page(request, settings, values=dict.fromkeys(SCREENING_FIELDS, ""))
+
+
+@router.post("/pemeriksaan", response_class=HTMLResponse)
+async def screening_check(
+    request: Request,
+    principal: Screener,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Screen one person at the counter; nothing about them is stored, the query is audited."""
+    audit.action("screening.query")
+    values = typed_values(await request.form(), SCREENING_FIELDS)
+    query = filled(values)
+    if "date_of_birth" in query:
+        query["date_of_birth"] = form_date(query["date_of_birth"])
+    try:
+        person = PersonQuery.model_validate(query)
+    except ValidationError as invalid:
+        problems = field_problems_from_validation(invalid.errors())
+        return _screening_page(
+            request,
+            settings,
+            values=values,
+            errors=worded_errors(request, problems),
+            status_code=422,
+        )
+    try:
+        answer = await screening.screen(
+            session,
+            principal,
+            ScreeningIn(persons=[person]),
+            settings=screening_settings(settings),
+        )
+    except InvalidInput as invalid:
+        errors = worded_errors(request, invalid.errors, strip="/persons/0", whole="/full_name")
+        return answered(
+            audit,
+            _screening_page(request, settings, values=values, errors=errors, status_code=422),
+        )
+    result = answer.results[0]
+    audit.note("persons", "1")
+    audit.note("persons_with_hits", "1" if result.hit else "0")
+    audit.note("hits", str(len(result.hits)))
+    return _screening_page(request, settings, values=values, result=result)
+
+
+# --- the new-report form (Laporan baru) ---------------------------------------------------------
+
+
+async def _report_page(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    report: ReportForm,
+    reported_at: str,
+    *,
+    errors: FormErrors = NO_ERRORS,
+    status_code: int = 200,
+) -> HTMLResponse:
+    words = catalogue_for(request)
+    language = words.language
+    vocab = {
+        name: options(name, language)
+        for name in (
+            "modus_operandi",
+            "exploitation_types",
+            "means_of_control",
+            "actions_taken",
+            "person_roles",
+            "sexes",
+            "document_types",
+            "document_statuses",
+        )
+    }
+    tlp_levels = [
+        (code, label, words.text(f"newreport.tlp.{code}"))
+        for code, label in options("tlp", language)
+    ]
+    recipients = [
+        (agency.code, agency.name)
+        for agency in await member_agencies(session)
+        if agency.code != principal.agency_code
+    ]
+    return page(
+        request,
+        settings,
+        "pages/new_report/form.html",
+        {
+            "report": report,
+            "reported_at": reported_at,
+            "errors": errors,
+            "vocab": vocab,
+            "case_types": options("case_types", language),
+            "tlp_levels": tlp_levels,
+            "recipients": recipients,
+            "region_label": region_name(report.values.get("location-region_code")),
+        },
+        status_code=status_code,
+    )
+
+
+def suggested_reference(agency_code: str, now: datetime) -> str:
+    """A reference for agencies without their own numbering: code, WEB and the WIB time."""
+    return f"{agency_code}/WEB/{to_wib(now):%Y%m%d-%H%M%S}"
+
+
+@router.get("/laporan-baru", response_class=HTMLResponse)
+async def new_report_form(
+    request: Request,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Laporan baru: the report form, empty but for a suggested reference."""
+    audit.action("console.report.form")
+    now = datetime.now(UTC)
+    report = ReportForm.blank(suggested_reference(principal.agency_code, now))
+    return await _report_page(request, session, settings, principal, report, now.isoformat())
+
+
+@router.get("/laporan-baru/wilayah", response_class=HTMLResponse)
+async def region_search(
+    request: Request, principal: AgencyWriter, audit: AuditDep, q: str = ""
+) -> HTMLResponse:
+    """The regions matching what the officer typed (an htmx fragment of the report form)."""
+    audit.action("console.region.search")
+    regions = [{"code": r.code, "name": r.label_id} for r in find_regions(q[:100])]
+    return render(
+        request, "pages/new_report/region_results.html", {"regions": regions, "query": q.strip()}
+    )
+
+
+@router.post("/laporan-baru", response_class=HTMLResponse)
+async def new_report_submit(
+    request: Request,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Add or remove a person or document, or submit the report through the ingest service."""
+    audit.action("report.create")
+    form = await request.form()
+    report = ReportForm.parse(form)
+    reported_at = (
+        typed_values(form, ["reported_at"])["reported_at"] or datetime.now(UTC).isoformat()
+    )
+    action = typed_values(form, ["action"])["action"]
+    if report.apply(action):
+        audit.action("console.report.form")
+        return await _report_page(request, session, settings, principal, report, reported_at)
+    try:
+        body = ReportIn.model_validate(report.body(reported_at))
+        # a savepoint: a report refused halfway leaves nothing behind in the request's transaction
+        async with session.begin_nested():
+            _, created = await reports.submit(
+                session,
+                principal,
+                body,
+                idempotency_key=None,
+                settings=reports.IngestSettings.of(settings),
+            )
+    except ValidationError as invalid:
+        problems = field_problems_from_validation(invalid.errors())
+        refused_page = await _report_refused(
+            request, session, settings, principal, report, reported_at, problems
+        )
+        return answered(audit, refused_page)
+    except (InvalidInput, Conflict) as refused:
+        problems = refused.errors or [FieldProblem("/external_ref", refused.detail, refused.slug)]
+        refused_page = await _report_refused(
+            request, session, settings, principal, report, reported_at, problems
+        )
+        return answered(audit, refused_page)
+    audit.object("report", created.id)
+    if created.case_id is not None:
+        audit.object("case", created.case_id)
+    return await _report_sent(request, session, principal, report, created)
+
+
+async def _report_refused(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    report: ReportForm,
+    reported_at: str,
+    problems: Sequence[FieldProblem],
+) -> HTMLResponse:
+    errors = worded_errors(request, placed(problems, report.field_ids()), whole="/form")
+    return await _report_page(
+        request, session, settings, principal, report, reported_at, errors=errors, status_code=422
+    )
+
+
+async def _report_sent(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    report: ReportForm,
+    created: ReportCreated,
+) -> HTMLResponse:
+    """What resolution found, within need-to-know: the case, how often each person appears in
+    other reports the officer may see, and the agencies the report went to."""
+    words = catalogue_for(request)
+    roles = dict(options("person_roles", words.language))
+    persons = []
+    for result in created.persons:
+        others = 0
+        if result.entity_id is not None:
+            try:
+                network = await cases.person_network(session, principal, result.entity_id)
+            except NotFound:
+                network = None
+            if network is not None:
+                others = len({a.report_id for a in network.appearances} - {created.id})
+        typed = report.persons[result.index] if result.index < len(report.persons) else {}
+        persons.append(
+            {
+                "number": result.index + 1,
+                "name": typed.get("full_name", ""),
+                "role": roles.get(result.role, result.role),
+                "other_reports": others,
+            }
+        )
+    names = {agency.code: agency.name for agency in await member_agencies(session)}
+    warnings = [
+        {"where": _pointer_words(words, w.pointer), "text": _warning_words(words, w)}
+        for w in created.warnings
+    ]
+    return render(
+        request,
+        "pages/new_report/sent.html",
+        {
+            "external_ref": report.values.get("external_ref", ""),
+            "report_id": created.id,
+            "case_id": created.case_id,
+            "persons": persons,
+            "routed_to": [
+                names.get(code, code) for code in sorted({r.agency for r in created.routed_to})
+            ],
+            "warnings": warnings,
+        },
+    )
+
+
+def _pointer_words(words: Catalogue, pointer: str) -> str:
+    """``/persons/0/nik`` → "Orang 1 · NIK"."""
+    parts = pointer.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "persons" and parts[1].isdigit():
+        field_key = f"newreport.person.{parts[2]}"
+        named = words.text(field_key) if words.has(field_key) else parts[2]
+        return f"{words.text('newreport.person.legend', number=int(parts[1]) + 1)} · {named}"
+    return pointer
+
+
+def _warning_words(words: Catalogue, warning: ReportWarning) -> str:
+    key = f"screening.warning.{warning.code}"
+    return words.text(key) if words.has(key) else warning.detail
+
+
+# --- the case page (Kasus) -------------------------------------------------------------------
+
+
+def _case_id(text: str) -> uuid.UUID:
+    """The case id of the path; anything that is not one answers 404, like an unknown case."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise NotFound(detail="No such case") from None
+
+
+@router.get("/kasus/{case_id}", response_class=HTMLResponse)
+async def case_page(
+    request: Request,
+    case_id: str,
+    principal: AgencyReader,
+    session: SessionDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Kasus: the case's reports the officer may see, its persons, and their network."""
+    audit.action("case.read")
+    case = await cases.read_case(session, principal, _case_id(case_id))
+    audit.object("case", case.id)
+    persons = await cases.case_persons(session, case)
+    words = catalogue_for(request)
+    roles = dict(options("person_roles", words.language))
+    tlps = dict(options("tlp", words.language))
+    case_types = dict(options("case_types", words.language))
+    names = {agency.code: agency.name for agency in await member_agencies(session)}
+    reports = [
+        {
+            "id": r.report_id,
+            "visible": r.visible,
+            "held_by": names.get(r.held_by, r.held_by),
+            "case_type": case_types.get(r.case_type or "", r.case_type),
+            "tlp": tlps.get(r.tlp or "", r.tlp),
+            "region": region_name(r.region_code),
+            "reported_at": r.reported_at,
+        }
+        for r in case.reports
+    ]
+    people = [
+        {
+            "key": f"p{index}",
+            "name": p.names[0] if p.names else words.text("case.unnamed"),
+            "aliases": p.names[1:],
+            "roles": [roles.get(role, role) for role in p.roles],
+            "reports": [str(r) for r in p.report_ids],
+        }
+        for index, p in enumerate(persons)
+    ]
+    holders = [r.held_by for r in case.reports]  # codes: short labels for the drawing
+    graph = {
+        "nodes": [
+            {
+                "id": f"r{index}",
+                "kind": "report" if r["visible"] else "hidden",
+                "label": code,
+                "href": f"/laporan/{r['id']}" if r["visible"] else None,
+                "report": str(r["id"]) if r["visible"] else None,
+            }
+            for index, (r, code) in enumerate(zip(reports, holders, strict=True))
+        ]
+        + [
+            {"id": p["key"], "kind": "person", "label": p["name"], "roles": p["roles"]}
+            for p in people
+        ],
+        "edges": [
+            {"source": p["key"], "target": f"r{index}"}
+            for p in people
+            for index, r in enumerate(reports)
+            if r["visible"] and str(r["id"]) in p["reports"]
+        ],
+    }
+    return render(
+        request,
+        "pages/case/case.html",
+        {
+            "case": case,
+            "reports": reports,
+            "people": people,
+            "graph": graph,
+            "links": case.links,
+            "t_has": words.has,
+        },
+    )
+
+
+# --- watches (Pantauan) ------------------------------------------------------------------------
+
+#: The person fields of the watch form (those of the screening form) and the note.
+WATCH_FIELDS = (*SCREENING_FIELDS, "note")
+
+
+async def _watches_page(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    *,
+    cursor: str | None = None,
+    values: Mapping[str, str] | None = None,
+    errors: FormErrors = NO_ERRORS,
+    status_code: int = 200,
+) -> HTMLResponse:
+    items, next_cursor = await watches.list_own(
+        session, principal, cursor=cursor, limit=settings.max_page_size
+    )
+    return page(
+        request,
+        settings,
+        "pages/watches/watches.html",
+        {
+            "watches": items,
+            "next_cursor": next_cursor,
+            "values": values or dict.fromkeys(WATCH_FIELDS, ""),
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/pantauan", response_class=HTMLResponse)
+async def watches_list(
+    request: Request,
+    principal: Screener,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """Pantauan: the agency's watches, and the form to watch a person."""
+    audit.action("watch.list")
+    return await _watches_page(request, session, settings, principal, cursor=cursor)
+
+
+@router.post("/pantauan", response_class=HTMLResponse, response_model=None)
+async def watches_create(
+    request: Request,
+    principal: Screener,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse | RedirectResponse:
+    """Watch a person (typed here, or sent from a screening's answer)."""
+    audit.action("watch.create")
+    values = typed_values(await request.form(), WATCH_FIELDS)
+    person = {k: v for k, v in filled(values).items() if k != "note"}
+    if "date_of_birth" in person:
+        person["date_of_birth"] = form_date(person["date_of_birth"])
+    body = {"person": person, **({"note": values["note"]} if values["note"] else {})}
+    try:
+        watch = await watches.create(
+            session,
+            principal,
+            WatchIn.model_validate(body),
+            settings=watches.WatchSettings(
+                default_days=settings.watch_default_days, max_days=settings.watch_max_days
+            ),
+        )
+    except ValidationError as invalid:
+        problems = field_problems_from_validation(invalid.errors())
+        errors = worded_errors(request, problems, strip="/person", whole="/full_name")
+    except InvalidInput as invalid:
+        errors = worded_errors(request, invalid.errors, strip="/person", whole="/full_name")
+    else:
+        audit.object("watch", watch.id)
+        response = RedirectResponse("/pantauan", status_code=303)
+        flash(request, response, "flash.watch_created")
+        return answered(audit, response)
+    refused = await _watches_page(
+        request, session, settings, principal, values=values, errors=errors, status_code=422
+    )
+    return answered(audit, refused)
+
+
+@router.post("/pantauan/{watch_id}/hapus", response_model=None)
+async def watches_remove(
+    request: Request,
+    watch_id: str,
+    principal: Screener,
+    session: SessionDep,
+    audit: AuditDep,
+) -> RedirectResponse:
+    """Stop watching a person; another agency's watch answers 404, as if absent."""
+    audit.action("watch.delete")
+    try:
+        watch = uuid.UUID(watch_id)
+    except ValueError:
+        raise NotFound(detail="No such watch") from None
+    audit.object("watch", watch)
+    await watches.delete(session, principal, watch)
+    response = RedirectResponse("/pantauan", status_code=303)
+    flash(request, response, "flash.watch_removed")
+    return answered(audit, response)
