@@ -528,7 +528,16 @@ async def submit(
         if answer is not None:
             return status, answer
 
-    await _check_against_now_and_agencies(session, caller, body, now, settings)
+    try:
+        await _check_against_now_and_agencies(session, caller, body, now, settings)
+    except InvalidInput:
+        # A replay is answered from what is stored, whatever changed since (a recipient
+        # deactivated, the clock moved on): the reference is looked up only when a check fails,
+        # so a new report costs no extra query.
+        existing = await repo.get_by_external_ref(session, caller.agency_id, body.external_ref)
+        if existing is None:
+            raise
+        return 200, await _replay(session, existing, request_hash, body)
     persons, warnings = _normalize_persons(body)
     report = Report(
         id=uuid.uuid4(),
@@ -536,19 +545,13 @@ async def submit(
         external_ref=body.external_ref,
         version=1,
         status=ReportStatus.ACTIVE,
-        case_type=str(body.case_type),
-        tlp=str(body.tlp),
-        region_code=body.location.region_code if body.location else None,
-        reported_at=body.reported_at,
-        body=stored_body,
-        body_hash=request_hash,
         case_id=None,
         status_reason=None,
         status_changed_at=None,
         personal_data_purged_at=None,
         created_at=now,
-        updated_at=now,
     )
+    _apply_body(report, body, stored_body, request_hash, now)
     if not await repo.insert_new(session, report):
         # The reference is taken: by an earlier report (a replay or a conflict), or by a
         # concurrent request that committed while this one waited on the unique index.
@@ -558,48 +561,18 @@ async def submit(
         return 200, await _replay(session, existing, request_hash, body)
 
     linked = await _linked_reports(session, caller, body.linked_report_ids)
-    session.add(
-        ReportVersion(
-            report_id=report.id,
-            version=1,
-            body=stored_body,
-            body_hash=request_hash,
-            change="created",
-        )
+    ingested = await _ingest(
+        session, caller, report, body, persons, linked=linked, settings=settings, change="created"
     )
-    repo.add_modus(session, report.id, [str(m) for m in body.modus_operandi])
-    repo.add_facets(session, report.id, facets_of(body))
-    viewer = _viewer(caller)
-    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
-    case = await assign_case(session, report, resolved, viewer=viewer, explicit_links=linked)
-    await session.flush()  # the report's case (and its updated_at) as stored, for what follows
-
-    source_code = caller.agency_code
-    out = to_out(report, source_code)
-    outbox = _Outbox([])
-    told: set[uuid.UUID] = set()
-    routed = await _route(session, outbox, report, body, source_code, out, already=told)
-    await _notify_case_holders(
-        session,
-        outbox,
-        report,
-        case,
-        source_agency_id=caller.agency_id,
-        source_code=source_code,
-        already_told=told,
-    )
-    await _add_watch_hits(
-        session, outbox, report, resolved, persons, recipients=told, settings=settings
-    )
-    await outbox.flush(session)
     answer = ReportCreated(
         id=report.id,
         version=1,
         case_id=report.case_id,
         persons=[
-            _person_result(row, p.normalized) for (row, _), p in zip(resolved, persons, strict=True)
+            _person_result(row, p.normalized)
+            for (row, _), p in zip(ingested.resolved, persons, strict=True)
         ],
-        routed_to=routed,
+        routed_to=ingested.routed,
         warnings=warnings,
     )
     if idempotency_key is not None:
@@ -622,6 +595,95 @@ async def submit(
                 detail="Another request with the same Idempotency-Key is being processed; retry later"
             ) from None
     return 201, answer
+
+
+def _apply_body(
+    report: Report, body: ReportIn, stored_body: dict[str, Any], request_hash: str, now: datetime
+) -> None:
+    """Set the columns a report takes from its current body (new report or correction)."""
+    report.body = stored_body
+    report.body_hash = request_hash
+    report.case_type = str(body.case_type)
+    report.tlp = str(body.tlp)
+    report.region_code = body.location.region_code if body.location else None
+    report.reported_at = body.reported_at
+    report.updated_at = now
+
+
+@dataclass
+class _Ingested:
+    out: ReportOut
+    resolved: list[tuple[ReportPerson, PersonResolution]]
+    routed: list[RoutedTo]
+
+
+async def _ingest(
+    session: AsyncSession,
+    caller: Caller,
+    report: Report,
+    body: ReportIn,
+    persons: Sequence[_Person],
+    *,
+    linked: Sequence[Report],
+    settings: IngestSettings,
+    change: str,
+) -> _Ingested:
+    """What a new report and a correction both run once the report row holds the new body:
+    version row, modus, facets, persons, case, routing, case holders, watch hits, outbox.
+
+    A correction (``change="updated"``) first drops what the previous version derived and tells
+    the agencies it was routed to (``report.updated``); routing then reaches only new ones.
+    """
+    correction = change != "created"
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            version=report.version,
+            body=report.body,
+            body_hash=report.body_hash,
+            change=change,
+        )
+    )
+    if correction:
+        await repo.delete_derived(session, report.id)
+        await session.flush()
+        session.expire(report, ["persons"])
+    repo.add_modus(session, report.id, [str(m) for m in body.modus_operandi])
+    repo.add_facets(session, report.id, facets_of(body))
+    viewer = _viewer(caller)
+    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
+    case = await assign_case(
+        session,
+        report,
+        resolved,
+        viewer=viewer,
+        explicit_links=linked,
+        current_case_id=report.case_id if correction else None,
+    )
+    await session.flush()  # the report's case (and its updated_at) as stored, for what follows
+
+    out = to_out(report, caller.agency_code)
+    outbox = _Outbox([])
+    told: set[uuid.UUID] = set()
+    if correction:
+        told = await _tell_recipients(
+            session, outbox, report, "report.updated", {"report": out.model_dump(mode="json")}
+        )
+    routed = await _route(session, outbox, report, body, caller.agency_code, out, already=told)
+    await _notify_case_holders(
+        session,
+        outbox,
+        report,
+        case,
+        source_agency_id=caller.agency_id,
+        source_code=caller.agency_code,
+        already_told=told,
+    )
+    await _add_watch_hits(
+        session, outbox, report, resolved, persons, recipients=told, settings=settings
+    )
+    await outbox.flush(session)
+    return _Ingested(out, resolved, routed)
 
 
 async def _idempotent_answer(
@@ -703,62 +765,12 @@ async def correct(
         return await render(session, report), warnings
     linked = await _linked_reports(session, caller, body.linked_report_ids)
 
-    now = utcnow()
     report.version += 1
-    report.body = stored_body
-    report.body_hash = request_hash
-    report.case_type = str(body.case_type)
-    report.tlp = str(body.tlp)
-    report.region_code = body.location.region_code if body.location else None
-    report.reported_at = body.reported_at
-    report.updated_at = now
-    session.add(
-        ReportVersion(
-            report_id=report.id,
-            version=report.version,
-            body=stored_body,
-            body_hash=request_hash,
-            change="updated",
-        )
+    _apply_body(report, body, stored_body, request_hash, utcnow())
+    ingested = await _ingest(
+        session, caller, report, body, persons, linked=linked, settings=settings, change="updated"
     )
-    await repo.replace_modus(session, report.id, [str(m) for m in body.modus_operandi])
-    await repo.replace_facets(session, report.id, facets_of(body))
-    await repo.delete_persons(session, report.id)
-    await repo.delete_case_links(session, report.id)
-    await session.flush()
-    session.expire(report, ["persons"])
-    viewer = _viewer(caller)
-    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
-    case = await assign_case(
-        session,
-        report,
-        resolved,
-        viewer=viewer,
-        explicit_links=linked,
-        current_case_id=report.case_id,
-    )
-    await session.flush()
-    await session.refresh(report, ["persons"])
-    out = to_out(report, caller.agency_code)
-    outbox = _Outbox([])
-    already = await _tell_recipients(
-        session, outbox, report, "report.updated", {"report": out.model_dump(mode="json")}
-    )
-    await _route(session, outbox, report, body, caller.agency_code, out, already=already)
-    await _notify_case_holders(
-        session,
-        outbox,
-        report,
-        case,
-        source_agency_id=caller.agency_id,
-        source_code=caller.agency_code,
-        already_told=already,
-    )
-    await _add_watch_hits(
-        session, outbox, report, resolved, persons, recipients=already, settings=settings
-    )
-    await outbox.flush(session)
-    return out, warnings
+    return ingested.out, warnings
 
 
 async def _own_for_update(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> Report:
