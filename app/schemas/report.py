@@ -649,6 +649,17 @@ class ReportCreated(BaseModel):
     warnings: list[ReportWarning] = Field(default_factory=list)
 
 
+class ReportVersionOut(BaseModel):
+    """One version of a report, as submitted."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    change: str = Field(description="created, updated, retracted or closed.")
+    created_at: AwareDatetime
+    body: dict[str, object] = Field(description="The report as submitted in this version.")
+
+
 class ReportRetractIn(_Request):
     """Why the source withdraws its report."""
 

@@ -49,6 +49,7 @@ from app.schemas.report import (
     ReportCreated,
     ReportIn,
     ReportOut,
+    ReportVersionOut,
     ReportWarning,
     RoutedTo,
 )
@@ -126,7 +127,7 @@ async def list_visible(
     updated_after: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[Sequence[Report], str | None]:
+) -> tuple[list[ReportOut], str | None]:
     """A page of the reports the caller may see, oldest update first, and the next cursor."""
     after = decode_time_cursor(cursor) if cursor else None
     rows = await repo.list_visible(
@@ -141,7 +142,8 @@ async def list_visible(
     )
     page = list(rows[:limit])
     next_cursor = encode_cursor(page[-1].updated_at, page[-1].id) if len(rows) > limit else None
-    return page, next_cursor
+    codes = await repo.agency_codes(session, [r.source_agency_id for r in page])
+    return [to_out(r, codes[r.source_agency_id]) for r in page], next_cursor
 
 
 # -- writes ----------------------------------------------------------------------------------
@@ -178,7 +180,8 @@ async def render(session: AsyncSession, report: Report) -> ReportOut:
     return to_out(report, codes[report.source_agency_id])
 
 
-def _person_result(row: ReportPerson, normalized: NormalizedPerson) -> PersonResult:
+def _person_result(row: ReportPerson) -> PersonResult:
+    """A stored person as its sender sees it resolved."""
     return PersonResult(
         index=row.position,
         role=row.role,
@@ -186,18 +189,14 @@ def _person_result(row: ReportPerson, normalized: NormalizedPerson) -> PersonRes
         score=row.match_score,
         # the other side of each comparison is a stored person the sender may not see
         reasons=without_values(row.match_reasons or []),
-        normalized=normalized,
-    )
-
-
-def _stored_normalized(row: ReportPerson) -> NormalizedPerson:
-    return NormalizedPerson(
-        full_name=row.name_normalized,
-        nik=row.nik,
-        passport_number=row.passport_number,
-        phone=row.phone_e164,
-        date_of_birth=row.date_of_birth,
-        birth_year=row.birth_year,
+        normalized=NormalizedPerson(
+            full_name=row.name_normalized,
+            nik=row.nik,
+            passport_number=row.passport_number,
+            phone=row.phone_e164,
+            date_of_birth=row.date_of_birth,
+            birth_year=row.birth_year,
+        ),
     )
 
 
@@ -448,17 +447,16 @@ async def _notify_case_holders(
         )
 
 
-async def _created_view(
-    session: AsyncSession, report: Report, warnings: list[ReportWarning]
+def to_created(
+    report: Report, routed_to: list[RoutedTo], warnings: list[ReportWarning]
 ) -> ReportCreated:
-    recipients = await repo.recipients(session, report.id)
-    persons = sorted(report.persons, key=lambda p: p.position)
+    """What the sender is told of its report: ids, case, resolved persons, recipients, warnings."""
     return ReportCreated(
         id=report.id,
         version=report.version,
         case_id=report.case_id,
-        persons=[_person_result(p, _stored_normalized(p)) for p in persons],
-        routed_to=[RoutedTo(agency=code, rule=rule) for code, rule in recipients],
+        persons=[_person_result(p) for p in sorted(report.persons, key=lambda p: p.position)],
+        routed_to=routed_to,
         warnings=warnings,
     )
 
@@ -479,7 +477,9 @@ async def _replay(
             ],
         )
     _, warnings = _normalize_persons(body)
-    return await _created_view(session, existing, warnings)
+    recipients = await repo.recipients(session, existing.id)
+    routed = [RoutedTo(agency=code, rule=rule) for code, rule in recipients]
+    return to_created(existing, routed, warnings)
 
 
 async def _add_watch_hits(
@@ -564,17 +564,7 @@ async def submit(
     ingested = await _ingest(
         session, caller, report, body, persons, linked=linked, settings=settings, change="created"
     )
-    answer = ReportCreated(
-        id=report.id,
-        version=1,
-        case_id=report.case_id,
-        persons=[
-            _person_result(row, p.normalized)
-            for (row, _), p in zip(ingested.resolved, persons, strict=True)
-        ],
-        routed_to=ingested.routed,
-        warnings=warnings,
-    )
+    answer = to_created(report, ingested.routed, warnings)
     if idempotency_key is not None:
         session.add(
             IdempotencyRecord(
@@ -613,7 +603,6 @@ def _apply_body(
 @dataclass
 class _Ingested:
     out: ReportOut
-    resolved: list[tuple[ReportPerson, PersonResolution]]
     routed: list[RoutedTo]
 
 
@@ -683,7 +672,7 @@ async def _ingest(
         session, outbox, report, resolved, persons, recipients=told, settings=settings
     )
     await outbox.flush(session)
-    return _Ingested(out, resolved, routed)
+    return _Ingested(out, routed)
 
 
 async def _idempotent_answer(
@@ -834,10 +823,9 @@ async def close(
     return await render(session, report)
 
 
-async def history(session: AsyncSession, report: Report) -> Sequence[ReportVersion]:
-    """Every version of a report the caller may already see."""
-    return await repo.versions(session, report.id)
-
-
-async def source_codes(session: AsyncSession, reports: Sequence[Report]) -> dict[uuid.UUID, str]:
-    return await repo.agency_codes(session, [r.source_agency_id for r in reports])
+async def history(
+    session: AsyncSession, caller: Caller, report_id: uuid.UUID
+) -> list[ReportVersionOut]:
+    """Every version of a report the caller may see, oldest first (404 otherwise)."""
+    report = await get_visible(session, caller, report_id)
+    return [ReportVersionOut.model_validate(v) for v in await repo.versions(session, report.id)]
