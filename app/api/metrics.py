@@ -1,24 +1,18 @@
-"""``GET /metrics`` (public, like the probes) and the middleware that counts every request."""
+"""``GET /metrics`` (public, like the probes); the middleware that counts every request lives in
+``app.api.middleware``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import Scope
 
 from app import metrics
-from app.api.middleware import RequestObserver, route_template
 from app.api.routing import SinergiRoute, operation_id
 from app.services.delivery import outbox_snapshot
 
 router = APIRouter(
     tags=["health"], route_class=SinergiRoute, generate_unique_id_function=operation_id
 )
-
-#: The route whose answers are ingest outcomes.
-_INGEST_ROUTE = ("POST", "/v1/reports")
-#: Methods counted by name; anything else a client sends is counted as OTHER.
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @router.get(
@@ -46,18 +40,3 @@ async def scrape(request: Request) -> Response:
     async with factory() as session:
         snapshot = await outbox_snapshot(session)
     return Response(metrics.exposition(snapshot), media_type=metrics.CONTENT_TYPE_LATEST)
-
-
-class MetricsMiddleware(RequestObserver):
-    """Counts and times every HTTP request by method, route template and status."""
-
-    def observe(self, scope: Scope, status: int, seconds: float) -> None:
-        route = route_template(scope) or metrics.UNMATCHED_ROUTE
-        method = str(scope.get("method", ""))
-        method = method if method in _METHODS else "OTHER"
-        labels = (method, route, str(status))
-        metrics.HTTP_REQUESTS.labels(*labels).inc()
-        metrics.HTTP_DURATION.labels(*labels).observe(seconds)
-        outcome = metrics.ingest_outcome(status) if (method, route) == _INGEST_ROUTE else None
-        if outcome is not None:
-            metrics.INGEST.labels(outcome).inc()
