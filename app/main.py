@@ -23,7 +23,7 @@ from app.api import (
     cases,
     health,
     inbox,
-    metrics,
+    prometheus,
     reports,
     screening,
     session,
@@ -34,9 +34,9 @@ from app.api import (
 )
 from app.api.audit_hook import AUDIT_DEPENDENCY
 from app.api.deps import RATE_LIMITED_SCOPES
-from app.api.errors import install_error_handlers, problem_responses
 from app.api.middleware import MetricsMiddleware, RequestContextMiddleware, RequestLogMiddleware
 from app.api.openapi import finish as finish_openapi
+from app.api.problems import install_error_handlers, problem_responses
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.logging import configure_logging
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)  # outermost: sees 413s and crashes too
 
     app.include_router(health.router)
-    app.include_router(metrics.router)
+    app.include_router(prometheus.router)
     app.include_router(wellknown.router)
     app.include_router(auth.router)
     app.include_router(session.router)

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import Admin, AgencyManager, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.pagination import decode_text_cursor, encode_cursor
 from app.schemas.agency import (
     AgencyCreate,

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import Admin, SessionDep, SettingsDep
-from app.api.errors import problem_responses
 from app.api.params import QueryDateTime
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.errors import FieldProblem, InvalidInput
 from app.schemas.audit import AuditPage, ChainCheck, OutcomeName
 from app.services import audit as audit_service

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import Admin, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.delivery import AttemptList, DeliveryOut, DeliveryPage, Event, Status
 from app.services import delivery as deliveries
 

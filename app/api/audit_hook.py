@@ -147,7 +147,7 @@ def _status_of(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, f"http-{exc.status_code}"
     if isinstance(exc, RequestValidationError):
-        # rendered as 400 by app.api.errors when the body is not JSON at all
+        # rendered as 400 by app.api.problems when the body is not JSON at all
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return 400, "malformed-json"
         return 422, "validation-error"

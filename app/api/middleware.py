@@ -12,7 +12,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
-from app.api.errors import problem_response
+from app.api.problems import problem_response
 
 logger = logging.getLogger("sinergi.errors")
 

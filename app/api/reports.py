@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
-from app.api.errors import problem_responses
 from app.api.params import QueryDateTime
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.report import (
     Page,
     ReportCloseIn,

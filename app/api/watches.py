@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.audit_hook import AuditDep
 from app.api.deps import Screener, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.config import Settings
 from app.schemas.report import Page
 from app.schemas.screening import WatchIn, WatchOut

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
-from app.api.routing import SinergiRoute, operation_id
+from app.api.route_class import SinergiRoute, operation_id
 from app.services.delivery import outbox_snapshot
 
 router = APIRouter(
