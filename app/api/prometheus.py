@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from fastapi import APIRouter, Response
 
 from app import metrics
+from app.api.deps import SessionDep
 from app.api.route_class import SinergiRoute, operation_id
 from app.services.delivery import outbox_snapshot
 
@@ -35,8 +35,6 @@ router = APIRouter(
         }
     },
 )
-async def scrape(request: Request) -> Response:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    async with factory() as session:
-        snapshot = await outbox_snapshot(session)
+async def scrape(session: SessionDep) -> Response:
+    snapshot = await outbox_snapshot(session)
     return Response(metrics.exposition(snapshot), media_type=metrics.CONTENT_TYPE_LATEST)
