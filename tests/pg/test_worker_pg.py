@@ -369,8 +369,8 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
 async def test_fan_outs_in_opposite_orders_do_not_deadlock(
     app: FastAPI, settings: Settings
 ) -> None:
-    a = await create_agency(app, "A", AgencyKind.OTHER, region_code="14.72")
-    b = await create_agency(app, "B", AgencyKind.OTHER, region_code="14.72")
+    a = await create_agency(app, "AG-A", AgencyKind.OTHER, region_code="14.72")
+    b = await create_agency(app, "AG-B", AgencyKind.OTHER, region_code="14.72")
     engine = create_engine(settings)
     factory = create_session_factory(engine)
 
