@@ -29,7 +29,6 @@ from app.errors import (
     PreconditionRequired,
 )
 from app.matching.features_json import features_to_json
-from app.matching.persons import identify_person
 from app.matching.scoring import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
 from app.models.base import utcnow
 from app.models.report import (
@@ -58,6 +57,7 @@ from app.services.caller import Caller
 from app.services.delivery import Outgoing, enqueue_all
 from app.services.facets import facets_of
 from app.services.match_weights import current_weights
+from app.services.persons import identify
 from app.services.resolution import (
     CaseResolution,
     PersonResolution,
@@ -288,13 +288,9 @@ def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarnin
     persons: list[_Person] = []
     warnings: list[ReportWarning] = []
     for index, person in enumerate(body.persons):
-        identified = identify_person(person, pointer=f"/persons/{index}")
-        warnings.extend(
-            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail)
-            for w in identified.warnings
-        )
-        normalized = NormalizedPerson.model_validate(identified.normalized, from_attributes=True)
-        persons.append(_Person(person, normalized, identified.features))
+        identified = identify(person, f"/persons/{index}")
+        warnings.extend(identified.warnings)
+        persons.append(_Person(person, identified.normalized, identified.features))
     return persons, warnings
 
 
