@@ -29,7 +29,7 @@ from app.errors import (
     PreconditionRequired,
 )
 from app.matching.features_json import features_to_json
-from app.matching.scoring import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
+from app.matching.scoring import PersonFeatures, without_values
 from app.models.base import utcnow
 from app.models.report import (
     IdempotencyRecord,
@@ -250,20 +250,13 @@ class _Outbox:
 class IngestSettings:
     """The knobs ingest reads (``of`` takes them from Settings)."""
 
-    link_threshold: float
-    review_threshold: float
-    merge_threshold: float = DEFAULT_MERGE_THRESHOLD
+    thresholds: Thresholds
     #: How far in the future a report's times may lie (the sender's clock may run ahead).
     clock_skew: timedelta = timedelta(hours=24)
 
     @classmethod
     def of(cls, settings: Settings) -> IngestSettings:
-        return cls(
-            settings.match_link_threshold,
-            settings.match_review_threshold,
-            settings.match_merge_threshold,
-            timedelta(hours=settings.report_clock_skew_hours),
-        )
+        return cls(Thresholds.of(settings), timedelta(hours=settings.report_clock_skew_hours))
 
 
 async def _check_against_now_and_agencies(
@@ -307,9 +300,7 @@ async def _store_persons(
     *,
     viewer: uuid.UUID | None,
 ) -> list[tuple[ReportPerson, PersonResolution]]:
-    thresholds = Thresholds(
-        settings.link_threshold, settings.review_threshold, settings.merge_threshold
-    )
+    thresholds = settings.thresholds
     weights = await current_weights(session)
     await lock_for_resolution(session, [p.features for p in persons])
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
@@ -498,8 +489,8 @@ async def _add_watch_hits(
             for (row, resolution), p in zip(resolved, persons, strict=True)
         ],
         recipients=recipients,
-        link_threshold=settings.link_threshold,
-        review_threshold=settings.review_threshold,
+        link_threshold=settings.thresholds.link,
+        review_threshold=settings.thresholds.review,
     )
     for hit in hits:
         outbox.add(hit.agency_id, "watch.hit", hit.payload, report_id=hit.report_id)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.errors import FieldProblem, InvalidInput
 from app.matching.features_json import features_from_json
 from app.matching.scoring import (
@@ -56,11 +57,17 @@ _QUERY_ROLE = "APPLICANT"
 
 @dataclass(frozen=True)
 class ScreeningSettings:
-    """The knobs screening reads (taken from Settings by the router)."""
+    """The knobs screening reads (``of`` takes them from Settings)."""
 
     thresholds: Thresholds
     max_hits: int
     reveal_restricted: bool
+
+    @classmethod
+    def of(cls, settings: Settings) -> ScreeningSettings:
+        return cls(
+            Thresholds.of(settings), settings.screening_max_hits, settings.screening_reveal_red
+        )
 
 
 def identification_problems(person: PersonQuery, pointer: str) -> list[FieldProblem]:
