@@ -210,10 +210,9 @@ async def register_public_key(
 ) -> PublicKeyRead:
     """A public JWK (EC P-256 or RSA) the agency signs client assertions with (RFC 7523 private_key_jwt), instead of sending an API key."""
     agency = await agencies.get_agency(session, code)
-    record = await client_assertions.register_public_key(
+    return await client_assertions.register_public_key(
         session, agency=agency, raw_jwk=body.jwk, actor=admin.agency_code
     )
-    return PublicKeyRead.model_validate(record)
 
 
 @router.get(
