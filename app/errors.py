@@ -1,6 +1,6 @@
 """Domain errors: one base class carrying the HTTP status and RFC 9457 problem type.
 
-Services raise these without knowing about HTTP frameworks; ``app.api.errors`` turns
+Services raise these without knowing about HTTP frameworks; ``app.api.problems`` turns
 each into an ``application/problem+json`` response.
 
     SinergiError

@@ -1,4 +1,5 @@
-"""Structured JSON logs, one line per request, with personal data and secrets redacted.
+"""Structured JSON logs with personal data and secrets redacted (the one line per request is
+written by ``app.api.middleware.RequestLogMiddleware``).
 
 Every string that reaches a log line (message, exception, extra fields) passes through
 ``redact``: NIKs, passport numbers, phone numbers, long digit runs, bearer tokens, JWTs, API
@@ -18,9 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from starlette.types import Scope
-
-from app.api.middleware import RequestObserver, route_template
 from app.config import Settings
 
 REDACTED = "[REDACTED]"
@@ -271,24 +269,3 @@ def configure_logging(settings: Settings) -> None:
         named.propagate = True
     # Our request line replaces uvicorn's access line, which would log raw paths and queries.
     logging.getLogger("uvicorn.access").disabled = True
-
-
-request_logger = logging.getLogger("sinergi.request")
-
-
-class RequestLogMiddleware(RequestObserver):
-    """One log line per request: request id, route template, status, duration, agency code."""
-
-    def observe(self, scope: Scope, status: int, seconds: float) -> None:
-        state = scope.get("state") or {}
-        request_logger.info(
-            "request",
-            extra={
-                "request_id": state.get("request_id"),
-                "method": scope.get("method"),
-                "route": route_template(scope) or "(no route)",
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "agency": getattr(state.get("principal"), "agency_code", None),
-            },
-        )

@@ -23,7 +23,7 @@ from app.api import (
     cases,
     health,
     inbox,
-    metrics,
+    prometheus,
     reports,
     screening,
     session,
@@ -34,12 +34,12 @@ from app.api import (
 )
 from app.api.audit_hook import AUDIT_DEPENDENCY
 from app.api.deps import RATE_LIMITED_SCOPES
-from app.api.errors import install_error_handlers, problem_responses
-from app.api.middleware import RequestContextMiddleware
+from app.api.middleware import MetricsMiddleware, RequestContextMiddleware, RequestLogMiddleware
 from app.api.openapi import finish as finish_openapi
+from app.api.problems import install_error_handlers, problem_responses
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
-from app.logging import RequestLogMiddleware, configure_logging
+from app.logging import configure_logging
 from app.schemas.problem import Problem
 from app.services.rate_limits import RateLimits
 from app.web import install_console
@@ -92,10 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_console(app)  # after the API's error handlers, which its error pages wrap
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(metrics.MetricsMiddleware)  # outermost: sees 413s and crashes too
+    app.add_middleware(MetricsMiddleware)  # outermost: sees 413s and crashes too
 
     app.include_router(health.router)
-    app.include_router(metrics.router)
+    app.include_router(prometheus.router)
     app.include_router(wellknown.router)
     app.include_router(auth.router)
     app.include_router(session.router)

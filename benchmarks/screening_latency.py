@@ -27,7 +27,6 @@ from app.errors import SinergiError
 from app.schemas.screening import ScreeningIn
 from app.services import screening
 from app.services.agencies import get_agency
-from app.services.resolution import Thresholds
 from benchmarks import store
 from benchmarks.dedup_cost import PG_URL, Sender
 from benchmarks.setup import SENDERS, bench_settings
@@ -74,11 +73,7 @@ async def main_async(args: argparse.Namespace) -> None:
     settings = bench_settings(args.database_url)
     engine = create_engine(settings)
     factory = create_session_factory(engine)
-    screen_settings = screening.ScreeningSettings(
-        thresholds=Thresholds(settings.match_link_threshold, settings.match_review_threshold),
-        max_hits=settings.screening_max_hits,
-        reveal_restricted=settings.screening_reveal_red,
-    )
+    screen_settings = screening.ScreeningSettings.of(settings)
     async with factory() as session:
         agency = await get_agency(session, SENDERS[0])
         caller = Sender(agency.id, agency.code)

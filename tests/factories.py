@@ -26,11 +26,20 @@ async def create_agency(
     code: str,
     kind: AgencyKind = AgencyKind.IMMIGRATION,
     scopes: list[Scope] | None = None,
+    *,
+    region_code: str | None = None,
 ) -> Agency:
     """Register an agency directly in the app's database (member scopes unless given)."""
     async with transaction(app.state.session_factory) as session:
         return await agencies.create_agency(
-            session, AgencyCreate(code=code, name=f"Agency {code}", kind=kind, scopes=scopes)
+            session,
+            AgencyCreate(
+                code=code,
+                name=f"Agency {code}",
+                kind=kind,
+                region_code=region_code,
+                scopes=scopes,
+            ),
         )
 
 
@@ -82,12 +91,15 @@ DUMAI_AGENCIES: dict[str, AgencyKind] = {
 Agencies = dict[str, dict[str, str]]
 
 
-async def dumai_agencies(app: Any, client: httpx.AsyncClient) -> Agencies:
-    """The admin and the Dumai agencies, registered, each with a bearer header."""
+async def dumai_agencies(
+    app: Any, client: httpx.AsyncClient, more: dict[str, AgencyKind] | None = None
+) -> Agencies:
+    """The admin and the Dumai agencies (and ``more``), registered, each with a bearer header."""
+    members = {**DUMAI_AGENCIES, **(more or {})}
     await create_admin(app)
-    for code, kind in DUMAI_AGENCIES.items():
+    for code, kind in members.items():
         await create_agency(app, code, kind=kind)
-    return {code: bearer(await token_for(client, app, code)) for code in ["ADMIN", *DUMAI_AGENCIES]}
+    return {code: bearer(await token_for(client, app, code)) for code in ["ADMIN", *members]}
 
 
 async def submit_report(

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import Admin, AgencyManager, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.pagination import decode_text_cursor, encode_cursor
 from app.schemas.agency import (
     AgencyCreate,
@@ -210,10 +210,9 @@ async def register_public_key(
 ) -> PublicKeyRead:
     """A public JWK (EC P-256 or RSA) the agency signs client assertions with (RFC 7523 private_key_jwt), instead of sending an API key."""
     agency = await agencies.get_agency(session, code)
-    record = await client_assertions.register_public_key(
+    return await client_assertions.register_public_key(
         session, agency=agency, raw_jwk=body.jwk, actor=admin.agency_code
     )
-    return PublicKeyRead.model_validate(record)
 
 
 @router.get(

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import Admin, SessionDep, SettingsDep
-from app.api.errors import problem_responses
 from app.api.params import QueryDateTime
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.errors import FieldProblem, InvalidInput
-from app.pagination import decode_int_cursor, encode_cursor
-from app.schemas.audit import AuditEventOut, AuditPage, ChainCheck, OutcomeName
+from app.schemas.audit import AuditPage, ChainCheck, OutcomeName
 from app.services import audit as audit_service
 
 router = APIRouter(
@@ -61,15 +60,8 @@ async def search(
     query = audit_service.AuditFilter(
         actor=actor, action=action, object_id=object_id, outcome=outcome, since=from_, until=to
     )
-    rows, next_seq = await audit_service.list_events(
-        session,
-        query,
-        before_seq=decode_int_cursor(cursor) if cursor else None,
-        limit=min(limit, settings.max_page_size),
-    )
-    return AuditPage(
-        items=[AuditEventOut.model_validate(row) for row in rows],
-        next_cursor=encode_cursor(next_seq) if next_seq is not None else None,
+    return await audit_service.list_events(
+        session, query, cursor=cursor, limit=min(limit, settings.max_page_size)
     )
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import Admin, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
-from app.schemas.delivery import AttemptList, AttemptOut, DeliveryOut, DeliveryPage, Event, Status
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
+from app.schemas.delivery import AttemptList, DeliveryOut, DeliveryPage, Event, Status
 from app.services import delivery as deliveries
 
 router = APIRouter(
@@ -76,8 +76,7 @@ async def read(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> Deliver
 )
 async def attempts(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> AttemptList:
     """Each push attempt to the agency's webhook: when, the HTTP status or error, and how long it took."""
-    rows = await deliveries.attempts(session, delivery_id)
-    return AttemptList(items=[AttemptOut.model_validate(a) for a in rows])
+    return AttemptList(items=await deliveries.attempts(session, delivery_id))
 
 
 @router.post(

@@ -12,8 +12,8 @@ from fastapi import APIRouter
 
 from app.api.audit_hook import AuditDep
 from app.api.deps import AgencyManager, Principal, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.errors import FieldProblem, Forbidden
 from app.schemas.officer import OfficerCreate, OfficerList, OfficerRead, SetupCodeIssued
 from app.services import agencies, officers

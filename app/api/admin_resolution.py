@@ -8,8 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from app.api.deps import Curator, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.case import (
     CaseMergeIn,
     CaseSplitIn,

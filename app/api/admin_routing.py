@@ -7,8 +7,8 @@ import uuid
 from fastapi import APIRouter, Response
 
 from app.api.deps import Admin, SessionDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.routing import (
     DefaultRuleOutcome,
     DefaultRulesLoad,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Header, Response
 
 from app.api.deps import Admin, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.delivery import WebhookEndpointIn, WebhookEndpointOut, WebhookEnvelope
 from app.services import webhooks
 

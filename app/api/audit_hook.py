@@ -31,6 +31,7 @@ import logging
 import typing
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -147,7 +148,7 @@ def _status_of(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, f"http-{exc.status_code}"
     if isinstance(exc, RequestValidationError):
-        # rendered as 400 by app.api.errors when the body is not JSON at all
+        # rendered as 400 by app.api.problems when the body is not JSON at all
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return 400, "malformed-json"
         return 422, "validation-error"
@@ -302,8 +303,7 @@ class RequestAudit:
         self.written = True
         if not events:
             return
-        factory: async_sessionmaker[AsyncSession] = self.request.app.state.session_factory
-        async with factory() as session, session.begin():
+        async with own_transaction(self.request) as session:
             for event in events:
                 await record_event(session, event)
 
@@ -337,9 +337,18 @@ async def audit_request(request: Request, response: Response) -> AsyncIterator[N
         raise
     if not audit.written and (audit.authenticated or audit.credential_events):
         # A route that succeeded without opening a session: its event gets its own transaction.
-        factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-        async with factory() as session, session.begin():
+        async with own_transaction(request) as session:
             await audit.write_success(session)
+
+
+@asynccontextmanager
+async def own_transaction(request: Request) -> AsyncIterator[AsyncSession]:
+    """A transaction of the audit's own, outside ``SessionDep``: a refused or failed request's
+    transaction has rolled back (its refusal must still be recorded, so it cannot ride in it),
+    and a route that succeeded without ``SessionDep`` has none to join."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    async with factory() as session, session.begin():
+        yield session
 
 
 def current_audit(request: Request) -> RequestAudit | None:

@@ -10,8 +10,8 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Form, Request, Response
 
 from app.api.deps import SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.auth import TokenResponse
 from app.services.audit import record_credential_event
 from app.services.oauth import (

@@ -7,8 +7,8 @@ import uuid
 from fastapi import APIRouter, Query
 
 from app.api.deps import AgencyReader, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.case import CaseOut, CaseSummary, NetworkOut
 from app.schemas.report import Page
 from app.services import cases as service

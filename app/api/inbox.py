@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import InboxReader, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.delivery import AckRequest, AckResult, InboxPage
 from app.services import delivery as deliveries
 

@@ -1,4 +1,6 @@
-"""ASGI middleware: request ids, body-size limit and a last-resort problem+json for crashes."""
+"""Every ASGI middleware of the API: request ids, body-size limit and a last-resort problem+json
+for crashes (``RequestContextMiddleware``), one log line per request (``RequestLogMiddleware``),
+request metrics (``MetricsMiddleware``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import problem_response
+from app import metrics
+from app.api.problems import problem_response
 
 logger = logging.getLogger("sinergi.errors")
 
@@ -134,3 +137,45 @@ def route_template(scope: Scope) -> str | None:
     """The matched route's path template (``/v1/reports/{report_id}``), never the raw path."""
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else None
+
+
+request_logger = logging.getLogger("sinergi.request")
+
+
+class RequestLogMiddleware(RequestObserver):
+    """One log line per request: request id, route template, status, duration, agency code."""
+
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        state = scope.get("state") or {}
+        request_logger.info(
+            "request",
+            extra={
+                "request_id": state.get("request_id"),
+                "method": scope.get("method"),
+                "route": route_template(scope) or "(no route)",
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "agency": getattr(state.get("principal"), "agency_code", None),
+            },
+        )
+
+
+#: The route whose answers are ingest outcomes.
+_INGEST_ROUTE = ("POST", "/v1/reports")
+#: Methods counted by name; anything else a client sends is counted as OTHER.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class MetricsMiddleware(RequestObserver):
+    """Counts and times every HTTP request by method, route template and status."""
+
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = route_template(scope) or metrics.UNMATCHED_ROUTE
+        method = str(scope.get("method", ""))
+        method = method if method in _METHODS else "OTHER"
+        labels = (method, route, str(status))
+        metrics.HTTP_REQUESTS.labels(*labels).inc()
+        metrics.HTTP_DURATION.labels(*labels).observe(seconds)
+        outcome = metrics.ingest_outcome(status) if (method, route) == _INGEST_ROUTE else None
+        if outcome is not None:
+            metrics.INGEST.labels(outcome).inc()

@@ -6,10 +6,10 @@ so a route added later is documented the same way without repeating it:
 - ``400`` (token and session cookie together), ``401``, ``403`` on every operation with a
   security requirement (``app.api.deps``);
 - ``422`` on every operation with parameters or a body, as ``application/problem+json`` in place of
-  FastAPI's default ``HTTPValidationError`` (``app.api.errors`` answers every error as a problem);
+  FastAPI's default ``HTTPValidationError`` (``app.api.problems`` answers every error as a problem);
 - ``400`` on every list with a ``cursor`` (one this service did not issue);
 - ``400`` (malformed JSON), ``413`` (body over ``SINERGI_MAX_BODY_BYTES``) and ``415`` (not JSON,
-  ``app.api.routing.SinergiRoute``) on every operation that takes a JSON body;
+  ``app.api.route_class.SinergiRoute``) on every operation that takes a JSON body;
 - a media-type ``example`` beside every body whose schema carries ``examples``;
 - OpenAPI ``links`` from a creation to the operations on the object it created whose path
   parameter is not an ``…_id`` (``POST /v1/admin/agencies`` → ``/{code}``), so a client
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.errors import PROBLEM_MEDIA_TYPE, problem_responses
+from app.api.problems import PROBLEM_MEDIA_TYPE, problem_responses
 
 TAGS: list[dict[str, str]] = [
     {

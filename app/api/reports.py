@@ -6,12 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
 
 from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
-from app.api.errors import problem_responses
 from app.api.params import QueryDateTime
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.report import (
     Page,
     ReportCloseIn,
@@ -19,6 +18,7 @@ from app.schemas.report import (
     ReportIn,
     ReportOut,
     ReportRetractIn,
+    ReportVersionOut,
 )
 from app.schemas.vocab import CaseType, ModusOperandi
 from app.services import reports as service
@@ -48,15 +48,6 @@ IfMatch = Annotated[
 
 def _etag(version: int) -> str:
     return f'"{version}"'
-
-
-class ReportVersionOut(BaseModel):
-    """One version of a report, as submitted."""
-
-    version: int
-    change: str = Field(description="created, updated, retracted or closed.")
-    created_at: AwareDatetime
-    body: dict[str, object] = Field(description="The report as submitted in this version.")
 
 
 @router.post(
@@ -121,7 +112,7 @@ async def list_reports(
     cursor: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[ReportOut]:
-    rows, next_cursor = await service.list_visible(
+    items, next_cursor = await service.list_visible(
         session,
         principal,
         case_type=str(case_type) if case_type else None,
@@ -131,7 +122,7 @@ async def list_reports(
         cursor=cursor,
         limit=min(limit, settings.max_page_size),
     )
-    return Page[ReportOut](items=await service.render_page(session, rows), next_cursor=next_cursor)
+    return Page[ReportOut](items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -220,8 +211,4 @@ async def versions(
     report_id: uuid.UUID, principal: AgencyReader, session: SessionDep
 ) -> list[ReportVersionOut]:
     """Every version of a visible report, oldest first, each as it was submitted (created, updated, retracted); anyone who may not see the report gets 404."""
-    report = await service.get_visible(session, principal, report_id)
-    return [
-        ReportVersionOut(version=v.version, change=v.change, created_at=v.created_at, body=v.body)
-        for v in await service.history(session, report)
-    ]
+    return await service.history(session, principal, report_id)

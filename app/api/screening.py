@@ -6,12 +6,10 @@ from fastapi import APIRouter
 
 from app.api.audit_hook import AuditDep
 from app.api.deps import Screener, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
-from app.config import Settings
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.screening import ScreeningIn, ScreeningOut
 from app.services import screening as service
-from app.services.resolution import Thresholds
 
 router = APIRouter(
     prefix="/v1/screenings",
@@ -19,14 +17,6 @@ router = APIRouter(
     route_class=SinergiRoute,
     generate_unique_id_function=operation_id,
 )
-
-
-def screening_settings(settings: Settings) -> service.ScreeningSettings:
-    return service.ScreeningSettings(
-        thresholds=Thresholds(settings.match_link_threshold, settings.match_review_threshold),
-        max_hits=settings.screening_max_hits,
-        reveal_restricted=settings.screening_reveal_red,
-    )
 
 
 @router.post(
@@ -55,7 +45,9 @@ async def screen(
     audit: AuditDep,
 ) -> ScreeningOut:
     audit.action("screening.query")
-    answer = await service.screen(session, principal, body, settings=screening_settings(settings))
+    answer = await service.screen(
+        session, principal, body, settings=service.ScreeningSettings.of(settings)
+    )
     audit.note("persons", str(len(answer.results)))
     audit.note("persons_with_hits", str(sum(1 for r in answer.results if r.hit)))
     audit.note("hits", str(sum(len(r.hits) for r in answer.results)))

@@ -14,8 +14,8 @@ from app.api.deps import (
     session_cookie_name,
     sign_in_throttle,
 )
-from app.api.errors import problem_response, problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_response, problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.config import Environment, Settings
 from app.schemas.officer import (
     OfficerBrief,

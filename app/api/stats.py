@@ -10,8 +10,8 @@ from starlette.responses import HTMLResponse, Response
 
 from app.api.audit_hook import AuditDep
 from app.api.deps import AgencyReader, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.config import Settings
 from app.schemas.stats import GroupBy, StatsFormat, StatsOut
 from app.services import stats as service

@@ -10,8 +10,8 @@ import orjson
 from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.errors import NotFound
 from app.schemas.vocab import (
     CodeListIndex,

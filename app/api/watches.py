@@ -8,9 +8,8 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.audit_hook import AuditDep
 from app.api.deps import Screener, SessionDep, SettingsDep
-from app.api.errors import problem_responses
-from app.api.routing import SinergiRoute, operation_id
-from app.config import Settings
+from app.api.problems import problem_responses
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.report import Page
 from app.schemas.screening import WatchIn, WatchOut
 from app.services import watches as service
@@ -21,12 +20,6 @@ router = APIRouter(
     route_class=SinergiRoute,
     generate_unique_id_function=operation_id,
 )
-
-
-def _watch_settings(settings: Settings) -> service.WatchSettings:
-    return service.WatchSettings(
-        default_days=settings.watch_default_days, max_days=settings.watch_max_days
-    )
 
 
 @router.post(
@@ -53,7 +46,9 @@ async def create(
     audit: AuditDep,
 ) -> WatchOut:
     audit.action("watch.create")
-    watch = await service.create(session, principal, body, settings=_watch_settings(settings))
+    watch = await service.create(
+        session, principal, body, settings=service.WatchSettings.of(settings)
+    )
     response.headers["Location"] = f"/v1/watches/{watch.id}"
     return watch
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.api.deps import SessionDep, SettingsDep
-from app.api.routing import SinergiRoute, operation_id
+from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.auth import AuthorizationServerMetadata, JsonWebKeySet
 from app.services.client_assertions import ASSERTION_ALGORITHMS, token_endpoint
 from app.services.signing_keys import published_keys

@@ -208,21 +208,11 @@ def add_facets(
     )
 
 
-async def replace_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
-    await session.execute(delete(ReportModus).where(ReportModus.report_id == report_id))
-    add_modus(session, report_id, codes)
-
-
-async def replace_facets(
-    session: AsyncSession, report_id: uuid.UUID, facets: Sequence[tuple[str, str]]
-) -> None:
-    """Store the (facet, code) pairs of a report's current version in place of the previous ones."""
-    await session.execute(delete(ReportFacet).where(ReportFacet.report_id == report_id))
-    add_facets(session, report_id, facets)
-
-
-async def delete_persons(session: AsyncSession, report_id: uuid.UUID) -> None:
-    await session.execute(delete(ReportPerson).where(ReportPerson.report_id == report_id))
+async def delete_derived(session: AsyncSession, report_id: uuid.UUID) -> None:
+    """Drop what a report's previous version derived (modus, facets, persons, case links), before
+    a correction stores its own."""
+    for model in (ReportModus, ReportFacet, ReportPerson, CaseLink):
+        await session.execute(delete(model).where(model.report_id == report_id))
 
 
 async def recipients(session: AsyncSession, report_id: uuid.UUID) -> Sequence[tuple[str, str]]:
@@ -282,8 +272,3 @@ async def source_agencies(
     for agency_id, report_id in rows.all():
         held.setdefault(agency_id, []).append(report_id)
     return held
-
-
-async def delete_case_links(session: AsyncSession, report_id: uuid.UUID) -> None:
-
-    await session.execute(delete(CaseLink).where(CaseLink.report_id == report_id))

@@ -200,34 +200,72 @@ def birth_year_agrees(year: int | None, info: ValidationInfo) -> int | None:
     return year
 
 
-class PersonIn(_Request):
+# The identity fields of a person, declared once for a report person (PersonIn) and a person
+# looked for (PersonQuery, in screenings and watches); each model lists them in its own order.
+FullName = Annotated[ShortText | None, Field(description="As written on the identity document.")]
+Aliases = Annotated[
+    list[ShortText],
+    Field(default_factory=list, max_length=20, description="Other names, nicknames."),
+]
+BIRTH_YEAR_DESCRIPTION = "When only the year of birth is known."
+BirthYear = Annotated[StrictInt | None, Field(ge=1900, description=BIRTH_YEAR_DESCRIPTION)]
+Nik = Annotated[
+    Annotated[str, Field(max_length=32)] | None,
+    Field(description="NIK (Nomor Induk Kependudukan): 16 digits; spaces and dots are ignored."),
+]
+PassportNumber = Annotated[
+    Annotated[str, Field(max_length=32)] | None,
+    Field(
+        description="Indonesian passports: one or two letters and digits (C1234567); "
+        "others as printed. Checked against nationality."
+    ),
+]
+Phone = Annotated[
+    Annotated[str, Field(max_length=32)] | None,
+    Field(description="Any usual form (0812…, +62 812…, 62812…); Indonesia is assumed."),
+]
+
+
+class PersonIdentity(_Request):
+    """The checks of a person's identity fields, wherever a person is described: the birth year
+    agrees with the date of birth, and each identifier can be normalized (422 naming it if not)."""
+
+    @field_validator("birth_year", check_fields=False)
+    @classmethod
+    def _birth_year_agrees(cls, year: int | None, info: ValidationInfo) -> int | None:
+        return birth_year_agrees(year, info)
+
+    @field_validator("nik", "passport_number", check_fields=False)
+    @classmethod
+    def _identifier_is_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            text = _clean_text(value)
+            if info.field_name == "nik":
+                normalize_nik(text)
+            else:
+                normalize_passport(text, info.data.get("nationality"))
+        except NormalizationError as error:
+            raise _normalization_failure(error) from None
+        return value
+
+    _phone_is_readable = field_validator("phone", check_fields=False)(readable_phone)
+
+
+class PersonIn(PersonIdentity):
     """A person in the report; victim details only for victims, perpetrator roles only for suspects."""
 
     role: PersonRole
-    full_name: ShortText | None = Field(
-        default=None, description="As written on the identity document."
-    )
-    aliases: list[ShortText] = Field(
-        default_factory=list, max_length=20, description="Other names, nicknames."
-    )
+    full_name: FullName = None
+    aliases: Aliases
     sex: Sex | None = None
     date_of_birth: PastDate | None = None
-    birth_year: StrictInt | None = Field(
-        default=None, ge=1900, description="When only the year of birth is known."
-    )
+    birth_year: BirthYear = None
     nationality: CountryCode | None = None
-    nik: Annotated[str, Field(max_length=32)] | None = Field(
-        default=None,
-        description="NIK (Nomor Induk Kependudukan): 16 digits; spaces and dots are ignored.",
-    )
-    passport_number: Annotated[str, Field(max_length=32)] | None = Field(
-        default=None,
-        description="Indonesian passports: one or two letters and digits (C1234567); "
-        "others as printed. Checked against nationality.",
-    )
-    phone: Annotated[str, Field(max_length=32)] | None = Field(
-        default=None, description="Any usual form (0812…, +62 812…, 62812…); Indonesia is assumed."
-    )
+    nik: Nik = None
+    passport_number: PassportNumber = None
+    phone: Phone = None
     address: MediumText | None = None
     region_code: RegionCode | None = Field(
         default=None, description="Kemendagri code of the registered address (KTP), if known."
@@ -241,33 +279,6 @@ class PersonIn(_Request):
     perpetrator_roles: list[PerpetratorRole] = Field(
         default_factory=list, max_length=MAX_CODES, description="Suspects only."
     )
-
-    @field_validator("birth_year")
-    @classmethod
-    def _birth_year_agrees(cls, year: int | None, info: ValidationInfo) -> int | None:
-        return birth_year_agrees(year, info)
-
-    @field_validator("nik")
-    @classmethod
-    def _nik_is_readable(cls, nik: str | None) -> str | None:
-        if nik is not None:
-            try:
-                normalize_nik(_clean_text(nik))
-            except NormalizationError as error:
-                raise _normalization_failure(error) from None
-        return nik
-
-    @field_validator("passport_number")
-    @classmethod
-    def _passport_is_readable(cls, number: str | None, info: ValidationInfo) -> str | None:
-        if number is not None:
-            try:
-                normalize_passport(_clean_text(number), info.data.get("nationality"))
-            except NormalizationError as error:
-                raise _normalization_failure(error) from None
-        return number
-
-    _phone_is_readable = field_validator("phone")(readable_phone)
 
     @field_validator("trafficking_status", "relationship_to_recruiter")
     @classmethod
@@ -662,6 +673,17 @@ class ReportCreated(BaseModel):
     persons: list[PersonResult] = Field(default_factory=list)
     routed_to: list[RoutedTo] = Field(default_factory=list)
     warnings: list[ReportWarning] = Field(default_factory=list)
+
+
+class ReportVersionOut(BaseModel):
+    """One version of a report, as submitted."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    change: str = Field(description="created, updated, retracted or closed.")
+    created_at: AwareDatetime
+    body: dict[str, object] = Field(description="The report as submitted in this version.")
 
 
 class ReportRetractIn(_Request):

@@ -12,25 +12,22 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
-    ValidationInfo,
     field_validator,
 )
 
-from app.matching.normalize import (
-    NormalizationError,
-    normalize_nik,
-    normalize_passport,
-    normalize_phone,
-)
 from app.schemas.audit import AuditObjects
 from app.schemas.report import (
+    BIRTH_YEAR_DESCRIPTION,
     MAX_PERSONS,
+    Aliases,
+    FullName,
+    Nik,
+    PassportNumber,
     PastDate,
+    PersonIdentity,
+    Phone,
     ReportWarning,
-    ShortText,
     _clean_text,
-    _normalization_failure,
-    birth_year_agrees,
 )
 from app.schemas.vocab import CountryCode, Sex
 
@@ -43,7 +40,7 @@ _PERSON_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
-class PersonQuery(BaseModel):
+class PersonQuery(PersonIdentity):
     """Who to look for: the identifying fields of a report person, validated the same way.
 
     At least an identifier (`nik`, `passport_number`, `phone`), or a name (`full_name` or an
@@ -52,52 +49,16 @@ class PersonQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PERSON_EXAMPLE]})
 
-    full_name: ShortText | None = Field(
-        default=None, description="As written on the identity document."
-    )
-    aliases: list[ShortText] = Field(
-        default_factory=list, max_length=20, description="Other names, nicknames."
-    )
+    full_name: FullName = None
+    aliases: Aliases
     date_of_birth: PastDate | None = None
-    birth_year: int | None = Field(
-        default=None, ge=1900, description="When only the year of birth is known."
-    )
+    #: Not strict, as screenings always were (a birth year sent as "1999" is read).
+    birth_year: Annotated[int | None, Field(ge=1900, description=BIRTH_YEAR_DESCRIPTION)] = None
     sex: Sex | None = None
     nationality: CountryCode | None = None
-    nik: Annotated[str, Field(max_length=32)] | None = Field(
-        default=None,
-        description="NIK (Nomor Induk Kependudukan): 16 digits; spaces and dots are ignored.",
-    )
-    passport_number: Annotated[str, Field(max_length=32)] | None = Field(
-        default=None,
-        description="Indonesian passports: one or two letters and digits (C1234567); "
-        "others as printed. Checked against nationality.",
-    )
-    phone: Annotated[str, Field(max_length=32)] | None = Field(
-        default=None, description="Any usual form (0812…, +62 812…, 62812…); Indonesia is assumed."
-    )
-
-    @field_validator("birth_year")
-    @classmethod
-    def _birth_year_agrees(cls, year: int | None, info: ValidationInfo) -> int | None:
-        return birth_year_agrees(year, info)
-
-    @field_validator("nik", "passport_number", "phone")
-    @classmethod
-    def _identifier_is_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        try:
-            text = _clean_text(value)
-            if info.field_name == "nik":
-                normalize_nik(text)
-            elif info.field_name == "passport_number":
-                normalize_passport(text, info.data.get("nationality"))
-            else:
-                normalize_phone(text)
-        except NormalizationError as error:
-            raise _normalization_failure(error) from None
-        return value
+    nik: Nik = None
+    passport_number: PassportNumber = None
+    phone: Phone = None
 
 
 class ScreeningIn(BaseModel):

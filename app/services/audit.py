@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.audit import GENESIS_HASH, AuditEvent
 from app.models.base import utcnow
+from app.pagination import decode_int_cursor, encode_cursor
 from app.repositories import audit as repository
 from app.repositories.audit import CHECKPOINT_ACTION, AuditFilter, ChainHead
+from app.schemas.audit import AuditEventOut, AuditPage
 
 _CONTENT_COLUMNS = tuple(
     c.key for c in AuditEvent.__table__.columns if c.key not in ("seq", "prev_hash", "hash")
@@ -36,6 +38,7 @@ __all__ = [
     "Outcome",
     "VerifyResult",
     "chain_head",
+    "event_out",
     "export_events",
     "list_events",
     "outcome_for_status",
@@ -407,13 +410,21 @@ async def verify_chain(session: AsyncSession, anchors: Sequence[Anchor] = ()) ->
 
 
 async def list_events(
-    session: AsyncSession, query: AuditFilter, *, before_seq: int | None, limit: int
-) -> tuple[Sequence[AuditEvent], int | None]:
-    """A page of matching events, newest first, and the ``seq`` to continue before."""
+    session: AsyncSession, query: AuditFilter, *, cursor: str | None, limit: int
+) -> AuditPage:
+    """A page of matching events, newest first, and the cursor to continue with (older ones)."""
+    before_seq = decode_int_cursor(cursor) if cursor else None
     rows = await repository.find(session, query, before_seq=before_seq, limit=limit + 1)
-    if len(rows) > limit:
-        return rows[:limit], rows[limit - 1].seq
-    return rows, None
+    page = rows[:limit]
+    return AuditPage(
+        items=[event_out(row) for row in page],
+        next_cursor=encode_cursor(page[-1].seq) if len(rows) > limit else None,
+    )
+
+
+def event_out(event: AuditEvent) -> AuditEventOut:
+    """An event as the admin API shows it."""
+    return AuditEventOut.model_validate(event)
 
 
 def event_document(event: AuditEvent) -> dict[str, Any]:

@@ -93,7 +93,7 @@ def validate_public_jwk(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 async def register_public_key(
     session: AsyncSession, *, agency: Agency, raw_jwk: dict[str, Any], actor: str | None = None
-) -> AgencyPublicKey:
+) -> PublicKeyRead:
     """Register a JWK the agency will sign client assertions with."""
     public, algorithm = validate_public_jwk(raw_jwk)
     existing = await credentials_repo.public_keys_of(session, agency.id)
@@ -113,7 +113,7 @@ async def register_public_key(
         outcome="success",
         detail={"actor": actor or "system", "kid": record.kid},
     )
-    return record
+    return public_key_out(record)
 
 
 async def revoke_public_key(
@@ -248,7 +248,9 @@ async def authenticate_client_assertion(
 
 async def list_public_keys(session: AsyncSession, agency: Agency) -> list[PublicKeyRead]:
     """The agency's registered JWKs as the admin API lists them."""
-    return [
-        PublicKeyRead.model_validate(k)
-        for k in await credentials_repo.public_keys_of(session, agency.id)
-    ]
+    return [public_key_out(k) for k in await credentials_repo.public_keys_of(session, agency.id)]
+
+
+def public_key_out(key: AgencyPublicKey) -> PublicKeyRead:
+    """A registered JWK as the admin API shows it."""
+    return PublicKeyRead.model_validate(key)

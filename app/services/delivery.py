@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import metrics
 from app.errors import Conflict, NotFound
 from app.models.base import utcnow
-from app.models.delivery import Delivery, DeliveryAttempt, DeliveryEvent, DeliveryStatus
+from app.models.delivery import Delivery, DeliveryEvent, DeliveryStatus
 from app.pagination import decode_int_cursor, decode_time_cursor, encode_cursor
 from app.repositories import deliveries as repo
-from app.schemas.delivery import DeliveryOut, InboxItem
+from app.schemas.delivery import AttemptOut, DeliveryOut, InboxItem
 
 EVENTS = frozenset(e.value for e in DeliveryEvent)
 
@@ -293,9 +293,10 @@ async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[D
     return delivery, await repo.agency_code_of(session, delivery.agency_id)
 
 
-async def attempts(session: AsyncSession, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+async def attempts(session: AsyncSession, delivery_id: uuid.UUID) -> list[AttemptOut]:
+    """Every webhook attempt of a delivery, oldest first (404 for an unknown delivery)."""
     await get_delivery(session, delivery_id)
-    return await repo.attempts_of(session, delivery_id)
+    return [AttemptOut.model_validate(a) for a in await repo.attempts_of(session, delivery_id)]
 
 
 async def retry(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery, str]:

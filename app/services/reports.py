@@ -29,8 +29,7 @@ from app.errors import (
     PreconditionRequired,
 )
 from app.matching.features_json import features_to_json
-from app.matching.persons import identify_person
-from app.matching.scoring import DEFAULT_MERGE_THRESHOLD, PersonFeatures, without_values
+from app.matching.scoring import PersonFeatures, without_values
 from app.models.base import utcnow
 from app.models.report import (
     IdempotencyRecord,
@@ -49,6 +48,7 @@ from app.schemas.report import (
     ReportCreated,
     ReportIn,
     ReportOut,
+    ReportVersionOut,
     ReportWarning,
     RoutedTo,
 )
@@ -57,6 +57,7 @@ from app.services.caller import Caller
 from app.services.delivery import Outgoing, enqueue_all
 from app.services.facets import facets_of
 from app.services.match_weights import current_weights
+from app.services.persons import identify
 from app.services.resolution import (
     CaseResolution,
     PersonResolution,
@@ -126,7 +127,7 @@ async def list_visible(
     updated_after: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[Sequence[Report], str | None]:
+) -> tuple[list[ReportOut], str | None]:
     """A page of the reports the caller may see, oldest update first, and the next cursor."""
     after = decode_time_cursor(cursor) if cursor else None
     rows = await repo.list_visible(
@@ -141,7 +142,9 @@ async def list_visible(
     )
     page = list(rows[:limit])
     next_cursor = encode_cursor(page[-1].updated_at, page[-1].id) if len(rows) > limit else None
-    return page, next_cursor
+    codes = await repo.agency_codes(session, [r.source_agency_id for r in page])
+    entities = await repo.entities_by_position(session, [r.id for r in page])
+    return [to_out(r, codes[r.source_agency_id], entities.get(r.id, {})) for r in page], next_cursor
 
 
 # -- writes ----------------------------------------------------------------------------------
@@ -185,7 +188,8 @@ async def render(session: AsyncSession, report: Report) -> ReportOut:
     return to_out(report, codes[report.source_agency_id])
 
 
-def _person_result(row: ReportPerson, normalized: NormalizedPerson) -> PersonResult:
+def _person_result(row: ReportPerson) -> PersonResult:
+    """A stored person as its sender sees it resolved."""
     return PersonResult(
         index=row.position,
         role=row.role,
@@ -193,18 +197,14 @@ def _person_result(row: ReportPerson, normalized: NormalizedPerson) -> PersonRes
         score=row.match_score,
         # the other side of each comparison is a stored person the sender may not see
         reasons=without_values(row.match_reasons or []),
-        normalized=normalized,
-    )
-
-
-def _stored_normalized(row: ReportPerson) -> NormalizedPerson:
-    return NormalizedPerson(
-        full_name=row.name_normalized,
-        nik=row.nik,
-        passport_number=row.passport_number,
-        phone=row.phone_e164,
-        date_of_birth=row.date_of_birth,
-        birth_year=row.birth_year,
+        normalized=NormalizedPerson(
+            full_name=row.name_normalized,
+            nik=row.nik,
+            passport_number=row.passport_number,
+            phone=row.phone_e164,
+            date_of_birth=row.date_of_birth,
+            birth_year=row.birth_year,
+        ),
     )
 
 
@@ -258,20 +258,13 @@ class _Outbox:
 class IngestSettings:
     """The knobs ingest reads (``of`` takes them from Settings)."""
 
-    link_threshold: float
-    review_threshold: float
-    merge_threshold: float = DEFAULT_MERGE_THRESHOLD
+    thresholds: Thresholds
     #: How far in the future a report's times may lie (the sender's clock may run ahead).
     clock_skew: timedelta = timedelta(hours=24)
 
     @classmethod
     def of(cls, settings: Settings) -> IngestSettings:
-        return cls(
-            settings.match_link_threshold,
-            settings.match_review_threshold,
-            settings.match_merge_threshold,
-            timedelta(hours=settings.report_clock_skew_hours),
-        )
+        return cls(Thresholds.of(settings), timedelta(hours=settings.report_clock_skew_hours))
 
 
 async def _check_against_now_and_agencies(
@@ -296,13 +289,9 @@ def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarnin
     persons: list[_Person] = []
     warnings: list[ReportWarning] = []
     for index, person in enumerate(body.persons):
-        identified = identify_person(person, pointer=f"/persons/{index}")
-        warnings.extend(
-            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail)
-            for w in identified.warnings
-        )
-        normalized = NormalizedPerson.model_validate(identified.normalized, from_attributes=True)
-        persons.append(_Person(person, normalized, identified.features))
+        identified = identify(person, f"/persons/{index}")
+        warnings.extend(identified.warnings)
+        persons.append(_Person(person, identified.normalized, identified.features))
     return persons, warnings
 
 
@@ -319,9 +308,7 @@ async def _store_persons(
     *,
     viewer: uuid.UUID | None,
 ) -> list[tuple[ReportPerson, PersonResolution]]:
-    thresholds = Thresholds(
-        settings.link_threshold, settings.review_threshold, settings.merge_threshold
-    )
+    thresholds = settings.thresholds
     weights = await current_weights(session)
     await lock_for_resolution(session, [p.features for p in persons])
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
@@ -455,17 +442,16 @@ async def _notify_case_holders(
         )
 
 
-async def _created_view(
-    session: AsyncSession, report: Report, warnings: list[ReportWarning]
+def to_created(
+    report: Report, routed_to: list[RoutedTo], warnings: list[ReportWarning]
 ) -> ReportCreated:
-    recipients = await repo.recipients(session, report.id)
-    persons = sorted(report.persons, key=lambda p: p.position)
+    """What the sender is told of its report: ids, case, resolved persons, recipients, warnings."""
     return ReportCreated(
         id=report.id,
         version=report.version,
         case_id=report.case_id,
-        persons=[_person_result(p, _stored_normalized(p)) for p in persons],
-        routed_to=[RoutedTo(agency=code, rule=rule) for code, rule in recipients],
+        persons=[_person_result(p) for p in sorted(report.persons, key=lambda p: p.position)],
+        routed_to=routed_to,
         warnings=warnings,
     )
 
@@ -486,7 +472,9 @@ async def _replay(
             ],
         )
     _, warnings = _normalize_persons(body)
-    return await _created_view(session, existing, warnings)
+    recipients = await repo.recipients(session, existing.id)
+    routed = [RoutedTo(agency=code, rule=rule) for code, rule in recipients]
+    return to_created(existing, routed, warnings)
 
 
 async def _add_watch_hits(
@@ -509,8 +497,8 @@ async def _add_watch_hits(
             for (row, resolution), p in zip(resolved, persons, strict=True)
         ],
         recipients=recipients,
-        link_threshold=settings.link_threshold,
-        review_threshold=settings.review_threshold,
+        link_threshold=settings.thresholds.link,
+        review_threshold=settings.thresholds.review,
     )
     for hit in hits:
         outbox.add(hit.agency_id, "watch.hit", hit.payload, report_id=hit.report_id)
@@ -535,7 +523,16 @@ async def submit(
         if answer is not None:
             return status, answer
 
-    await _check_against_now_and_agencies(session, caller, body, now, settings)
+    try:
+        await _check_against_now_and_agencies(session, caller, body, now, settings)
+    except InvalidInput:
+        # A replay is answered from what is stored, whatever changed since (a recipient
+        # deactivated, the clock moved on): the reference is looked up only when a check fails,
+        # so a new report costs no extra query.
+        existing = await repo.get_by_external_ref(session, caller.agency_id, body.external_ref)
+        if existing is None:
+            raise
+        return 200, await _replay(session, existing, request_hash, body)
     persons, warnings = _normalize_persons(body)
     report = Report(
         id=uuid.uuid4(),
@@ -543,19 +540,13 @@ async def submit(
         external_ref=body.external_ref,
         version=1,
         status=ReportStatus.ACTIVE,
-        case_type=str(body.case_type),
-        tlp=str(body.tlp),
-        region_code=body.location.region_code if body.location else None,
-        reported_at=body.reported_at,
-        body=stored_body,
-        body_hash=request_hash,
         case_id=None,
         status_reason=None,
         status_changed_at=None,
         personal_data_purged_at=None,
         created_at=now,
-        updated_at=now,
     )
+    _apply_body(report, body, stored_body, request_hash, now)
     if not await repo.insert_new(session, report):
         # The reference is taken: by an earlier report (a replay or a conflict), or by a
         # concurrent request that committed while this one waited on the unique index.
@@ -565,50 +556,10 @@ async def submit(
         return 200, await _replay(session, existing, request_hash, body)
 
     linked = await _linked_reports(session, caller, body.linked_report_ids)
-    session.add(
-        ReportVersion(
-            report_id=report.id,
-            version=1,
-            body=stored_body,
-            body_hash=request_hash,
-            change="created",
-        )
+    ingested = await _ingest(
+        session, caller, report, body, persons, linked=linked, settings=settings, change="created"
     )
-    repo.add_modus(session, report.id, [str(m) for m in body.modus_operandi])
-    repo.add_facets(session, report.id, facets_of(body))
-    viewer = _viewer(caller)
-    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
-    case = await assign_case(session, report, resolved, viewer=viewer, explicit_links=linked)
-    await session.flush()  # the report's case (and its updated_at) as stored, for what follows
-
-    source_code = caller.agency_code
-    out = to_out(report, source_code, {p.position: p.entity_id for p, _ in resolved})
-    outbox = _Outbox([])
-    told: set[uuid.UUID] = set()
-    routed = await _route(session, outbox, report, body, source_code, out, already=told)
-    await _notify_case_holders(
-        session,
-        outbox,
-        report,
-        case,
-        source_agency_id=caller.agency_id,
-        source_code=source_code,
-        already_told=told,
-    )
-    await _add_watch_hits(
-        session, outbox, report, resolved, persons, recipients=told, settings=settings
-    )
-    await outbox.flush(session)
-    answer = ReportCreated(
-        id=report.id,
-        version=1,
-        case_id=report.case_id,
-        persons=[
-            _person_result(row, p.normalized) for (row, _), p in zip(resolved, persons, strict=True)
-        ],
-        routed_to=routed,
-        warnings=warnings,
-    )
+    answer = to_created(report, ingested.routed, warnings)
     if idempotency_key is not None:
         session.add(
             IdempotencyRecord(
@@ -629,6 +580,94 @@ async def submit(
                 detail="Another request with the same Idempotency-Key is being processed; retry later"
             ) from None
     return 201, answer
+
+
+def _apply_body(
+    report: Report, body: ReportIn, stored_body: dict[str, Any], request_hash: str, now: datetime
+) -> None:
+    """Set the columns a report takes from its current body (new report or correction)."""
+    report.body = stored_body
+    report.body_hash = request_hash
+    report.case_type = str(body.case_type)
+    report.tlp = str(body.tlp)
+    report.region_code = body.location.region_code if body.location else None
+    report.reported_at = body.reported_at
+    report.updated_at = now
+
+
+@dataclass
+class _Ingested:
+    out: ReportOut
+    routed: list[RoutedTo]
+
+
+async def _ingest(
+    session: AsyncSession,
+    caller: Caller,
+    report: Report,
+    body: ReportIn,
+    persons: Sequence[_Person],
+    *,
+    linked: Sequence[Report],
+    settings: IngestSettings,
+    change: str,
+) -> _Ingested:
+    """What a new report and a correction both run once the report row holds the new body:
+    version row, modus, facets, persons, case, routing, case holders, watch hits, outbox.
+
+    A correction (``change="updated"``) first drops what the previous version derived and tells
+    the agencies it was routed to (``report.updated``); routing then reaches only new ones.
+    """
+    correction = change != "created"
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            version=report.version,
+            body=report.body,
+            body_hash=report.body_hash,
+            change=change,
+        )
+    )
+    if correction:
+        await repo.delete_derived(session, report.id)
+        await session.flush()
+        session.expire(report, ["persons"])
+    repo.add_modus(session, report.id, [str(m) for m in body.modus_operandi])
+    repo.add_facets(session, report.id, facets_of(body))
+    viewer = _viewer(caller)
+    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
+    case = await assign_case(
+        session,
+        report,
+        resolved,
+        viewer=viewer,
+        explicit_links=linked,
+        current_case_id=report.case_id if correction else None,
+    )
+    await session.flush()  # the report's case (and its updated_at) as stored, for what follows
+
+    out = to_out(report, caller.agency_code, {p.position: p.entity_id for p, _ in resolved})
+    outbox = _Outbox([])
+    told: set[uuid.UUID] = set()
+    if correction:
+        told = await _tell_recipients(
+            session, outbox, report, "report.updated", {"report": out.model_dump(mode="json")}
+        )
+    routed = await _route(session, outbox, report, body, caller.agency_code, out, already=told)
+    await _notify_case_holders(
+        session,
+        outbox,
+        report,
+        case,
+        source_agency_id=caller.agency_id,
+        source_code=caller.agency_code,
+        already_told=told,
+    )
+    await _add_watch_hits(
+        session, outbox, report, resolved, persons, recipients=told, settings=settings
+    )
+    await outbox.flush(session)
+    return _Ingested(out, routed)
 
 
 async def _idempotent_answer(
@@ -710,62 +749,12 @@ async def correct(
         return await render(session, report), warnings
     linked = await _linked_reports(session, caller, body.linked_report_ids)
 
-    now = utcnow()
     report.version += 1
-    report.body = stored_body
-    report.body_hash = request_hash
-    report.case_type = str(body.case_type)
-    report.tlp = str(body.tlp)
-    report.region_code = body.location.region_code if body.location else None
-    report.reported_at = body.reported_at
-    report.updated_at = now
-    session.add(
-        ReportVersion(
-            report_id=report.id,
-            version=report.version,
-            body=stored_body,
-            body_hash=request_hash,
-            change="updated",
-        )
+    _apply_body(report, body, stored_body, request_hash, utcnow())
+    ingested = await _ingest(
+        session, caller, report, body, persons, linked=linked, settings=settings, change="updated"
     )
-    await repo.replace_modus(session, report.id, [str(m) for m in body.modus_operandi])
-    await repo.replace_facets(session, report.id, facets_of(body))
-    await repo.delete_persons(session, report.id)
-    await repo.delete_case_links(session, report.id)
-    await session.flush()
-    session.expire(report, ["persons"])
-    viewer = _viewer(caller)
-    resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
-    case = await assign_case(
-        session,
-        report,
-        resolved,
-        viewer=viewer,
-        explicit_links=linked,
-        current_case_id=report.case_id,
-    )
-    await session.flush()
-    await session.refresh(report, ["persons"])
-    out = to_out(report, caller.agency_code, {p.position: p.entity_id for p, _ in resolved})
-    outbox = _Outbox([])
-    already = await _tell_recipients(
-        session, outbox, report, "report.updated", {"report": out.model_dump(mode="json")}
-    )
-    await _route(session, outbox, report, body, caller.agency_code, out, already=already)
-    await _notify_case_holders(
-        session,
-        outbox,
-        report,
-        case,
-        source_agency_id=caller.agency_id,
-        source_code=caller.agency_code,
-        already_told=already,
-    )
-    await _add_watch_hits(
-        session, outbox, report, resolved, persons, recipients=already, settings=settings
-    )
-    await outbox.flush(session)
-    return out, warnings
+    return ingested.out, warnings
 
 
 async def _own_for_update(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> Report:
@@ -829,17 +818,9 @@ async def close(
     return await render(session, report)
 
 
-async def history(session: AsyncSession, report: Report) -> Sequence[ReportVersion]:
-    """Every version of a report the caller may already see."""
-    return await repo.versions(session, report.id)
-
-
-async def source_codes(session: AsyncSession, reports: Sequence[Report]) -> dict[uuid.UUID, str]:
-    return await repo.agency_codes(session, [r.source_agency_id for r in reports])
-
-
-async def render_page(session: AsyncSession, reports: Sequence[Report]) -> list[ReportOut]:
-    """A page of reports as ``to_out`` renders them, each person with its current entity."""
-    codes = await source_codes(session, reports)
-    entities = await repo.entities_by_position(session, [r.id for r in reports])
-    return [to_out(r, codes[r.source_agency_id], entities.get(r.id, {})) for r in reports]
+async def history(
+    session: AsyncSession, caller: Caller, report_id: uuid.UUID
+) -> list[ReportVersionOut]:
+    """Every version of a report the caller may see, oldest first (404 otherwise)."""
+    report = await get_visible(session, caller, report_id)
+    return [ReportVersionOut.model_validate(v) for v in await repo.versions(session, report.id)]

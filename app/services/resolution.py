@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
+from app.config import Settings
 from app.matching.features_json import features_from_json
 from app.matching.scoring import (
     DEFAULT_MERGE_THRESHOLD,
@@ -42,10 +43,21 @@ _DEDUP_OUTCOME = {Outcome.LINK: "linked", Outcome.NEW: "new", Outcome.REVIEW: "r
 
 @dataclass(frozen=True)
 class Thresholds:
+    """The match probabilities resolution decides by; ``of`` takes them from Settings, the one
+    place settings become thresholds for ingest, screening and watches."""
+
     link: float
     review: float
     merge: float = DEFAULT_MERGE_THRESHOLD
     """A person matching a second entity this surely merges the two (see ``bridged``)."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> Thresholds:
+        return cls(
+            settings.match_link_threshold,
+            settings.match_review_threshold,
+            settings.match_merge_threshold,
+        )
 
 
 @dataclass

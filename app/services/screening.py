@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.errors import FieldProblem, InvalidInput
 from app.matching.features_json import features_from_json
-from app.matching.persons import identify_person
 from app.matching.scoring import (
     MatchScore,
     Outcome,
@@ -37,7 +37,7 @@ from app.models.report import RESTRICTED_TLP
 from app.repositories import reports as report_repo
 from app.repositories import resolution as resolution_repo
 from app.repositories import screening as repo
-from app.schemas.report import NormalizedPerson, PersonIn, ReportWarning
+from app.schemas.report import PersonIn
 from app.schemas.screening import (
     PersonQuery,
     ScreeningHit,
@@ -47,6 +47,7 @@ from app.schemas.screening import (
 )
 from app.services.caller import Caller
 from app.services.match_weights import current_weights
+from app.services.persons import Identified, identify
 from app.services.resolution import Thresholds
 from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
@@ -56,20 +57,17 @@ _QUERY_ROLE = "APPLICANT"
 
 @dataclass(frozen=True)
 class ScreeningSettings:
-    """The knobs screening reads (taken from Settings by the router)."""
+    """The knobs screening reads (``of`` takes them from Settings)."""
 
     thresholds: Thresholds
     max_hits: int
     reveal_restricted: bool
 
-
-@dataclass(frozen=True)
-class QueriedPerson:
-    """A screened or watched person, normalized and featured exactly like a report person."""
-
-    normalized: NormalizedPerson
-    features: PersonFeatures
-    warnings: list[ReportWarning]
+    @classmethod
+    def of(cls, settings: Settings) -> ScreeningSettings:
+        return cls(
+            Thresholds.of(settings), settings.screening_max_hits, settings.screening_reveal_red
+        )
 
 
 def identification_problems(person: PersonQuery, pointer: str) -> list[FieldProblem]:
@@ -114,20 +112,12 @@ def require_identification(persons: Sequence[tuple[str, PersonQuery]]) -> None:
         )
 
 
-def query_person(person: PersonQuery, pointer: str) -> QueriedPerson:
+def query_person(person: PersonQuery, pointer: str) -> Identified:
     """Normalize and feature a person the way ingest does a report person."""
     as_report_person = PersonIn.model_validate(
         {**person.model_dump(exclude_none=True), "role": _QUERY_ROLE}
     )
-    identified = identify_person(as_report_person, pointer=pointer)
-    return QueriedPerson(
-        NormalizedPerson.model_validate(identified.normalized, from_attributes=True),
-        identified.features,
-        [
-            ReportWarning(pointer=w.pointer, code=w.code, detail=w.detail)
-            for w in identified.warnings
-        ],
-    )
+    return identify(as_report_person, pointer)
 
 
 def _decided(

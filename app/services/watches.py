@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.errors import FieldProblem, InvalidInput, NotFound
 from app.matching.features_json import features_from_json, features_to_json
 from app.matching.scoring import (
@@ -44,8 +45,14 @@ from app.services.visibility import ACKNOWLEDGEABLE_TLP
 
 @dataclass(frozen=True)
 class WatchSettings:
+    """How long a watch lasts unless asked (and at most); ``of`` takes them from Settings."""
+
     default_days: int
     max_days: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> WatchSettings:
+        return cls(settings.watch_default_days, settings.watch_max_days)
 
 
 def to_out(watch: Watch, now: datetime | None = None) -> WatchOut:

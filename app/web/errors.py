@@ -3,7 +3,7 @@
 A request gets an HTML page when its path belongs to the console and its ``Accept`` header asks
 for ``text/html`` (every browser navigation does); anyone else (API clients, ``curl``, tests
 with ``Accept: */*``) gets the problem+json the API's handlers write. The handlers wrap the ones
-``app.api.errors`` installed, so there is one place that decides the status of an error.
+``app.api.problems`` installed, so there is one place that decides the status of an error.
 """
 
 from __future__ import annotations

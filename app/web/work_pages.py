@@ -29,7 +29,6 @@ from app.api.deps import (
     SettingsDep,
     session_cookie_name,
 )
-from app.api.screening import screening_settings
 from app.config import Settings
 from app.errors import (
     Conflict,
@@ -180,7 +179,7 @@ async def screening_check(
             session,
             principal,
             ScreeningIn(persons=[person]),
-            settings=screening_settings(settings),
+            settings=screening.ScreeningSettings.of(settings),
         )
     except InvalidInput as invalid:
         errors = worded_errors(request, invalid.errors, strip="/persons/0", whole="/full_name")
@@ -568,9 +567,7 @@ async def watches_create(
             session,
             principal,
             WatchIn.model_validate(body),
-            settings=watches.WatchSettings(
-                default_days=settings.watch_default_days, max_days=settings.watch_max_days
-            ),
+            settings=watches.WatchSettings.of(settings),
         )
     except ValidationError as invalid:
         problems = field_problems_from_validation(invalid.errors())

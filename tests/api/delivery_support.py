@@ -1,27 +1,13 @@
-"""Helpers for routing/delivery tests: agencies made directly in the database, callers faked."""
+"""Helpers for routing/delivery tests: callers faked (agencies come from tests/factories.py)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import FastAPI
 
 from app.api.deps import Principal, get_principal
-from app.db import transaction
 from app.models.agency import DEFAULT_AGENCY_SCOPES, Agency, Scope
-
-
-async def make_agency(
-    app: FastAPI, code: str, kind: str = "OTHER", region_code: str | None = "14.72", **extra: Any
-) -> Agency:
-    async with transaction(app.state.session_factory) as session:
-        agency = Agency(
-            code=code, name=f"Agency {code}", kind=kind, region_code=region_code, **extra
-        )
-        session.add(agency)
-        await session.flush()
-    return agency
 
 
 def act_as(app: FastAPI, agency: Agency, *, admin: bool = False) -> None:

@@ -9,8 +9,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.db import transaction
+from app.models.agency import AgencyKind
 from app.services.routing import seed_default_rules
-from tests.api.delivery_support import act_as, make_agency
+from tests.api.delivery_support import act_as
+from tests.factories import create_agency
 
 BASE = "/v1/admin/routing-rules"
 
@@ -19,13 +21,17 @@ BASE = "/v1/admin/routing-rules"
 async def timpora(app: FastAPI) -> dict[str, Any]:
     """A city TIMPORA (Kota Dumai, 14.72) and the admin agency, with the admin acting."""
     agencies = {
-        "ADMIN": await make_agency(app, "ADMIN", region_code=None),
-        "IMI": await make_agency(app, "IMI", "IMMIGRATION"),
-        "POL": await make_agency(app, "POL", "POLICE"),
-        "BP3MI": await make_agency(app, "BP3MI", "MIGRANT_WORKER_PROTECTION", region_code="14"),
-        "DISNAKER": await make_agency(app, "DISNAKER", "MANPOWER"),
-        "PEMKOT": await make_agency(app, "PEMKOT", "LOCAL_GOVERNMENT"),
-        "POL-MEDAN": await make_agency(app, "POL-MEDAN", "POLICE", region_code="12.71"),
+        "ADMIN": await create_agency(app, "ADMIN", AgencyKind.OTHER, region_code=None),
+        "IMI": await create_agency(app, "IMI", AgencyKind.IMMIGRATION, region_code="14.72"),
+        "POL": await create_agency(app, "POL", AgencyKind.POLICE, region_code="14.72"),
+        "BP3MI": await create_agency(
+            app, "BP3MI", AgencyKind.MIGRANT_WORKER_PROTECTION, region_code="14"
+        ),
+        "DISNAKER": await create_agency(app, "DISNAKER", AgencyKind.MANPOWER, region_code="14.72"),
+        "PEMKOT": await create_agency(
+            app, "PEMKOT", AgencyKind.LOCAL_GOVERNMENT, region_code="14.72"
+        ),
+        "POL-MEDAN": await create_agency(app, "POL-MEDAN", AgencyKind.POLICE, region_code="12.71"),
     }
     act_as(app, agencies["ADMIN"], admin=True)
     return agencies

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.api.audit_hook import AuditDep, default_action, is_authenticated_route
 from app.api.deps import AgencyReader, AgencyWriter, SessionDep
-from app.api.routing import SinergiRoute, operation_id
+from app.api.route_class import SinergiRoute, operation_id
 from app.errors import NotFound, Unauthenticated
 from app.main import create_app
 from app.models.agency import Agency

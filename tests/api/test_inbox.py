@@ -1,4 +1,4 @@
-"""The pull inbox: order, cursor, ack, need-to-know across agencies."""
+"""The pull inbox: order, cursor, ack, need-to-know across recipients."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.db import transaction
-from app.models.agency import Agency
+from app.models.agency import Agency, AgencyKind
 from app.services.delivery import enqueue
-from tests.api.delivery_support import act_as, make_agency
+from tests.api.delivery_support import act_as
+from tests.factories import create_agency
 
 
 async def deliver(
@@ -35,20 +36,21 @@ async def deliver(
 
 
 @pytest.fixture
-async def agencies(app: FastAPI) -> dict[str, Agency]:
+async def recipients(app: FastAPI) -> dict[str, Agency]:
+    """Two agencies as rows (the tests act as them), named apart from the shared ``agencies``."""
     return {
-        "POL": await make_agency(app, "POL", "POLICE"),
-        "IMI": await make_agency(app, "IMI", "IMMIGRATION"),
+        "POL": await create_agency(app, "POL", AgencyKind.POLICE, region_code="14.72"),
+        "IMI": await create_agency(app, "IMI", AgencyKind.IMMIGRATION, region_code="14.72"),
     }
 
 
 async def test_inbox_lists_oldest_first_with_gap_free_sequences(
-    client: httpx.AsyncClient, app: FastAPI, agencies: dict[str, Agency]
+    client: httpx.AsyncClient, app: FastAPI, recipients: dict[str, Agency]
 ) -> None:
-    await deliver(app, agencies["POL"], 2)
-    await deliver(app, agencies["IMI"], 1)
-    await deliver(app, agencies["POL"], 1, event="report.updated")
-    act_as(app, agencies["POL"])
+    await deliver(app, recipients["POL"], 2)
+    await deliver(app, recipients["IMI"], 1)
+    await deliver(app, recipients["POL"], 1, event="report.updated")
+    act_as(app, recipients["POL"])
     body = (await client.get("/v1/inbox")).json()
     assert [i["sequence"] for i in body["items"]] == [1, 2, 3]
     assert [i["event"] for i in body["items"]] == [
@@ -62,10 +64,10 @@ async def test_inbox_lists_oldest_first_with_gap_free_sequences(
 
 
 async def test_cursor_pages_through_everything_once(
-    client: httpx.AsyncClient, app: FastAPI, agencies: dict[str, Agency]
+    client: httpx.AsyncClient, app: FastAPI, recipients: dict[str, Agency]
 ) -> None:
-    await deliver(app, agencies["POL"], 7)
-    act_as(app, agencies["POL"])
+    await deliver(app, recipients["POL"], 7)
+    act_as(app, recipients["POL"])
     seen: list[int] = []
     cursor = None
     while True:
@@ -86,10 +88,10 @@ async def test_cursor_pages_through_everything_once(
 
 
 async def test_ack_is_idempotent_and_hides_acked_deliveries(
-    client: httpx.AsyncClient, app: FastAPI, agencies: dict[str, Agency]
+    client: httpx.AsyncClient, app: FastAPI, recipients: dict[str, Agency]
 ) -> None:
-    ids = await deliver(app, agencies["POL"], 3)
-    act_as(app, agencies["POL"])
+    ids = await deliver(app, recipients["POL"], 3)
+    act_as(app, recipients["POL"])
     first = await client.post("/v1/inbox/ack", json={"delivery_ids": [str(ids[0]), str(ids[1])]})
     assert first.status_code == 200
     assert first.json() == {"acked": [str(ids[0]), str(ids[1])], "unknown": []}
@@ -105,11 +107,11 @@ async def test_ack_is_idempotent_and_hides_acked_deliveries(
 
 
 async def test_an_agency_never_sees_or_acks_another_agencys_deliveries(
-    client: httpx.AsyncClient, app: FastAPI, agencies: dict[str, Agency]
+    client: httpx.AsyncClient, app: FastAPI, recipients: dict[str, Agency]
 ) -> None:
-    pol_ids = await deliver(app, agencies["POL"], 2)
-    await deliver(app, agencies["IMI"], 1)
-    act_as(app, agencies["IMI"])
+    pol_ids = await deliver(app, recipients["POL"], 2)
+    await deliver(app, recipients["IMI"], 1)
+    act_as(app, recipients["IMI"])
     items = (await client.get("/v1/inbox", params={"include_acked": "true"})).json()["items"]
     assert len(items) == 1
     assert all(i["id"] not in {str(x) for x in pol_ids} for i in items)
@@ -122,7 +124,7 @@ async def test_an_agency_never_sees_or_acks_another_agencys_deliveries(
     assert stranger.json()["acked"] == []
     assert len(stranger.json()["unknown"]) == 2
 
-    act_as(app, agencies["POL"])
+    act_as(app, recipients["POL"])
     still = (await client.get("/v1/inbox")).json()["items"]
     assert [i["id"] for i in still] == [str(x) for x in pol_ids]
 
@@ -133,9 +135,9 @@ async def test_inbox_needs_authentication(client: httpx.AsyncClient) -> None:
 
 
 async def test_ack_rejects_bad_bodies(
-    client: httpx.AsyncClient, app: FastAPI, agencies: dict[str, Agency]
+    client: httpx.AsyncClient, app: FastAPI, recipients: dict[str, Agency]
 ) -> None:
-    act_as(app, agencies["POL"])
+    act_as(app, recipients["POL"])
     assert (await client.post("/v1/inbox/ack", json={"delivery_ids": []})).status_code == 422
     assert (await client.post("/v1/inbox/ack", json={"delivery_ids": ["x"]})).status_code == 422
     assert (await client.post("/v1/inbox/ack", json={"ids": []})).status_code == 422

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from app.api.routing import SinergiRoute, operation_id
+from app.api.route_class import SinergiRoute, operation_id
 from app.main import create_app
 from app.schemas.report import ReportIn
 from tests.api.test_foundation import assert_problem

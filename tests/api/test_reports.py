@@ -326,6 +326,27 @@ async def test_unknown_deactivated_or_own_recipients_are_named_not_dropped(
     assert (await client.get(url, headers=imi)).json()["version"] == 1
 
 
+async def test_a_replay_answers_the_stored_report_whatever_changed_since(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    """Its named recipient deactivated since, an exact replay is still 200 and another body 409."""
+    imi = agencies["IMIGRASI-DUMAI"]
+    body = deferral(tlp="RED", recipients=["LANAL-DUMAI"])
+    first = await post(client, imi, body)
+    assert first.status_code == 201, first.text
+    deactivated = await client.post(
+        "/v1/admin/agencies/LANAL-DUMAI/deactivate", headers=agencies["ADMIN"]
+    )
+    assert deactivated.status_code == 200
+    again = await post(client, imi, body)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["routed_to"] == first.json()["routed_to"]
+    changed = await post(client, imi, {**body, "narrative": "Koreksi tanpa PUT"})
+    assert changed.status_code == 409, changed.text
+    assert changed.json()["errors"][0]["pointer"] == "/external_ref"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "pointer"),
     [

@@ -15,7 +15,7 @@ import pytest
 
 from tests.chromium import chromium_path, count_colour, dump_dom, screenshot
 from tests.conftest import TEST_SECRET
-from tests.factories import bearer, create_admin, create_agency, token_for
+from tests.factories import Agencies, dumai_agencies, submit_report
 from tests.report_samples import deferral
 from tests.stats_samples import AGENCIES, meeting_year
 
@@ -26,19 +26,16 @@ HATCH_GREY = (0x8A, 0x97, 0xA3)
 
 
 @pytest.fixture
-async def agencies(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    await create_admin(app)
-    for code, kind in AGENCIES.items():
-        await create_agency(app, code, kind=kind)
-    return {code: bearer(await token_for(client, app, code)) for code in ["ADMIN", *AGENCIES]}
+async def agencies(app: Any, client: httpx.AsyncClient) -> Agencies:
+    """The shared Dumai agencies and the province's BP3MI, which the meeting's year names too."""
+    return await dumai_agencies(app, client, more=AGENCIES)
 
 
 async def seed_year(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], limit: int = 40
 ) -> None:
     for source, body in meeting_year()[:limit]:
-        response = await client.post("/v1/reports", json=body, headers=agencies[source])
-        assert response.status_code == 201, response.text
+        await submit_report(client, agencies[source], body)
 
 
 async def page(client: httpx.AsyncClient, headers: dict[str, str]) -> str:

@@ -18,14 +18,15 @@ from sqlalchemy import update
 
 from app.config import Settings
 from app.db import transaction
-from app.models.agency import Agency
+from app.models.agency import Agency, AgencyKind
 from app.models.base import utcnow
 from app.models.delivery import Delivery
 from app.services.delivery import enqueue
 from app.services.webhooks import verify
 from app.worker import Worker
-from tests.api.delivery_support import act_as, make_agency
+from tests.api.delivery_support import act_as
 from tests.conftest import make_settings
+from tests.factories import create_agency
 
 RECEIVER = "http://127.0.0.1:9/hook"
 
@@ -44,9 +45,9 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 async def setup(app: FastAPI) -> dict[str, Agency]:
     agencies = {
-        "ADMIN": await make_agency(app, "ADMIN", region_code=None),
-        "POL": await make_agency(app, "POL", "POLICE"),
-        "IMI": await make_agency(app, "IMI", "IMMIGRATION"),
+        "ADMIN": await create_agency(app, "ADMIN", AgencyKind.OTHER, region_code=None),
+        "POL": await create_agency(app, "POL", AgencyKind.POLICE, region_code="14.72"),
+        "IMI": await create_agency(app, "IMI", AgencyKind.IMMIGRATION, region_code="14.72"),
     }
     act_as(app, agencies["ADMIN"], admin=True)
     return agencies
@@ -184,8 +185,8 @@ async def test_https_required_unless_allowed(database_url: str) -> None:
     from app.main import create_app
 
     strict = create_app(make_settings(database_url, webhook_allowed_networks="127.0.0.0/8"))
-    admin = await make_agency(strict, "ADMIN", region_code=None)
-    await make_agency(strict, "POL")
+    admin = await create_agency(strict, "ADMIN", AgencyKind.OTHER, region_code=None)
+    await create_agency(strict, "POL", AgencyKind.OTHER, region_code="14.72")
     act_as(strict, admin, admin=True)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=strict), base_url="http://t"

@@ -23,13 +23,15 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import create_engine, create_session_factory, transaction
+from app.models.agency import AgencyKind
 from app.models.delivery import Delivery, DeliveryStatus
 from app.services.delivery import enqueue, enqueue_many
 from app.services.routing import seed_default_rules
 from app.services.webhooks import verify
 from app.worker import Worker
-from tests.api.delivery_support import act_as, make_agency
+from tests.api.delivery_support import act_as
 from tests.conftest import ON_POSTGRES, TEST_SECRET, make_settings
+from tests.factories import create_agency
 from tests.report_samples import deferral
 
 # skipif as well: the conftest's added skip marker is not honoured for async tests
@@ -142,7 +144,7 @@ async def wait_until(predicate: Callable[[], Any], timeout: float) -> None:
 
 
 async def test_concurrent_enqueues_get_gap_free_sequences(app: FastAPI, settings: Settings) -> None:
-    agency = await make_agency(app, "POL", "POLICE")
+    agency = await create_agency(app, "POL", AgencyKind.POLICE, region_code="14.72")
     engine = create_engine(settings)
     factory = create_session_factory(engine)
 
@@ -171,9 +173,11 @@ async def test_two_workers_never_send_one_delivery_twice_at_once(
     settings: Settings,
     receiver_factory: Callable[..., Receiver],
 ) -> None:
-    act_as(app, await make_agency(app, "ADMIN", region_code=None), admin=True)
+    act_as(app, await create_agency(app, "ADMIN", AgencyKind.OTHER, region_code=None), admin=True)
     receiver = receiver_factory(delay=lambda _id: 0.02)
-    agencies = [await make_agency(app, f"A{i}") for i in range(12)]
+    agencies = [
+        await create_agency(app, f"A{i}", AgencyKind.OTHER, region_code="14.72") for i in range(12)
+    ]
     for agency in agencies:
         await register(client, agency.code, receiver.url)
     expected: dict[str, list[str]] = {}
@@ -235,11 +239,13 @@ async def test_a_sigkilled_worker_loses_nothing(
     settings: Settings,
     receiver_factory: Callable[..., Receiver],
 ) -> None:
-    act_as(app, await make_agency(app, "ADMIN", region_code=None), admin=True)
+    act_as(app, await create_agency(app, "ADMIN", AgencyKind.OTHER, region_code=None), admin=True)
     hold = threading.Event()
     # the receiver stalls (below the timeout) until the first worker has been killed
     receiver = receiver_factory(delay=lambda _id: 0.0 if hold.is_set() else 0.8)
-    agencies = [await make_agency(app, f"K{i}") for i in range(4)]
+    agencies = [
+        await create_agency(app, f"K{i}", AgencyKind.OTHER, region_code="14.72") for i in range(4)
+    ]
     ids: list[str] = []
     for agency in agencies:
         await register(client, agency.code, receiver.url)
@@ -293,10 +299,10 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
     receiver_factory: Callable[..., Receiver],
 ) -> None:
     """Three agencies: IMI reports, POL pulls, BP3MI receives signed webhooks from a real worker."""
-    admin = await make_agency(app, "ADMIN", region_code=None)
-    imi = await make_agency(app, "IMI", "IMMIGRATION")
-    pol = await make_agency(app, "POL", "POLICE")
-    await make_agency(app, "BP3MI", "MIGRANT_WORKER_PROTECTION")
+    admin = await create_agency(app, "ADMIN", AgencyKind.OTHER, region_code=None)
+    imi = await create_agency(app, "IMI", AgencyKind.IMMIGRATION, region_code="14.72")
+    pol = await create_agency(app, "POL", AgencyKind.POLICE, region_code="14.72")
+    await create_agency(app, "BP3MI", AgencyKind.MIGRANT_WORKER_PROTECTION, region_code="14.72")
     act_as(app, admin, admin=True)
     receiver = receiver_factory()
     secret = await register(client, "BP3MI", receiver.url)
@@ -363,8 +369,8 @@ async def test_end_to_end_default_rules_pull_and_push_in_order(
 async def test_fan_outs_in_opposite_orders_do_not_deadlock(
     app: FastAPI, settings: Settings
 ) -> None:
-    a = await make_agency(app, "A")
-    b = await make_agency(app, "B")
+    a = await create_agency(app, "AG-A", AgencyKind.OTHER, region_code="14.72")
+    b = await create_agency(app, "AG-B", AgencyKind.OTHER, region_code="14.72")
     engine = create_engine(settings)
     factory = create_session_factory(engine)
 

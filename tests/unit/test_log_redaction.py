@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import AgencyWriter
-from app.api.routing import SinergiRoute, operation_id
+from app.api.route_class import SinergiRoute, operation_id
 from app.logging import JsonFormatter, redact
 from app.main import create_app
 from tests.api.audit_support import as_agency, authenticate_by_header

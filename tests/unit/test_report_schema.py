@@ -18,6 +18,7 @@ from app.schemas.report import (
     ReportOut,
     ReportRetractIn,
 )
+from app.schemas.screening import PersonQuery
 
 EXAMPLES: list[dict[str, Any]] = ReportIn.model_config["json_schema_extra"]["examples"]  # type: ignore[index,assignment]
 
@@ -337,3 +338,16 @@ def test_json_schema_gives_generated_clients_enums_labels_and_examples() -> None
     assert person["properties"]["perpetrator_roles"]["items"] == {"$ref": "#/$defs/PerpetratorRole"}
     nationality = person["properties"]["nationality"]["anyOf"][0]
     assert nationality["pattern"] == "^[A-Z]{3}$"
+
+
+def test_a_person_looked_for_is_described_like_a_report_person() -> None:
+    """Screenings and watches take the identity fields of a report person, with the same checks."""
+    report_person = PersonIn.model_json_schema()["properties"]
+    for name, schema in PersonQuery.model_json_schema()["properties"].items():
+        assert schema == report_person[name], name
+    for field, value in (("nik", "12"), ("phone", "12"), ("passport_number", "?")):
+        with pytest.raises(ValidationError) as in_report:
+            PersonIn.model_validate({"role": "VICTIM", field: value})
+        with pytest.raises(ValidationError) as in_query:
+            PersonQuery.model_validate({field: value})
+        assert in_report.value.errors()[0]["type"] == in_query.value.errors()[0]["type"], field
