@@ -8,14 +8,15 @@ from typer.testing import CliRunner
 
 from app.db import transaction
 from app.services.routing import list_rules
-from tests.api.delivery_support import make_agency
+from app.vocab.enums import AgencyKind
 from tests.conftest import invoke_cli
+from tests.factories import create_agency
 
 
 async def test_load_defaults_from_the_command_line(cli_runner: CliRunner, app: Any) -> None:
-    await make_agency(app, "POLRES-DUMAI", "POLICE")
-    await make_agency(app, "LANAL-DUMAI", "NAVY")
-    await make_agency(app, "POLDA-SUMUT", "POLICE", region_code="12")
+    await create_agency(app, "POLRES-DUMAI", AgencyKind.POLICE, region_code="14.72")
+    await create_agency(app, "LANAL-DUMAI", AgencyKind.NAVY, region_code="14.72")
+    await create_agency(app, "POLDA-SUMUT", AgencyKind.POLICE, region_code="12")
 
     dry = await invoke_cli(cli_runner, "routing", "load-defaults", "--region", "14.72", "--dry-run")
     assert dry.exit_code == 0, dry.output
