@@ -174,7 +174,8 @@ def _prepare_demo(path: Path, *, seed: int, size: int, host: str, port: int) -> 
     typer.echo(
         f"For example (the cookie is sinergi_session in development):\n"
         f"curl -s -c cookies.txt -H 'Content-Type: application/json' "
-        f'-d \'{{"username": "petugas.polres-dumai", "password": "{demo.DEMO_OFFICER_PASSWORD}"}}\' '
+        f'-d \'{{"username": "petugas.polres-dumai", '
+        f'"password": "{demo.DEMO_OFFICER_PASSWORD}"}}\' '
         f"{base}/v1/session\n"
         f'curl -s -b cookies.txt "{base}/v1/inbox?limit=5"'
     )
@@ -930,7 +931,8 @@ def admin_rotate_key(
         int | None, typer.Option(help="Hours the old key keeps working (default from settings).")
     ] = None,
 ) -> None:
-    """Issue a successor key (printed alone on stdout); the old one expires after the grace period."""
+    """Issue a successor key (printed alone on stdout);
+    the old one expires after the grace period."""
     import uuid
 
     from app.services.agencies import get_agency
@@ -973,7 +975,8 @@ def admin_revoke_key(
 
 @admin_cli.command("rotate-signing-key")
 def admin_rotate_signing_key() -> None:
-    """Rotate the service's token signing key (next → current; the old one verifies until expiry)."""
+    """Rotate the service's token signing key (next → current;
+    the old one verifies until expiry)."""
     from app.services.signing_keys import rotate_signing_keys
 
     async def use_case(session: AsyncSession, settings: Settings) -> str:

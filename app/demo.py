@@ -442,7 +442,8 @@ class Generator:
         return agency, body
 
     def shelter_referral(self, day: date) -> tuple[str, dict[str, Any]]:
-        """The social and women/child protection office shelters someone met in an earlier report."""
+        """The social and women/child protection office shelters someone met in an earlier
+        report."""
         rng = self.rng
         person, seen = self.victim(recurring=0.9)
         entry = self.victim_json(person, seen)
@@ -498,7 +499,8 @@ SCENARIOS: tuple[tuple[str, int], ...] = (
 def generate_reports(
     seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE
 ) -> list[tuple[str, dict[str, Any]]]:
-    """``size`` reports as (submitting agency code, report body), oldest first; same seed, same data."""
+    """``size`` reports as (submitting agency code, report body), oldest first; same seed,
+    same data."""
     generator = Generator(seed)
     span = (LAST_DAY - FIRST_DAY).days
     days = sorted(FIRST_DAY + timedelta(days=generator.rng.randint(0, span)) for _ in range(size))
@@ -529,7 +531,8 @@ class DemoSeed:
     officers: list[DemoOfficer] = field(default_factory=list)
 
 
-#: The password of every demo officer (development only: the demo runs with SINERGI_ENV=development).
+#: The password of every demo officer (development only: the demo runs with
+#: SINERGI_ENV=development).
 DEMO_OFFICER_PASSWORD = "demo sinergi dumai"  # noqa: S105
 
 

@@ -72,14 +72,18 @@ class BadRequest(SinergiError):
 
 
 class InvalidCursor(BadRequest):
-    """A ``cursor`` that is not a ``next_cursor`` this service gave out (one answer for every list)."""
+    """A ``cursor`` that is not a ``next_cursor`` this service gave out (one answer for every
+    list)."""
 
     slug = "invalid-cursor"
     title = "Unknown page cursor"
 
     def __init__(self) -> None:
         super().__init__(
-            detail="The cursor is not one this service issued; pass `next_cursor` from the previous page",
+            detail=(
+                "The cursor is not one this service issued; pass `next_cursor` from the previous "
+                "page"
+            ),
             errors=[FieldProblem("/cursor", "invalid cursor", "cursor_invalid", "query")],
         )
 

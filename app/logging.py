@@ -129,7 +129,10 @@ _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime
 
 
 def _withheld(exc: BaseException) -> str:
-    return f"{type(exc).__module__}.{type(exc).__qualname__}: [message withheld, {len(str(exc))} characters]"
+    return (
+        f"{type(exc).__module__}.{type(exc).__qualname__}: "
+        f"[message withheld, {len(str(exc))} characters]"
+    )
 
 
 def format_exception_without_messages(exc: BaseException) -> str:

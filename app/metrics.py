@@ -1,4 +1,5 @@
-"""Prometheus metrics: what an operator watches (``GET /metrics``, ``sinergi worker --metrics-port``).
+"""Prometheus metrics: what an operator watches
+(``GET /metrics``, ``sinergi worker --metrics-port``).
 
 Counters live in the process that does the work: the API counts requests, ingest and dedup
 outcomes; the worker counts webhook attempts and their latency. Outbox state

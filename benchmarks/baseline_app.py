@@ -2,9 +2,9 @@
 
 Served by Uvicorn with the options ``sinergi serve`` uses (``app.cli.uvicorn_options``), on an
 engine built by the app's own ``app.db.create_engine`` (same pool, drivers and JSON codec), against
-the same PostgreSQL (its own table ``baseline_reports``). ``POST /reports`` validates a small model and inserts the JSON body
-in one transaction; ``GET /reports/{id}`` reads one row by primary key. Run by
-``benchmarks.ingest``; by hand:
+the same PostgreSQL (its own table ``baseline_reports``). ``POST /reports`` validates a small model
+and inserts the JSON body in one transaction; ``GET /reports/{id}`` reads one row by primary key.
+Run by ``benchmarks.ingest``; by hand:
 
     BASELINE_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/bench_db \
         python -m benchmarks.baseline_app --port 8101

@@ -173,7 +173,8 @@ async def main_async(args: argparse.Namespace) -> None:
 
         # Warm-up: both servers, a few seconds each (imports, caches, pools, JIT of nothing).
         warm = await run(
-            "warm-up ingest", sinergi_urls, report_posts(token_list, f"W{seed}", seed, 4000, known=known),
+            "warm-up ingest", sinergi_urls,
+            report_posts(token_list, f"W{seed}", seed, 4000, known=known),
             concurrency=c, duration=args.warmup,
         )  # fmt: skip
         warm_base = await run(

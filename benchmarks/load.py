@@ -89,7 +89,8 @@ class LoadResult:
             f"{self.rps:8.1f} req/s  p50 {self.percentile(50):7.1f} ms  "
             f"p90 {self.percentile(90):7.1f} ms  p99 {self.percentile(99):7.1f} ms  "
             f"errors {self.error_count}  non-2xx {self.non_2xx}{others or ''}  "
-            f"generator CPU {self.cpu_seconds:5.1f} s ({100 * self.cpu_seconds / self.elapsed:.0f}%)"
+            f"generator CPU {self.cpu_seconds:5.1f} s "
+            f"({100 * self.cpu_seconds / self.elapsed:.0f}%)"
             f"{flags}"
         )
 

@@ -1,4 +1,5 @@
-"""The batch linker to beat: Splink on the FEBRL sets of ``accuracy.py``, with its documented settings.
+"""The batch linker to beat: Splink on the FEBRL sets of ``accuracy.py``,
+with its documented settings.
 
 Splink's own FEBRL3 example (its docs, ``demos/examples/duckdb/febrl3``) sets the model this way:
 blocking on the social security id, given name, surname, birth date and postcode; name

@@ -23,7 +23,8 @@ from faker import Faker
 
 AGENCIES = ("IMIGRASI", "POLRI", "BP2MI", "KEMLU", "KEMENSOS", "KPPPA", "NGO_IOM")
 
-# Province codes of the NIK (Kemendagri), weighted towards the provinces most TPPO victims come from.
+# Province codes of the NIK (Kemendagri), weighted towards the provinces most TPPO victims come
+# from.
 PROVINCES = {
     "11": "Aceh", "12": "Sumatera Utara", "13": "Sumatera Barat", "31": "DKI Jakarta",
     "32": "Jawa Barat", "33": "Jawa Tengah", "34": "DI Yogyakarta", "35": "Jawa Timur",
@@ -37,7 +38,8 @@ MOBILE_PREFIXES = ("811", "812", "813", "821", "822", "823", "852", "853", "857"
 
 MUSLIM_MALE_FIRST = ("Muhammad", "Ahmad", "Abdul", "Rizky", "Fajar", "Hendra", "Agus", "Arif",
                      "Yusuf", "Hasan", "Ridwan", "Fauzi", "Ilham", "Syaiful", "Zainal", "Khairul",
-                     "Rahmat", "Hidayat", "Ramadhan", "Fathur", "Nur", "Imam", "Taufik", "Wahyu")  # fmt: skip
+                     "Rahmat", "Hidayat", "Ramadhan", "Fathur", "Nur", "Imam", "Taufik",
+                     "Wahyu")  # fmt: skip
 MUSLIM_FEMALE_FIRST = ("Siti", "Nur", "Dewi", "Fitri", "Aisyah", "Fatimah", "Nurul", "Sri", "Putri",
                        "Rina", "Yuliana", "Zahra", "Khadijah", "Rahmawati", "Aminah", "Halimah",
                        "Indah", "Wulan", "Syarifah", "Nabila", "Salsabila", "Ayu")  # fmt: skip
@@ -58,7 +60,8 @@ SUNDANESE_MALE = ("Asep", "Ujang", "Cecep", "Dadang", "Jajang", "Ade", "Dede", "
 SUNDANESE_FEMALE = ("Euis", "Neng", "Imas", "Cucu", "Enok", "Popon", "Iis", "Lilis", "Nining",
                     "Tati", "Yeyen", "Elis")  # fmt: skip
 SUNDANESE_SECOND = ("Saepudin", "Suherman", "Komariah", "Sopandi", "Rohaeni", "Kurniasih",
-                    "Hermawan", "Sukmana", "Permana", "Rustandi", "Nurhayati", "Suryana")  # fmt: skip
+                    "Hermawan", "Sukmana", "Permana", "Rustandi", "Nurhayati",
+                    "Suryana")  # fmt: skip
 BATAK_CLANS = ("Simanjuntak", "Siregar", "Nainggolan", "Sitompul", "Hutapea", "Panjaitan",
                "Situmorang", "Sinaga", "Simatupang", "Pardede", "Lubis", "Nasution", "Harahap",
                "Manurung", "Sihombing", "Tampubolon")  # fmt: skip
@@ -238,7 +241,8 @@ class Generator:
     def address(self, region: str) -> str:
         province = PROVINCES.get(region[:2], "")
         return (
-            f"{self.faker.street_name()} No. {self.rng.randint(1, 200)} RT {self.rng.randint(1, 15):02d}"
+            f"{self.faker.street_name()} No. {self.rng.randint(1, 200)}"
+            f" RT {self.rng.randint(1, 15):02d}"
             f" RW {self.rng.randint(1, 10):02d}, Desa {self.faker.city_name()}, "
             f"Kec. {self.faker.city_name()}, {province}"
         )
@@ -255,7 +259,9 @@ class Generator:
             nationality = r.choice(tuple(FOREIGN))
             return TruePerson(
                 entity_id=entity_id,
-                full_name=f"{r.choice(FOREIGN[nationality][0])} {r.choice(FOREIGN[nationality][1])}",
+                full_name=(
+                    f"{r.choice(FOREIGN[nationality][0])} {r.choice(FOREIGN[nationality][1])}"
+                ),
                 father=None,
                 sex=sex,
                 date_of_birth=dob,
@@ -282,7 +288,8 @@ class Generator:
         )
 
     def sibling(self, of: TruePerson, entity_id: int, twin: bool) -> TruePerson:
-        """A brother or sister: same father, family name, address and often phone; a namesake risk."""
+        """A brother or sister: same father, family name, address and often phone;
+        a namesake risk."""
         r = self.rng
         sex = r.choice("MF")
         dob = of.date_of_birth if twin else of.date_of_birth + timedelta(days=r.randint(300, 4000))

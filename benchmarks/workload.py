@@ -107,7 +107,9 @@ def report_json(
         "destination_countries": [rng.choice(DESTINATIONS)],
         "persons": [person_json(record, role) for record, role in persons],
         "actions_taken": [rng.choice(("PASSPORT_DEFERRED", "DEPARTURE_PREVENTED", "REFERRAL"))],
-        "narrative": "Laporan sintetis untuk uji beban: tawaran kerja bergaji tinggi di luar negeri.",
+        "narrative": (
+            "Laporan sintetis untuk uji beban: tawaran kerja bergaji tinggi di luar negeri."
+        ),
     }
     if rng.random() < 0.4:
         body["documents"] = [

@@ -1,4 +1,5 @@
-"""Screenshots of every console page at 1366x768 (office laptop) and 375x812 (phone), for docs/console/.
+"""Screenshots of every console page at 1366x768 (office laptop) and 375x812 (phone),
+for docs/console/.
 
     .venv/bin/python scripts/console_screenshots.py [docs/console]
 

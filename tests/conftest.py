@@ -35,7 +35,8 @@ collect_ignore = [] if os.environ.get("SINERGI_FUZZ") else ["fuzz"]
 
 
 def pytest_report_header() -> str:
-    return f"sinergi test database: {'PostgreSQL ' + TEST_DATABASE_URL if ON_POSTGRES else 'SQLite (per-test file)'}"
+    database = "PostgreSQL " + TEST_DATABASE_URL if ON_POSTGRES else "SQLite (per-test file)"
+    return f"sinergi test database: {database}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,7 +63,8 @@ async def _reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database migrated to head once per session: a template file on SQLite, the DB on PostgreSQL."""
+    """A database migrated to head once per session: a template file on SQLite,
+    the DB on PostgreSQL."""
     if ON_POSTGRES:
         asyncio.run(_reset_postgres(TEST_DATABASE_URL))
         migrate.upgrade(TEST_DATABASE_URL)

@@ -1,4 +1,5 @@
-"""Factories for tests: agencies, their API keys, access tokens obtained through the API, reports."""
+"""Factories for tests: agencies, their API keys, access tokens obtained through the API,
+reports."""
 
 from __future__ import annotations
 

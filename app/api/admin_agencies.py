@@ -50,7 +50,8 @@ CodePath = Annotated[str, "the agency code"]
     responses=problem_responses(401, 403, 409, 415, 422),
 )
 async def create(body: AgencyCreate, session: SessionDep, _admin: Admin) -> AgencyRead:
-    """Register an agency of the TIMPORA team (Immigration, Police, BP3MI, manpower office, …) by its code; it has no API key until one is issued. 409 if the code is taken."""
+    """Register an agency of the TIMPORA team (Immigration, Police, BP3MI, manpower office, …) by
+    its code; it has no API key until one is issued. 409 if the code is taken."""
     return agencies.agency_view(await agencies.create_agency(session, body))
 
 
@@ -89,7 +90,8 @@ async def list_agencies(
     responses=problem_responses(401, 403, 404),
 )
 async def read(code: str, session: SessionDep, _admin: Admin) -> AgencyRead:
-    """One agency by its code: name, kind, Kemendagri region, contact, scopes and whether it is active."""
+    """One agency by its code: name, kind, Kemendagri region, contact,
+    scopes and whether it is active."""
     return agencies.agency_view(await agencies.get_agency(session, code))
 
 
@@ -101,7 +103,8 @@ async def read(code: str, session: SessionDep, _admin: Admin) -> AgencyRead:
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
 async def update(code: str, body: AgencyUpdate, session: SessionDep, _admin: Admin) -> AgencyRead:
-    """Change only the fields sent. Deactivating here refuses the agency's tokens at once, as `deactivate` does."""
+    """Change only the fields sent. Deactivating here refuses the agency's tokens at once,
+    as `deactivate` does."""
     return agencies.agency_view(await agencies.update_agency(session, code, body))
 
 
@@ -113,7 +116,8 @@ async def update(code: str, body: AgencyUpdate, session: SessionDep, _admin: Adm
     responses=problem_responses(401, 403, 404, 409),
 )
 async def deactivate(code: str, session: SessionDep, admin: Admin) -> AgencyRead:
-    """The agency's tokens and keys are refused from now on; its reports stay. 409 for the ADMIN agency."""
+    """The agency's tokens and keys are refused from now on;
+    its reports stay. 409 for the ADMIN agency."""
     return agencies.agency_view(
         await agencies.deactivate_agency(session, code, actor=admin.agency_code)
     )
@@ -169,7 +173,8 @@ async def rotate_key(
     settings: SettingsDep,
     admin: AgencyManager,
 ) -> ApiKeyIssued:
-    """Answers the new key once; the old key keeps working for `grace_hours` so the agency can switch without downtime."""
+    """Answers the new key once;
+    the old key keeps working for `grace_hours` so the agency can switch without downtime."""
     agency = await agencies.get_managed_agency(session, admin, code)
     issued = await api_keys.rotate_api_key(
         session,
@@ -208,7 +213,8 @@ async def revoke_key(
 async def register_public_key(
     code: str, body: PublicKeyRegister, session: SessionDep, admin: Admin
 ) -> PublicKeyRead:
-    """A public JWK (EC P-256 or RSA) the agency signs client assertions with (RFC 7523 private_key_jwt), instead of sending an API key."""
+    """A public JWK (EC P-256 or RSA) the agency signs client assertions with (RFC 7523
+    private_key_jwt), instead of sending an API key."""
     agency = await agencies.get_agency(session, code)
     return await client_assertions.register_public_key(
         session, agency=agency, raw_jwk=body.jwk, actor=admin.agency_code
@@ -257,7 +263,8 @@ async def revoke_public_key(
 async def list_signing_keys(
     session: SessionDep, settings: SettingsDep, _admin: Admin
 ) -> list[SigningKeyRead]:
-    """The service's own token-signing keys (next, current, retired) with their `kid`s; the public parts are in the JWKS."""
+    """The service's own token-signing keys (next, current, retired) with their `kid`s;
+    the public parts are in the JWKS."""
     await signing_keys.ensure_signing_keys(session, settings)
     return await signing_keys.list_signing_keys(session)
 

@@ -48,7 +48,8 @@ async def search(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1)] = 50,
 ) -> AuditPage:
-    """Audit events (who, which key and token, what, which objects, outcome, request id, time), newest first, filtered by agency, action, object and time."""
+    """Audit events (who, which key and token, what, which objects, outcome, request id, time),
+    newest first, filtered by agency, action, object and time."""
     for name, value in (("from", from_), ("to", to)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(
@@ -73,6 +74,7 @@ async def search(
     responses=problem_responses(401, 403),
 )
 async def verify(_admin: Admin, session: SessionDep) -> ChainCheck:
-    """Recompute the hash chain over every audit event; the answer names the first event whose hash does not match, if any."""
+    """Recompute the hash chain over every audit event;
+    the answer names the first event whose hash does not match, if any."""
     result = await audit_service.verify_chain(session)
     return ChainCheck(**asdict(result))

@@ -40,7 +40,8 @@ async def list(
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> DeliveryPage:
-    """The delivery outbox, newest first, filtered by status (pending, delivered, failed, dead), agency or event."""
+    """The delivery outbox, newest first, filtered by status (pending, delivered, failed, dead),
+    agency or event."""
     page = await deliveries.list_deliveries(
         session,
         agency_code=agency,
@@ -75,7 +76,8 @@ async def read(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> Deliver
     responses=problem_responses(401, 403, 404),
 )
 async def attempts(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> AttemptList:
-    """Each push attempt to the agency's webhook: when, the HTTP status or error, and how long it took."""
+    """Each push attempt to the agency's webhook: when, the HTTP status or error,
+    and how long it took."""
     return AttemptList(items=await deliveries.attempts(session, delivery_id))
 
 
@@ -84,7 +86,9 @@ async def attempts(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> Att
     response_model=DeliveryOut,
     status_code=200,
     summary="Put a dead delivery back in the queue",
-    description="Same webhook-id as before; a fresh retry schedule. 409 unless the delivery is dead.",
+    description=(
+        "Same webhook-id as before; a fresh retry schedule. 409 unless the delivery is dead."
+    ),
     responses=problem_responses(401, 403, 404, 409),
 )
 async def retry(delivery_id: uuid.UUID, _: Admin, session: SessionDep) -> DeliveryOut:

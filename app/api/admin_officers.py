@@ -41,7 +41,8 @@ _MANAGER_ERRORS = problem_responses(401, 403, 404)
     responses=_MANAGER_ERRORS,
 )
 async def list(code: str, principal: AgencyManager, session: SessionDep) -> OfficerList:
-    """The agency's officers by username: role, whether active, TOTP enrolled, locked, setup pending."""
+    """The agency's officers by username: role, whether active, TOTP enrolled, locked,
+    setup pending."""
     agency = await agencies.get_managed_agency(session, principal, code)
     rows = await officers.list_officers(session, agency)
     return OfficerList(items=[officer_view(o, agency) for o in rows])
@@ -62,7 +63,10 @@ async def create(
     settings: SettingsDep,
     audit: AuditDep,
 ) -> SetupCodeIssued:
-    """Create an officer of the agency. The answer holds a one-time setup code, shown once: give it to the officer by a separate channel; at first sign-in they choose a password (and enrol TOTP where required). An agency administrator cannot create SYSTEM_ADMIN officers. 409 when the username is taken."""
+    """Create an officer of the agency. The answer holds a one-time setup code, shown once: give it
+    to the officer by a separate channel; at first sign-in they choose a password (and enrol TOTP
+    where required). An agency administrator cannot create SYSTEM_ADMIN officers. 409 when the
+    username is taken."""
     agency = await agencies.get_managed_agency(session, principal, code)
     if body.role is OfficerRole.SYSTEM_ADMIN and not principal.is_admin:
         raise Forbidden(
@@ -165,7 +169,8 @@ async def reset_password(
     settings: SettingsDep,
     audit: AuditDep,
 ) -> SetupCodeIssued:
-    """Forget the password and end the officer's sessions; the new setup code (shown once) lets them choose a new one. An enrolled TOTP stays and is still asked."""
+    """Forget the password and end the officer's sessions; the new setup code (shown once) lets them
+    choose a new one. An enrolled TOTP stays and is still asked."""
     agency = await _change(code, username, principal, session, audit)
     setup = await officers.reset_password(
         session, settings, agency, username, actor=principal.actor
@@ -183,7 +188,8 @@ async def reset_password(
 async def reset_totp(
     code: str, username: str, principal: AgencyManager, session: SessionDep, audit: AuditDep
 ) -> OfficerRead:
-    """Forget the TOTP secret and recovery codes and end the sessions; the officer enrols again at the next sign-in."""
+    """Forget the TOTP secret and recovery codes and end the sessions;
+    the officer enrols again at the next sign-in."""
     agency = await _change(code, username, principal, session, audit)
     officer = await officers.reset_totp(session, agency, username, actor=principal.actor)
     return officer_view(officer, agency)

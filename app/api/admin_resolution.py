@@ -54,7 +54,9 @@ async def list_possible_matches(
 @router.post(
     "/possible-matches/{match_id}/decision",
     summary="Accept or reject a possible match",
-    description="Accept: the person joins the candidate entity (undoable). Reject: the pair stays apart.",
+    description=(
+        "Accept: the person joins the candidate entity (undoable). Reject: the pair stays apart."
+    ),
     response_model=PossibleMatchOut,
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
@@ -75,7 +77,8 @@ async def decide(
 async def merge_entities(
     body: EntityMergeIn, principal: Curator, session: SessionDep
 ) -> ResolutionActionOut:
-    """The source entity's persons join the target entity; the action is audited and can be undone."""
+    """The source entity's persons join the target entity;
+    the action is audited and can be undone."""
     action = await curation.merge_entities(
         session, principal.actor, body.source_entity_id, body.target_entity_id
     )

@@ -44,7 +44,8 @@ def _input(body: RoutingRuleIn) -> routing.RuleInput:
     responses=problem_responses(401, 403),
 )
 async def list(_: Admin, session: SessionDep) -> RoutingRuleList:
-    """Routing rules in the order they are evaluated; each names the agencies that receive matching reports."""
+    """Routing rules in the order they are evaluated;
+    each names the agencies that receive matching reports."""
     rules = await routing.list_rules(session)
     return RoutingRuleList(items=[RoutingRuleOut.model_validate(r) for r in rules])
 

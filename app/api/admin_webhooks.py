@@ -26,7 +26,8 @@ router = APIRouter(
     responses=problem_responses(401, 403, 404),
 )
 async def read(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
-    """The endpoint URL, whether pushes are enabled and when the secret was last rotated; never the secret itself."""
+    """The endpoint URL, whether pushes are enabled and when the secret was last rotated;
+    never the secret itself."""
     return webhooks.endpoint_out(code, await webhooks.get_endpoint(session, code))
 
 
@@ -91,7 +92,9 @@ def document_webhooks(app: FastAPI) -> None:
             body: WebhookEnvelope,
             webhook_id: str = Header(
                 alias="webhook-id",
-                description="`msg_<hex>`: the same on every retry of one delivery. Deduplicate on it.",
+                description=(
+                    "`msg_<hex>`: the same on every retry of one delivery. Deduplicate on it."
+                ),
             ),
             webhook_timestamp: int = Header(
                 alias="webhook-timestamp", description="Unix seconds when this attempt was signed."
@@ -99,9 +102,10 @@ def document_webhooks(app: FastAPI) -> None:
             webhook_signature: str = Header(
                 alias="webhook-signature",
                 description=(
-                    "Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}` "
-                    "keyed with the base64-decoded part of the agency's `whsec_` secret; two during a "
-                    "secret rotation. Accept the message when any one matches."
+                    "Space-separated `v1,<base64 HMAC-SHA256>` over "
+                    "`{webhook-id}.{webhook-timestamp}.{body}` keyed with the base64-decoded part "
+                    "of the agency's `whsec_` secret; two during a secret rotation. Accept the "
+                    "message when any one matches."
                 ),
             ),
         ) -> None:

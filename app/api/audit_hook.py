@@ -136,7 +136,8 @@ def _singular(word: str) -> str:
 
 
 def default_action(route: APIRoute) -> str:
-    """``reports`` + ``read`` → ``report.read``; ``admin-agencies`` + ``create`` → ``agency.create``."""
+    """``reports`` + ``read`` → ``report.read``;
+    ``admin-agencies`` + ``create`` → ``agency.create``."""
     tag = str(route.tags[0]) if route.tags else "request"
     resource = _singular(tag.replace("_", "-").split("-")[-1])
     return f"{resource}.{route.name}"

@@ -50,7 +50,9 @@ async def alive() -> Health:
     responses=problem_responses(503),
 )
 async def ready(request: Request) -> Readiness:
-    """Readiness: 200 when the database answers, its schema is at the latest migration and the configured secrets are the ones its data was made with; 503 otherwise (route no traffic here yet), naming the setting at fault."""
+    """Readiness: 200 when the database answers, its schema is at the latest migration and the
+    configured secrets are the ones its data was made with; 503 otherwise (route no traffic here
+    yet), naming the setting at fault."""
     engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as conn:
@@ -61,8 +63,8 @@ async def ready(request: Request) -> Readiness:
     heads = migrate.head_revisions()
     if current != heads:
         raise NotReady(
-            detail=f"The database schema is at {sorted(current) or 'nothing'}, not at head {sorted(heads)}; "
-            "run `sinergi migrate upgrade`"
+            detail=f"The database schema is at {sorted(current) or 'nothing'}, "
+            f"not at head {sorted(heads)}; run `sinergi migrate upgrade`"
         )
     await _check_secrets(request)
     return Readiness(

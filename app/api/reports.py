@@ -37,7 +37,10 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
-        description="Any unique string (a UUID); a retry with the same key and body gets the stored answer for 24 hours.",
+        description=(
+            "Any unique string (a UUID); a retry with the same key and body gets the stored answer "
+            "for 24 hours."
+        ),
     ),
 ]
 IfMatch = Annotated[
@@ -128,7 +131,9 @@ async def list_reports(
 @router.get(
     "/{report_id}",
     summary="Read a report",
-    description="Only the source agency, its recipients and admins see a report; anyone else gets 404.",
+    description=(
+        "Only the source agency, its recipients and admins see a report; anyone else gets 404."
+    ),
     response_model=ReportOut,
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -174,7 +179,10 @@ async def update(
 @router.post(
     "/{report_id}/retract",
     summary="Retract a report",
-    description="Withdraw a report with a reason; it stays readable as retracted and recipients get `report.retracted`.",
+    description=(
+        "Withdraw a report with a reason; it stays readable as retracted and recipients get "
+        "`report.retracted`."
+    ),
     response_model=ReportOut,
     responses=problem_responses(401, 403, 404, 415, 422),
 )
@@ -210,5 +218,6 @@ async def close(
 async def versions(
     report_id: uuid.UUID, principal: AgencyReader, session: SessionDep
 ) -> list[ReportVersionOut]:
-    """Every version of a visible report, oldest first, each as it was submitted (created, updated, retracted); anyone who may not see the report gets 404."""
+    """Every version of a visible report, oldest first, each as it was submitted (created, updated,
+    retracted); anyone who may not see the report gets 404."""
     return await service.history(session, principal, report_id)

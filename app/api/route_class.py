@@ -76,7 +76,8 @@ class SinergiRoute(APIRoute):
                     content_type = request.headers.get("content-type", "")
                     if not _is_json(content_type):
                         raise UnsupportedMediaType(
-                            detail=f"Send the body as application/json (got {content_type or 'no content type'!r})"
+                            detail="Send the body as application/json "
+                            f"(got {content_type or 'no content type'!r})"
                         )
                 return await handler(request)
             except Exception as exc:

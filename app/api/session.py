@@ -104,7 +104,10 @@ async def sign_in(
     session: SessionDep,
     settings: SettingsDep,
 ) -> SessionInfo | Response:
-    """Open a session and set its cookie (always a new session id). Every refusal answers the same 401, whether the username exists or not; repeated failures are slowed (429) and then lock the account for a while. With a setup code, or while TOTP is still to be enrolled, the session is in the `setup` stage: it may only choose a password and enrol TOTP."""
+    """Open a session and set its cookie (always a new session id). Every refusal answers the same
+    401, whether the username exists or not; repeated failures are slowed (429) and then lock the
+    account for a while. With a setup code, or while TOTP is still to be enrolled, the session is in
+    the `setup` stage: it may only choose a password and enrol TOTP."""
     attempt = SignInAttempt(
         username=body.username,
         password=body.password,
@@ -136,7 +139,8 @@ async def sign_in(
     responses=problem_responses(400, 401),
 )
 async def read(current: SignedInOfficer, settings: SettingsDep) -> SessionInfo:
-    """The signed-in officer and agency, the session's stage and timeouts, and the CSRF token to send with every state-changing request."""
+    """The signed-in officer and agency, the session's stage and timeouts, and the CSRF token to
+    send with every state-changing request."""
     return _info(current, settings)
 
 
@@ -184,7 +188,10 @@ async def change_password(
     settings: SettingsDep,
     response: Response,
 ) -> SessionInfo:
-    """At least 12 characters, no composition rules; a password on the list of common passwords, or equal to the username, NIP or name, is refused (422). Outside the setup the current password is asked. The officer's other sessions end. When this finishes the setup, a new session (and cookie) replaces the setup session."""
+    """At least 12 characters, no composition rules; a password on the list of common passwords, or
+    equal to the username, NIP or name, is refused (422). Outside the setup the current password is
+    asked. The officer's other sessions end. When this finishes the setup, a new session (and
+    cookie) replaces the setup session."""
     replaced = await officer_sessions.change_password(
         session,
         settings,
@@ -208,7 +215,9 @@ async def change_password(
 async def start_totp(
     current: SignedInOfficer, session: SessionDep, settings: SettingsDep, response: Response
 ) -> TotpEnrolment:
-    """A new TOTP secret (RFC 6238) as a QR code and an `otpauth://` URI; confirm it with a code from the app at `/v1/session/totp/confirm`. 409 when one is already enrolled (an administrator can reset it)."""
+    """A new TOTP secret (RFC 6238) as a QR code and an `otpauth://` URI; confirm it with a code
+    from the app at `/v1/session/totp/confirm`. 409 when one is already enrolled (an administrator
+    can reset it)."""
     enrolment = await officer_sessions.start_totp(session, settings, current)
     response.headers["Cache-Control"] = "no-store"
     return TotpEnrolment(
@@ -232,7 +241,8 @@ async def confirm_totp(
     settings: SettingsDep,
     response: Response,
 ) -> TotpConfirmed:
-    """Turn TOTP on and answer ten one-time recovery codes, shown once. When this finishes the setup, a new session (and cookie) replaces the setup session."""
+    """Turn TOTP on and answer ten one-time recovery codes, shown once. When this finishes the
+    setup, a new session (and cookie) replaces the setup session."""
     codes, replaced = await officer_sessions.confirm_totp(session, settings, current, body.code)
     response.headers["Cache-Control"] = "no-store"
     if replaced is not None:

@@ -42,7 +42,9 @@ async def jwks(session: SessionDep, settings: SettingsDep, response: Response) -
     summary="OAuth 2.0 authorization server metadata (RFC 8414)",
 )
 async def metadata(settings: SettingsDep) -> AuthorizationServerMetadata:
-    """RFC 8414 metadata: the token endpoint, the JWKS address, the client authentication methods (client_secret_basic, client_secret_post, private_key_jwt) and the scopes an API gateway can import."""
+    """RFC 8414 metadata: the token endpoint, the JWKS address, the client authentication methods
+    (client_secret_basic, client_secret_post, private_key_jwt) and the scopes an API gateway can
+    import."""
     issuer = settings.issuer.rstrip("/")
     return AuthorizationServerMetadata(
         issuer=settings.issuer,

@@ -200,8 +200,8 @@ def name_tokens(normalized: str) -> tuple[str, ...]:
 # Phonetic classes for consonant confusions heard in Indonesian names and their transliterations:
 # Arabic digraphs lose their second letter in everyday spelling (Syamsul/Samsul, Ramadhan/Ramadan,
 # Fathur/Fatur, Khairul/Hairul), Sundanese and Javanese speakers exchange f/p/v (Fitri/Pitri,
-# Vivi/Fifi), z is heard as s (Faizal/Faisal, Haliza/Halisa), q and x as k, and old "j" is today's "y"
-# (Jusuf/Yusuf) while old "dj" is today's "j" (Djoko/Joko): j and y share a class.
+# Vivi/Fifi), z is heard as s (Faizal/Faisal, Haliza/Halisa), q and x as k, and old "j" is today's
+# "y" (Jusuf/Yusuf) while old "dj" is today's "j" (Djoko/Joko): j and y share a class.
 _PHONETIC_DIGRAPHS = (
     ("kh", "h"),
     ("sy", "s"),

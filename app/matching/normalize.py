@@ -32,7 +32,8 @@ class NormalizationError(ValueError):
 
 @dataclass(frozen=True)
 class FieldWarning:
-    """A value that is accepted but contradicts another (reported in the response's ``warnings``)."""
+    """A value that is accepted but contradicts another (reported in the response's
+    ``warnings``)."""
 
     pointer: str
     code: str
@@ -115,7 +116,8 @@ def check_nik_against(
     sex: str | None = None,
     region_code: str | None = None,
 ) -> list[FieldWarning]:
-    """Warnings where the NIK contradicts the stated birth date, sex or region (``pointer`` is the NIK's)."""
+    """Warnings where the NIK contradicts the stated birth date,
+    sex or region (``pointer`` is the NIK's)."""
     warnings: list[FieldWarning] = []
     if not info.region_known:
         warnings.append(
@@ -238,7 +240,8 @@ _YEAR = re.compile(r"[0-9]{4}")
 
 
 def normalize_date(raw: str, *, today: date | None = None) -> PartialDate:
-    """A full date (``1998-03-17`` or Indonesian ``17-03-1998``/``17/03/1998``) or a year (``1998``)."""
+    """A full date (``1998-03-17`` or Indonesian ``17-03-1998``/``17/03/1998``)
+    or a year (``1998``)."""
     text = raw.strip()
     today = today or date.today()
     if _YEAR.fullmatch(text):

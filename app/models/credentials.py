@@ -1,4 +1,5 @@
-"""Credentials: agency API keys, agency public keys (JWK), service signing keys, used assertion ids."""
+"""Credentials: agency API keys, agency public keys (JWK), service signing keys,
+used assertion ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The outbox: one delivery per (event, recipient), its attempts, and agencies' webhook endpoints."""
+"""The outbox: one delivery per (event, recipient), its attempts,
+and agencies' webhook endpoints."""
 
 from __future__ import annotations
 

@@ -51,7 +51,8 @@ class Officer(IdMixin, TimestampMixin, Base):
 
 
 class OfficerSession(IdMixin, Base):
-    """A signed-in browser: referenced by a cookie holding a random token, stored as a keyed hash."""
+    """A signed-in browser: referenced by a cookie holding a random token,
+    stored as a keyed hash."""
 
     __tablename__ = "officer_sessions"
 

@@ -1,4 +1,5 @@
-"""Reports: what an agency submitted (kept verbatim, versioned) and what the service derived from it."""
+"""Reports: what an agency submitted (kept verbatim, versioned)
+and what the service derived from it."""
 
 from __future__ import annotations
 

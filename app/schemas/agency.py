@@ -51,24 +51,32 @@ class AgencyCreate(BaseModel):
 
     code: str = Field(
         pattern=AGENCY_CODE_PATTERN,
-        description="The agency's code and OAuth `client_id`: upper-case letters, digits, `-`, `_`.",
+        description=(
+            "The agency's code and OAuth `client_id`: upper-case letters, digits, `-`, `_`."
+        ),
     )
     name: ShortText
     kind: AgencyKind
     region_code: RegionCode | None = Field(
         default=None,
-        description="Kemendagri region code (*kode wilayah*) of the agency's area, e.g. `14.72` Kota Dumai.",
+        description=(
+            "Kemendagri region code (*kode wilayah*) of the agency's area, e.g. `14.72` Kota Dumai."
+        ),
     )
     contact: Contact | None = None
     scopes: list[Scope] | None = Field(
         default=None,
         min_length=1,
-        description="Scopes the agency's tokens may carry; by default (null or left out) every member scope (not `admin`).",
+        description=(
+            "Scopes the agency's tokens may carry; by default (null or left out) every member "
+            "scope (not `admin`)."
+        ),
     )
 
 
 class AgencyUpdate(PartialUpdate):
-    """The fields to change; a field left out keeps its value. Only `region_code` and `contact` may be null (cleared)."""
+    """The fields to change;
+    a field left out keeps its value. Only `region_code` and `contact` may be null (cleared)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -141,7 +149,9 @@ class ApiKeyRotate(BaseModel):
         default=None,
         ge=0,
         le=24 * 30,
-        description="Hours the old key keeps working (default `SINERGI_API_KEY_ROTATION_GRACE_HOURS`, 24).",
+        description=(
+            "Hours the old key keeps working (default `SINERGI_API_KEY_ROTATION_GRACE_HOURS`, 24)."
+        ),
     )
 
 
@@ -158,7 +168,9 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyIssued(ApiKeyRead):
     key: str = Field(
-        description="The API key. Shown this once only: store it in the agency system's secret store."
+        description=(
+            "The API key. Shown this once only: store it in the agency system's secret store."
+        )
     )
 
 
@@ -181,7 +193,10 @@ class PublicKeyRegister(BaseModel):
     )
 
     jwk: dict[str, Any] = Field(
-        description="A public JWK: EC P-256 (ES256) or RSA ≥ 2048 bits (RS256); `kid` optional (RFC 7638 thumbprint by default)."
+        description=(
+            "A public JWK: EC P-256 (ES256) or RSA ≥ 2048 bits (RS256); `kid` optional (RFC 7638 "
+            "thumbprint by default)."
+        )
     )
 
 

@@ -17,7 +17,8 @@ AuditObjects = tuple[tuple[str, str], ...]
 
 
 class AuditEventOut(BaseModel):
-    """One audit event: who, with which key and token, did what to which objects, and how it ended."""
+    """One audit event: who, with which key and token, did what to which objects,
+    and how it ended."""
 
     model_config = ConfigDict(from_attributes=True)
 

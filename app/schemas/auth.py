@@ -36,5 +36,7 @@ class AuthorizationServerMetadata(BaseModel):
     token_endpoint_auth_signing_alg_values_supported: list[str]
     scopes_supported: list[str]
     response_types_supported: list[str] = Field(
-        description='Always `["none"]`: there is no authorization endpoint, only client credentials.'
+        description=(
+            'Always `["none"]`: there is no authorization endpoint, only client credentials.'
+        )
     )

@@ -28,7 +28,8 @@ class CaseReport(BaseModel):
 
 
 class CaseLinkOut(BaseModel):
-    """Why a report is in the case: the person it shares with another report, or an explicit link."""
+    """Why a report is in the case: the person it shares with another report,
+    or an explicit link."""
 
     report_id: uuid.UUID
     linked_report_id: uuid.UUID | None

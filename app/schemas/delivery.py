@@ -103,7 +103,8 @@ class AttemptList(BaseModel):
 
 
 class WebhookEndpointIn(BaseModel):
-    """Where the agency receives webhooks: https, on a public address (or an allow-listed network)."""
+    """Where the agency receives webhooks: https,
+    on a public address (or an allow-listed network)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -128,7 +129,9 @@ class WebhookEndpointOut(BaseModel):
     )
     secret: str | None = Field(
         default=None,
-        description="The `whsec_…` signing secret: shown only when created or rotated, never again.",
+        description=(
+            "The `whsec_…` signing secret: shown only when created or rotated, never again."
+        ),
     )
     created_at: datetime
     updated_at: datetime

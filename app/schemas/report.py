@@ -74,7 +74,8 @@ MAX_ITEMS = 100
 
 
 def _clean_text(value: str) -> str:
-    """Refuse NUL and other control characters (tab and newlines aside), lone surrogates and blanks."""
+    """Refuse NUL and other control characters (tab and newlines aside),
+    lone surrogates and blanks."""
     for char in value:
         point = ord(char)
         if 0xD800 <= point <= 0xDFFF:
@@ -254,7 +255,8 @@ class PersonIdentity(_Request):
 
 
 class PersonIn(PersonIdentity):
-    """A person in the report; victim details only for victims, perpetrator roles only for suspects."""
+    """A person in the report; victim details only for victims,
+    perpetrator roles only for suspects."""
 
     role: PersonRole
     full_name: FullName = None
@@ -315,7 +317,8 @@ class RecruitmentIn(_Request):
 
 
 class EventIn(_Request):
-    """One step of the journey (recruitment, departure, transit, exploitation, interception, return)."""
+    """One step of the journey (recruitment, departure, transit, exploitation, interception,
+    return)."""
 
     type: EventType
     date: dt.date | None = Field(default=None, description="The day it happened, if known.")
@@ -327,7 +330,8 @@ class EventIn(_Request):
 
 
 class AssessmentIn(_Request):
-    """The 4x4 evaluation of police information exchange: source reliability by information accuracy."""
+    """The 4x4 evaluation of police information exchange:
+    source reliability by information accuracy."""
 
     source_reliability: SourceReliability
     information_accuracy: InformationAccuracy
@@ -449,7 +453,9 @@ _PORT_INTERCEPTION_EXAMPLE: dict[str, Any] = {
     ],
     "actions_taken": ["DEPARTURE_PREVENTED", "ARREST", "SHELTER"],
     "assessment": {"source_reliability": "A", "information_accuracy": "1"},
-    "narrative": "Patroli menghentikan speedboat berisi 14 calon PMI nonprosedural menuju Malaysia.",
+    "narrative": (
+        "Patroli menghentikan speedboat berisi 14 calon PMI nonprosedural menuju Malaysia."
+    ),
     "recipients": ["POLRES-DUMAI", "BP3MI-RIAU"],
 }
 
@@ -655,7 +661,8 @@ class RoutedTo(BaseModel):
 
 
 class ReportWarning(BaseModel):
-    """A value accepted but worth a second look (say, a NIK that contradicts the stated birth date)."""
+    """A value accepted but worth a second look (say,
+    a NIK that contradicts the stated birth date)."""
 
     pointer: str = Field(description="JSON pointer to the field in the submitted report.")
     code: str

@@ -63,11 +63,15 @@ class RoutingRuleIn(BaseModel):
     region_prefixes: list[RegionPrefix] = Field(
         default_factory=list,
         max_length=100,
-        description="Kemendagri region-code prefixes (*kode wilayah*): `14` Riau covers `14.72` Kota Dumai.",
+        description=(
+            "Kemendagri region-code prefixes (*kode wilayah*): `14` Riau covers `14.72` Kota Dumai."
+        ),
     )
     foreign_nationals: StrictBool | None = Field(
         default=None,
-        description="`true`: only reports naming a foreign national; `false`: only reports naming none.",
+        description=(
+            "`true`: only reports naming a foreign national; `false`: only reports naming none."
+        ),
     )
     document_types: list[Code] = Field(default_factory=list, max_length=50)
     document_statuses: list[Code] = Field(default_factory=list, max_length=50)

@@ -42,7 +42,8 @@ def _admits_null(schema: JsonSchemaValue) -> bool:
 
 
 class PartialUpdate(BaseModel):
-    """Base of PATCH bodies: unknown fields refused; ``changes()`` are the fields the caller sent."""
+    """Base of PATCH bodies: unknown fields refused;
+    ``changes()`` are the fields the caller sent."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -123,7 +123,9 @@ async def bootstrap_admin(session: AsyncSession, settings: Settings) -> api_keys
     """Create the ADMIN agency, its first API key and the first signing keys; 409 if it exists."""
     if await agencies_repo.by_code(session, ADMIN_AGENCY_CODE) is not None:
         raise Conflict(
-            detail="The ADMIN agency already exists; issue a key with `sinergi admin issue-key ADMIN`"
+            detail=(
+                "The ADMIN agency already exists; issue a key with `sinergi admin issue-key ADMIN`"
+            )
         )
     agency = Agency(
         id=uuid.uuid4(),

@@ -49,7 +49,8 @@ class AgencyCaller:
 
 
 async def submitting_agency(session: AsyncSession, code: str) -> AgencyCaller:
-    """The agency reports are imported for: it must exist (404), be active and hold reports:write."""
+    """The agency reports are imported for: it must exist (404),
+    be active and hold reports:write."""
     agency = await get_agency(session, code)
     if not agency.active:
         raise Conflict(detail=f"Agency {code} is deactivated")
@@ -60,7 +61,8 @@ async def submitting_agency(session: AsyncSession, code: str) -> AgencyCaller:
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What became of one report: created, replayed (same ``external_ref``, same body) or rejected."""
+    """What became of one report: created, replayed (same ``external_ref``, same body)
+    or rejected."""
 
     outcome: IngestOutcome
     report_id: uuid.UUID | None = None

@@ -3,8 +3,9 @@
 `sinergi dedup calibrate` first measures u (how often non-matches agree) on random pairs of
 stored persons, then runs unsupervised EM (app.matching.calibration) on the candidate pairs the
 blocking index produces (persons that share a key) to estimate m with u and the prior held:
-EM on blocked pairs alone over-estimates the share of matches and finds names uninformative. The result is stored; resolution uses the latest stored
-weights, or the shipped defaults until a calibration exists.
+EM on blocked pairs alone over-estimates the share of matches and finds names uninformative. The
+result is stored; resolution uses the latest stored weights, or the shipped defaults until a
+calibration exists.
 """
 
 from __future__ import annotations

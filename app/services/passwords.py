@@ -36,7 +36,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    """Whether ``password`` matches ``stored``; with no stored hash, spend the same time and say no."""
+    """Whether ``password`` matches ``stored``; with no stored hash,
+    spend the same time and say no."""
     if stored is None:
         _hasher().verify(password, _dummy_hash())
         return False

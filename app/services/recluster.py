@@ -8,9 +8,9 @@ merges the two entities where the pair clears the merge bar (the threshold that 
 entities online), as an analyst would: an ``entity.merge`` action by ``recluster`` that an admin
 can list and undo. It never merges entities whose NIKs or passports contradict, nor across an
 analyst's split or a rejected possible match, nor where a RED or AMBER_STRICT report would join
-the persons of another agency (those stay for analysts, as ingest leaves them). When a merge joins two cases, the agencies holding
-reports in them get ``case.linked``, under the same need-to-know as ingest: a RED or
-AMBER_STRICT report never reveals itself that way.
+the persons of another agency (those stay for analysts, as ingest leaves them). When a merge joins
+two cases, the agencies holding reports in them get ``case.linked``, under the same need-to-know as
+ingest: a RED or AMBER_STRICT report never reveals itself that way.
 """
 
 from __future__ import annotations

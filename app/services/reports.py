@@ -107,7 +107,8 @@ async def get_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUI
 
 
 async def read_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> ReportOut:
-    """``GET /v1/reports/{id}``: the report as the caller may see it, in one query (404 otherwise)."""
+    """``GET /v1/reports/{id}``: the report as the caller may see it,
+    in one query (404 otherwise)."""
     found = await repo.get_with_source(
         session, report_id, None if caller.is_admin else caller.agency_id
     )
@@ -577,7 +578,9 @@ async def submit(
                 await session.flush()
         except IntegrityError:
             raise Conflict(
-                detail="Another request with the same Idempotency-Key is being processed; retry later"
+                detail=(
+                    "Another request with the same Idempotency-Key is being processed; retry later"
+                )
             ) from None
     return 201, answer
 

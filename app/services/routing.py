@@ -187,7 +187,8 @@ def rule_problems(
             problems.append(
                 FieldProblem(
                     f"{pointer}/tlps/{i}",
-                    "TLP:RED reports go only to the sender's explicit recipients; no rule can match them",
+                    "TLP:RED reports go only to the sender's explicit recipients; "
+                    "no rule can match them",
                     "never_matches",
                 )
             )

@@ -144,7 +144,8 @@ def _decided(
 
 @dataclass(frozen=True)
 class _Matched:
-    """What a screened person matched: as the caller may be told, and only through hidden reports."""
+    """What a screened person matched: as the caller may be told,
+    and only through hidden reports."""
 
     told: dict[uuid.UUID, tuple[Outcome, MatchScore]]
     """Decided on the stored persons the caller may know of (as ingest decides for a sender)."""

@@ -1,4 +1,5 @@
-"""Statistics for coordination meetings: counts over the reports a caller may see, small cells hidden.
+"""Statistics for coordination meetings: counts over the reports a caller may see,
+small cells hidden.
 
 Need-to-know: an agency counts the reports it submitted or was routed; admins count every report.
 Suppression (non-admins): a count from 1 to ``threshold - 1`` is shown as null with

@@ -304,18 +304,19 @@ def render_report(tables: dict[GroupBy, StatsOut], *, generated_at: datetime, au
             "</section>"
         )
     side_tables = "".join(_table(tables[g]) for g in tables if g not in CHARTED)
+    dates = f"{period.from_} &ndash; {period.to}"
     return f"""<!DOCTYPE html>
 <html lang="id">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Statistik TPPO/TPPM {period.from_} &ndash; {period.to}</title>
+<title>Statistik TPPO/TPPM {dates}</title>
 <style>{_STYLE}</style>
 </head>
 <body>
 <header>
 <h1>Statistik TPPO/TPPM <span class="en">/ Trafficking and smuggling statistics</span></h1>
-<p class="meta">Periode <span class="en">/ Period</span>: <strong>{period.from_} &ndash; {period.to}</strong>
+<p class="meta">Periode <span class="en">/ Period</span>: <strong>{dates}</strong>
 (UTC{escape(period.utc_offset)}) · {escape(audience)}</p>
 <p class="meta note">{suppression} Laporan yang ditarik tidak dihitung.
 <span class="en">/ Retracted reports are not counted.</span>

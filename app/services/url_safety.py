@@ -1,4 +1,5 @@
-"""Webhook URL safety (DESIGN.md §7): the service must not be turned into a probe of its own network.
+"""Webhook URL safety (DESIGN.md §7): the service must not be turned into a probe of its own
+network.
 
 A URL must be ``https`` (``http`` only when allowed) and every address its host resolves to must
 be public. Loopback, private, shared (100.64/10), unique-local and other non-global addresses

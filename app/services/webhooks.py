@@ -111,7 +111,8 @@ def _fernet_of(key_encryption_key: str) -> Fernet:
 
 
 def _fernet(settings: Settings) -> MultiFernet:
-    """Encrypts with the key-encryption key; decrypts with it or, during a rotation, the previous."""
+    """Encrypts with the key-encryption key; decrypts with it or, during a rotation,
+    the previous."""
     keys = [settings.key_encryption_key, settings.previous_key_encryption_key]
     return MultiFernet([_fernet_of(k) for k in keys if k])
 

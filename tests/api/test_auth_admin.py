@@ -1,4 +1,5 @@
-"""Admin agencies, discovery documents, the OpenAPI security scheme and `sinergi admin bootstrap`."""
+"""Admin agencies, discovery documents,
+the OpenAPI security scheme and `sinergi admin bootstrap`."""
 
 from __future__ import annotations
 

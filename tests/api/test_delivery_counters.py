@@ -1,4 +1,5 @@
-"""Every agency has its delivery counter from registration, so ingest never creates one under locks."""
+"""Every agency has its delivery counter from registration,
+so ingest never creates one under locks."""
 
 from __future__ import annotations
 

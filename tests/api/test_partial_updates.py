@@ -143,7 +143,8 @@ def _object_schema(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, An
 def null_cases(
     spec: dict[str, Any], schema: dict[str, Any], value: Any, pointer: str = ""
 ) -> Iterator[tuple[str, bool]]:
-    """(JSON pointer, whether the spec says it accepts null) for every field present in ``value``."""
+    """(JSON pointer, whether the spec says it accepts null)
+    for every field present in ``value``."""
     if isinstance(value, dict):
         properties = _object_schema(spec, schema).get("properties", {})
         for name, item in value.items():

@@ -1,4 +1,5 @@
-"""Per-agency rate limits through the API: 429 problem+json with Retry-After and RateLimit headers."""
+"""Per-agency rate limits through the API:
+429 problem+json with Retry-After and RateLimit headers."""
 
 from __future__ import annotations
 

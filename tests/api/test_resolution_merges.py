@@ -1,4 +1,5 @@
-"""Resolution at scale through the API: common names weigh less; one person can join two entities."""
+"""Resolution at scale through the API: common names weigh less;
+one person can join two entities."""
 
 from __future__ import annotations
 

@@ -265,7 +265,8 @@ async def test_reasons_do_not_reveal_stored_values_to_outsiders(
     client: httpx.AsyncClient, agencies: Agencies
 ) -> None:
     await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
-    # One digit of the NIK mistyped, the name spelled apart: a near miss compare explains with values.
+    # One digit of the NIK mistyped, the name spelled apart: a near miss compare explains with
+    # values.
     near_miss = {
         "full_name": "Siti Nur Haliza",
         "date_of_birth": "1999-03-14",

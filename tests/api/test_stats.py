@@ -1,4 +1,5 @@
-"""Statistics through the HTTP API: counts, need-to-know across agencies, suppression, CSV, errors."""
+"""Statistics through the HTTP API: counts, need-to-know across agencies, suppression, CSV,
+errors."""
 
 from __future__ import annotations
 

@@ -62,7 +62,8 @@ async def _verify(
 
 
 async def _tamper(sessions: async_sessionmaker[AsyncSession], *statements: str) -> None:
-    """Change the table behind the service's back (on PostgreSQL, past the trigger, as a DBA could)."""
+    """Change the table behind the service's back (on PostgreSQL, past the trigger,
+    as a DBA could)."""
     async with transaction(sessions) as session:
         if ON_POSTGRES:
             await session.execute(text("SET LOCAL session_replication_role = replica"))

@@ -218,7 +218,8 @@ def test_no_import_cycle_between_files_of_app() -> None:
 
 
 def test_the_checker_sees_a_cycle_and_an_upward_arrow() -> None:
-    """The rules above would catch what they claim to (guards against a checker that sees nothing)."""
+    """The rules above would catch what they claim to (guards against a checker that sees
+    nothing)."""
     assert any(e.source == "app.services.reports" and e.in_function is False for e in EDGES)
     assert any(_part(e.source) == "api" and _part(e.target) == "services" for e in EDGES)
     assert LAYERS["services"] > LAYERS["repositories"] > LAYERS["models"]
