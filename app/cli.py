@@ -163,8 +163,10 @@ def _prepare_demo(path: Path, *, seed: int, size: int, host: str, port: int) -> 
             f"{base}/v1/auth/token | {extract})"
         )
     typer.echo(
-        f"\nOfficers (people) sign in at POST {base}/v1/session, each with the development "
-        f"password '{demo.DEMO_OFFICER_PASSWORD}'. Admin roles also need a TOTP code: add the "
+        f"\nOfficers (people): open the console at {base}/ in a browser and sign in, for "
+        f"example as petugas.polres-dumai, with the development password "
+        f"'{demo.DEMO_OFFICER_PASSWORD}' (systems sign in at POST {base}/v1/session with the "
+        "same). Admin roles also need a TOTP code: add the "
         "secret shown to an authenticator app, or print the current code with\n"
         "  python3 -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET"
     )
