@@ -155,7 +155,9 @@ async def test_versions_show_what_changed(
     await console_sign_in(console, world["police"])
     page = (await console.get(f"/laporan/{world['id']}", headers=HTML)).text
     assert "Riwayat versi" in page
-    changes = re.findall(r'<tr class="change change--(\w+)">\s*<td>([^<]*)</td>', page)
+    changes = re.findall(
+        r'<tr class="change change--(\w+)">\s*<td class="table__title">([^<]*)</td>', page
+    )
     assert ("changed", "Orang 2 / Nomor paspor") in changes
     assert ("added", "Negara transit") in changes
     assert ("removed", "Uraian") in changes
