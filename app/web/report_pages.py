@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from app.api.audit_hook import AuditDep, RequestAudit
 from app.api.deps import SessionDep
 from app.errors import FieldProblem, Forbidden, NotFound
 from app.schemas.report import ReportCloseIn, ReportRetractIn
@@ -27,7 +28,7 @@ from app.vocab.code_lists import UnknownCodeList, code_list
 from app.web.forms import NO_ERRORS, FormErrors, form_errors
 from app.web.i18n import LANGUAGE_COOKIE, Language, language_from
 from app.web.messages import flash
-from app.web.session import ConsoleOfficer
+from app.web.session import ConsoleOfficer, SignedInConsole
 from app.web.templating import catalogue_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -183,6 +184,14 @@ class Words:
         )
 
 
+def _audited(request: Request, audit: RequestAudit, officer: SignedInConsole, action: str) -> None:
+    """Audit this page as the API request it stands for (DESIGN §7: every read of a report and
+    every change is an event naming the officer); the path names the report, even on a 404."""
+    request.state.principal = officer.principal
+    audit.authenticated = True
+    audit.action(action)
+
+
 def _report_id(raw: str) -> uuid.UUID:
     """The id in the path; anything that is not one is a missing report (the same 404)."""
     try:
@@ -193,9 +202,10 @@ def _report_id(raw: str) -> uuid.UUID:
 
 @router.get(REPORT, response_class=HTMLResponse)
 async def report_page(
-    request: Request, report_id: str, session: SessionDep, officer: ConsoleOfficer
+    request: Request, audit: AuditDep, report_id: str, session: SessionDep, officer: ConsoleOfficer
 ) -> Response:
     """Every field of a report the officer's agency may see, its case, routing and history."""
+    _audited(request, audit, officer, "report.read")
     caller = officer.principal
     detail = await service.read_detail(session, caller, _report_id(report_id))
     report = await service.get_visible(session, caller, detail.report.id)
@@ -270,21 +280,24 @@ Reason = Annotated[str, Form(alias="alasan", max_length=4000)]
 
 @router.get(REPORT + "/tarik", response_class=HTMLResponse)
 async def retract_page(
-    request: Request, report_id: str, session: SessionDep, officer: ConsoleOfficer
+    request: Request, audit: AuditDep, report_id: str, session: SessionDep, officer: ConsoleOfficer
 ) -> Response:
     """Say what retracting does and ask for the reason."""
+    _audited(request, audit, officer, "report.read")
     return _confirm(request, officer, await _own(session, officer, report_id), "retract")
 
 
 @router.post(REPORT + "/tarik", response_class=HTMLResponse)
 async def retract(
     request: Request,
+    audit: AuditDep,
     report_id: str,
     session: SessionDep,
     officer: ConsoleOfficer,
     reason: Reason = "",
 ) -> Response:
     """Retract with the reason; recipients get ``report.retracted``."""
+    _audited(request, audit, officer, "report.retract")
     detail = await _own(session, officer, report_id)
     try:
         body = ReportRetractIn(reason=reason)
@@ -299,21 +312,24 @@ async def retract(
 
 @router.get(REPORT + "/tutup", response_class=HTMLResponse)
 async def close_page(
-    request: Request, report_id: str, session: SessionDep, officer: ConsoleOfficer
+    request: Request, audit: AuditDep, report_id: str, session: SessionDep, officer: ConsoleOfficer
 ) -> Response:
     """Say what closing does and ask for an optional note."""
+    _audited(request, audit, officer, "report.read")
     return _confirm(request, officer, await _own(session, officer, report_id), "close")
 
 
 @router.post(REPORT + "/tutup", response_class=HTMLResponse)
 async def close(
     request: Request,
+    audit: AuditDep,
     report_id: str,
     session: SessionDep,
     officer: ConsoleOfficer,
     reason: Reason = "",
 ) -> Response:
     """Close the report (the case is done); the retention clock starts."""
+    _audited(request, audit, officer, "report.close")
     detail = await _own(session, officer, report_id)
     try:
         body = ReportCloseIn(reason=reason or None)

@@ -222,3 +222,29 @@ async def test_source_closes_with_an_optional_note(
     assert "/tutup" not in page
     read = await client.get(f"/v1/reports/{world['id']}", headers=agencies[NAVY])
     assert read.json()["status"] == "CLOSED"
+
+
+async def test_reads_refusals_and_retracts_are_audited_with_the_officer(
+    client: httpx.AsyncClient, console: httpx.AsyncClient, agencies: Agencies, world: dict[str, Any]
+) -> None:
+    await console_sign_in(console, world["outsider"])
+    assert (await console.get(f"/laporan/{world['id']}", headers=HTML)).status_code == 404
+    console.cookies.clear()
+    await console_sign_in(console, world["navy"])
+    confirm = await console.get(f"/laporan/{world['id']}", headers=HTML)
+    await console.post(
+        f"/laporan/{world['id']}/tarik",
+        data={"csrf_token": form_csrf(confirm.text), "alasan": "Laporan ganda."},
+        headers=HTML,
+    )
+
+    async def events(actor: str) -> list[tuple[str, str, list[str]]]:
+        found = await client.get(f"/v1/admin/audit?actor={actor}", headers=agencies["ADMIN"])
+        assert found.status_code == 200, found.text
+        return [(e["action"], e["outcome"], e["object_ids"]) for e in found.json()["items"]]
+
+    outsider = await events("staf.dinsos")
+    assert ("report.read", "not_found", [world["id"]]) in outsider
+    navy = await events("letda.sari")
+    assert ("report.read", "success", [world["id"]]) in navy
+    assert ("report.retract", "success", [world["id"]]) in navy
