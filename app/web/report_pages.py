@@ -70,7 +70,14 @@ CODED_FIELDS: dict[str, str] = {
 }
 
 #: The parts of the page, in order, and the top-level fields each shows as rows.
-SUMMARY = ("case_type", "tlp", "reported_at", "occurred_from", "occurred_to")
+SUMMARY = (
+    "case_type",
+    "tlp",
+    "reported_at",
+    "occurred_from",
+    "occurred_to",
+    "linked_report_ids",
+)
 CIRCUMSTANCES = (
     "modus_operandi",
     "exploitation_types",

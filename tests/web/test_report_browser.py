@@ -19,6 +19,8 @@ def sign_in(page: Page, username: str) -> None:
 
 
 def test_recipient_opens_from_inbox_and_source_retracts(page: Page) -> None:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text))
     sign_in(page, "petugas.lanal-dumai")
     csrf = page.input_value("form[action='/keluar'] input[name=csrf_token]")
     body = interception(external_ref="LANAL-DUMAI/BROWSER/1", recipients=["POLRES-DUMAI"])
@@ -48,3 +50,4 @@ def test_recipient_opens_from_inbox_and_source_retracts(page: Page) -> None:
     sign_in(page, "petugas.polres-dumai")
     page.goto("/kotak-masuk")
     expect(page.locator("#inbox-rows")).to_contain_text("Laporan ditarik")
+    assert [e for e in errors if "Content Security Policy" in e] == []

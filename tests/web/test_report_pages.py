@@ -24,12 +24,18 @@ from tests.report_samples import interception
 NAVY = "LANAL-DUMAI"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 POL = "POLRES-DUMAI"
+IMI = "IMIGRASI-DUMAI"
+
+
+def routed_to(page: str) -> list[str]:
+    """The agencies the page's "Diteruskan ke" list names."""
+    return re.findall(r"<li><strong>([A-Z0-9-]+)</strong>", page)
 
 
 def navy_report() -> dict[str, Any]:
     """The Navy's interception with aliases, a passport, means of control, events and a narrative."""
     body = interception(
-        recipients=[POL],
+        recipients=[POL, IMI],
         means_of_control=["DEBT_BONDAGE"],
         events=[{"type": "TRANSIT", "date": "2025-05-19", "country": "IDN", "place": "Batam"}],
         narrative="Patroli menghentikan speedboat menuju Malaysia.",
@@ -69,7 +75,7 @@ async def test_source_sees_every_field_in_words_case_routing_and_actions(
     assert "UNOFFICIAL_PORT" not in page  # codes appear as words
     assert "Kota Dumai" in page  # region 14.72
     assert f'href="/kasus/{world["case_id"]}"' in page
-    assert "POLRES-DUMAI" in page  # routed to
+    assert routed_to(page) == [POL, IMI]  # with the rule that chose each
     assert "Orang yang sama lintas laporan:" in page  # each person's current entity
     assert f'href="/laporan/{world["id"]}/tarik"' in page
     assert f'href="/laporan/{world["id"]}/tutup"' in page
@@ -92,6 +98,7 @@ async def test_recipient_reads_it_without_actions_and_cannot_retract(
     csrf = await console_sign_in(console, world["police"])
     page = (await console.get(f"/laporan/{world['id']}", headers=HTML)).text
     assert "Hendra Saputra" in page
+    assert routed_to(page) == [POL]  # only its own line of the routing
     assert "/tarik" not in page
     assert "/tutup" not in page
     confirm = await console.get(f"/laporan/{world['id']}/tarik", headers=HTML)
