@@ -9,7 +9,7 @@ for a missing one. This module only turns codes into words and a body into rows.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -146,7 +146,7 @@ class Words:
             return self.catalogue.datetime(value)
         if isinstance(value, date):
             return self.catalogue.date(value)
-        if isinstance(value, str) and where in {"reported_at"}:
+        if isinstance(value, str) and where == "reported_at":
             return self.catalogue.datetime(datetime.fromisoformat(value))
         if isinstance(value, str) and where.rsplit(".", 1)[-1] in {
             "occurred_from",
@@ -160,7 +160,9 @@ class Words:
                 return value
         return str(value)
 
-    def rows(self, section: str, data: Mapping[str, Any], fields: Any = None) -> list[Row]:
+    def rows(
+        self, section: str, data: Mapping[str, Any], fields: Sequence[str] | None = None
+    ) -> list[Row]:
         """The non-empty fields of ``data`` (or only ``fields``) as rows."""
         names = fields if fields is not None else list(data)
         prefix = f"{section}." if section else ""
@@ -182,7 +184,10 @@ class Words:
 
     def change(self, change: FieldChange) -> ChangeLine:
         where = ".".join(s for s in change.path if isinstance(s, str))
-        show: Callable[[Any], str] = lambda v: "" if v is None else self.value(where, v)  # noqa: E731
+
+        def show(value: Any) -> str:
+            return "" if value is None else self.value(where, value)
+
         return ChangeLine(
             kind=change.kind.value,
             field=self.path(change.path),
@@ -243,7 +248,6 @@ async def report_page(
         "history": [
             {"version": v, "changes": [words.change(c) for c in v.changes]} for v in history
         ],
-        "tlp_label": words.value("tlp", body["tlp"]),
     }
     return render(request, "pages/report/report.html", context)
 
