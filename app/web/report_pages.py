@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from app.api.audit_hook import AuditDep, RequestAudit
 from app.api.deps import SessionDep
-from app.errors import FieldProblem, Forbidden, NotFound
+from app.errors import FieldProblem, Forbidden
 from app.schemas.report import ReportCloseIn, ReportRetractIn
 from app.services import reports as service
 from app.services.report_changes import FieldChange, PathStep, version_history
@@ -33,7 +33,8 @@ from app.web.templating import catalogue_for, render
 
 router = APIRouter(include_in_schema=False)
 
-REPORT = "/laporan/{report_id}"
+#: Only a UUID matches: any other ``/laporan/…`` is no page at all (404 before signing in).
+REPORT = "/laporan/{report_id:uuid}"
 
 #: The code list each coded field takes its words from: ``section.field`` (top level: ``field``).
 CODED_FIELDS: dict[str, str] = {
@@ -204,22 +205,18 @@ def _audited(request: Request, audit: RequestAudit, officer: SignedInConsole, ac
     audit.action(action)
 
 
-def _report_id(raw: str) -> uuid.UUID:
-    """The id in the path; anything that is not one is a missing report (the same 404)."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(detail="No such report") from None
-
-
 @router.get(REPORT, response_class=HTMLResponse)
 async def report_page(
-    request: Request, audit: AuditDep, report_id: str, session: SessionDep, officer: ConsoleOfficer
+    request: Request,
+    audit: AuditDep,
+    report_id: uuid.UUID,
+    session: SessionDep,
+    officer: ConsoleOfficer,
 ) -> Response:
     """Every field of a report the officer's agency may see, its case, routing and history."""
     _audited(request, audit, officer, "report.read")
     caller = officer.principal
-    detail = await service.read_detail(session, caller, _report_id(report_id))
+    detail = await service.read_detail(session, caller, report_id)
     report = await service.get_visible(session, caller, detail.report.id)
     history = version_history(await service.history(session, report))
     words = Words(request)
@@ -256,10 +253,10 @@ async def report_page(
 
 
 async def _own(
-    session: SessionDep, officer: ConsoleOfficer, report_id: str
+    session: SessionDep, officer: ConsoleOfficer, report_id: uuid.UUID
 ) -> service.ReportDetail:
     """The report, if the officer's agency submitted it (404 if invisible, 403 otherwise)."""
-    detail = await service.read_detail(session, officer.principal, _report_id(report_id))
+    detail = await service.read_detail(session, officer.principal, report_id)
     if not detail.may_change:
         raise Forbidden(detail="Only the agency that submitted a report may change it")
     return detail
@@ -291,7 +288,11 @@ Reason = Annotated[str, Form(alias="alasan", max_length=4000)]
 
 @router.get(REPORT + "/tarik", response_class=HTMLResponse)
 async def retract_page(
-    request: Request, audit: AuditDep, report_id: str, session: SessionDep, officer: ConsoleOfficer
+    request: Request,
+    audit: AuditDep,
+    report_id: uuid.UUID,
+    session: SessionDep,
+    officer: ConsoleOfficer,
 ) -> Response:
     """Say what retracting does and ask for the reason."""
     _audited(request, audit, officer, "report.read")
@@ -302,7 +303,7 @@ async def retract_page(
 async def retract(
     request: Request,
     audit: AuditDep,
-    report_id: str,
+    report_id: uuid.UUID,
     session: SessionDep,
     officer: ConsoleOfficer,
     reason: Reason = "",
@@ -323,7 +324,11 @@ async def retract(
 
 @router.get(REPORT + "/tutup", response_class=HTMLResponse)
 async def close_page(
-    request: Request, audit: AuditDep, report_id: str, session: SessionDep, officer: ConsoleOfficer
+    request: Request,
+    audit: AuditDep,
+    report_id: uuid.UUID,
+    session: SessionDep,
+    officer: ConsoleOfficer,
 ) -> Response:
     """Say what closing does and ask for an optional note."""
     _audited(request, audit, officer, "report.read")
@@ -334,7 +339,7 @@ async def close_page(
 async def close(
     request: Request,
     audit: AuditDep,
-    report_id: str,
+    report_id: uuid.UUID,
     session: SessionDep,
     officer: ConsoleOfficer,
     reason: Reason = "",
