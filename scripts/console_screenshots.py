@@ -114,7 +114,79 @@ SHOTS = (
     ),
     Shot("pantauan", "/pantauan", officer="petugas.imigrasi-dumai"),
     Shot("kasus", "/kasus/{case_id}", officer="petugas.imigrasi-dumai", ready="[data-ready]"),
+    # console5: the report page ({report} is the Navy's report seed_report_page submits)
+    Shot("laporan", "/laporan/{report}", officer="petugas.lanal-dumai"),
+    Shot("laporan-penerima", "/laporan/{report}", officer="petugas.polres-dumai"),
+    Shot("laporan-en", "/laporan/{report}", language="en", officer="petugas.polres-dumai"),
+    Shot("laporan-tarik", "/laporan/{report}/tarik", officer="petugas.lanal-dumai"),
+    Shot("laporan-tutup", "/laporan/{report}/tutup", officer="petugas.lanal-dumai"),
 )
+
+
+NAVY_REPORT: dict[str, object] = {
+    "external_ref": "LANAL-DUMAI/LP-A/27/XI/2026",
+    "case_type": "TPPO_TPPM",
+    "tlp": "AMBER",
+    "reported_at": "2026-11-21T23:40:00+07:00",
+    "occurred_from": "2026-11-21",
+    "location": {"region_code": "14.72", "place": "Pantai Purnama, pelabuhan tidak resmi"},
+    "modus_operandi": ["UNOFFICIAL_PORT", "NONPROCEDURAL_MIGRANT_WORKER"],
+    "exploitation_types": ["FORCED_LABOUR"],
+    "forced_labour_sector": "A",
+    "means_of_control": ["DEBT_BONDAGE", "WITHHELD_DOCUMENTS"],
+    "destination_countries": ["MYS"],
+    "persons": [
+        {
+            "role": "SUSPECT",
+            "full_name": "Hendra Saputra",
+            "aliases": ["Bang Hen"],
+            "sex": "MALE",
+            "birth_year": 1985,
+            "nationality": "IDN",
+            "phone": "+62 813-7100-2211",
+            "perpetrator_roles": ["RECRUITER_OR_INTERMEDIARY", "TRANSPORTER"],
+        },
+        {
+            "role": "VICTIM",
+            "full_name": "Yohanes Bria",
+            "sex": "MALE",
+            "date_of_birth": "2001-11-02",
+            "nationality": "IDN",
+            "passport_number": "C 1234567",
+            "trafficking_status": "POSSIBLE",
+        },
+    ],
+    "events": [
+        {"type": "RECRUITMENT", "date": "2026-10-30", "region_code": "53.71", "place": "Kupang"},
+        {"type": "INTERCEPTION", "date": "2026-11-21", "region_code": "14.72"},
+    ],
+    "conveyances": [{"type": "SPEEDBOAT", "registration": "GT 5 No. 112/PPa"}],
+    "actions_taken": ["DEPARTURE_PREVENTED", "ARREST", "SHELTER"],
+    "assessment": {"source_reliability": "A", "information_accuracy": "1"},
+    "narrative": (
+        "Patroli menghentikan speedboat berisi 14 calon PMI nonprosedural menuju Malaysia."
+    ),
+    "recipients": ["POLRES-DUMAI"],
+}
+
+
+def seed_report_page(page: Page) -> str:
+    """The Navy's report to the police, corrected once (so it has versions to compare); its id."""
+    csrf = sign_in_page(page, "petugas.lanal-dumai")
+    created = page.request.post("/v1/reports", headers={"X-CSRF-Token": csrf}, data=NAVY_REPORT)
+    assert created.ok, created.text()
+    report_id: str = created.json()["id"]
+    corrected = {**NAVY_REPORT, "transit_countries": ["SGP"], "tlp": "AMBER_STRICT"}
+    corrected["persons"] = [dict(p) for p in NAVY_REPORT["persons"]]  # type: ignore[attr-defined]
+    corrected["persons"][1]["passport_number"] = "C 7654321"  # type: ignore[index]
+    response = page.request.put(
+        f"/v1/reports/{report_id}",
+        headers={"X-CSRF-Token": csrf, "If-Match": '"1"'},
+        data=corrected,
+    )
+    assert response.ok, response.text()
+    page.context.clear_cookies()
+    return report_id
 
 
 def seed_reports(page: Page) -> dict[str, str]:
@@ -138,7 +210,7 @@ def seed_reports(page: Page) -> dict[str, str]:
         answer = page.request.post("/v1/watches", data=watched, headers={"X-CSRF-Token": csrf})
         assert answer.status == 201, answer.text()
     page.context.clear_cookies()
-    return {"case_id": str(created["case_id"])}
+    return {"case_id": str(created["case_id"]), "report": seed_report_page(page)}
 
 
 def take(page: Page, base_url: str, shot: Shot, png: Path, ids: dict[str, str]) -> None:

@@ -106,16 +106,47 @@ async def get_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUI
     raise NotFound(detail="No such report")
 
 
-async def read_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> ReportOut:
-    """``GET /v1/reports/{id}``: the report as the caller may see it,
-    in one query (404 otherwise)."""
+async def _read(
+    session: AsyncSession, caller: Caller, report_id: uuid.UUID
+) -> tuple[Report, ReportOut]:
     found = await repo.get_with_source(
         session, report_id, None if caller.is_admin else caller.agency_id
     )
     if found is None or not found[2]:
         raise NotFound(detail="No such report")
     report, source_code, _, entities = found
-    return to_out(report, source_code, entities)
+    return report, to_out(report, source_code, entities)
+
+
+async def read_visible(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> ReportOut:
+    """``GET /v1/reports/{id}``: the report as the caller may see it, in one query
+    (404 otherwise)."""
+    return (await _read(session, caller, report_id))[1]
+
+
+@dataclass(frozen=True)
+class ReportDetail:
+    """A visible report with what its page shows beside the body: the case, the routing, and
+    whether the caller may retract or close it."""
+
+    report: ReportOut
+    case_id: uuid.UUID | None
+    routed_to: list[RoutedTo]
+    may_change: bool
+
+
+async def read_detail(session: AsyncSession, caller: Caller, report_id: uuid.UUID) -> ReportDetail:
+    """The report as ``read_visible`` gives it, plus its case and where it was routed: the
+    source and admins see every recipient, a recipient only its own line (404 if invisible)."""
+    report, out = await _read(session, caller, report_id)
+    routed = [
+        RoutedTo(agency=code, rule=rule) for code, rule in await repo.recipients(session, report.id)
+    ]
+    if not (caller.is_admin or may_change(caller, report)):
+        routed = [r for r in routed if r.agency == caller.agency_code]
+    return ReportDetail(
+        report=out, case_id=report.case_id, routed_to=routed, may_change=may_change(caller, report)
+    )
 
 
 async def list_visible(
@@ -151,8 +182,13 @@ async def list_visible(
 # -- writes ----------------------------------------------------------------------------------
 
 
+def may_change(caller: Caller, report: Report) -> bool:
+    """Only the agency that submitted a report corrects, retracts or closes it."""
+    return report.source_agency_id == caller.agency_id
+
+
 def _ensure_source(caller: Caller, report: Report) -> None:
-    if report.source_agency_id != caller.agency_id:
+    if not may_change(caller, report):
         raise Forbidden(detail="Only the agency that submitted a report may change it")
 
 
