@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.api.audit_hook import AuditDep, RequestAudit
 from app.api.deps import SessionDep, SettingsDep
 from app.schemas.delivery import InboxItem
 from app.services import delivery as deliveries
@@ -30,6 +31,7 @@ from app.web.session import (
     ConsoleOfficer,
     MaybeSession,
     SignedInConsole,
+    audited,
     console_officer,
     sign_in_page,
 )
@@ -64,6 +66,12 @@ class InboxEntry:
     reason: str | None
 
 
+def _name_entries(audit: RequestAudit, entries: list[InboxEntry]) -> None:
+    """The audit event names each delivery shown and its report (ids only)."""
+    audit.object("delivery", *(e.id for e in entries))
+    audit.object("report", *(e.report_id for e in entries if e.report_id is not None))
+
+
 def _entry(item: InboxItem) -> InboxEntry:
     payload: dict[str, Any] = item.payload
     report: dict[str, Any] = payload.get("report") or {}
@@ -96,7 +104,11 @@ def _labels(request: Request, name: str) -> dict[str, str]:
 
 @router.get("/", response_class=HTMLResponse)
 async def home(
-    request: Request, session: SessionDep, settings: SettingsDep, current: MaybeSession
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    current: MaybeSession,
+    audit: AuditDep,
 ) -> Response:
     """Signed out: the sign-in page. Signed in: what needs attention, at a glance."""
     if current is None:
@@ -104,6 +116,7 @@ async def home(
     if current.stage is not SessionStage.ACTIVE:
         return RedirectResponse(SETUP, status_code=303)
     officer = console_officer(current, settings)
+    audited(request, audit, officer, "inbox.list")
     agency_id = officer.principal.agency_id
     counts = await deliveries.unacked_counts(session, agency_id)
 
@@ -115,7 +128,9 @@ async def home(
             cursor=None,
             limit=HOME_ITEMS,
         )
-        return [_entry(deliveries.inbox_item(d)) for d in page.items if d.event in INBOX_EVENTS]
+        shown = [_entry(deliveries.inbox_item(d)) for d in page.items if d.event in INBOX_EVENTS]
+        _name_entries(audit, shown)
+        return shown
 
     context = {
         "identity": officer.identity,
@@ -165,6 +180,7 @@ async def inbox(
     session: SessionDep,
     settings: SettingsDep,
     officer: ConsoleOfficer,
+    audit: AuditDep,
     event: Event = None,
     case_type: CaseTypeFilter = None,
     since: Since = None,
@@ -173,6 +189,7 @@ async def inbox(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Kotak masuk: what was routed to the agency, newest first; filters; acknowledge."""
+    audited(request, audit, officer, "inbox.list")
     filters = _filters(event, case_type, since, until, show)
     page = await deliveries.inbox_newest(
         session,
@@ -182,9 +199,11 @@ async def inbox(
         limit=min(INBOX_PAGE, settings.max_page_size),
     )
     query = _filter_query(request)
+    entries = [_entry(deliveries.inbox_item(d)) for d in page.items]
+    _name_entries(audit, entries)
     context: dict[str, Any] = {
         "identity": officer.identity,
-        "entries": [_entry(deliveries.inbox_item(d)) for d in page.items],
+        "entries": entries,
         "next_cursor": page.next_cursor,
         "paged": cursor is not None,
         "filters": filters,
@@ -220,6 +239,7 @@ async def inbox_new(
     session: SessionDep,
     settings: SettingsDep,
     officer: ConsoleOfficer,
+    audit: AuditDep,
     after: Annotated[int, Query(alias="setelah", ge=0)] = 0,
     event: Event = None,
     case_type: CaseTypeFilter = None,
@@ -228,6 +248,7 @@ async def inbox_new(
     show: Show = None,
 ) -> Response:
     """Rows that arrived since the page was drawn (htmx polls this; they go on top)."""
+    audited(request, audit, officer, "inbox.list")
     filters = _filters(event, case_type, since, until, show)
     page = await deliveries.inbox_newest(
         session,
@@ -237,9 +258,11 @@ async def inbox_new(
         limit=min(INBOX_PAGE, settings.max_page_size),
         after_sequence=after,
     )
+    entries = [_entry(deliveries.inbox_item(d)) for d in page.items]
+    _name_entries(audit, entries)
     context: dict[str, Any] = {
         "csrf": officer.identity.csrf,
-        "entries": [_entry(deliveries.inbox_item(d)) for d in page.items],
+        "entries": entries,
         "case_types": _labels(request, CASE_TYPES),
         "query": _filter_query(request),
         "newest": page.items[0].sequence if page.items else after,
@@ -252,11 +275,14 @@ async def acknowledge(
     request: Request,
     session: SessionDep,
     officer: ConsoleOfficer,
+    audit: AuditDep,
     delivery_ids: Annotated[list[uuid.UUID], Form(alias="id", max_length=200)],
     back: Annotated[str, Form(alias="kembali", max_length=2000)] = INBOX,
 ) -> RedirectResponse:
     """Acknowledge one or many items (another agency's id is ignored, as the API reports it)."""
+    audited(request, audit, officer, "inbox.ack")
     acked, _unknown = await deliveries.ack(session, officer.principal.agency_id, delivery_ids)
+    audit.object("delivery", *acked)
     response = RedirectResponse(local_target(back, INBOX), status_code=303)
     flash(request, response, "flash.inbox.acknowledged" if acked else "flash.inbox.nothing")
     return response

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app.api.audit_hook import AuditDep, RequestAudit
+from app.api.audit_hook import AuditDep
 from app.api.deps import SessionDep
 from app.errors import FieldProblem, Forbidden
 from app.schemas.report import ReportCloseIn, ReportRetractIn
@@ -28,7 +28,7 @@ from app.vocab.code_lists import UnknownCodeList, code_list
 from app.web.forms import NO_ERRORS, FormErrors, form_errors
 from app.web.i18n import LANGUAGE_COOKIE, Language, language_from
 from app.web.messages import flash
-from app.web.session import ConsoleOfficer, SignedInConsole
+from app.web.session import ConsoleOfficer, audited
 from app.web.templating import catalogue_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -197,14 +197,6 @@ class Words:
         )
 
 
-def _audited(request: Request, audit: RequestAudit, officer: SignedInConsole, action: str) -> None:
-    """Audit this page as the API request it stands for (DESIGN §7: every read of a report and
-    every change is an event naming the officer); the path names the report, even on a 404."""
-    request.state.principal = officer.principal
-    audit.authenticated = True
-    audit.action(action)
-
-
 @router.get(REPORT, response_class=HTMLResponse)
 async def report_page(
     request: Request,
@@ -214,7 +206,7 @@ async def report_page(
     officer: ConsoleOfficer,
 ) -> Response:
     """Every field of a report the officer's agency may see, its case, routing and history."""
-    _audited(request, audit, officer, "report.read")
+    audited(request, audit, officer, "report.read")
     caller = officer.principal
     detail = await service.read_detail(session, caller, report_id)
     history = version_history(await service.history(session, caller, report_id))
@@ -294,7 +286,7 @@ async def retract_page(
     officer: ConsoleOfficer,
 ) -> Response:
     """Say what retracting does and ask for the reason."""
-    _audited(request, audit, officer, "report.read")
+    audited(request, audit, officer, "report.read")
     return _confirm(request, officer, await _own(session, officer, report_id), "retract")
 
 
@@ -308,7 +300,7 @@ async def retract(
     reason: Reason = "",
 ) -> Response:
     """Retract with the reason; recipients get ``report.retracted``."""
-    _audited(request, audit, officer, "report.retract")
+    audited(request, audit, officer, "report.retract")
     detail = await _own(session, officer, report_id)
     try:
         body = ReportRetractIn(reason=reason)
@@ -330,7 +322,7 @@ async def close_page(
     officer: ConsoleOfficer,
 ) -> Response:
     """Say what closing does and ask for an optional note."""
-    _audited(request, audit, officer, "report.read")
+    audited(request, audit, officer, "report.read")
     return _confirm(request, officer, await _own(session, officer, report_id), "close")
 
 
@@ -344,7 +336,7 @@ async def close(
     reason: Reason = "",
 ) -> Response:
     """Close the report (the case is done); the retention clock starts."""
-    _audited(request, audit, officer, "report.close")
+    audited(request, audit, officer, "report.close")
     detail = await _own(session, officer, report_id)
     try:
         body = ReportCloseIn(reason=reason or None)

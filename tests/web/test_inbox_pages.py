@@ -157,3 +157,23 @@ async def test_an_outsider_sees_and_acknowledges_nothing_of_another_agency(
         assert tried.status_code == 303
         assert "Tidak ada item yang diakui" in (await console.get("/", headers=HTML)).text
         assert delivery_ids((await police.get("/kotak-masuk", headers=HTML)).text) == ids
+
+
+async def test_home_inbox_and_acknowledging_are_audited_with_the_officer(
+    client: httpx.AsyncClient,
+    console: httpx.AsyncClient,
+    agencies: Agencies,
+    routed: dict[str, Any],
+) -> None:
+    csrf = await console_sign_in(console, routed["police"])
+    ids = delivery_ids((await console.get("/kotak-masuk", headers=HTML)).text)
+    await console.post("/kotak-masuk/akui", data={"id": ids[0], "csrf_token": csrf}, headers=HTML)
+
+    found = await client.get("/v1/admin/audit?actor=bripka.andi", headers=agencies["ADMIN"])
+    assert found.status_code == 200, found.text
+    events = [(e["action"], e["outcome"], e["object_ids"]) for e in found.json()["items"]]
+    listed = [ids_ for action, outcome, ids_ in events if action == "inbox.list"]
+    # the home page after sign-in and the inbox both name every delivery and report they showed
+    assert any(set(ids) <= set(shown) for shown in listed), events
+    assert any({routed["first"], routed["second"]} <= set(shown) for shown in listed), events
+    assert ("inbox.ack", "success", [ids[0]]) in events
