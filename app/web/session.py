@@ -31,6 +31,7 @@ from app.services import officer_sessions
 from app.services.officer_sessions import CurrentSession, SignedIn, SignInAttempt, SignInRefused
 from app.vocab.enums import SessionStage
 from app.web.forms import NO_ERRORS, FormErrors, SummaryItem, field_id
+from app.web.identity import Identity, identity_of
 from app.web.messages import flash
 from app.web.paths import local_target
 from app.web.templating import catalogue_for, render
@@ -63,35 +64,12 @@ def redirect_to_sign_in(request: Request, exc: Exception) -> Response:
 
 
 @dataclass(frozen=True)
-class Identity:
-    """What the header says about who is signed in (and the token its sign-out form needs)."""
-
-    officer: str
-    username: str
-    agency: str
-    agency_code: str
-    role: str
-    csrf: str
-
-
-@dataclass(frozen=True)
 class SignedInConsole:
     """A console page's officer: the session, what it may do, and the header's identity."""
 
     current: CurrentSession
     principal: Principal
     identity: Identity
-
-
-def identity_of(current: CurrentSession, settings: Settings) -> Identity:
-    return Identity(
-        officer=current.officer.full_name,
-        username=current.officer.username,
-        agency=current.agency.name,
-        agency_code=current.agency.code,
-        role=current.officer.role,
-        csrf=officer_sessions.csrf_token(settings, current.token),
-    )
 
 
 async def current_session(

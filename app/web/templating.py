@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from app import __version__
 from app.web.i18n import LANGUAGE_COOKIE, Catalogue, catalogue, language_from
+from app.web.identity import identity_of
 from app.web.messages import FLASH_COOKIE, take_flash
 
 
@@ -83,6 +84,11 @@ def render(
         "identity": None,
     }
     values.update(context or {})
+    current = getattr(request.state, "officer_session", None)
+    if values["identity"] is None and current is not None:
+        # a page authorized by the API's dependencies (cookie or token): the header still names
+        # the signed-in officer and offers the working pages
+        values["identity"] = identity_of(current, request.app.state.settings)
     html = environment().get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     if flash:
