@@ -260,7 +260,7 @@ async def _officer_principal(
         )
     principal = officer_principal(current)
     request.state.principal = principal  # the audit hook names the officer from it
-    request.state.officer_session = current  # the console's header names them from it
+    request.state.officer_names = current.names()  # the console's header names them from it
     if request.method not in _SAFE_METHODS and not officer_sessions.csrf_matches(
         settings, current.token, await csrf_given(request)
     ):

@@ -81,6 +81,29 @@ class CurrentSession:
     def credential_id(self) -> str:
         return f"session:{self.record.id}"
 
+    def names(self) -> SessionNames:
+        """Who is signed in, as plain values that outlive the request's database session."""
+        return SessionNames(
+            full_name=self.officer.full_name,
+            username=self.officer.username,
+            agency_name=self.agency.name,
+            agency_code=self.agency.code,
+            role=self.officer.role,
+            token=self.token,
+        )
+
+
+@dataclass(frozen=True)
+class SessionNames:
+    """A signed-in officer's names (for a page's header, an error page included)."""
+
+    full_name: str
+    username: str
+    agency_name: str
+    agency_code: str
+    role: str
+    token: str
+
 
 def _token_hash(settings: Settings, token: str) -> str:
     return keyed_hash(settings.secret_key, "session", token)

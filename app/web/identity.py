@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from app.config import Settings
 from app.services import officer_sessions
-from app.services.officer_sessions import CurrentSession
+from app.services.officer_sessions import CurrentSession, SessionNames
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,14 @@ class Identity:
     csrf: str
 
 
-def identity_of(current: CurrentSession, settings: Settings) -> Identity:
-    """The header's identity for a live session."""
+def identity_of(current: CurrentSession | SessionNames, settings: Settings) -> Identity:
+    """The header's identity for a live session (or its names, kept from earlier in the request)."""
+    names = current.names() if isinstance(current, CurrentSession) else current
     return Identity(
-        officer=current.officer.full_name,
-        username=current.officer.username,
-        agency=current.agency.name,
-        agency_code=current.agency.code,
-        role=current.officer.role,
-        csrf=officer_sessions.csrf_token(settings, current.token),
+        officer=names.full_name,
+        username=names.username,
+        agency=names.agency_name,
+        agency_code=names.agency_code,
+        role=names.role,
+        csrf=officer_sessions.csrf_token(settings, names.token),
     )

@@ -84,7 +84,7 @@ def render(
         "identity": None,
     }
     values.update(context or {})
-    current = getattr(request.state, "officer_session", None)
+    current = getattr(request.state, "officer_names", None)
     if values["identity"] is None and current is not None:
         # a page authorized by the API's dependencies (cookie or token): the header still names
         # the signed-in officer and offers the working pages
