@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from app.web import pages
+from app.web import admin_pages, pages
 from app.web.errors import CrashPageMiddleware, install_error_pages
 from app.web.paths import STATIC_PREFIX
 from app.web.security import ConsoleHeadersMiddleware
@@ -18,6 +18,7 @@ from app.web.security import ConsoleHeadersMiddleware
 def install_console(app: FastAPI) -> None:
     """Mount the console on ``app``: after the API's error handlers, before its middleware."""
     app.include_router(pages.router)
+    app.include_router(admin_pages.router)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("app.web", "static")]), name="static")
     install_error_pages(app)
     # Innermost first: the crash page gets the console's headers, and the request id from
