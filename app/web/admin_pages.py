@@ -10,7 +10,8 @@ session's CSRF token (``get_principal`` checks it; the forms carry it as ``csrf_
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,9 +27,9 @@ from app.services import agencies, api_keys, officer_sessions, officers
 from app.services.officers import OfficerDraft, officer_view, setup_view
 from app.vocab.code_lists import REGIONS, code_list
 from app.vocab.enums import AgencyKind, OfficerRole
-from app.web.forms import NO_ERRORS, FormErrors, form_errors
+from app.web.forms import NO_ERRORS, FormErrors, field_id, form_errors
 from app.web.messages import flash
-from app.web.templating import render
+from app.web.templating import catalogue_for, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -100,6 +101,21 @@ def _back_to(request: Request, path: str, message: str) -> RedirectResponse:
     response = RedirectResponse(path, status_code=303)
     flash(request, response, message)
     return response
+
+
+def _plain(request: Request, problems: Iterable[FieldProblem], kind: str = "invalid") -> FormErrors:
+    """The form's errors in plain words: ``admin.<kind>.<field id>`` when the catalogue has it,
+    else the API's own message (the field is the same JSON pointer either way)."""
+    words = catalogue_for(request)
+    plain: list[FieldProblem] = []
+    for problem in problems:
+        key = f"admin.{kind}.{field_id(problem.pointer)}"
+        plain.append(replace(problem, detail=words.text(key)) if words.has(key) else problem)
+    return form_errors(plain)
+
+
+def _invalid(request: Request, invalid: ValidationError) -> FormErrors:
+    return _plain(request, field_problems_from_validation(invalid.errors()))
 
 
 def _text(form: FormData, name: str) -> str | None:
@@ -189,11 +205,11 @@ async def agency_create(
         data = AgencyCreate.model_validate(body)
         agency = await agencies.create_agency(session, data)
     except ValidationError as invalid:
-        problems = field_problems_from_validation(invalid.errors())
-        return _agency_form(request, admin, typed, form_errors(problems), status_code=422)
+        return _agency_form(request, admin, typed, _invalid(request, invalid), status_code=422)
     except Conflict as taken:
         problems = [FieldProblem("/code", taken.detail or "taken", "taken")]
-        return _agency_form(request, admin, typed, form_errors(problems), status_code=409)
+        errors = _plain(request, problems, "taken")
+        return _agency_form(request, admin, typed, errors, status_code=409)
     return _back_to(request, f"/admin/instansi/{agency.code}", "flash.admin.agency_created")
 
 
@@ -305,10 +321,12 @@ async def officer_create(
             actor=admin.principal.actor,
         )
     except (ValidationError, Conflict) as refused:
-        problems = (
-            field_problems_from_validation(refused.errors())
+        errors = (
+            _invalid(request, refused)
             if isinstance(refused, ValidationError)
-            else [FieldProblem("/username", refused.detail or "taken", "taken")]
+            else _plain(
+                request, [FieldProblem("/username", refused.detail or "", "taken")], "taken"
+            )
         )
         return _page(
             request,
@@ -317,7 +335,7 @@ async def officer_create(
             {
                 "agency": agencies.agency_view(agency),
                 "typed": typed,
-                "errors": form_errors(problems),
+                "errors": errors,
                 "roles": _roles_for(admin),
             },
             status_code=422 if isinstance(refused, ValidationError) else 409,
@@ -450,7 +468,6 @@ async def key_issue(
             {"expires_in_days": _whole_number(form, "expires_in_days")}
         )
     except ValidationError as invalid:
-        problems = field_problems_from_validation(invalid.errors())
         return await _key_list_page(
             request,
             admin,
@@ -458,7 +475,7 @@ async def key_issue(
             settings,
             code,
             typed=typed,
-            errors=form_errors(problems),
+            errors=_invalid(request, invalid),
             status_code=422,
         )
     issued = await api_keys.issue_api_key(
@@ -542,10 +559,8 @@ async def key_rotate(
     try:
         body = ApiKeyRotate.model_validate({"grace_hours": _whole_number(form, "grace_hours")})
     except ValidationError as invalid:
-        problems = field_problems_from_validation(invalid.errors())
-        return _rotate_form(
-            request, admin, agency, key, settings, typed, form_errors(problems), status_code=422
-        )
+        errors = _invalid(request, invalid)
+        return _rotate_form(request, admin, agency, key, settings, typed, errors, status_code=422)
     issued = await api_keys.rotate_api_key(
         session,
         secret_key=settings.secret_key,

@@ -72,6 +72,7 @@ async def test_a_system_admin_registers_an_agency_and_errors_land_beside_the_fie
     assert refused.status_code == 422
     assert 'href="#code"' in refused.text
     assert 'id="code-error"' in refused.text
+    assert "Isi kode dengan huruf besar" in refused.text  # plain words, not the schema's
     assert 'value="Dinas Tenaga Kerja Kota Dumai"' in refused.text  # nothing typed is lost
 
     typed["code"] = "DISNAKER-DUMAI"
@@ -90,6 +91,7 @@ async def test_a_system_admin_registers_an_agency_and_errors_land_beside_the_fie
     taken = await console.post("/admin/instansi/baru", data={**typed, "csrf_token": csrf})
     assert taken.status_code == 409
     assert 'id="code-error"' in taken.text
+    assert "sudah dipakai instansi lain" in taken.text
 
 
 async def test_deactivation_says_what_it_does_first_then_refuses_the_agencys_tokens(
