@@ -109,7 +109,7 @@ def admin_shots(
         page.screenshot(path=str(png), full_page=True)
         print(png)
 
-    code = "POLRES-DUMAI"
+    code = "POLRES-DUMAI" if label == "desktop" else "LANAL-DUMAI"  # two keys each at most
     page.goto("/admin/instansi")
     shot("instansi")
     page.goto("/admin/instansi/baru")

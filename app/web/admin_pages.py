@@ -478,13 +478,19 @@ async def key_issue(
             errors=_invalid(request, invalid),
             status_code=422,
         )
-    issued = await api_keys.issue_api_key(
-        session,
-        secret_key=settings.secret_key,
-        agency=agency,
-        expires_at=api_keys.expiry_after(body.expires_in_days),
-        actor=admin.principal.actor,
-    )
+    try:
+        issued = await api_keys.issue_api_key(
+            session,
+            secret_key=settings.secret_key,
+            agency=agency,
+            expires_at=api_keys.expiry_after(body.expires_in_days),
+            actor=admin.principal.actor,
+        )
+    except Conflict as full:  # two keys are active already
+        errors = _plain(request, [FieldProblem("", full.detail or "", "conflict")], "taken")
+        return await _key_list_page(
+            request, admin, session, settings, code, typed=typed, errors=errors, status_code=409
+        )
     return _page(
         request,
         admin,

@@ -256,6 +256,9 @@ async def test_a_key_expiring_within_the_warning_window_is_flagged(
     page = await console.get(keys, headers=HTML)
     assert page.text.count("Segera habis") == 1
     assert "habis berlaku dalam 14 hari" in page.text
+    full = await console.post(keys, data={"csrf_token": csrf})
+    assert full.status_code == 409
+    assert "sudah punya dua kunci aktif" in full.text
     refused = await console.post(keys, data={"expires_in_days": "0", "csrf_token": csrf})
     assert refused.status_code == 422
     assert 'id="expires_in_days-error"' in refused.text
