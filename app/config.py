@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     token_signing_algorithm: str = Field(default="ES256", pattern="^(ES256|RS256)$")
     api_key_rotation_grace_hours: int = Field(default=24, ge=0, le=24 * 30)
+    #: The admin console warns about an active API key expiring within this many days.
+    api_key_expiry_warning_days: int = Field(default=14, ge=0, le=365)
 
     #: Person resolution: link at or above, record a possible match at or above the review floor.
     match_link_threshold: float = Field(default=0.90, gt=0, le=1)

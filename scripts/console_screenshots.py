@@ -18,11 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from app.vocab.enums import OfficerRole
+from tests.factories import SeededOfficer
 from tests.report_samples import deferral, interception
 from tests.web.browser_session import sign_in_page, submit_as_officer
-from tests.web.live import launch_chromium, live_server, seeded_database
+from tests.web.live import launch_chromium, live_server, seeded_database, seeded_officer
 
 VIEWPORTS = {"desktop": (1366, 768), "phone": (375, 812)}
 
@@ -229,6 +231,11 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory:
         database = seeded_database(Path(directory))
+        # before Playwright starts: its sync API keeps an event loop running in this thread
+        admins = {
+            label: seeded_officer(database, "ADMIN", f"sysadmin.{label}", OfficerRole.SYSTEM_ADMIN)
+            for label in VIEWPORTS
+        }
         with live_server(database) as base_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             seeding = browser.new_context(base_url=base_url)
@@ -247,7 +254,70 @@ def main(out: Path) -> None:
                     take(page, base_url, shot, png, ids)
                     print(png)
                 context.close()
+                admin_shots(browser, base_url, admins[label], label, (width, height), out)
             browser.close()
+
+
+def admin_shots(
+    browser: Browser,
+    base_url: str,
+    admin: SeededOfficer,
+    label: str,
+    size: tuple[int, int],
+    out: Path,
+) -> None:
+    """The admin console (issue 19) as a system admin: agencies, officers, API keys."""
+    context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    signed_in = page.request.post(
+        "/v1/session",
+        data={
+            "username": admin.username,
+            "password": admin.password,
+            "totp_code": admin.totp_code(),
+        },
+    )
+    assert signed_in.ok, signed_in.text()
+
+    def shot(name: str) -> None:
+        png = out / f"admin-{name}-{label}.png"
+        page.wait_for_selector("main")
+        page.screenshot(path=str(png), full_page=True)
+        print(png)
+
+    code = "POLRES-DUMAI" if label == "desktop" else "LANAL-DUMAI"  # two keys each at most
+    page.goto("/admin/instansi")
+    shot("instansi")
+    page.goto("/admin/instansi/baru")
+    shot("instansi-baru")
+    page.get_by_label("Kode instansi").fill("kode salah")
+    page.get_by_label("Nama instansi").fill("Dinas Sosial Kota Dumai")
+    page.get_by_role("button", name="Daftarkan").click()
+    shot("instansi-baru-salah")
+    page.goto(f"/admin/instansi/{code}")
+    shot("instansi-detail")
+    page.goto(f"/admin/instansi/{code}/nonaktifkan")
+    shot("instansi-nonaktifkan")
+    page.goto(f"/admin/instansi/{code}/petugas/baru")
+    shot("petugas-baru")
+    page.get_by_label("Nama pengguna").fill(f"siti.{label}")
+    page.get_by_label("Nama lengkap").fill("Siti Rahmawati")
+    page.get_by_role("button", name="Buat akun").click()
+    shot("petugas-kode-penyiapan")
+    page.goto(f"/admin/instansi/{code}/petugas")
+    shot("petugas")
+    page.goto(f"/admin/instansi/{code}/kunci")
+    page.get_by_label("Masa berlaku (hari, tidak wajib)").fill("5")
+    page.get_by_role("button", name="Terbitkan kunci").click()
+    shot("kunci-terbit")
+    page.goto(f"/admin/instansi/{code}/kunci")
+    shot("kunci")
+    page.get_by_role("link", name="Rotasi").first.click()
+    shot("kunci-rotasi")
+    page.goto(f"/admin/instansi/{code}/kunci")
+    page.get_by_role("link", name="Cabut").first.click()
+    shot("kunci-cabut")
+    context.close()
 
 
 if __name__ == "__main__":

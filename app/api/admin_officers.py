@@ -14,11 +14,9 @@ from app.api.audit_hook import AuditDep
 from app.api.deps import AgencyManager, Principal, SessionDep, SettingsDep
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
-from app.errors import FieldProblem, Forbidden
 from app.schemas.officer import OfficerCreate, OfficerList, OfficerRead, SetupCodeIssued
 from app.services import agencies, officers
 from app.services.officers import OfficerDraft, officer_view, setup_view
-from app.vocab.enums import OfficerRole
 
 if TYPE_CHECKING:
     from app.models.agency import Agency
@@ -68,11 +66,7 @@ async def create(
     where required). An agency administrator cannot create SYSTEM_ADMIN officers. 409 when the
     username is taken."""
     agency = await agencies.get_managed_agency(session, principal, code)
-    if body.role is OfficerRole.SYSTEM_ADMIN and not principal.is_admin:
-        raise Forbidden(
-            detail="Only system administrators create SYSTEM_ADMIN officers",
-            errors=[FieldProblem("/role", "not allowed for you", "role_refused")],
-        )
+    officers.check_may_give_role(principal, body.role)
     setup = await officers.create_officer(
         session,
         settings,
@@ -113,8 +107,7 @@ async def _change(
     agency = await agencies.get_managed_agency(session, principal, code)
     target = await officers.get_officer(session, agency, username)
     audit.object("officer", target.id)
-    if OfficerRole(target.role) is OfficerRole.SYSTEM_ADMIN and not principal.is_admin:
-        raise Forbidden(detail="Only system administrators manage SYSTEM_ADMIN officers")
+    officers.check_may_manage(principal, target)
     return agency
 
 

@@ -234,3 +234,12 @@ async def list_api_keys(session: AsyncSession, agency: Agency) -> list[ApiKeyRea
     """The agency's keys, oldest first."""
     now = utcnow()
     return [key_view(k, now) for k in await credentials_repo.api_keys_of(session, agency.id)]
+
+
+def expires_soon(key: ApiKeyRead, settings: Settings, now: datetime | None = None) -> bool:
+    """An active key that expires within ``SINERGI_API_KEY_EXPIRY_WARNING_DAYS``
+    (warn the admin)."""
+    if key.status != "active" or key.expires_at is None:
+        return False
+    window = timedelta(days=settings.api_key_expiry_warning_days)
+    return key.expires_at <= (now or utcnow()) + window

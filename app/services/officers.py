@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from app.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from app.models.agency import DEFAULT_AGENCY_SCOPES, Agency, Scope
 from app.models.base import utcnow
 from app.models.officer import TOTP_REQUIRED_ROLES, Officer, OfficerRole
@@ -27,6 +27,7 @@ from app.repositories import officers as repository
 from app.schemas.officer import OfficerRead, SetupCodeIssued
 from app.services import totp
 from app.services.audit import record_credential_event
+from app.services.caller import Caller
 from app.services.purge import Purged
 
 #: Scopes each role may use, before intersecting with the agency's own.
@@ -113,6 +114,21 @@ async def _officer_event(
         outcome=outcome,
         detail={"officer_id": str(officer.id), "username": officer.username, "actor": actor},
     )
+
+
+def check_may_give_role(caller: Caller, role: OfficerRole) -> None:
+    """Only system administrators create SYSTEM_ADMIN officers (403 naming ``/role``)."""
+    if role is OfficerRole.SYSTEM_ADMIN and not caller.is_admin:
+        raise Forbidden(
+            detail="Only system administrators create SYSTEM_ADMIN officers",
+            errors=[FieldProblem("/role", "not allowed for you", "role_refused")],
+        )
+
+
+def check_may_manage(caller: Caller, target: Officer) -> None:
+    """Only system administrators disable, reset or unlock a SYSTEM_ADMIN officer (403)."""
+    if OfficerRole(target.role) is OfficerRole.SYSTEM_ADMIN and not caller.is_admin:
+        raise Forbidden(detail="Only system administrators manage SYSTEM_ADMIN officers")
 
 
 async def list_officers(session: AsyncSession, agency: Agency) -> Sequence[Officer]:

@@ -24,19 +24,24 @@ import uvicorn
 from app import migrate
 from app.demo import seed_demo
 from app.main import create_app
+from app.models.officer import OfficerRole
 from tests.chromium import chromium_path
 from tests.conftest import make_settings
+from tests.factories import SeededOfficer, create_officer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
 
 def _ports() -> range:
-    """The TCP ports this project's browser tests may use (``SINERGI_TEST_PORTS=18950-18999``)."""
-    low, _, high = os.environ.get("SINERGI_TEST_PORTS", "18700-18799").partition("-")
-    return range(int(low), int(high or low) + 1)
+    """The ports to try: ``SINERGI_TEST_PORTS=19050-19099`` narrows them on a shared machine."""
+    low, _, high = os.environ.get("SINERGI_TEST_PORTS", "").partition("-")
+    if low.isdecimal() and high.isdecimal() and int(low) <= int(high):
+        return range(int(low), int(high) + 1)
+    return range(18700, 18800)
 
 
+#: The TCP ports this project's browser tests may use.
 PORTS = _ports()
 
 
@@ -66,6 +71,21 @@ def seeded_database(directory: Path, template: str | None = None) -> str:
         migrate.upgrade(url)
     asyncio.run(seed_demo(make_settings(url), size=0))
     return url
+
+
+def seeded_officer(
+    database_url: str, agency_code: str, username: str, role: OfficerRole
+) -> SeededOfficer:
+    """An officer of ``agency_code`` who can sign in at once (admins with a TOTP secret)."""
+
+    async def seed() -> SeededOfficer:
+        app = create_app(make_settings(database_url))
+        try:
+            return await create_officer(app, agency_code, username, role)
+        finally:
+            await app.state.engine.dispose()
+
+    return asyncio.run(seed())
 
 
 @contextmanager
