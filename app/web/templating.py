@@ -24,6 +24,14 @@ class NavItem:
     label_key: str
     #: Shown only to a signed-in officer (the page needs one).
     signed_in: bool = False
+    #: Shown only to officers with one of these roles (empty: every role).
+    roles: tuple[str, ...] = ()
+
+    def shown_to(self, identity: Any) -> bool:
+        """Whether the menu offers this page to ``identity`` (None: signed out)."""
+        if identity is None:
+            return not self.signed_in and not self.roles
+        return not self.roles or identity.role in self.roles
 
 
 #: The navigation bar, in order. A new page adds itself here (see app/web/README.md).
@@ -33,6 +41,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/pemeriksaan", "nav.screening", signed_in=True),
     NavItem("/laporan-baru", "nav.new_report", signed_in=True),
     NavItem("/pantauan", "nav.watches", signed_in=True),
+    NavItem("/admin", "nav.admin", signed_in=True, roles=("AGENCY_ADMIN", "SYSTEM_ADMIN")),
     NavItem("/tentang", "nav.about"),
     NavItem("/docs", "nav.api_docs"),
     NavItem("/redoc", "nav.api_reference"),

@@ -343,3 +343,15 @@ async def test_signed_out_visitors_get_no_admin_page(
     assert answer.status_code == 303  # to the sign-in page
     assert answer.headers["location"] == "/"
     assert "IMIGRASI-DUMAI" not in answer.text
+
+
+async def test_the_menu_offers_administration_to_admins_only(
+    console: httpx.AsyncClient, people: dict[str, SeededOfficer]
+) -> None:
+    await sign_in(console, people["admin"])
+    assert 'href="/admin"' in (await console.get("/pemeriksaan", headers=HTML)).text
+    console.cookies.clear()
+    await sign_in(console, people["officer"])
+    page = (await console.get("/pemeriksaan", headers=HTML)).text
+    assert 'href="/pemeriksaan"' in page
+    assert 'href="/admin"' not in page
