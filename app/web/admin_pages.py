@@ -51,7 +51,8 @@ async def _administrator(
     settings: SettingsDep,
     principal: Annotated[Principal, Depends(get_principal)],
 ) -> AdminOfficer:
-    """A signed-in SYSTEM_ADMIN or AGENCY_ADMIN; anyone else is answered 404 (a role only narrows)."""
+    """A signed-in SYSTEM_ADMIN or AGENCY_ADMIN; anyone else is answered 404
+    (a role only narrows)."""
     cookie = request.cookies.get(session_cookie_name(settings))
     if cookie is None or principal.officer_id is None:
         raise NotFound(detail="The console is for officers signed in with a session")

@@ -30,7 +30,8 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 #: What Starlette keeps in ``app.exception_handlers`` (a handler may also be a plain function).
 InstalledHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
-#: Statuses with their own words in the catalogues (``error.404.title`` …); others use ``error.other``.
+#: Statuses with their own words in the catalogues (``error.404.title`` …);
+#: others use ``error.other``.
 _WORDED = {400, 403, 404, 405, 500, 503}
 
 

@@ -18,7 +18,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def field_id(pointer: str) -> str:
-    """The HTML id of the field a JSON pointer names: ``/persons/0/full_name`` → ``persons-0-full_name``.
+    """The HTML id of the field a JSON pointer names:
+    ``/persons/0/full_name`` → ``persons-0-full_name``.
 
     RFC 6901 escapes (``~1`` for ``/``, ``~0`` for ``~``) are undone first; anything that is not
     a letter, digit, ``_`` or ``-`` becomes ``-``. The empty pointer (the whole body) is ``form``.

@@ -20,7 +20,8 @@ from app.errors import FieldProblem
 from app.vocab.code_lists import code_list
 from app.web.i18n import Language
 
-#: The single fields of a report, by input name (``location-region_code`` is ``/location/region_code``).
+#: The single fields of a report, by input name
+#: (``location-region_code`` is ``/location/region_code``).
 REPORT_FIELDS = (
     "external_ref",
     "case_type",

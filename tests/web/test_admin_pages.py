@@ -1,4 +1,5 @@
-"""The administrators' console (issue 19): agencies, officers and API keys through the browser's eyes.
+"""The administrators' console (issue 19): agencies, officers and API keys,
+through the browser's eyes.
 
 Each page answers what ``/v1/admin`` answers: a SYSTEM_ADMIN manages every agency, an
 AGENCY_ADMIN only their own (any other is the console's 404), an OFFICER gets 404 everywhere

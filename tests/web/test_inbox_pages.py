@@ -30,7 +30,8 @@ def delivery_ids(page: str) -> list[str]:
 
 @pytest.fixture
 async def routed(app: Any, client: httpx.AsyncClient, agencies: Agencies) -> dict[str, Any]:
-    """Two reports routed to the police: Immigration's deferral (TPPO), then the Navy's (TPPO_TPPM)."""
+    """Two reports routed to the police: Immigration's deferral (TPPO),
+    then the Navy's (TPPO_TPPM)."""
     first = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral(recipients=[POL]))
     second = await submit_report(client, agencies["LANAL-DUMAI"], interception(recipients=[POL]))
     await create_agency(app, "DINSOS-DUMAI", kind=AgencyKind.OTHER)

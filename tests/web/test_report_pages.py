@@ -33,7 +33,8 @@ def routed_to(page: str) -> list[str]:
 
 
 def navy_report() -> dict[str, Any]:
-    """The Navy's interception with aliases, a passport, means of control, events and a narrative."""
+    """The Navy's interception with aliases, a passport, means of control, events
+    and a narrative."""
     body = interception(
         recipients=[POL, IMI],
         means_of_control=["DEBT_BONDAGE"],
