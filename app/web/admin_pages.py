@@ -10,127 +10,34 @@ session's CSRF token (``get_principal`` checks it; the forms carry it as ``csrf_
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
-from starlette.datastructures import FormData
 
-from app.api.deps import Principal, SessionDep, SettingsDep, get_principal, session_cookie_name
-from app.errors import Conflict, FieldProblem, NotFound, field_problems_from_validation
+from app.api.deps import SessionDep, SettingsDep
+from app.errors import Conflict, FieldProblem, NotFound
 from app.schemas.agency import AgencyCreate, AgencyUpdate, ApiKeyIssue, ApiKeyRotate
 from app.schemas.officer import OfficerCreate
-from app.services import agencies, api_keys, officer_sessions, officers
+from app.services import agencies, api_keys, officers
 from app.services.officers import OfficerDraft, officer_view, setup_view
 from app.vocab.code_lists import REGIONS, code_list
 from app.vocab.enums import AgencyKind, OfficerRole
-from app.web.forms import NO_ERRORS, FormErrors, field_id, form_errors
-from app.web.messages import flash
-from app.web.templating import catalogue_for, render
+from app.web.admin_common import (
+    AdminOfficer,
+    Manager,
+    SystemAdmin,
+    admin_page,
+    back_to,
+    form_text,
+    invalid_form,
+    plain_errors,
+    whole_number,
+)
+from app.web.forms import NO_ERRORS, FormErrors
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-
-
-@dataclass(frozen=True)
-class AdminOfficer:
-    """The signed-in administrator: who they are and the CSRF token their forms carry."""
-
-    principal: Principal
-    csrf_token: str
-
-    @property
-    def is_system_admin(self) -> bool:
-        return self.principal.is_admin
-
-
-async def _administrator(
-    request: Request,
-    settings: SettingsDep,
-    principal: Annotated[Principal, Depends(get_principal)],
-) -> AdminOfficer:
-    """A signed-in SYSTEM_ADMIN or AGENCY_ADMIN; anyone else is answered 404
-    (a role only narrows)."""
-    cookie = request.cookies.get(session_cookie_name(settings))
-    if cookie is None or principal.officer_id is None:
-        raise NotFound(detail="The console is for officers signed in with a session")
-    if not (principal.is_admin or principal.role is OfficerRole.AGENCY_ADMIN):
-        raise NotFound(detail="No such page")
-    return AdminOfficer(principal, officer_sessions.csrf_token(settings, cookie))
-
-
-async def _system_administrator(
-    admin: Annotated[AdminOfficer, Depends(_administrator)],
-) -> AdminOfficer:
-    """A SYSTEM_ADMIN (the admin scope); an AGENCY_ADMIN gets 404 here."""
-    if not admin.is_system_admin:
-        raise NotFound(detail="No such page")
-    return admin
-
-
-#: Manages one agency's officers and keys (any agency for system admins, else their own).
-Manager = Annotated[AdminOfficer, Depends(_administrator)]
-#: Registers, deactivates and reactivates agencies.
-SystemAdmin = Annotated[AdminOfficer, Depends(_system_administrator)]
-
-
-def _page(
-    request: Request,
-    admin: AdminOfficer,
-    template: str,
-    context: dict[str, Any],
-    *,
-    status_code: int = 200,
-) -> HTMLResponse:
-    """Render an admin page with the CSRF token for its forms (the header names the officer
-    from the request, as on every console page)."""
-    values: dict[str, Any] = {
-        "admin": admin,
-        "csrf_token": admin.csrf_token,
-    }
-    values.update(context)
-    return render(request, f"pages/admin/{template}", values, status_code=status_code)
-
-
-def _back_to(request: Request, path: str, message: str) -> RedirectResponse:
-    """After a change: back to the list, with a one-time message saying what happened."""
-    response = RedirectResponse(path, status_code=303)
-    flash(request, response, message)
-    return response
-
-
-def _plain(request: Request, problems: Iterable[FieldProblem], kind: str = "invalid") -> FormErrors:
-    """The form's errors in plain words: ``admin.<kind>.<field id>`` when the catalogue has it,
-    else the API's own message (the field is the same JSON pointer either way)."""
-    words = catalogue_for(request)
-    plain: list[FieldProblem] = []
-    for problem in problems:
-        key = f"admin.{kind}.{field_id(problem.pointer)}"
-        plain.append(replace(problem, detail=words.text(key)) if words.has(key) else problem)
-    return form_errors(plain)
-
-
-def _invalid(request: Request, invalid: ValidationError) -> FormErrors:
-    return _plain(request, field_problems_from_validation(invalid.errors()))
-
-
-def _text(form: FormData, name: str) -> str | None:
-    """A form field, trimmed; None when left empty (the schemas' "not given")."""
-    value = form.get(name)
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value or None
-
-
-def _whole_number(form: FormData, name: str) -> int | str | None:
-    """A number field: the int typed, or the text as typed so the schema names what is wrong."""
-    value = _text(form, name)
-    if value is None:
-        return None
-    return int(value) if value.isdecimal() and len(value) < 10 else value
 
 
 # --- Agencies (SYSTEM_ADMIN) -------------------------------------------------------------
@@ -156,7 +63,7 @@ async def agency_list(request: Request, admin: SystemAdmin, session: SessionDep)
             break
         after = page[-1].code
     regions = code_list(REGIONS)
-    return _page(request, admin, "agencies.html", {"agencies": rows, "regions": regions})
+    return admin_page(request, admin, "agencies.html", {"agencies": rows, "regions": regions})
 
 
 def _agency_form(
@@ -167,7 +74,7 @@ def _agency_form(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return _page(
+    return admin_page(
         request,
         admin,
         "agency_new.html",
@@ -193,8 +100,8 @@ async def agency_create(
 ) -> HTMLResponse | RedirectResponse:
     """Register the agency, or show the form again with each problem beside its field."""
     form = await request.form()
-    typed = {name: _text(form, name) for name in ("code", "name", "kind", "region_code")}
-    contact = {k: _text(form, f"contact_{k}") for k in ("name", "email", "phone")}
+    typed = {name: form_text(form, name) for name in ("code", "name", "kind", "region_code")}
+    contact = {k: form_text(form, f"contact_{k}") for k in ("name", "email", "phone")}
     typed.update({f"contact_{k}": v for k, v in contact.items()})
     body: dict[str, Any] = {k: typed[k] for k in ("code", "name", "kind", "region_code")}
     if any(contact.values()):
@@ -203,12 +110,12 @@ async def agency_create(
         data = AgencyCreate.model_validate(body)
         agency = await agencies.create_agency(session, data)
     except ValidationError as invalid:
-        return _agency_form(request, admin, typed, _invalid(request, invalid), status_code=422)
+        return _agency_form(request, admin, typed, invalid_form(request, invalid), status_code=422)
     except Conflict as taken:
         problems = [FieldProblem("/code", taken.detail or "taken", "taken")]
-        errors = _plain(request, problems, "taken")
+        errors = plain_errors(request, problems, "taken")
         return _agency_form(request, admin, typed, errors, status_code=409)
-    return _back_to(request, f"/admin/instansi/{agency.code}", "flash.admin.agency_created")
+    return back_to(request, f"/admin/instansi/{agency.code}", "flash.admin.agency_created")
 
 
 @router.get("/instansi/{code}", response_class=HTMLResponse)
@@ -218,7 +125,7 @@ async def agency_detail(
     """One agency: its facts and the way to its officers and keys."""
     agency = await agencies.get_managed_agency(session, admin.principal, code)
     region = code_list(REGIONS).get(agency.region_code) if agency.region_code else None
-    return _page(
+    return admin_page(
         request,
         admin,
         "agency.html",
@@ -232,7 +139,9 @@ async def agency_deactivate_confirm(
 ) -> HTMLResponse:
     """What deactivation does, before it happens."""
     agency = await agencies.get_agency(session, code)
-    return _page(request, admin, "agency_deactivate.html", {"agency": agencies.agency_view(agency)})
+    return admin_page(
+        request, admin, "agency_deactivate.html", {"agency": agencies.agency_view(agency)}
+    )
 
 
 @router.post("/instansi/{code}/nonaktifkan", response_class=HTMLResponse)
@@ -241,7 +150,7 @@ async def agency_deactivate(
 ) -> RedirectResponse:
     """Deactivate: tokens refused at once, officers signed out, reports kept (409 for ADMIN)."""
     await agencies.deactivate_agency(session, code, actor=admin.principal.actor)
-    return _back_to(request, f"/admin/instansi/{code}", "flash.admin.agency_deactivated")
+    return back_to(request, f"/admin/instansi/{code}", "flash.admin.agency_deactivated")
 
 
 @router.post("/instansi/{code}/aktifkan", response_class=HTMLResponse)
@@ -250,7 +159,7 @@ async def agency_reactivate(
 ) -> RedirectResponse:
     """Reactivate: its keys mint tokens again and its officers may sign in."""
     await agencies.update_agency(session, code, AgencyUpdate(active=True))
-    return _back_to(request, f"/admin/instansi/{code}", "flash.admin.agency_reactivated")
+    return back_to(request, f"/admin/instansi/{code}", "flash.admin.agency_reactivated")
 
 
 # --- Officers (SYSTEM_ADMIN: any agency; AGENCY_ADMIN: their own) --------------------------
@@ -263,7 +172,7 @@ async def officer_list(
     """The agency's officers: role, active, TOTP, locked, last sign-in."""
     agency = await agencies.get_managed_agency(session, admin.principal, code)
     rows = [officer_view(o, agency) for o in await officers.list_officers(session, agency)]
-    return _page(
+    return admin_page(
         request, admin, "officers.html", {"agency": agencies.agency_view(agency), "officers": rows}
     )
 
@@ -281,7 +190,7 @@ async def officer_new(
 ) -> HTMLResponse:
     """The form to create an officer."""
     agency = await agencies.get_managed_agency(session, admin.principal, code)
-    return _page(
+    return admin_page(
         request,
         admin,
         "officer_new.html",
@@ -301,7 +210,9 @@ async def officer_create(
     """Create the officer and show the one-time setup code (once: it is not stored in clear)."""
     agency = await agencies.get_managed_agency(session, admin.principal, code)
     form = await request.form()
-    typed = {name: _text(form, name) for name in ("username", "full_name", "role", "nip", "email")}
+    typed = {
+        name: form_text(form, name) for name in ("username", "full_name", "role", "nip", "email")
+    }
     try:
         body = OfficerCreate.model_validate(typed)
         officers.check_may_give_role(admin.principal, body.role)
@@ -320,13 +231,13 @@ async def officer_create(
         )
     except (ValidationError, Conflict) as refused:
         errors = (
-            _invalid(request, refused)
+            invalid_form(request, refused)
             if isinstance(refused, ValidationError)
-            else _plain(
+            else plain_errors(
                 request, [FieldProblem("/username", refused.detail or "", "taken")], "taken"
             )
         )
-        return _page(
+        return admin_page(
             request,
             admin,
             "officer_new.html",
@@ -338,7 +249,7 @@ async def officer_create(
             },
             status_code=422 if isinstance(refused, ValidationError) else 409,
         )
-    return _page(
+    return admin_page(
         request,
         admin,
         "setup_code.html",
@@ -379,7 +290,7 @@ async def officer_reset_password(
     setup = await officers.reset_password(
         session, settings, agency, username, actor=admin.principal.actor
     )
-    return _page(
+    return admin_page(
         request,
         admin,
         "setup_code.html",
@@ -410,7 +321,7 @@ async def officer_change(
         await officers.unlock(session, agency, username, actor=actor)
     else:
         await officers.reset_totp(session, agency, username, actor=actor)
-    return _back_to(request, f"/admin/instansi/{code}/petugas", _OFFICER_CHANGES[change])
+    return back_to(request, f"/admin/instansi/{code}/petugas", _OFFICER_CHANGES[change])
 
 
 # --- API keys (SYSTEM_ADMIN: any agency; AGENCY_ADMIN: their own) --------------------------
@@ -429,7 +340,7 @@ async def _key_list_page(
 ) -> HTMLResponse:
     agency = await agencies.get_managed_agency(session, admin.principal, code)
     keys = await api_keys.list_api_keys(session, agency)
-    return _page(
+    return admin_page(
         request,
         admin,
         "keys.html",
@@ -460,10 +371,10 @@ async def key_issue(
     """Issue a key and show it once, with a copy button."""
     agency = await agencies.get_managed_agency(session, admin.principal, code)
     form = await request.form()
-    typed = {"expires_in_days": _text(form, "expires_in_days")}
+    typed = {"expires_in_days": form_text(form, "expires_in_days")}
     try:
         body = ApiKeyIssue.model_validate(
-            {"expires_in_days": _whole_number(form, "expires_in_days")}
+            {"expires_in_days": whole_number(form, "expires_in_days")}
         )
     except ValidationError as invalid:
         return await _key_list_page(
@@ -473,7 +384,7 @@ async def key_issue(
             settings,
             code,
             typed=typed,
-            errors=_invalid(request, invalid),
+            errors=invalid_form(request, invalid),
             status_code=422,
         )
     try:
@@ -485,11 +396,11 @@ async def key_issue(
             actor=admin.principal.actor,
         )
     except Conflict as full:  # two keys are active already
-        errors = _plain(request, [FieldProblem("", full.detail or "", "conflict")], "taken")
+        errors = plain_errors(request, [FieldProblem("", full.detail or "", "conflict")], "taken")
         return await _key_list_page(
             request, admin, session, settings, code, typed=typed, errors=errors, status_code=409
         )
-    return _page(
+    return admin_page(
         request,
         admin,
         "key_issued.html",
@@ -517,7 +428,7 @@ def _rotate_form(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return _page(
+    return admin_page(
         request,
         admin,
         "key_rotate.html",
@@ -559,11 +470,11 @@ async def key_rotate(
     """Issue the successor (shown once); the old key works until the grace period ends."""
     agency, key = await _live_key(session, admin, code, key_id)
     form = await request.form()
-    typed = {"grace_hours": _text(form, "grace_hours")}
+    typed = {"grace_hours": form_text(form, "grace_hours")}
     try:
-        body = ApiKeyRotate.model_validate({"grace_hours": _whole_number(form, "grace_hours")})
+        body = ApiKeyRotate.model_validate({"grace_hours": whole_number(form, "grace_hours")})
     except ValidationError as invalid:
-        errors = _invalid(request, invalid)
+        errors = invalid_form(request, invalid)
         return _rotate_form(request, admin, agency, key, settings, typed, errors, status_code=422)
     issued = await api_keys.rotate_api_key(
         session,
@@ -573,7 +484,7 @@ async def key_rotate(
         grace=api_keys.rotation_grace(settings, body.grace_hours),
         actor=admin.principal.actor,
     )
-    return _page(
+    return admin_page(
         request,
         admin,
         "key_issued.html",
@@ -591,7 +502,7 @@ async def key_revoke_confirm(
 ) -> HTMLResponse:
     """What revoking stops, before it happens."""
     agency, key = await _live_key(session, admin, code, key_id)
-    return _page(
+    return admin_page(
         request, admin, "key_revoke.html", {"agency": agencies.agency_view(agency), "key": key}
     )
 
@@ -605,4 +516,4 @@ async def key_revoke(
     await api_keys.revoke_api_key(
         session, agency=agency, key_id=key_id, actor=admin.principal.actor
     )
-    return _back_to(request, f"/admin/instansi/{code}/kunci", "flash.admin.key_revoked")
+    return back_to(request, f"/admin/instansi/{code}/kunci", "flash.admin.key_revoked")
