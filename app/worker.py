@@ -47,8 +47,14 @@ from app.repositories import deliveries as repo
 from app.services.delivery import envelope
 from app.services.recluster import recluster
 from app.services.retention import run_retention
-from app.services.url_safety import SafeTarget, UnsafeURL, check_webhook_url
-from app.services.webhooks import signature_headers, signing_secrets, webhook_id_of
+from app.services.webhooks import (
+    Answer,
+    Message,
+    post_signed,
+    signing_secrets,
+    webhook_client,
+    webhook_id_of,
+)
 
 logger = logging.getLogger("sinergi.worker")
 
@@ -58,7 +64,6 @@ MAX_ATTEMPTS = len(RETRY_SCHEDULE)
 JITTER = 0.2
 #: Longest ``Retry-After`` the worker honours.
 MAX_RETRY_AFTER = timedelta(hours=24)
-USER_AGENT = "Sinergi-Webhooks/1"
 
 
 def retry_delay(attempts_made: int, rand: Callable[[], float] = random.random) -> timedelta | None:
@@ -101,31 +106,6 @@ class Job:
     attempts: int
 
 
-@dataclass(frozen=True)
-class Outcome:
-    started_at: datetime
-    duration_ms: int
-    status_code: int | None
-    error: str | None
-    retry_after: str | None = None
-
-
-def pinned_request(
-    client: httpx.AsyncClient, target: SafeTarget, headers: dict[str, str], body: bytes
-) -> httpx.Request:
-    """A POST that connects to the checked address (TLS still verifies the host name)."""
-    url = httpx.URL(target.url)
-    host = f"[{target.address}]" if target.address.version == 6 else str(target.address)
-    request = client.build_request(
-        "POST",
-        url.copy_with(host=host.strip("[]")),
-        content=body,
-        headers={**headers, "host": url.netloc.decode("ascii")},
-        extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
-    )
-    return request
-
-
 #: The longest pause between attempts while the database is unreachable.
 MAX_OUTAGE_BACKOFF_SECONDS = 30
 
@@ -147,11 +127,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.rand = rand
         self._own_client = client is None
-        self.client = client or httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=httpx.Timeout(settings.webhook_timeout_seconds),
-            headers={"user-agent": USER_AGENT},
-        )
+        self.client = client or webhook_client(settings)
 
     async def aclose(self) -> None:
         if self._own_client:
@@ -183,47 +159,13 @@ class Worker:
                 )
         return jobs
 
-    async def send(self, job: Job) -> Outcome:
-        """POST one delivery; never raises, never waits past the timeout."""
-        started = utcnow()
-        clock = time.monotonic()
+    async def send(self, job: Job) -> Answer:
+        """POST one delivery (the URL checked again); never raises, never waits past the
+        timeout."""
+        message = Message(job.url, job.secrets, webhook_id_of(job.delivery_id), job.body)
+        return await post_signed(self.client, self.settings, message)
 
-        def done(status: int | None, error: str | None, retry_after: str | None = None) -> Outcome:
-            duration = int((time.monotonic() - clock) * 1000)
-            return Outcome(started, duration, status, error, retry_after)
-
-        timeout = self.settings.webhook_timeout_seconds
-        try:
-            async with asyncio.timeout(timeout):
-                target = await check_webhook_url(
-                    job.url,
-                    allow_http=self.settings.webhook_allow_http,
-                    allowed_networks=self.settings.webhook_allowed_networks,
-                )
-                headers = signature_headers(
-                    job.secrets, webhook_id_of(job.delivery_id), int(time.time()), job.body
-                )
-                headers["content-type"] = "application/json"
-                request = pinned_request(self.client, target, headers, job.body)
-                response = await self.client.send(request, stream=True, follow_redirects=False)
-                await response.aclose()
-        except UnsafeURL as exc:
-            return done(None, f"refused URL: {exc}")
-        except TimeoutError:
-            return done(None, f"no answer within {timeout:g} s")
-        except httpx.TimeoutException:
-            return done(None, f"no answer within {timeout:g} s")
-        except httpx.HTTPError as exc:
-            return done(None, f"{type(exc).__name__}: {exc}"[:500])
-        except Exception as exc:  # recorded as a failed attempt, then retried
-            logger.exception("unexpected error sending delivery %s", job.delivery_id)
-            return done(None, f"{type(exc).__name__}: {exc}"[:500])
-        error = None if response.is_success else f"HTTP {response.status_code}"
-        if response.is_redirect:
-            error = f"HTTP {response.status_code} redirect (not followed)"
-        return done(response.status_code, error, response.headers.get("retry-after"))
-
-    async def record(self, job: Job, outcome: Outcome, session: AsyncSession) -> None:
+    async def record(self, job: Job, outcome: Answer, session: AsyncSession) -> None:
         session.add(
             DeliveryAttempt(
                 delivery_id=job.delivery_id,

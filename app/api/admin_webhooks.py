@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from fastapi import APIRouter, FastAPI, Header, Response
 
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
-from app.schemas.delivery import WebhookEndpointIn, WebhookEndpointOut, WebhookEnvelope
+from app.schemas.delivery import (
+    WebhookEndpointIn,
+    WebhookEndpointOut,
+    WebhookEnvelope,
+    WebhookTestOut,
+)
 from app.services import webhooks
 
 router = APIRouter(
@@ -82,10 +89,56 @@ async def rotate_secret(
     return webhooks.endpoint_out(code, endpoint, secret)
 
 
+@router.post(
+    "/disable",
+    response_model=WebhookEndpointOut,
+    status_code=200,
+    summary="Stop pushing to an agency's endpoint for now (URL and secret kept)",
+    description=(
+        "The worker stops sending; the agency's deliveries wait in `GET /v1/inbox` (pull) until "
+        "the endpoint is enabled again. The same state a receiver's 410 Gone leads to."
+    ),
+    responses=problem_responses(401, 403, 404),
+)
+async def disable(code: str, admin: Admin, session: SessionDep) -> WebhookEndpointOut:
+    endpoint = await webhooks.disable_endpoint(session, code, actor=admin.actor)
+    return webhooks.endpoint_out(code, endpoint)
+
+
+@router.post(
+    "/enable",
+    response_model=WebhookEndpointOut,
+    status_code=200,
+    summary="Push to an agency's endpoint again (after a disable or a 410 Gone)",
+    description="Waiting deliveries go out in sequence order; the URL is checked at send time.",
+    responses=problem_responses(401, 403, 404),
+)
+async def enable(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
+    return webhooks.endpoint_out(code, await webhooks.enable_endpoint(session, code))
+
+
+@router.post(
+    "/test",
+    response_model=WebhookTestOut,
+    status_code=200,
+    summary="Send the endpoint a test event now and answer what the receiver said",
+    description=(
+        "The body is the webhook envelope with `type` `webhook.test`, `sequence` 0 and no "
+        "report, signed exactly like deliveries (Standard Webhooks, with every secret that "
+        "signs now). Sent even when the endpoint is disabled; nothing is stored or retried and "
+        "a 410 disables nothing. 200 whatever the receiver answered: see `accepted`."
+    ),
+    responses=problem_responses(401, 403, 404),
+)
+async def test(code: str, _: Admin, session: SessionDep, settings: SettingsDep) -> WebhookTestOut:
+    return await webhooks.try_endpoint(session, settings, code)
+
+
 def document_webhooks(app: FastAPI) -> None:
-    """Describe the webhook POST in the spec's ``webhooks`` section (one entry per event)."""
+    """Describe the webhook POST in the spec's ``webhooks`` section (one entry per event, the
+    test event included)."""
     events = WebhookEnvelope.model_fields["type"].annotation
-    names: tuple[str, ...] = getattr(events, "__args__", ())
+    names = [name for literal in get_args(events) for name in get_args(literal)]
     for event in names:
 
         def receive(

@@ -19,6 +19,8 @@ Event = Literal[
     "key.expiring",
 ]
 Status = Literal["PENDING", "DELIVERED", "DEAD"]
+#: The test event an admin sends to an endpoint (``POST …/webhook/test``): never a delivery.
+TestEvent = Literal["webhook.test"]
 
 
 class InboxItem(BaseModel):
@@ -137,14 +139,38 @@ class WebhookEndpointOut(BaseModel):
     updated_at: datetime
 
 
+class WebhookTestOut(BaseModel):
+    """What the agency's receiver answered a test event (nothing is stored, nothing retried)."""
+
+    agency_code: str
+    url: str
+    webhook_id: str = Field(description="`msg_<hex>`: the test event's own id (not a delivery's).")
+    sent_at: datetime
+    duration_ms: int = Field(description="From the start of the attempt to the answer (or error).")
+    status_code: int | None = Field(
+        description="The receiver's HTTP status; null when no answer came (see `error`)."
+    )
+    accepted: bool = Field(description="True for a 2xx: the receiver would accept deliveries.")
+    error: str | None = Field(
+        description="Why the attempt failed (refused URL, timeout, connection error, non-2xx)."
+    )
+    body_excerpt: str | None = Field(
+        description="The start of the receiver's answer body (at most 300 characters)."
+    )
+
+
 class WebhookEnvelope(BaseModel):
     """The JSON body of every webhook POST (the same content an inbox item carries)."""
 
     id: uuid.UUID = Field(
         description="The delivery's id (the `webhook-id` header is `msg_<hex of id>`)."
     )
-    type: Event
-    sequence: int = Field(description="Per-recipient sequence number: a gap means a missed event.")
+    type: Event | TestEvent = Field(
+        description="The event; `webhook.test` is a test an administrator sent (store nothing)."
+    )
+    sequence: int = Field(
+        description="Per-recipient sequence number: a gap means a missed event (0: a test)."
+    )
     timestamp: datetime = Field(description="When the event was created (not when it was sent).")
     rule: str | None
     report_id: uuid.UUID | None

@@ -15,6 +15,7 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -26,8 +27,42 @@ METADATA_ADDRESSES = frozenset(
 )
 
 
+class Refusal(StrEnum):
+    """Why a URL may not receive webhooks, as a code (the console words each one plainly)."""
+
+    CONTROL_CHARACTER = "control_character"
+    MALFORMED = "malformed"
+    SCHEME = "scheme"
+    HTTP = "http"
+    CREDENTIALS = "credentials"
+    NO_HOST = "no_host"
+    FRAGMENT = "fragment"
+    UNRESOLVED = "unresolved"
+    METADATA = "metadata"
+    LINK_LOCAL = "link_local"
+    NOT_UNICAST = "not_unicast"
+    NOT_PUBLIC = "not_public"
+
+
 class UnsafeURL(ValueError):
-    """The URL may not receive webhooks; the message says why, in words an admin can act on."""
+    """The URL may not receive webhooks; the message says why, in words an admin can act on,
+    ``reason`` as a code and ``host`` the host it names (when it got that far)."""
+
+    def __init__(self, message: str, reason: Refusal, host: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.host = host
+
+
+@dataclass(frozen=True)
+class AddressProblem:
+    """Why one address may not receive webhooks: a :class:`Refusal` and the words for it."""
+
+    reason: Refusal
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -74,7 +109,7 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]
     return []
 
 
-def address_problem(address: IPAddress, allowed: Sequence[IPNetwork]) -> str | None:
+def address_problem(address: IPAddress, allowed: Sequence[IPNetwork]) -> AddressProblem | None:
     """Why ``address`` may not receive webhooks, or ``None`` when it may.
 
     An IPv6 address that embeds an IPv4 one (NAT64 ``64:ff9b::a9fe:a9fe``, 6to4, Teredo,
@@ -84,22 +119,23 @@ def address_problem(address: IPAddress, allowed: Sequence[IPNetwork]) -> str | N
         for inner in embedded_ipv4(address):
             problem = address_problem(inner, allowed)
             if problem is not None:
-                return f"{address}, which embeds {problem}"
+                return AddressProblem(problem.reason, f"{address}, which embeds {problem}")
         if address.ipv4_mapped is not None:
             address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
-        return f"{address} is a cloud metadata address"
+        return AddressProblem(Refusal.METADATA, f"{address} is a cloud metadata address")
     if address.is_link_local:
-        return f"{address} is a link-local address"
+        return AddressProblem(Refusal.LINK_LOCAL, f"{address} is a link-local address")
     if address.is_global and not address.is_multicast and address not in _LOCAL_NAT64:
         return None
     if address.is_multicast or address.is_unspecified:
-        return f"{address} is not a unicast address"
+        return AddressProblem(Refusal.NOT_UNICAST, f"{address} is not a unicast address")
     if any(address.version == n.version and address in n for n in allowed):
         return None
-    return (
+    return AddressProblem(
+        Refusal.NOT_PUBLIC,
         f"{address} is not a public address (loopback, private, shared or unique-local); "
-        "allow its network in SINERGI_WEBHOOK_ALLOWED_NETWORKS to use it"
+        "allow its network in SINERGI_WEBHOOK_ALLOWED_NETWORKS to use it",
     )
 
 
@@ -111,26 +147,28 @@ def check_url_syntax(url: str, *, allow_http: bool) -> tuple[str, str, int]:
     """
     if _CONTROL_CHARACTERS & set(url):
         raise UnsafeURL(
-            "the URL contains a control character or space (percent-encode it, e.g. %20)"
+            "the URL contains a control character or space (percent-encode it, e.g. %20)",
+            Refusal.CONTROL_CHARACTER,
         )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeURL(f"not a valid URL: {exc}") from None
+        raise UnsafeURL(f"not a valid URL: {exc}", Refusal.MALFORMED) from None
     scheme = parts.scheme.lower()
     if scheme not in {"https", "http"}:
-        raise UnsafeURL("the URL must start with https://")
+        raise UnsafeURL("the URL must start with https://", Refusal.SCHEME)
     if scheme == "http" and not allow_http:
         raise UnsafeURL(
-            "the URL must use https (http is allowed only with SINERGI_WEBHOOK_ALLOW_HTTP)"
+            "the URL must use https (http is allowed only with SINERGI_WEBHOOK_ALLOW_HTTP)",
+            Refusal.HTTP,
         )
     if parts.username or parts.password:
-        raise UnsafeURL("the URL must not carry credentials")
+        raise UnsafeURL("the URL must not carry credentials", Refusal.CREDENTIALS)
     if not parts.hostname:
-        raise UnsafeURL("the URL has no host")
+        raise UnsafeURL("the URL has no host", Refusal.NO_HOST)
     if parts.fragment:
-        raise UnsafeURL("the URL must not have a fragment")
+        raise UnsafeURL("the URL must not have a fragment", Refusal.FRAGMENT, parts.hostname)
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
 
 
@@ -144,14 +182,16 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise UnsafeURL(f"the host {host!r} does not resolve ({exc.strerror or exc})") from None
+        raise UnsafeURL(
+            f"the host {host!r} does not resolve ({exc.strerror or exc})", Refusal.UNRESOLVED, host
+        ) from None
     addresses: list[IPAddress] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise UnsafeURL(f"the host {host!r} does not resolve")
+        raise UnsafeURL(f"the host {host!r} does not resolve", Refusal.UNRESOLVED, host)
     return addresses
 
 
@@ -163,5 +203,5 @@ async def check_webhook_url(url: str, *, allow_http: bool, allowed_networks: str
     for address in addresses:
         problem = address_problem(address, allowed)
         if problem is not None:
-            raise UnsafeURL(f"the host {host!r} resolves to {problem}")
+            raise UnsafeURL(f"the host {host!r} resolves to {problem}", problem.reason, host)
     return SafeTarget(url=url, scheme=scheme, host=host, port=port, address=addresses[0])

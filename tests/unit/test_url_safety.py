@@ -106,7 +106,7 @@ async def test_the_send_connects_to_the_checked_address_and_keeps_the_host_name(
     import httpx
 
     from app.services.url_safety import SafeTarget
-    from app.worker import pinned_request
+    from app.services.webhooks import pinned_request
 
     target = SafeTarget(
         url="https://hook.imigrasi.go.id:8443/in?x=1",
