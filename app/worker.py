@@ -50,8 +50,10 @@ from app.services.retention import run_retention
 from app.services.webhooks import (
     Answer,
     Message,
+    Verdict,
     post_signed,
     signing_secrets,
+    verdict,
     webhook_client,
     webhook_id_of,
 )
@@ -180,7 +182,8 @@ class Worker:
         now = utcnow()
         status = outcome.status_code
         counted = "retry"
-        if status is not None and 200 <= status < 300:
+        answered = verdict(status)
+        if answered is Verdict.DELIVERED:
             counted = "delivered"
             values: dict[str, object] = {
                 "status": DeliveryStatus.DELIVERED,
@@ -189,7 +192,7 @@ class Worker:
                 "attempts": job.attempts + 1,
                 "last_error": None,
             }
-        elif status == 410:
+        elif answered is Verdict.DISABLED:
             reason = f"The receiver answered 410 Gone at {now.isoformat()} to {job.url}"
             await repo.disable_endpoint(session, job.endpoint_id, now, reason)
             values = {"next_attempt_at": now, "last_error": "410 Gone: webhook disabled"}

@@ -150,7 +150,12 @@ class WebhookTestOut(BaseModel):
     status_code: int | None = Field(
         description="The receiver's HTTP status; null when no answer came (see `error`)."
     )
-    accepted: bool = Field(description="True for a 2xx: the receiver would accept deliveries.")
+    verdict: Literal["delivered", "disabled", "retried"] = Field(
+        description=(
+            "What a delivery answered the same way would do: `delivered` (2xx), `disabled` (410 "
+            "Gone disables the endpoint), `retried` (anything else, or no answer; dead at last)."
+        )
+    )
     error: str | None = Field(
         description="Why the attempt failed (refused URL, timeout, connection error, non-2xx)."
     )

@@ -286,22 +286,33 @@ async def list_deliveries(
     return DeliveryPage(items=rows[:limit], next_cursor=next_cursor)
 
 
-async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery, str]:
+async def get_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, *, agency_code: str | None = None
+) -> tuple[Delivery, str]:
+    """A delivery and its recipient's code; with ``agency_code``, only one to that agency
+    (another agency's is answered like one that does not exist)."""
     delivery = await repo.get_delivery(session, delivery_id)
     if delivery is None:
         raise NotFound(detail=f"No delivery {delivery_id}")
-    return delivery, await repo.agency_code_of(session, delivery.agency_id)
+    code = await repo.agency_code_of(session, delivery.agency_id)
+    if agency_code is not None and code != agency_code:
+        raise NotFound(detail=f"No delivery {delivery_id}")
+    return delivery, code
 
 
-async def attempts(session: AsyncSession, delivery_id: uuid.UUID) -> list[AttemptOut]:
+async def attempts(
+    session: AsyncSession, delivery_id: uuid.UUID, *, agency_code: str | None = None
+) -> list[AttemptOut]:
     """Every webhook attempt of a delivery, oldest first (404 for an unknown delivery)."""
-    await get_delivery(session, delivery_id)
+    await get_delivery(session, delivery_id, agency_code=agency_code)
     return [AttemptOut.model_validate(a) for a in await repo.attempts_of(session, delivery_id)]
 
 
-async def retry(session: AsyncSession, delivery_id: uuid.UUID) -> tuple[Delivery, str]:
+async def retry(
+    session: AsyncSession, delivery_id: uuid.UUID, *, agency_code: str | None = None
+) -> tuple[Delivery, str]:
     """Put a dead delivery back in the queue with a fresh retry schedule (same webhook-id)."""
-    delivery, code = await get_delivery(session, delivery_id)
+    delivery, code = await get_delivery(session, delivery_id, agency_code=agency_code)
     if delivery.status != DeliveryStatus.DEAD:
         raise Conflict(detail=f"Only a dead delivery can be retried; this one is {delivery.status}")
     delivery.status = DeliveryStatus.PENDING

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -199,6 +200,13 @@ async def get_endpoint(session: AsyncSession, agency_code: str) -> WebhookEndpoi
     return endpoint
 
 
+async def endpoint_state(session: AsyncSession, agency_code: str) -> WebhookEndpointOut | None:
+    """The agency's endpoint as the admin pages show it, or None when it pulls (no endpoint)."""
+    agency = await _agency(session, agency_code)
+    endpoint = await repo.endpoint_for(session, agency.id)
+    return None if endpoint is None else endpoint_out(agency_code, endpoint)
+
+
 async def set_endpoint(
     session: AsyncSession, settings: Settings, agency_code: str, url: str
 ) -> tuple[WebhookEndpoint, str | None]:
@@ -340,6 +348,26 @@ class Answer:
     body_excerpt: str | None = None
 
 
+class Verdict(StrEnum):
+    """What a receiver's answer means for a delivery (the worker's rule, in one place)."""
+
+    #: 2xx: delivered, and so acknowledged.
+    DELIVERED = "delivered"
+    #: 410 Gone: the receiver asks to stop; the endpoint is disabled, deliveries wait.
+    DISABLED = "disabled"
+    #: Anything else, or no answer: tried again on the schedule, dead after the last attempt.
+    RETRIED = "retried"
+
+
+def verdict(status_code: int | None) -> Verdict:
+    """The :class:`Verdict` of an answer with this HTTP status (None: no answer came)."""
+    if status_code is not None and 200 <= status_code < 300:
+        return Verdict.DELIVERED
+    if status_code == 410:
+        return Verdict.DISABLED
+    return Verdict.RETRIED
+
+
 async def _excerpt(response: httpx.Response, characters: int) -> str:
     """The first ``characters`` of a streamed body, printable (the rest is never read)."""
     data = b""
@@ -458,7 +486,7 @@ async def try_endpoint(
         sent_at=answer.started_at,
         duration_ms=answer.duration_ms,
         status_code=answer.status_code,
-        accepted=answer.status_code is not None and 200 <= answer.status_code < 300,
+        verdict=verdict(answer.status_code),
         error=answer.error,
         body_excerpt=answer.body_excerpt,
     )

@@ -144,6 +144,7 @@ AGENCY_TABS: tuple[AdminLink, ...] = (
     AdminLink("", "admin.tabs.summary"),
     AdminLink("/petugas", "admin.tabs.officers"),
     AdminLink("/kunci", "admin.tabs.keys"),
+    AdminLink("/webhook", "admin.tabs.webhook"),
 )
 
 #: The SYSTEM_ADMIN's sections (path after ``/admin``), in order, shown above every admin
