@@ -89,12 +89,14 @@ def seeded_officer(
 
 
 @contextmanager
-def live_server(database_url: str) -> Iterator[str]:
-    """Serve the app over ``database_url`` until the block ends; yields its base URL."""
+def live_server(database_url: str, **settings: object) -> Iterator[str]:
+    """Serve the app over ``database_url`` until the block ends; yields its base URL.
+
+    ``settings`` override the tests' defaults (say, webhooks to a receiver on loopback)."""
     sock = bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(make_settings(database_url)), log_level="warning", lifespan="on"
+        create_app(make_settings(database_url, **settings)), log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
