@@ -10,10 +10,13 @@ Look at every PNG it writes before committing them: spacing, wrapping, contrast,
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.vocab.enums import OfficerRole
+from app.worker import RETRY_SCHEDULE
 from tests.factories import SeededOfficer
 from tests.report_samples import deferral, interception
 from tests.web.browser_session import sign_in_page, submit_as_officer
 from tests.web.live import launch_chromium, live_server, seeded_database, seeded_officer
+from tests.web.webhook_receiver import LOOPBACK_WEBHOOKS, Receiver
 
 VIEWPORTS = {"desktop": (1366, 768), "phone": (375, 812)}
 
@@ -236,11 +241,16 @@ def main(out: Path) -> None:
             label: seeded_officer(database, "ADMIN", f"sysadmin.{label}", OfficerRole.SYSTEM_ADMIN)
             for label in VIEWPORTS
         }
-        with live_server(database) as base_url, sync_playwright() as playwright:
+        with (
+            live_server(database, **LOOPBACK_WEBHOOKS) as base_url,
+            Receiver(body=b'{"diterima": true}') as receiver,
+            sync_playwright() as playwright,
+        ):
             browser = launch_chromium(playwright)
             seeding = browser.new_context(base_url=base_url)
             ids = seed_reports(seeding.new_page())
             seeding.close()
+            ids["dead"] = dead_letter(database)
             for label, (width, height) in VIEWPORTS.items():
                 context = browser.new_context(
                     base_url=base_url,
@@ -255,6 +265,16 @@ def main(out: Path) -> None:
                     print(png)
                 context.close()
                 admin_shots(browser, base_url, admins[label], label, (width, height), out)
+                webhook_shots(
+                    browser,
+                    base_url,
+                    admins[label],
+                    label,
+                    (width, height),
+                    out,
+                    receiver,
+                    ids["dead"],
+                )
             browser.close()
 
 
@@ -317,6 +337,110 @@ def admin_shots(
     page.goto(f"/admin/instansi/{code}/kunci")
     page.get_by_role("link", name="Cabut").first.click()
     shot("kunci-cabut")
+    context.close()
+
+
+#: The agency whose webhook pages are photographed (it receives the seeded reports).
+WEBHOOK_AGENCY = "POLRES-DUMAI"
+
+
+def dead_letter(database: str) -> str:
+    """Make the webhook agency's first delivery a dead letter with its eight failed attempts
+    (on the worker's schedule), so the log and the delivery page show one; its id."""
+    path = database.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        found = db.execute(
+            "SELECT d.id, d.created_at FROM deliveries d JOIN agencies a ON a.id = d.agency_id "
+            "WHERE a.code = ? ORDER BY d.sequence LIMIT 1",
+            (WEBHOOK_AGENCY,),
+        ).fetchone()
+        assert found is not None, "the seeded reports reach the webhook agency"
+        delivery_id, created = found
+        started = datetime.fromisoformat(created)
+        for number, delay in enumerate(RETRY_SCHEDULE):
+            started += timedelta(seconds=delay)
+            timed_out = number % 3 == 2
+            db.execute(
+                "INSERT INTO delivery_attempts (id, delivery_id, started_at, duration_ms, "
+                "status_code, error, url, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    uuid.uuid4().hex,
+                    delivery_id,
+                    started.isoformat(sep=" "),
+                    10_000 if timed_out else 87,
+                    None if timed_out else 503,
+                    "no answer within 10 s" if timed_out else "HTTP 503",
+                    "https://siak.polres-dumai.go.id/sinergi/webhook",
+                    "sinergi-worker-1",
+                ),
+            )
+        db.execute(
+            "UPDATE deliveries SET status = 'DEAD', attempts = ?, "
+            "last_error = 'HTTP 503' WHERE id = ?",
+            (len(RETRY_SCHEDULE), delivery_id),
+        )
+    return str(delivery_id)
+
+
+def webhook_shots(
+    browser: Browser,
+    base_url: str,
+    admin: SeededOfficer,
+    label: str,
+    size: tuple[int, int],
+    out: Path,
+    receiver: Receiver,
+    dead: str,
+) -> None:
+    """An agency's webhook pages (issue 19): register (refused, then the secret shown once),
+    the test event's answer, the confirmations, the delivery log and a dead letter. The webhook
+    is deleted at the end, so each size starts from an agency that pulls."""
+    context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    signed_in = page.request.post(
+        "/v1/session",
+        data={
+            "username": admin.username,
+            "password": admin.password,
+            "totp_code": admin.totp_code(),
+        },
+    )
+    assert signed_in.ok, signed_in.text()
+
+    def shot(name: str) -> None:
+        png = out / f"admin-{name}-{label}.png"
+        page.wait_for_selector("main")
+        page.screenshot(path=str(png), full_page=True)
+        print(png)
+
+    base = f"/admin/instansi/{WEBHOOK_AGENCY}/webhook"
+    page.goto(base)
+    shot("webhook-kosong")
+    page.get_by_label("Alamat webhook (URL)").fill("https://10.20.30.40/sinergi/webhook")
+    page.get_by_role("button", name="Daftarkan webhook").click()
+    shot("webhook-ditolak")
+    page.get_by_label("Alamat webhook (URL)").fill(receiver.url)
+    page.get_by_role("button", name="Daftarkan webhook").click()
+    shot("webhook-rahasia")
+    page.get_by_role("link", name="kembali ke halaman webhook").click()
+    shot("webhook")
+    page.get_by_role("button", name="Kirim peristiwa uji").click()
+    page.wait_for_selector(".trial")
+    shot("webhook-uji")
+    page.goto(f"{base}/rotasi")
+    shot("webhook-rotasi")
+    page.goto(f"{base}/nonaktifkan")
+    shot("webhook-nonaktifkan")
+    page.get_by_role("button", name="Ya, nonaktifkan webhook").click()
+    shot("webhook-nonaktif")
+    page.get_by_role("button", name="Aktifkan kembali").click()
+    page.goto(f"{base}/pengiriman")
+    shot("webhook-pengiriman")
+    page.goto(f"{base}/pengiriman/{uuid.UUID(dead)}")
+    shot("webhook-kiriman")
+    page.goto(f"{base}/hapus")
+    shot("webhook-hapus")
+    page.get_by_role("button", name="Ya, hapus webhook").click()
     context.close()
 
 
