@@ -1,4 +1,7 @@
-"""Admin: an agency's webhook endpoint and signing secret; the webhook envelope in OpenAPI."""
+"""Admin: an agency's webhook endpoint and signing secret; the webhook envelope in OpenAPI.
+
+Admins manage any agency's webhook; an agency administrator only their own (404 for others).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import get_args
 
 from fastapi import APIRouter, FastAPI, Header, Response
 
-from app.api.deps import Admin, SessionDep, SettingsDep
+from app.api.deps import AgencyManager, SessionDep, SettingsDep
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.delivery import (
@@ -15,7 +18,7 @@ from app.schemas.delivery import (
     WebhookEnvelope,
     WebhookTestOut,
 )
-from app.services import webhooks
+from app.services import agencies, webhooks
 
 router = APIRouter(
     prefix="/v1/admin/agencies/{code}/webhook",
@@ -32,9 +35,10 @@ router = APIRouter(
     summary="An agency's webhook endpoint and whether it is enabled (never the secret)",
     responses=problem_responses(401, 403, 404),
 )
-async def read(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
+async def read(code: str, manager: AgencyManager, session: SessionDep) -> WebhookEndpointOut:
     """The endpoint URL, whether pushes are enabled and when the secret was last rotated;
     never the secret itself."""
+    await agencies.get_managed_agency(session, manager, code)
     return webhooks.endpoint_out(code, await webhooks.get_endpoint(session, code))
 
 
@@ -51,8 +55,13 @@ async def read(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
     responses=problem_responses(401, 403, 404, 415, 422),
 )
 async def update(
-    code: str, body: WebhookEndpointIn, _: Admin, session: SessionDep, settings: SettingsDep
+    code: str,
+    body: WebhookEndpointIn,
+    manager: AgencyManager,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> WebhookEndpointOut:
+    await agencies.get_managed_agency(session, manager, code)
     await webhooks.check_url(settings, body.url)  # resolves the host: before any query
     endpoint, secret = await webhooks.set_endpoint(session, settings, code, body.url)
     return webhooks.endpoint_out(code, endpoint, secret)
@@ -65,8 +74,9 @@ async def update(
     summary="Remove an agency's webhook endpoint (it pulls from then on)",
     responses=problem_responses(401, 403, 404),
 )
-async def delete(code: str, _: Admin, session: SessionDep) -> Response:
+async def delete(code: str, manager: AgencyManager, session: SessionDep) -> Response:
     """The agency stops receiving pushes and pulls its deliveries from `GET /v1/inbox` instead."""
+    await agencies.get_managed_agency(session, manager, code)
     await webhooks.delete_endpoint(session, code)
     return Response(status_code=204)
 
@@ -83,8 +93,9 @@ async def delete(code: str, _: Admin, session: SessionDep) -> Response:
     responses=problem_responses(401, 403, 404),
 )
 async def rotate_secret(
-    code: str, _: Admin, session: SessionDep, settings: SettingsDep
+    code: str, manager: AgencyManager, session: SessionDep, settings: SettingsDep
 ) -> WebhookEndpointOut:
+    await agencies.get_managed_agency(session, manager, code)
     endpoint, secret = await webhooks.rotate_secret(session, settings, code)
     return webhooks.endpoint_out(code, endpoint, secret)
 
@@ -100,8 +111,9 @@ async def rotate_secret(
     ),
     responses=problem_responses(401, 403, 404),
 )
-async def disable(code: str, admin: Admin, session: SessionDep) -> WebhookEndpointOut:
-    endpoint = await webhooks.disable_endpoint(session, code, actor=admin.actor)
+async def disable(code: str, manager: AgencyManager, session: SessionDep) -> WebhookEndpointOut:
+    await agencies.get_managed_agency(session, manager, code)
+    endpoint = await webhooks.disable_endpoint(session, code, actor=manager.actor)
     return webhooks.endpoint_out(code, endpoint)
 
 
@@ -113,7 +125,8 @@ async def disable(code: str, admin: Admin, session: SessionDep) -> WebhookEndpoi
     description="Waiting deliveries go out in sequence order; the URL is checked at send time.",
     responses=problem_responses(401, 403, 404),
 )
-async def enable(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut:
+async def enable(code: str, manager: AgencyManager, session: SessionDep) -> WebhookEndpointOut:
+    await agencies.get_managed_agency(session, manager, code)
     return webhooks.endpoint_out(code, await webhooks.enable_endpoint(session, code))
 
 
@@ -130,7 +143,10 @@ async def enable(code: str, _: Admin, session: SessionDep) -> WebhookEndpointOut
     ),
     responses=problem_responses(401, 403, 404),
 )
-async def test(code: str, _: Admin, session: SessionDep, settings: SettingsDep) -> WebhookTestOut:
+async def test(
+    code: str, manager: AgencyManager, session: SessionDep, settings: SettingsDep
+) -> WebhookTestOut:
+    await agencies.get_managed_agency(session, manager, code)
     return await webhooks.try_endpoint(session, settings, code)
 
 

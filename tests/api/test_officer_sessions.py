@@ -660,6 +660,27 @@ async def test_an_agency_admin_manages_the_agencys_own_api_keys_only(
         _problem(await officer.get(f"/v1/admin/agencies/{IMI}/keys"), 403)
 
 
+async def test_an_agency_admin_manages_the_agencys_own_webhook_only(
+    console: httpx.AsyncClient, world: dict[str, SeededOfficer]
+) -> None:
+    """As in the console's Webhook tab: an agency admin reads and disables their own agency's
+    webhook; another agency's answers 404, as for an agency that does not exist."""
+    csrf = {"X-CSRF-Token": await sign_in(console, world["agency_admin"])}
+    own = await console.get(f"/v1/admin/agencies/{IMI}/webhook")
+    assert own.status_code == 404  # its own agency, no endpoint yet (it pulls)
+    assert "has no webhook endpoint" in own.json()["detail"]
+    other = await console.get("/v1/admin/agencies/LANAL-DUMAI/webhook")
+    _problem(other, 404)
+    missing = await console.get("/v1/admin/agencies/NO-SUCH-AGENCY/webhook")
+    assert other.json()["detail"].replace("LANAL-DUMAI", "X") == missing.json()["detail"].replace(
+        "NO-SUCH-AGENCY", "X"
+    )
+    _problem(
+        await console.post("/v1/admin/agencies/LANAL-DUMAI/webhook/rotate-secret", headers=csrf),
+        404,
+    )
+
+
 async def test_retention_forgets_departed_officers_but_keeps_who_did_what(
     app: Any, client: httpx.AsyncClient, console: httpx.AsyncClient, world: dict[str, SeededOfficer]
 ) -> None:
