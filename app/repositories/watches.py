@@ -164,4 +164,4 @@ async def visible_report_refs(
     query = select(Report.id, Report.external_ref).where(Report.id.in_(set(report_ids)))
     if agency_id is not None:
         query = query.where(visible_to(agency_id))
-    return {rid: ref for rid, ref in (await session.execute(query)).all()}
+    return dict((await session.execute(query)).all())

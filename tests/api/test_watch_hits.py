@@ -48,7 +48,8 @@ async def test_a_hit_on_a_report_the_watcher_may_not_read_names_only_whom_to_con
     [hit] = (await hits_of(client, imi, watch_id))["items"]
     assert hit["new"] is True
     assert hit["contact_agency"] == "LANAL-DUMAI"
-    assert hit["report_id"] is None and hit["external_ref"] is None
+    assert hit["report_id"] is None
+    assert hit["external_ref"] is None
     assert hit["score"] >= 0.95
     assert any("NIK" in reason for reason in hit["reasons"])
     assert not any("Siti Nur Haliza" in reason for reason in hit["reasons"])  # LANAL's spelling
@@ -98,7 +99,8 @@ async def test_hits_come_newest_first_a_page_at_a_time(
 
     assert [h["contact_agency"] for h in first["items"]] == ["POLRES-DUMAI", "LANAL-DUMAI"]
     assert first["items"][0]["external_ref"] == "POLRES/2025/1"
-    assert len(second["items"]) == 2 and second["next_cursor"] is None
+    assert len(second["items"]) == 2
+    assert second["next_cursor"] is None
     assert len({h["id"] for h in first["items"] + second["items"]}) == 4
 
 
