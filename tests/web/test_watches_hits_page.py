@@ -88,7 +88,7 @@ async def test_a_hit_on_a_routed_report_links_it_and_is_new_until_acknowledged(
     assert "tag--watch-hit" not in after
     assert "LANAL-DUMAI/2025/0027" in after
     assert "Tidak ada temuan baru" in (await console.get("/pantauan", headers=HTML)).text
-    assert "0 temuan belum diakui" in (await console.get("/", headers=HTML)).text
+    assert "temuan belum diakui" not in (await console.get("/", headers=HTML)).text
 
 
 async def test_the_page_is_in_english_when_the_officer_chose_it(
