@@ -76,6 +76,9 @@ def _report_sent(page: Page) -> None:
     page.get_by_role("button", name="Kirim laporan").click()
 
 
+#: The statistics shots' period: the year of the sample reports, by modus.
+STATS_QUERY = "dari=01/01/2025&sampai=31/12/2025&kelompok=modus"
+
 SHOTS = (
     Shot("tentang", "/tentang"),
     Shot("tentang-en", "/tentang", language="en"),
@@ -127,6 +130,18 @@ SHOTS = (
     Shot("laporan-en", "/laporan/{report}", language="en", officer="petugas.polres-dumai"),
     Shot("laporan-tarik", "/laporan/{report}/tarik", officer="petugas.lanal-dumai"),
     Shot("laporan-tutup", "/laporan/{report}/tutup", officer="petugas.lanal-dumai"),
+    # watchstats: one watch's hits, the statistics page
+    Shot("pantauan-temuan", "/pantauan/{watch}", officer="petugas.imigrasi-dumai"),
+    Shot("statistik", "/statistik?" + STATS_QUERY, officer="petugas.imigrasi-dumai"),
+    Shot(
+        "statistik-en", "/statistik?" + STATS_QUERY, language="en", officer="petugas.imigrasi-dumai"
+    ),
+    Shot(
+        "statistik-galat",
+        "/statistik?dari=31/02/2025&sampai=01/01/2020",
+        officer="petugas.imigrasi-dumai",
+        ready="#error-summary",
+    ),
 )
 
 
@@ -207,6 +222,7 @@ def seed_reports(page: Page) -> dict[str, str]:
         page, csrf, interception(external_ref="LANAL-DUMAI/2025/0031", tlp="AMBER_STRICT")
     )
     csrf = sign_in_page(page, "petugas.imigrasi-dumai")
+    watches = []
     for watched in (
         {
             "person": {"full_name": "Siti Nurhaliza", "date_of_birth": "1999-03-14"},
@@ -216,8 +232,19 @@ def seed_reports(page: Page) -> dict[str, str]:
     ):
         answer = page.request.post("/v1/watches", data=watched, headers={"X-CSRF-Token": csrf})
         assert answer.status == 201, answer.text()
+        watches.append(answer.json()["id"])
+    # Later reports naming the watched woman: hits, one on a report Immigration may read.
+    csrf = sign_in_page(page, "petugas.lanal-dumai")
+    submit_as_officer(page, csrf, interception(external_ref="LANAL-DUMAI/2025/0045"))
+    csrf = sign_in_page(page, "petugas.polres-dumai")
+    police = interception(external_ref="POLRES-DUMAI/LP/112/2025", recipients=["IMIGRASI-DUMAI"])
+    submit_as_officer(page, csrf, police)
     page.context.clear_cookies()
-    return {"case_id": str(created["case_id"]), "report": seed_report_page(page)}
+    return {
+        "case_id": str(created["case_id"]),
+        "report": seed_report_page(page),
+        "watch": watches[0],
+    }
 
 
 def take(page: Page, base_url: str, shot: Shot, png: Path, ids: dict[str, str]) -> None:

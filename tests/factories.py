@@ -163,6 +163,22 @@ async def create_officer(
     return SeededOfficer(username, OFFICER_PASSWORD, agency_code, secret)
 
 
+async def create_officer_to_set_up(
+    app: Any, agency_code: str, username: str, role: OfficerRole = OfficerRole.OFFICER
+) -> str:
+    """A new officer as an admin creates one: no password yet, only a setup code (returned)."""
+    async with transaction(app.state.session_factory) as session:
+        agency = await agencies.get_agency(session, agency_code)
+        setup = await officers.create_officer(
+            session,
+            app.state.settings,
+            agency,
+            officers.OfficerDraft(username=username, full_name=f"Petugas {username}", role=role),
+            actor="test",
+        )
+    return setup.code
+
+
 async def sign_in(console: httpx.AsyncClient, officer: SeededOfficer, **extra: str) -> str:
     """Sign ``officer`` in on ``console`` (the cookie stays in its jar); the CSRF token."""
     body: dict[str, str] = {"username": officer.username, "password": officer.password}

@@ -92,7 +92,7 @@ async def read_stats(
     audience = service.audience_of(principal, settings.stats_suppression_threshold)
     stats = await service.statistics(session, audience, period, group_by)
     if format is StatsFormat.CSV:
-        filename = f"sinergi-stats-{group_by.value}-{period.start}-{period.end}.csv"
+        filename = service.csv_filename(group_by, period)
         return Response(
             content=service.to_csv(stats),
             media_type="text/csv; charset=utf-8",

@@ -11,7 +11,7 @@ from app.api.deps import Screener, SessionDep, SettingsDep
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.report import Page
-from app.schemas.screening import WatchIn, WatchOut
+from app.schemas.screening import WatchHitOut, WatchIn, WatchOut
 from app.services import watches as service
 
 router = APIRouter(
@@ -73,6 +73,52 @@ async def list_watches(
         session, principal, cursor=cursor, limit=min(limit, settings.max_page_size)
     )
     return Page[WatchOut](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{watch_id}",
+    summary="Read one of your watches",
+    description="One of your agency's watches, with `new_hits`. Another agency's watch answers "
+    "404, exactly as a watch that does not exist.",
+    status_code=200,
+    response_model=WatchOut,
+    responses=problem_responses(401, 403, 404, 422, 429),
+    name="read",
+)
+async def read_watch(
+    watch_id: uuid.UUID, principal: Screener, session: SessionDep, audit: AuditDep
+) -> WatchOut:
+    audit.action("watch.read")
+    return await service.read_own(session, principal, watch_id)
+
+
+@router.get(
+    "/{watch_id}/hits",
+    summary="The times one of your watches fired",
+    description=(
+        "Each `watch.hit` your agency received for this watch, newest first: when, score, "
+        "reasons, the agency to contact and the case; the report only while you may read it "
+        "(reasons then carry the compared values too). Another agency's watch answers 404."
+    ),
+    status_code=200,
+    response_model=Page[WatchHitOut],
+    responses=problem_responses(400, 401, 403, 404, 422, 429),
+    name="hits",
+)
+async def list_hits(
+    watch_id: uuid.UUID,
+    principal: Screener,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=200),
+) -> Page[WatchHitOut]:
+    audit.action("watch.hits")
+    items, next_cursor = await service.hits(
+        session, principal, watch_id, cursor=cursor, limit=min(limit, settings.max_page_size)
+    )
+    return Page[WatchHitOut](items=items, next_cursor=next_cursor)
 
 
 @router.delete(

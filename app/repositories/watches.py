@@ -6,11 +6,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.agency import Agency
+from app.models.delivery import Delivery, DeliveryEvent
+from app.models.report import Report
 from app.models.watch import Watch, WatchHit, WatchKey
+from app.repositories.reports import visible_to
 
 #: How many watches one report person is compared with at most.
 MAX_WATCH_CANDIDATES = 200
@@ -104,3 +107,61 @@ async def delete_expired(session: AsyncSession, now: datetime) -> list[uuid.UUID
     if ids:
         await session.execute(delete(Watch).where(Watch.id.in_(ids)))
     return ids
+
+
+def _hit_of(agency_id: uuid.UUID) -> ColumnElement[bool]:
+    """The agency's ``watch.hit`` deliveries: each is one hit, as the agency was told of it."""
+    return and_(Delivery.agency_id == agency_id, Delivery.event == DeliveryEvent.WATCH_HIT.value)
+
+
+def _watch_of_hit() -> ColumnElement[str]:
+    """The watch a ``watch.hit`` delivery is about (its payload's ``watch_id``, as text)."""
+    watch: ColumnElement[str] = Delivery.payload["watch_id"].as_string()
+    return watch
+
+
+async def hit_deliveries(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    watch_id: uuid.UUID,
+    *,
+    before_sequence: int | None,
+    limit: int,
+) -> Sequence[Delivery]:
+    """The ``watch.hit`` deliveries of one of the agency's watches, newest first."""
+    query = select(Delivery).where(_hit_of(agency_id), _watch_of_hit() == str(watch_id))
+    if before_sequence is not None:
+        query = query.where(Delivery.sequence < before_sequence)
+    query = query.order_by(Delivery.sequence.desc()).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def unacked_hit_counts(
+    session: AsyncSession, agency_id: uuid.UUID, watch_ids: Sequence[uuid.UUID]
+) -> dict[str, int]:
+    """How many hits of each watch (by id as text) the agency has not acknowledged yet."""
+    if not watch_ids:
+        return {}
+    watch = _watch_of_hit()
+    query = (
+        select(watch, func.count())
+        .where(
+            _hit_of(agency_id),
+            Delivery.acked_at.is_(None),
+            watch.in_([str(w) for w in watch_ids]),
+        )
+        .group_by(watch)
+    )
+    return {str(w): int(n) for w, n in (await session.execute(query)).all()}
+
+
+async def visible_report_refs(
+    session: AsyncSession, agency_id: uuid.UUID | None, report_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The external references of those reports the agency may read now (None: an admin)."""
+    if not report_ids:
+        return {}
+    query = select(Report.id, Report.external_ref).where(Report.id.in_(set(report_ids)))
+    if agency_id is not None:
+        query = query.where(visible_to(agency_id))
+    return dict((await session.execute(query)).all())

@@ -168,3 +168,33 @@ class WatchOut(BaseModel):
     created_at: datetime
     expires_at: datetime
     active: bool = Field(description="False once expired: an expired watch never fires.")
+    new_hits: int = Field(
+        default=0,
+        description="How many of its `watch.hit` deliveries your agency has not acknowledged.",
+    )
+
+
+class WatchHitOut(BaseModel):
+    """One time a watch fired: a later report named someone resolved to the watched person."""
+
+    audit_objects: ClassVar[AuditObjects] = (("delivery", "id"), ("report", "report_id"))
+    id: uuid.UUID = Field(description="The `watch.hit` delivery that told your agency.")
+    created_at: datetime = Field(description="When the report fired the watch.")
+    new: bool = Field(description="True until your agency acknowledges the delivery.")
+    score: float | None = Field(default=None, description="Match probability, 0 to 1.")
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="Why it matched, in words; without the other agency's values unless you "
+        "may read the report.",
+    )
+    contact_agency: str | None = Field(
+        default=None, description="The agency that filed the report: whom to contact."
+    )
+    case_id: uuid.UUID | None = None
+    report_id: uuid.UUID | None = Field(
+        default=None,
+        description="Only while you may read the report (yours, routed to you, or admin).",
+    )
+    external_ref: str | None = Field(
+        default=None, description="The report's reference, with `report_id` only."
+    )

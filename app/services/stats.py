@@ -35,7 +35,7 @@ from app.schemas.stats import (
 )
 from app.services.caller import Caller
 from app.services.facets import Facet, document_status_code
-from app.services.stats_page import render_report
+from app.services.stats_page import ReportParts, render_report, report_parts
 from app.vocab import COUNTRIES, REGIONS, code_list
 
 #: Groupings in which each report falls in exactly one cell (so the cells add up to the total).
@@ -371,3 +371,18 @@ async def meeting_page(
     """The self-contained HTML page for a coordination meeting (``app.services.stats_page``)."""
     tables = await meeting_report(session, audience, period)
     return render_report(tables, generated_at=utcnow(), audience=label)
+
+
+def csv_filename(group_by: GroupBy, period: Period) -> str:
+    """The name a CSV download of these counts is saved under."""
+    return f"sinergi-stats-{group_by.value}-{period.start}-{period.end}.csv"
+
+
+async def console_report(
+    session: AsyncSession, audience: Audience, period: Period, group_by: GroupBy, *, label: str
+) -> tuple[ReportParts, StatsOut]:
+    """The meeting report's parts for the console's layout, and the counts by ``group_by``
+    (the grouping the officer chose, also offered as CSV): the same figures as the API's."""
+    tables = await meeting_report(session, audience, period)
+    chosen = tables.get(group_by) or await statistics(session, audience, period, group_by)
+    return report_parts(tables, generated_at=utcnow(), audience=label), chosen

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
@@ -225,7 +226,8 @@ def _svg(key: str, group_by: GroupBy, width: int, height: float, parts: list[str
     )
 
 
-def _table(stats: StatsOut) -> str:
+def count_table(stats: StatsOut) -> str:
+    """Every cell of one grouping as a table (label, count or its suppression mark)."""
     threshold = stats.suppression_threshold
     rows = "".join(
         f"<tr><td>{escape(c.label_id)}"
@@ -263,8 +265,22 @@ def _totals_cards(stats: StatsOut) -> str:
     return f'<div class="cards" data-table="totals">{cards}</div>'
 
 
-def render_report(tables: dict[GroupBy, StatsOut], *, generated_at: datetime, audience: str) -> str:
-    """The whole page; ``audience`` says in words whose reports are counted."""
+@dataclass(frozen=True)
+class ReportParts:
+    """The report's markup in parts, so that the console can show it inside its own layout."""
+
+    #: "Statistik TPPO/TPPM 2025-01-01 &ndash; 2025-12-31" (the page title, HTML).
+    title: str
+    #: Paragraphs: the period, whose reports are counted, what is hidden and when it was made.
+    meta: str
+    #: The summary (totals and side tables) and one section per chart.
+    sections: str
+
+
+def report_parts(
+    tables: dict[GroupBy, StatsOut], *, generated_at: datetime, audience: str
+) -> ReportParts:
+    """The report's parts; ``audience`` says in words whose reports are counted."""
     first = next(iter(tables.values()))
     period = first.period
     threshold = first.suppression_threshold
@@ -303,29 +319,40 @@ def render_report(tables: dict[GroupBy, StatsOut], *, generated_at: datetime, au
             f"<section><h2>{_bilingual(_TITLES[group_by])}</h2><figure>{chart}</figure>{note}"
             "</section>"
         )
-    side_tables = "".join(_table(tables[g]) for g in tables if g not in CHARTED)
+    side_tables = "".join(count_table(tables[g]) for g in tables if g not in CHARTED)
     dates = f"{period.from_} &ndash; {period.to}"
+    meta = f"""<p class="meta">Periode <span class="en">/ Period</span>: <strong>{dates}</strong>
+(UTC{escape(period.utc_offset)}) · {escape(audience)}</p>
+<p class="meta note">{suppression} Laporan yang ditarik tidak dihitung.
+<span class="en">/ Retracted reports are not counted.</span>
+Dibuat <span class="en">/ Generated</span> {generated_at:%Y-%m-%d %H:%M} UTC.</p>"""
+    summary = (
+        '<section><h2>Ringkasan <span class="en">/ Summary</span></h2>\n'
+        f'{_totals_cards(first)}<div class="grid">{side_tables}</div></section>\n'
+    )
+    return ReportParts(
+        title=f"Statistik TPPO/TPPM {dates}", meta=meta, sections=summary + "".join(sections)
+    )
+
+
+def render_report(tables: dict[GroupBy, StatsOut], *, generated_at: datetime, audience: str) -> str:
+    """The whole self-contained page; ``audience`` says in words whose reports are counted."""
+    parts = report_parts(tables, generated_at=generated_at, audience=audience)
     return f"""<!DOCTYPE html>
 <html lang="id">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Statistik TPPO/TPPM {dates}</title>
+<title>{parts.title}</title>
 <style>{_STYLE}</style>
 </head>
 <body>
 <header>
 <h1>Statistik TPPO/TPPM <span class="en">/ Trafficking and smuggling statistics</span></h1>
-<p class="meta">Periode <span class="en">/ Period</span>: <strong>{dates}</strong>
-(UTC{escape(period.utc_offset)}) · {escape(audience)}</p>
-<p class="meta note">{suppression} Laporan yang ditarik tidak dihitung.
-<span class="en">/ Retracted reports are not counted.</span>
-Dibuat <span class="en">/ Generated</span> {generated_at:%Y-%m-%d %H:%M} UTC.</p>
+{parts.meta}
 </header>
 <main>
-<section><h2>Ringkasan <span class="en">/ Summary</span></h2>
-{_totals_cards(first)}<div class="grid">{side_tables}</div></section>
-{"".join(sections)}
+{parts.sections}
 </main>
 </body>
 </html>

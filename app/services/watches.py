@@ -30,12 +30,13 @@ from app.matching.scoring import (
 )
 from app.models.agency import Scope
 from app.models.base import utcnow
+from app.models.delivery import Delivery
 from app.models.report import Report
 from app.models.watch import Watch
-from app.pagination import decode_time_cursor, encode_cursor
+from app.pagination import decode_int_cursor, decode_time_cursor, encode_cursor
 from app.repositories import reports as report_repo
 from app.repositories import watches as repo
-from app.schemas.screening import PersonQuery, WatchIn, WatchOut
+from app.schemas.screening import PersonQuery, WatchHitOut, WatchIn, WatchOut
 from app.services.caller import Caller
 from app.services.match_weights import current_weights
 from app.services.purge import Purged
@@ -55,7 +56,7 @@ class WatchSettings:
         return cls(settings.watch_default_days, settings.watch_max_days)
 
 
-def to_out(watch: Watch, now: datetime | None = None) -> WatchOut:
+def to_out(watch: Watch, now: datetime | None = None, *, new_hits: int = 0) -> WatchOut:
     now = now or utcnow()
     return WatchOut(
         id=watch.id,
@@ -64,6 +65,7 @@ def to_out(watch: Watch, now: datetime | None = None) -> WatchOut:
         created_at=watch.created_at,
         expires_at=watch.expires_at,
         active=watch.expires_at > now,
+        new_hits=new_hits,
     )
 
 
@@ -113,19 +115,83 @@ async def list_own(
     page = list(rows[:limit])
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
     now = utcnow()
-    return [to_out(w, now) for w in page], next_cursor
+    new = await repo.unacked_hit_counts(session, caller.agency_id, [w.id for w in page])
+    return [to_out(w, now, new_hits=new.get(str(w.id), 0)) for w in page], next_cursor
+
+
+async def _own(session: AsyncSession, caller: Caller, watch_id: uuid.UUID) -> Watch:
+    """One of the caller's watches; another agency's (or none) is 404, the same answer."""
+    watch = await repo.own(session, caller.agency_id, watch_id)
+    if watch is None:
+        raise NotFound(detail="No such watch")
+    return watch
+
+
+async def read_own(session: AsyncSession, caller: Caller, watch_id: uuid.UUID) -> WatchOut:
+    """One of the caller's watches, with its count of hits not yet acknowledged."""
+    watch = await _own(session, caller, watch_id)
+    new = await repo.unacked_hit_counts(session, caller.agency_id, [watch.id])
+    return to_out(watch, new_hits=new.get(str(watch.id), 0))
+
+
+async def hits(
+    session: AsyncSession,
+    caller: Caller,
+    watch_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[WatchHitOut], str | None]:
+    """A page of the times one of the caller's watches fired, newest first.
+
+    Each hit is what its ``watch.hit`` delivery told the agency (reasons without the other
+    agency's values unless it could read the report); the report is named only while the
+    caller may read it now, as ``GET /v1/reports/{id}`` would answer.
+    """
+    watch = await _own(session, caller, watch_id)
+    before = decode_int_cursor(cursor) if cursor else None
+    rows = await repo.hit_deliveries(
+        session, caller.agency_id, watch.id, before_sequence=before, limit=limit + 1
+    )
+    page = list(rows[:limit])
+    next_cursor = encode_cursor(page[-1].sequence) if len(rows) > limit else None
+    told = [rid for rid in (_told_report(d) for d in page) if rid is not None]
+    readable = await repo.visible_report_refs(
+        session, None if caller.is_admin else caller.agency_id, told
+    )
+    return [_hit_out(d, readable) for d in page], next_cursor
+
+
+def _told_report(delivery: Delivery) -> uuid.UUID | None:
+    """The report a hit named to its watcher (only when the watcher could read it)."""
+    named = delivery.payload.get("report_id")
+    return uuid.UUID(named) if isinstance(named, str) else None
+
+
+def _hit_out(delivery: Delivery, readable: Mapping[uuid.UUID, str]) -> WatchHitOut:
+    payload = delivery.payload
+    report_id = _told_report(delivery)
+    shown = report_id if report_id in readable else None
+    return WatchHitOut(
+        id=delivery.id,
+        created_at=delivery.created_at,
+        new=delivery.acked_at is None,
+        score=payload.get("score"),
+        reasons=list(payload.get("reasons") or []),
+        contact_agency=payload.get("contact_agency"),
+        case_id=payload.get("case_id"),
+        report_id=shown,
+        external_ref=readable[shown] if shown is not None else None,
+    )
 
 
 async def delete(session: AsyncSession, caller: Caller, watch_id: uuid.UUID) -> None:
     """Remove one of the caller's watches; another agency's watch is 404, as if absent."""
-    watch = await repo.own(session, caller.agency_id, watch_id)
-    if watch is None:
-        raise NotFound(detail="No such watch")
-    await repo.remove(session, watch)
+    await repo.remove(session, await _own(session, caller, watch_id))
 
 
 @dataclass(frozen=True)
-class WatchHitOut:
+class HitDelivery:
     """One ``watch.hit`` to deliver: to which agency, what it says, which report it concerns."""
 
     agency_id: uuid.UUID
@@ -142,7 +208,7 @@ async def collect_hits(
     recipients: set[uuid.UUID],
     link_threshold: float,
     review_threshold: float,
-) -> list[WatchHitOut]:
+) -> list[HitDelivery]:
     """The ``watch.hit`` deliveries a stored report causes, each (watch, report) once.
 
     ``persons`` are the report's persons' features with their resolved entity ids and name
@@ -172,7 +238,7 @@ async def collect_hits(
         return []
     already = await repo.fired(session, list(best), report.id)
     codes = await report_repo.agency_codes(session, [report.source_agency_id])
-    hits: list[WatchHitOut] = []
+    hits: list[HitDelivery] = []
     for watch_id, (watch, scopes, score, entity_id) in best.items():
         if watch_id in already:
             continue
@@ -182,7 +248,7 @@ async def collect_hits(
         probability = round(score.probability, 4)
         repo.record_hit(session, watch_id, report.id, probability)
         hits.append(
-            WatchHitOut(
+            HitDelivery(
                 agency_id=watch.agency_id,
                 payload={
                     "watch_id": str(watch_id),

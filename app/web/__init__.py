@@ -16,6 +16,8 @@ from app.web import (
     pages,
     report_pages,
     session,
+    stats_pages,
+    watch_pages,
     work_pages,
 )
 from app.web.errors import CrashPageMiddleware, install_error_pages
@@ -29,6 +31,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(session.router)
     app.include_router(officer_pages.router)
     app.include_router(work_pages.router)
+    app.include_router(watch_pages.router)
+    app.include_router(stats_pages.router)
     app.include_router(report_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(admin_webhook_pages.router)

@@ -1,4 +1,4 @@
-"""The officer's working pages: counter screening, the new-report form, the case page, watches.
+"""The officer's working pages: counter screening, the new-report form, the case page.
 
 Routes parse the form, call the same services as the API (with the same permission aliases, so
 the same need-to-know, role narrowing and CSRF check) and render a template; they hold no rule
@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -38,13 +38,12 @@ from app.errors import (
     field_problems_from_validation,
 )
 from app.schemas.report import ReportCreated, ReportIn, ReportWarning
-from app.schemas.screening import PersonQuery, ScreeningIn, WatchIn
-from app.services import cases, officer_sessions, reports, screening, watches
+from app.schemas.screening import PersonQuery, ScreeningIn
+from app.services import cases, officer_sessions, reports, screening
 from app.services.agencies import member_agencies
 from app.services.regions import find_regions, region_name
 from app.web.forms import NO_ERRORS, FormErrors, form_errors
 from app.web.i18n import Catalogue, to_wib
-from app.web.messages import flash
 from app.web.report_form import ReportForm, form_date, options, placed
 from app.web.templating import catalogue_for, render
 
@@ -497,110 +496,3 @@ async def case_page(
             "t_has": words.has,
         },
     )
-
-
-# --- watches (Pantauan) ------------------------------------------------------------------------
-
-#: The person fields of the watch form (those of the screening form) and the note.
-WATCH_FIELDS = (*SCREENING_FIELDS, "note")
-
-
-async def _watches_page(
-    request: Request,
-    session: AsyncSession,
-    settings: Settings,
-    principal: Principal,
-    *,
-    cursor: str | None = None,
-    values: Mapping[str, str] | None = None,
-    errors: FormErrors = NO_ERRORS,
-    status_code: int = 200,
-) -> HTMLResponse:
-    items, next_cursor = await watches.list_own(
-        session, principal, cursor=cursor, limit=settings.max_page_size
-    )
-    return page(
-        request,
-        settings,
-        "pages/watches/watches.html",
-        {
-            "watches": items,
-            "next_cursor": next_cursor,
-            "values": values or dict.fromkeys(WATCH_FIELDS, ""),
-            "errors": errors,
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/pantauan", response_class=HTMLResponse)
-async def watches_list(
-    request: Request,
-    principal: Screener,
-    session: SessionDep,
-    settings: SettingsDep,
-    audit: AuditDep,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:
-    """Pantauan: the agency's watches, and the form to watch a person."""
-    audit.action("watch.list")
-    return await _watches_page(request, session, settings, principal, cursor=cursor)
-
-
-@router.post("/pantauan", response_class=HTMLResponse, response_model=None)
-async def watches_create(
-    request: Request,
-    principal: Screener,
-    session: SessionDep,
-    settings: SettingsDep,
-    audit: AuditDep,
-) -> HTMLResponse | RedirectResponse:
-    """Watch a person (typed here, or sent from a screening's answer)."""
-    audit.action("watch.create")
-    values = typed_values(await request.form(), WATCH_FIELDS)
-    person = {k: v for k, v in filled(values).items() if k != "note"}
-    if "date_of_birth" in person:
-        person["date_of_birth"] = form_date(person["date_of_birth"])
-    body = {"person": person, **({"note": values["note"]} if values["note"] else {})}
-    try:
-        watch = await watches.create(
-            session,
-            principal,
-            WatchIn.model_validate(body),
-            settings=watches.WatchSettings.of(settings),
-        )
-    except ValidationError as invalid:
-        problems = field_problems_from_validation(invalid.errors())
-        errors = worded_errors(request, problems, strip="/person", whole="/full_name")
-    except InvalidInput as invalid:
-        errors = worded_errors(request, invalid.errors, strip="/person", whole="/full_name")
-    else:
-        audit.object("watch", watch.id)
-        response = RedirectResponse("/pantauan", status_code=303)
-        flash(request, response, "flash.watch_created")
-        return answered(audit, response)
-    refused = await _watches_page(
-        request, session, settings, principal, values=values, errors=errors, status_code=422
-    )
-    return answered(audit, refused)
-
-
-@router.post("/pantauan/{watch_id}/hapus", response_model=None)
-async def watches_remove(
-    request: Request,
-    watch_id: str,
-    principal: Screener,
-    session: SessionDep,
-    audit: AuditDep,
-) -> RedirectResponse:
-    """Stop watching a person; another agency's watch answers 404, as if absent."""
-    audit.action("watch.delete")
-    try:
-        watch = uuid.UUID(watch_id)
-    except ValueError:
-        raise NotFound(detail="No such watch") from None
-    audit.object("watch", watch)
-    await watches.delete(session, principal, watch)
-    response = RedirectResponse("/pantauan", status_code=303)
-    flash(request, response, "flash.watch_removed")
-    return answered(audit, response)

@@ -27,7 +27,7 @@ from app.main import create_app
 from app.models.officer import OfficerRole
 from tests.chromium import chromium_path
 from tests.conftest import make_settings
-from tests.factories import SeededOfficer, create_officer
+from tests.factories import SeededOfficer, create_officer, create_officer_to_set_up
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -82,6 +82,19 @@ def seeded_officer(
         app = create_app(make_settings(database_url))
         try:
             return await create_officer(app, agency_code, username, role)
+        finally:
+            await app.state.engine.dispose()
+
+    return asyncio.run(seed())
+
+
+def officer_to_set_up(database_url: str, agency_code: str, username: str, role: OfficerRole) -> str:
+    """A new officer of ``agency_code`` with only a one-time setup code; the code."""
+
+    async def seed() -> str:
+        app = create_app(make_settings(database_url))
+        try:
+            return await create_officer_to_set_up(app, agency_code, username, role)
         finally:
             await app.state.engine.dispose()
 
