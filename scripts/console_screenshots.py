@@ -63,12 +63,23 @@ def _report_bad_nik(page: Page) -> None:
 
 def _report_sent(page: Page) -> None:
     page.get_by_label("Tanggal kejadian").fill("02/06/2025")
-    page.get_by_label("Kode wilayah").fill("14.72")
+    page.get_by_label("Kode wilayah", exact=True).fill("14.72")
     page.get_by_label("Berkedok wisata").check()
     page.get_by_label("Nama lengkap").fill("Siti Nurhaliza binti Ahmad")
     page.get_by_label("Tanggal lahir").fill("14/03/1999")
     page.get_by_label("NIK", exact=True).fill("1472035403990002")
     page.get_by_role("button", name="Kirim laporan").click()
+
+
+def _report_more_details(page: Page) -> None:
+    """The rarer parts of the form opened: a journey event, a vessel, recruitment, assessment."""
+    page.locator("details#events > summary").click()
+    page.get_by_role("button", name="Tambah peristiwa").click()
+    page.locator("#events-0-type").select_option("TRANSIT")
+    page.locator("details#conveyances > summary").click()
+    page.get_by_role("button", name="Tambah kapal atau kendaraan").click()
+    for section in ("recruitment", "assessment", "persons-0-more"):
+        page.locator(f"details#{section} > summary").click()
 
 
 SHOTS = (
@@ -122,6 +133,15 @@ SHOTS = (
     Shot("laporan-en", "/laporan/{report}", language="en", officer="petugas.polres-dumai"),
     Shot("laporan-tarik", "/laporan/{report}/tarik", officer="petugas.lanal-dumai"),
     Shot("laporan-tutup", "/laporan/{report}/tutup", officer="petugas.lanal-dumai"),
+    # issue 18: correcting a report, the rarer report fields
+    Shot("laporan-koreksi", "/laporan/{report}/koreksi", officer="petugas.lanal-dumai"),
+    Shot(
+        "laporan-baru-rincian",
+        "/laporan-baru",
+        officer="petugas.polres-dumai",
+        act=_report_more_details,
+        ready="details#conveyances[open]",
+    ),
 )
 
 
