@@ -68,7 +68,7 @@ def _report_bad_nik(page: Page) -> None:
 
 def _report_sent(page: Page) -> None:
     page.get_by_label("Tanggal kejadian").fill("02/06/2025")
-    page.get_by_label("Kode wilayah").fill("14.72")
+    page.get_by_label("Kode wilayah", exact=True).fill("14.72")
     page.get_by_label("Berkedok wisata").check()
     page.get_by_label("Nama lengkap").fill("Siti Nurhaliza binti Ahmad")
     page.get_by_label("Tanggal lahir").fill("14/03/1999")
@@ -78,6 +78,18 @@ def _report_sent(page: Page) -> None:
 
 #: The statistics shots' period: the year of the sample reports, by modus.
 STATS_QUERY = "dari=01/01/2025&sampai=31/12/2025&kelompok=modus"
+
+
+def _report_more_details(page: Page) -> None:
+    """The rarer parts of the form opened: a journey event, a vessel, recruitment, assessment."""
+    page.locator("details#events > summary").click()
+    page.get_by_role("button", name="Tambah peristiwa").click()
+    page.locator("#events-0-type").select_option("TRANSIT")
+    page.locator("details#conveyances > summary").click()
+    page.get_by_role("button", name="Tambah kapal atau kendaraan").click()
+    for section in ("recruitment", "assessment", "persons-0-more"):
+        page.locator(f"details#{section} > summary").click()
+
 
 SHOTS = (
     Shot("tentang", "/tentang"),
@@ -141,6 +153,15 @@ SHOTS = (
         "/statistik?dari=31/02/2025&sampai=01/01/2020",
         officer="petugas.imigrasi-dumai",
         ready="#error-summary",
+    ),
+    # issue 18: correcting a report, the rarer report fields
+    Shot("laporan-koreksi", "/laporan/{report}/koreksi", officer="petugas.lanal-dumai"),
+    Shot(
+        "laporan-baru-rincian",
+        "/laporan-baru",
+        officer="petugas.polres-dumai",
+        act=_report_more_details,
+        ready="details#conveyances[open]",
     ),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -14,6 +14,7 @@ from app import __version__
 from app.web.i18n import LANGUAGE_COOKIE, Catalogue, catalogue, language_from
 from app.web.identity import identity_of
 from app.web.messages import FLASH_COOKIE, take_flash
+from app.web.reasons import reasons_in_words
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def render(
     """The page ``template`` in the request's language, with the flash message if one is due.
 
     Every template gets ``t`` (a catalogue key to text), ``lang``, ``current_path``, ``messages``
-    and the formatting filters ``wib_date`` and ``wib_datetime``.
+    the formatting filters ``wib_date`` and ``wib_datetime``, and ``match_reasons`` (match
+    reasons in words, app/web/reasons.py).
     """
     words = catalogue_for(request)
     flash = take_flash(request)
@@ -89,6 +91,7 @@ def render(
         "lang": words.language.value,
         "wib_date": words.date,
         "wib_datetime": words.datetime,
+        "match_reasons": partial(reasons_in_words, words),
         "current_path": request.url.path,
         "messages": [words.text(flash)] if flash and words.has(flash) else [],
         "identity": None,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -33,18 +34,23 @@ from app.config import Settings
 from app.errors import (
     Conflict,
     FieldProblem,
+    Forbidden,
     InvalidInput,
     NotFound,
+    PreconditionFailed,
     field_problems_from_validation,
 )
-from app.schemas.report import ReportCreated, ReportIn, ReportWarning
+from app.schemas.report import ReportCreated, ReportIn, ReportStatus, ReportWarning
 from app.schemas.screening import PersonQuery, ScreeningIn
 from app.services import cases, officer_sessions, reports, screening
 from app.services.agencies import member_agencies
 from app.services.regions import find_regions, region_name
+from app.services.report_changes import changes_between
 from app.web.forms import NO_ERRORS, FormErrors, form_errors
 from app.web.i18n import Catalogue, to_wib
+from app.web.messages import flash
 from app.web.report_form import ReportForm, form_date, options, placed
+from app.web.report_pages import ChangeLine, Words
 from app.web.templating import catalogue_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -193,7 +199,45 @@ async def screening_check(
     return _screening_page(request, settings, values=values, result=result)
 
 
-# --- the new-report form (Laporan baru) ---------------------------------------------------------
+# --- the report form: a new report (Laporan baru) and a correction (Koreksi) ----------------------
+
+#: The code lists the report form offers (selects and ticks), by the name the template uses.
+FORM_VOCAB = (
+    "modus_operandi",
+    "exploitation_types",
+    "forced_labour_sectors",
+    "means_of_control",
+    "actions_taken",
+    "person_roles",
+    "sexes",
+    "trafficking_statuses",
+    "relationships_to_recruiter",
+    "perpetrator_roles",
+    "document_types",
+    "document_statuses",
+    "recruitment_methods",
+    "recruitment_channels",
+    "event_types",
+    "source_reliability",
+    "information_accuracy",
+    "conveyance_types",
+)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The form corrects a stored report: which one, and the version the officer's values start
+    from (sent as ``If-Match``, as the API's ``PUT`` wants). ``moved_on`` holds, after a refused
+    save, the version someone else saved meanwhile and what it changed."""
+
+    report_id: uuid.UUID
+    version: int
+    moved_on: int | None = None
+    changes: tuple[ChangeLine, ...] = ()
+
+    @property
+    def action(self) -> str:
+        return f"/laporan/{self.report_id}/koreksi"
 
 
 async def _report_page(
@@ -206,22 +250,10 @@ async def _report_page(
     *,
     errors: FormErrors = NO_ERRORS,
     status_code: int = 200,
+    correction: Correction | None = None,
 ) -> HTMLResponse:
     words = catalogue_for(request)
     language = words.language
-    vocab = {
-        name: options(name, language)
-        for name in (
-            "modus_operandi",
-            "exploitation_types",
-            "means_of_control",
-            "actions_taken",
-            "person_roles",
-            "sexes",
-            "document_types",
-            "document_statuses",
-        )
-    }
     tlp_levels = [
         (code, label, words.text(f"newreport.tlp.{code}"))
         for code, label in options("tlp", language)
@@ -239,11 +271,14 @@ async def _report_page(
             "report": report,
             "reported_at": reported_at,
             "errors": errors,
-            "vocab": vocab,
+            "vocab": {name: options(name, language) for name in FORM_VOCAB},
             "case_types": options("case_types", language),
             "tlp_levels": tlp_levels,
             "recipients": recipients,
             "region_label": region_name(report.values.get("location-region_code")),
+            "open_sections": report.open_sections(errors.by_field),
+            "correction": correction,
+            "form_action": correction.action if correction else "/laporan-baru",
         },
         status_code=status_code,
     )
@@ -289,7 +324,8 @@ async def new_report_submit(
     settings: SettingsDep,
     audit: AuditDep,
 ) -> HTMLResponse:
-    """Add or remove a person or document, or submit the report through the ingest service."""
+    """Add or remove a row (person, document, event, vessel), or submit the report through the
+    ingest service."""
     audit.action("report.create")
     form = await request.form()
     report = ReportForm.parse(form)
@@ -337,10 +373,19 @@ async def _report_refused(
     report: ReportForm,
     reported_at: str,
     problems: Sequence[FieldProblem],
+    correction: Correction | None = None,
 ) -> HTMLResponse:
     errors = worded_errors(request, placed(problems, report.field_ids()), whole="/form")
     return await _report_page(
-        request, session, settings, principal, report, reported_at, errors=errors, status_code=422
+        request,
+        session,
+        settings,
+        principal,
+        report,
+        reported_at,
+        errors=errors,
+        status_code=422,
+        correction=correction,
     )
 
 
@@ -352,7 +397,8 @@ async def _report_sent(
     created: ReportCreated,
 ) -> HTMLResponse:
     """What resolution found, within need-to-know: the case, how often each person appears in
-    other reports the officer may see, and the agencies the report went to."""
+    other reports the officer may see (and why they were taken for the same person), and the
+    agencies the report went to."""
     words = catalogue_for(request)
     roles = dict(options("person_roles", words.language))
     persons = []
@@ -372,6 +418,8 @@ async def _report_sent(
                 "name": typed.get("full_name", ""),
                 "role": roles.get(result.role, result.role),
                 "other_reports": others,
+                # why: only beside reports the officer may see, never about a hidden one
+                "reasons": result.reasons if others else [],
             }
         )
     names = {agency.code: agency.name for agency in await member_agencies(session)}
@@ -408,6 +456,145 @@ def _pointer_words(words: Catalogue, pointer: str) -> str:
 def _warning_words(words: Catalogue, warning: ReportWarning) -> str:
     key = f"screening.warning.{warning.code}"
     return words.text(key) if words.has(key) else warning.detail
+
+
+# --- correcting a stored report (Koreksi) -------------------------------------------------------
+
+#: Only a UUID matches, as on the report page.
+CORRECTION = "/laporan/{report_id:uuid}/koreksi"
+
+
+async def _correctable(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID, *, standing: bool = True
+) -> reports.ReportDetail:
+    """The report, if the officer's agency submitted it: 404 if the officer may not see it (as
+    if absent), 403 for a recipient, as the API's PUT; 409 once retracted when ``standing``."""
+    detail = await reports.read_detail(session, principal, report_id)
+    if not detail.may_change:
+        raise Forbidden(detail="Only the agency that submitted a report may correct it")
+    if standing and detail.report.status == ReportStatus.RETRACTED:
+        raise Conflict(detail="A retracted report cannot be corrected")
+    return detail
+
+
+@router.get(CORRECTION, response_class=HTMLResponse)
+async def correction_form(
+    request: Request,
+    report_id: uuid.UUID,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse:
+    """Koreksi: the report form filled with the current version's every field."""
+    audit.action("report.read")
+    detail = await _correctable(session, principal, report_id)
+    body = detail.report.model_dump(mode="json", exclude_none=True)
+    return await _report_page(
+        request,
+        session,
+        settings,
+        principal,
+        ReportForm.of_report(body),
+        body["reported_at"],
+        correction=Correction(detail.report.id, detail.report.version),
+    )
+
+
+def _based_on(form: FormData) -> int:
+    """The version the officer's form started from (0, never a version, if garbled)."""
+    text = typed_values(form, ["version"])["version"]
+    return int(text) if text.isdecimal() and len(text) < 10 else 0
+
+
+@router.post(CORRECTION, response_class=HTMLResponse, response_model=None)
+async def correction_submit(
+    request: Request,
+    report_id: uuid.UUID,
+    principal: AgencyWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> HTMLResponse | RedirectResponse:
+    """Add or remove a row, or save the form as a new version through the same service as
+    ``PUT /v1/reports/{id}`` with ``If-Match`` the version the form started from."""
+    audit.action("report.update")
+    # retracted while the officer typed: the service refuses, the form keeps what was typed
+    detail = await _correctable(session, principal, report_id, standing=False)
+    form = await request.form()
+    report = ReportForm.parse(form)
+    reported_at = typed_values(form, ["reported_at"])["reported_at"]
+    correction = Correction(report_id, _based_on(form))
+    if report.apply(typed_values(form, ["action"])["action"]):
+        audit.action("console.report.form")
+        return await _report_page(
+            request, session, settings, principal, report, reported_at, correction=correction
+        )
+    try:
+        stored = detail.report.model_dump(mode="json", exclude_none=True)
+        body = ReportIn.model_validate(report.body(reported_at, like=stored))
+        async with session.begin_nested():  # refused halfway: nothing left behind
+            out, warnings = await reports.correct(
+                session,
+                principal,
+                report_id,
+                body,
+                if_match=f'"{correction.version}"',
+                settings=reports.IngestSettings.of(settings),
+            )
+    except ValidationError as invalid:
+        problems = field_problems_from_validation(invalid.errors())
+    except PreconditionFailed:
+        moved = await _moved_on(request, session, principal, correction)
+        return answered(
+            audit,
+            await _report_page(
+                request,
+                session,
+                settings,
+                principal,
+                report,
+                reported_at,
+                status_code=409,
+                correction=moved,
+            ),
+        )
+    except InvalidInput as refused:
+        problems = refused.errors or [FieldProblem("", refused.detail, refused.slug)]
+    except Conflict:  # retracted while the officer was typing
+        words = catalogue_for(request)
+        problems = [FieldProblem("", words.text("correct.error.retracted"), "retracted")]
+    else:
+        response = RedirectResponse(f"/laporan/{report_id}#versi-{out.version}", status_code=303)
+        if out.version == correction.version:
+            flash(request, response, "flash.report.correction_unchanged")
+        elif warnings:
+            flash(request, response, "flash.report.corrected_check_nik")
+        else:
+            flash(request, response, "flash.report.corrected")
+        return answered(audit, response)
+    refused_page = await _report_refused(
+        request, session, settings, principal, report, reported_at, problems, correction
+    )
+    return answered(audit, refused_page)
+
+
+async def _moved_on(
+    request: Request, session: AsyncSession, principal: Principal, correction: Correction
+) -> Correction:
+    """The correction re-based on the report's current version, with what changed since the
+    version the officer started from (their typed values stay on the form, unsaved)."""
+    versions = await reports.history(session, principal, correction.report_id)
+    bodies = {v.version: v.body for v in versions}
+    current = versions[-1]
+    words = Words(request)
+    changes = changes_between(bodies.get(correction.version, {}), current.body)
+    return Correction(
+        correction.report_id,
+        current.version,
+        moved_on=current.version,
+        changes=tuple(words.change(c) for c in changes),
+    )
 
 
 # --- the case page (Kasus) -------------------------------------------------------------------
