@@ -113,7 +113,7 @@ def file_a_red_report_for_the_police(page: Page) -> dict[str, str]:
     page.locator("#case_type").select_option("TPPO")
     page.locator("#tlp-RED").check()
     page.get_by_label("Tanggal kejadian").fill("02/06/2025")
-    page.get_by_label("Kode wilayah").fill("14.72")
+    page.get_by_label("Kode wilayah", exact=True).fill("14.72")
     page.locator("#persons-0-full_name").fill(VICTIM["name"])
     page.locator("#persons-0-sex").select_option("FEMALE")
     page.locator("#persons-0-date_of_birth").fill(VICTIM["born"])
