@@ -144,6 +144,7 @@ async def public_key_register(
     agency = await agencies.get_agency(session, code)
     text = await _typed_jwk(request)
     raw, errors = _read_jwk(request, text)
+    status_code = 422
     if raw is not None:
         try:
             saved = await client_assertions.register_public_key(
@@ -152,7 +153,7 @@ async def public_key_register(
         except InvalidInput as refused:
             errors = _refusal(request, refused)
         except Conflict as taken:
-            errors = _jwk_error(request, "taken", taken.detail)
+            errors, status_code = _jwk_error(request, "taken", taken.detail), 409
         else:
             audited.object("key", saved.id)
             return back_to(
@@ -161,7 +162,7 @@ async def public_key_register(
                 "flash.adminkeys.public_key_registered",
             )
     return await _public_key_page(
-        request, admin, session, agency, typed=text, errors=errors, status_code=422
+        request, admin, session, agency, typed=text, errors=errors, status_code=status_code
     )
 
 
