@@ -56,6 +56,8 @@ __all__ = [
 #: ``session.info`` key under which the request's audit context waits for credential events.
 REQUEST_AUDIT_KEY = "sinergi.request_audit"
 VERIFY_BATCH = 1000
+#: The largest ``seq`` the column holds (a signed 64-bit integer).
+MAX_SEQ = 2**63 - 1
 
 
 class Outcome(StrEnum):
@@ -498,6 +500,8 @@ async def stream_export(
 
 async def get_event(session: AsyncSession, seq: int) -> AuditEventOut:
     """One event by its place in the chain (404 when there is none: never written, or purged)."""
+    if not 0 < seq <= MAX_SEQ:
+        raise NotFound(detail=f"No audit event {seq}")
     event = await repository.event_at(session, seq)
     if event is None:
         raise NotFound(detail=f"No audit event {seq}")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.audit_hook import AuditDep, RequestAudit
 from app.api.deps import SessionDep
-from app.errors import FieldProblem
+from app.errors import FieldProblem, NotFound
 from app.services import audit
 from app.services.audit import AuditFilter, Outcome
 from app.web.admin_common import AdminOfficer, SystemAdmin, admin_page
@@ -222,11 +222,13 @@ async def verify(
 
 @router.get("/{seq}", response_class=HTMLResponse)
 async def event_page(
-    request: Request, seq: int, admin: SystemAdmin, session: SessionDep, audited: AuditDep
+    request: Request, seq: str, admin: SystemAdmin, session: SessionDep, audited: AuditDep
 ) -> HTMLResponse:
     """One event, every field: who (agency, officer, key, token), what, which objects, outcome,
     request id, and its place in the chain (its hash and the previous event's)."""
-    audited.action("audit.read").object("audit_event", str(seq))
-    event = await audit.get_event(session, seq)
+    audited.action("audit.read").object("audit_event", seq[:20])
+    if not seq.isascii() or not seq.isdigit():
+        raise NotFound(detail="No such audit event")
+    event = await audit.get_event(session, int(seq))
     head = await audit.chain_head(session)
     return admin_page(request, admin, "audit_event.html", {"event": event, "head": head})

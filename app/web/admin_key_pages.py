@@ -166,11 +166,20 @@ async def public_key_register(
     )
 
 
-async def _public_key(session: SessionDep, code: str, key_id: uuid.UUID) -> tuple[Agency, Any]:
+def _key_id(text: str) -> uuid.UUID:
+    """A key id from the path; anything else is a page that does not exist."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise NotFound(detail="No such public key") from None
+
+
+async def _public_key(session: SessionDep, code: str, key_id: str) -> tuple[Agency, Any]:
     """The agency and its registered key ``key_id`` (404 when the agency has no such key)."""
     agency = await agencies.get_agency(session, code)
+    wanted = _key_id(key_id)
     for key in await client_assertions.list_public_keys(session, agency):
-        if key.id == key_id:
+        if key.id == wanted:
             return agency, key
     raise NotFound(detail=f"Agency {code} has no public key {key_id}")
 
@@ -179,7 +188,7 @@ async def _public_key(session: SessionDep, code: str, key_id: uuid.UUID) -> tupl
 async def public_key_revoke_confirm(
     request: Request,
     code: str,
-    key_id: uuid.UUID,
+    key_id: str,
     admin: SystemAdmin,
     session: SessionDep,
     audited: AuditDep,
@@ -199,7 +208,7 @@ async def public_key_revoke_confirm(
 async def public_key_revoke(
     request: Request,
     code: str,
-    key_id: uuid.UUID,
+    key_id: str,
     admin: SystemAdmin,
     session: SessionDep,
     audited: AuditDep,
@@ -208,7 +217,7 @@ async def public_key_revoke(
     audited.action("public_key.revoke")
     agency = await agencies.get_agency(session, code)
     await client_assertions.revoke_public_key(
-        session, agency=agency, key_id=key_id, actor=admin.principal.actor
+        session, agency=agency, key_id=_key_id(key_id), actor=admin.principal.actor
     )
     return back_to(
         request, f"/admin/instansi/{code}/kunci-publik", "flash.adminkeys.public_key_revoked"

@@ -267,8 +267,9 @@ async def test_the_chain_check_needs_the_csrf_token_and_a_missing_event_is_404(
 ) -> None:
     await sign_in(console, people["sysadmin"])
     assert (await console.post("/admin/audit/verifikasi", data={})).status_code == 403
-    missing = await console.get("/admin/audit/999999", headers=HTML)
-    assert missing.status_code == 404
-    assert "Halaman tidak ditemukan" in missing.text
+    for seq in ("999999", "0", "abc", "9" * 30):
+        missing = await console.get(f"/admin/audit/{seq}", headers=HTML)
+        assert missing.status_code == 404, seq
+        assert "Halaman tidak ditemukan" in missing.text
     bad_cursor = await console.get("/admin/audit?cursor=xyz", headers=HTML)
     assert bad_cursor.status_code == 400

@@ -212,8 +212,10 @@ async def test_registering_needs_the_csrf_token_and_an_unknown_key_is_404(
     answer = await console.post(KEYS, data={"jwk": json.dumps(public)}, headers=HTML)
     assert answer.status_code == 403
     assert "belum mendaftarkan" in (await console.get(KEYS, headers=HTML)).text
-    missing = await console.get(f"{KEYS}/{uuid.uuid4()}/cabut", headers=HTML)
-    assert missing.status_code == 404
+    for key_id in (uuid.uuid4(), "bukan-id"):
+        missing = await console.get(f"{KEYS}/{key_id}/cabut", headers=HTML)
+        assert missing.status_code == 404
+        assert "Halaman tidak ditemukan" in missing.text
     assert (
         await console.get("/admin/instansi/TIDAK-ADA/kunci-publik", headers=HTML)
     ).status_code == 404
