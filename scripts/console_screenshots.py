@@ -289,6 +289,11 @@ def main(out: Path) -> None:
             label: seeded_officer(database, "ADMIN", f"sysadmin.{label}", OfficerRole.SYSTEM_ADMIN)
             for label in VIEWPORTS
         }
+        # one sign-in each for the audit and key pages (a TOTP code is accepted once)
+        auditors = {
+            label: seeded_officer(database, "ADMIN", f"auditor.{label}", OfficerRole.SYSTEM_ADMIN)
+            for label in VIEWPORTS
+        }
         with (
             live_server(database, **LOOPBACK_WEBHOOKS) as base_url,
             Receiver(body=b'{"diterima": true}') as receiver,
@@ -323,6 +328,7 @@ def main(out: Path) -> None:
                     receiver,
                     ids["dead"],
                 )
+                audit_and_key_shots(browser, base_url, auditors[label], label, (width, height), out)
             browser.close()
 
 
@@ -489,6 +495,73 @@ def webhook_shots(
     page.goto(f"{base}/hapus")
     shot("webhook-hapus")
     page.get_by_role("button", name="Ya, hapus webhook").click()
+    context.close()
+
+
+#: A public JWK an agency might send (P-256; its private half was thrown away).
+SAMPLE_JWK = (
+    '{"kty": "EC", "crv": "P-256", "kid": "imigrasi-dumai-2026",\n'
+    ' "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",\n'
+    ' "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}'
+)
+
+
+def audit_and_key_shots(
+    browser: Browser,
+    base_url: str,
+    admin: SeededOfficer,
+    label: str,
+    size: tuple[int, int],
+    out: Path,
+) -> None:
+    """The audit pages, an agency's public keys and the signing keys, as a system admin."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": size[0], "height": size[1]},
+        extra_http_headers={"X-Request-ID": "contoh-0001"},
+    )
+    page = context.new_page()
+    signed_in = page.request.post(
+        "/v1/session",
+        data={
+            "username": admin.username,
+            "password": admin.password,
+            "totp_code": admin.totp_code(),
+        },
+    )
+    assert signed_in.ok, signed_in.text()
+
+    def shot(name: str) -> None:
+        png = out / f"admin-{name}-{label}.png"
+        page.wait_for_selector("main")
+        page.screenshot(path=str(png), full_page=True)
+        print(png)
+
+    page.goto("/admin/audit?tindakan=report.read")
+    shot("audit")
+    page.locator("tbody tr a").first.click()
+    shot("audit-catatan")
+    page.goto("/admin/audit?petugas=petugas.polres-dumai&dari=2026-12-07&sampai=2026-12-01")
+    shot("audit-salah")
+    page.goto("/admin/audit/verifikasi")
+    page.get_by_role("button", name="Periksa rantai").click()
+    shot("audit-verifikasi")
+    code = "IMIGRASI-DUMAI" if label == "desktop" else "POLRES-DUMAI"
+    page.goto(f"/admin/instansi/{code}/kunci-publik")
+    page.get_by_label("Kunci publik (JWK)").fill('{"kty": "EC", "d": "rahasia"}')
+    page.get_by_role("button", name="Periksa kunci").click()
+    shot("kunci-publik-salah")
+    page.get_by_label("Kunci publik (JWK)").fill(SAMPLE_JWK)
+    page.get_by_role("button", name="Periksa kunci").click()
+    shot("kunci-publik-periksa")
+    page.get_by_role("button", name="Sidik jari cocok, daftarkan kunci").click()
+    shot("kunci-publik")
+    page.get_by_role("link", name="Cabut").first.click()
+    shot("kunci-publik-cabut")
+    page.goto("/admin/kunci-penandatangan")
+    shot("kunci-penandatangan")
+    page.get_by_role("link", name="Rotasi kunci penandatangan…").click()
+    shot("kunci-penandatangan-rotasi")
     context.close()
 
 

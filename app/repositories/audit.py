@@ -40,7 +40,14 @@ class ChainHead:
 
 @dataclass(frozen=True)
 class AuditFilter:
+    """What to look for; every field given narrows the search (``None``: any)."""
+
+    #: An agency code, or an officer's username or user id (the API's ``actor``).
     actor: str | None = None
+    #: The acting agency's code (its systems and its officers).
+    agency: str | None = None
+    #: An officer's username or user id (what they did through a signed-in session).
+    officer: str | None = None
     action: str | None = None
     object_id: str | None = None
     outcome: str | None = None
@@ -48,12 +55,17 @@ class AuditFilter:
     until: datetime | None = None
 
 
+def _officer_is(officer: str) -> list[ColumnElement[bool]]:
+    """Events by an officer, named by username or user id."""
+    matches = [AuditEvent.actor_username == officer.lower()]
+    with contextlib.suppress(ValueError):
+        matches.append(AuditEvent.actor_user_id == uuid.UUID(officer))
+    return matches
+
+
 def _actor_is(actor: str) -> ColumnElement[bool]:
     """Events by an agency (its code) or an officer (username or user id)."""
-    matches = [AuditEvent.actor_agency_code == actor, AuditEvent.actor_username == actor.lower()]
-    with contextlib.suppress(ValueError):
-        matches.append(AuditEvent.actor_user_id == uuid.UUID(actor))
-    return or_(*matches)
+    return or_(AuditEvent.actor_agency_code == actor, *_officer_is(actor))
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -173,6 +185,10 @@ def _conditions(session: AsyncSession, query: AuditFilter) -> list[ColumnElement
     conditions: list[ColumnElement[bool]] = []
     if query.actor is not None:
         conditions.append(_actor_is(query.actor))
+    if query.agency is not None:
+        conditions.append(AuditEvent.actor_agency_code == query.agency)
+    if query.officer is not None:
+        conditions.append(or_(*_officer_is(query.officer)))
     if query.action is not None:
         conditions.append(AuditEvent.action == query.action)
     if query.outcome is not None:
@@ -206,18 +222,11 @@ async def find(
     return result.scalars().all()
 
 
-async def in_time_range(
-    session: AsyncSession,
-    *,
-    since: datetime | None,
-    until: datetime | None,
-    after_seq: int,
-    limit: int,
+async def in_chain_order(
+    session: AsyncSession, query: AuditFilter, *, after_seq: int, limit: int
 ) -> Sequence[AuditEvent]:
-    """A batch of events in chain order for export."""
-    statement = select(AuditEvent).where(
-        *_conditions(session, AuditFilter(since=since, until=until)), AuditEvent.seq > after_seq
-    )
+    """A batch of matching events in chain order (for export), ``seq`` above ``after_seq``."""
+    statement = select(AuditEvent).where(*_conditions(session, query), AuditEvent.seq > after_seq)
     result = await session.execute(statement.order_by(AuditEvent.seq).limit(limit))
     return result.scalars().all()
 

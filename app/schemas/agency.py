@@ -208,6 +208,10 @@ class PublicKeyRead(BaseModel):
     kid: str
     algorithm: str
     jwk: dict[str, Any]
+    thumbprint: str = Field(
+        description="RFC 7638 JWK thumbprint (SHA-256, base64url): compare it with the agency's.",
+        examples=["NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"],
+    )
     created_at: datetime
     revoked_at: datetime | None
 

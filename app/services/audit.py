@@ -13,12 +13,13 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Protocol, TextIO
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import NotFound
 from app.models.audit import GENESIS_HASH, AuditEvent
 from app.models.base import utcnow
 from app.pagination import decode_int_cursor, encode_cursor
@@ -38,19 +39,25 @@ __all__ = [
     "Outcome",
     "VerifyResult",
     "chain_head",
+    "event_line",
     "event_out",
     "export_events",
+    "get_event",
     "list_events",
     "outcome_for_status",
     "purge_events_before",
     "record_credential_event",
     "record_event",
+    "stream_export",
     "verify_chain",
+    "wib_days",
 ]
 
 #: ``session.info`` key under which the request's audit context waits for credential events.
 REQUEST_AUDIT_KEY = "sinergi.request_audit"
 VERIFY_BATCH = 1000
+#: The largest ``seq`` the column holds (a signed 64-bit integer).
+MAX_SEQ = 2**63 - 1
 
 
 class Outcome(StrEnum):
@@ -438,20 +445,21 @@ def event_document(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-async def iter_events(
-    session: AsyncSession, *, since: datetime | None = None, until: datetime | None = None
-) -> AsyncIterator[AuditEvent]:
-    """Events in chain order, read in batches."""
+async def iter_events(session: AsyncSession, query: AuditFilter) -> AsyncIterator[AuditEvent]:
+    """Matching events in chain order, read in batches."""
     last = 0
     while True:
-        batch = await repository.in_time_range(
-            session, since=since, until=until, after_seq=last, limit=VERIFY_BATCH
-        )
+        batch = await repository.in_chain_order(session, query, after_seq=last, limit=VERIFY_BATCH)
         if not batch:
             return
         for event in batch:
             yield event
         last = batch[-1].seq
+
+
+def event_line(event: AuditEvent) -> str:
+    """One event as a line of JSON Lines (the export's format), ending in a newline."""
+    return json.dumps(event_document(event), ensure_ascii=False, sort_keys=True) + "\n"
 
 
 async def export_events(
@@ -463,10 +471,52 @@ async def export_events(
 ) -> int:
     """Write events as JSON Lines, in chain order; returns how many were written."""
     count = 0
-    async for event in iter_events(session, since=since, until=until):
-        out.write(json.dumps(event_document(event), ensure_ascii=False, sort_keys=True) + "\n")
+    async for event in iter_events(session, AuditFilter(since=since, until=until)):
+        out.write(event_line(event))
         count += 1
     return count
+
+
+async def stream_export(
+    factory: async_sessionmaker[AsyncSession], query: AuditFilter
+) -> AsyncIterator[str]:
+    """The events matching ``query`` as JSON Lines, in chain order, for a streamed download.
+
+    Each batch is read in a short transaction of its own, so a slow download holds no database
+    connection between batches; events appended meanwhile are included up to the last batch.
+    """
+    last = 0
+    while True:
+        async with factory() as session, session.begin():
+            batch = await repository.in_chain_order(
+                session, query, after_seq=last, limit=VERIFY_BATCH
+            )
+            lines = "".join(event_line(event) for event in batch)
+        if not batch:
+            return
+        yield lines
+        last = batch[-1].seq
+
+
+async def get_event(session: AsyncSession, seq: int) -> AuditEventOut:
+    """One event by its place in the chain (404 when there is none: never written, or purged)."""
+    if not 0 < seq <= MAX_SEQ:
+        raise NotFound(detail=f"No audit event {seq}")
+    event = await repository.event_at(session, seq)
+    if event is None:
+        raise NotFound(detail=f"No audit event {seq}")
+    return event_out(event)
+
+
+#: The console's days are WIB days (UTC+7, no daylight saving).
+WIB = timezone(timedelta(hours=7))
+
+
+def wib_days(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``until`` for the WIB days ``first`` to ``last``, both included."""
+    since = datetime.combine(first, time(), WIB) if first else None
+    until = datetime.combine(last + timedelta(days=1), time(), WIB) if last else None
+    return since, until
 
 
 async def purge_events_before(session: AsyncSession, cutoff: datetime) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from app.models.agency import Agency
 from app.models.base import utcnow
 from app.models.credentials import AgencyPublicKey, UsedClientAssertion
@@ -52,43 +53,64 @@ def token_endpoint(settings: Settings) -> str:
     return settings.issuer.rstrip("/") + "/v1/auth/token"
 
 
-def _algorithm_for(public: dict[str, Any]) -> str:
-    kty = public.get("kty")
-    if kty == "EC" and public.get("crv") == "P-256":
-        return "ES256"
-    if kty == "RSA":
-        return "RS256"
-    raise InvalidInput(detail="Only EC P-256 (ES256) and RSA (RS256) public keys are accepted")
+def _refused(detail: str, code: str) -> InvalidInput:
+    """A refused JWK: the problem is the ``jwk`` field's, with a code the console words."""
+    return InvalidInput(detail=detail, errors=[FieldProblem("/jwk", detail, code)])
 
 
 def validate_public_jwk(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The public members of ``raw`` and their algorithm; 422 for private or unusable keys."""
     if _PRIVATE_MEMBERS & raw.keys():
-        raise InvalidInput(detail="Send the public key only: the JWK contains private members")
-    algorithm = _algorithm_for(raw)
+        raise _refused("Send the public key only: the JWK contains private members", "private")
+    kty = raw.get("kty")
+    if kty == "EC" and raw.get("crv") == "P-256":
+        algorithm = "ES256"
+    elif kty == "RSA":
+        algorithm = "RS256"
+    else:
+        raise _refused("Only EC P-256 (ES256) and RSA (RS256) public keys are accepted", "key_type")
     if raw.get("alg") not in (None, algorithm):
-        raise InvalidInput(detail=f"The key's alg must be {algorithm} for kty {raw.get('kty')}")
+        raise _refused(f"The key's alg must be {algorithm} for kty {kty}", "alg")
     if raw.get("use") not in (None, "sig"):
-        raise InvalidInput(detail="The key's use must be sig")
+        raise _refused("The key's use must be sig", "use")
     members = ("kty", "crv", "x", "y") if algorithm == "ES256" else ("kty", "n", "e")
     if any(not isinstance(raw.get(m), str) for m in members):
-        raise InvalidInput(detail=f"The JWK needs the members {', '.join(members)}")
+        raise _refused(f"The JWK needs the members {', '.join(members)}", "members")
     public = {m: raw[m] for m in members}
     try:
         constructed = jwk.construct(public, algorithm)
     except (JOSEError, ValueError, TypeError):
-        raise InvalidInput(detail="The JWK is not a valid public key") from None
+        raise _refused("The JWK is not a valid public key", "invalid_key") from None
     if algorithm == "RS256":
         size = constructed.prepared_key.key_size
         if size < _MIN_RSA_BITS:
-            raise InvalidInput(detail=f"RSA keys must have at least {_MIN_RSA_BITS} bits")
+            raise _refused(f"RSA keys must have at least {_MIN_RSA_BITS} bits", "rsa_size")
     kid = raw.get("kid")
     if kid is None:
         kid = jwk_thumbprint(public)
     if not isinstance(kid, str) or not _KID.match(kid):
-        raise InvalidInput(detail="kid must be 1 to 64 letters, digits, '.', '_' or '-'")
+        raise _refused("kid must be 1 to 64 letters, digits, '.', '_' or '-'", "kid")
     public.update({"kid": kid, "alg": algorithm, "use": "sig"})
     return public, algorithm
+
+
+@dataclass(frozen=True)
+class PublicKeyPreview:
+    """A JWK as it would be registered: its public members, algorithm, ``kid`` and thumbprint."""
+
+    jwk: dict[str, Any]
+    algorithm: str
+    kid: str
+    #: RFC 7638 thumbprint (SHA-256, base64url) of the key's required members.
+    thumbprint: str
+
+
+def preview_public_key(raw: dict[str, Any]) -> PublicKeyPreview:
+    """What registering ``raw`` would store, checked by the same rules (422 when refused)."""
+    public, algorithm = validate_public_jwk(raw)
+    return PublicKeyPreview(
+        jwk=public, algorithm=algorithm, kid=public["kid"], thumbprint=jwk_thumbprint(public)
+    )
 
 
 async def register_public_key(
@@ -252,5 +274,13 @@ async def list_public_keys(session: AsyncSession, agency: Agency) -> list[Public
 
 
 def public_key_out(key: AgencyPublicKey) -> PublicKeyRead:
-    """A registered JWK as the admin API shows it."""
-    return PublicKeyRead.model_validate(key)
+    """A registered JWK as the admin API shows it, with its RFC 7638 thumbprint."""
+    return PublicKeyRead(
+        id=key.id,
+        kid=key.kid,
+        algorithm=key.algorithm,
+        jwk=key.jwk,
+        thumbprint=jwk_thumbprint(key.jwk),
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )

@@ -242,3 +242,30 @@ async def verification_key(
 async def list_signing_keys(session: AsyncSession) -> list[SigningKeyRead]:
     """Every signing key (newest first) as the admin API lists it."""
     return [SigningKeyRead.model_validate(k) for k in await credentials_repo.signing_keys(session)]
+
+
+@dataclass(frozen=True)
+class SigningKeyStatus:
+    """A signing key as the console shows it: whether the JWKS publishes it, and until when
+    tokens it signed may still be accepted (retired keys only)."""
+
+    key: SigningKeyRead
+    published: bool
+    verifies_until: datetime | None
+
+
+async def signing_key_statuses(session: AsyncSession, settings: Settings) -> list[SigningKeyStatus]:
+    """Every signing key with its place in the JWKS, creating the first ones: next, current,
+    then the retired ones, newest first."""
+    await ensure_signing_keys(session, settings)
+    now = utcnow()
+    statuses = [
+        SigningKeyStatus(
+            key=SigningKeyRead.model_validate(k),
+            published=is_verifying(k, settings, now),
+            verifies_until=verifies_until(k, settings),
+        )
+        for k in await credentials_repo.signing_keys(session)
+    ]
+    order = list(SigningKeyState)
+    return sorted(statuses, key=lambda s: order.index(SigningKeyState(s.key.state)))

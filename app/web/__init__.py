@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from app.web import (
+    admin_audit_pages,
+    admin_key_pages,
     admin_pages,
     admin_webhook_pages,
     officer_pages,
@@ -36,6 +38,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(report_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(admin_webhook_pages.router)
+    app.include_router(admin_audit_pages.router)
+    app.include_router(admin_key_pages.router)
     app.add_exception_handler(session.SignInNeeded, session.redirect_to_sign_in)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("app.web", "static")]), name="static")
     install_error_pages(app)

@@ -136,6 +136,8 @@ class AdminLink:
 
     path: str
     label_key: str
+    #: Shown to SYSTEM_ADMINs only (the API behind the page takes the ``Admin`` scope).
+    system_only: bool = False
 
 
 #: The tabs of an agency's admin pages (path after ``/admin/instansi/<code>``), in order.
@@ -145,8 +147,13 @@ AGENCY_TABS: tuple[AdminLink, ...] = (
     AdminLink("/petugas", "admin.tabs.officers"),
     AdminLink("/kunci", "admin.tabs.keys"),
     AdminLink("/webhook", "admin.tabs.webhook"),
+    AdminLink("/kunci-publik", "adminkeys.tab", system_only=True),
 )
 
 #: The SYSTEM_ADMIN's sections (path after ``/admin``), in order, shown above every admin
 #: page they open. A new system-wide admin page adds itself here.
-SYSTEM_SECTIONS: tuple[AdminLink, ...] = (AdminLink("/instansi", "admin.agencies.title"),)
+SYSTEM_SECTIONS: tuple[AdminLink, ...] = (
+    AdminLink("/instansi", "admin.agencies.title"),
+    AdminLink("/audit", "admin.sections.audit"),
+    AdminLink("/kunci-penandatangan", "adminkeys.signing.section"),
+)

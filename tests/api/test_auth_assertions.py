@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jwt
+from joserfc.jwk import RSAKey
 
 from tests.api.auth_support import Clock
 from tests.factories import bearer, create_admin, create_agency, token_for
@@ -219,6 +220,7 @@ async def test_registering_keys_refuses_private_weak_or_foreign_keys(
     for name, body in cases.items():
         response = await client.post(url, headers=bearer(admin), json=body)
         assert response.status_code == 422, (name, response.text)
+        assert [e["pointer"] for e in response.json()["errors"]] == ["/jwk"], name
 
     duplicate = await client.post(
         url, headers=bearer(admin), json={"jwk": {**public, "kid": "dumai-2026"}}
@@ -240,6 +242,8 @@ async def test_an_rsa_key_works_too(client: httpx.AsyncClient, app: Any) -> None
         "/v1/admin/agencies/IMIGRASI-DUMAI/public-keys", headers=bearer(admin), json={"jwk": public}
     )
     assert registered.status_code == 201, registered.text
+    # RFC 7638, as another library computes it
+    assert registered.json()["thumbprint"] == RSAKey.import_key(public).thumbprint()
     now = int(time.time())
     assertion = jwt.encode(
         {
