@@ -10,6 +10,7 @@ Look at every PNG it writes before committing them: spacing, wrapping, contrast,
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from collections.abc import Callable
@@ -255,6 +256,7 @@ def main(out: Path) -> None:
                     print(png)
                 context.close()
                 admin_shots(browser, base_url, admins[label], label, (width, height), out)
+                routing_shots(browser, base_url, admins[label], label, (width, height), out, ids)
             browser.close()
 
 
@@ -317,6 +319,71 @@ def admin_shots(
     page.goto(f"/admin/instansi/{code}/kunci")
     page.get_by_role("link", name="Cabut").first.click()
     shot("kunci-cabut")
+    context.close()
+
+
+def routing_shots(
+    browser: Browser,
+    base_url: str,
+    admin: SeededOfficer,
+    label: str,
+    size: tuple[int, int],
+    out: Path,
+    ids: dict[str, str],
+) -> None:
+    """The routing rules pages (issue 19) as a system admin: the demo's default rule set."""
+    context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    signed_in = page.request.post(
+        "/v1/session",
+        data={
+            "username": admin.username,
+            "password": admin.password,
+            "totp_code": admin.totp_code(),
+        },
+    )
+    assert signed_in.ok, signed_in.text()
+
+    def shot(name: str, ready: str = "main") -> None:
+        png = out / f"admin-aturan-rute{name}-{label}.png"
+        page.wait_for_selector(ready)
+        page.screenshot(path=str(png), full_page=True)
+        print(png)
+
+    page.goto("/admin/aturan-rute")
+    shot("")
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": base_url}])
+    page.goto("/admin/aturan-rute")
+    shot("-en")
+    page.context.add_cookies([{"name": "lang", "value": "id", "url": base_url}])
+    page.goto("/admin/aturan-rute/baru")
+    page.get_by_label("Nama aturan").fill("pmi-kota-dumai")
+    page.get_by_label("PMI nonprosedural").check()
+    page.get_by_label("Wilayah kejadian (kode Kemendagri)").fill("14.72, 99.99")
+    page.get_by_label("BP3MI-RIAU").check()
+    page.get_by_role("button", name="Simpan aturan").click()
+    shot("-baru-salah", "#error-summary")
+    page.goto("/admin/aturan-rute")
+    page.get_by_role("link", name="Ubah migrant-worker-recruitment").click()
+    shot("-ubah")
+    page.get_by_label("DP3A-DUMAI").check()
+    page.get_by_label("Tempel laporan (JSON)").fill(json.dumps(deferral()))
+    page.get_by_label("Instansi pengirim laporan yang ditempel").select_option("IMIGRASI-DUMAI")
+    page.get_by_role("button", name="Coba aturan ini").click()
+    shot("-ubah-coba", "#dry-run-result")
+    page.goto("/admin/aturan-rute/uji")
+    page.get_by_label("Nomor laporan tersimpan").fill(ids["report"])
+    page.get_by_role("button", name="Uji", exact=True).click()
+    shot("-uji", "#dry-run-result")
+    page.goto("/admin/aturan-rute")
+    page.get_by_role("link", name="Hapus seafarers").click()
+    shot("-hapus")
+    page.get_by_role("button", name="Ya, hapus aturan seafarers").click()
+    page.goto("/admin/aturan-rute/bawaan")
+    page.get_by_label("Wilayah tim TIMPORA").fill("14.72")
+    page.get_by_role("button", name="Lihat yang akan ditambahkan").click()
+    shot("-bawaan")
+    page.get_by_role("button", name="Tambahkan 1 aturan").click()  # seafarers again, last
     context.close()
 
 

@@ -521,7 +521,11 @@ async def _result(
         )
         for r in routed
     ]
-    return {"rows": rows, "facts": _facts_rows(facts, words)}
+    notes = {
+        "RED": "admin.routing.result.tlp_red",
+        "AMBER_STRICT": "admin.routing.result.tlp_strict",
+    }
+    return {"rows": rows, "facts": _facts_rows(facts, words), "tlp_note": notes.get(facts.tlp)}
 
 
 def _facts_rows(facts: RoutingFacts, words: Catalogue) -> list[tuple[str, str]]:

@@ -55,7 +55,7 @@ def test_every_condition_is_said_in_order_and_joined_by_and() -> None:
     assert rule_in_words(rule, ID) == (
         "Laporan TPPM atau yang jenisnya belum ditentukan"
         " dengan modus berkedok wisata atau pelabuhan tidak resmi (jalur tikus)"
-        ", dengan eksploitasi kerja paksa, di wilayah Kota Dumai atau Kepulauan Riau,"
+        ", yang melibatkan kerja paksa, di wilayah Kota Dumai atau Kepulauan Riau,"
         " dengan dokumen paspor, dengan dokumen berstatus ditunda, dengan tujuan Malaysia,"
         " yang menyebut warga negara asing dan berlabel TLP:GREEN atau TLP:AMBER+STRICT"
         " dikirim ke IMIGRASI-DUMAI."
