@@ -512,15 +512,19 @@ async def _result(
     """Who would receive the sample, each with the rule in words, and the sample's facts."""
     names = {a.code: a.name for a in await agencies.member_agencies(session)}
     by_name = {s.name: s for s in specs}
-    rows = [
-        RecipientRow(
-            agency_code=r.agency_code,
-            agency_name=names.get(r.agency_code),
-            rule=None if r.rule == routing.EXPLICIT_RULE else r.rule,
-            rule_words=(rule_in_words(by_name[r.rule], words) if r.rule in by_name else None),
+    rows: list[RecipientRow] = []
+    said: set[str] = set()  # a rule's words once, at its first recipient
+    for r in routed:
+        first = r.rule in by_name and r.rule not in said
+        said.add(r.rule)
+        rows.append(
+            RecipientRow(
+                agency_code=r.agency_code,
+                agency_name=names.get(r.agency_code),
+                rule=None if r.rule == routing.EXPLICIT_RULE else r.rule,
+                rule_words=rule_in_words(by_name[r.rule], words) if first else None,
+            )
         )
-        for r in routed
-    ]
     notes = {
         "RED": "admin.routing.result.tlp_red",
         "AMBER_STRICT": "admin.routing.result.tlp_strict",

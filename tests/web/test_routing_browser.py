@@ -102,7 +102,7 @@ def test_an_edited_rule_shows_in_the_dry_run_and_routes_the_next_report_to_its_n
     result = page.locator("#dry-run-result")
     navy = result.locator("li", has=page.locator(".dry-run__agency", has_text="LANAL-DUMAI"))
     expect(navy).to_contain_text("seafarers")
-    expect(navy).to_contain_text("dikirim ke KSOP-DUMAI, LANAL-DUMAI.")
+    expect(result).to_contain_text("dikirim ke KSOP-DUMAI, LANAL-DUMAI.")
     expect(page.get_by_label("LANAL-DUMAI")).to_be_checked()  # the edit is kept, not saved
 
     page.get_by_role("button", name="Simpan perubahan").click()
