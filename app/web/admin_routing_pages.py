@@ -304,6 +304,7 @@ async def _save_or_try(
     form = await request.form()
     typed = _rule_typed(form)
     trying = form.get("action") == "try"
+    audit.action("rule.dry_run" if trying else "rule.create" if rule_id is None else "rule.update")
     trial_typed = _trial_typed(form)
     try:
         draft = routing.RuleInput(
@@ -323,14 +324,11 @@ async def _save_or_try(
             status_code=422,
         )
     if trying:
-        audit.action("rule.dry_run")
         return await _try_draft(request, admin, session, audit, rule_id, draft, typed, form)
     try:
         if rule_id is None:
-            audit.action("rule.create")
             saved = await routing.create_rule(session, draft)
         else:
-            audit.action("rule.update")
             saved = await routing.update_rule(session, rule_id, draft)
     except (InvalidInput, Conflict) as refused:
         return await _rule_form(

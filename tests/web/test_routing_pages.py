@@ -279,6 +279,13 @@ async def test_the_dry_run_names_who_receives_a_stored_or_pasted_report_and_by_w
     assert "dikirim ke BP3MI-RIAU." in result
     assert "IMIGRASI-DUMAI" in result  # the sender, among the facts used
     assert result.index("POLRES-DUMAI") < result.index("BP3MI-RIAU")  # explicit ones first
+    audit = await client.get(
+        "/v1/admin/audit",
+        params={"action": "rule.dry_run", "object_id": report["id"]},
+        headers=bearer(await token_for(client, app, "ADMIN")),
+    )
+    events = audit.json()["items"]
+    assert [e["actor_username"] for e in events] == ["sysadmin"]  # the read of the report
 
     pasted = json.dumps(deferral(modus_operandi=["TOURIST_DISGUISE"]))
     nobody = await console.post(
