@@ -237,6 +237,13 @@ def main(out: Path) -> None:
             label: seeded_officer(database, "ADMIN", f"sysadmin.{label}", OfficerRole.SYSTEM_ADMIN)
             for label in VIEWPORTS
         }
+        # the routing pages' own admins: a TOTP code is accepted once, and admin_shots has used it
+        routers = {
+            label: seeded_officer(
+                database, "ADMIN", f"sysadmin.rute.{label}", OfficerRole.SYSTEM_ADMIN
+            )
+            for label in VIEWPORTS
+        }
         with live_server(database) as base_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             seeding = browser.new_context(base_url=base_url)
@@ -256,7 +263,7 @@ def main(out: Path) -> None:
                     print(png)
                 context.close()
                 admin_shots(browser, base_url, admins[label], label, (width, height), out)
-                routing_shots(browser, base_url, admins[label], label, (width, height), out, ids)
+                routing_shots(browser, base_url, routers[label], label, (width, height), out, ids)
             browser.close()
 
 
