@@ -10,6 +10,7 @@ Look at every PNG it writes before committing them: spacing, wrapping, contrast,
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import tempfile
@@ -294,6 +295,13 @@ def main(out: Path) -> None:
             label: seeded_officer(database, "ADMIN", f"auditor.{label}", OfficerRole.SYSTEM_ADMIN)
             for label in VIEWPORTS
         }
+        # the routing pages' own admins: a TOTP code is accepted once, and admin_shots has used it
+        routers = {
+            label: seeded_officer(
+                database, "ADMIN", f"sysadmin.rute.{label}", OfficerRole.SYSTEM_ADMIN
+            )
+            for label in VIEWPORTS
+        }
         with (
             live_server(database, **LOOPBACK_WEBHOOKS) as base_url,
             Receiver(body=b'{"diterima": true}') as receiver,
@@ -329,6 +337,7 @@ def main(out: Path) -> None:
                     ids["dead"],
                 )
                 audit_and_key_shots(browser, base_url, auditors[label], label, (width, height), out)
+                routing_shots(browser, base_url, routers[label], label, (width, height), out, ids)
             browser.close()
 
 
@@ -562,6 +571,71 @@ def audit_and_key_shots(
     shot("kunci-penandatangan")
     page.get_by_role("link", name="Rotasi kunci penandatangan…").click()
     shot("kunci-penandatangan-rotasi")
+    context.close()
+
+
+def routing_shots(
+    browser: Browser,
+    base_url: str,
+    admin: SeededOfficer,
+    label: str,
+    size: tuple[int, int],
+    out: Path,
+    ids: dict[str, str],
+) -> None:
+    """The routing rules pages (issue 19) as a system admin: the demo's default rule set."""
+    context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    signed_in = page.request.post(
+        "/v1/session",
+        data={
+            "username": admin.username,
+            "password": admin.password,
+            "totp_code": admin.totp_code(),
+        },
+    )
+    assert signed_in.ok, signed_in.text()
+
+    def shot(name: str, ready: str = "main") -> None:
+        png = out / f"admin-aturan-rute{name}-{label}.png"
+        page.wait_for_selector(ready)
+        page.screenshot(path=str(png), full_page=True)
+        print(png)
+
+    page.goto("/admin/aturan-rute")
+    shot("")
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": base_url}])
+    page.goto("/admin/aturan-rute")
+    shot("-en")
+    page.context.add_cookies([{"name": "lang", "value": "id", "url": base_url}])
+    page.goto("/admin/aturan-rute/baru")
+    page.get_by_label("Nama aturan").fill("pmi-kota-dumai")
+    page.get_by_label("PMI nonprosedural").check()
+    page.get_by_label("Wilayah kejadian (kode Kemendagri)").fill("14.72, 99.99")
+    page.get_by_label("BP3MI-RIAU").check()
+    page.get_by_role("button", name="Simpan aturan").click()
+    shot("-baru-salah", "#error-summary")
+    page.goto("/admin/aturan-rute")
+    page.get_by_role("link", name="Ubah migrant-worker-recruitment").click()
+    shot("-ubah")
+    page.get_by_label("DP3A-DUMAI").check()
+    page.get_by_label("Tempel laporan (JSON)").fill(json.dumps(deferral()))
+    page.get_by_label("Instansi pengirim laporan yang ditempel").select_option("IMIGRASI-DUMAI")
+    page.get_by_role("button", name="Coba aturan ini").click()
+    shot("-ubah-coba", "#dry-run-result")
+    page.goto("/admin/aturan-rute/uji")
+    page.get_by_label("Nomor laporan tersimpan").fill(ids["report"])
+    page.get_by_role("button", name="Uji", exact=True).click()
+    shot("-uji", "#dry-run-result")
+    page.goto("/admin/aturan-rute")
+    page.get_by_role("link", name="Hapus seafarers").click()
+    shot("-hapus")
+    page.get_by_role("button", name="Ya, hapus aturan seafarers").click()
+    page.goto("/admin/aturan-rute/bawaan")
+    page.get_by_label("Wilayah tim TIMPORA").fill("14.72")
+    page.get_by_role("button", name="Lihat yang akan ditambahkan").click()
+    shot("-bawaan")
+    page.get_by_role("button", name="Tambahkan 1 aturan").click()  # seafarers again, last
     context.close()
 
 

@@ -22,7 +22,7 @@ from app.schemas.routing import (
     RoutingRuleOrder,
     RoutingRuleOut,
 )
-from app.services import routing
+from app.services import routing, routing_samples
 
 router = APIRouter(
     prefix="/v1/admin/routing-rules",
@@ -88,20 +88,7 @@ async def reorder(body: RoutingRuleOrder, _: Admin, session: SessionDep) -> Rout
     responses=problem_responses(401, 403, 415, 422),
 )
 async def dry_run(body: DryRunRequest, _: Admin, session: SessionDep) -> DryRunResult:
-    sample = body.sample
-    facts = routing.RoutingFacts(
-        source_agency_code=sample.source_agency_code,
-        case_type=sample.case_type,
-        tlp=sample.tlp,
-        modus_codes=frozenset(sample.modus_operandi),
-        exploitation_types=frozenset(sample.exploitation_types),
-        region_code=sample.region_code,
-        has_foreign_nationals=sample.has_foreign_nationals,
-        document_types=frozenset(sample.document_types),
-        document_statuses=frozenset(sample.document_statuses),
-        destination_countries=frozenset(sample.destination_countries),
-        explicit_recipients=tuple(sample.recipients),
-    )
+    facts = routing_samples.facts_of_sample(body.sample)
     rules = None if body.rules is None else [_input(r) for r in body.rules]
     routed = await routing.dry_run(session, facts, rules)
     return DryRunResult(

@@ -403,8 +403,8 @@ async def _linked_reports(
     return found
 
 
-def routing_facts(source_code: str, body: ReportIn) -> RoutingFacts:
-    """What routing needs to know of a report."""
+def routing_facts(source_code: str, body: ReportIn | ReportOut) -> RoutingFacts:
+    """What routing needs to know of a report (as submitted, or as stored)."""
     return RoutingFacts(
         source_agency_code=source_code,
         case_type=str(body.case_type),

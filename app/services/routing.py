@@ -367,6 +367,71 @@ async def reorder_rules(session: AsyncSession, rule_ids: Sequence[uuid.UUID]) ->
     return await repo.list_rules(session)
 
 
+async def active_agency_codes(session: AsyncSession) -> set[str]:
+    """The agencies routing may deliver to; a rule's other recipients are skipped."""
+    return set(await repo.active_agency_codes(session))
+
+
+def rule_input(rule: RoutingRule) -> RuleInput:
+    """A stored rule as an admin writes it: what an edit form starts from."""
+    return RuleInput(
+        name=rule.name,
+        description=rule.description,
+        active=rule.active,
+        case_types=list(rule.case_types),
+        modus_operandi=list(rule.modus_operandi),
+        exploitation_types=list(rule.exploitation_types),
+        region_prefixes=list(rule.region_prefixes),
+        foreign_nationals=rule.foreign_nationals,
+        document_types=list(rule.document_types),
+        document_statuses=list(rule.document_statuses),
+        destination_countries=list(rule.destination_countries),
+        tlps=list(rule.tlps),
+        recipients=list(rule.recipients),
+    )
+
+
+async def set_rule_active(
+    session: AsyncSession, rule_id: uuid.UUID, *, active: bool
+) -> RoutingRule:
+    """Switch a rule on or off; an inactive rule stays in its place but routes nothing."""
+    rule = await get_rule(session, rule_id)
+    rule.active = active
+    await session.flush()
+    return rule
+
+
+async def move_rule(session: AsyncSession, rule_id: uuid.UUID, step: int) -> list[RoutingRule]:
+    """Move one rule ``step`` places earlier (negative) or later (positive) in the order; at
+    either end it stays where it is. The whole order is renumbered, as ``reorder_rules`` does."""
+    rules = await repo.list_rules(session)
+    ids = [r.id for r in rules]
+    if rule_id not in ids:
+        raise NotFound(detail=f"No routing rule {rule_id}")
+    here = ids.index(rule_id)
+    there = min(max(here + step, 0), len(ids) - 1)
+    ids.insert(there, ids.pop(here))
+    return await reorder_rules(session, ids)
+
+
+async def dry_run_draft(
+    session: AsyncSession,
+    facts: RoutingFacts,
+    draft: RuleInput,
+    replacing: uuid.UUID | None = None,
+) -> list[RoutedTo]:
+    """Route ``facts`` with the stored rules and ``draft`` in the place of rule ``replacing``
+    (last when it is a new rule): an edit tried before it is saved."""
+    await _check(session, [("", draft)])  # its problems point into the draft, as on saving
+    stored = await repo.list_rules(session)
+    if replacing is not None and replacing not in {r.id for r in stored}:
+        raise NotFound(detail=f"No routing rule {replacing}")
+    rules = [draft if r.id == replacing else rule_input(r) for r in stored]
+    if replacing is None:
+        rules.append(draft)
+    return await dry_run(session, facts, rules)
+
+
 async def dry_run(
     session: AsyncSession, facts: RoutingFacts, rules: Sequence[RuleInput] | None = None
 ) -> list[RoutedTo]:

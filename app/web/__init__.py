@@ -13,6 +13,7 @@ from app.web import (
     admin_audit_pages,
     admin_key_pages,
     admin_pages,
+    admin_routing_pages,
     admin_webhook_pages,
     officer_pages,
     pages,
@@ -40,6 +41,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(admin_webhook_pages.router)
     app.include_router(admin_audit_pages.router)
     app.include_router(admin_key_pages.router)
+    app.include_router(admin_routing_pages.router)
     app.add_exception_handler(session.SignInNeeded, session.redirect_to_sign_in)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("app.web", "static")]), name="static")
     install_error_pages(app)

@@ -156,4 +156,5 @@ SYSTEM_SECTIONS: tuple[AdminLink, ...] = (
     AdminLink("/instansi", "admin.agencies.title"),
     AdminLink("/audit", "admin.sections.audit"),
     AdminLink("/kunci-penandatangan", "adminkeys.signing.section"),
+    AdminLink("/aturan-rute", "admin.routing.title"),
 )
