@@ -9,7 +9,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from app.web import admin_pages, officer_pages, pages, report_pages, session, work_pages
+from app.web import (
+    admin_pages,
+    officer_pages,
+    pages,
+    report_pages,
+    review_pages,
+    session,
+    work_pages,
+)
 from app.web.errors import CrashPageMiddleware, install_error_pages
 from app.web.paths import STATIC_PREFIX
 from app.web.security import ConsoleHeadersMiddleware
@@ -23,6 +31,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(work_pages.router)
     app.include_router(report_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(review_pages.router)
     app.add_exception_handler(session.SignInNeeded, session.redirect_to_sign_in)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("app.web", "static")]), name="static")
     install_error_pages(app)

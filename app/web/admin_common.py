@@ -148,4 +148,7 @@ AGENCY_TABS: tuple[AdminLink, ...] = (
 
 #: The SYSTEM_ADMIN's sections (path after ``/admin``), in order, shown above every admin
 #: page they open. A new system-wide admin page adds itself here.
-SYSTEM_SECTIONS: tuple[AdminLink, ...] = (AdminLink("/instansi", "admin.agencies.title"),)
+SYSTEM_SECTIONS: tuple[AdminLink, ...] = (
+    AdminLink("/instansi", "admin.agencies.title"),
+    AdminLink("/tinjauan", "nav.review"),
+)
