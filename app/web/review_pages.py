@@ -142,11 +142,10 @@ def side_by_side(words: Words, records: list[ReviewRecord]) -> list[FieldRow]:
 
 
 def _record_words(words: Words, record: ReviewRecord) -> dict[str, Any]:
-    """A record's heading parts in words: role, report, agency, TLP, when reported."""
+    """A record's heading parts in words: its role and when its report was made."""
     return {
         "record": record,
         "role": words.value("persons.role", record.role) if record.role else "",
-        "tlp": words.value("tlp", record.tlp) if record.tlp else "",
         "reported": words.catalogue.date(record.reported_at) if record.reported_at else "",
     }
 
