@@ -431,3 +431,36 @@ async def test_the_queue_orders_by_score_and_pages_with_the_cursor(
     assert newest_first[0] == matches[-1]["id"]  # the API lists them as found: oldest first
     bad = await console.get("/tinjauan?cursor=not-a-cursor", headers=HTML)
     assert bad.status_code == 400
+
+
+async def test_every_review_request_is_audited_under_the_officers_name(
+    app: FastAPI,
+    console: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    agencies: Agencies,
+    outsiders: dict[str, SeededOfficer],
+) -> None:
+    seeded = await _possible_match(client, agencies)
+    match = seeded["match"]
+    csrf = await _analyst(app, console)
+    await console.get(f"/tinjauan/{match['id']}", headers=HTML)
+    await console.post(f"/tinjauan/{match['id']}/gabungkan", data={"csrf_token": csrf})
+    await sign_in(console, outsiders["officer"])
+    await console.get("/tinjauan", headers=HTML)
+
+    def events(actor: str) -> Any:
+        return client.get("/v1/admin/audit", params={"actor": actor}, headers=agencies["ADMIN"])
+
+    analyst = [
+        (e["action"], e["outcome"], e["object_ids"])
+        for e in (await events("analis.satu")).json()["items"]
+    ]
+    read = next(ids for action, _, ids in analyst if action == "resolution.read_possible_match")
+    assert {match["id"], seeded["first"]["id"], seeded["second"]["id"]} <= set(read)
+    decided = next((o, ids) for action, o, ids in analyst if action == "resolution.decide")
+    assert decided[0] == "success"
+    assert match["id"] in decided[1]
+    refused = [
+        (e["action"], e["http_status"]) for e in (await events("petugas.imigrasi")).json()["items"]
+    ]
+    assert ("resolution.list_possible_matches", 404) in refused
