@@ -360,9 +360,17 @@ async def _split_page(
             for r in entity.records
         ],
         "errors": errors,
-        "back": request.query_params.get("kembali", ""),
+        "back": _match_id_or_empty(request.query_params.get("kembali", "")),
     }
     return render(request, "pages/review/split.html", context, status_code=status_code)
+
+
+def _match_id_or_empty(value: str) -> str:
+    """The possible match a split page returns to (``?kembali=<id>``), only if it is an id."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return ""
 
 
 @router.get(SPLIT, response_class=HTMLResponse)

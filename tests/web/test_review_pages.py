@@ -297,6 +297,8 @@ async def test_splitting_an_entity_moves_the_chosen_records_out(
     assert form.status_code == 200
     boxes = re.findall(r'name="catatan" value="([0-9a-f-]+)"', form.text)
     assert len(boxes) == 2
+    odd = await console.get(f"/tinjauan/entitas/{entity}/pisah?kembali=../../keluar", headers=HTML)
+    assert "keluar" not in odd.text.split("<main", 1)[1]  # only a possible match's id goes back
     nothing = await console.post(
         f"/tinjauan/entitas/{entity}/pisah", data={"csrf_token": csrf}, headers=HTML
     )
