@@ -38,6 +38,8 @@ PAIR = QUEUE + "/{match_id:uuid}"
 SPLIT = QUEUE + "/entitas/{entity_id:uuid}/pisah"
 UNDO = ACTIONS + "/{action_id:uuid}/urungkan"
 PAGE_SIZE = 25
+#: The candidate's records the pair page puts side by side (the split page lists them all).
+CANDIDATE_COLUMNS = 6
 
 #: The queue's filters as the page names them (``status``, ``urut``) and what the service takes.
 STATUSES = ("open", "accepted", "rejected", "all")
@@ -215,13 +217,15 @@ async def _pair_page(
         *(r.report_id for r in [pair.subject, *pair.candidates] if r.report_id is not None),
     ).object("person", *(e for e in (pair.match.person_entity_id, pair.candidate_entity_id) if e))
     words = Words(request)
-    shown = [r for r in [pair.subject, *pair.candidates] if r.shown]
+    candidates = pair.candidates[:CANDIDATE_COLUMNS]
+    shown = [r for r in [pair.subject, *candidates] if r.shown]
     context = {
         "identity": officer.identity,
         "pair": pair,
         "reasons": reasons_in_words(pair.reasons, words.catalogue),
         "columns": [_record_words(words, r) for r in shown],
         "rows": side_by_side(words, shown),
+        "more_candidates": len(pair.candidates) - len(candidates),
         "refused": None,
         **(extra or {}),
     }

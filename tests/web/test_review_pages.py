@@ -466,3 +466,25 @@ async def test_every_review_request_is_audited_under_the_officers_name(
         (e["action"], e["http_status"]) for e in (await events("petugas.imigrasi")).json()["items"]
     ]
     assert ("resolution.list_possible_matches", 404) in refused
+
+
+async def test_a_large_candidate_shows_its_first_records_and_says_how_many_more(
+    app: FastAPI,
+    console: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    agencies: Agencies,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral(persons=[DATED]))
+    again = {**DATED, "aliases": [], "phone": "0812-3456-7890"}
+    await submit_report(client, agencies["POLRES-DUMAI"], deferral(persons=[again]))
+    await submit_report(client, agencies["LANAL-DUMAI"], interception(persons=[UNDATED]))
+    [match] = await _matches(client, agencies, "open")
+    await _analyst(app, console)
+    monkeypatch.setattr(review_pages, "CANDIDATE_COLUMNS", 1)
+
+    page = (await console.get(f"/tinjauan/{match['id']}", headers=HTML)).text
+
+    assert "Calon, catatan 1" in page
+    assert "Calon, catatan 2" not in page
+    assert "1 catatan calon lainnya tidak ditampilkan di sini" in page
