@@ -78,6 +78,8 @@ class Cell:
 class FieldRow:
     label: str
     cells: list[Cell]
+    #: A number read as one piece (NIK, passport, phone): never broken over two lines.
+    identifier: bool = False
 
 
 #: The rows of the side-by-side table: (label key, the fields it shows).
@@ -139,7 +141,9 @@ def side_by_side(words: Words, records: list[ReviewRecord]) -> list[FieldRow]:
                 compared = "same" if mine == first else "differs"
             cells.append(Cell(_shown(words, record, names), compared))
         if any(cell.text for cell in cells):
-            rows.append(FieldRow(words.catalogue.text(label), cells))
+            rows.append(
+                FieldRow(words.catalogue.text(label), cells, identifier=names[0] in _IDENTIFIERS)
+            )
     return rows
 
 
