@@ -173,6 +173,7 @@ def _prepare_demo(path: Path, *, seed: int, size: int, host: str, port: int) -> 
     for officer in seeded.officers:
         second = f"  TOTP secret {officer.totp_secret}" if officer.totp_secret else ""
         typer.echo(f"  {officer.username:<34} {officer.role.value:<13}{second}")
+    typer.echo(f"Analysts: sign in as analis.admin and review possible matches at {base}/tinjauan")
     typer.echo(
         f"For example (the cookie is sinergi_session in development):\n"
         f"curl -s -c cookies.txt -H 'Content-Type: application/json' "

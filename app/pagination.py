@@ -17,7 +17,7 @@ from app.errors import InvalidCursor
 _SEPARATOR = "|"
 
 
-def encode_cursor(*parts: str | int | datetime | uuid.UUID) -> str:
+def encode_cursor(*parts: str | float | datetime | uuid.UUID) -> str:
     """The cursor naming a row by its keyset parts (timestamps as ISO 8601)."""
     text = _SEPARATOR.join(p.isoformat() if isinstance(p, datetime) else str(p) for p in parts)
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -41,6 +41,15 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     at, last_id = decode_cursor(cursor, 2)
     try:
         return datetime.fromisoformat(at), uuid.UUID(last_id)
+    except ValueError:
+        raise InvalidCursor() from None
+
+
+def decode_score_cursor(cursor: str) -> tuple[float, uuid.UUID]:
+    """A (score, id) keyset cursor: lists ordered by a score, highest first."""
+    score, last_id = decode_cursor(cursor, 2)
+    try:
+        return float(score), uuid.UUID(last_id)
     except ValueError:
         raise InvalidCursor() from None
 

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from app.vocab.enums import OfficerRole
 from app.worker import RETRY_SCHEDULE
 from tests.factories import SeededOfficer
-from tests.report_samples import deferral, interception
+from tests.report_samples import deferral, interception, victim
 from tests.web.browser_session import sign_in_page, submit_as_officer
 from tests.web.live import launch_chromium, live_server, seeded_database, seeded_officer
 from tests.web.webhook_receiver import LOOPBACK_WEBHOOKS, Receiver
@@ -264,6 +264,7 @@ def seed_reports(page: Page) -> dict[str, str]:
     page.context.clear_cookies()
     return {
         "case_id": str(created["case_id"]),
+        "entity": str(created["persons"][0]["entity_id"]),
         "report": seed_report_page(page),
         "watch": watches[0],
     }
@@ -338,7 +339,107 @@ def main(out: Path) -> None:
                 )
                 audit_and_key_shots(browser, base_url, auditors[label], label, (width, height), out)
                 routing_shots(browser, base_url, routers[label], label, (width, height), out, ids)
+            # after every other page: the review's reports must not change their pictures
+            seeding = browser.new_context(base_url=base_url)
+            ids.update(seed_review(seeding.new_page()))
+            seeding.close()
+            for label, (width, height) in VIEWPORTS.items():
+                review_shots(browser, base_url, label, (width, height), out, ids)
             browser.close()
+
+
+#: The match review (``/tinjauan``) as the demo analyst, after ``seed_review``.
+REVIEW_SHOTS = (
+    Shot("tinjauan", "/tinjauan", officer="analis.admin"),
+    Shot("tinjauan-pasangan", "/tinjauan/{match}", officer="analis.admin"),
+    Shot("tinjauan-pasangan-en", "/tinjauan/{match}", language="en", officer="analis.admin"),
+    Shot("tinjauan-gabungkan", "/tinjauan/{match}/gabungkan", officer="analis.admin"),
+    Shot("tinjauan-terbatas", "/tinjauan/{restricted}", officer="analis.admin"),
+    Shot("tinjauan-pisah", "/tinjauan/entitas/{entity}/pisah", officer="analis.admin"),
+    Shot("tinjauan-tindakan", "/tinjauan/tindakan", officer="analis.admin"),
+)
+
+
+def seed_review(page: Page) -> dict[str, str]:
+    """Two possible matches for the analysts' queue: Siti Rahmawati named by Immigration with her
+    birth date and by the Navy by name alone; and a restricted one (the Navy's RED report for the
+    police names Rina Marlina, Immigration's GREEN report names her again). Their ids."""
+    csrf = sign_in_page(page, "petugas.imigrasi-dumai")
+    dated = victim("Siti Rahmawati", "1995-06-10", phone="0812-7700-1234", aliases=["Siti R."])
+    submit_as_officer(page, csrf, deferral(external_ref="IMI-DUMAI/2025/0042", persons=[dated]))
+    csrf = sign_in_page(page, "petugas.lanal-dumai")
+    undated = {
+        "role": "VICTIM",
+        "full_name": "Siti Rahmawati",
+        "aliases": ["Rahma"],
+        "sex": "FEMALE",
+        "nationality": "IDN",
+        "address": "Jl. Sultan Syarif Kasim, Dumai",
+    }
+    submit_as_officer(
+        page, csrf, interception(external_ref="LANAL-DUMAI/2025/0040", persons=[undated])
+    )
+    hidden = victim("Rina Marlina", "2001-12-30", "3201017012010002", phone="0812-1111-2222")
+    submit_as_officer(
+        page,
+        csrf,
+        interception(
+            external_ref="LANAL-DUMAI/2025/0041",
+            tlp="RED",
+            recipients=["POLRES-DUMAI"],
+            persons=[hidden],
+        ),
+    )
+    csrf = sign_in_page(page, "petugas.imigrasi-dumai")
+    sent = victim("Rina Marlina", "2001-12-03", "3201017012010002", phone="0813-9999-8888")
+    submit_as_officer(
+        page, csrf, deferral(external_ref="IMI-DUMAI/2025/0043", tlp="GREEN", persons=[sent])
+    )
+    # a third pair, which the analyst merges at once: the resolution actions list it
+    submit_as_officer(
+        page,
+        csrf,
+        deferral(
+            external_ref="IMI-DUMAI/2025/0044", persons=[victim("Dewi Lestari", "1998-02-17")]
+        ),
+    )
+    csrf = sign_in_page(page, "petugas.lanal-dumai")
+    by_name = {"role": "VICTIM", "full_name": "Dewi Lestari", "sex": "FEMALE", "nationality": "IDN"}
+    submit_as_officer(
+        page, csrf, interception(external_ref="LANAL-DUMAI/2025/0045", persons=[by_name])
+    )
+    csrf = sign_in_page(page, "analis.admin")
+    listed = page.request.get("/v1/admin/possible-matches")
+    assert listed.ok, listed.text()
+    matches = listed.json()["items"]
+    merged = page.request.post(
+        f"/v1/admin/possible-matches/{matches[-1]['id']}/decision",
+        data={"decision": "accept"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert merged.ok, merged.text()
+    page.context.clear_cookies()
+    return {
+        "match": next(m["id"] for m in matches if not m["restricted"]),
+        "restricted": next(m["id"] for m in matches if m["restricted"]),
+    }
+
+
+def review_shots(
+    browser: Browser,
+    base_url: str,
+    label: str,
+    size: tuple[int, int],
+    out: Path,
+    ids: dict[str, str],
+) -> None:
+    context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    for shot in REVIEW_SHOTS:
+        png = out / f"{shot.name}-{label}.png"
+        take(page, base_url, shot, png, ids)
+        print(png)
+    context.close()
 
 
 def admin_shots(

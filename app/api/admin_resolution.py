@@ -177,5 +177,6 @@ async def list_resolution_actions(
 async def undo(
     action_id: uuid.UUID, principal: Curator, session: SessionDep
 ) -> ResolutionActionOut:
-    """Reverse a merge or split; 409 if later actions depend on it."""
+    """Reverse a merge or split; an accepted possible match is open for review again.
+    409 if the action was already undone."""
     return curation.action_view(await curation.undo(session, action_id))

@@ -408,24 +408,59 @@ async def possible_matches(
     session: AsyncSession,
     status: str | None,
     *,
-    after: tuple[datetime, uuid.UUID] | None,
+    after: tuple[datetime | float, uuid.UUID] | None,
     limit: int,
+    order: str = "oldest",
 ) -> Sequence[tuple[PossibleMatch, ReportPerson]]:
+    """A page of possible matches (with their persons) after the keyset ``after``: in the order
+    found (``oldest``), ``newest`` first, or highest ``score`` first."""
     query = select(PossibleMatch, ReportPerson).join(
         ReportPerson, ReportPerson.id == PossibleMatch.report_person_id
     )
     if status:
         query = query.where(PossibleMatch.status == status)
+    key: Any = PossibleMatch.score if order == "score" else PossibleMatch.created_at
+    descending = order in {"newest", "score"}
     if after:
         at, last = after
-        query = query.where(
-            or_(
-                PossibleMatch.created_at > at,
-                and_(PossibleMatch.created_at == at, PossibleMatch.id > last),
-            )
-        )
-    query = query.order_by(PossibleMatch.created_at, PossibleMatch.id).limit(limit)
-    return [(m, p) for m, p in (await session.execute(query)).all()]
+        if descending:
+            query = query.where(or_(key < at, and_(key == at, PossibleMatch.id < last)))
+        else:
+            query = query.where(or_(key > at, and_(key == at, PossibleMatch.id > last)))
+    if descending:
+        query = query.order_by(key.desc(), PossibleMatch.id.desc())
+    else:
+        query = query.order_by(key, PossibleMatch.id)
+    return [(m, p) for m, p in (await session.execute(query.limit(limit))).all()]
+
+
+async def persons_with_reports(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID]
+) -> Sequence[tuple[ReportPerson, Report]]:
+    """These report persons, each with its report."""
+    if not person_ids:
+        return []
+    query = (
+        select(ReportPerson, Report)
+        .join(Report, Report.id == ReportPerson.report_id)
+        .where(ReportPerson.id.in_(person_ids))
+    )
+    return [(p, r) for p, r in (await session.execute(query)).all()]
+
+
+async def persons_of_entities(
+    session: AsyncSession, entity_ids: Sequence[uuid.UUID]
+) -> Sequence[tuple[ReportPerson, Report]]:
+    """The persons of these entities with their reports, oldest report first."""
+    if not entity_ids:
+        return []
+    query = (
+        select(ReportPerson, Report)
+        .join(Report, Report.id == ReportPerson.report_id)
+        .where(ReportPerson.entity_id.in_(entity_ids))
+        .order_by(Report.created_at, ReportPerson.position)
+    )
+    return [(p, r) for p, r in (await session.execute(query)).all()]
 
 
 async def resolution_actions(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from app.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
 from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
-from app.pagination import decode_time_cursor, encode_cursor
+from app.pagination import decode_score_cursor, decode_time_cursor, encode_cursor
 from app.repositories import resolution as repo
 from app.schemas.case import PossibleMatchOut, ResolutionActionOut
 
@@ -208,6 +209,11 @@ async def undo(session: AsyncSession, action_id: uuid.UUID) -> ResolutionAction:
             row = await session.get(model, uuid.UUID(row_id))
             if row is not None:
                 setattr(row, attribute, uuid.UUID(old) if old else None)
+    reopened = action.undo.get("match")
+    if isinstance(reopened, str):
+        match = await session.get(PossibleMatch, uuid.UUID(reopened))
+        if match is not None:
+            match.status, match.decided_by, match.decided_at = "open", None, None
     action.undone_at = utcnow()
     await session.flush()
     return action
@@ -234,6 +240,8 @@ async def review(
         await changes.set("persons", match.report_person_id, target)
         await _join_cases_sharing(changes, target)
         action = changes.record("match.accept", actor, target)
+        # undoing the accept reopens the possible match, so that it can be reviewed again
+        action.undo = {**action.undo, "match": str(match.id)}
     await session.flush()
     return match, action
 
@@ -305,13 +313,22 @@ async def possible_match_view(session: AsyncSession, match: PossibleMatch) -> Po
 
 
 async def list_possible_matches(
-    session: AsyncSession, status: str | None, *, cursor: str | None, limit: int
+    session: AsyncSession,
+    status: str | None,
+    *,
+    cursor: str | None,
+    limit: int,
+    order: str = "oldest",
 ) -> tuple[list[PossibleMatchOut], str | None]:
-    """Possible matches in the order they were found, a page at a time."""
-    rows = await repo.possible_matches(
-        session, status, after=decode_time_cursor(cursor) if cursor else None, limit=limit + 1
-    )
+    """Possible matches a page at a time: in the order they were found (``oldest``), ``newest``
+    first, or highest ``score`` first."""
+    after: tuple[datetime | float, uuid.UUID] | None = None
+    if cursor:
+        after = decode_score_cursor(cursor) if order == "score" else decode_time_cursor(cursor)
+    rows = await repo.possible_matches(session, status, after=after, limit=limit + 1, order=order)
     page = rows[:limit]
     last = page[-1][0] if page else None
-    next_cursor = encode_cursor(last.created_at, last.id) if last and len(rows) > limit else None
+    next_cursor = None
+    if last is not None and len(rows) > limit:
+        next_cursor = encode_cursor(last.score if order == "score" else last.created_at, last.id)
     return [_match_view(m, p) for m, p in page], next_cursor

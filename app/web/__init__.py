@@ -18,6 +18,7 @@ from app.web import (
     officer_pages,
     pages,
     report_pages,
+    review_pages,
     session,
     stats_pages,
     watch_pages,
@@ -42,6 +43,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(admin_audit_pages.router)
     app.include_router(admin_key_pages.router)
     app.include_router(admin_routing_pages.router)
+    app.include_router(review_pages.router)
     app.add_exception_handler(session.SignInNeeded, session.redirect_to_sign_in)
     app.mount(STATIC_PREFIX, StaticFiles(packages=[("app.web", "static")]), name="static")
     install_error_pages(app)

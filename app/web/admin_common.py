@@ -157,4 +157,5 @@ SYSTEM_SECTIONS: tuple[AdminLink, ...] = (
     AdminLink("/audit", "admin.sections.audit"),
     AdminLink("/kunci-penandatangan", "adminkeys.signing.section"),
     AdminLink("/aturan-rute", "admin.routing.title"),
+    AdminLink("/tinjauan", "nav.review"),
 )

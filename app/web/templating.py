@@ -43,6 +43,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/laporan-baru", "nav.new_report", signed_in=True),
     NavItem("/pantauan", "nav.watches", signed_in=True),
     NavItem("/statistik", "nav.stats", signed_in=True),
+    NavItem("/tinjauan", "nav.review", signed_in=True, roles=("ANALYST", "SYSTEM_ADMIN")),
     NavItem("/admin", "nav.admin", signed_in=True, roles=("AGENCY_ADMIN", "SYSTEM_ADMIN")),
     NavItem("/tentang", "nav.about"),
     NavItem("/docs", "nav.api_docs"),
