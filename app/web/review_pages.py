@@ -23,8 +23,8 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.services import curation, match_review
 from app.services.match_review import ReviewRecord
 from app.web.forms import NO_ERRORS, FormErrors, form_errors
-from app.web.match_reasons import reasons_in_words
 from app.web.messages import flash
+from app.web.reasons import reasons_in_words
 from app.web.report_pages import Words
 from app.web.session import ConsoleOfficer, SignedInConsole, audited
 from app.web.templating import catalogue_for, render
@@ -183,7 +183,7 @@ async def list_possible_matches(
     words = catalogue_for(request)
     context = {
         "identity": officer.identity,
-        "rows": [{"row": row, "reasons": reasons_in_words(row.reasons[:3], words)} for row in rows],
+        "rows": [{"row": row, "reasons": reasons_in_words(words, row.reasons[:3])} for row in rows],
         "status": status,
         "order": urut,
         "statuses": STATUSES,
@@ -226,7 +226,7 @@ async def _pair_page(
     context = {
         "identity": officer.identity,
         "pair": pair,
-        "reasons": reasons_in_words(pair.reasons, words.catalogue),
+        "reasons": reasons_in_words(words.catalogue, pair.reasons),
         "columns": [_record_words(words, r) for r in shown],
         "rows": side_by_side(words, shown),
         "more_candidates": len(pair.candidates) - len(candidates),

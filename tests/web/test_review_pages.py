@@ -171,7 +171,7 @@ async def test_the_queue_lists_the_pair_and_the_pair_page_shows_both_records(
     assert "Nama sama (Siti Rahmawati ~ Siti Rahmawati)" in page
     console.cookies.set("lang", "en")
     english = await console.get(f"/tinjauan/{match_id}", headers=HTML)
-    assert "Name equal (Siti Rahmawati ~ Siti Rahmawati)" in english.text
+    assert "Same name (Siti Rahmawati ~ Siti Rahmawati)" in english.text
     assert "Records side by side" in english.text
 
 
@@ -369,7 +369,7 @@ async def test_a_restricted_match_shows_nothing_of_the_hidden_report_to_an_analy
     }
     assert "0813-9999-8888" in pages["pair"]  # Immigration's GREEN record is shown
     assert "Terbatas" in pages["queue"]
-    assert "Tanggal lahir beda satu angka" in pages["pair"]  # the reason, without values
+    assert "Tanggal lahir berbeda satu angka" in pages["pair"]  # the reason, without values
     for name, page in pages.items():
         for secret in (
             "0812-1111-2222",
