@@ -480,6 +480,8 @@ def admin_shots(
     shot("instansi-baru-salah")
     page.goto(f"/admin/instansi/{code}")
     shot("instansi-detail")
+    page.goto(f"/admin/instansi/{code}/ubah")
+    shot("instansi-ubah")
     page.goto(f"/admin/instansi/{code}/nonaktifkan")
     shot("instansi-nonaktifkan")
     page.goto(f"/admin/instansi/{code}/petugas/baru")

@@ -15,15 +15,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from app.api.deps import SessionDep, SettingsDep
 from app.errors import Conflict, FieldProblem, NotFound
-from app.schemas.agency import AgencyCreate, AgencyUpdate, ApiKeyIssue, ApiKeyRotate
+from app.schemas.agency import AgencyCreate, AgencyRead, AgencyUpdate, ApiKeyIssue, ApiKeyRotate
 from app.schemas.officer import OfficerCreate
 from app.services import agencies, api_keys, officers
 from app.services.officers import OfficerDraft, officer_view, setup_view
 from app.vocab.code_lists import REGIONS, code_list
-from app.vocab.enums import AgencyKind, OfficerRole
+from app.vocab.enums import AgencyKind, OfficerRole, Scope
 from app.web.admin_common import (
     AdminOfficer,
     Manager,
@@ -69,11 +70,13 @@ async def agency_list(request: Request, admin: SystemAdmin, session: SessionDep)
 def _agency_form(
     request: Request,
     admin: AdminOfficer,
-    typed: dict[str, str | None],
+    typed: dict[str, Any],
     errors: FormErrors,
     *,
     status_code: int = 200,
+    editing: AgencyRead | None = None,
 ) -> HTMLResponse:
+    """The registration form, or with ``editing`` the same form to change that agency."""
     return admin_page(
         request,
         admin,
@@ -83,9 +86,22 @@ def _agency_form(
             "errors": errors,
             "kinds": [k.value for k in AgencyKind],
             "regions": code_list(REGIONS).codes,
+            "editing": editing,
+            "scopes": [s.value for s in Scope],
         },
         status_code=status_code,
     )
+
+
+def _agency_typed(form: FormData) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """What the agency form holds, as typed (to show again), and its contact part."""
+    typed: dict[str, Any] = {
+        name: form_text(form, name) for name in ("code", "name", "kind", "region_code")
+    }
+    contact = {k: form_text(form, f"contact_{k}") for k in ("name", "email", "phone")}
+    typed.update({f"contact_{k}": v for k, v in contact.items()})
+    typed["scopes"] = [v for v in form.getlist("scopes") if isinstance(v, str)]
+    return typed, contact
 
 
 @router.get("/instansi/baru", response_class=HTMLResponse)
@@ -99,10 +115,7 @@ async def agency_create(
     request: Request, admin: SystemAdmin, session: SessionDep
 ) -> HTMLResponse | RedirectResponse:
     """Register the agency, or show the form again with each problem beside its field."""
-    form = await request.form()
-    typed = {name: form_text(form, name) for name in ("code", "name", "kind", "region_code")}
-    contact = {k: form_text(form, f"contact_{k}") for k in ("name", "email", "phone")}
-    typed.update({f"contact_{k}": v for k, v in contact.items()})
+    typed, contact = _agency_typed(await request.form())
     body: dict[str, Any] = {k: typed[k] for k in ("code", "name", "kind", "region_code")}
     if any(contact.values()):
         body["contact"] = contact
@@ -131,6 +144,54 @@ async def agency_detail(
         "agency.html",
         {"agency": agencies.agency_view(agency), "region": region},
     )
+
+
+@router.get("/instansi/{code}/ubah", response_class=HTMLResponse)
+async def agency_edit(
+    request: Request, code: str, admin: SystemAdmin, session: SessionDep
+) -> HTMLResponse:
+    """The agency's name, kind, region, contact and scopes in the registration form, to change."""
+    agency = agencies.agency_view(await agencies.get_agency(session, code))
+    contact = agency.contact
+    typed: dict[str, Any] = {
+        "code": agency.code,
+        "name": agency.name,
+        "kind": agency.kind.value,
+        "region_code": agency.region_code,
+        "contact_name": contact.name if contact else None,
+        "contact_email": contact.email if contact else None,
+        "contact_phone": contact.phone if contact else None,
+        "scopes": [str(scope) for scope in agency.scopes],
+    }
+    return _agency_form(request, admin, typed, NO_ERRORS, editing=agency)
+
+
+@router.post("/instansi/{code}/ubah", response_class=HTMLResponse, response_model=None)
+async def agency_change(
+    request: Request, code: str, admin: SystemAdmin, session: SessionDep
+) -> HTMLResponse | RedirectResponse:
+    """Change the agency as ``PATCH /v1/admin/agencies/{code}`` does (the code never changes);
+    an emptied region or contact is cleared; each problem is shown beside its field."""
+    agency = agencies.agency_view(await agencies.get_agency(session, code))
+    typed, contact = _agency_typed(await request.form())
+    typed["code"] = agency.code
+    body: dict[str, Any] = {
+        "name": typed["name"],
+        "kind": typed["kind"],
+        "region_code": typed["region_code"],
+        "contact": contact if any(contact.values()) else None,
+        "scopes": typed["scopes"],
+    }
+    try:
+        await agencies.update_agency(session, code, AgencyUpdate.model_validate(body))
+    except ValidationError as invalid:
+        errors = invalid_form(request, invalid)
+        return _agency_form(request, admin, typed, errors, status_code=422, editing=agency)
+    except Conflict as refused:
+        problems = [FieldProblem("/scopes", refused.detail or "refused", "conflict")]
+        errors = plain_errors(request, problems, "conflict")
+        return _agency_form(request, admin, typed, errors, status_code=409, editing=agency)
+    return back_to(request, f"/admin/instansi/{code}", "flash.admin.agency_changed")
 
 
 @router.get("/instansi/{code}/nonaktifkan", response_class=HTMLResponse)

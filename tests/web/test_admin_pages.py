@@ -95,6 +95,55 @@ async def test_a_system_admin_registers_an_agency_and_errors_land_beside_the_fie
     assert "sudah dipakai instansi lain" in taken.text
 
 
+async def test_a_system_admin_changes_an_agency_and_the_api_answers_the_change(
+    app: Any, client: httpx.AsyncClient, console: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    csrf = await sign_in(console, people["sysadmin"])
+    page = await console.get("/admin/instansi/POLRES-DUMAI", headers=HTML)
+    assert 'href="/admin/instansi/POLRES-DUMAI/ubah"' in page.text
+    form = await console.get("/admin/instansi/POLRES-DUMAI/ubah", headers=HTML)
+    assert form.status_code == 200
+    assert 'name="code"' not in form.text  # the code is the client id: it never changes
+    assert 'value="reports:write" checked' in form.text  # prefilled with today's scopes
+
+    typed = {"name": "Polres Dumai (Satreskrim)", "kind": "POLICE", "region_code": "14.72"}
+    refused = await console.post(
+        "/admin/instansi/POLRES-DUMAI/ubah", data={**typed, "csrf_token": csrf}
+    )
+    assert refused.status_code == 422  # no scope ticked
+    assert 'id="scopes-error"' in refused.text
+    assert "paling sedikit satu" in refused.text
+    assert 'value="Polres Dumai (Satreskrim)"' in refused.text  # nothing typed is lost
+    admin = bearer(await token_for(client, app, "ADMIN"))
+    before = (await client.get("/v1/admin/agencies/POLRES-DUMAI", headers=admin)).json()
+    assert before["name"] != typed["name"]  # the refused form changed nothing
+
+    saved = await console.post(
+        "/admin/instansi/POLRES-DUMAI/ubah",
+        data={
+            **typed,
+            "contact_email": "reskrim@polres-dumai.example.go.id",
+            "scopes": ["reports:read", "inbox:read"],
+            "csrf_token": csrf,
+        },
+    )
+    assert saved.status_code == 303
+    after = (await client.get("/v1/admin/agencies/POLRES-DUMAI", headers=admin)).json()
+    assert after["name"] == "Polres Dumai (Satreskrim)"
+    assert after["region_code"] == "14.72"
+    assert after["contact"]["email"] == "reskrim@polres-dumai.example.go.id"
+    assert sorted(after["scopes"]) == ["inbox:read", "reports:read"]
+
+    keeps_admin = await console.post(
+        "/admin/instansi/ADMIN/ubah",
+        data={"name": "Admin", "kind": "OTHER", "scopes": ["reports:read"], "csrf_token": csrf},
+    )
+    assert keeps_admin.status_code == 409
+    assert "harus tetap memiliki hak akses admin" in keeps_admin.text
+    no_csrf = await console.post("/admin/instansi/POLRES-DUMAI/ubah", data=typed)
+    assert no_csrf.status_code == 403
+
+
 async def test_deactivation_says_what_it_does_first_then_refuses_the_agencys_tokens(
     app: Any, client: httpx.AsyncClient, console: httpx.AsyncClient, people: dict[str, Any]
 ) -> None:
@@ -277,7 +326,14 @@ async def test_an_agency_admin_gets_404_for_another_agency_and_for_agency_regist
     console: httpx.AsyncClient, people: dict[str, SeededOfficer]
 ) -> None:
     csrf = await sign_in(console, people["admin"])
-    for path in [*ADMIN_PAGES, "/admin/instansi", "/admin/instansi/baru", "/admin/instansi/NOPE"]:
+    own_edit = "/admin/instansi/IMIGRASI-DUMAI/ubah"  # changing an agency is for system admins
+    for path in [
+        *ADMIN_PAGES,
+        "/admin/instansi",
+        "/admin/instansi/baru",
+        "/admin/instansi/NOPE",
+        own_edit,
+    ]:
         answer = await console.get(path, headers=HTML)
         assert answer.status_code == 404, path
         assert "Halaman tidak ditemukan" in answer.text
