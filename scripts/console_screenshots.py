@@ -482,6 +482,8 @@ def admin_shots(
     shot("instansi-detail")
     page.goto(f"/admin/instansi/{code}/ubah")
     shot("instansi-ubah")
+    page.goto("/tinjauan/lainnya")  # a system admin curates too: merging and splitting by id
+    shot("tinjauan-lainnya")
     page.goto(f"/admin/instansi/{code}/nonaktifkan")
     shot("instansi-nonaktifkan")
     page.goto(f"/admin/instansi/{code}/petugas/baru")

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.audit_hook import AuditDep, RequestAudit
 from app.api.deps import SessionDep, SettingsDep
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from app.services import curation, match_review
 from app.services.match_review import ReviewRecord
 from app.web.forms import NO_ERRORS, FormErrors, form_errors
@@ -505,3 +505,110 @@ async def undo(
         )
         return answered(audit, page)
     return _back(request, ACTIONS, "flash.review.undone")
+
+
+# --- merging entities or cases, splitting a case, by their ids ----------------------------------
+
+MORE = QUEUE + "/lainnya"
+#: Each form of the page: its catalogue prefix and its fields (name → JSON pointer of the service).
+_MORE_FORMS: dict[str, tuple[str, ...]] = {
+    "gabung-entitas": ("source_entity_id", "target_entity_id"),
+    "gabung-kasus": ("source_case_id", "target_case_id"),
+    "pisah-kasus": ("case_id", "report_ids"),
+}
+
+
+def _ids_in(text: str, pointer: str) -> tuple[list[uuid.UUID], list[FieldProblem]]:
+    """The ids typed in a field (one or more, separated by spaces, commas or lines)."""
+    ids: list[uuid.UUID] = []
+    for part in text.replace(",", " ").split():
+        try:
+            ids.append(uuid.UUID(part))
+        except ValueError:
+            return [], [FieldProblem(pointer, "not an id", "not_an_id")]
+    if not ids:
+        return [], [FieldProblem(pointer, "missing", "missing")]
+    return ids, []
+
+
+async def _more_page(
+    request: Request,
+    officer: SignedInConsole,
+    *,
+    chosen: str | None = None,
+    typed: dict[str, str] | None = None,
+    problems: list[FieldProblem] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    words = catalogue_for(request)
+    worded = [
+        replace(p, detail=words.text(f"review.more.error.{p.code}"))
+        if words.has(f"review.more.error.{p.code}")
+        else p
+        for p in problems or []
+    ]
+    context = {
+        "identity": officer.identity,
+        "more_forms": _MORE_FORMS,
+        "chosen": chosen,
+        "typed": typed or {},
+        "errors": form_errors(worded) if worded else NO_ERRORS,
+    }
+    return render(request, "pages/review/more.html", context, status_code=status_code)
+
+
+@router.get(MORE, response_class=HTMLResponse)
+async def more_actions(request: Request, officer: Reviewer) -> Response:
+    """Merge two entities or two cases, or split reports out of a case, named by their ids
+    (as ``/v1/admin/entities/merge``, ``/v1/admin/cases/merge`` and ``…/cases/{id}/split``)."""
+    return await _more_page(request, officer)
+
+
+@router.post(MORE + "/{form:str}", response_class=HTMLResponse)
+async def more_action(
+    request: Request, form: str, audit: AuditDep, session: SessionDep, officer: Reviewer
+) -> Response:
+    """Do the chosen action (undoable from the actions list), or show the form again with each
+    problem beside its field and what was typed kept."""
+    fields = _MORE_FORMS.get(form)
+    if fields is None:
+        raise NotFound(detail="No such page")
+    posted = await request.form()
+    typed = {name: str(posted.get(name) or "").strip() for name in fields}
+    parsed: dict[str, list[uuid.UUID]] = {}
+    problems: list[FieldProblem] = []
+    for name in fields:
+        ids, wrong = _ids_in(typed[name], f"/{name}")
+        parsed[name] = ids
+        problems += wrong
+        if not wrong and name != "report_ids" and len(ids) > 1:
+            problems.append(FieldProblem(f"/{name}", "one id", "one_id"))
+    actor = officer.principal.actor
+    if not problems:
+        try:
+            async with session.begin_nested():
+                if form == "gabung-entitas":
+                    action = await curation.merge_entities(
+                        session, actor, parsed[fields[0]][0], parsed[fields[1]][0]
+                    )
+                elif form == "gabung-kasus":
+                    action = await curation.merge_cases(
+                        session, actor, parsed[fields[0]][0], parsed[fields[1]][0]
+                    )
+                else:
+                    action = await curation.split_case(
+                        session, actor, parsed["case_id"][0], parsed["report_ids"]
+                    )
+        except InvalidInput as refused:
+            # "/report_ids/3" (one of the typed ids) is shown beside the one report ids field
+            problems = [
+                replace(p, pointer="/report_ids") if p.pointer.startswith("/report_ids/") else p
+                for p in refused.errors
+            ]
+        else:
+            audit.object("resolution_action", action.id)
+            return _back(request, ACTIONS, f"flash.review.more.{form}")
+    page = await _more_page(
+        request, officer, chosen=form, typed=typed, problems=problems, status_code=422
+    )
+    return answered(audit, page)
