@@ -291,6 +291,13 @@ def main(out: Path) -> None:
             label: seeded_officer(database, "ADMIN", f"sysadmin.{label}", OfficerRole.SYSTEM_ADMIN)
             for label in VIEWPORTS
         }
+        # the webhook pages' own admins (a TOTP code is accepted once: admin_shots used theirs)
+        webhookers = {
+            label: seeded_officer(
+                database, "ADMIN", f"sysadmin.webhook.{label}", OfficerRole.SYSTEM_ADMIN
+            )
+            for label in VIEWPORTS
+        }
         # one sign-in each for the audit and key pages (a TOTP code is accepted once)
         auditors = {
             label: seeded_officer(database, "ADMIN", f"auditor.{label}", OfficerRole.SYSTEM_ADMIN)
@@ -330,7 +337,7 @@ def main(out: Path) -> None:
                 webhook_shots(
                     browser,
                     base_url,
-                    admins[label],
+                    webhookers[label],
                     label,
                     (width, height),
                     out,
@@ -406,7 +413,7 @@ def seed_review(page: Page) -> dict[str, str]:
     csrf = sign_in_page(page, "petugas.lanal-dumai")
     by_name = {"role": "VICTIM", "full_name": "Dewi Lestari", "sex": "FEMALE", "nationality": "IDN"}
     submit_as_officer(
-        page, csrf, interception(external_ref="LANAL-DUMAI/2025/0045", persons=[by_name])
+        page, csrf, interception(external_ref="LANAL-DUMAI/2025/0046", persons=[by_name])
     )
     csrf = sign_in_page(page, "analis.admin")
     listed = page.request.get("/v1/admin/possible-matches")

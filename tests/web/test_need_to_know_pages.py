@@ -23,6 +23,9 @@ from tests.report_samples import deferral
 #: The console's admin pages take agency codes, usernames and key ids: an admin's own agency,
 #: not need-to-know over reports; they are outside this test.
 ADMIN_PREFIX = "/admin"
+#: The match review pages are the ADMIN agency's analysts' alone: every other officer gets the
+#: console's 404 on each of them (tests/web/test_review_pages.py, test_review_more.py).
+CURATION_PREFIX = "/tinjauan"
 _PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
 #: One request id for every request, so that the error page (which names it) is comparable.
 REQUEST_ID = {"x-request-id": "need-to-know-test"}
@@ -35,7 +38,7 @@ def console_id_routes(app: FastAPI) -> list[tuple[str, str]]:
         route, path = context.original_route, context.path or ""
         if not isinstance(route, APIRoute) or route.include_in_schema:
             continue
-        if "{" not in path or path.startswith(ADMIN_PREFIX):
+        if "{" not in path or path.startswith((ADMIN_PREFIX, CURATION_PREFIX)):
             continue
         found += [(method, path) for method in sorted(route.methods or ())]
     return found
