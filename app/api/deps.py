@@ -217,8 +217,8 @@ async def get_principal(
         await _record_refusal(session, refused.reason)
         raise
     principal = Principal(
-        agency_id=verified.agency.id,
-        agency_code=verified.agency.code,
+        agency_id=verified.agency_id,
+        agency_code=verified.agency_code,
         scopes=verified.scopes,
         credential_id=verified.credential_id,
         token_id=verified.token_id,

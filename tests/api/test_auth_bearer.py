@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
 
+from app.services import tokens
+
 from tests.api.auth_support import (
     b64url,
     current_service_key,
@@ -308,3 +310,27 @@ async def test_removing_a_scope_takes_effect_on_existing_tokens(
         "/v1/admin/agencies/OPS", headers=bearer(admin), json={"scopes": ["reports:read"]}
     )
     assert (await client.get(PROTECTED, headers=bearer(ops))).status_code == 403
+
+
+async def test_a_token_is_verified_once_and_refused_once_it_expires(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature is checked on first use only; the clock is checked on every use."""
+    await create_admin(app)
+    token = await token_for(client, app, "ADMIN")
+    decoded: list[str] = []
+    decode = tokens.jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        decoded.append(args[0])
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(tokens.jwt, "decode", counting_decode)
+    for _ in range(3):
+        assert (await client.get(PROTECTED, headers=bearer(token))).status_code == 200
+    assert len(decoded) == 1
+
+    expires = jwt.get_unverified_claims(token)["exp"]
+    later = tokens.utcnow().fromtimestamp(expires + 31, tz=tokens.utcnow().tzinfo)
+    monkeypatch.setattr(tokens, "utcnow", lambda: later)
+    _assert_invalid_token(await client.get(PROTECTED, headers=bearer(token)))
