@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
 
 from app.services import tokens
-
 from tests.api.auth_support import (
     b64url,
     current_service_key,
