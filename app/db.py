@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import TextClause, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.config import Settings
@@ -147,8 +148,48 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+#: ``session.info`` key set once a session has written in its transaction.
+_WROTE = "sinergi.wrote"
+
+
+class AppSession(Session):
+    """The app's sessions: they note whether their transaction wrote anything (``wrote``)."""
+
+
+@event.listens_for(AppSession, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    statement = state.statement
+    if isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT":
+        return  # advisory locks and other reads written as text
+    state.session.info[_WROTE] = True
+
+
+@event.listens_for(AppSession, "after_flush")
+def _note_flush(session: Session, _flush: UOWTransaction) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(AppSession, "after_transaction_end")
+def _forget_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def wrote(session: AsyncSession) -> bool:
+    """Whether the session's transaction wrote (or holds changes not yet flushed).
+
+    A transaction that only read has nothing to commit: a request that only read may then
+    commit its audit event in a shared transaction (``app.services.group_commit``).
+    """
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=AppSession
+    )
 
 
 @asynccontextmanager
