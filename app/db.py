@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import TextClause, event
+from sqlalchemy import Table, TextClause, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -152,8 +152,40 @@ def create_engine(settings: Settings) -> AsyncEngine:
 _WROTE = "sinergi.wrote"
 
 
+#: ``session.info`` key of the rows ``add_rows`` holds until the next flush.
+_PENDING_ROWS = "sinergi.pending_rows"
+
+
 class AppSession(Session):
-    """The app's sessions: they note whether their transaction wrote anything (``wrote``)."""
+    """The app's sessions: they note whether their transaction wrote anything (``wrote``), and
+    write the plain rows of ``add_rows`` at each flush, after the ORM's own."""
+
+    def flush(self, objects: Any = None) -> None:
+        super().flush(objects)
+        pending: dict[Table, list[dict[str, Any]]] | None = self.info.pop(_PENDING_ROWS, None)
+        if pending:
+            self.info[_WROTE] = True
+            connection = self.connection()
+            for table, rows in pending.items():
+                connection.execute(insert(table), rows)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The table an ORM model is mapped to (for Core statements on it)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def add_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows to insert at the session's next flush (or commit), one multi-row INSERT per table.
+
+    For the many small rows of a use case (blocking keys, facets, recipients): no ORM object is
+    made or tracked for them. They are written after the flush's ORM inserts, so their foreign
+    keys may point at objects added in the same flush. Nothing reads them back as objects.
+    """
+    if rows:
+        session.info.setdefault(_PENDING_ROWS, {}).setdefault(table, []).extend(rows)
 
 
 @event.listens_for(AppSession, "do_orm_execute")
@@ -171,10 +203,22 @@ def _note_flush(session: Session, _flush: UOWTransaction) -> None:
     session.info[_WROTE] = True
 
 
+@event.listens_for(AppSession, "before_commit")
+def _write_pending_rows(session: Session) -> None:
+    # A commit flushes only a session with ORM changes; rows of ``add_rows`` count too.
+    if session.info.get(_PENDING_ROWS):
+        session.flush()
+
+
 @event.listens_for(AppSession, "after_transaction_end")
 def _forget_writes(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_WROTE, None)
+        session.info.pop(_PENDING_ROWS, None)
+    elif transaction.nested:
+        # A savepoint flushes what was pending when it began and, if it commits, when it ends:
+        # rows still pending now were added inside a savepoint that rolled back.
+        session.info.pop(_PENDING_ROWS, None)
 
 
 def wrote(session: AsyncSession) -> bool:
@@ -183,7 +227,14 @@ def wrote(session: AsyncSession) -> bool:
     A transaction that only read has nothing to commit: a request that only read may then
     commit its audit event in a shared transaction (``app.services.group_commit``).
     """
-    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+    info = session.info
+    return bool(
+        info.get(_WROTE)
+        or info.get(_PENDING_ROWS)
+        or session.new
+        or session.dirty
+        or session.deleted
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

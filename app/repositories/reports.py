@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, raiseload, selectinload
 
+from app.db import add_rows, table_of
 from app.models.agency import Agency
 from app.models.report import (
     IdempotencyRecord,
@@ -195,16 +196,52 @@ async def versions(session: AsyncSession, report_id: uuid.UUID) -> Sequence[Repo
 
 def add_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
     """The modus codes of a new report (pending: written by the next flush)."""
-    session.add_all(ReportModus(report_id=report_id, code=c) for c in dict.fromkeys(codes))
+    add_rows(
+        session,
+        table_of(ReportModus),
+        [{"report_id": report_id, "code": c} for c in dict.fromkeys(codes)],
+    )
 
 
 def add_facets(
     session: AsyncSession, report_id: uuid.UUID, facets: Sequence[tuple[str, str]]
 ) -> None:
     """The (facet, code) pairs of a new report (pending: written by the next flush)."""
-    session.add_all(
-        ReportFacet(report_id=report_id, facet=facet, code=code)
-        for facet, code in dict.fromkeys(facets)
+    add_rows(
+        session,
+        table_of(ReportFacet),
+        [
+            {"report_id": report_id, "facet": facet, "code": code}
+            for facet, code in dict.fromkeys(facets)
+        ],
+    )
+
+
+def add_version(session: AsyncSession, report: Report, change: str) -> None:
+    """The report's current body as a new version (pending: written by the next flush)."""
+    add_rows(
+        session,
+        table_of(ReportVersion),
+        [
+            {
+                "report_id": report.id,
+                "version": report.version,
+                "body": report.body,
+                "body_hash": report.body_hash,
+                "change": change,
+            }
+        ],
+    )
+
+
+def add_recipients(
+    session: AsyncSession, report_id: uuid.UUID, recipients: Sequence[tuple[uuid.UUID, str]]
+) -> None:
+    """(agency id, rule) of each agency a report is routed to (pending: the next flush)."""
+    add_rows(
+        session,
+        table_of(ReportRecipient),
+        [{"report_id": report_id, "agency_id": a, "rule": rule} for a, rule in recipients],
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import dialect_name
+from app.db import add_rows, dialect_name, table_of
 from app.matching.scoring import (
     IDENTIFIER_KEY_PREFIXES,
     MAX_CANDIDATES,
@@ -232,8 +232,11 @@ async def entity_identifiers(
 
 
 def add_keys(session: AsyncSession, report_person_id: uuid.UUID, keys: Iterable[str]) -> None:
-    session.add_all(
-        PersonKey(key=k, report_person_id=report_person_id) for k in dict.fromkeys(keys)
+    """A person's blocking keys, written at the next flush (one multi-row INSERT, no objects)."""
+    add_rows(
+        session,
+        table_of(PersonKey),
+        [{"key": k, "report_person_id": report_person_id} for k in dict.fromkeys(keys)],
     )
 
 

@@ -35,7 +35,6 @@ from app.models.report import (
     IdempotencyRecord,
     Report,
     ReportPerson,
-    ReportRecipient,
     ReportStatus,
     ReportVersion,
 )
@@ -436,13 +435,15 @@ async def _route(
     routed = await route_report_to(session, routing_facts(source_code, body))
     payload = {"report": out.model_dump(mode="json")}
     told: list[RoutedTo] = []
+    recipients: list[tuple[uuid.UUID, str]] = []
     for target, agency_id in routed:
         if agency_id in already:
             continue
         already.add(agency_id)
-        session.add(ReportRecipient(report_id=report.id, agency_id=agency_id, rule=target.rule))
+        recipients.append((agency_id, target.rule))
         outbox.add(agency_id, "report.routed", payload, rule=target.rule, report_id=report.id)
         told.append(RoutedTo(agency=target.agency_code, rule=target.rule))
+    repo.add_recipients(session, report.id, recipients)
     return told
 
 
@@ -658,15 +659,7 @@ async def _ingest(
     the agencies it was routed to (``report.updated``); routing then reaches only new ones.
     """
     correction = change != "created"
-    session.add(
-        ReportVersion(
-            report_id=report.id,
-            version=report.version,
-            body=report.body,
-            body_hash=report.body_hash,
-            change=change,
-        )
-    )
+    repo.add_version(session, report, change)
     if correction:
         await repo.delete_derived(session, report.id)
         await session.flush()
