@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.db import add_rows, table_of
 from app.models.agency import Agency
 from app.models.delivery import (
     Delivery,
@@ -25,6 +26,11 @@ from app.models.report import Report
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Delivery rows (every column named), written at the next flush in one INSERT."""
+    add_rows(session, table_of(Delivery), rows)
 
 
 async def take_sequences(
