@@ -62,6 +62,7 @@ from app.services.resolution import (
     PersonResolution,
     Thresholds,
     assign_case,
+    candidates_of,
     lock_for_resolution,
     resolve_person,
 )
@@ -347,6 +348,12 @@ async def _store_persons(
     thresholds = settings.thresholds
     weights = await current_weights(session)
     await lock_for_resolution(session, [p.features for p in persons])
+    # Every person's candidates in one lookup. A person's resolution changes no other person's
+    # candidates (those of this report are never candidates, its keys are not written yet),
+    # except by merging stored entities: the later persons' candidates are then looked up again.
+    found = await candidates_of(
+        session, [p.features for p in persons], exclude_report_id=report.id, viewer=viewer
+    )
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
         row = ReportPerson(
@@ -376,9 +383,17 @@ async def _store_persons(
             viewer=viewer,
             weights=weights,
             keys_locked=True,
+            found=found[index],
         )
         session.add(row)
         resolved.append((row, resolution))
+        if resolution.merged and index + 1 < len(persons):
+            found[index + 1 :] = await candidates_of(
+                session,
+                [p.features for p in persons[index + 1 :]],
+                exclude_report_id=report.id,
+                viewer=viewer,
+            )
     # The report's persons as stored, without reading them back.
     set_committed_value(report, "persons", [row for row, _ in resolved])
     return resolved
