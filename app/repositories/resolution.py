@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Uuid,
     and_,
     bindparam,
     case,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from app.db import add_rows, dialect_name, table_of
 from app.matching.scoring import (
@@ -135,10 +138,10 @@ class Found(NamedTuple):
     """Stored persons bearing each name, by ``name_frequency_key`` (see ``compare``)."""
 
 
-def hidden_from(agency_id: uuid.UUID | None) -> ColumnElement[bool]:
+def hidden_from(agency_id: uuid.UUID | BindParameter[uuid.UUID] | None) -> ColumnElement[bool]:
     """True for a report the agency may neither read nor be told of (RED, AMBER_STRICT).
 
-    ``None`` (an admin) is hidden nothing.
+    ``None`` (an admin) is hidden nothing. The agency may be a parameter of a held statement.
     """
     if agency_id is None:
         return false()
@@ -207,8 +210,8 @@ async def candidates_of_persons(
         ]
     rows: list[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]] = [[] for _ in persons]
     if wanted:
-        query = _ranked_candidates(session, wanted, exclude_report_id, viewer)
-        for index, pid, eid, feats, hidden in (await session.execute(query)).all():
+        query, params = _ranked_candidates(session, wanted, exclude_report_id, viewer)
+        for index, pid, eid, feats, hidden in (await session.execute(query, params)).all():
             if eid is not None and feats:
                 rows[index].append((pid, eid, feats, bool(hidden)))
     return [Found(r, n) for r, n in zip(rows, name_counts, strict=True)]
@@ -219,33 +222,53 @@ def _ranked_candidates(
     wanted: Sequence[tuple[int, str, bool]],
     exclude_report_id: uuid.UUID | None,
     viewer: uuid.UUID | None,
-) -> Select[tuple[int, uuid.UUID, uuid.UUID | None, dict[str, Any], bool]]:
+) -> tuple[Select[Any], dict[str, Any]]:
     """Each person's best ``MAX_CANDIDATES`` holders of its ``wanted`` keys (person index,
     key, identifier key?), ranked as ``matching.rank_candidates`` ranks them: holders of an
-    identifier key first, then those sharing the most keys; the index is read once."""
-    wanted_keys: Any
+    identifier key first, then those sharing the most keys; the index is read once.
+
+    The statement and its parameters. On PostgreSQL the wanted keys are three arrays, so the
+    statement is the same for every report: it is built once per shape and held (building it
+    costs more than running it), and each connection prepares it once.
+    """
+    params: dict[str, Any] = {"viewer": viewer, "exclude_report_id": exclude_report_id}
     if dialect_name(session) == "postgresql":
-        # three arrays: one statement text whatever the number of persons and keys
-        wanted_keys = (
-            func.unnest(
-                bindparam("wanted_index", [w[0] for w in wanted], ARRAY(Integer)),
-                bindparam("wanted_key", [w[1] for w in wanted], ARRAY(String)),
-                bindparam("wanted_identifier", [w[2] for w in wanted], ARRAY(Boolean)),
-            )
-            .table_valued("person", "key", "identifier")
-            .render_derived(name="wanted")
+        params.update(
+            wanted_person=[w[0] for w in wanted],
+            wanted_key=[w[1] for w in wanted],
+            wanted_identifier=[w[2] for w in wanted],
         )
-    else:
-        # (SQLite names no columns of a VALUES list)
-        rows = [
-            select(
-                literal(person, Integer).label("person"),
-                literal(key, String).label("key"),
-                literal(identifier, Boolean).label("identifier"),
-            )
-            for person, key, identifier in wanted
-        ]
-        wanted_keys = (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("wanted")
+        return _held_ranked_query(viewer is not None, exclude_report_id is not None), params
+    # SQLite names no columns of a VALUES list: one SELECT per wanted key
+    rows = [
+        select(
+            literal(person, Integer).label("person"),
+            literal(key, String).label("key"),
+            literal(identifier, Boolean).label("identifier"),
+        )
+        for person, key, identifier in wanted
+    ]
+    wanted_keys = (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("wanted")
+    return _ranked_query(wanted_keys, viewer is not None, exclude_report_id is not None), params
+
+
+@functools.cache
+def _held_ranked_query(by_viewer: bool, excluding: bool) -> Select[Any]:
+    """PostgreSQL's candidate statement for one shape (a viewer or not, a report left out or
+    not), built once per process."""
+    wanted_keys = (
+        func.unnest(
+            bindparam("wanted_person", type_=ARRAY(Integer)),
+            bindparam("wanted_key", type_=ARRAY(String)),
+            bindparam("wanted_identifier", type_=ARRAY(Boolean)),
+        )
+        .table_valued("person", "key", "identifier")
+        .render_derived(name="wanted")
+    )
+    return _ranked_query(wanted_keys, by_viewer, excluding)
+
+
+def _ranked_query(wanted_keys: Any, by_viewer: bool, excluding: bool) -> Select[Any]:
     by_identifier = func.max(case((wanted_keys.c.identifier, 1), else_=0))
     ranked = (
         select(
@@ -262,6 +285,7 @@ def _ranked_candidates(
         .group_by(wanted_keys.c.person, PersonKey.report_person_id)
         .subquery("ranked")
     )
+    viewer = bindparam("viewer", type_=Uuid) if by_viewer else None
     query = (
         select(
             ranked.c.person,
@@ -279,8 +303,8 @@ def _ranked_candidates(
         )
         .order_by(ranked.c.person, ranked.c.rank)
     )
-    if exclude_report_id is not None:
-        query = query.where(ReportPerson.report_id != exclude_report_id)
+    if excluding:
+        query = query.where(ReportPerson.report_id != bindparam("exclude_report_id", type_=Uuid))
     return query
 
 
