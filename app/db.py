@@ -132,7 +132,10 @@ def engine_options(settings: Settings) -> dict[str, Any]:
     options.update(
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
-        pool_pre_ping=True,
+        # A round trip before every use costs each request as much as a small query; without
+        # it a connection broken by a database restart fails its one request (503), and the
+        # pool then renews every connection it holds (SQLAlchemy's optimistic invalidation).
+        pool_pre_ping=settings.database_pre_ping,
         pool_recycle=1800,
         connect_args={"prepared_statement_cache_size": ASYNCPG_STATEMENT_CACHE_SIZE},
     )
