@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Select, String, Uuid, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.agency import Agency
@@ -81,7 +82,39 @@ async def token_holder(
     Columns only, no ORM objects: this runs on every authenticated request, and both joins are
     on primary keys.
     """
-    query = (
+    params = {"code": code, "credential_id": credential_id}
+    row = (await session.execute(_token_holder_query(), params)).first()
+    if row is None:
+        return None
+    agency_id, agency_code, active, scopes, key_id, revoked, expires, public_id, public_revoked = (
+        row
+    )
+    return TokenHolder(
+        agency_id=agency_id,
+        agency_code=agency_code,
+        active=active,
+        scopes=list(scopes or []),
+        api_key=(revoked, expires) if key_id is not None else None,
+        public_key_revoked_at=public_revoked,
+        public_key_found=public_id is not None,
+    )
+
+
+@functools.cache
+def _token_holder_query() -> Select[
+    uuid.UUID,
+    str,
+    bool,
+    list[str],
+    uuid.UUID,
+    datetime | None,
+    datetime | None,
+    uuid.UUID,
+    datetime | None,
+]:
+    """``token_holder``'s statement, built once per process (its values are parameters)."""
+    credential_id = bindparam("credential_id", type_=Uuid)
+    return (
         select(
             Agency.id,
             Agency.code,
@@ -98,22 +131,7 @@ async def token_holder(
             AgencyPublicKey,
             and_(AgencyPublicKey.id == credential_id, AgencyPublicKey.agency_id == Agency.id),
         )
-        .where(Agency.code == code)
-    )
-    row = (await session.execute(query)).first()
-    if row is None:
-        return None
-    agency_id, agency_code, active, scopes, key_id, revoked, expires, public_id, public_revoked = (
-        row
-    )
-    return TokenHolder(
-        agency_id=agency_id,
-        agency_code=agency_code,
-        active=active,
-        scopes=list(scopes or []),
-        api_key=(revoked, expires) if key_id is not None else None,
-        public_key_revoked_at=public_revoked,
-        public_key_found=public_id is not None,
+        .where(Agency.code == bindparam("code", type_=String))
     )
 
 

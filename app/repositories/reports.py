@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,7 +12,9 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
+    Uuid,
     and_,
+    bindparam,
     delete,
     exists,
     insert,
@@ -22,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, raiseload, selectinload
+from sqlalchemy.sql.elements import BindParameter
 
 from app.db import add_rows, table_of
 from app.models.agency import Agency
@@ -99,19 +103,28 @@ async def get_with_source(
     One query for what a read needs (a row per person); the persons' rows are not loaded as
     objects (the body holds what the agency sent).
     """
-    visible: ColumnElement[bool] = _visible_to(agency_id) if agency_id is not None else true()
-    query = (
-        select(Report, Agency.code, visible, ReportPerson.position, ReportPerson.entity_id)
-        .join(Agency, Agency.id == Report.source_agency_id)
-        .outerjoin(ReportPerson, ReportPerson.report_id == Report.id)
-        .where(Report.id == report_id)
-        .options(raiseload(Report.persons))
-    )
-    rows = (await session.execute(query)).all()
+    query = _read_query(by_agency=agency_id is not None)
+    rows = (await session.execute(query, {"report_id": report_id, "agency_id": agency_id})).all()
     if not rows:
         return None
     entities = {row[3]: row[4] for row in rows if row[3] is not None}
     return rows[0][0], rows[0][1], bool(rows[0][2]), entities
+
+
+@functools.cache
+def _read_query(*, by_agency: bool) -> Select[Report, str, bool, int, uuid.UUID | None]:
+    """``get_with_source``'s statement (for an agency, or an admin who sees everything), built
+    once per process: every read runs it, and its values are parameters."""
+    visible: ColumnElement[bool] = (
+        _visible_to(bindparam("agency_id", type_=Uuid)) if by_agency else true()
+    )
+    return (
+        select(Report, Agency.code, visible, ReportPerson.position, ReportPerson.entity_id)
+        .join(Agency, Agency.id == Report.source_agency_id)
+        .outerjoin(ReportPerson, ReportPerson.report_id == Report.id)
+        .where(Report.id == bindparam("report_id", type_=Uuid))
+        .options(raiseload(Report.persons))
+    )
 
 
 async def entities_by_position(
@@ -131,7 +144,7 @@ async def entities_by_position(
     return out
 
 
-def _visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
+def _visible_to(agency_id: uuid.UUID | BindParameter[uuid.UUID]) -> ColumnElement[bool]:
     """Rows an agency may see: its own reports and those routed to it."""
     routed = exists().where(
         ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id
