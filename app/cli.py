@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -65,7 +67,14 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes; each listens on the port itself (SO_REUSEPORT on Linux), so "
+            "the kernel spreads connections over them. One or two per core.",
+        ),
+    ] = 1,
     no_migrate: Annotated[
         bool, typer.Option("--no-migrate", help="Do not upgrade the database to head on start.")
     ] = False,
@@ -104,14 +113,96 @@ def serve(
         if not no_migrate:
             migrations.upgrade(settings.database_url)
         _check_secrets_or_exit()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        **uvicorn_options(settings),  # type: ignore[arg-type]
-    )
+    options: dict[str, object] = {
+        "app": "app.main:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        **uvicorn_options(settings),
+    }
+    if workers > 1 and _REUSE_PORT:
+        _serve_processes(options, workers)
+        return
+    uvicorn.run(workers=workers, **options)  # type: ignore[arg-type]
+
+
+#: Whether each server process can listen on the port itself and have the kernel balance
+#: connections between them (Linux's SO_REUSEPORT; elsewhere the option exists but does not
+#: balance, and uvicorn's shared socket is used).
+_REUSE_PORT = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
+
+
+def _serve_processes(options: dict[str, object], workers: int) -> None:
+    """Run ``workers`` server processes, each on its own SO_REUSEPORT socket; restart any that
+    dies; on SIGTERM or SIGINT stop them all (each finishes its requests in flight).
+
+    Uvicorn's own ``--workers`` shares one listening socket: the process that wakes first takes
+    every waiting connection (a load test's 32 keep-alive connections all went to one of two).
+    With one socket per process the kernel hashes each new connection to one of them.
+    """
+    import multiprocessing
+    import signal
+    import time
+
+    spawn = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def start() -> multiprocessing.process.BaseProcess:
+        process = spawn.Process(target=_serve_one_process, args=(options,), daemon=False)
+        process.start()
+        return process
+
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for i, process in enumerate(processes):
+                if process.is_alive() or stopping:
+                    continue
+                if process.exitcode == STARTUP_FAILURE:
+                    typer.echo("a server process failed to start; stopping", err=True)
+                    stopping = True
+                    break
+                typer.echo(f"server process {process.pid} died; starting another", err=True)
+                processes[i] = start()
+    finally:
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.join()
+
+
+#: uvicorn's exit code for a process that could not start (``uvicorn.config.STARTUP_FAILURE``).
+STARTUP_FAILURE = 3
+
+
+def _serve_one_process(options: dict[str, object]) -> None:
+    """One server process of ``_serve_processes``: its own socket on the shared port."""
+    import uvicorn
+
+    host, port = str(options["host"]), int(str(options["port"]))
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )[0]
+    # proto IPPROTO_TCP: accepted sockets inherit it, and asyncio sets TCP_NODELAY only then
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError as error:
+        typer.echo(f"cannot listen on {host}:{port}: {error}", err=True)
+        sys.exit(STARTUP_FAILURE)
+    config = uvicorn.Config(**options)  # type: ignore[arg-type]
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _prepare_demo(path: Path, *, seed: int, size: int, host: str, port: int) -> Settings:

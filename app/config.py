@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_echo: bool = False
+    #: Test each pooled PostgreSQL connection with a round trip before every use.
+    database_pre_ping: bool = False
+    #: A request that wrote nothing commits its audit event together with concurrent ones.
+    audit_group_commit: bool = True
 
     #: Keyed hash of API keys (HMAC-SHA256); also derives other server-side MACs.
     secret_key: str = ""

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import Table, TextClause, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.config import Settings
@@ -131,7 +132,10 @@ def engine_options(settings: Settings) -> dict[str, Any]:
     options.update(
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
-        pool_pre_ping=True,
+        # A round trip before every use costs each request as much as a small query; without
+        # it a connection broken by a database restart fails its one request (503), and the
+        # pool then renews every connection it holds (SQLAlchemy's optimistic invalidation).
+        pool_pre_ping=settings.database_pre_ping,
         pool_recycle=1800,
         connect_args={"prepared_statement_cache_size": ASYNCPG_STATEMENT_CACHE_SIZE},
     )
@@ -147,8 +151,99 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+#: ``session.info`` key set once a session has written in its transaction.
+_WROTE = "sinergi.wrote"
+
+
+#: ``session.info`` key of the rows ``add_rows`` holds until the next flush.
+_PENDING_ROWS = "sinergi.pending_rows"
+
+
+class AppSession(Session):
+    """The app's sessions: they note whether their transaction wrote anything (``wrote``), and
+    write the plain rows of ``add_rows`` at each flush, after the ORM's own."""
+
+    def flush(self, objects: Any = None) -> None:
+        super().flush(objects)
+        pending: dict[Table, list[dict[str, Any]]] | None = self.info.pop(_PENDING_ROWS, None)
+        if pending:
+            self.info[_WROTE] = True
+            connection = self.connection()
+            for table, rows in pending.items():
+                connection.execute(insert(table), rows)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The table an ORM model is mapped to (for Core statements on it)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def add_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows to insert at the session's next flush (or commit), one multi-row INSERT per table.
+
+    For the many small rows of a use case (blocking keys, facets, recipients): no ORM object is
+    made or tracked for them. They are written after the flush's ORM inserts, so their foreign
+    keys may point at objects added in the same flush. Nothing reads them back as objects.
+    """
+    if rows:
+        session.info.setdefault(_PENDING_ROWS, {}).setdefault(table, []).extend(rows)
+
+
+@event.listens_for(AppSession, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    statement = state.statement
+    if isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT":
+        return  # advisory locks and other reads written as text
+    state.session.info[_WROTE] = True
+
+
+@event.listens_for(AppSession, "after_flush")
+def _note_flush(session: Session, _flush: UOWTransaction) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(AppSession, "before_commit")
+def _write_pending_rows(session: Session) -> None:
+    # A commit flushes only a session with ORM changes; rows of ``add_rows`` count too.
+    if session.info.get(_PENDING_ROWS):
+        session.flush()
+
+
+@event.listens_for(AppSession, "after_transaction_end")
+def _forget_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+        session.info.pop(_PENDING_ROWS, None)
+    elif transaction.nested:
+        # A savepoint flushes what was pending when it began and, if it commits, when it ends:
+        # rows still pending now were added inside a savepoint that rolled back.
+        session.info.pop(_PENDING_ROWS, None)
+
+
+def wrote(session: AsyncSession) -> bool:
+    """Whether the session's transaction wrote (or holds changes not yet flushed).
+
+    A transaction that only read has nothing to commit: a request that only read may then
+    commit its audit event in a shared transaction (``app.services.group_commit``).
+    """
+    info = session.info
+    return bool(
+        info.get(_WROTE)
+        or info.get(_PENDING_ROWS)
+        or session.new
+        or session.dirty
+        or session.deleted
+    )
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=AppSession
+    )
 
 
 @asynccontextmanager

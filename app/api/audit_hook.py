@@ -47,6 +47,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api.deps import Principal, get_principal
 from app.errors import SinergiError
 from app.services.audit import AuditEventIn, outcome_for_status, record_event
+from app.services.group_commit import AuditGroupCommit
 
 logger = logging.getLogger("sinergi.audit")
 
@@ -293,6 +294,13 @@ class RequestAudit:
             return
         for event in self.events(self.success_status()):
             await record_event(session, event)
+        self.written = True
+
+    async def write_success_grouped(self, group: AuditGroupCommit) -> None:
+        """Commit the request's events with those of concurrent requests (it wrote nothing)."""
+        if self.written:
+            return
+        await group.append(self.events(self.success_status()))
         self.written = True
 
     async def write_failure(self, exc: BaseException) -> None:

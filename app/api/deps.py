@@ -19,9 +19,11 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
+from app.db import wrote
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
+from app.services.group_commit import AuditGroupCommit
 from app.services.officers import can_curate, effective_scopes
 from app.services.rate_limits import Budget, RateLimits
 from app.services.sign_in_throttle import SignInThrottle
@@ -43,15 +45,40 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     The request's audit event (``app.api.audit_hook``) is appended just before the commit, so
     it lands with the route's work or not at all; a failed request is audited after the rollback.
+    A request that wrote nothing (a read) has no work to land with: its transaction ends, and
+    its event is committed together with those of concurrent reads (``audit_group_commit``),
+    still before the answer leaves.
     """
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     audit = _request_audit(request)
-    async with factory() as session, session.begin():
-        if audit is not None:
-            session.info[REQUEST_AUDIT_KEY] = audit
-        yield session
-        if audit is not None:
-            await audit.write_success(session)
+    grouped = False
+    async with factory() as session:
+        async with session.begin():
+            if audit is not None:
+                session.info[REQUEST_AUDIT_KEY] = audit
+            yield session
+            if audit is not None:
+                grouped = not wrote(session) and audit_group_commit(request) is not None
+                if not grouped:
+                    await audit.write_success(session)
+        if grouped and audit is not None:
+            group = audit_group_commit(request)
+            assert group is not None
+            await audit.write_success_grouped(group)
+
+
+def audit_group_commit(request: Request) -> AuditGroupCommit | None:
+    """The process's group commit of audit events, made on first use; None when switched off
+    and on SQLite, where every transaction takes the one write lock at BEGIN anyway."""
+    state = request.app.state
+    group = getattr(state, "audit_group_commit", None)
+    if isinstance(group, AuditGroupCommit):
+        return group
+    settings: Settings = state.settings
+    if not settings.audit_group_commit or settings.is_sqlite:
+        return None
+    group = state.audit_group_commit = AuditGroupCommit(state.session_factory)
+    return group
 
 
 def _request_audit(request: Request) -> RequestAudit | None:
@@ -217,8 +244,8 @@ async def get_principal(
         await _record_refusal(session, refused.reason)
         raise
     principal = Principal(
-        agency_id=verified.agency.id,
-        agency_code=verified.agency.code,
+        agency_id=verified.agency_id,
+        agency_code=verified.agency_code,
         scopes=verified.scopes,
         credential_id=verified.credential_id,
         token_id=verified.token_id,

@@ -113,23 +113,29 @@ def _json_value(value: object) -> object:
     return value
 
 
-def add_pending(session: AsyncSession, event: AuditEvent, parts: tuple[str, str, str]) -> None:
-    """Write unchained ``event`` for the commit-time trigger to chain (PostgreSQL)."""
+async def add_pending(
+    session: AsyncSession, events: Sequence[tuple[AuditEvent, tuple[str, str, str]]]
+) -> None:
+    """Write unchained events for the commit-time trigger to chain (PostgreSQL), in one
+    multi-row INSERT; each with the three parts of its canonical form."""
+    if not events:
+        return
     table = AuditEvent.__table__
     assert isinstance(table, Table)
     chain = {"seq", "prev_hash", "hash"}
-    document = {
-        c.key: _json_value(getattr(event, c.key)) for c in table.columns if c.key not in chain
-    }
-    before_prev_hash, before_seq, after_seq = parts
-    session.add(
-        AuditPending(
-            document=document,
-            before_prev_hash=before_prev_hash,
-            before_seq=before_seq,
-            after_seq=after_seq,
-        )
-    )
+    keys = [c.key for c in table.columns if c.key not in chain]
+    rows = [
+        {
+            "document": {k: _json_value(getattr(event, k)) for k in keys},
+            "before_prev_hash": before_prev_hash,
+            "before_seq": before_seq,
+            "after_seq": after_seq,
+        }
+        for event, (before_prev_hash, before_seq, after_seq) in events
+    ]
+    pending = AuditPending.__table__
+    assert isinstance(pending, Table)
+    await session.execute(insert(pending), rows)
 
 
 async def lock_and_add_after(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Select, String, Uuid, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.agency import Agency
@@ -54,6 +56,83 @@ async def agency_with_credential(
     if row is None:
         return None
     return row[0], row[1], row[2]
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """What every bearer-token request checks of its agency and credential."""
+
+    agency_id: uuid.UUID
+    agency_code: str
+    active: bool
+    scopes: list[str]
+    #: The API key the token was minted from, when it is one of the agency's (its state).
+    api_key: tuple[datetime | None, datetime | None] | None
+    """``(revoked_at, expires_at)``."""
+    #: The registered public key it was minted from, when it is one of the agency's.
+    public_key_revoked_at: datetime | None
+    public_key_found: bool
+
+
+async def token_holder(
+    session: AsyncSession, code: str, credential_id: uuid.UUID | None
+) -> TokenHolder | None:
+    """The agency ``code`` and the state of its credential ``credential_id``, in one query.
+
+    Columns only, no ORM objects: this runs on every authenticated request, and both joins are
+    on primary keys.
+    """
+    params = {"code": code, "credential_id": credential_id}
+    row = (await session.execute(_token_holder_query(), params)).first()
+    if row is None:
+        return None
+    agency_id, agency_code, active, scopes, key_id, revoked, expires, public_id, public_revoked = (
+        row
+    )
+    return TokenHolder(
+        agency_id=agency_id,
+        agency_code=agency_code,
+        active=active,
+        scopes=list(scopes or []),
+        api_key=(revoked, expires) if key_id is not None else None,
+        public_key_revoked_at=public_revoked,
+        public_key_found=public_id is not None,
+    )
+
+
+@functools.cache
+def _token_holder_query() -> Select[
+    uuid.UUID,
+    str,
+    bool,
+    list[str],
+    uuid.UUID,
+    datetime | None,
+    datetime | None,
+    uuid.UUID,
+    datetime | None,
+]:
+    """``token_holder``'s statement, built once per process (its values are parameters)."""
+    credential_id = bindparam("credential_id", type_=Uuid)
+    return (
+        select(
+            Agency.id,
+            Agency.code,
+            Agency.active,
+            Agency.scopes,
+            ApiKey.id,
+            ApiKey.revoked_at,
+            ApiKey.expires_at,
+            AgencyPublicKey.id,
+            AgencyPublicKey.revoked_at,
+        )
+        .outerjoin(ApiKey, and_(ApiKey.id == credential_id, ApiKey.agency_id == Agency.id))
+        .outerjoin(
+            AgencyPublicKey,
+            and_(AgencyPublicKey.id == credential_id, AgencyPublicKey.agency_id == Agency.id),
+        )
+        .where(Agency.code == bindparam("code", type_=String))
+    )
 
 
 async def api_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.db import add_rows, table_of
 from app.models.agency import Agency
 from app.models.delivery import (
     Delivery,
@@ -25,6 +40,11 @@ from app.models.report import Report
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Delivery rows (every column named), written at the next flush in one INSERT."""
+    add_rows(session, table_of(Delivery), rows)
 
 
 async def take_sequences(
@@ -110,13 +130,21 @@ async def inbox_page(
     limit: int,
     include_acked: bool,
 ) -> list[Delivery]:
+    params = {"agency_id": agency_id, "after_sequence": after_sequence, "limit": limit}
+    result = await session.scalars(_inbox_query(include_acked=include_acked), params)
+    return list(result)
+
+
+@functools.cache
+def _inbox_query(*, include_acked: bool) -> Select[Delivery]:
+    """``inbox_page``'s statement, built once per process (its values are parameters)."""
     query = select(Delivery).where(
-        Delivery.agency_id == agency_id, Delivery.sequence > after_sequence
+        Delivery.agency_id == bindparam("agency_id", type_=Uuid),
+        Delivery.sequence > bindparam("after_sequence", type_=Integer),
     )
     if not include_acked:
         query = query.where(Delivery.acked_at.is_(None))
-    result = await session.scalars(query.order_by(Delivery.sequence).limit(limit))
-    return list(result)
+    return query.order_by(Delivery.sequence).limit(bindparam("limit", type_=Integer))
 
 
 async def inbox_newest(

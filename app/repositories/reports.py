@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,7 +12,9 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
+    Uuid,
     and_,
+    bindparam,
     delete,
     exists,
     insert,
@@ -22,7 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, raiseload, selectinload
+from sqlalchemy.sql.elements import BindParameter
 
+from app.db import add_rows, table_of
 from app.models.agency import Agency
 from app.models.report import (
     IdempotencyRecord,
@@ -98,19 +103,28 @@ async def get_with_source(
     One query for what a read needs (a row per person); the persons' rows are not loaded as
     objects (the body holds what the agency sent).
     """
-    visible: ColumnElement[bool] = _visible_to(agency_id) if agency_id is not None else true()
-    query = (
-        select(Report, Agency.code, visible, ReportPerson.position, ReportPerson.entity_id)
-        .join(Agency, Agency.id == Report.source_agency_id)
-        .outerjoin(ReportPerson, ReportPerson.report_id == Report.id)
-        .where(Report.id == report_id)
-        .options(raiseload(Report.persons))
-    )
-    rows = (await session.execute(query)).all()
+    query = _read_query(by_agency=agency_id is not None)
+    rows = (await session.execute(query, {"report_id": report_id, "agency_id": agency_id})).all()
     if not rows:
         return None
     entities = {row[3]: row[4] for row in rows if row[3] is not None}
     return rows[0][0], rows[0][1], bool(rows[0][2]), entities
+
+
+@functools.cache
+def _read_query(*, by_agency: bool) -> Select[Report, str, bool, int, uuid.UUID | None]:
+    """``get_with_source``'s statement (for an agency, or an admin who sees everything), built
+    once per process: every read runs it, and its values are parameters."""
+    visible: ColumnElement[bool] = (
+        _visible_to(bindparam("agency_id", type_=Uuid)) if by_agency else true()
+    )
+    return (
+        select(Report, Agency.code, visible, ReportPerson.position, ReportPerson.entity_id)
+        .join(Agency, Agency.id == Report.source_agency_id)
+        .outerjoin(ReportPerson, ReportPerson.report_id == Report.id)
+        .where(Report.id == bindparam("report_id", type_=Uuid))
+        .options(raiseload(Report.persons))
+    )
 
 
 async def entities_by_position(
@@ -130,7 +144,7 @@ async def entities_by_position(
     return out
 
 
-def _visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
+def _visible_to(agency_id: uuid.UUID | BindParameter[uuid.UUID]) -> ColumnElement[bool]:
     """Rows an agency may see: its own reports and those routed to it."""
     routed = exists().where(
         ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id
@@ -195,16 +209,52 @@ async def versions(session: AsyncSession, report_id: uuid.UUID) -> Sequence[Repo
 
 def add_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
     """The modus codes of a new report (pending: written by the next flush)."""
-    session.add_all(ReportModus(report_id=report_id, code=c) for c in dict.fromkeys(codes))
+    add_rows(
+        session,
+        table_of(ReportModus),
+        [{"report_id": report_id, "code": c} for c in dict.fromkeys(codes)],
+    )
 
 
 def add_facets(
     session: AsyncSession, report_id: uuid.UUID, facets: Sequence[tuple[str, str]]
 ) -> None:
     """The (facet, code) pairs of a new report (pending: written by the next flush)."""
-    session.add_all(
-        ReportFacet(report_id=report_id, facet=facet, code=code)
-        for facet, code in dict.fromkeys(facets)
+    add_rows(
+        session,
+        table_of(ReportFacet),
+        [
+            {"report_id": report_id, "facet": facet, "code": code}
+            for facet, code in dict.fromkeys(facets)
+        ],
+    )
+
+
+def add_version(session: AsyncSession, report: Report, change: str) -> None:
+    """The report's current body as a new version (pending: written by the next flush)."""
+    add_rows(
+        session,
+        table_of(ReportVersion),
+        [
+            {
+                "report_id": report.id,
+                "version": report.version,
+                "body": report.body,
+                "body_hash": report.body_hash,
+                "change": change,
+            }
+        ],
+    )
+
+
+def add_recipients(
+    session: AsyncSession, report_id: uuid.UUID, recipients: Sequence[tuple[uuid.UUID, str]]
+) -> None:
+    """(agency id, rule) of each agency a report is routed to (pending: the next flush)."""
+    add_rows(
+        session,
+        table_of(ReportRecipient),
+        [{"report_id": report_id, "agency_id": a, "rule": rule} for a, rule in recipients],
     )
 
 

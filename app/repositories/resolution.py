@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -9,9 +10,15 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
+    Boolean,
     ColumnElement,
+    Integer,
+    Select,
     String,
+    Uuid,
     and_,
+    bindparam,
     case,
     exists,
     false,
@@ -24,8 +31,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
-from app.db import dialect_name
+from app.db import add_rows, dialect_name, table_of
 from app.matching.scoring import (
     IDENTIFIER_KEY_PREFIXES,
     MAX_CANDIDATES,
@@ -130,10 +138,10 @@ class Found(NamedTuple):
     """Stored persons bearing each name, by ``name_frequency_key`` (see ``compare``)."""
 
 
-def hidden_from(agency_id: uuid.UUID | None) -> ColumnElement[bool]:
+def hidden_from(agency_id: uuid.UUID | BindParameter[uuid.UUID] | None) -> ColumnElement[bool]:
     """True for a report the agency may neither read nor be told of (RED, AMBER_STRICT).
 
-    ``None`` (an admin) is hidden nothing.
+    ``None`` (an admin) is hidden nothing. The agency may be a parameter of a held statement.
     """
     if agency_id is None:
         return false()
@@ -155,63 +163,149 @@ async def candidates(
     exclude_report_id: uuid.UUID | None,
     viewer: uuid.UUID | None,
 ) -> Found:
-    """Stored persons sharing a usable blocking key (bounded), and how many bear each name key.
+    """``candidates_of_persons`` for one person (screening asks person by person)."""
+    [found] = await candidates_of_persons(
+        session, [(keys, name_keys)], exclude_report_id=exclude_report_id, viewer=viewer
+    )
+    return found
 
-    ``keys`` are the person's blocking keys, ``name_keys`` its name-frequency keys (both from
+
+async def candidates_of_persons(
+    session: AsyncSession,
+    persons: Sequence[tuple[Sequence[str], Sequence[str]]],
+    *,
+    exclude_report_id: uuid.UUID | None,
+    viewer: uuid.UUID | None,
+) -> list[Found]:
+    """For each person: stored persons sharing a usable blocking key (bounded), and how many
+    bear each of its name keys.
+
+    ``persons`` gives each person's blocking keys and name-frequency keys (both from
     ``app.matching``: the caller computes them, the store only looks them up).
 
-    Two statements: the counts of the crowd-prone keys, then the candidates' rows. Holders of
-    an identifier key come first, so a common name can never crowd a NIK match out of the
-    ``MAX_CANDIDATES`` bound. Persons of retracted reports are never candidates;
-    ``exclude_report_id`` leaves out the report being resolved (None when screening);
-    ``viewer`` is the agency the answer is for (None: an admin), each row says if it is hidden
-    from it.
+    Two statements for all the persons of a report: the counts of the crowd-prone keys, then
+    every person's candidates. Holders of an identifier key come first, so a common name can
+    never crowd a NIK match out of the ``MAX_CANDIDATES`` bound (per person). Persons of
+    retracted reports are never candidates; ``exclude_report_id`` leaves out the report being
+    resolved (None when screening); ``viewer`` is the agency the answer is for (None: an
+    admin), each row says if it is hidden from it.
     """
-    caps = {k: WEAK_KEY_LIMIT + 1 for k in keys if is_weak_key(k)}
-    caps.update((k, NAME_FREQUENCY_CAP) for k in name_keys)
-    counts = await key_counts(session, caps)
-    name_counts = {k: counts.get(k, 0) for k in name_keys}
-    usable = usable_keys(keys, counts)
-    if not usable:
-        return Found([], name_counts)
-    # As matching.rank_candidates: holders of an identifier key first, then those sharing the
-    # most keys; the index is read once, and only the chosen persons' rows are fetched.
-    identifiers = [k for k in usable if k.startswith(IDENTIFIER_KEY_PREFIXES)]
-    by_identifier = (
-        func.max(case((PersonKey.key.in_(identifiers), 1), else_=0)) if identifiers else func.max(0)
+    wanted_caps: list[dict[str, int]] = []
+    caps: dict[str, int] = {}
+    for keys, name_keys in persons:
+        mine = {k: WEAK_KEY_LIMIT + 1 for k in keys if is_weak_key(k)}
+        mine.update((k, NAME_FREQUENCY_CAP) for k in name_keys)
+        wanted_caps.append(mine)
+        for key, cap in mine.items():
+            caps[key] = max(caps.get(key, 0), cap)
+    counted = await key_counts(session, caps)
+    wanted: list[tuple[int, str, bool]] = []
+    name_counts: list[dict[str, int]] = []
+    for index, ((keys, name_keys), mine) in enumerate(zip(persons, wanted_caps, strict=True)):
+        # each key counted up to this person's own cap, as if counted for it alone
+        counts = {k: min(counted.get(k, 0), cap) for k, cap in mine.items()}
+        name_counts.append({k: counts.get(k, 0) for k in name_keys})
+        wanted += [
+            (index, k, k.startswith(IDENTIFIER_KEY_PREFIXES)) for k in usable_keys(keys, counts)
+        ]
+    rows: list[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]] = [[] for _ in persons]
+    if wanted:
+        query, params = _ranked_candidates(session, wanted, exclude_report_id, viewer)
+        for index, pid, eid, feats, hidden in (await session.execute(query, params)).all():
+            if eid is not None and feats:
+                rows[index].append((pid, eid, feats, bool(hidden)))
+    return [Found(r, n) for r, n in zip(rows, name_counts, strict=True)]
+
+
+def _ranked_candidates(
+    session: AsyncSession,
+    wanted: Sequence[tuple[int, str, bool]],
+    exclude_report_id: uuid.UUID | None,
+    viewer: uuid.UUID | None,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """Each person's best ``MAX_CANDIDATES`` holders of its ``wanted`` keys (person index,
+    key, identifier key?), ranked as ``matching.rank_candidates`` ranks them: holders of an
+    identifier key first, then those sharing the most keys; the index is read once.
+
+    The statement and its parameters. On PostgreSQL the wanted keys are three arrays, so the
+    statement is the same for every report: it is built once per shape and held (building it
+    costs more than running it), and each connection prepares it once.
+    """
+    params: dict[str, Any] = {"viewer": viewer, "exclude_report_id": exclude_report_id}
+    if dialect_name(session) == "postgresql":
+        params.update(
+            wanted_person=[w[0] for w in wanted],
+            wanted_key=[w[1] for w in wanted],
+            wanted_identifier=[w[2] for w in wanted],
+        )
+        return _held_ranked_query(viewer is not None, exclude_report_id is not None), params
+    # SQLite names no columns of a VALUES list: one SELECT per wanted key
+    rows = [
+        select(
+            literal(person, Integer).label("person"),
+            literal(key, String).label("key"),
+            literal(identifier, Boolean).label("identifier"),
+        )
+        for person, key, identifier in wanted
+    ]
+    wanted_keys = (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("wanted")
+    return _ranked_query(wanted_keys, viewer is not None, exclude_report_id is not None), params
+
+
+@functools.cache
+def _held_ranked_query(by_viewer: bool, excluding: bool) -> Select[Any]:
+    """PostgreSQL's candidate statement for one shape (a viewer or not, a report left out or
+    not), built once per process."""
+    wanted_keys = (
+        func.unnest(
+            bindparam("wanted_person", type_=ARRAY(Integer)),
+            bindparam("wanted_key", type_=ARRAY(String)),
+            bindparam("wanted_identifier", type_=ARRAY(Boolean)),
+        )
+        .table_valued("person", "key", "identifier")
+        .render_derived(name="wanted")
     )
+    return _ranked_query(wanted_keys, by_viewer, excluding)
+
+
+def _ranked_query(wanted_keys: Any, by_viewer: bool, excluding: bool) -> Select[Any]:
+    by_identifier = func.max(case((wanted_keys.c.identifier, 1), else_=0))
     ranked = (
-        select(PersonKey.report_person_id)
-        .where(PersonKey.key.in_(usable))
-        .group_by(PersonKey.report_person_id)
-        .order_by(by_identifier.desc(), func.count().desc(), PersonKey.report_person_id)
-        .limit(MAX_CANDIDATES)
+        select(
+            wanted_keys.c.person,
+            PersonKey.report_person_id,
+            func.row_number()
+            .over(
+                partition_by=wanted_keys.c.person,
+                order_by=(by_identifier.desc(), func.count().desc(), PersonKey.report_person_id),
+            )
+            .label("rank"),
+        )
+        .join_from(wanted_keys, PersonKey, PersonKey.key == wanted_keys.c.key)
+        .group_by(wanted_keys.c.person, PersonKey.report_person_id)
+        .subquery("ranked")
     )
+    viewer = bindparam("viewer", type_=Uuid) if by_viewer else None
     query = (
         select(
+            ranked.c.person,
             ReportPerson.id,
             ReportPerson.entity_id,
             ReportPerson.features,
             hidden_from(viewer).label("hidden"),
         )
+        .join_from(ranked, ReportPerson, ReportPerson.id == ranked.c.report_person_id)
         .join(Report, Report.id == ReportPerson.report_id)
         .where(
-            ReportPerson.id.in_(ranked.scalar_subquery()),
+            ranked.c.rank <= MAX_CANDIDATES,
             Report.status != ReportStatus.RETRACTED,
             ReportPerson.entity_id.is_not(None),
         )
+        .order_by(ranked.c.person, ranked.c.rank)
     )
-    if exclude_report_id is not None:
-        query = query.where(ReportPerson.report_id != exclude_report_id)
-    rows = (await session.execute(query)).all()
-    return Found(
-        [
-            (pid, eid, feats, bool(hidden))
-            for pid, eid, feats, hidden in rows
-            if eid is not None and feats
-        ],
-        name_counts,
-    )
+    if excluding:
+        query = query.where(ReportPerson.report_id != bindparam("exclude_report_id", type_=Uuid))
+    return query
 
 
 async def entity_identifiers(
@@ -232,8 +326,11 @@ async def entity_identifiers(
 
 
 def add_keys(session: AsyncSession, report_person_id: uuid.UUID, keys: Iterable[str]) -> None:
-    session.add_all(
-        PersonKey(key=k, report_person_id=report_person_id) for k in dict.fromkeys(keys)
+    """A person's blocking keys, written at the next flush (one multi-row INSERT, no objects)."""
+    add_rows(
+        session,
+        table_of(PersonKey),
+        [{"key": k, "report_person_id": report_person_id} for k in dict.fromkeys(keys)],
     )
 
 

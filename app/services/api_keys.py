@@ -88,7 +88,12 @@ def key_status(key: ApiKey, now: datetime) -> str:
 
 def is_live(key: ApiKey, now: datetime) -> bool:
     """Whether the key may still mint tokens (and its tokens still be honoured)."""
-    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
+    return is_live_at(key.revoked_at, key.expires_at, now)
+
+
+def is_live_at(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> bool:
+    """``is_live`` on a key's two columns (the token check reads only those)."""
+    return revoked_at is None and (expires_at is None or expires_at > now)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ __all__ = [
     "purge_events_before",
     "record_credential_event",
     "record_event",
+    "record_events",
     "stream_export",
     "verify_chain",
     "wib_days",
@@ -204,7 +205,7 @@ async def _append(
     """
     row = _unchained(event)
     if repository.chains_at_commit(session):
-        repository.add_pending(session, row, canonical_parts(row))
+        await repository.add_pending(session, [(row, canonical_parts(row))])
         return
     database = _database_of(session)
     if head is None:
@@ -260,6 +261,20 @@ def _chained(row: AuditEvent, head: ChainHead | None) -> AuditEvent:
 async def record_event(session: AsyncSession, event: AuditEventIn) -> None:
     """Append ``event`` to the chain inside the caller's transaction (flushed, not committed)."""
     await _append(session, event)
+
+
+async def record_events(session: AsyncSession, events: Sequence[AuditEventIn]) -> None:
+    """Append ``events``, in order, inside the caller's transaction.
+
+    PostgreSQL writes them in one statement (the trigger chains each at COMMIT, in order);
+    SQLite appends them one after the other under its write lock.
+    """
+    if repository.chains_at_commit(session):
+        rows = [_unchained(event) for event in events]
+        await repository.add_pending(session, [(row, canonical_parts(row)) for row in rows])
+        return
+    for event in events:
+        await _append(session, event)
 
 
 class CredentialEventSink(Protocol):

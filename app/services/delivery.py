@@ -37,8 +37,9 @@ class Outgoing:
     report_id: uuid.UUID | None = None
 
 
-async def enqueue_all(session: AsyncSession, items: Sequence[Outgoing]) -> list[Delivery]:
-    """Write deliveries in the caller's transaction (pending: the caller's flush inserts them).
+async def enqueue_all(session: AsyncSession, items: Sequence[Outgoing]) -> list[uuid.UUID]:
+    """Write deliveries in the caller's transaction (pending: the caller's flush inserts them,
+    as plain rows in one statement); their ids, in the order given.
 
     All recipients' sequence numbers are taken in one statement, which locks their counters
     until commit (gap-free, never shared); each agency's items are numbered in the order given.
@@ -55,25 +56,26 @@ async def enqueue_all(session: AsyncSession, items: Sequence[Outgoing]) -> list[
     last = await repo.take_sequences(session, counts)
     following = {a: last[a] - n for a, n in counts.items()}
     now = utcnow()
-    deliveries: list[Delivery] = []
+    rows: list[dict[str, Any]] = []
     for item in items:
         following[item.agency_id] += 1
-        deliveries.append(
-            Delivery(
-                agency_id=item.agency_id,
-                sequence=following[item.agency_id],
-                event=item.event,
-                payload=item.payload,
-                rule=item.rule,
-                report_id=item.report_id,
-                status=DeliveryStatus.PENDING,
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-            )
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "agency_id": item.agency_id,
+                "sequence": following[item.agency_id],
+                "event": item.event,
+                "payload": item.payload,
+                "rule": item.rule,
+                "report_id": item.report_id,
+                "status": DeliveryStatus.PENDING,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
         )
-    session.add_all(deliveries)
-    return deliveries
+    repo.add_deliveries(session, rows)
+    return [row["id"] for row in rows]
 
 
 async def enqueue(
@@ -84,7 +86,6 @@ async def enqueue(
     payload: dict[str, Any],
     rule: str | None,
     report_id: uuid.UUID | None,
-    flush: bool = True,
 ) -> Delivery:
     """Write one delivery in the caller's transaction (flushed, not committed).
 
@@ -92,11 +93,12 @@ async def enqueue(
     concurrent transactions never share or skip a number. For several deliveries in one
     transaction use :func:`enqueue_all`, which numbers them all in one statement.
     """
-    [delivery] = await enqueue_all(
+    [delivery_id] = await enqueue_all(
         session, [Outgoing(recipient_agency_id, event, payload, rule, report_id)]
     )
-    if flush:
-        await session.flush()
+    await session.flush()
+    delivery = await session.get(Delivery, delivery_id)
+    assert delivery is not None
     return delivery
 
 
@@ -120,7 +122,8 @@ async def enqueue_many(
         [Outgoing(agency_id, event, payload, rules[agency_id], report_id) for agency_id in rules],
     )
     await session.flush()
-    by_agency = {d.agency_id: d for d in made}
+    deliveries = [await session.get(Delivery, delivery_id) for delivery_id in made]
+    by_agency = {d.agency_id: d for d in deliveries if d is not None}
     return [by_agency[agency_id] for agency_id, _ in dict(recipients).items()]
 
 

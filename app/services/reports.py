@@ -35,7 +35,6 @@ from app.models.report import (
     IdempotencyRecord,
     Report,
     ReportPerson,
-    ReportRecipient,
     ReportStatus,
     ReportVersion,
 )
@@ -63,6 +62,7 @@ from app.services.resolution import (
     PersonResolution,
     Thresholds,
     assign_case,
+    candidates_of,
     lock_for_resolution,
     resolve_person,
 )
@@ -348,6 +348,12 @@ async def _store_persons(
     thresholds = settings.thresholds
     weights = await current_weights(session)
     await lock_for_resolution(session, [p.features for p in persons])
+    # Every person's candidates in one lookup. A person's resolution changes no other person's
+    # candidates (those of this report are never candidates, its keys are not written yet),
+    # except by merging stored entities: the later persons' candidates are then looked up again.
+    found = await candidates_of(
+        session, [p.features for p in persons], exclude_report_id=report.id, viewer=viewer
+    )
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
         row = ReportPerson(
@@ -377,9 +383,17 @@ async def _store_persons(
             viewer=viewer,
             weights=weights,
             keys_locked=True,
+            found=found[index],
         )
         session.add(row)
         resolved.append((row, resolution))
+        if resolution.merged and index + 1 < len(persons):
+            found[index + 1 :] = await candidates_of(
+                session,
+                [p.features for p in persons[index + 1 :]],
+                exclude_report_id=report.id,
+                viewer=viewer,
+            )
     # The report's persons as stored, without reading them back.
     set_committed_value(report, "persons", [row for row, _ in resolved])
     return resolved
@@ -436,13 +450,15 @@ async def _route(
     routed = await route_report_to(session, routing_facts(source_code, body))
     payload = {"report": out.model_dump(mode="json")}
     told: list[RoutedTo] = []
+    recipients: list[tuple[uuid.UUID, str]] = []
     for target, agency_id in routed:
         if agency_id in already:
             continue
         already.add(agency_id)
-        session.add(ReportRecipient(report_id=report.id, agency_id=agency_id, rule=target.rule))
+        recipients.append((agency_id, target.rule))
         outbox.add(agency_id, "report.routed", payload, rule=target.rule, report_id=report.id)
         told.append(RoutedTo(agency=target.agency_code, rule=target.rule))
+    repo.add_recipients(session, report.id, recipients)
     return told
 
 
@@ -658,15 +674,7 @@ async def _ingest(
     the agencies it was routed to (``report.updated``); routing then reaches only new ones.
     """
     correction = change != "created"
-    session.add(
-        ReportVersion(
-            report_id=report.id,
-            version=report.version,
-            body=report.body,
-            body_hash=report.body_hash,
-            change=change,
-        )
-    )
+    repo.add_version(session, report, change)
     if correction:
         await repo.delete_derived(session, report.id)
         await session.flush()

@@ -70,6 +70,8 @@ class PersonResolution:
     reasons: list[str]
     name_counts: dict[str, int] = field(default_factory=dict)
     """Stored persons bearing each of the person's names, for scoring watches alike."""
+    merged: list[uuid.UUID] = field(default_factory=list)
+    """Stored entities merged into ``entity_id`` because this person matched them all."""
 
 
 @dataclass
@@ -88,6 +90,22 @@ async def lock_for_resolution(session: AsyncSession, persons: Sequence[PersonFea
     await repo.lock_keys(session, [key for f in persons for key in blocking_keys(f)])
 
 
+async def candidates_of(
+    session: AsyncSession,
+    persons: Sequence[PersonFeatures],
+    *,
+    exclude_report_id: uuid.UUID | None,
+    viewer: uuid.UUID | None,
+) -> list[repo.Found]:
+    """The candidates of several persons (a report's) in one lookup, for ``resolve_person``."""
+    return await repo.candidates_of_persons(
+        session,
+        [(blocking_keys(f), name_frequency_keys(f)) for f in persons],
+        exclude_report_id=exclude_report_id,
+        viewer=viewer,
+    )
+
+
 async def resolve_person(
     session: AsyncSession,
     person: ReportPerson,
@@ -97,6 +115,7 @@ async def resolve_person(
     viewer: uuid.UUID | None,
     weights: Weights = DEFAULT_WEIGHTS,
     keys_locked: bool = False,
+    found: repo.Found | None = None,
 ) -> PersonResolution:
     """Resolve one stored (flushed) report person to an entity, recording how.
 
@@ -105,17 +124,16 @@ async def resolve_person(
     the sender is told is what it would be without them; a match with one of them is kept for
     analysts and the hidden report's holders as a restricted possible match.
     ``keys_locked``: the caller already holds the keys' locks (``lock_for_resolution``).
+    ``found``: the person's candidates when the caller looked them up already (``candidates_of``,
+    with this person's report excluded and the same ``viewer``).
     """
     keys = blocking_keys(features)
     if not keys_locked:
         await repo.lock_keys(session, keys)
-    found = await repo.candidates(
-        session,
-        blocking_keys(features),
-        name_frequency_keys(features),
-        exclude_report_id=person.report_id,
-        viewer=viewer,
-    )
+    if found is None:
+        [found] = await candidates_of(
+            session, [features], exclude_report_id=person.report_id, viewer=viewer
+        )
     scored_all: list[tuple[uuid.UUID, MatchScore, bool]] = [
         (
             entity_id,
@@ -162,6 +180,7 @@ async def resolve_person(
         _keep_restricted_match(session, person, decision, scored_all, thresholds)
     metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
     result.name_counts = found.name_counts
+    result.merged = merged
     person.entity_id = entity_id
     person.match_score = result.score
     person.match_reasons = result.reasons

@@ -4,15 +4,22 @@ Verification never trusts the token to choose how it is checked: the header is r
 take ``kid``, which must name a key in our own store; the algorithm allowed is that key's; every
 claim is required; ``jku``/``x5u``/``jwk``/``crit`` headers are refused; oversize tokens and
 anything but three compact parts are refused before parsing.
+
+What a token says cannot change, so a token that verified is remembered (``_verified``) until
+it expires: the next request with it skips parsing and the signature check, and keeps what can
+change, checked on every request: the times against the clock, the signing key still trusted
+(``verification_key``), and the agency and credential still live (one query).
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from cachetools import LRUCache
 from jose import jwt
 from jose.exceptions import JOSEError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +28,6 @@ from app.config import Settings
 from app.errors import SinergiError
 from app.models.agency import Agency
 from app.models.base import utcnow
-from app.repositories import agencies as agencies_repo
 from app.repositories import credentials as credentials_repo
 from app.services import api_keys
 from app.services.signing_keys import (
@@ -41,6 +47,8 @@ _TEXT_CLAIMS = ("iss", "aud", "sub", "scope", "jti", "key_id")
 _REQUIRED_CLAIMS = _NUMERIC_CLAIMS + _TEXT_CLAIMS
 #: Timestamps at or past the year 9999 cannot be turned into a datetime.
 _LATEST_TIMESTAMP = 253_402_300_800
+#: Tokens remembered as verified, per process (each well under 1 KB with its claims).
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class InvalidToken(SinergiError):
@@ -68,7 +76,8 @@ class MintedToken:
 
 @dataclass(frozen=True)
 class VerifiedToken:
-    agency: Agency
+    agency_id: uuid.UUID
+    agency_code: str
     scopes: frozenset[str]
     credential_id: str
     token_id: str
@@ -140,10 +149,72 @@ def _check_claim_types(claims: object) -> None:
             raise InvalidToken(f"claim {name} is not a string")
 
 
+@dataclass(frozen=True)
+class _Claims:
+    """What a verified token says (all that later requests with it need)."""
+
+    kid: str
+    sub: str
+    scope: str
+    jti: str
+    credential_id: str
+    nbf: int
+    exp: int
+
+
+#: Tokens whose signature and claims verified, by (database, issuer, audience, lifetime, token):
+#: what was checked depends on all of them. Entries are checked against the clock when used,
+#: so an expired one is never accepted; the bound keeps memory flat.
+_verified: LRUCache[tuple[str, str, str, int, str], _Claims] = LRUCache(VERIFIED_CACHE_SIZE)
+
+
+def _in_time(claims: _Claims) -> bool:
+    """Whether the token's time window holds now, as python-jose judged it when it verified the
+    token: on the system clock, with the same leeway."""
+    now = time.time()
+    leeway = CLOCK_LEEWAY.total_seconds()
+    return claims.nbf - leeway <= now < claims.exp + leeway
+
+
 async def verify_access_token(
     session: AsyncSession, settings: Settings, token: str
 ) -> VerifiedToken:
     """Check ``token`` completely, including that its agency and credential are still live."""
+    cache_key = (
+        settings.database_url,
+        settings.issuer,
+        settings.audience,
+        settings.access_token_ttl_seconds,
+        token,
+    )
+    claims = _verified.get(cache_key)
+    if claims is None or not _in_time(claims):
+        claims = await _verify_signed(session, settings, token)
+        _verified[cache_key] = claims
+    elif await verification_key(session, settings, claims.kid) is None:
+        # its signing key was removed or retired since: as if it were checked afresh
+        raise InvalidToken("unknown kid")
+    # One indexed query for the agency and the credential: revocation is seen at once, in every
+    # process, because nothing about either is cached.
+    holder = await _holder(session, claims.sub, claims.credential_id)
+    if holder is None or not holder.active:
+        raise InvalidToken("agency unknown or inactive")
+    if not _credential_live(holder):
+        raise InvalidToken("credential revoked or expired")
+    granted = set(holder.scopes)
+    scopes = frozenset(s for s in claims.scope.split() if s in granted)
+    return VerifiedToken(
+        agency_id=holder.agency_id,
+        agency_code=holder.agency_code,
+        scopes=scopes,
+        credential_id=claims.credential_id,
+        token_id=claims.jti,
+        expires_at=datetime.fromtimestamp(claims.exp, tz=utcnow().tzinfo),
+    )
+
+
+async def _verify_signed(session: AsyncSession, settings: Settings, token: str) -> _Claims:
+    """Parse ``token`` and check its header, signature and claims (not the agency)."""
     header = _header(token)
     if _FORBIDDEN_HEADERS & header.keys():
         raise InvalidToken("key-location header present")
@@ -194,37 +265,31 @@ async def verify_access_token(
         raise InvalidToken("lifetime longer than we issue")
     if claims["iat"] > int((utcnow() + CLOCK_LEEWAY).timestamp()):
         raise InvalidToken("issued in the future")
-    credential_id = str(claims["key_id"])
-    # One indexed query for the agency and the credential: revocation is seen at once, in every
-    # process, because nothing about either is cached.
-    agency, live = await _agency_and_credential(session, str(claims["sub"]), credential_id)
-    if agency is None or not agency.active:
-        raise InvalidToken("agency unknown or inactive")
-    if not live:
-        raise InvalidToken("credential revoked or expired")
-    granted = set(agency.scopes)
-    scopes = frozenset(s for s in str(claims["scope"]).split() if s in granted)
-    return VerifiedToken(
-        agency=agency,
-        scopes=scopes,
-        credential_id=credential_id,
-        token_id=str(claims["jti"]),
-        expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
+    return _Claims(
+        kid=kid,
+        sub=str(claims["sub"]),
+        scope=str(claims["scope"]),
+        jti=str(claims["jti"]),
+        credential_id=str(claims["key_id"]),
+        nbf=int(claims["nbf"]),
+        exp=int(claims["exp"]),
     )
 
 
-async def _agency_and_credential(
+async def _holder(
     session: AsyncSession, code: str, credential_id: str
-) -> tuple[Agency | None, bool]:
-    """The agency named ``code`` and whether ``credential_id`` is one of its live credentials."""
+) -> credentials_repo.TokenHolder | None:
+    """The agency named ``code`` and the state of its credential ``credential_id``."""
     try:
-        ident = uuid.UUID(credential_id)
+        ident: uuid.UUID | None = uuid.UUID(credential_id)
     except ValueError:
-        return await agencies_repo.by_code(session, code), False
-    found = await credentials_repo.agency_with_credential(session, code, ident)
-    if found is None:
-        return None, False
-    agency, api_key, public_key = found
-    if api_key is not None:
-        return agency, api_keys.is_live(api_key, utcnow())
-    return agency, public_key is not None and public_key.revoked_at is None
+        ident = None  # not one of ours: the agency is read, no credential can match
+    return await credentials_repo.token_holder(session, code, ident)
+
+
+def _credential_live(holder: credentials_repo.TokenHolder) -> bool:
+    """Whether the credential the token was minted from is one of the agency's, still live."""
+    if holder.api_key is not None:
+        revoked_at, expires_at = holder.api_key
+        return api_keys.is_live_at(revoked_at, expires_at, utcnow())
+    return holder.public_key_found and holder.public_key_revoked_at is None

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
 
+from app.services import tokens
 from tests.api.auth_support import (
     b64url,
     current_service_key,
@@ -308,3 +309,34 @@ async def test_removing_a_scope_takes_effect_on_existing_tokens(
         "/v1/admin/agencies/OPS", headers=bearer(admin), json={"scopes": ["reports:read"]}
     )
     assert (await client.get(PROTECTED, headers=bearer(ops))).status_code == 403
+
+
+async def test_a_token_is_verified_once_and_refused_once_it_expires(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature is checked on first use only; the clock is checked on every use."""
+    claims = await _admin_claims(client, app)
+    key = await current_service_key(app)
+    monkeypatch.setattr(tokens, "CLOCK_LEEWAY", tokens.CLOCK_LEEWAY * 0)
+    now = int(time.time())
+    short = sign(
+        {**claims, "iat": now, "nbf": now, "exp": now + 2, "jti": "short-lived"},
+        key.private_pem,
+        kid=key.kid,
+        typ="at+jwt",
+    )
+    decoded: list[str] = []
+    decode = tokens.jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        decoded.append(args[0])
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(tokens.jwt, "decode", counting_decode)
+    for _ in range(3):
+        assert (await client.get(PROTECTED, headers=bearer(short))).status_code == 200
+    assert decoded == [short]
+
+    # past its expiry (python-jose counts whole seconds), still remembered as verified
+    time.sleep(max(0.0, now + 3.1 - time.time()))
+    _assert_invalid_token(await client.get(PROTECTED, headers=bearer(short)))
