@@ -86,7 +86,7 @@ async def _deliveries(app: Any, code: str, count: int) -> list[uuid.UUID]:
             ],
         )
         await session.flush()
-        return [d.id for d in made]
+        return list(made)
 
 
 async def test_a_refused_url_comes_back_beside_the_field_with_the_reason_in_plain_words(
