@@ -611,7 +611,8 @@ def dedup_calibrate(
         ),
     ] = None,
 ) -> None:
-    """Estimate the matcher's m/u weights from the stored persons (unsupervised EM)."""
+    """Estimate the matcher's m/u weights (unsupervised EM) and the term frequencies of names
+    and address words from the stored persons."""
     from app.services.match_weights import calibrate
 
     result = _in_transaction(
@@ -636,6 +637,10 @@ def dedup_calibrate(
             if result.link_threshold is not None
             else f"no link threshold reaches precision {precision} on these pairs"
         )
+    tf = result.weights.term_frequencies
+    if tf is not None:
+        kept = ", ".join(f"{len(terms)} {kind} terms" for kind, terms in tf.counts.items())
+        typer.echo(f"term frequencies counted over {result.term_persons} persons: {kept}")
     for name, field in result.weights.fields.items():
         levels = ", ".join(
             f"{level} {field.bits(level):+.1f}" for level in field.m if level != "missing"

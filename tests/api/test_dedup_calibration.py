@@ -100,3 +100,55 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
         assert (latest.link_threshold is not None) == reached
         assert latest.link_threshold is None or 0 < latest.link_threshold <= 1
         assert (await current_weights(session)).to_json() == latest.weights
+
+
+# A store in which "Nita" and both "Rina" and "Rini" are names people bear (three or more each),
+# each person reported once, in her own household, without an identifier.
+GIVEN_NAMES = ["Nita", "Rina", "Rini", "Ayu", "Sri", "Nur"]
+FAMILY_NAMES = ["Lestari", "Marlina", "Susanti", "Hidayat", "Wulandari", "Pratiwi"]
+HOUSEHOLD = {"address": "Kampung Cirendeu No 4 RT 01 RW 02, Desa Pisangan, Ciputat"}
+
+
+async def test_calibration_counts_term_frequencies_and_resolution_uses_them(
+    app: Any, client: httpx.AsyncClient, cli_env: CliRunner
+) -> None:
+    """After `dedup calibrate`, a given name nobody bears ("Nitu") beside an established one is
+    a misspelling and links; twins given two established names ("Rina"/"Rini") stay apart."""
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    headers = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+
+    async def report(ref: str, name: str, dob: str, **extra: Any) -> dict[str, Any]:
+        body = deferral(external_ref=ref, persons=[victim(name, dob, **extra)])
+        answer = await client.post("/v1/reports", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        person: dict[str, Any] = answer.json()["persons"][0]
+        return person
+
+    for g, given in enumerate(GIVEN_NAMES):
+        for f, family in enumerate(FAMILY_NAMES[:4]):
+            dob = f"19{80 + g}-0{f + 1}-1{g}"
+            await report(f"S{g}{f}", f"{given} {family}", dob, address=f"Dusun {g}{f} Bogor")
+    nita = await report("D1", "Nita Anggraini", "1995-06-10", **HOUSEHOLD)
+    rina = await report("T1", "Rina Kusuma", "1999-10-20", **HOUSEHOLD)
+
+    # The shipped weights hold both pairs for an analyst: born the same day, one household,
+    # given names that differ.
+    before = await report("D2", "Nitu Anggraini", "1995-06-10", **HOUSEHOLD)
+    assert before["entity_id"] != nita["entity_id"]
+
+    calibrated = await invoke_cli(
+        cli_env, "dedup", "calibrate", "--min-pairs", "1", "--min-random-pairs", "1"
+    )
+    assert calibrated.exit_code == 0, calibrated.output
+    assert "term frequencies counted over 27 persons" in calibrated.stdout
+    async with transaction(app.state.session_factory) as session:
+        weights = await current_weights(session)
+    assert weights.term_frequencies is not None
+    assert weights.term_frequencies.bearers("given", "nita") == 4 + 1
+    assert weights.term_frequencies.bearers("given", "rini") == 4
+
+    misspelt = await report("D3", "Nitu Anggraini", "1995-06-10", **HOUSEHOLD)
+    assert misspelt["entity_id"] == nita["entity_id"]
+    twin = await report("T2", "Rini Kusuma", "1999-10-20", **HOUSEHOLD)
+    assert twin["entity_id"] != rina["entity_id"]
+    assert any("given names differ" in reason for reason in twin["reasons"])
