@@ -130,6 +130,31 @@ async def calibrate(
     )
 
 
+#: Term frequencies counted on fewer persons than this are noise: nothing is stored.
+MIN_TERM_PERSONS = 1000
+
+
+async def calibrate_terms(
+    session: AsyncSession,
+    *,
+    save: bool = True,
+    min_persons: int = MIN_TERM_PERSONS,
+    max_term_persons: int = MAX_TERM_PERSONS,
+) -> Calibration:
+    """Count term frequencies and store them with the m/u weights in use (`calibrate
+    --terms-only`): rare names count more without replacing weights an operator trusts."""
+    row = await repo.latest(session)
+    current = Weights.from_json(row.weights) if row else DEFAULT_WEIGHTS
+    frequencies, counted = await count_terms(session, max_persons=max_term_persons)
+    weights = replace(current, term_frequencies=frequencies)
+    enough = counted >= max(min_persons, 1)
+    if save and enough:
+        session.add(MatchWeights(weights=weights.to_json(), pairs=0, converged=True))
+        await session.flush()
+        forget_cached_weights()
+    return Calibration(weights, 0, 0, True, 0, stored=save and enough, term_persons=counted)
+
+
 async def count_terms(session: AsyncSession, *, max_persons: int) -> tuple[TermFrequencies, int]:
     """Term frequencies over the stored persons, read page by page; and how many were read."""
     counter = TermCounter()

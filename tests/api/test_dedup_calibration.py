@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.db import transaction
+from app.matching.scoring import DEFAULT_WEIGHTS
 from app.models.agency import AgencyKind
 from app.repositories import match_weights as match_weights_repo
 from app.services.match_weights import current_weights, forget_cached_weights
@@ -152,3 +153,26 @@ async def test_calibration_counts_term_frequencies_and_resolution_uses_them(
     twin = await report("T2", "Rini Kusuma", "1999-10-20", **HOUSEHOLD)
     assert twin["entity_id"] != rina["entity_id"]
     assert any("given names differ" in reason for reason in twin["reasons"])
+
+
+async def test_calibrate_terms_only_keeps_the_weights_in_use(
+    app: Any, client: httpx.AsyncClient, cli_env: CliRunner
+) -> None:
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    headers = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+    for i, (name, dob, nik) in enumerate(PEOPLE):
+        body = deferral(external_ref=f"T{i}", persons=[victim(name, dob, nik)])
+        assert (await client.post("/v1/reports", json=body, headers=headers)).status_code == 201
+
+    refused = await invoke_cli(cli_env, "dedup", "calibrate", "--terms-only")
+    assert refused.exit_code == 0, refused.output
+    assert "too few persons" in refused.output
+
+    counted = await invoke_cli(cli_env, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert counted.exit_code == 0, counted.output
+    assert f"term frequencies counted over {len(PEOPLE)} persons" in counted.stdout
+    async with transaction(app.state.session_factory) as session:
+        weights = await current_weights(session)
+    assert weights.fields == DEFAULT_WEIGHTS.fields  # m and u untouched
+    assert weights.term_frequencies is not None
+    assert weights.term_frequencies.totals["given"] == len(PEOPLE)
