@@ -254,6 +254,7 @@ def run_online(
     name_frequency: bool = True,
     twins: Iterable[tuple[int, int]] = (),
     recluster: bool = False,
+    entity_found: bool = False,
 ) -> RunResult:
     """Resolve records in ``order``: score each candidate record (as the API does) or entity."""
     index: dict[str, list[int]] = defaultdict(list)
@@ -284,6 +285,15 @@ def run_online(
         if per_record:
             scored = [
                 (entity_of[j], compare(features, data[j].features, weights, counts)) for j in found
+            ]
+        elif entity_found:
+            # The entity as the candidate lookup shows it: its records that share a key.
+            shown: dict[int, list[PersonFeatures]] = defaultdict(list)
+            for j in found:
+                shown[entity_of[j]].append(data[j].features)
+            scored = [
+                (e, compare_entity(features, records, weights, counts))
+                for e, records in shown.items()
             ]
         else:
             entities = {entity_of[j] for j in found}
@@ -516,6 +526,12 @@ def main() -> None:
         " does, which scores record by record (compare), the default here",
     )
     parser.add_argument(
+        "--entity-found",
+        action="store_true",
+        help="score each candidate entity on those of its records the lookup found (sharing a"
+        " key with the person), not on all of them",
+    )
+    parser.add_argument(
         "--merge-threshold",
         type=float,
         default=DEFAULT_MERGE_THRESHOLD,
@@ -577,11 +593,12 @@ def main() -> None:
             weights,
             link,
             args.review,
-            not args.entity,
+            not (args.entity or args.entity_found),
             None if args.no_merge else args.merge_threshold,
             not args.no_name_frequency,
             twins,
             args.recluster,
+            args.entity_found,
         )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"
