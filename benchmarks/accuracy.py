@@ -1,8 +1,9 @@
 """Dedup accuracy of the online resolution path: pairwise precision, recall and F1.
 
 Records are resolved one at a time, in shuffled order, against an in-memory index (blocking key →
-stored records) using exactly ``blocking_keys``, ``compare`` and ``decide`` from
-``app.matching.scoring``: the path the API takes, minus the database.
+stored records) using exactly ``blocking_keys``, ``compare_entity`` (each candidate entity as
+the lookup shows it: its records that share a key) and ``decide`` from ``app.matching.scoring``:
+the path the API takes, minus the database.
 
     python benchmarks/accuracy.py                      # all data sets
     python benchmarks/accuracy.py --dataset synthetic --entities 10000
@@ -249,14 +250,15 @@ def run_online(
     weights: Weights,
     link_threshold: float,
     review_threshold: float,
-    per_record: bool = True,
+    per_record: bool = False,
     merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD,
     name_frequency: bool = True,
     twins: Iterable[tuple[int, int]] = (),
     recluster: bool = False,
-    entity_found: bool = False,
+    entity_found: bool = True,
 ) -> RunResult:
-    """Resolve records in ``order``: score each candidate record (as the API does) or entity."""
+    """Resolve records in ``order``: score each candidate entity on its found records (as the
+    API does), on all its records, or each found record alone (``per_record``)."""
     index: dict[str, list[int]] = defaultdict(list)
     entity_of: dict[int, int] = {}
     members: dict[int, list[PersonFeatures]] = defaultdict(list)
@@ -522,14 +524,14 @@ def main() -> None:
     parser.add_argument(
         "--entity",
         action="store_true",
-        help="score each candidate entity on all its records (compare_entity); not what the API"
-        " does, which scores record by record (compare), the default here",
+        help="score each candidate entity on all its records (compare_entity); the API, and the"
+        " default here, score it on the records the lookup found (sharing a key)",
     )
     parser.add_argument(
-        "--entity-found",
+        "--per-record",
         action="store_true",
-        help="score each candidate entity on those of its records the lookup found (sharing a"
-        " key with the person), not on all of them",
+        help="score each found record alone (compare), as the API did before issue 22's second"
+        " pass",
     )
     parser.add_argument(
         "--merge-threshold",
@@ -593,12 +595,12 @@ def main() -> None:
             weights,
             link,
             args.review,
-            not (args.entity or args.entity_found),
+            args.per_record,
             None if args.no_merge else args.merge_threshold,
             not args.no_name_frequency,
             twins,
             args.recluster,
-            args.entity_found,
+            not args.entity,
         )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"
