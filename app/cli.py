@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from app import cli_messages
 from app import migrate as migrations
 from app.config import Settings, get_settings
 from app.errors import SinergiError
+
+if TYPE_CHECKING:
+    from app.matching.scoring import Weights
 
 T = TypeVar("T")
 
@@ -702,10 +705,38 @@ def dedup_calibrate(
             help="Also estimate (and store) the link threshold that keeps this precision.",
         ),
     ] = None,
+    terms_only: Annotated[
+        bool,
+        typer.Option(
+            "--terms-only",
+            help="Only count term frequencies (names, address words); keep the m/u weights in use.",
+        ),
+    ] = False,
+    min_persons: Annotated[
+        int, typer.Option(help="With --terms-only: store nothing below this many persons.")
+    ] = 1000,
 ) -> None:
-    """Estimate the matcher's m/u weights from the stored persons (unsupervised EM)."""
-    from app.services.match_weights import calibrate
+    """Estimate the matcher's m/u weights (unsupervised EM) and the term frequencies of names
+    and address words from the stored persons."""
+    from app.services.match_weights import calibrate, calibrate_terms
 
+    if terms_only:
+        counted = _in_transaction(
+            lambda session: calibrate_terms(session, save=not dry_run, min_persons=min_persons)
+        )
+        _echo_terms(counted.weights, counted.term_persons)
+        if dry_run:
+            typer.echo("dry run: nothing stored", err=True)
+        elif not counted.stored:
+            typer.echo(
+                f"too few persons to count terms on (need {min_persons}): nothing stored",
+                err=True,
+            )
+        else:
+            typer.echo(
+                "stored beside the weights in use; resolution counts terms from now on", err=True
+            )
+        return
     result = _in_transaction(
         lambda session: calibrate(
             session,
@@ -728,6 +759,7 @@ def dedup_calibrate(
             if result.link_threshold is not None
             else f"no link threshold reaches precision {precision} on these pairs"
         )
+    _echo_terms(result.weights, result.term_persons)
     for name, field in result.weights.fields.items():
         levels = ", ".join(
             f"{level} {field.bits(level):+.1f}" for level in field.m if level != "missing"
@@ -743,6 +775,13 @@ def dedup_calibrate(
         )
     else:
         typer.echo("stored; ingest and screening use these weights from now on", err=True)
+
+
+def _echo_terms(weights: Weights, persons: int) -> None:
+    tf = weights.term_frequencies
+    if tf is not None:
+        kept = ", ".join(f"{len(terms)} {kind} terms" for kind, terms in tf.counts.items())
+        typer.echo(f"term frequencies counted over {persons} persons: {kept}")
 
 
 @dedup_cli.command("rekey")

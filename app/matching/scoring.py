@@ -27,6 +27,13 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from app.matching.names import parse_name, phonetic_keys, phonetic_token, shared_first_word
+from app.matching.term_frequency import (
+    ADDRESS_WORD,
+    FAMILY,
+    GIVEN,
+    TermFrequencies,
+    given_and_family,
+)
 
 MISSING = "missing"
 
@@ -351,19 +358,21 @@ class Weights:
 
     fields: Mapping[str, FieldWeights]
     prior: float
+    term_frequencies: TermFrequencies | None = None
+    """Counted on the store by calibration: agreeing on a rare name or address word weighs
+    more, on a common one less. None (the shipped defaults): every agreement of a level alike."""
 
     def to_json(self) -> str:
         """Serialize so calibrated weights can be stored and reloaded."""
-        return json.dumps(
-            {
-                "prior": self.prior,
-                "fields": {
-                    name: {"m": dict(fw.m), "u": dict(fw.u)} for name, fw in self.fields.items()
-                },
+        data: dict[str, object] = {
+            "prior": self.prior,
+            "fields": {
+                name: {"m": dict(fw.m), "u": dict(fw.u)} for name, fw in self.fields.items()
             },
-            indent=2,
-            sort_keys=True,
-        )
+        }
+        if self.term_frequencies is not None:
+            data["term_frequencies"] = self.term_frequencies.to_dict()
+        return json.dumps(data, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Weights:
@@ -378,6 +387,11 @@ class Weights:
                 for name, fw in data["fields"].items()
             },
             prior=float(data["prior"]),
+            term_frequencies=(
+                TermFrequencies.from_dict(data["term_frequencies"])
+                if data.get("term_frequencies")
+                else None
+            ),
         )
 
     def levels(self, field_name: str) -> tuple[str, ...]:
@@ -469,6 +483,24 @@ NAME_FREQUENCY_FLOOR_BITS = 1.0
 #: Name levels whose weight follows the name's frequency: agreement on the very name (spelling
 #: variants share the phonetic key that is counted); a near miss says little about frequency.
 _FREQUENCY_LEVELS = frozenset({"exact", "exact_single", "phonetic"})
+
+
+#: With calibrated term frequencies (``Weights.term_frequencies``), a whole-name agreement gains
+#: at most this many bits for rare given and family names. Rarity in the store is weak evidence
+#: (the store is a sample of the country), so the gain is capped; commonness is not capped.
+TF_NAME_MAX_BITS = 2.0
+#: An address agreement gains at most this many bits for a rare shared word (a small village's
+#: or street's name) and loses at most TF_ADDRESS_MAX_LOSS for words everybody shares.
+TF_ADDRESS_MAX_BITS = 2.0
+TF_ADDRESS_MAX_LOSS = 3.0
+
+
+def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
+    """Bits a whole-name agreement on this name weighs more or less than an average one, from
+    its given and family names' shares of the store (each ``log2(mean share / share)``)."""
+    given, family = given_and_family(tuple(normalized_name.split()))
+    bits = (tf.bits(GIVEN, given) if given else 0.0) + (tf.bits(FAMILY, family) if family else 0.0)
+    return min(bits, TF_NAME_MAX_BITS)
 
 
 def name_frequency_key(normalized_name: str) -> str:
@@ -591,13 +623,23 @@ def compare_names(
     count = None
     if name_counts is not None and level in _FREQUENCY_LEVELS:
         count = name_counts.get(name_frequency_key(a.name_variants[i]))
+    tf = weights.term_frequencies if weights is not None else None
+    if tf is not None and level in _FREQUENCY_LEVELS:
+        adjust = name_tf_bits(a.name_variants[i], tf)
+        if adjust >= 1.0:
+            note = ", a rare name"
+        elif adjust <= -1.0:
+            note = ", a common name"
     if count is not None and count > NAME_FREQUENCY_REFERENCE:
-        adjust = name_frequency_bits(count)
-        if weights is not None:
-            # Never below the floor: even a very common name agreeing is some evidence.
-            base = weights.fields[NAME].bits(level)
-            adjust = max(adjust, min(0.0, NAME_FREQUENCY_FLOOR_BITS - base))
-        note = f", {_frequency_word(count)}"
+        # The stored bearers of this very name, counted now: the surest sign of a common name.
+        counted = name_frequency_bits(count)
+        if counted < adjust:
+            adjust = counted
+            note = f", {_frequency_word(count)}"
+    if adjust < 0.0 and weights is not None:
+        # Never below the floor: even a very common name agreeing is some evidence.
+        base = weights.fields[NAME].bits(level)
+        adjust = max(adjust, min(0.0, NAME_FREQUENCY_FLOOR_BITS - base))
     # The note comes before the compared values, which ``without_values`` strips.
     shown = f"({a.raw_variants[i]} ~ {b.raw_variants[j]})"
     similarity = "" if rank == 0 else f" {sim:.2f}"
@@ -637,20 +679,35 @@ def _compare_equal(a: str | None, b: str | None, label: str, same: str) -> Field
     return FieldComparison("different", f"{label} different")
 
 
-def compare_address(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
+def compare_address(
+    a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies | None = None
+) -> FieldComparison:
     """Share of distinctive address words in common (Jaccard): similar, partial or different.
 
     "Similar" needs three words on each side: a bare town name is shared by too many people.
+    With term frequencies, an agreement weighs as much more or less as its rarest shared word
+    is rarer or commoner than an average address word (capped both ways).
     """
     if not a.address_tokens or not b.address_tokens:
         return FieldComparison(MISSING)
-    shared = len(a.address_tokens & b.address_tokens)
-    jaccard = shared / len(a.address_tokens | b.address_tokens)
+    common = a.address_tokens & b.address_tokens
+    jaccard = len(common) / len(a.address_tokens | b.address_tokens)
     if jaccard >= 0.6 and min(len(a.address_tokens), len(b.address_tokens)) >= 3:
-        return FieldComparison("similar", f"address similar {jaccard:.2f}")
-    if jaccard >= 0.25:
-        return FieldComparison("partial", f"address partly shared {jaccard:.2f}")
-    return FieldComparison("different", "address different")
+        level, reason = "similar", f"address similar {jaccard:.2f}"
+    elif jaccard >= 0.25:
+        level, reason = "partial", f"address partly shared {jaccard:.2f}"
+    else:
+        return FieldComparison("different", "address different")
+    words = [w for w in common if not w.isdigit()]
+    if tf is None or not words:
+        return FieldComparison(level, reason)
+    rarest = max(tf.bits(ADDRESS_WORD, w) for w in words)
+    adjust = min(max(rarest, -TF_ADDRESS_MAX_LOSS), TF_ADDRESS_MAX_BITS)
+    if adjust >= 1.0:
+        reason += ", a rare place"
+    elif adjust <= -1.0:
+        reason += ", a common place"
+    return FieldComparison(level, reason, adjust)
 
 
 def comparison_vector(
@@ -668,7 +725,7 @@ def comparison_vector(
         SEX: _compare_equal(a.sex, b.sex, "sex", "same"),
         NATIONALITY: _compare_equal(a.nationality, b.nationality, "nationality", "same"),
         PHONE: _compare_equal(a.phone, b.phone, "phone", "exact"),
-        ADDRESS: compare_address(a, b),
+        ADDRESS: compare_address(a, b, weights.term_frequencies if weights else None),
     }
 
 
@@ -799,9 +856,34 @@ def _same_given_name(first_a: str, first_b: str) -> bool:
     )
 
 
-def _bears_given_name(given: str, other: PersonFeatures) -> bool:
+#: A given name borne by at least this many counted persons is a name people are given...
+TF_ESTABLISHED_NAME = 3
+#: ...and one borne by at most this many, a step or two from it, is that name misspelt.
+TF_MISSPELT_NAME = 1
+
+
+def misspelt_given_name(first_a: str, first_b: str, tf: TermFrequencies | None) -> bool:
+    """One of two close given names is a misspelling of the other, by the store's counts.
+
+    Twins are given two names people bear ("Rina"/"Rini", both common); a clerk's slip makes a
+    word nobody bears ("Sarsh" for "Sarah", "Jecob" for "Jacob"). So two given names one or two
+    letters apart, one established in the store and the other borne by nobody else, are one
+    name. Without counted frequencies nothing is judged misspelt.
+    """
+    if tf is None or min(len(first_a), len(first_b)) < 4:
+        return False
+    if OSA.distance(first_a, first_b, score_cutoff=2) > 2:
+        return False
+    counts = sorted((tf.bearers(GIVEN, first_a), tf.bearers(GIVEN, first_b)))
+    return counts[0] <= TF_MISSPELT_NAME and counts[1] >= TF_ESTABLISHED_NAME
+
+
+def _bears_given_name(given: str, other: PersonFeatures, tf: TermFrequencies | None) -> bool:
     """Whether any word of the other name is this given name (names are written in any order)."""
-    return any(_same_given_name(given, token) for token in other.name_tokens)
+    return any(
+        _same_given_name(given, token) or misspelt_given_name(given, token, tf)
+        for token in other.name_tokens
+    )
 
 
 #: How alike two given names must be to be one name misspelt. "Rizky"/"Rizki" and "Sutrisno"/
@@ -809,7 +891,9 @@ def _bears_given_name(given: str, other: PersonFeatures) -> bool:
 SAME_GIVEN_NAME_SIMILARITY = 85
 
 
-def given_names_agree(a: PersonFeatures, b: PersonFeatures) -> bool:
+def given_names_agree(
+    a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies | None = None
+) -> bool:
     """The first words of the two names agree (spelling aside), and are not words siblings share.
 
     Twins and siblings differ in the given name and share the family name; two records of one
@@ -826,10 +910,19 @@ def given_names_agree(a: PersonFeatures, b: PersonFeatures) -> bool:
         or min(len(first_a), len(first_b)) < 3
     ):
         return False
-    return phonetic_token(first_a) == phonetic_token(first_b) or fuzz.ratio(first_a, first_b) >= 80
+    return (
+        phonetic_token(first_a) == phonetic_token(first_b)
+        or fuzz.ratio(first_a, first_b) >= 80
+        or misspelt_given_name(first_a, first_b, tf)
+    )
 
 
-def twins_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+def twins_pattern(
+    a: PersonFeatures,
+    b: PersonFeatures,
+    levels: Mapping[str, str],
+    tf: TermFrequencies | None = None,
+) -> bool:
     """Born the same day with two given names, and no identifier to say they are one person.
 
     Twins share the birth date, the family (or father's) name, the address and often the phone;
@@ -842,7 +935,7 @@ def twins_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str
     given_a, given_b = _given_name(a), _given_name(b)
     if given_a is None or given_b is None:
         return False
-    return not _bears_given_name(given_a, b) and not _bears_given_name(given_b, a)
+    return not _bears_given_name(given_a, b, tf) and not _bears_given_name(given_b, a, tf)
 
 
 def _score(
@@ -897,14 +990,15 @@ def compare(
     """
     vector = comparison_vector(a, b, name_counts, weights)
     levels = {name: fc.level for name, fc in vector.items()}
+    tf = weights.term_frequencies
     return _score(
         vector,
         veto_reason(a, b, levels),
         weights,
         _identifier_agrees(a, b, levels),
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
-        given_agree=levels[NAME] == "different" and given_names_agree(a, b),
-        twins=twins_pattern(a, b, levels),
+        given_agree=levels[NAME] == "different" and given_names_agree(a, b, tf),
+        twins=twins_pattern(a, b, levels, tf),
     )
 
 
@@ -945,9 +1039,10 @@ def compare_entity(
         _identifier_agrees(a, member, {name: fc.level for name, fc in vector.items()})
         for member, vector in zip(members, vectors, strict=True)
     )
-    given = levels[NAME] == "different" and any(given_names_agree(a, m) for m in members)
+    tf = weights.term_frequencies
+    given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
     twins = all(
-        twins_pattern(a, m, {name: fc.level for name, fc in vector.items()})
+        twins_pattern(a, m, {name: fc.level for name, fc in vector.items()}, tf)
         for m, vector in zip(members, vectors, strict=True)
         if vector[BIRTH_DATE].level in {"exact", "day_month_swapped"}
     ) and levels[BIRTH_DATE] in {"exact", "day_month_swapped"}

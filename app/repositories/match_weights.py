@@ -58,3 +58,17 @@ async def random_persons(session: AsyncSession, count: int) -> dict[uuid.UUID, d
         .limit(count)
     )
     return {pid: feats for pid, feats in rows.all() if feats}
+
+
+async def features_after(
+    session: AsyncSession, after: uuid.UUID | None, limit: int
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """The next ``limit`` resolved persons' features by id, after ``after`` (a page of the
+    store, for counting term frequencies)."""
+    query = select(ReportPerson.id, ReportPerson.features).where(
+        ReportPerson.entity_id.is_not(None)
+    )
+    if after is not None:
+        query = query.where(ReportPerson.id > after)
+    rows = await session.execute(query.order_by(ReportPerson.id).limit(limit))
+    return [(pid, feats) for pid, feats in rows.all()]

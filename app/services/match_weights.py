@@ -3,16 +3,18 @@
 `sinergi dedup calibrate` first measures u (how often non-matches agree) on random pairs of
 stored persons, then runs unsupervised EM (app.matching.calibration) on the candidate pairs the
 blocking index produces (persons that share a key) to estimate m with u and the prior held:
-EM on blocked pairs alone over-estimates the share of matches and finds names uninformative. The
-result is stored; resolution uses the latest stored weights, or the shipped defaults until a
-calibration exists.
+EM on blocked pairs alone over-estimates the share of matches and finds names uninformative.
+It also counts the term frequencies of given names, family names and address words over the
+stored persons (app.matching.term_frequency), so that agreeing on a rare name weighs more than
+on a common one. The result is stored; resolution uses the latest stored weights, or the shipped
+defaults until a calibration exists.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -23,6 +25,7 @@ from app.matching.calibration import (
 )
 from app.matching.features_json import features_from_json
 from app.matching.scoring import DEFAULT_WEIGHTS, Weights, comparison_levels
+from app.matching.term_frequency import TermCounter, TermFrequencies
 from app.models.resolution import MatchWeights
 from app.repositories import match_weights as repo
 
@@ -35,6 +38,10 @@ _cache: dict[str, tuple[float, Weights]] = {}
 #: sound shipped weights with degenerate ones, so nothing is stored.
 MIN_RANDOM_PAIRS = 500
 MIN_CANDIDATE_PAIRS = 200
+#: Term frequencies are counted over at most this many stored persons (a page at a time): a
+#: sample this large ranks the frequent names and places of a country as well as all would.
+MAX_TERM_PERSONS = 1_000_000
+_TERM_PAGE = 5_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class Calibration:
     stored: bool
     link_threshold: float | None = None
     """The link threshold estimated for the precision asked, if one was."""
+    term_persons: int = 0
+    """Stored persons whose names and addresses were counted for the term frequencies."""
 
 
 async def calibrate(
@@ -58,6 +67,7 @@ async def calibrate(
     min_pairs: int = MIN_CANDIDATE_PAIRS,
     min_random_pairs: int = MIN_RANDOM_PAIRS,
     precision: float | None = None,
+    max_term_persons: int = MAX_TERM_PERSONS,
 ) -> Calibration:
     """Estimate weights from the stored persons' candidate pairs; store them unless ``save`` is off.
 
@@ -90,6 +100,8 @@ async def calibrate(
     ]
     initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
     weights, report = estimate_weights_with_report(vectors, initial, fix_u=True, fix_prior=True)
+    frequencies, term_persons = await count_terms(session, max_persons=max_term_persons)
+    weights = replace(weights, term_frequencies=frequencies)
     enough = len(vectors) >= max(min_pairs, 1) and len(random_pairs) >= min_random_pairs
     threshold = (
         link_threshold_for_precision(vectors, weights, precision) if precision is not None else None
@@ -114,7 +126,48 @@ async def calibrate(
         report.iterations,
         stored=save and enough,
         link_threshold=threshold,
+        term_persons=term_persons,
     )
+
+
+#: Term frequencies counted on fewer persons than this are noise: nothing is stored.
+MIN_TERM_PERSONS = 1000
+
+
+async def calibrate_terms(
+    session: AsyncSession,
+    *,
+    save: bool = True,
+    min_persons: int = MIN_TERM_PERSONS,
+    max_term_persons: int = MAX_TERM_PERSONS,
+) -> Calibration:
+    """Count term frequencies and store them with the m/u weights in use (`calibrate
+    --terms-only`): rare names count more without replacing weights an operator trusts."""
+    row = await repo.latest(session)
+    current = Weights.from_json(row.weights) if row else DEFAULT_WEIGHTS
+    frequencies, counted = await count_terms(session, max_persons=max_term_persons)
+    weights = replace(current, term_frequencies=frequencies)
+    enough = counted >= max(min_persons, 1)
+    if save and enough:
+        session.add(MatchWeights(weights=weights.to_json(), pairs=0, converged=True))
+        await session.flush()
+        forget_cached_weights()
+    return Calibration(weights, 0, 0, True, 0, stored=save and enough, term_persons=counted)
+
+
+async def count_terms(session: AsyncSession, *, max_persons: int) -> tuple[TermFrequencies, int]:
+    """Term frequencies over the stored persons, read page by page; and how many were read."""
+    counter = TermCounter()
+    after = None
+    read = 0
+    while read < max_persons:
+        page = await repo.features_after(session, after, min(_TERM_PAGE, max_persons - read))
+        if not page:
+            break
+        counter.add(features_from_json(f) for _, f in page if f)
+        read += len(page)
+        after = page[-1][0]
+    return counter.frequencies(), read
 
 
 async def current_weights(session: AsyncSession) -> Weights:

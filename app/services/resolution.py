@@ -8,7 +8,7 @@ joins the case of any other report that shares a victim (merging such cases), or
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,7 @@ from app.matching.scoring import (
     Weights,
     blocking_keys,
     bridged,
-    compare,
+    compare_entity,
     decide,
     identifiers_conflict,
     name_frequency_keys,
@@ -134,15 +134,11 @@ async def resolve_person(
         [found] = await candidates_of(
             session, [features], exclude_report_id=person.report_id, viewer=viewer
         )
-    scored_all: list[tuple[uuid.UUID, MatchScore, bool]] = [
-        (
-            entity_id,
-            compare(features, features_from_json(stored), weights, found.name_counts),
-            hidden,
-        )
+    rows = [
+        (entity_id, features_from_json(stored), hidden)
         for _pid, entity_id, stored, hidden in found.rows
     ]
-    scored = [(entity_id, score) for entity_id, score, hidden in scored_all if not hidden]
+    scored = score_entities(features, rows, weights, found.name_counts, with_hidden=False)
     decision = decide(scored, thresholds.link, thresholds.review)
     best = decision.score
     merged: list[uuid.UUID] = []
@@ -176,8 +172,9 @@ async def resolve_person(
                     reasons=list(best.reasons),
                 )
             )
-    if any(hidden for _, _, hidden in scored_all):
-        _keep_restricted_match(session, person, decision, scored_all, thresholds)
+    if any(hidden for _, _, hidden in rows):
+        everyone = score_entities(features, rows, weights, found.name_counts, with_hidden=True)
+        _keep_restricted_match(session, person, decision, everyone, thresholds)
     metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
     result.name_counts = found.name_counts
     result.merged = merged
@@ -188,20 +185,38 @@ async def resolve_person(
     return result
 
 
+def score_entities(
+    features: PersonFeatures,
+    rows: Sequence[tuple[uuid.UUID, PersonFeatures, bool]],
+    weights: Weights,
+    name_counts: Mapping[str, int],
+    *,
+    with_hidden: bool,
+) -> list[tuple[uuid.UUID, MatchScore]]:
+    """Score the person against each candidate entity as the lookup shows it: all of its found
+    records together (``compare_entity``), so that the fourth record of a person meets the NIK of
+    the first, the phone of the second and the address of the third at once. Records of reports
+    hidden from the sender count only ``with_hidden`` (for analysts, never for the sender)."""
+    shown: dict[uuid.UUID, list[PersonFeatures]] = {}
+    for entity_id, stored, hidden in rows:
+        if with_hidden or not hidden:
+            shown.setdefault(entity_id, []).append(stored)
+    return [
+        (entity_id, compare_entity(features, members, weights, name_counts))
+        for entity_id, members in shown.items()
+    ]
+
+
 def _keep_restricted_match(
     session: AsyncSession,
     person: ReportPerson,
     told: Decision[uuid.UUID],
-    scored_all: Sequence[tuple[uuid.UUID, MatchScore, bool]],
+    everyone: Sequence[tuple[uuid.UUID, MatchScore]],
     thresholds: Thresholds,
 ) -> None:
     """Record the match the sender was not told of: decided on every stored person, hidden
     ones included, it names an entity the sender's own decision did not."""
-    full = decide(
-        [(entity_id, score) for entity_id, score, _ in scored_all],
-        thresholds.link,
-        thresholds.review,
-    )
+    full = decide(everyone, thresholds.link, thresholds.review)
     if full.outcome not in {Outcome.LINK, Outcome.REVIEW} or full.candidate is None:
         return
     if full.score is None or (

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.db import transaction
+from app.matching.scoring import DEFAULT_WEIGHTS, Weights
 from app.models.agency import AgencyKind
 from app.repositories import match_weights as match_weights_repo
 from app.services.match_weights import current_weights, forget_cached_weights
@@ -100,3 +101,100 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
         assert (latest.link_threshold is not None) == reached
         assert latest.link_threshold is None or 0 < latest.link_threshold <= 1
         assert (await current_weights(session)).to_json() == latest.weights
+
+
+# A store in which "Nita" and both "Rina" and "Rini" are names people bear (three or more each),
+# each person reported once, in her own household, without an identifier.
+GIVEN_NAMES = ["Nita", "Rina", "Rini", "Ayu", "Sri", "Nur"]
+FAMILY_NAMES = ["Lestari", "Marlina", "Susanti", "Hidayat", "Wulandari", "Pratiwi"]
+HOUSEHOLD = {"address": "Kampung Cirendeu No 4 RT 01 RW 02, Desa Pisangan, Ciputat"}
+
+
+async def test_calibration_counts_term_frequencies_and_resolution_uses_them(
+    app: Any, client: httpx.AsyncClient, cli_env: CliRunner
+) -> None:
+    """After `dedup calibrate`, a given name nobody bears ("Nitu") beside an established one is
+    a misspelling and links; twins given two established names ("Rina"/"Rini") stay apart."""
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    headers = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+
+    async def report(ref: str, name: str, dob: str, **extra: Any) -> dict[str, Any]:
+        body = deferral(external_ref=ref, persons=[victim(name, dob, **extra)])
+        answer = await client.post("/v1/reports", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        person: dict[str, Any] = answer.json()["persons"][0]
+        person["report_id"] = answer.json()["id"]
+        return person
+
+    async def current_entity(person: dict[str, Any]) -> str:
+        answer = await client.get(f"/v1/reports/{person['report_id']}", headers=headers)
+        entity: str = answer.json()["persons"][0]["entity_id"]
+        return entity
+
+    for g, given in enumerate(GIVEN_NAMES):
+        for f, family in enumerate(FAMILY_NAMES[:4]):
+            dob = f"19{80 + g}-0{f + 1}-1{g}"
+            await report(f"S{g}{f}", f"{given} {family}", dob, address=f"Dusun {g}{f} Bogor")
+    nita = await report("D1", "Nita Anggraini", "1995-06-10", **HOUSEHOLD)
+    rina = await report("T1", "Rina Kusuma", "1999-10-20", **HOUSEHOLD)
+
+    # The shipped weights hold both pairs for an analyst: born the same day, one household,
+    # given names that differ.
+    before = await report("D2", "Nitu Anggraini", "1995-06-10", **HOUSEHOLD)
+    assert before["entity_id"] != nita["entity_id"]
+
+    # The counts beside the shipped m and u: EM on a store this small is noise (its random pairs
+    # are drawn anew each time), so the full calibration comes last.
+    terms = await invoke_cli(cli_env, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert terms.exit_code == 0, terms.output
+    assert "term frequencies counted over 27 persons" in terms.stdout
+    async with transaction(app.state.session_factory) as session:
+        weights = await current_weights(session)
+    assert weights.fields == DEFAULT_WEIGHTS.fields
+    assert weights.term_frequencies is not None
+    assert weights.term_frequencies.bearers("given", "nita") == 4 + 1
+    assert weights.term_frequencies.bearers("given", "rini") == 4
+
+    misspelt = await report("D3", "Nitu Anggraini", "1995-06-10", **HOUSEHOLD)
+    # It joins Nita, and the earlier "Nitu" held for review with her: one person now.
+    assert await current_entity(nita) == misspelt["entity_id"] == await current_entity(before)
+    twin = await report("T2", "Rini Kusuma", "1999-10-20", **HOUSEHOLD)
+    assert twin["entity_id"] != await current_entity(rina)
+    assert any("given names differ" in reason for reason in twin["reasons"])
+
+    calibrated = await invoke_cli(
+        cli_env, "dedup", "calibrate", "--min-pairs", "1", "--min-random-pairs", "1"
+    )
+    assert calibrated.exit_code == 0, calibrated.output
+    assert "term frequencies counted over 29 persons" in calibrated.stdout
+    async with transaction(app.state.session_factory) as session:
+        stored = await match_weights_repo.latest(session)
+        assert stored is not None
+        assert stored.pairs > 0  # EM's estimate, stored with the counts
+        counted = Weights.from_json(stored.weights).term_frequencies
+    assert counted is not None
+    assert counted.bearers("given", "nita") == 4 + 1
+    assert counted.bearers("given", "nitu") == 2
+
+
+async def test_calibrate_terms_only_keeps_the_weights_in_use(
+    app: Any, client: httpx.AsyncClient, cli_env: CliRunner
+) -> None:
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    headers = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+    for i, (name, dob, nik) in enumerate(PEOPLE):
+        body = deferral(external_ref=f"T{i}", persons=[victim(name, dob, nik)])
+        assert (await client.post("/v1/reports", json=body, headers=headers)).status_code == 201
+
+    refused = await invoke_cli(cli_env, "dedup", "calibrate", "--terms-only")
+    assert refused.exit_code == 0, refused.output
+    assert "too few persons" in refused.output
+
+    counted = await invoke_cli(cli_env, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert counted.exit_code == 0, counted.output
+    assert f"term frequencies counted over {len(PEOPLE)} persons" in counted.stdout
+    async with transaction(app.state.session_factory) as session:
+        weights = await current_weights(session)
+    assert weights.fields == DEFAULT_WEIGHTS.fields  # m and u untouched
+    assert weights.term_frequencies is not None
+    assert weights.term_frequencies.totals["given"] == len(PEOPLE)
