@@ -28,7 +28,7 @@ from app.vocab.enums import OfficerRole
 from app.worker import RETRY_SCHEDULE
 from tests.factories import SeededOfficer
 from tests.report_samples import deferral, interception, victim
-from tests.web.browser_session import sign_in_page, submit_as_officer
+from tests.web.browser_session import sign_in_page, sign_in_seeded, submit_as_officer
 from tests.web.live import launch_chromium, live_server, seeded_database, seeded_officer
 from tests.web.webhook_receiver import LOOPBACK_WEBHOOKS, Receiver
 
@@ -460,15 +460,7 @@ def admin_shots(
     """The admin console (issue 19) as a system admin: agencies, officers, API keys."""
     context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
-    signed_in = page.request.post(
-        "/v1/session",
-        data={
-            "username": admin.username,
-            "password": admin.password,
-            "totp_code": admin.totp_code(),
-        },
-    )
-    assert signed_in.ok, signed_in.text()
+    sign_in_seeded(page, admin)
 
     def shot(name: str) -> None:
         png = out / f"admin-{name}-{label}.png"
@@ -572,15 +564,7 @@ def webhook_shots(
     is deleted at the end, so each size starts from an agency that pulls."""
     context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
-    signed_in = page.request.post(
-        "/v1/session",
-        data={
-            "username": admin.username,
-            "password": admin.password,
-            "totp_code": admin.totp_code(),
-        },
-    )
-    assert signed_in.ok, signed_in.text()
+    sign_in_seeded(page, admin)
 
     def shot(name: str) -> None:
         png = out / f"admin-{name}-{label}.png"
@@ -642,15 +626,7 @@ def audit_and_key_shots(
         extra_http_headers={"X-Request-ID": "contoh-0001"},
     )
     page = context.new_page()
-    signed_in = page.request.post(
-        "/v1/session",
-        data={
-            "username": admin.username,
-            "password": admin.password,
-            "totp_code": admin.totp_code(),
-        },
-    )
-    assert signed_in.ok, signed_in.text()
+    sign_in_seeded(page, admin)
 
     def shot(name: str) -> None:
         png = out / f"admin-{name}-{label}.png"
@@ -698,15 +674,7 @@ def routing_shots(
     """The routing rules pages (issue 19) as a system admin: the demo's default rule set."""
     context = browser.new_context(base_url=base_url, viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
-    signed_in = page.request.post(
-        "/v1/session",
-        data={
-            "username": admin.username,
-            "password": admin.password,
-            "totp_code": admin.totp_code(),
-        },
-    )
-    assert signed_in.ok, signed_in.text()
+    sign_in_seeded(page, admin)
 
     def shot(name: str, ready: str = "main") -> None:
         png = out / f"admin-aturan-rute{name}-{label}.png"

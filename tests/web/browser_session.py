@@ -8,6 +8,7 @@ from typing import Any
 from playwright.sync_api import Page
 
 from app.demo import DEMO_OFFICER_PASSWORD
+from tests.factories import SeededOfficer
 
 
 def sign_in_page(page: Page, username: str = "petugas.polres-dumai") -> str:
@@ -16,6 +17,22 @@ def sign_in_page(page: Page, username: str = "petugas.polres-dumai") -> str:
         "/v1/session", data={"username": username, "password": DEMO_OFFICER_PASSWORD}
     )
     assert response.ok, response.text()
+    csrf: str = response.json()["csrf_token"]
+    return csrf
+
+
+def sign_in_seeded(page: Page, officer: SeededOfficer) -> str:
+    """Sign ``officer`` (password and its next TOTP code) in on ``page``'s browser context;
+    the CSRF token."""
+    response = page.request.post(
+        "/v1/session",
+        data={
+            "username": officer.username,
+            "password": officer.password,
+            "totp_code": officer.totp_code(),
+        },
+    )
+    assert response.status == 200, response.text()
     csrf: str = response.json()["csrf_token"]
     return csrf
 

@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from app.models.officer import OfficerRole
 from tests.conftest import ON_POSTGRES
 from tests.factories import SeededOfficer
+from tests.web.browser_session import sign_in_seeded
 from tests.web.live import live_server, seeded_database, seeded_officer
 
 _CSP_LISTENER = """
@@ -46,25 +47,12 @@ def base_url(admin_world: tuple[str, SeededOfficer]) -> str:
     return admin_world[0]
 
 
-def _sign_in(page: Page, officer: SeededOfficer) -> None:
-    """Open a session in the page's browser context (the console's sign-in page is console2's)."""
-    answer = page.request.post(
-        "/v1/session",
-        data={
-            "username": officer.username,
-            "password": officer.password,
-            "totp_code": officer.totp_code(),
-        },
-    )
-    assert answer.status == 200, answer.text()
-
-
 def test_a_system_admin_onboards_an_agency_end_to_end(
     page: Page, base_url: str, admin_world: tuple[str, SeededOfficer]
 ) -> None:
     page.add_init_script(_CSP_LISTENER)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    _sign_in(page, admin_world[1])
+    sign_in_seeded(page, admin_world[1])
 
     page.goto("/admin")
     expect(page.get_by_role("heading", name="Instansi", exact=True)).to_be_visible()

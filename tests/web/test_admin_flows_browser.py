@@ -29,7 +29,7 @@ from app.vocab.enums import AgencyKind
 from tests.conftest import ON_POSTGRES, make_settings
 from tests.factories import SeededOfficer, create_agency
 from tests.report_samples import deferral
-from tests.web.browser_session import sign_in_page, submit_as_officer
+from tests.web.browser_session import sign_in_page, sign_in_seeded, submit_as_officer
 from tests.web.live import live_server, seeded_database, seeded_officer
 
 _CSP_LISTENER = """
@@ -82,18 +82,6 @@ def base_url(world: World) -> str:
     return world.base_url
 
 
-def _sign_in(page: Page, officer: SeededOfficer) -> None:
-    answer = page.request.post(
-        "/v1/session",
-        data={
-            "username": officer.username,
-            "password": officer.password,
-            "totp_code": officer.totp_code(),
-        },
-    )
-    assert answer.status == 200, answer.text()
-
-
 def _no_csp_violation(page: Page) -> None:
     assert page.evaluate("window.__cspViolations") == []
 
@@ -102,7 +90,7 @@ def test_an_agency_admin_onboards_an_officer_who_signs_in_with_password_and_totp
     page: Page, world: World
 ) -> None:
     page.add_init_script(_CSP_LISTENER)
-    _sign_in(page, world.admins["onboard"])
+    sign_in_seeded(page, world.admins["onboard"])
     page.goto("/admin")
     expect(page.get_by_role("heading", level=1)).to_contain_text(NEW_AGENCY)
     page.get_by_role("link", name="Petugas", exact=True).click()
@@ -160,7 +148,7 @@ def test_a_key_is_issued_used_rotated_with_grace_and_revoked_at_once(
     page: Page, world: World
 ) -> None:
     page.add_init_script(_CSP_LISTENER)
-    _sign_in(page, world.admins["keys"])
+    sign_in_seeded(page, world.admins["keys"])
     page.goto(f"/admin/instansi/{NEW_AGENCY}/kunci")
     page.get_by_role("button", name="Terbitkan kunci").click()
     first = page.locator("#secret").inner_text().strip()
@@ -209,7 +197,7 @@ def test_the_audit_page_finds_who_read_a_report_and_the_chain_verifies(
     page.context.clear_cookies()
 
     page.add_init_script(_CSP_LISTENER)
-    _sign_in(page, world.sysadmin)
+    sign_in_seeded(page, world.sysadmin)
     page.goto("/admin")
     page.get_by_role("link", name="Log audit").click()
     page.get_by_label("ID objek").fill(created["id"])
@@ -242,7 +230,7 @@ def _is_not_found(page: Page, path: str) -> None:
 def test_an_agency_admin_cannot_see_another_agencys_officers_or_keys(
     page: Page, world: World
 ) -> None:
-    _sign_in(page, world.admins["fence"])
+    sign_in_seeded(page, world.admins["fence"])
     for path in (
         "/admin/instansi/IMIGRASI-DUMAI",
         "/admin/instansi/IMIGRASI-DUMAI/petugas",

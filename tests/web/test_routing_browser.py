@@ -21,7 +21,7 @@ from app.models.officer import OfficerRole
 from tests.conftest import ON_POSTGRES
 from tests.factories import SeededOfficer
 from tests.report_samples import deferral
-from tests.web.browser_session import sign_in_page, submit_as_officer
+from tests.web.browser_session import sign_in_page, sign_in_seeded, submit_as_officer
 from tests.web.live import live_server, seeded_database, seeded_officer
 
 _CSP_LISTENER = """
@@ -56,18 +56,6 @@ def base_url(routing_world: tuple[str, SeededOfficer]) -> str:
     return routing_world[0]
 
 
-def _sign_in_admin(page: Page, officer: SeededOfficer) -> None:
-    answer = page.request.post(
-        "/v1/session",
-        data={
-            "username": officer.username,
-            "password": officer.password,
-            "totp_code": officer.totp_code(),
-        },
-    )
-    assert answer.status == 200, answer.text()
-
-
 def _try_the_seafarer(page: Page, button: str) -> None:
     page.get_by_label("Tempel laporan (JSON)").fill(json.dumps(SEAFARER))
     page.get_by_label("Instansi pengirim laporan yang ditempel").select_option("IMIGRASI-DUMAI")
@@ -78,7 +66,7 @@ def test_an_edited_rule_shows_in_the_dry_run_and_routes_the_next_report_to_its_n
     page: Page, browser: Browser, base_url: str, routing_world: tuple[str, SeededOfficer]
 ) -> None:
     page.add_init_script(_CSP_LISTENER)
-    _sign_in_admin(page, routing_world[1])
+    sign_in_seeded(page, routing_world[1])
 
     page.goto("/admin")
     page.get_by_role("link", name="Aturan rute").click()

@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 from app.models.officer import OfficerRole
 from tests.conftest import ON_POSTGRES
 from tests.factories import SeededOfficer
+from tests.web.browser_session import sign_in_seeded
 from tests.web.live import live_server, seeded_database, seeded_officer
 from tests.web.webhook_receiver import LOOPBACK_WEBHOOKS, Receiver
 
@@ -47,24 +48,12 @@ def base_url(webhook_world: tuple[str, SeededOfficer]) -> str:
     return webhook_world[0]
 
 
-def _sign_in(page: Page, officer: SeededOfficer) -> None:
-    answer = page.request.post(
-        "/v1/session",
-        data={
-            "username": officer.username,
-            "password": officer.password,
-            "totp_code": officer.totp_code(),
-        },
-    )
-    assert answer.status == 200, answer.text()
-
-
 def test_an_agency_admin_registers_a_webhook_and_its_test_event_verifies(
     page: Page, webhook_world: tuple[str, SeededOfficer]
 ) -> None:
     page.add_init_script(_CSP_LISTENER)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    _sign_in(page, webhook_world[1])
+    sign_in_seeded(page, webhook_world[1])
     with Receiver(status=204, body=b"") as receiver:
         page.goto("/admin")
         page.get_by_role("link", name="Webhook", exact=True).click()
