@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import Curator, SessionDep, SettingsDep
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
+from app.matching.scoring import without_values
 from app.schemas.case import (
     CaseMergeIn,
     CaseSplitIn,
@@ -21,6 +22,19 @@ from app.schemas.case import (
 )
 from app.schemas.report import Page
 from app.services import curation
+
+
+def _told(match: PossibleMatchOut) -> PossibleMatchOut:
+    """The match as the API tells it: a restricted match's reasons without the compared values.
+
+    The candidate of a restricted match is known only from RED/AMBER_STRICT reports; analysts
+    are told that the link exists (DESIGN §5), not the hidden report's NIK, name or phone
+    that the reasons quote. The console's review pages drop them the same way.
+    """
+    if not match.restricted:
+        return match
+    return match.model_copy(update={"reasons": without_values(match.reasons)})
+
 
 router = APIRouter(
     prefix="/v1/admin",
@@ -48,7 +62,7 @@ async def list_possible_matches(
     items, next_cursor = await curation.list_possible_matches(
         session, status, cursor=cursor, limit=min(limit, settings.max_page_size)
     )
-    return Page[PossibleMatchOut](items=items, next_cursor=next_cursor)
+    return Page[PossibleMatchOut](items=[_told(m) for m in items], next_cursor=next_cursor)
 
 
 @router.post(
@@ -64,7 +78,7 @@ async def decide(
     match_id: uuid.UUID, body: ReviewDecisionIn, principal: Curator, session: SessionDep
 ) -> PossibleMatchOut:
     match, _action = await curation.review(session, principal.actor, match_id, body.decision)
-    return await curation.possible_match_view(session, match)
+    return _told(await curation.possible_match_view(session, match))
 
 
 @router.post(

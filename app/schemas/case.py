@@ -133,7 +133,8 @@ class PossibleMatchOut(BaseModel):
         default=False,
         description=(
             "The candidate is known only from RED/AMBER_STRICT reports the person's sender may "
-            "not read; the sender was answered as if the person were new."
+            "not read; the sender was answered as if the person were new. Its reasons carry no "
+            "compared values: they would quote the hidden report."
         ),
     )
     created_at: AwareDatetime

@@ -201,6 +201,11 @@ async def test_the_sender_is_answered_as_on_a_database_without_the_hidden_report
     assert pair["report_id"] == with_hidden.created["id"]
     assert pair["candidate_entity_id"] == hidden_entity
     assert pair["status"] == "open"
+    # Analysts learn that the link exists, not the hidden report's values the reasons compared.
+    assert pair["reasons"]
+    assert not [reason for reason in pair["reasons"] if " (" in reason]
+    if match == "identifier":
+        assert "2001-12-30" not in json.dumps(pair)
 
 
 async def test_a_holder_of_the_hidden_report_is_still_answered_with_the_link(
