@@ -19,11 +19,17 @@ from app.config import Settings
 from app.errors import Conflict, FieldProblem, Forbidden, InvalidInput, RateLimited, Unauthenticated
 from app.models.agency import Agency
 from app.models.base import utcnow
-from app.models.officer import Officer, OfficerSession, SessionStage
+from app.models.officer import Officer, OfficerRole, OfficerSession, SessionStage
 from app.repositories import officers as repository
 from app.services import passwords, totp
 from app.services.audit import record_credential_event
-from app.services.officers import agency_of, keyed_hash, normalize_setup_code, totp_required
+from app.services.officers import (
+    agency_of,
+    can_curate,
+    keyed_hash,
+    normalize_setup_code,
+    totp_required,
+)
 from app.services.sign_in_throttle import SignInThrottle
 
 #: The one answer to every refused sign-in: it never says which part was wrong.
@@ -90,6 +96,7 @@ class CurrentSession:
             agency_code=self.agency.code,
             role=self.officer.role,
             token=self.token,
+            curates=can_curate(self.agency.scopes, OfficerRole(self.officer.role)),
         )
 
 
@@ -103,6 +110,8 @@ class SessionNames:
     agency_code: str
     role: str
     token: str
+    #: May review possible matches, merge and split (an analyst or system admin of an admin agency).
+    curates: bool = False
 
 
 def _token_hash(settings: Settings, token: str) -> str:

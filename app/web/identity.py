@@ -19,6 +19,8 @@ class Identity:
     agency_code: str
     role: str
     csrf: str
+    #: May open the analysts' review pages (``can_curate``: the role *and* the agency's scopes).
+    curates: bool = False
 
 
 def identity_of(current: CurrentSession | SessionNames, settings: Settings) -> Identity:
@@ -31,4 +33,5 @@ def identity_of(current: CurrentSession | SessionNames, settings: Settings) -> I
         agency_code=names.agency_code,
         role=names.role,
         csrf=officer_sessions.csrf_token(settings, names.token),
+        curates=names.curates,
     )

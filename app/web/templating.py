@@ -27,11 +27,16 @@ class NavItem:
     signed_in: bool = False
     #: Shown only to officers with one of these roles (empty: every role).
     roles: tuple[str, ...] = ()
+    #: Shown only to officers who may curate resolution (the role is not enough: an analyst of a
+    #: member agency may not, and its pages answer 404).
+    curators: bool = False
 
     def shown_to(self, identity: Any) -> bool:
         """Whether the menu offers this page to ``identity`` (None: signed out)."""
         if identity is None:
-            return not self.signed_in and not self.roles
+            return not self.signed_in and not self.roles and not self.curators
+        if self.curators and not identity.curates:
+            return False
         return not self.roles or identity.role in self.roles
 
 
@@ -43,7 +48,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/laporan-baru", "nav.new_report", signed_in=True),
     NavItem("/pantauan", "nav.watches", signed_in=True),
     NavItem("/statistik", "nav.stats", signed_in=True),
-    NavItem("/tinjauan", "nav.review", signed_in=True, roles=("ANALYST", "SYSTEM_ADMIN")),
+    NavItem("/tinjauan", "nav.review", signed_in=True, curators=True),
     NavItem("/admin", "nav.admin", signed_in=True, roles=("AGENCY_ADMIN", "SYSTEM_ADMIN")),
     NavItem("/tentang", "nav.about"),
     NavItem("/docs", "nav.api_docs"),
