@@ -619,7 +619,8 @@ def audit_and_key_shots(
     size: tuple[int, int],
     out: Path,
 ) -> None:
-    """The audit pages, an agency's public keys and the signing keys, as a system admin."""
+    """Every agency's deliveries, the audit pages, an agency's public keys and the signing keys,
+    as a system admin."""
     context = browser.new_context(
         base_url=base_url,
         viewport={"width": size[0], "height": size[1]},
@@ -634,6 +635,10 @@ def audit_and_key_shots(
         page.screenshot(path=str(png), full_page=True)
         print(png)
 
+    page.goto("/admin/pengiriman")
+    shot("pengiriman")
+    page.goto("/admin/pengiriman?status=DEAD")
+    shot("pengiriman-gagal")
     page.goto("/admin/audit?tindakan=report.read")
     shot("audit")
     page.locator("tbody tr a").first.click()

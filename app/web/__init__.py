@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.web import (
     admin_audit_pages,
+    admin_delivery_pages,
     admin_key_pages,
     admin_pages,
     admin_routing_pages,
@@ -41,6 +42,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(admin_webhook_pages.router)
     app.include_router(admin_audit_pages.router)
+    app.include_router(admin_delivery_pages.router)
     app.include_router(admin_key_pages.router)
     app.include_router(admin_routing_pages.router)
     app.include_router(review_pages.router)

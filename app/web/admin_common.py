@@ -155,6 +155,7 @@ AGENCY_TABS: tuple[AdminLink, ...] = (
 SYSTEM_SECTIONS: tuple[AdminLink, ...] = (
     AdminLink("/instansi", "admin.agencies.title"),
     AdminLink("/audit", "admin.sections.audit"),
+    AdminLink("/pengiriman", "admin.sections.deliveries"),
     AdminLink("/kunci-penandatangan", "adminkeys.signing.section"),
     AdminLink("/aturan-rute", "admin.routing.title"),
     AdminLink("/tinjauan", "nav.review"),
