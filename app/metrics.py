@@ -122,6 +122,19 @@ def count_after_commit(session: AsyncSession | Session, counter: Any) -> None:
     on_commit(session, counter.inc)
 
 
+def pending_count(session: AsyncSession | Session) -> int:
+    """How many records wait for the session's commit (see ``forget_pending_after``)."""
+    return len(session.info.get(_PENDING_KEY, ()))
+
+
+def forget_pending_after(session: AsyncSession | Session, count: int) -> None:
+    """Drop the records added since ``pending_count`` answered ``count``: a savepoint that
+    rolled back counts nothing, though the transaction around it may still commit."""
+    pending = session.info.get(_PENDING_KEY)
+    if pending:
+        del pending[count:]
+
+
 @event.listens_for(Session, "after_commit")
 def _count_committed(session: Session) -> None:
     if session.in_nested_transaction():

@@ -1,0 +1,207 @@
+"""Ingests sharing one transaction (issue 21): batching changes no answer.
+
+The same requests go once one by one to a fresh database with group commit off, and once into
+one batch (the group held until all have arrived, so they share it): an invalid report, a
+replay, a reused reference, two reports about one new person, a RED report and a report about
+its person by an agency that may not see it, a correction, and a request that hits a database
+error. Each gets the answer it gets alone, and both databases end the same: the same entity
+grouping, deliveries, audit events and a chain that verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, select
+
+from app.api.reports import ingest_group_commit
+from app.models.agency import AgencyKind
+from app.models.audit import AuditEvent
+from tests.factories import Agencies, dumai_agencies
+from tests.report_samples import deferral, interception, victim
+
+pytestmark = pytest.mark.pg
+
+#: The reference whose INSERT the database refuses (``_failing_statement``).
+BROKEN_REF = "IMI-DUMAI/2025/DB-ERROR"
+
+NEW_PERSON = victim("Dewi Lestari", "2001-01-05", "3374014501010003")
+HIDDEN_PERSON = victim("Rina Marlina", "2000-02-03", "3374014302000004")
+
+#: (agency, method, path, body, extra headers); ``{GC0}`` in a path is the first report's id.
+Request = tuple[str, str, str, dict[str, Any], dict[str, str]]
+
+FIRST = deferral(external_ref="IMI-DUMAI/2025/GC0")
+REQUESTS: list[Request] = [
+    # two reports about one new person, from two agencies
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports",
+     deferral(external_ref="IMI-DUMAI/2025/GC1", persons=[NEW_PERSON]), {}),
+    ("LANAL-DUMAI", "POST", "/v1/reports",
+     interception(external_ref="LANAL-DUMAI/2025/GC1", persons=[NEW_PERSON]), {}),
+    # a replay of an earlier report (its Idempotency-Key), and its reference with another body
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports", FIRST, {"Idempotency-Key": "gc-first"}),
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports", {**FIRST, "narrative": "Lain."}, {}),
+    # the database refuses this one
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports", deferral(external_ref=BROKEN_REF), {}),
+    # a RED report, then one about its person by an agency that may not see it
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports",
+     deferral(external_ref="IMI-DUMAI/2025/GC-RED", tlp="RED", persons=[HIDDEN_PERSON],
+              recipients=["POLRES-DUMAI"]), {}),
+    ("LANAL-DUMAI", "POST", "/v1/reports",
+     interception(external_ref="LANAL-DUMAI/2025/GC2", persons=[HIDDEN_PERSON]), {}),
+    # not a valid report: refused before any batch
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports",
+     deferral(external_ref="IMI-DUMAI/2025/GC-BAD", tlp="PURPLE"), {}),
+    # a correction of the first report
+    ("IMIGRASI-DUMAI", "PUT", "/v1/reports/{GC0}",
+     {**FIRST, "narrative": "Koreksi."}, {"If-Match": '"1"'}),
+]  # fmt: skip
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _failing_statement(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    """A real database error for the statement that carries ``BROKEN_REF``."""
+    if BROKEN_REF in repr(parameters):
+        return "SELECT 1 / 0", ()
+    return statement, parameters
+
+
+class Ids:
+    """Names ids by first appearance, so two worlds compare modulo their generated ids."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if isinstance(value, str):
+            if _is_recent(value):
+                return "<now>"
+            return _UUID.sub(lambda m: self.names.setdefault(m[0], f"id{len(self.names)}"), value)
+        return value
+
+
+def _is_recent(value: str) -> bool:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment > datetime.now(UTC) - timedelta(hours=1)
+
+
+async def _world(app: Any, client: httpx.AsyncClient) -> tuple[Agencies, str]:
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", _failing_statement,
+                 retval=True)  # fmt: skip
+    headers = await dumai_agencies(app, client, {"KSOP-DUMAI": AgencyKind.PORT_AUTHORITY})
+    first = await client.post(
+        "/v1/reports",
+        json=FIRST,
+        headers={**headers["IMIGRASI-DUMAI"], "Idempotency-Key": "gc-first"},
+    )
+    assert first.status_code == 201, first.text
+    return headers, str(first.json()["id"])
+
+
+def _send(
+    client: httpx.AsyncClient, headers: Agencies, first_id: str, index: int, request: Request
+) -> Any:
+    agency, method, path, body, extra = request
+    return client.request(
+        method,
+        path.replace("{GC0}", first_id),
+        json=body,
+        headers={**headers[agency], **extra, "X-Request-ID": f"gc-{index}"},
+    )
+
+
+async def _outcome(
+    app: Any, client: httpx.AsyncClient, headers: Agencies, answers: list[httpx.Response]
+) -> dict[str, Any]:
+    """Everything a user could notice, ids named by first appearance."""
+    ids = Ids()
+    seen: dict[str, Any] = {
+        "answers": [(r.status_code, ids(r.json())) for r in answers],
+        "reports": {},
+        "inboxes": {},
+    }
+    for code in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI", "KSOP-DUMAI"):
+        listed = await client.get("/v1/reports?limit=200", headers=headers[code])
+        items = sorted(listed.json()["items"], key=lambda r: str(r["external_ref"]))
+        seen["reports"][code] = [ids(item) for item in items]
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        sequences = [item["sequence"] for item in inbox]
+        assert sequences == list(range(1, len(inbox) + 1)), (code, sequences)  # gap-free
+        seen["inboxes"][code] = [ids(item) for item in inbox]
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.request_id, AuditEvent.action, AuditEvent.outcome,
+                   AuditEvent.http_status).where(AuditEvent.request_id.like("gc-%"))
+        )  # fmt: skip
+        seen["audit"] = sorted(tuple(row) for row in rows.all())
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
+    return seen
+
+
+async def test_a_batch_answers_each_request_as_alone(
+    fresh_app: Callable[..., AbstractAsyncContextManager[Any]],
+) -> None:
+    async with fresh_app("alone", ingest_group_commit=False) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c:
+            headers, first_id = await _world(app, c)
+            answers = [await _send(c, headers, first_id, i, r) for i, r in enumerate(REQUESTS)]
+            alone = await _outcome(app, c, headers, answers)
+    statuses = [status for status, _ in alone["answers"]]
+    assert statuses == [201, 201, 201, 409, 500, 201, 201, 422, 200]
+    # the two reports about the new person share its entity; the RED person stays hidden
+    entity = {i: alone["answers"][i][1]["persons"][0]["entity_id"] for i in (0, 1, 5, 6)}
+    assert entity[0] == entity[1]
+    assert entity[5] != entity[6]
+
+    async with fresh_app("together") as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c:
+            headers, first_id = await _world(app, c)
+            group = ingest_group_commit(app.state)
+            assert group is not None
+            batches, requests, retried = group.batches, group.requests, group.retried
+            group.hold()
+            pending: list[asyncio.Task[httpx.Response]] = []
+            refused: dict[int, httpx.Response] = {}
+            for i, request in enumerate(REQUESTS):
+                queued = group.waiting
+                task = asyncio.create_task(_send(c, headers, first_id, i, request))
+                # in arrival order: each enters the batch before the next is sent
+                while group.waiting == queued and not task.done():
+                    await asyncio.sleep(0.005)
+                if task.done():
+                    refused[i] = task.result()
+                pending.append(task)
+            assert sorted(refused) == [7]  # the invalid report never entered the batch
+            assert group.waiting == len(REQUESTS) - 1
+            group.release()
+            answers = list(await asyncio.gather(*pending))
+            together = await _outcome(app, c, headers, answers)
+            # one batch held the others; the database error was run again alone after it
+            assert group.sizes[-1] == len(REQUESTS) - 2
+            assert group.batches - batches == 1
+            assert group.retried - retried == 1
+            assert group.requests - requests == len(REQUESTS) - 2
+
+    assert together == alone
