@@ -205,3 +205,49 @@ async def test_a_batch_answers_each_request_as_alone(
             assert group.requests - requests == len(REQUESTS) - 2
 
     assert together == alone
+
+
+async def test_a_batch_whose_commit_fails_is_run_again_request_by_request(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """Nothing of the failed batch stays; each request is answered from its own transaction."""
+    headers = await dumai_agencies(app, client)
+    group = ingest_group_commit(app.state)
+    assert group is not None
+    fail_next_commit = asyncio.Event()
+
+    def commit(_conn: Any) -> None:
+        if fail_next_commit.is_set():
+            fail_next_commit.clear()
+            raise RuntimeError("the COMMIT failed")
+
+    event.listen(app.state.engine.sync_engine, "commit", commit)
+    bodies = [deferral(external_ref=f"IMI-DUMAI/2025/C{i}", persons=[NEW_PERSON]) for i in range(3)]
+    group.hold()
+    pending = []
+    for body in bodies:
+        queued = group.waiting
+        pending.append(
+            asyncio.create_task(
+                client.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
+            )
+        )
+        while group.waiting == queued:
+            await asyncio.sleep(0.005)
+    retried = group.retried
+    fail_next_commit.set()
+    group.release()
+    answers = await asyncio.gather(*pending)
+
+    assert [r.status_code for r in answers] == [201, 201, 201], [r.text for r in answers]
+    assert group.retried - retried == 3
+    assert not fail_next_commit.is_set()  # the batch's COMMIT did fail
+    # one entity for the one person, each report stored once, routed deliveries gap-free
+    assert len({r.json()["persons"][0]["entity_id"] for r in answers}) == 1
+    listed = (await client.get("/v1/reports", headers=headers["IMIGRASI-DUMAI"])).json()
+    assert sorted(r["external_ref"] for r in listed["items"]) == [b["external_ref"] for b in bodies]
+    for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        assert [i["sequence"] for i in inbox] == list(range(1, len(inbox) + 1))
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
