@@ -157,7 +157,13 @@ class IngestGroupCommit:
             metrics.forget_pending_after(session, counted)
             if is_database_unavailable(error):
                 raise
-            return _Outcome(waiting, error=error, again=isinstance(error, sa_exc.DBAPIError))
+            again = isinstance(error, sa_exc.DBAPIError)
+            if again:
+                logger.warning(
+                    "a request of an ingest batch hit a database error (%s); running it alone",
+                    getattr(getattr(error, "orig", None), "sqlstate", None) or type(error).__name__,
+                )
+            return _Outcome(waiting, error=error, again=again)
         finally:
             # The next request starts from the database, not from objects this one loaded.
             session.expunge_all()
