@@ -75,6 +75,12 @@ ENTITY_MERGES = Counter(
     "Stored person entities merged into another by resolution, because one incoming person "
     "matched both surely (each merge is an undoable entity.merge action).",
 )
+INGEST_BATCH = Histogram(
+    "sinergi_ingest_batch_requests",
+    "Submissions and corrections committed together by one group commit (PostgreSQL); "
+    "1 when a request ran alone.",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 WEBHOOK_ATTEMPTS = Counter(
     "sinergi_webhook_attempts",
     "Webhook POSTs by outcome: delivered, retry (failed, will be retried), dead (failed for "

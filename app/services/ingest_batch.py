@@ -141,6 +141,7 @@ class IngestGroupCommit:
         self.batches += 1
         self.requests += len(committed)
         self.sizes.append(len(committed))
+        metrics.INGEST_BATCH.observe(len(committed))
         for outcome in committed:
             _settle(outcome.waiting, outcome.result, outcome.error)
         for outcome in outcomes:
@@ -179,6 +180,7 @@ class IngestGroupCommit:
         self.batches += 1
         self.requests += 1
         self.sizes.append(1)
+        metrics.INGEST_BATCH.observe(1)
         _settle(waiting, result)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event, select
 
 from app.api.reports import ingest_group_commit
@@ -104,6 +105,13 @@ def _is_recent(value: str) -> bool:
     return moment > datetime.now(UTC) - timedelta(hours=1)
 
 
+def _batch_metric() -> tuple[float, float]:
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(f"sinergi_ingest_batch_requests_{name}") or 0.0
+
+    return sample("count"), sample("sum")
+
+
 async def _world(app: Any, client: httpx.AsyncClient) -> tuple[Agencies, str]:
     event.listen(app.state.engine.sync_engine, "before_cursor_execute", _failing_statement,
                  retval=True)  # fmt: skip
@@ -181,6 +189,7 @@ async def test_a_batch_answers_each_request_as_alone(
             group = ingest_group_commit(app.state)
             assert group is not None
             batches, requests, retried = group.batches, group.requests, group.retried
+            observed = _batch_metric()
             group.hold()
             pending: list[asyncio.Task[httpx.Response]] = []
             refused: dict[int, httpx.Response] = {}
@@ -203,6 +212,9 @@ async def test_a_batch_answers_each_request_as_alone(
             assert group.batches - batches == 1
             assert group.retried - retried == 1
             assert group.requests - requests == len(REQUESTS) - 2
+            # operators see it in /metrics: one batch carrying seven requests
+            count, total = _batch_metric()
+            assert (count - observed[0], total - observed[1]) == (1, len(REQUESTS) - 2)
 
     assert together == alone
 
