@@ -23,6 +23,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import event, select
 
 from app.api.reports import ingest_group_commit
+from app.main import create_app
 from app.models.agency import AgencyKind
 from app.models.audit import AuditEvent
 from tests.factories import Agencies, dumai_agencies
@@ -261,5 +262,54 @@ async def test_a_batch_whose_commit_fails_is_run_again_request_by_request(
     for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
         inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
         assert [i["sequence"] for i in inbox] == list(range(1, len(inbox) + 1))
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
+
+
+async def test_two_processes_batching_opposite_orders_answer_every_request(
+    app: Any, client: httpx.AsyncClient, settings: Any
+) -> None:
+    """Two processes' batches naming two new people in opposite orders: every request is
+    answered 201 and each person is one entity. (Their batches hold locks in request order; should
+    they deadlock, PostgreSQL fails one statement and that request runs again alone.)"""
+    headers = await dumai_agencies(app, client)
+    other = create_app(settings)
+    try:
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c2:
+            first = victim("Rina Marlina", "2000-02-03", "3374014302000004")
+            second = victim("Yuliana Safitri", "1998-07-09", "3374014907980002")
+            plans = [
+                (app, client, [first, second], "A"),
+                (other, c2, [second, first], "B"),
+            ]
+            groups = []
+            pending = []
+            for application, sender, people, tag in plans:
+                group = ingest_group_commit(application.state)
+                assert group is not None
+                group.hold()
+                groups.append(group)
+                for n, person in enumerate(people):
+                    queued = group.waiting
+                    body = deferral(external_ref=f"IMI-DUMAI/2025/{tag}{n}", persons=[person])
+                    pending.append(
+                        asyncio.create_task(
+                            sender.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
+                        )
+                    )
+                    while group.waiting == queued:
+                        await asyncio.sleep(0.005)
+            for group in groups:
+                group.release()
+            answers = await asyncio.gather(*pending)
+    finally:
+        await other.state.engine.dispose()
+
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    entity = [r.json()["persons"][0]["entity_id"] for r in answers]
+    assert entity[0] == entity[3]  # the first person, from both processes
+    assert entity[1] == entity[2]  # the second
+    assert entity[0] != entity[1]
     verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
     assert verify.json()["ok"], verify.json()
