@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     database_pre_ping: bool = False
     #: A request that wrote nothing commits its audit event together with concurrent ones.
     audit_group_commit: bool = True
+    #: Concurrent report submissions and corrections share one transaction and one COMMIT.
+    ingest_group_commit: bool = True
 
     #: Keyed hash of API keys (HMAC-SHA256); also derives other server-side MACs.
     secret_key: str = ""

@@ -75,6 +75,12 @@ ENTITY_MERGES = Counter(
     "Stored person entities merged into another by resolution, because one incoming person "
     "matched both surely (each merge is an undoable entity.merge action).",
 )
+INGEST_BATCH = Histogram(
+    "sinergi_ingest_batch_requests",
+    "Submissions and corrections committed together by one group commit (PostgreSQL); "
+    "1 when a request ran alone.",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 WEBHOOK_ATTEMPTS = Counter(
     "sinergi_webhook_attempts",
     "Webhook POSTs by outcome: delivered, retry (failed, will be retried), dead (failed for "
@@ -120,6 +126,19 @@ def on_commit(session: AsyncSession | Session, record: Callable[[], None]) -> No
 def count_after_commit(session: AsyncSession | Session, counter: Any) -> None:
     """Increment ``counter`` (a labelled child) once the session's transaction commits."""
     on_commit(session, counter.inc)
+
+
+def pending_count(session: AsyncSession | Session) -> int:
+    """How many records wait for the session's commit (see ``forget_pending_after``)."""
+    return len(session.info.get(_PENDING_KEY, ()))
+
+
+def forget_pending_after(session: AsyncSession | Session, count: int) -> None:
+    """Drop the records added since ``pending_count`` answered ``count``: a savepoint that
+    rolled back counts nothing, though the transaction around it may still commit."""
+    pending = session.info.get(_PENDING_KEY)
+    if pending:
+        del pending[count:]
 
 
 @event.listens_for(Session, "after_commit")

@@ -101,17 +101,18 @@ async def database_url(migrated_template: str, tmp_path: Path) -> str:
 @pytest.fixture
 def fresh_app(
     migrated_template: str, tmp_path: Path
-) -> Callable[[str], AbstractAsyncContextManager[Any]]:
-    """``async with fresh_app("world") as app``: an app on an empty migrated database of its own.
+) -> Callable[..., AbstractAsyncContextManager[Any]]:
+    """``async with fresh_app("world") as app``: an app on an empty migrated database of its own
+    (``fresh_app("world", setting=value)``: with those settings).
 
     For tests that compare what the same requests get in two worlds. On PostgreSQL every world
     empties the one test database, so finish with one world before opening the next.
     """
 
     @asynccontextmanager
-    async def open_app(name: str) -> AsyncIterator[Any]:
+    async def open_app(name: str, **overrides: object) -> AsyncIterator[Any]:
         url = await _fresh_database(migrated_template, tmp_path / f"{name}.db")
-        application = create_app(make_settings(url))
+        application = create_app(make_settings(url, **overrides))
         try:
             yield application
         finally:

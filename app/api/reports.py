@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
 
+from app.api.audit_hook import current_audit
 from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
 from app.api.params import QueryDateTime
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
+from app.db import wrote
 from app.schemas.report import (
     Page,
     ReportCloseIn,
@@ -22,6 +28,8 @@ from app.schemas.report import (
 )
 from app.schemas.vocab import CaseType, ModusOperandi
 from app.services import reports as service
+from app.services.audit import record_events
+from app.services.ingest_batch import IngestGroupCommit
 
 router = APIRouter(
     prefix="/v1/reports",
@@ -53,6 +61,51 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+def ingest_group_commit(state: State) -> IngestGroupCommit | None:
+    """The process's (``app.state``) group commit of ingests, made on first use; None when
+    switched off and on SQLite, where every transaction takes the one write lock at BEGIN."""
+    group = getattr(state, "ingest_group_commit", None)
+    if isinstance(group, IngestGroupCommit):
+        return group
+    if not state.settings.ingest_group_commit or state.settings.is_sqlite:
+        return None
+    group = state.ingest_group_commit = IngestGroupCommit(state.session_factory)
+    return group
+
+
+async def _with_concurrent(
+    request: Request,
+    session: AsyncSession,
+    body: ReportIn,
+    work: Callable[[AsyncSession], Coroutine[Any, Any, tuple[int, Answer]]],
+) -> tuple[int, Answer]:
+    """Run ``work`` (a submission or a correction) in the transaction it shares with concurrent
+    ones (``app.services.ingest_batch``), its audit event with it; in the request's own
+    transaction when there is no group commit, or when that transaction already wrote."""
+    group = ingest_group_commit(request.app.state)
+    audit = current_audit(request)
+    if group is None or audit is None or wrote(session):
+        return await work(session)
+    # The request's transaction only read (its token): end it, so that its connection goes
+    # back to the pool while the request waits for its batch.
+    await session.commit()
+
+    async def job(shared: AsyncSession) -> tuple[int, Answer]:
+        status, answer = await work(shared)
+        # Its event lands with its work, naming what SinergiRoute names (answer, then body).
+        audit.name_objects_in(answer)
+        audit.name_objects_in(body)
+        await record_events(shared, audit.events(status))
+        return status, answer
+
+    status, answer = await group.run(job)
+    audit.written = True
+    return status, answer
+
+
 @router.post(
     "",
     summary="Submit a report",
@@ -76,16 +129,18 @@ async def create(
     principal: AgencyWriter,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ReportCreated:
-    status, answer = await service.submit(
-        session,
-        principal,
-        body,
-        idempotency_key=idempotency_key,
-        settings=service.IngestSettings.of(settings),
-    )
+    ingest = service.IngestSettings.of(settings)
+
+    async def submit(in_session: AsyncSession) -> tuple[int, ReportCreated]:
+        return await service.submit(
+            in_session, principal, body, idempotency_key=idempotency_key, settings=ingest
+        )
+
+    status, answer = await _with_concurrent(request, session, body, submit)
     response.status_code = status
     response.headers["Location"] = f"/v1/reports/{answer.id}"
     response.headers["ETag"] = _etag(answer.version)
@@ -161,17 +216,19 @@ async def update(
     principal: AgencyWriter,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReportOut:
-    out, _warnings = await service.correct(
-        session,
-        principal,
-        report_id,
-        body,
-        if_match=if_match,
-        settings=service.IngestSettings.of(settings),
-    )
+    ingest = service.IngestSettings.of(settings)
+
+    async def correct(in_session: AsyncSession) -> tuple[int, ReportOut]:
+        out, _warnings = await service.correct(
+            in_session, principal, report_id, body, if_match=if_match, settings=ingest
+        )
+        return 200, out
+
+    _, out = await _with_concurrent(request, session, body, correct)
     response.headers["ETag"] = _etag(out.version)
     return out
 

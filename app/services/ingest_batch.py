@@ -1,0 +1,200 @@
+"""Group commit of ingests: concurrent submissions share one transaction and one COMMIT.
+
+On PostgreSQL each ingest pays, besides its statements, a COMMIT that waits for the WAL flush
+and the hot rows and locks it holds until then (the recipients' delivery counters, the
+blocking keys it resolved under, the audit chain at COMMIT). Here a request whose body and
+token passed hands its work to the process's ``IngestGroupCommit`` and waits: while one batch
+runs and commits, the next gathers every request that arrived meanwhile (no timer: a lone
+request waits for nothing). A batch is one transaction; each request runs in a SAVEPOINT of
+it, one after the other, so a request sees the earlier requests of its batch exactly as it
+would see them committed (two reports about one new person resolve to one entity), and one
+that fails rolls back only itself.
+
+Each request still gets the answer it would get alone:
+
+- a refusal of its own (409, 422, 403 …, any error not of the database) is its answer, its
+  savepoint rolled back;
+- a database error inside its savepoint (a deadlock with another process, a lock timeout) is
+  not the request's fault: it runs again alone, in a transaction of its own, once the batch has
+  committed;
+- a batch whose COMMIT fails runs again request by request, each in its own transaction;
+- when the database cannot be reached at all, every request of the batch fails as it would
+  have alone (503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import metrics
+from app.db import is_database_unavailable, transaction
+
+logger = logging.getLogger("sinergi.ingest")
+
+T = TypeVar("T")
+#: A request's work: run in the session given, which it must neither commit nor roll back.
+Job = Callable[[AsyncSession], Coroutine[Any, Any, T]]
+
+
+@dataclass
+class _Waiting:
+    job: Job[Any]
+    #: The request's context (log fields, the request being handled), for its job to run in.
+    context: contextvars.Context
+    done: asyncio.Future[Any]
+
+
+@dataclass
+class _Outcome:
+    waiting: _Waiting
+    result: Any = None
+    error: BaseException | None = None
+    #: Failed on a database error: run again alone after the batch.
+    again: bool = False
+
+
+class IngestGroupCommit:
+    """Runs the ingests of concurrent requests of one process in shared transactions."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = 64) -> None:
+        self.sessions = sessions
+        self.max_batch = max_batch
+        self._queue: list[_Waiting] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._held = False
+        #: Batches committed, requests committed in them and requests run again alone: for the
+        #: metrics and the tests. ``sizes``: requests per batch, newest last.
+        self.batches = 0
+        self.requests = 0
+        self.retried = 0
+        self.sizes: deque[int] = deque(maxlen=1000)
+
+    @property
+    def waiting(self) -> int:
+        """Requests gathered for the next batch."""
+        return len(self._queue)
+
+    def hold(self) -> None:
+        """Start no batch until ``release`` (for tests that need requests to share a batch)."""
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        self._start()
+
+    async def run(self, job: Job[T]) -> T:
+        """Run ``job`` in a batch; its result once the batch committed, or what it raised."""
+        waiting = _Waiting(
+            job, contextvars.copy_context(), asyncio.get_running_loop().create_future()
+        )
+        self._queue.append(waiting)
+        self._start()
+        # shielded: a request cancelled while waiting must not cancel the others' batch
+        result: T = await asyncio.shield(waiting.done)
+        return result
+
+    def _start(self) -> None:
+        if self._queue and not self._held and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.create_task(self._write_all())
+
+    async def _write_all(self) -> None:
+        while self._queue and not self._held:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            try:
+                await self._write(batch)
+            except BaseException as error:  # never leave a request waiting forever
+                for waiting in batch:
+                    _settle(waiting, error=error)
+                raise
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        if len(batch) == 1:
+            # Alone: its own transaction, no savepoint (two round trips fewer).
+            await self._run_alone(batch[0], retry=False)
+            return
+        outcomes: list[_Outcome] = []
+        try:
+            async with transaction(self.sessions) as session:
+                for waiting in batch:
+                    outcomes.append(await self._attempt(session, waiting))
+        except Exception as error:  # noqa: BLE001 - handed to the requests it belongs to
+            if is_database_unavailable(error):
+                for waiting in batch:
+                    _settle(waiting, error=error)
+                return
+            # The COMMIT (or a savepoint's rollback) failed: nothing of the batch is stored,
+            # and what a request was told may rest on an earlier request's work. Each again.
+            logger.warning("an ingest batch of %d requests failed; running each alone", len(batch))
+            for waiting in batch:
+                await self._run_alone(waiting)
+            return
+        committed = [o for o in outcomes if not o.again]
+        self.batches += 1
+        self.requests += len(committed)
+        self.sizes.append(len(committed))
+        metrics.INGEST_BATCH.observe(len(committed))
+        for outcome in committed:
+            _settle(outcome.waiting, outcome.result, outcome.error)
+        for outcome in outcomes:
+            if outcome.again:
+                await self._run_alone(outcome.waiting)
+
+    async def _attempt(self, session: AsyncSession, waiting: _Waiting) -> _Outcome:
+        """One request in a savepoint of the batch; raises only when the batch cannot go on."""
+        counted = metrics.pending_count(session)
+        try:
+            async with session.begin_nested():
+                return _Outcome(waiting, result=await _call(waiting, session))
+        except Exception as error:  # the request's own, or run again alone
+            metrics.forget_pending_after(session, counted)
+            if is_database_unavailable(error):
+                raise
+            again = isinstance(error, sa_exc.DBAPIError)
+            if again:
+                logger.warning(
+                    "a request of an ingest batch hit a database error (%s); running it alone",
+                    getattr(getattr(error, "orig", None), "sqlstate", None) or type(error).__name__,
+                )
+            return _Outcome(waiting, error=error, again=again)
+        finally:
+            # The next request starts from the database, not from objects this one loaded.
+            session.expunge_all()
+
+    async def _run_alone(self, waiting: _Waiting, *, retry: bool = True) -> None:
+        self.retried += retry
+        try:
+            async with transaction(self.sessions) as session:
+                result = await _call(waiting, session)
+        except Exception as error:  # noqa: BLE001 - handed to the request it belongs to
+            _settle(waiting, error=error)
+            return
+        self.batches += 1
+        self.requests += 1
+        self.sizes.append(1)
+        metrics.INGEST_BATCH.observe(1)
+        _settle(waiting, result)
+
+
+async def _call(waiting: _Waiting, session: AsyncSession) -> Any:
+    """The request's job, in the request's own context."""
+    return await asyncio.get_running_loop().create_task(
+        waiting.job(session), context=waiting.context
+    )
+
+
+def _settle(waiting: _Waiting, result: Any = None, error: BaseException | None = None) -> None:
+    if waiting.done.done():
+        return
+    if error is None:
+        waiting.done.set_result(result)
+    else:
+        waiting.done.set_exception(error)

@@ -1,0 +1,315 @@
+"""Ingests sharing one transaction (issue 21): batching changes no answer.
+
+The same requests go once one by one to a fresh database with group commit off, and once into
+one batch (the group held until all have arrived, so they share it): an invalid report, a
+replay, a reused reference, two reports about one new person, a RED report and a report about
+its person by an agency that may not see it, a correction, and a request that hits a database
+error. Each gets the answer it gets alone, and both databases end the same: the same entity
+grouping, deliveries, audit events and a chain that verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import event, select
+
+from app.api.reports import ingest_group_commit
+from app.main import create_app
+from app.models.agency import AgencyKind
+from app.models.audit import AuditEvent
+from tests.factories import Agencies, dumai_agencies
+from tests.report_samples import deferral, interception, victim
+
+pytestmark = pytest.mark.pg
+
+#: The reference whose INSERT the database refuses (``_failing_statement``).
+BROKEN_REF = "IMI-DUMAI/2025/DB-ERROR"
+
+NEW_PERSON = victim("Dewi Lestari", "2001-01-05", "3374014501010003")
+HIDDEN_PERSON = victim("Rina Marlina", "2000-02-03", "3374014302000004")
+
+#: (agency, method, path, body, extra headers); ``{GC0}`` in a path is the first report's id.
+Request = tuple[str, str, str, dict[str, Any], dict[str, str]]
+
+FIRST = deferral(external_ref="IMI-DUMAI/2025/GC0")
+REQUESTS: list[Request] = [
+    # two reports about one new person, from two agencies
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports",
+     deferral(external_ref="IMI-DUMAI/2025/GC1", persons=[NEW_PERSON]), {}),
+    ("LANAL-DUMAI", "POST", "/v1/reports",
+     interception(external_ref="LANAL-DUMAI/2025/GC1", persons=[NEW_PERSON]), {}),
+    # a replay of an earlier report (its Idempotency-Key), and its reference with another body
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports", FIRST, {"Idempotency-Key": "gc-first"}),
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports", {**FIRST, "narrative": "Lain."}, {}),
+    # the database refuses this one
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports", deferral(external_ref=BROKEN_REF), {}),
+    # a RED report, then one about its person by an agency that may not see it
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports",
+     deferral(external_ref="IMI-DUMAI/2025/GC-RED", tlp="RED", persons=[HIDDEN_PERSON],
+              recipients=["POLRES-DUMAI"]), {}),
+    ("LANAL-DUMAI", "POST", "/v1/reports",
+     interception(external_ref="LANAL-DUMAI/2025/GC2", persons=[HIDDEN_PERSON]), {}),
+    # not a valid report: refused before any batch
+    ("IMIGRASI-DUMAI", "POST", "/v1/reports",
+     deferral(external_ref="IMI-DUMAI/2025/GC-BAD", tlp="PURPLE"), {}),
+    # a correction of the first report
+    ("IMIGRASI-DUMAI", "PUT", "/v1/reports/{GC0}",
+     {**FIRST, "narrative": "Koreksi."}, {"If-Match": '"1"'}),
+]  # fmt: skip
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _failing_statement(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    """A real database error for the statement that carries ``BROKEN_REF``."""
+    if BROKEN_REF in repr(parameters):
+        return "SELECT 1 / 0", ()
+    return statement, parameters
+
+
+class Ids:
+    """Names ids by first appearance, so two worlds compare modulo their generated ids."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if isinstance(value, str):
+            if _is_recent(value):
+                return "<now>"
+            return _UUID.sub(lambda m: self.names.setdefault(m[0], f"id{len(self.names)}"), value)
+        return value
+
+
+def _is_recent(value: str) -> bool:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment > datetime.now(UTC) - timedelta(hours=1)
+
+
+def _batch_metric() -> tuple[float, float]:
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(f"sinergi_ingest_batch_requests_{name}") or 0.0
+
+    return sample("count"), sample("sum")
+
+
+async def _world(app: Any, client: httpx.AsyncClient) -> tuple[Agencies, str]:
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", _failing_statement,
+                 retval=True)  # fmt: skip
+    headers = await dumai_agencies(app, client, {"KSOP-DUMAI": AgencyKind.PORT_AUTHORITY})
+    first = await client.post(
+        "/v1/reports",
+        json=FIRST,
+        headers={**headers["IMIGRASI-DUMAI"], "Idempotency-Key": "gc-first"},
+    )
+    assert first.status_code == 201, first.text
+    return headers, str(first.json()["id"])
+
+
+def _send(
+    client: httpx.AsyncClient, headers: Agencies, first_id: str, index: int, request: Request
+) -> Any:
+    agency, method, path, body, extra = request
+    return client.request(
+        method,
+        path.replace("{GC0}", first_id),
+        json=body,
+        headers={**headers[agency], **extra, "X-Request-ID": f"gc-{index}"},
+    )
+
+
+async def _outcome(
+    app: Any, client: httpx.AsyncClient, headers: Agencies, answers: list[httpx.Response]
+) -> dict[str, Any]:
+    """Everything a user could notice, ids named by first appearance."""
+    ids = Ids()
+    seen: dict[str, Any] = {
+        "answers": [(r.status_code, ids(r.json())) for r in answers],
+        "reports": {},
+        "inboxes": {},
+    }
+    for code in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI", "KSOP-DUMAI"):
+        listed = await client.get("/v1/reports?limit=200", headers=headers[code])
+        items = sorted(listed.json()["items"], key=lambda r: str(r["external_ref"]))
+        seen["reports"][code] = [ids(item) for item in items]
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        sequences = [item["sequence"] for item in inbox]
+        assert sequences == list(range(1, len(inbox) + 1)), (code, sequences)  # gap-free
+        seen["inboxes"][code] = [ids(item) for item in inbox]
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.request_id, AuditEvent.action, AuditEvent.outcome,
+                   AuditEvent.http_status).where(AuditEvent.request_id.like("gc-%"))
+        )  # fmt: skip
+        seen["audit"] = sorted(tuple(row) for row in rows.all())
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
+    return seen
+
+
+async def test_a_batch_answers_each_request_as_alone(
+    fresh_app: Callable[..., AbstractAsyncContextManager[Any]],
+) -> None:
+    async with fresh_app("alone", ingest_group_commit=False) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c:
+            headers, first_id = await _world(app, c)
+            answers = [await _send(c, headers, first_id, i, r) for i, r in enumerate(REQUESTS)]
+            alone = await _outcome(app, c, headers, answers)
+    statuses = [status for status, _ in alone["answers"]]
+    assert statuses == [201, 201, 201, 409, 500, 201, 201, 422, 200]
+    # the two reports about the new person share its entity; the RED person stays hidden
+    entity = {i: alone["answers"][i][1]["persons"][0]["entity_id"] for i in (0, 1, 5, 6)}
+    assert entity[0] == entity[1]
+    assert entity[5] != entity[6]
+
+    async with fresh_app("together") as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c:
+            headers, first_id = await _world(app, c)
+            group = ingest_group_commit(app.state)
+            assert group is not None
+            batches, requests, retried = group.batches, group.requests, group.retried
+            observed = _batch_metric()
+            group.hold()
+            pending: list[asyncio.Task[httpx.Response]] = []
+            refused: dict[int, httpx.Response] = {}
+            for i, request in enumerate(REQUESTS):
+                queued = group.waiting
+                task = asyncio.create_task(_send(c, headers, first_id, i, request))
+                # in arrival order: each enters the batch before the next is sent
+                while group.waiting == queued and not task.done():
+                    await asyncio.sleep(0.005)
+                if task.done():
+                    refused[i] = task.result()
+                pending.append(task)
+            assert sorted(refused) == [7]  # the invalid report never entered the batch
+            assert group.waiting == len(REQUESTS) - 1
+            group.release()
+            answers = list(await asyncio.gather(*pending))
+            together = await _outcome(app, c, headers, answers)
+            # one batch held the others; the database error was run again alone after it
+            assert group.sizes[-1] == len(REQUESTS) - 2
+            assert group.batches - batches == 1
+            assert group.retried - retried == 1
+            assert group.requests - requests == len(REQUESTS) - 2
+            # operators see it in /metrics: one batch carrying seven requests
+            count, total = _batch_metric()
+            assert (count - observed[0], total - observed[1]) == (1, len(REQUESTS) - 2)
+
+    assert together == alone
+
+
+async def test_a_batch_whose_commit_fails_is_run_again_request_by_request(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """Nothing of the failed batch stays; each request is answered from its own transaction."""
+    headers = await dumai_agencies(app, client)
+    group = ingest_group_commit(app.state)
+    assert group is not None
+    fail_next_commit = asyncio.Event()
+
+    def commit(_conn: Any) -> None:
+        if fail_next_commit.is_set():
+            fail_next_commit.clear()
+            raise RuntimeError("the COMMIT failed")
+
+    event.listen(app.state.engine.sync_engine, "commit", commit)
+    bodies = [deferral(external_ref=f"IMI-DUMAI/2025/C{i}", persons=[NEW_PERSON]) for i in range(3)]
+    group.hold()
+    pending = []
+    for body in bodies:
+        queued = group.waiting
+        pending.append(
+            asyncio.create_task(
+                client.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
+            )
+        )
+        while group.waiting == queued:
+            await asyncio.sleep(0.005)
+    retried = group.retried
+    fail_next_commit.set()
+    group.release()
+    answers = await asyncio.gather(*pending)
+
+    assert [r.status_code for r in answers] == [201, 201, 201], [r.text for r in answers]
+    assert group.retried - retried == 3
+    assert not fail_next_commit.is_set()  # the batch's COMMIT did fail
+    # one entity for the one person, each report stored once, routed deliveries gap-free
+    assert len({r.json()["persons"][0]["entity_id"] for r in answers}) == 1
+    listed = (await client.get("/v1/reports", headers=headers["IMIGRASI-DUMAI"])).json()
+    assert sorted(r["external_ref"] for r in listed["items"]) == [b["external_ref"] for b in bodies]
+    for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        assert [i["sequence"] for i in inbox] == list(range(1, len(inbox) + 1))
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
+
+
+async def test_two_processes_batching_opposite_orders_answer_every_request(
+    app: Any, client: httpx.AsyncClient, settings: Any
+) -> None:
+    """Two processes' batches naming two new people in opposite orders: every request is
+    answered 201 and each person is one entity. (Their batches hold locks in request order; should
+    they deadlock, PostgreSQL fails one statement and that request runs again alone.)"""
+    headers = await dumai_agencies(app, client)
+    other = create_app(settings)
+    try:
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c2:
+            first = victim("Rina Marlina", "2000-02-03", "3374014302000004")
+            second = victim("Yuliana Safitri", "1998-07-09", "3374014907980002")
+            plans = [
+                (app, client, [first, second], "A"),
+                (other, c2, [second, first], "B"),
+            ]
+            groups = []
+            pending = []
+            for application, sender, people, tag in plans:
+                group = ingest_group_commit(application.state)
+                assert group is not None
+                group.hold()
+                groups.append(group)
+                for n, person in enumerate(people):
+                    queued = group.waiting
+                    body = deferral(external_ref=f"IMI-DUMAI/2025/{tag}{n}", persons=[person])
+                    pending.append(
+                        asyncio.create_task(
+                            sender.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
+                        )
+                    )
+                    while group.waiting == queued:
+                        await asyncio.sleep(0.005)
+            for group in groups:
+                group.release()
+            answers = await asyncio.gather(*pending)
+    finally:
+        await other.state.engine.dispose()
+
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    entity = [r.json()["persons"][0]["entity_id"] for r in answers]
+    assert entity[0] == entity[3]  # the first person, from both processes
+    assert entity[1] == entity[2]  # the second
+    assert entity[0] != entity[1]
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
