@@ -268,7 +268,12 @@ async def resolve_through_api(
                     "analyst": result.refused_analyst,
                     "restricted": result.refused_restricted,
                 }
-                run.after = await _read_entities(client, tokens, answers)
+                # Read again only if the pass merged: otherwise every entity is as read.
+                run.after = (
+                    await _read_entities(client, tokens, answers)
+                    if run.merges
+                    else dict(run.before)
+                )
             else:
                 run.after = dict(run.before)
             return run
