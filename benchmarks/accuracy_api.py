@@ -409,6 +409,7 @@ def report_dataset(
             f"      service: score={answer.score} {answer.reasons[:3]}, with"
             f" {sorted(service_clusters[i] - {i})}"
         )
+    sys.stdout.flush()  # each data set's figures as soon as they are known
     return service
 
 
