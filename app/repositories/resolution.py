@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ARRAY,
@@ -54,8 +54,17 @@ from app.models.resolution import (
     PersonEntity,
     PersonKey,
     PossibleMatch,
+    ReclusterPass,
     ResolutionAction,
 )
+
+T = TypeVar("T")
+#: Values per ``IN (…)`` list: well under the 32,767 bind parameters of one PostgreSQL statement.
+_IN_CHUNK = 5_000
+
+
+def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterable[Sequence[T]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
 
 
 def _lock_id(key: str) -> int:
@@ -115,8 +124,12 @@ async def key_counts(session: AsyncSession, caps: Mapping[str, int]) -> dict[str
         )
         for key, cap in caps.items()
     ]
-    query = counts[0] if len(counts) == 1 else union_all(*counts)
-    return {key: int(held) for key, held in (await session.execute(query)).all()}
+    found: dict[str, int] = {}
+    # SQLite joins at most 500 SELECTs in one compound statement (a recluster batch asks more).
+    for chunk in _chunks(counts, 400):
+        query = chunk[0] if len(chunk) == 1 else union_all(*chunk)
+        found.update((key, int(held)) for key, held in (await session.execute(query)).all())
+    return found
 
 
 def usable_keys(keys: Sequence[str], counts: Mapping[str, int]) -> list[str]:
@@ -658,31 +671,84 @@ async def person_ids_after(
     return list((await session.scalars(query.order_by(ReportPerson.id).limit(limit))).all())
 
 
-async def pairs_sharing_keys(
+async def keys_of_persons(
     session: AsyncSession, person_ids: Sequence[uuid.UUID], prefixes: Sequence[str]
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Pairs (a batch person, a later-id person) sharing a key of these kinds, each pair once.
+) -> list[tuple[uuid.UUID, str]]:
+    """(person id, key) of each key of these kinds the persons hold."""
+    rows: list[tuple[uuid.UUID, str]] = []
+    kinds = or_(*(PersonKey.key.startswith(prefix, autoescape=True) for prefix in prefixes))
+    for chunk in _chunks(person_ids):
+        query = select(PersonKey.report_person_id, PersonKey.key).where(
+            PersonKey.report_person_id.in_(chunk), kinds
+        )
+        rows.extend((person, key) for person, key in (await session.execute(query)).all())
+    return rows
 
-    Only pairs of two different entities are answered: those are what reclustering may join.
-    """
-    if not person_ids:
-        return []
-    mine, theirs = PersonKey.__table__.alias("mine"), PersonKey.__table__.alias("theirs")
-    first, second = ReportPerson.__table__.alias("first"), ReportPerson.__table__.alias("second")
-    query = (
-        select(mine.c.report_person_id, theirs.c.report_person_id)
-        .distinct()
-        .join(theirs, theirs.c.key == mine.c.key)
-        .join(first, first.c.id == mine.c.report_person_id)
-        .join(second, second.c.id == theirs.c.report_person_id)
-        .where(
-            mine.c.report_person_id.in_(person_ids),
-            theirs.c.report_person_id > mine.c.report_person_id,
-            first.c.entity_id != second.c.entity_id,
-            or_(*(mine.c.key.startswith(prefix, autoescape=True) for prefix in prefixes)),
+
+async def key_holders(
+    session: AsyncSession, keys: Sequence[str]
+) -> dict[str, list[tuple[uuid.UUID, uuid.UUID]]]:
+    """(person id, entity id) of the resolved persons holding each key."""
+    held: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
+    for chunk in _chunks(keys):
+        query = (
+            select(PersonKey.key, PersonKey.report_person_id, ReportPerson.entity_id)
+            .join(ReportPerson, ReportPerson.id == PersonKey.report_person_id)
+            .where(PersonKey.key.in_(chunk), ReportPerson.entity_id.is_not(None))
+        )
+        for key, person, entity in (await session.execute(query)).all():
+            if entity is not None:
+                held.setdefault(key, []).append((person, entity))
+    return held
+
+
+async def last_pass_started(session: AsyncSession) -> datetime | None:
+    """When the latest recorded recluster pass started (the next pass's watermark), if any."""
+    started: datetime | None = await session.scalar(select(func.max(ReclusterPass.started_at)))
+    return started
+
+
+async def touched_person_ids(session: AsyncSession, since: datetime) -> list[uuid.UUID]:
+    """Resolved persons touched since ``since``, by id: their report was stored or changed
+    (amended, retracted, moved to another case), or a merge, split or decision (or its undo)
+    moved them or another person into or out of their entity."""
+    touched = set(
+        (
+            await session.scalars(
+                select(ReportPerson.id)
+                .join(Report, Report.id == ReportPerson.report_id)
+                .where(Report.updated_at >= since, ReportPerson.entity_id.is_not(None))
+            )
+        ).all()
+    )
+    actions = await session.scalars(
+        select(ResolutionAction.undo).where(
+            or_(ResolutionAction.created_at >= since, ResolutionAction.undone_at >= since)
         )
     )
-    return [(a, b) for a, b in (await session.execute(query)).all()]
+    entities: set[uuid.UUID] = set()
+    for undo in actions.all():
+        moved = undo.get("persons") or {}
+        touched.update(uuid.UUID(p) for p in moved)
+        entities.update(uuid.UUID(e) for e in moved.values() if e)
+        if undo.get("result"):
+            entities.add(uuid.UUID(undo["result"]))
+    touched |= await _persons_of(session, entities)
+    return sorted(touched)
+
+
+def record_pass(
+    session: AsyncSession,
+    *,
+    started_at: datetime,
+    full: bool,
+    persons: int,
+    pairs: int,
+    merges: int,
+) -> None:
+    session.add(
+        ReclusterPass(started_at=started_at, full=full, persons=persons, pairs=pairs, merges=merges)
+    )
 
 
 async def persons_to_rescore(
