@@ -774,18 +774,28 @@ async def kept_apart(session: AsyncSession) -> list[tuple[set[uuid.UUID], set[uu
     """Groups of persons an analyst said are not one person, as (these persons, those persons).
 
     A live (not undone) split: the persons it moved, and the persons still in the entity they
-    left. A rejected possible match: its person, and the persons of the candidate entity.
+    left. An undone merge: the persons it had moved, and the persons of the entity it had
+    merged them into. A rejected possible match: its person, and the persons of the candidate
+    entity.
     """
     groups: list[tuple[set[uuid.UUID], set[uuid.UUID]]] = []
     splits = await session.scalars(
         select(ResolutionAction).where(
-            ResolutionAction.kind == "entity.split", ResolutionAction.undone_at.is_(None)
+            or_(
+                and_(ResolutionAction.kind == "entity.split", ResolutionAction.undone_at.is_(None)),
+                and_(
+                    ResolutionAction.kind == "entity.merge", ResolutionAction.undone_at.is_not(None)
+                ),
+            )
         )
     )
     for action in splits.all():
         moved = {uuid.UUID(p) for p in (action.undo.get("persons") or {})}
-        left_entities = {uuid.UUID(e) for e in (action.undo.get("persons") or {}).values() if e}
-        groups.append((moved, await _persons_of(session, left_entities) - moved))
+        if action.kind == "entity.merge":
+            other = {uuid.UUID(action.undo["result"])}
+        else:
+            other = {uuid.UUID(e) for e in (action.undo.get("persons") or {}).values() if e}
+        groups.append((moved, await _persons_of(session, other) - moved))
     rejected = await session.execute(
         select(PossibleMatch.report_person_id, PossibleMatch.candidate_entity_id).where(
             PossibleMatch.status == "rejected"

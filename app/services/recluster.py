@@ -194,7 +194,7 @@ class _FeatureCache:
     stored JSON once saves most of the work of fetching it again.
     """
 
-    def __init__(self, size: int = 200_000) -> None:
+    def __init__(self, size: int = 50_000) -> None:
         self.size = size
         self.features: dict[uuid.UUID, PersonFeatures] = {}
 
