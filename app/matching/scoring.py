@@ -240,7 +240,11 @@ RECLUSTER_KEY_LIMIT = 100
 def recluster_keys(
     keys: Iterable[str], holders: Callable[[str], int], limit: int = RECLUSTER_KEY_LIMIT
 ) -> list[str]:
-    """The keys of a person the recluster pass pairs on (``holders``: stored persons per key)."""
+    """The keys of a person the recluster pass pairs on (``holders``: stored persons per key).
+
+    The store does the same in its pairs statement (``repositories.resolution``
+    ``pairs_sharing_keys``); this is the in-memory form, for the accuracy benchmark.
+    """
     return [k for k in keys if k.startswith(RECLUSTER_KEY_PREFIXES) and holders(k) <= limit]
 
 

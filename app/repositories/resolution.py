@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Uuid,
     and_,
+    any_,
     bindparam,
     case,
     exists,
@@ -671,35 +672,75 @@ async def person_ids_after(
     return list((await session.scalars(query.order_by(ReportPerson.id).limit(limit))).all())
 
 
-async def keys_of_persons(
-    session: AsyncSession, person_ids: Sequence[uuid.UUID], prefixes: Sequence[str]
-) -> list[tuple[uuid.UUID, str]]:
-    """(person id, key) of each key of these kinds the persons hold."""
-    rows: list[tuple[uuid.UUID, str]] = []
-    kinds = or_(*(PersonKey.key.startswith(prefix, autoescape=True) for prefix in prefixes))
+async def pairs_sharing_keys(
+    session: AsyncSession,
+    person_ids: Sequence[uuid.UUID],
+    prefixes: Sequence[str],
+    *,
+    key_limit: int,
+    later_only: bool,
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Pairs (one of ``person_ids``, another resolved person of another entity) sharing a key of
+    these kinds held by at most ``key_limit`` persons; with ``later_only``, only pairs whose
+    second person has the higher id (a pass over every person then meets each pair once).
+
+    One statement; only the pairs come back. Each key's holders are counted up to the limit
+    (an index read bounded however many hold it), and a key over it pairs nobody.
+    """
+    pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
     for chunk in _chunks(person_ids):
-        query = select(PersonKey.report_person_id, PersonKey.key).where(
-            PersonKey.report_person_id.in_(chunk), kinds
-        )
-        rows.extend((person, key) for person, key in (await session.execute(query)).all())
-    return rows
+        if dialect_name(session) == "postgresql":
+            # One statement text per shape, the ids an array: each connection prepares it once.
+            query = _held_pairs_query(tuple(prefixes), later_only)
+            params: dict[str, Any] = {"ids": list(chunk), "cap": key_limit + 1}
+        else:
+            query = _pairs_query(ReportPerson.id.in_(chunk), prefixes, later_only)
+            params = {"cap": key_limit + 1}
+        found = await (await session.connection()).execute(query, {**params, "limit": key_limit})
+        pairs.extend((a, b) for a, b in found.all())
+    return pairs
 
 
-async def key_holders(
-    session: AsyncSession, keys: Sequence[str]
-) -> dict[str, list[tuple[uuid.UUID, uuid.UUID]]]:
-    """(person id, entity id) of the resolved persons holding each key."""
-    held: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
-    for chunk in _chunks(keys):
-        query = (
-            select(PersonKey.key, PersonKey.report_person_id, ReportPerson.entity_id)
-            .join(ReportPerson, ReportPerson.id == PersonKey.report_person_id)
-            .where(PersonKey.key.in_(chunk), ReportPerson.entity_id.is_not(None))
+@functools.cache
+def _held_pairs_query(prefixes: tuple[str, ...], later_only: bool) -> Select[Any]:
+    return _pairs_query(
+        ReportPerson.id == any_(bindparam("ids", type_=ARRAY(Uuid))), prefixes, later_only
+    )
+
+
+def _pairs_query(
+    among: ColumnElement[bool], prefixes: Sequence[str], later_only: bool
+) -> Select[Any]:
+    mine, theirs, other = (PersonKey.__table__.alias(n) for n in ("mine", "theirs", "other"))
+    first, second = ReportPerson.__table__, ReportPerson.__table__.alias("second")
+    held = (
+        select(func.count())
+        .select_from(
+            select(other.c.key)
+            .where(other.c.key == mine.c.key)
+            .correlate(mine)
+            .limit(bindparam("cap", type_=Integer))
+            .subquery()
         )
-        for key, person, entity in (await session.execute(query)).all():
-            if entity is not None:
-                held.setdefault(key, []).append((person, entity))
-    return held
+        .scalar_subquery()
+    )
+    query = (
+        select(mine.c.report_person_id, theirs.c.report_person_id)
+        .distinct()
+        .select_from(first)
+        .join(mine, mine.c.report_person_id == first.c.id)
+        .join(theirs, theirs.c.key == mine.c.key)
+        .join(second, second.c.id == theirs.c.report_person_id)
+        .where(
+            among,
+            or_(*(mine.c.key.startswith(prefix, autoescape=True) for prefix in prefixes)),
+            second.c.entity_id != first.c.entity_id,
+            held <= bindparam("limit", type_=Integer),
+        )
+    )
+    if later_only:
+        query = query.where(theirs.c.report_person_id > mine.c.report_person_id)
+    return query
 
 
 async def last_pass_started(session: AsyncSession) -> datetime | None:

@@ -42,7 +42,6 @@ from app.matching.scoring import (
     compare,
     identifiers_conflict,
     name_frequency_keys,
-    recluster_keys,
 )
 from app.models.base import utcnow
 from app.models.report import ReportPerson
@@ -225,18 +224,14 @@ async def recluster_batch(
     result.persons += len(ids)
     cache = cache or _FeatureCache()
     weights = weights or await current_weights(session)
-    held = await repo.keys_of_persons(session, ids, RECLUSTER_KEY_PREFIXES)
-    counts = await repo.key_counts(session, {key: key_limit + 1 for _, key in held})
-    holders = await repo.key_holders(
-        session, recluster_keys(counts, lambda key: counts[key], key_limit)
-    )
-    entity_of = {p: e for found in holders.values() for p, e in found}
-    pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for a, key in held:
-        mine = entity_of.get(a)
-        for b, theirs in holders.get(key, ()):
-            if theirs != mine and (b > a if among is None or b in among else True):
-                pairs.add((a, b))
+    pairs = {
+        (a, b)
+        for a, b in await repo.pairs_sharing_keys(
+            session, ids, RECLUSTER_KEY_PREFIXES, key_limit=key_limit, later_only=among is None
+        )
+        # within the persons this pass walks, a pair is met from its lower id only
+        if among is None or b not in among or b > a
+    }
     if not pairs:
         return
     stored = await repo.persons_to_rescore(session, {p for pair in pairs for p in pair})
