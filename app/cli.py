@@ -825,8 +825,29 @@ def dedup_recluster(
         float | None,
         typer.Option(min=0.5, max=1.0, help="Merge bar (default: SINERGI_MATCH_MERGE_THRESHOLD)."),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Walk every stored person, not only those touched since the last pass "
+            "(after new match weights, say).",
+        ),
+    ] = False,
+    key_limit: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            max=100_000,
+            help="Pair no persons on a key held by more than this many, a hotline phone say "
+            "(default: 100).",
+        ),
+    ] = None,
 ) -> None:
-    """Re-score pairs across entities and merge those online resolution missed (undoable)."""
+    """Re-score pairs across entities and merge those online resolution missed (undoable).
+
+    Without --full, only the persons touched since the last recorded pass are walked (all of
+    them when no pass was recorded yet), as the worker's scheduled pass does.
+    """
     from app.services.recluster import ReclusterResult, recluster
 
     def show(result: ReclusterResult) -> None:
@@ -842,12 +863,15 @@ def dedup_recluster(
             merge_threshold=threshold,
             batch_size=batch_size,
             dry_run=dry_run,
+            full=full,
             progress=show,
+            **({} if key_limit is None else {"key_limit": key_limit}),
         )
     )
     verb = "would merge" if dry_run else "merged"
+    walked = "stored persons" if result.full else "persons touched since the last pass"
     typer.echo(
-        f"{result.persons} stored persons, {result.pairs} pairs across entities scored; "
+        f"{result.persons} {walked}, {result.pairs} pairs across entities scored; "
         f"{verb} {result.merges} pairs of entities ({result.cases_joined} cases joined, "
         f"{result.events} case.linked events); kept apart: {result.refused_identifiers} by "
         f"contradicting identifiers, {result.refused_analyst} by an analyst's decision, "

@@ -61,6 +61,7 @@ from app.matching.scoring import (
     is_weak_key,
     name_frequency_keys,
     rank_candidates,
+    recluster_keys,
 )
 from app.matching.term_frequency import TermFrequencies
 from app.services.recluster import clears  # the pass's own merge bar
@@ -426,15 +427,18 @@ def _recluster(
     threshold: float,
 ) -> None:
     """The ``sinergi dedup recluster`` pass, in memory: each pair of records of two entities
-    sharing a strong key, scored with the final name counts, merges the two entities where it
-    clears the merge bar and their identifiers do not contradict (as ``app.services.recluster``)."""
+    sharing a pass key (``recluster_keys``), scored with the final name counts, merges the two
+    entities where it clears the merge bar and their identifiers do not contradict (as
+    ``app.services.recluster``)."""
     for i in range(len(data)):
         features = data[i].features
         keys = blocking_keys(features)
         counts = {
             k: min(len(index.get(k, ())), NAME_FREQUENCY_CAP) for k in name_frequency_keys(features)
         }
-        others = {j for k in keys if not is_weak_key(k) for j in index.get(k, ()) if j > i}
+        # The pass's own keys: identifiers and name with day and month, none over its limit.
+        pairing = recluster_keys(keys, lambda k: len(index.get(k, ())))
+        others = {j for k in pairing for j in index[k] if j > i}
         for j in sorted(others):
             target, source = entity_of[i], entity_of[j]
             if target == source:

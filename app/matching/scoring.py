@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -222,10 +222,31 @@ K = TypeVar("K")
 #: Keys of identifiers (NIK and its halves, passport, phone): their holders are compared first.
 IDENTIFIER_KEY_PREFIXES = ("nik:", "nika:", "nikb:", "pp:", "ph:")
 
-#: Keys the recluster pass pairs persons on: identifiers, and the whole name with the birth year,
-#: with day and month, or written as one word. A pair that clears its bar (a close name and two
-#: more fields, or an identifier) shares one of them; the looser keys only add strangers.
-RECLUSTER_KEY_PREFIXES = (*IDENTIFIER_KEY_PREFIXES, "nb:", "nm:", "nc:")
+#: Keys the recluster pass pairs persons on: identifiers, and the whole name (also written as one
+#: word) with day and month of birth. A pair that clears the pass's bar shares one of them: an
+#: identifier vouches, or a close name and two of birth date, phone and address agree, and those
+#: two include the birth date (then the name shares ``nm:``) or the phone (``ph:``). The keys of
+#: the name with the year only (``nb:``, ``nc:``) add only pairs that cannot clear, and they are
+#: the ones that grow as the square of the store (issue 22: 71,259 pairs → 8,569 at 100,000
+#: stored persons, the same 10 clearing).
+RECLUSTER_KEY_PREFIXES = (*IDENTIFIER_KEY_PREFIXES, "nm:")
+
+#: A pass key held by more stored persons than this pairs none of them (k holders make k²/2
+#: pairs): a hotline phone, a placeholder NIK, a very common name born on one day. A pair that
+#: shares such a key and another, smaller one is still scored through the smaller one.
+RECLUSTER_KEY_LIMIT = 100
+
+
+def recluster_keys(
+    keys: Iterable[str], holders: Callable[[str], int], limit: int = RECLUSTER_KEY_LIMIT
+) -> list[str]:
+    """The keys of a person the recluster pass pairs on (``holders``: stored persons per key).
+
+    The store does the same in its pairs statement (``repositories.resolution``
+    ``pairs_sharing_keys``); this is the in-memory form, for the accuracy benchmark.
+    """
+    return [k for k in keys if k.startswith(RECLUSTER_KEY_PREFIXES) and holders(k) <= limit]
+
 
 #: How many stored persons one incoming person is compared with at most. Name keys gather more
 #: holders as the store grows (a million persons hold dozens of "Siti Aminah 1995"); the holders

@@ -21,6 +21,7 @@ from app.models.resolution import (
     PersonEntity,
     PersonKey,
     PossibleMatch,
+    ReclusterPass,
     ResolutionAction,
 )
 from app.models.routing import RoutingRule
@@ -45,6 +46,7 @@ __all__ = [
     "PersonEntity",
     "PersonKey",
     "PossibleMatch",
+    "ReclusterPass",
     "Report",
     "ReportFacet",
     "ReportModus",

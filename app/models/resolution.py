@@ -119,3 +119,21 @@ class MatchWeights(IdMixin, Base):
     #: keeps ``SINERGI_MATCH_LINK_THRESHOLD`` until an operator adopts it.
     link_threshold: Mapped[float | None]
     precision: Mapped[float | None]
+
+
+class ReclusterPass(IdMixin, Base):
+    """One finished recluster pass (`sinergi dedup recluster`, the worker's schedule).
+
+    The next scheduled pass re-scores only the persons touched since the latest one started (a
+    report stored or amended, a person moved by a merge, split or decision); ``--full`` walks
+    every stored person. Dry runs are not recorded.
+    """
+
+    __tablename__ = "recluster_passes"
+
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+    full: Mapped[bool]
+    persons: Mapped[int]
+    pairs: Mapped[int]
+    merges: Mapped[int]

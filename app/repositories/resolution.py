@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ARRAY,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Uuid,
     and_,
+    any_,
     bindparam,
     case,
     exists,
@@ -54,8 +55,17 @@ from app.models.resolution import (
     PersonEntity,
     PersonKey,
     PossibleMatch,
+    ReclusterPass,
     ResolutionAction,
 )
+
+T = TypeVar("T")
+#: Values per ``IN (…)`` list: well under the 32,767 bind parameters of one PostgreSQL statement.
+_IN_CHUNK = 5_000
+
+
+def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterable[Sequence[T]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
 
 
 def _lock_id(key: str) -> int:
@@ -115,8 +125,12 @@ async def key_counts(session: AsyncSession, caps: Mapping[str, int]) -> dict[str
         )
         for key, cap in caps.items()
     ]
-    query = counts[0] if len(counts) == 1 else union_all(*counts)
-    return {key: int(held) for key, held in (await session.execute(query)).all()}
+    found: dict[str, int] = {}
+    # SQLite joins at most 500 SELECTs in one compound statement (a recluster batch asks more).
+    for chunk in _chunks(counts, 400):
+        query = chunk[0] if len(chunk) == 1 else union_all(*chunk)
+        found.update((key, int(held)) for key, held in (await session.execute(query)).all())
+    return found
 
 
 def usable_keys(keys: Sequence[str], counts: Mapping[str, int]) -> list[str]:
@@ -659,30 +673,123 @@ async def person_ids_after(
 
 
 async def pairs_sharing_keys(
-    session: AsyncSession, person_ids: Sequence[uuid.UUID], prefixes: Sequence[str]
+    session: AsyncSession,
+    person_ids: Sequence[uuid.UUID],
+    prefixes: Sequence[str],
+    *,
+    key_limit: int,
+    later_only: bool,
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Pairs (a batch person, a later-id person) sharing a key of these kinds, each pair once.
+    """Pairs (one of ``person_ids``, another resolved person of another entity) sharing a key of
+    these kinds held by at most ``key_limit`` persons; with ``later_only``, only pairs whose
+    second person has the higher id (a pass over every person then meets each pair once).
 
-    Only pairs of two different entities are answered: those are what reclustering may join.
+    One statement; only the pairs come back. Each key's holders are counted up to the limit
+    (an index read bounded however many hold it), and a key over it pairs nobody.
     """
-    if not person_ids:
-        return []
-    mine, theirs = PersonKey.__table__.alias("mine"), PersonKey.__table__.alias("theirs")
-    first, second = ReportPerson.__table__.alias("first"), ReportPerson.__table__.alias("second")
+    pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for chunk in _chunks(person_ids):
+        if dialect_name(session) == "postgresql":
+            # One statement text per shape, the ids an array: each connection prepares it once.
+            query = _held_pairs_query(tuple(prefixes), later_only)
+            params: dict[str, Any] = {"ids": list(chunk), "cap": key_limit + 1}
+        else:
+            query = _pairs_query(ReportPerson.id.in_(chunk), prefixes, later_only)
+            params = {"cap": key_limit + 1}
+        found = await (await session.connection()).execute(query, {**params, "limit": key_limit})
+        pairs.extend((a, b) for a, b in found.all())
+    return pairs
+
+
+@functools.cache
+def _held_pairs_query(prefixes: tuple[str, ...], later_only: bool) -> Select[Any]:
+    return _pairs_query(
+        ReportPerson.id == any_(bindparam("ids", type_=ARRAY(Uuid))), prefixes, later_only
+    )
+
+
+def _pairs_query(
+    among: ColumnElement[bool], prefixes: Sequence[str], later_only: bool
+) -> Select[Any]:
+    mine, theirs, other = (PersonKey.__table__.alias(n) for n in ("mine", "theirs", "other"))
+    first, second = ReportPerson.__table__, ReportPerson.__table__.alias("second")
+    held = (
+        select(func.count())
+        .select_from(
+            select(other.c.key)
+            .where(other.c.key == mine.c.key)
+            .correlate(mine)
+            .limit(bindparam("cap", type_=Integer))
+            .subquery()
+        )
+        .scalar_subquery()
+    )
     query = (
         select(mine.c.report_person_id, theirs.c.report_person_id)
         .distinct()
+        .select_from(first)
+        .join(mine, mine.c.report_person_id == first.c.id)
         .join(theirs, theirs.c.key == mine.c.key)
-        .join(first, first.c.id == mine.c.report_person_id)
         .join(second, second.c.id == theirs.c.report_person_id)
         .where(
-            mine.c.report_person_id.in_(person_ids),
-            theirs.c.report_person_id > mine.c.report_person_id,
-            first.c.entity_id != second.c.entity_id,
+            among,
             or_(*(mine.c.key.startswith(prefix, autoescape=True) for prefix in prefixes)),
+            second.c.entity_id != first.c.entity_id,
+            held <= bindparam("limit", type_=Integer),
         )
     )
-    return [(a, b) for a, b in (await session.execute(query)).all()]
+    if later_only:
+        query = query.where(theirs.c.report_person_id > mine.c.report_person_id)
+    return query
+
+
+async def last_pass_started(session: AsyncSession) -> datetime | None:
+    """When the latest recorded recluster pass started (the next pass's watermark), if any."""
+    started: datetime | None = await session.scalar(select(func.max(ReclusterPass.started_at)))
+    return started
+
+
+async def touched_person_ids(session: AsyncSession, since: datetime) -> list[uuid.UUID]:
+    """Resolved persons touched since ``since``, by id: their report was stored or changed
+    (amended, retracted, moved to another case), or a merge, split or decision (or its undo)
+    moved them or another person into or out of their entity."""
+    touched = set(
+        (
+            await session.scalars(
+                select(ReportPerson.id)
+                .join(Report, Report.id == ReportPerson.report_id)
+                .where(Report.updated_at >= since, ReportPerson.entity_id.is_not(None))
+            )
+        ).all()
+    )
+    actions = await session.scalars(
+        select(ResolutionAction.undo).where(
+            or_(ResolutionAction.created_at >= since, ResolutionAction.undone_at >= since)
+        )
+    )
+    entities: set[uuid.UUID] = set()
+    for undo in actions.all():
+        moved = undo.get("persons") or {}
+        touched.update(uuid.UUID(p) for p in moved)
+        entities.update(uuid.UUID(e) for e in moved.values() if e)
+        if undo.get("result"):
+            entities.add(uuid.UUID(undo["result"]))
+    touched |= await _persons_of(session, entities)
+    return sorted(touched)
+
+
+def record_pass(
+    session: AsyncSession,
+    *,
+    started_at: datetime,
+    full: bool,
+    persons: int,
+    pairs: int,
+    merges: int,
+) -> None:
+    session.add(
+        ReclusterPass(started_at=started_at, full=full, persons=persons, pairs=pairs, merges=merges)
+    )
 
 
 async def persons_to_rescore(
@@ -708,18 +815,28 @@ async def kept_apart(session: AsyncSession) -> list[tuple[set[uuid.UUID], set[uu
     """Groups of persons an analyst said are not one person, as (these persons, those persons).
 
     A live (not undone) split: the persons it moved, and the persons still in the entity they
-    left. A rejected possible match: its person, and the persons of the candidate entity.
+    left. An undone merge: the persons it had moved, and the persons of the entity it had
+    merged them into. A rejected possible match: its person, and the persons of the candidate
+    entity.
     """
     groups: list[tuple[set[uuid.UUID], set[uuid.UUID]]] = []
     splits = await session.scalars(
         select(ResolutionAction).where(
-            ResolutionAction.kind == "entity.split", ResolutionAction.undone_at.is_(None)
+            or_(
+                and_(ResolutionAction.kind == "entity.split", ResolutionAction.undone_at.is_(None)),
+                and_(
+                    ResolutionAction.kind == "entity.merge", ResolutionAction.undone_at.is_not(None)
+                ),
+            )
         )
     )
     for action in splits.all():
         moved = {uuid.UUID(p) for p in (action.undo.get("persons") or {})}
-        left_entities = {uuid.UUID(e) for e in (action.undo.get("persons") or {}).values() if e}
-        groups.append((moved, await _persons_of(session, left_entities) - moved))
+        if action.kind == "entity.merge":
+            other = {uuid.UUID(action.undo["result"])}
+        else:
+            other = {uuid.UUID(e) for e in (action.undo.get("persons") or {}).values() if e}
+        groups.append((moved, await _persons_of(session, other) - moved))
     rejected = await session.execute(
         select(PossibleMatch.report_person_id, PossibleMatch.candidate_entity_id).where(
             PossibleMatch.status == "rejected"

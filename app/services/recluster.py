@@ -2,22 +2,26 @@
 
 Online resolution decides once, when a person arrives, from what is stored then and from at most
 ``MAX_CANDIDATES`` of it. Two records of one person that arrived in an unlucky order, or before the
-record that joins them, stay two entities. This pass walks every stored person, batch by batch,
-re-scores each pair of persons of two different entities that share a strong blocking key, and
-merges the two entities where the pair clears the merge bar (the threshold that merges bridged
-entities online), as an analyst would: an ``entity.merge`` action by ``recluster`` that an admin
-can list and undo. It never merges entities whose NIKs or passports contradict, nor across an
-analyst's split or a rejected possible match, nor where a RED or AMBER_STRICT report would join
-the persons of another agency (those stay for analysts, as ingest leaves them). When a merge joins
-two cases, the agencies holding reports in them get ``case.linked``, under the same need-to-know as
-ingest: a RED or AMBER_STRICT report never reveals itself that way.
+record that joins them, stay two entities. This pass walks the stored persons touched since the
+last pass (every stored person on a full pass), batch by batch, re-scores each pair of persons of
+two different entities that share a pass key (``RECLUSTER_KEY_PREFIXES``, each held by at most
+``RECLUSTER_KEY_LIMIT`` persons), and merges the two entities where the pair clears the merge bar
+(the threshold that merges bridged entities online), as an analyst would: an ``entity.merge``
+action by ``recluster`` that an admin can list and undo. It never merges entities whose NIKs or
+passports contradict, nor across an analyst's split or a rejected possible match, nor where a
+RED or AMBER_STRICT report would join the persons of another agency (those stay for analysts, as
+ingest leaves them). When a merge joins two cases, the agencies holding reports in them get
+``case.linked``, under the same need-to-know as ingest: a RED or AMBER_STRICT report never
+reveals itself that way.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,6 +34,7 @@ from app.matching.scoring import (
     NAME,
     NAME_FREQUENCY_CAP,
     PHONE,
+    RECLUSTER_KEY_LIMIT,
     RECLUSTER_KEY_PREFIXES,
     MatchScore,
     PersonFeatures,
@@ -38,6 +43,7 @@ from app.matching.scoring import (
     identifiers_conflict,
     name_frequency_keys,
 )
+from app.models.base import utcnow
 from app.models.report import ReportPerson
 from app.repositories import resolution as repo
 from app.services.curation import merge_entities
@@ -51,12 +57,19 @@ ACTOR = "recluster"
 _UNTOLD_TLP = frozenset({"RED", "AMBER_STRICT"})
 
 
+#: How far before the last pass's start the next one looks: a report stored by a transaction
+#: still open when that pass started is re-scored too.
+WATERMARK_OVERLAP = timedelta(minutes=5)
+
+
 @dataclass
 class ReclusterResult:
+    full: bool = True
+    """Every stored person walked (else only those touched since the last recorded pass)."""
     persons: int = 0
     """Stored persons walked."""
     pairs: int = 0
-    """Pairs of persons of two entities sharing a strong key, scored."""
+    """Pairs of persons of two entities sharing a pass key, scored."""
     merges: int = 0
     refused_identifiers: int = 0
     """Pairs over the bar whose entities hold contradicting NIKs or passports."""
@@ -103,71 +116,150 @@ async def recluster(
     merge_threshold: float,
     batch_size: int = 1000,
     dry_run: bool = False,
+    full: bool = False,
+    key_limit: int = RECLUSTER_KEY_LIMIT,
     progress: Callable[[ReclusterResult], None] | None = None,
 ) -> ReclusterResult:
-    """One pass over every stored person, each batch in its own transaction."""
-    result = ReclusterResult()
-    after: uuid.UUID | None = None
-    while True:
+    """One pass, each batch in its own transaction: over the persons touched since the last
+    recorded pass, or over every stored person (``full``, or no pass recorded yet).
+
+    A finished pass is recorded (not a dry run): its start, less ``WATERMARK_OVERLAP``, is where
+    the next one starts looking.
+    """
+    started = utcnow()
+    async with transaction(sessions) as session:
+        since = None if full else await repo.last_pass_started(session)
+        touched = (
+            None
+            if since is None
+            else await repo.touched_person_ids(session, since - WATERMARK_OVERLAP)
+        )
+    result = ReclusterResult(full=touched is None)
+    cache = _FeatureCache()
+    if touched is None:
+        after: uuid.UUID | None = None
+        while True:
+            async with transaction(sessions) as session:
+                ids = await repo.person_ids_after(session, after, batch_size)
+                if ids:
+                    await recluster_batch(
+                        session,
+                        ids,
+                        None,
+                        merge_threshold=merge_threshold,
+                        dry_run=dry_run,
+                        result=result,
+                        key_limit=key_limit,
+                        cache=cache,
+                    )
+            if progress is not None:
+                progress(result)
+            if len(ids) < batch_size:
+                break
+            after = ids[-1]
+    else:
+        among = set(touched)
+        for start in range(0, len(touched), batch_size):
+            async with transaction(sessions) as session:
+                await recluster_batch(
+                    session,
+                    touched[start : start + batch_size],
+                    among,
+                    merge_threshold=merge_threshold,
+                    dry_run=dry_run,
+                    result=result,
+                    key_limit=key_limit,
+                    cache=cache,
+                )
+            if progress is not None:
+                progress(result)
+    if not dry_run:
         async with transaction(sessions) as session:
-            after = await recluster_batch(
+            repo.record_pass(
                 session,
-                after,
-                size=batch_size,
-                merge_threshold=merge_threshold,
-                dry_run=dry_run,
-                result=result,
+                started_at=started,
+                full=result.full,
+                persons=result.persons,
+                pairs=result.pairs,
+                merges=result.merges,
             )
-        if progress is not None:
-            progress(result)
-        if after is None:
-            return result
+    return result
+
+
+class _FeatureCache:
+    """Parsed features of the persons a pass has met, the most recent ``size`` of them.
+
+    In a full pass one person is met in the batch of each holder of its keys; parsing its
+    stored JSON once saves most of the work of fetching it again.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self.features: dict[uuid.UUID, PersonFeatures] = {}
+
+    def parsed(self, person: uuid.UUID, stored: dict[str, Any]) -> PersonFeatures:
+        found = self.features.get(person)
+        if found is None:
+            if len(self.features) >= self.size:
+                self.features.clear()
+            found = self.features[person] = features_from_json(stored)
+        return found
 
 
 async def recluster_batch(
     session: AsyncSession,
-    after: uuid.UUID | None,
+    ids: Sequence[uuid.UUID],
+    among: set[uuid.UUID] | None,
     *,
-    size: int,
     merge_threshold: float,
     result: ReclusterResult,
     dry_run: bool = False,
+    key_limit: int = RECLUSTER_KEY_LIMIT,
+    cache: _FeatureCache | None = None,
     weights: Weights | None = None,
-) -> uuid.UUID | None:
-    """Re-score the pairs of the next ``size`` persons after ``after``; the last id, or None."""
-    ids = await repo.person_ids_after(session, after, size)
-    if not ids:
-        return None
+) -> None:
+    """Re-score the pairs of persons ``ids`` with the persons of other entities sharing a pass
+    key, each pair once: with later ids in a full pass (``among`` None), else with any person
+    outside ``among`` (the persons this pass walks) and later ids inside it."""
     result.persons += len(ids)
+    cache = cache or _FeatureCache()
     weights = weights or await current_weights(session)
-    pairs = await repo.pairs_sharing_keys(session, ids, RECLUSTER_KEY_PREFIXES)
-    stored = await repo.persons_to_rescore(session, [p for pair in pairs for p in pair])
-    features = {pid: features_from_json(f) for pid, (_entity, f) in stored.items()}
+    pairs = {
+        (a, b)
+        for a, b in await repo.pairs_sharing_keys(
+            session, ids, RECLUSTER_KEY_PREFIXES, key_limit=key_limit, later_only=among is None
+        )
+        # within the persons this pass walks, a pair is met from its lower id only
+        if among is None or b not in among or b > a
+    }
+    if not pairs:
+        return
+    stored = await repo.persons_to_rescore(session, {p for pair in pairs for p in pair})
+    features = {pid: cache.parsed(pid, f) for pid, (_entity, f) in stored.items()}
     sure: list[tuple[uuid.UUID, uuid.UUID]] = []
-    for a, b in pairs:
+    for a, b in sorted(pairs):
         if a in features and b in features:
             result.pairs += 1
             if clears(compare(features[a], features[b], weights), merge_threshold):
                 sure.append((a, b))
     if not sure:
-        return ids[-1]
+        return
     # As online: an agreement on a common name weighs less. Counted only for the few pairs that
     # clear the bar without it, in one statement.
-    counts = await repo.key_counts(
+    names = await repo.key_counts(
         session, {k: NAME_FREQUENCY_CAP for a, _ in sure for k in name_frequency_keys(features[a])}
     )
     apart = await repo.kept_apart(session)
     outgoing: list[Outgoing] = []
     for a, b in sure:
-        names = {k: counts.get(k, 0) for k in name_frequency_keys(features[a])}
-        score = compare(features[a], features[b], weights, names)
+        mine_names = {k: names.get(k, 0) for k in name_frequency_keys(features[a])}
+        score = compare(features[a], features[b], weights, mine_names)
         if clears(score, merge_threshold):
             await _merge(session, a, b, score, features, apart, result, outgoing, dry_run)
     if outgoing:
         result.events += len(outgoing)
         await enqueue_all(session, outgoing)
         await session.flush()
-    return ids[-1]
 
 
 async def _merge(

@@ -4,6 +4,7 @@ never across contradicting identifiers, an analyst's split, or need-to-know."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tests.report_samples import interception, victim
 
 NIK = "1472035403990002"
 OTHER_NIK = "1472035403990117"  # a different woman's NIK, not a one-digit typo of the first
+HOUSEHOLD = {"address": "Kampung Cirendeu No 4 RT 01 RW 02, Desa Pisangan, Ciputat"}
 
 
 @pytest.fixture
@@ -108,6 +110,11 @@ async def test_recluster_merges_what_online_left_apart_and_can_be_undone(
     assert action["result_id"] == merged
     undone = await client.post(f"/v1/admin/resolution-actions/{action['id']}/undo", headers=admin)
     assert undone.status_code == 200, undone.text
+    assert await entity_of(client, imigrasi, one) != await entity_of(client, navy, two)
+    # The undo is an analyst's word: the next pass does not merge them again.
+    output = await recluster(cli_runner)
+    assert "merged 0 pairs" in output, output
+    assert "1 by an analyst's decision" in output, output
     assert await entity_of(client, imigrasi, one) != await entity_of(client, navy, two)
 
 
@@ -253,3 +260,62 @@ async def test_recluster_respects_a_rejected_possible_match(
     assert "merged 0 pairs" in output, output
     assert "1 by an analyst's decision" in output, output
     assert await entity_of(client, imigrasi, one) != await entity_of(client, navy, two)
+
+
+async def test_a_scheduled_pass_walks_only_what_was_touched_since_the_last(
+    client: httpx.AsyncClient,
+    agencies: dict[str, dict[str, str]],
+    cli_runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No overlap: reports stored before a pass started are not looked at again.
+    monkeypatch.setattr("app.services.recluster.WATERMARK_OVERLAP", timedelta(0))
+    imigrasi, navy = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"]
+    one = await submit(client, imigrasi, "M-1", her())
+    await submit(client, imigrasi, "M-2", victim("Nur Iskandar", "1983-03-27"))
+    first = await recluster(cli_runner)
+    assert first.startswith("2 stored persons, 0 pairs"), first  # no pass yet: all of them
+
+    # Nothing stored or changed since: nothing is walked, nothing scored.
+    assert (await recluster(cli_runner)).startswith(
+        "0 persons touched since the last pass, 0 pairs across entities scored; merged 0"
+    )
+
+    # Her second report arrives: only it is walked, and it meets her first one.
+    two = await submit(client, navy, "M-3", her())
+    output = await recluster(cli_runner)
+    assert output.startswith("1 persons touched since the last pass, 1 pairs"), output
+    assert "merged 1 pairs of entities" in output, output
+    assert await entity_of(client, imigrasi, one) == await entity_of(client, navy, two)
+
+    # On demand, the whole store again.
+    full = await invoke_cli(cli_runner, "dedup", "recluster", "--full", "--dry-run")
+    assert full.exit_code == 0, full.output
+    assert full.stdout.startswith("3 stored persons, 0 pairs"), full.stdout
+
+
+async def test_a_key_held_by_too_many_pairs_nobody_but_a_corroborated_pair_still_merges(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
+) -> None:
+    imigrasi, navy = agencies["IMIGRASI-DUMAI"], agencies["LANAL-DUMAI"]
+    # Four persons gave one shelter's hotline: Dewi twice (no birth date; the phone and the
+    # address are all that joins her records) and Rahmawati twice (her birth date as well).
+    hotline = {"phone": "+62 811 7000 1000", **HOUSEHOLD}
+    dewi = {"role": "VICTIM", "full_name": "Dewi Lestari Harahap", "sex": "FEMALE", **hotline}
+    d1 = await submit(client, imigrasi, "H-1", dewi)
+    d2 = await submit(client, navy, "H-2", dewi)
+    r1 = await submit(client, imigrasi, "H-3", her(**hotline))
+    r2 = await submit(client, navy, "H-4", her(**hotline))
+
+    # Over the limit, the hotline pairs nobody; Rahmawati's name with her birth day still does.
+    bounded = await invoke_cli(cli_runner, "dedup", "recluster", "--key-limit", "3")
+    assert bounded.exit_code == 0, bounded.output
+    assert "1 pairs across entities scored; merged 1 pairs" in bounded.stdout, bounded.stdout
+    assert await entity_of(client, imigrasi, r1) == await entity_of(client, navy, r2)
+    assert await entity_of(client, imigrasi, d1) != await entity_of(client, navy, d2)
+
+    # Within the limit, the hotline pairs them all, and Dewi's records merge too.
+    output = (await invoke_cli(cli_runner, "dedup", "recluster", "--full")).stdout
+    assert "merged 1 pairs" in output, output
+    assert await entity_of(client, imigrasi, d1) == await entity_of(client, navy, d2)
+    assert await entity_of(client, imigrasi, d1) != await entity_of(client, imigrasi, r1)
