@@ -26,7 +26,9 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.PRODUCTION
     database_url: str = "sqlite+aiosqlite:///./sinergi.db"
-    database_pool_size: int = Field(default=10, ge=1, le=200)
+    #: Connections kept open: enough for a loaded process's concurrent requests, since a
+    #: connection beyond the pool is closed when returned and opened again for the next one.
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_echo: bool = False
     #: Test each pooled PostgreSQL connection with a round trip before every use.

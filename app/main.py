@@ -89,10 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits.from_settings(settings)
 
     install_error_handlers(app)
-    install_console(app)  # after the API's error handlers, which its error pages wrap
-    app.add_middleware(RequestLogMiddleware)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware)  # outermost: sees 413s and crashes too
 
     app.include_router(health.router)
     app.include_router(prometheus.router)
@@ -116,6 +112,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     admin_webhooks.document_webhooks(app)
     app.include_router(admin_resolution.router)
     app.include_router(admin_audit.router)
+    # The console's pages after the API's routes: a request's route is found by trying routes in
+    # order (FastAPI 0.165 spends ~4 µs on each it tries), and API calls are the hot path. The
+    # two sets of paths are disjoint (the console's are Indonesian words, the API's /v1, /healthz,
+    # /readyz, /metrics, /.well-known), so the order changes no match.
+    install_console(app)  # after the API's error handlers, which its error pages wrap
+    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)  # outermost: sees 413s and crashes too
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

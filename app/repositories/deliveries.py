@@ -10,11 +10,14 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    Row,
     Select,
+    Text,
     Uuid,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     func,
     insert,
@@ -122,6 +125,11 @@ async def endpoint_for(session: AsyncSession, agency_id: uuid.UUID) -> WebhookEn
     return result.first()
 
 
+#: An inbox row: id, sequence, event, created_at, rule, report_id, acked_at and the payload as
+#: the JSON text stored (the API answers it as it is, unparsed).
+InboxRow = Row[uuid.UUID, int, str, datetime, str | None, uuid.UUID | None, datetime | None, str]
+
+
 async def inbox_page(
     session: AsyncSession,
     agency_id: uuid.UUID,
@@ -129,16 +137,28 @@ async def inbox_page(
     after_sequence: int,
     limit: int,
     include_acked: bool,
-) -> list[Delivery]:
+) -> Sequence[InboxRow]:
     params = {"agency_id": agency_id, "after_sequence": after_sequence, "limit": limit}
-    result = await session.scalars(_inbox_query(include_acked=include_acked), params)
-    return list(result)
+    result = await session.execute(_inbox_query(include_acked=include_acked), params)
+    return result.all()
 
 
 @functools.cache
-def _inbox_query(*, include_acked: bool) -> Select[Delivery]:
-    """``inbox_page``'s statement, built once per process (its values are parameters)."""
-    query = select(Delivery).where(
+def _inbox_query(
+    *, include_acked: bool
+) -> Select[uuid.UUID, int, str, datetime, str | None, uuid.UUID | None, datetime | None, str]:
+    """``inbox_page``'s statement, built once per process (its values are parameters): columns,
+    not ORM objects, and the payload as text (a JSON column holds the text it was given)."""
+    query = select(
+        Delivery.id,
+        Delivery.sequence,
+        Delivery.event,
+        Delivery.created_at,
+        Delivery.rule,
+        Delivery.report_id,
+        Delivery.acked_at,
+        cast(Delivery.payload, Text),
+    ).where(
         Delivery.agency_id == bindparam("agency_id", type_=Uuid),
         Delivery.sequence > bindparam("after_sequence", type_=Integer),
     )

@@ -149,6 +149,14 @@ class InboxPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class InboxRows:
+    """A page of ``GET /v1/inbox``: rows, each payload as the JSON text stored."""
+
+    items: Sequence[repo.InboxRow]
+    next_cursor: str | None
+
+
 async def inbox(
     session: AsyncSession,
     agency_id: uuid.UUID,
@@ -156,14 +164,14 @@ async def inbox(
     cursor: str | None,
     limit: int,
     include_acked: bool = False,
-) -> InboxPage:
+) -> InboxRows:
     """The agency's own deliveries, oldest first by sequence (unacked only by default)."""
     after = decode_int_cursor(cursor) if cursor else 0
     items = await repo.inbox_page(
         session, agency_id, after_sequence=after, limit=limit + 1, include_acked=include_acked
     )
     next_cursor = encode_cursor(items[limit - 1].sequence) if len(items) > limit else None
-    return InboxPage(items=items[:limit], next_cursor=next_cursor)
+    return InboxRows(items=items[:limit], next_cursor=next_cursor)
 
 
 #: The officer console's days are WIB days (UTC+7, no daylight saving).

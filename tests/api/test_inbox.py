@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from app.db import transaction
 from app.models.agency import Agency, AgencyKind
+from app.schemas.delivery import InboxPage
 from app.services.delivery import enqueue
 from tests.api.delivery_support import act_as
 from tests.factories import create_agency
@@ -141,3 +142,46 @@ async def test_ack_rejects_bad_bodies(
     assert (await client.post("/v1/inbox/ack", json={"delivery_ids": []})).status_code == 422
     assert (await client.post("/v1/inbox/ack", json={"delivery_ids": ["x"]})).status_code == 422
     assert (await client.post("/v1/inbox/ack", json={"ids": []})).status_code == 422
+
+
+async def test_the_page_is_what_the_inbox_schema_serializes_with_each_payload_as_stored(
+    client: httpx.AsyncClient, app: FastAPI, recipients: dict[str, Agency]
+) -> None:
+    """The inbox copies each stored payload into the answer without parsing it: the answer is
+    still, byte for byte, the ``InboxPage`` schema's JSON of the same deliveries (UTC times with
+    ``Z``, a null report id, an acked delivery, names beyond ASCII, numbers, nesting)."""
+    payloads: list[dict[str, Any]] = [
+        {"report_id": None, "persons": [{"full_name": "Siti Nur'aini", "score": 0.9375}]},
+        {"narrative": 'Kapal dari Dumai → Malaysia, "malam"\n', "count": 3, "ok": True},
+        {"nested": {"list": [1, 2.5, None, {"x": "é"}]}, "empty": {}},
+    ]
+    ids = []
+    async with transaction(app.state.session_factory) as session:
+        for i, payload in enumerate(payloads):
+            d = await enqueue(
+                session,
+                event="report.routed",
+                recipient_agency_id=recipients["POL"].id,
+                payload=payload,
+                rule=None if i == 1 else "explicit",
+                report_id=None if i == 0 else uuid.uuid4(),
+            )
+            ids.append(d.id)
+    act_as(app, recipients["POL"])
+    await client.post("/v1/inbox/ack", json={"delivery_ids": [str(ids[2])]})
+    answer = await client.get("/v1/inbox", params={"include_acked": "true", "limit": 2})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    assert "RateLimit-Remaining" in answer.headers
+    body = answer.json()
+    assert [i["payload"] for i in body["items"]] == payloads[:2]
+    assert body["items"][0]["report_id"] is None
+    assert body["next_cursor"] is not None
+    assert answer.content == InboxPage.model_validate(body).model_dump_json().encode()
+    last = await client.get(
+        "/v1/inbox", params={"include_acked": "true", "cursor": body["next_cursor"]}
+    )
+    (acked,) = last.json()["items"]
+    assert acked["payload"] == payloads[2]
+    assert acked["acked_at"].endswith("Z")
+    assert last.content == InboxPage.model_validate(last.json()).model_dump_json().encode()
