@@ -1,11 +1,10 @@
-"""Per-agency rate limits: one moving window per (agency, budget).
+"""Per-agency rate limits: one moving window per (agency, budget), kept by the ``limits`` library.
 
 Each budget (ingest, reads, screening) allows ``burst`` requests in any window of
 ``burst / rate`` seconds (at least one second), so an agency may send its burst at once and then
 ``rate`` requests per second on average. The windows live in this process by default
-(``SINERGI_RATE_LIMIT_STORAGE_URL=memory://``, ``MovingWindows`` below); with a shared store
-(``redis://host:6379/0``, kept by the ``limits`` library) every API replica spends from the same
-budget, so N replicas do not give an agency N budgets.
+(``SINERGI_RATE_LIMIT_STORAGE_URL=memory://``); with a shared store (``redis://host:6379/0``)
+every API replica spends from the same budget, so N replicas do not give an agency N budgets.
 
 When the shared store cannot be reached the request is let through and the failure logged:
 a rate limit protects the service, and refusing every agency because Redis is down would turn
@@ -18,7 +17,6 @@ import logging
 import math
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -83,49 +81,19 @@ class Verdict:
         return headers
 
 
-class MovingWindows:
-    """The in-process moving windows: per key, the times of the requests allowed in its window.
-
-    The same rule as the ``limits`` library's moving window (a request is allowed while fewer
-    than ``limit`` requests were allowed in the last ``seconds``), without its per-key locks and
-    its expiry pass, which hands every key to a worker thread: here a request drops the times
-    that left its own key's window, and nothing else runs. A key holds at most ``limit`` times.
-    """
-
-    def __init__(self) -> None:
-        self._times: dict[str, deque[float]] = {}
-
-    def take(self, key: str, limit: int, seconds: int) -> tuple[bool, int, float]:
-        """Spend one request of ``key``: (allowed, requests in the window, when it frees one)."""
-        now = time.time()
-        times = self._times.get(key)
-        if times is None:
-            times = self._times[key] = deque(maxlen=limit)
-        cutoff = now - seconds
-        while times and times[0] < cutoff:
-            times.popleft()
-        allowed = len(times) < limit
-        if allowed:
-            times.append(now)
-        # A request exactly ``seconds`` old still counts against the limit, not in the count
-        # (as in ``limits``); only the oldest can be.
-        oldest = 0
-        while oldest < len(times) - 1 and times[oldest] <= cutoff:
-            oldest += 1
-        counted = len(times) - oldest if times[oldest] > cutoff else 0
-        return allowed, counted, times[oldest if counted else 0] + seconds
-
-
 def storage_for(url: str, *, key_prefix: str = KEY_PREFIX) -> Storage:
-    """The ``limits`` storage of a shared store: ``redis://host:port/db`` (``memory://`` is
-    ``MovingWindows``, in this process)."""
+    """The ``limits`` storage for a setting value: ``memory://`` or ``redis://host:port/db``."""
     scheme = url.split("://", 1)[0]
-    if scheme not in {"redis", "rediss", "redis+unix"}:
+    storage: object
+    if scheme == "memory":
+        storage = storage_from_string("async+memory://")
+    elif scheme in {"redis", "rediss", "redis+unix"}:
+        storage = storage_from_string(f"async+{url}", key_prefix=key_prefix, wrap_exceptions=True)
+    else:
         raise ValueError(
             f"SINERGI_RATE_LIMIT_STORAGE_URL: unsupported scheme {scheme!r} "
             "(use memory:// or redis://host:6379/0)"
         )
-    storage = storage_from_string(f"async+{url}", key_prefix=key_prefix, wrap_exceptions=True)
     assert isinstance(storage, Storage)
     return storage
 
@@ -143,12 +111,8 @@ class RateLimits:
     ) -> None:
         self.limits = limits
         self.enabled = enabled
-        self._local: MovingWindows | None = None
-        self._limiter: MovingWindowRateLimiter | None = None
-        if storage_url.split("://", 1)[0] == "memory":
-            self._local = MovingWindows()
-        else:
-            self._limiter = MovingWindowRateLimiter(storage_for(storage_url, key_prefix=key_prefix))
+        self.storage = storage_for(storage_url, key_prefix=key_prefix)
+        self._limiter = MovingWindowRateLimiter(self.storage)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -173,26 +137,18 @@ class RateLimits:
         if not self.enabled:
             return None
         limit = self.limits[budget]
-        if self._local is not None:
-            allowed, used, reset_time = self._local.take(
-                f"{agency_id}/{budget.value}", limit.burst, limit.window_seconds()
-            )
-            remaining = limit.burst - used
-        else:
-            assert self._limiter is not None
-            item = limit.item()
-            try:
-                allowed = await self._limiter.hit(item, str(agency_id), budget.value)
-                stats = await self._limiter.get_window_stats(item, str(agency_id), budget.value)
-            except Exception:  # the shared store is down or refused: let the request through
-                logger.warning("rate limit store unreachable; request allowed", exc_info=True)
-                return None
-            reset_time, remaining = stats.reset_time, stats.remaining
-        wait = max(1, math.ceil(reset_time - time.time()))
+        item = limit.item()
+        try:
+            allowed = await self._limiter.hit(item, str(agency_id), budget.value)
+            stats = await self._limiter.get_window_stats(item, str(agency_id), budget.value)
+        except Exception:  # the shared store is down or refused: let the request through
+            logger.warning("rate limit store unreachable; request allowed", exc_info=True)
+            return None
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
         return Verdict(
             allowed=allowed,
             limit=limit.burst,
-            remaining=max(0, remaining),
+            remaining=max(0, stats.remaining),
             reset_seconds=wait,
             retry_after_seconds=0 if allowed else wait,
         )

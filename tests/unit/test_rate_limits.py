@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import math
-import random
 import uuid
 
 import pytest
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 
 from app.services.rate_limits import Budget, Limit, RateLimits, Verdict, storage_for
 
@@ -87,30 +83,3 @@ async def test_an_unreachable_shared_store_lets_requests_through() -> None:
 def test_an_unknown_store_is_refused_naming_the_setting() -> None:
     with pytest.raises(ValueError, match="SINERGI_RATE_LIMIT_STORAGE_URL"):
         storage_for("memcached://127.0.0.1:11211")
-
-
-async def test_the_in_process_window_decides_as_the_limits_librarys_moving_window(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """``MovingWindows`` (memory://) keeps the meaning of the ``limits`` moving window it
-    replaced: the same requests at the same times are allowed or refused alike, with the same
-    remaining count and reset time."""
-    limit = Limit(rate=2, burst=5)  # 5 requests in any 3 s
-    ours = RateLimits({Budget.READS: limit})
-    library = MovingWindowRateLimiter(storage_from_string("async+memory://"))
-    agency = uuid.uuid4()
-    clock = 1_000_000.0
-    monkeypatch.setattr("time.time", lambda: clock)
-    rng = random.Random(5)
-    outcomes = []
-    for _ in range(300):
-        clock += rng.choice([0.01, 0.1, 0.4, 0.9, 2.5])
-        verdict = await take(ours, agency, Budget.READS)
-        allowed = await library.hit(limit.item(), str(agency), Budget.READS.value)
-        stats = await library.get_window_stats(limit.item(), str(agency), Budget.READS.value)
-        assert verdict.allowed == allowed
-        assert verdict.remaining == stats.remaining
-        assert verdict.reset_seconds == max(1, math.ceil(stats.reset_time - clock))
-        outcomes.append(allowed)
-    assert any(outcomes)  # both answers were exercised
-    assert not all(outcomes)
