@@ -20,9 +20,10 @@ and the candidates compared per person (what makes the cost grow or not).
     python -m benchmarks.dedup_cost --sizes 10000 100000     # quicker
     python -m benchmarks.dedup_cost --recluster              # also time a recluster pass
 
-``--recluster`` also times, at each size, one ``sinergi dedup recluster`` pass over the whole
-store (``app.services.recluster.recluster``, as a dry run so that the store stays at N: every
-pair is still fetched and scored, only the rare merges are not written).
+``--recluster`` also times, at each size, one ``sinergi dedup recluster --full`` pass over the
+whole store (``app.services.recluster.recluster``, as a dry run so that the store stays at N:
+every pair is still fetched and scored, only the rare merges are not written; a scheduled pass
+walks only the persons touched since the last one, this is its worst case).
 """
 
 from __future__ import annotations
@@ -180,7 +181,11 @@ async def time_recluster(database_url: str, size: int) -> None:
     try:
         started = time.perf_counter()
         result = await recluster(
-            create_session_factory(engine), merge_threshold=0.99, batch_size=2000, dry_run=True
+            create_session_factory(engine),
+            merge_threshold=0.99,
+            batch_size=2000,
+            dry_run=True,
+            full=True,
         )
         seconds = time.perf_counter() - started
     finally:
