@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.matching.persons import birth_and_sex
 from app.matching.scoring import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_MERGE_THRESHOLD,
@@ -673,3 +674,32 @@ def test_an_identifier_joins_what_the_twins_rule_holds_apart() -> None:
         person(full_name="Rini Wulandari", **same_nik),
     )
     assert not score.review_only
+
+
+def test_a_nik_gives_the_birth_date_and_sex_a_report_leaves_out() -> None:
+    nik_born, nik_sex = date(1999, 3, 14), "FEMALE"
+    # Nothing reported: the NIK's date and sex.
+    assert birth_and_sex(None, None, None, nik_born, nik_sex) == (nik_born, "FEMALE")
+    # The birth year agrees: the NIK completes it.
+    assert birth_and_sex(None, 1999, "F", nik_born, nik_sex) == (nik_born, "F")
+    # Reported fields stand, and a contradicting year keeps the NIK's date out.
+    assert birth_and_sex(date(1999, 3, 15), None, "M", nik_born, nik_sex) == (
+        date(1999, 3, 15),
+        "M",
+    )
+    assert birth_and_sex(None, 1998, None, nik_born, nik_sex) == (None, "FEMALE")
+    assert birth_and_sex(None, None, None, None, None) == (None, None)
+
+
+def test_a_nik_only_record_meets_a_date_only_record_of_the_same_woman() -> None:
+    # Scored as ingest makes the features: name, sex and the NIK's birth date agree.
+    born, sex = birth_and_sex(None, None, None, date(1999, 3, 14), "FEMALE")
+    with_nik = PersonFeatures.from_raw(
+        full_name="Rahmawati Siregar", date_of_birth=born, sex=sex, nik="1472035403990002"
+    )
+    with_date = PersonFeatures.from_raw(
+        full_name="Rahmawati Siregar", date_of_birth="1999-03-14", sex="FEMALE"
+    )
+    score = compare(with_date, with_nik)
+    assert score.levels["birth_date"] == "exact"
+    assert decide([("her", score)]).outcome is Outcome.LINK
