@@ -395,6 +395,21 @@ def test_one_given_name_with_two_family_names_is_scored_not_held_for_review() ->
     assert score.probability >= DEFAULT_LINK_THRESHOLD  # birth date, phone, address agree
 
 
+def test_a_record_bearing_only_the_family_name_misspelt_is_part_of_the_name() -> None:
+    # "Paterdon" is "Paterson" with a slip: the record lacks her given name, it does not bear
+    # another one (a twin's). Scored like "Paterson" alone: part of the name, linked.
+    full = person(full_name="Mackenzie Paterson", nik=None, passport_number=None)
+    for written in ("Paterdon", "Paterson"):
+        score = compare(person(full_name=written, nik=None, passport_number=None), full)
+        assert score.levels["name"] == "subset", written
+        assert not score.review_only
+        assert decide([("her", score)]).outcome is Outcome.LINK
+    # A single word that is no word of the other name is still another name: review only.
+    other = compare(person(full_name="Hoffman", nik=None, passport_number=None), full)
+    assert other.levels["name"] == "different"
+    assert other.review_only
+
+
 def test_compare_entity_combines_what_each_record_knows() -> None:
     incoming = PersonFeatures.from_raw(
         full_name="Siti Nurhaliza", phone="+6281234567890", nik="3201014703950001"
