@@ -715,6 +715,13 @@ def dedup_calibrate(
     min_persons: Annotated[
         int, typer.Option(help="With --terms-only: store nothing below this many persons.")
     ] = 1000,
+    shipped_u: Annotated[
+        bool,
+        typer.Option(
+            "--shipped-u",
+            help="Learn m only and keep the shipped u (names weigh as shipped; no random pairs).",
+        ),
+    ] = False,
 ) -> None:
     """Estimate the matcher's m/u weights (unsupervised EM) and the term frequencies of names
     and address words from the stored persons."""
@@ -745,6 +752,7 @@ def dedup_calibrate(
             min_pairs=min_pairs,
             min_random_pairs=min_random_pairs,
             precision=precision,
+            shipped_u=shipped_u,
         )
     )
     converged = "converged" if result.converged else "did not converge"

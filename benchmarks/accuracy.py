@@ -41,6 +41,8 @@ from app.matching.calibration import (
     estimate_weights_with_report,
     link_threshold_for_precision,
 )
+from app.matching.normalize import NikInfo, NormalizationError, normalize_nik
+from app.matching.persons import birth_and_sex
 from app.matching.scoring import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_MERGE_THRESHOLD,
@@ -48,6 +50,7 @@ from app.matching.scoring import (
     DEFAULT_WEIGHTS,
     NAME_FREQUENCY_CAP,
     WEAK_KEY_LIMIT,
+    MatchScore,
     Outcome,
     PersonFeatures,
     Weights,
@@ -103,25 +106,57 @@ def e164(value: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def nik_info(nik: str | None) -> NikInfo | None:
+    """What a NIK encodes, as ingest decodes it (ingest rejects a NIK it cannot decode; here
+    the record keeps it, undecoded)."""
+    if not nik:
+        return None
+    try:
+        return normalize_nik(nik)
+    except NormalizationError:
+        return None
+
+
+def _iso_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def from_synthetic(records: Iterable[PersonRecord]) -> list[Labelled]:
-    return [
-        Labelled(
-            r.entity_id,
-            PersonFeatures.from_raw(
-                full_name=r.full_name,
-                aliases=r.aliases,
-                date_of_birth=r.date_of_birth,
-                birth_year=r.birth_year,
-                sex=r.sex,
-                nationality=r.nationality,
-                nik=digits(r.nik),
-                passport_number=passport(r.passport_number),
-                phone=e164(r.phone),
-                address=r.address,
-            ),
+    out = []
+    for r in records:
+        nik = digits(r.nik)
+        info = nik_info(nik)
+        # As ingest does (identify_person): the NIK's birth date and sex where none is given.
+        born, sex = birth_and_sex(
+            _iso_date(r.date_of_birth),
+            r.birth_year,
+            r.sex,
+            info.birth_date if info else None,
+            info.sex if info else None,
         )
-        for r in records
-    ]
+        out.append(_labelled(r, nik, born, sex))
+    return out
+
+
+def _labelled(r: PersonRecord, nik: str | None, born: date | None, sex: str | None) -> Labelled:
+    return Labelled(
+        r.entity_id,
+        PersonFeatures.from_raw(
+            full_name=r.full_name,
+            aliases=r.aliases,
+            date_of_birth=born,
+            birth_year=r.birth_year,
+            sex=sex,
+            nationality=r.nationality,
+            nik=nik,
+            passport_number=passport(r.passport_number),
+            phone=e164(r.phone),
+            address=r.address,
+        ),
+    )
 
 
 def _febrl_date(value: object) -> tuple[date | None, int | None]:
@@ -199,6 +234,8 @@ class RunResult:
     f1_excluding_twin_like: float
     """Recall and F1 with the twin-like lost pairs left out of the true pairs: what the matcher
     reaches on the pairs it does not deliberately leave to analysts."""
+    examples: dict[str, list[str]]
+    """A few lost pairs per kind, in words (``--examples``)."""
     entity_of: dict[int, int] = field(default_factory=dict)
     """Each record's entity at the end (an entity is named by its first record)."""
     decisions: dict[int, tuple[Outcome, float | None]] = field(default_factory=dict)
@@ -266,6 +303,7 @@ def run_online(
     twins: Iterable[tuple[int, int]] = (),
     recluster: bool = False,
     entity_found: bool = True,
+    examples: int = 0,
 ) -> RunResult:
     """Resolve records in ``order``: score each candidate entity on its found records (as the
     API does), on all its records, or each found record alone (``per_record``)."""
@@ -346,8 +384,8 @@ def run_online(
 
     if recluster:
         _recluster(data, index, entity_of, members, records_of, weights, DEFAULT_MERGE_THRESHOLD)
-    lost, twin_like = _lost_pairs(
-        data, order, entity_of, met, blocked_by_key, linked_to, weights, link_threshold
+    lost, twin_like, lost_examples = _lost_pairs(
+        data, order, entity_of, met, blocked_by_key, linked_to, weights, link_threshold, examples
     )
     figures = pairwise(data, entity_of, twins)
     precision, tp, actual = figures.precision, figures.true_positives, figures.true_pairs
@@ -371,6 +409,7 @@ def run_online(
         twin_like,
         recall_excl,
         f1_excl,
+        lost_examples,
         entity_of,
         decisions,
     )
@@ -464,7 +503,8 @@ def _lost_pairs(
     linked_to: Mapping[int, int | None],
     weights: Weights,
     link_threshold: float,
-) -> tuple[Counter[str], int]:
+    examples: int = 0,
+) -> tuple[Counter[str], int, dict[str, list[str]]]:
     """Each true pair that ended apart, by why, judged when its later record arrived; and how
     many of the review-only ones look like twins (born the same day, address or phone agreeing:
     a given name replaced, which no scoring tells from a twin)."""
@@ -478,30 +518,70 @@ def _lost_pairs(
         truths_in[entity].add(data[k].truth)
     lost: Counter[str] = Counter()
     twin_like = 0
+    shown: dict[str, list[str]] = defaultdict(list)
+    # A fixed random sample of each kind (the first ones met are all of a few large families).
+    sample = random.Random(0)
+
+    def note(kind: str, j: int, i: int, score: MatchScore | None = None) -> None:
+        if not examples:
+            return
+        entry = _describe_pair(data[j].features, data[i].features, score)
+        held = shown[kind]
+        seen = lost[kind]  # already counted, this pair included
+        if len(held) < examples:
+            held.append(entry)
+        elif sample.random() < examples / seen:
+            held[sample.randrange(examples)] = entry
+
     for records in by_truth.values():
         for x, y in combinations(records, 2):
             if entity_of[x] == entity_of[y]:
                 continue
             j, i = (x, y) if arrival[x] < arrival[y] else (y, x)
             if j not in met[i]:
-                lost[LOSS_KINDS[0] if j not in blocked_by_key[i] else LOSS_KINDS[1]] += 1
+                kind = LOSS_KINDS[0] if j not in blocked_by_key[i] else LOSS_KINDS[1]
+                lost[kind] += 1
+                note(kind, j, i)
                 continue
             score = compare(data[i].features, data[j].features, weights)
             if score.vetoed or score.review_only:
-                lost[LOSS_KINDS[3]] += 1
+                kind = LOSS_KINDS[3]
                 levels = score.levels
-                twin_like += (
+                twin = (
                     not score.vetoed
                     and levels["birth_date"] in {"exact", "day_month_swapped"}
                     and (levels["address"] in {"similar", "partial"} or levels["phone"] == "exact")
                 )
+                twin_like += twin
+                if twin:
+                    lost["twin-like"] += 1
+                    note("twin-like", j, i, score)
             elif score.probability < link_threshold or linked_to[i] is None:
-                lost[LOSS_KINDS[2]] += 1
+                kind = LOSS_KINDS[2]
             elif data[i].truth in truths_in[entity_of[linked_to[i]]]:
-                lost[LOSS_KINDS[4]] += 1
+                kind = LOSS_KINDS[4]
             else:
-                lost[LOSS_KINDS[5]] += 1
-    return lost, twin_like
+                kind = LOSS_KINDS[5]
+            lost[kind] += 1
+            note(kind, j, i, score)
+    lost.pop("twin-like", None)
+    return lost, twin_like, dict(shown)
+
+
+def _describe_pair(a: PersonFeatures, b: PersonFeatures, score: MatchScore | None) -> str:
+    """Two records side by side, and how they scored, for the examples of lost pairs."""
+
+    def one(p: PersonFeatures) -> str:
+        born = p.date_of_birth or p.birth_year or "-"
+        return (
+            f"{p.display_name!r} born {born} sex {p.sex or '-'} nik {p.nik or '-'}"
+            f" phone {p.phone or '-'} address {' '.join(sorted(p.address_tokens)) or '-'}"
+        )
+
+    text = f"    {one(a)}\n    {one(b)}"
+    if score is not None:
+        text += f"\n      p={score.probability:.4f}: {'; '.join(score.reasons)}"
+    return text
 
 
 def _namesake_pairs(data: list[Labelled]) -> list[tuple[int, int]]:
@@ -568,6 +648,12 @@ def main() -> None:
     parser.add_argument("--review", type=float, default=DEFAULT_REVIEW_THRESHOLD)
     parser.add_argument("--calibrate", action="store_true", help="EM-estimate weights first")
     parser.add_argument(
+        "--shipped-u",
+        action="store_true",
+        help="with --calibrate: learn m only, keep the shipped u (`sinergi dedup calibrate"
+        " --shipped-u`)",
+    )
+    parser.add_argument(
         "--precision",
         type=float,
         help="with --calibrate: link at the threshold the model expects to keep this precision"
@@ -611,6 +697,13 @@ def main() -> None:
         action="store_true",
         help="after the online run, the recluster pass (sinergi dedup recluster) in memory",
     )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print N lost true pairs of each kind (a fixed random sample), in words",
+    )
     parser.add_argument("--weights", type=Path, help="weights JSON (Weights.to_json)")
     parser.add_argument("--save-weights", type=Path, help="write calibrated weights here")
     args = parser.parse_args()
@@ -628,7 +721,8 @@ def main() -> None:
         weights = Weights.from_json(args.weights.read_text()) if args.weights else DEFAULT_WEIGHTS
         link = args.link
         if args.calibrate:
-            weights = estimate_u(random_pairs(data, 200_000, args.seed), weights)
+            if not args.shipped_u:
+                weights = estimate_u(random_pairs(data, 200_000, args.seed), weights)
             pairs = candidate_pairs(data, order)
             weights, report = estimate_weights_with_report(
                 pairs, weights, fix_u=True, fix_prior=True
@@ -659,6 +753,7 @@ def main() -> None:
             twins,
             args.recluster,
             not args.entity,
+            args.examples,
         )
         print(
             f"{name:<18}{result.records:>8}{result.true_pairs:>11}{result.precision:>10.4f}"
@@ -681,6 +776,10 @@ def main() -> None:
             f" {result.recall_excluding_twin_like:.4f}   F1 excluding them"
             f" {result.f1_excluding_twin_like:.4f}"
         )
+    for name, result in breakdown:
+        for kind, entries in result.examples.items():
+            print(f"\n{name}: lost pairs, {kind} (sample of {len(entries)})")
+            print("\n".join(entries))
     print("\npairs of different persons joined (hard negatives)")
     for name, result in breakdown:
         twins_joined, twin_pairs = result.twins_merged

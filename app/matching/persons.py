@@ -43,12 +43,19 @@ def identify_person(
 ) -> IdentifiedPerson:
     """Normalize and feature one person; ``pointer`` is its JSON pointer (``/persons/0``)."""
     normalized, warnings = normalize_person(person, pointer=pointer, today=today)
+    born, sex = birth_and_sex(
+        person.date_of_birth,
+        person.birth_year,
+        person.sex,
+        normalized.nik_birth_date,
+        normalized.nik_sex,
+    )
     features = PersonFeatures.from_raw(
         full_name=person.full_name or "",
         aliases=list(person.aliases),
-        date_of_birth=person.date_of_birth,
+        date_of_birth=born,
         birth_year=person.birth_year,
-        sex=person.sex,
+        sex=sex,
         nationality=person.nationality,
         nik=normalized.nik,
         passport_number=normalized.passport_number,
@@ -56,3 +63,23 @@ def identify_person(
         address=person.address,
     )
     return IdentifiedPerson(normalized, features, warnings)
+
+
+def birth_and_sex(
+    date_of_birth: date | None,
+    birth_year: int | None,
+    sex: str | None,
+    nik_birth_date: date | None,
+    nik_sex: str | None,
+) -> tuple[date | None, str | None]:
+    """The birth date and sex to match a person on: as reported, else as the NIK encodes them.
+
+    A NIK's digits 7-12 are its holder's birth date (women's day plus 40), so a report that gives
+    the NIK but no birth date still has one to compare with a report of the same person that
+    gives the date but not the NIK. A reported birth year that contradicts the NIK's keeps the
+    NIK's date out (one of the two is mistyped; the reported fields stand).
+    """
+    born = date_of_birth
+    if born is None and nik_birth_date is not None and birth_year in {None, nik_birth_date.year}:
+        born = nik_birth_date
+    return born, sex or nik_sex

@@ -603,11 +603,26 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
     if sim >= 0.92:
         return 2, sim, "similar"
     shorter, longer = (phon_a, phon_b) if len(phon_a) <= len(phon_b) else (phon_b, phon_a)
-    if set(shorter) <= set(longer):
+    if set(shorter) <= set(longer) or _one_word_of_the_other(a, b):
         return 3, sim, "part of the other"
     if sim >= 0.80:
         return 4, sim, "similar"
     return 5, sim, "different"
+
+
+def _one_word_of_the_other(a: str, b: str) -> bool:
+    """One name is a single word, the other's word misspelt: "Paterdon" / "Mackenzie Paterson".
+
+    The record then lacks the given name rather than bearing another one (a twin's): it is
+    scored as part of the other name, as the same word spelt right already is.
+    """
+    one, other = (a, b) if " " not in a else (b, a)
+    if " " in one or " " not in other or len(one) < 4:
+        return False
+    return any(
+        len(word) >= 4 and fuzz.ratio(one, word) >= SAME_GIVEN_NAME_SIMILARITY
+        for word in other.split()
+    )
 
 
 # Name levels by the rank ``_name_level`` returns; "exact_single" is set apart afterwards.

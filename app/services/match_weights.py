@@ -68,11 +68,16 @@ async def calibrate(
     min_random_pairs: int = MIN_RANDOM_PAIRS,
     precision: float | None = None,
     max_term_persons: int = MAX_TERM_PERSONS,
+    shipped_u: bool = False,
 ) -> Calibration:
     """Estimate weights from the stored persons' candidate pairs; store them unless ``save`` is off.
 
     ``precision``: also estimate the lowest link threshold whose links the new model expects to
     be right that often (the mean match probability of the candidate pairs above it).
+    ``shipped_u``: learn m only and keep the shipped u (no random pairs needed). u measured on
+    random pairs is far smaller for names than the shipped, capped u, so name agreements weigh
+    more and, with term frequencies, join namesakes; m learnt on the store with the shipped u
+    keeps them apart (``benchmarks/README.md``, issue 22).
     """
     groups = await repo.candidate_groups(session, max_group=max_group, limit=max_pairs)
     wanted = {pid for group in groups for pid in group}
@@ -90,19 +95,14 @@ async def calibrate(
                 break
         if len(vectors) >= max_pairs:
             break
-    sample = {
-        pid: features_from_json(f) for pid, f in (await repo.random_persons(session, 2000)).items()
-    }
-    persons = list(sample.values())
-    random_pairs = [
-        comparison_levels(persons[i], persons[j])
-        for i, j in zip(range(0, len(persons) - 1, 2), range(1, len(persons), 2), strict=False)
-    ]
+    random_pairs = [] if shipped_u else await _random_pairs(session)
     initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
     weights, report = estimate_weights_with_report(vectors, initial, fix_u=True, fix_prior=True)
     frequencies, term_persons = await count_terms(session, max_persons=max_term_persons)
     weights = replace(weights, term_frequencies=frequencies)
-    enough = len(vectors) >= max(min_pairs, 1) and len(random_pairs) >= min_random_pairs
+    enough = len(vectors) >= max(min_pairs, 1) and (
+        shipped_u or len(random_pairs) >= min_random_pairs
+    )
     threshold = (
         link_threshold_for_precision(vectors, weights, precision) if precision is not None else None
     )
@@ -128,6 +128,18 @@ async def calibrate(
         link_threshold=threshold,
         term_persons=term_persons,
     )
+
+
+async def _random_pairs(session: AsyncSession) -> list[dict[str, str]]:
+    """Comparison vectors of random pairs of stored persons (almost all two people), for u."""
+    sample = {
+        pid: features_from_json(f) for pid, f in (await repo.random_persons(session, 2000)).items()
+    }
+    persons = list(sample.values())
+    return [
+        comparison_levels(persons[i], persons[j])
+        for i, j in zip(range(0, len(persons) - 1, 2), range(1, len(persons), 2), strict=False)
+    ]
 
 
 #: Term frequencies counted on fewer persons than this are noise: nothing is stored.

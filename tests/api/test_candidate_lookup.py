@@ -34,7 +34,8 @@ def _reports() -> list[tuple[str, list[dict[str, Any]]]]:
         (
             "LANAL-DUMAI",
             [
-                person("Rahmawati Siregar", date_of_birth="1999-03-14", phone="0812-6612-3344"),
+                # her phone, not her birth date (her NIK's date would meet it)
+                person("Rahmawati Siregar", phone="0812-6612-3344"),
                 person("Siti Nurhaliza", **siti),
             ],
         ),

@@ -103,6 +103,32 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
         assert (await current_weights(session)).to_json() == latest.weights
 
 
+async def test_calibration_with_the_shipped_u_learns_m_only(
+    app: Any, client: httpx.AsyncClient, cli_env: CliRunner
+) -> None:
+    await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+    headers = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+    for round_ in range(2):
+        for i, (name, dob, nik) in enumerate(PEOPLE):
+            body = deferral(external_ref=f"U{round_}-{i}", persons=[victim(name, dob, nik)])
+            assert (await client.post("/v1/reports", json=body, headers=headers)).status_code == 201
+
+    # No random pairs are drawn (none needed, however few asked for); m moves, u stays shipped.
+    stored = await invoke_cli(
+        cli_env, "dedup", "calibrate", "--shipped-u", "--min-pairs", "1", "--min-random-pairs",
+        "1000000",
+    )  # fmt: skip
+    assert stored.exit_code == 0, stored.output
+    assert " 0 random pairs" in stored.stdout
+    assert "stored;" in stored.output
+    async with transaction(app.state.session_factory) as session:
+        weights = await current_weights(session)
+    for name, shipped in DEFAULT_WEIGHTS.fields.items():
+        assert dict(weights.fields[name].u) == dict(shipped.u), name
+    assert weights.fields["nik"].m != DEFAULT_WEIGHTS.fields["nik"].m
+    assert weights.term_frequencies is not None
+
+
 # A store in which "Nita" and both "Rina" and "Rini" are names people bear (three or more each),
 # each person reported once, in her own household, without an identifier.
 GIVEN_NAMES = ["Nita", "Rina", "Rini", "Ayu", "Sri", "Nur"]

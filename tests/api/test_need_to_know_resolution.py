@@ -267,16 +267,10 @@ async def test_screening_never_scores_a_visible_report_with_a_hidden_ones_values
     )
     assert green["persons"][0]["entity_id"] == hidden["persons"][0]["entity_id"]
 
-    # Only the RED report holds her phone and birth date: screening by them must not answer
-    # "contact POLRES, phone equal, birth date equal".
+    # Only the RED report holds her phone (her birth date the GREEN one's NIK encodes):
+    # screening by name and phone must not answer "contact POLRES, phone equal".
     by_phone = {
-        "persons": [
-            {
-                "full_name": HIDDEN_PERSON["full_name"],
-                "date_of_birth": HIDDEN_PERSON["date_of_birth"],
-                "phone": HIDDEN_PERSON["phone"],
-            }
-        ]
+        "persons": [{"full_name": HIDDEN_PERSON["full_name"], "phone": HIDDEN_PERSON["phone"]}]
     }
     outsider = await _post(client, "/v1/screenings", by_phone, headers[SENDER])
     # What the GREEN report holds (her name) is all the answer rests on.

@@ -69,17 +69,41 @@ async def test_a_common_name_needs_more_than_a_near_birth_date(
     assert any("a common name" in r for r in later["persons"][0]["reasons"])
 
 
+async def test_the_birth_date_a_nik_encodes_meets_a_reported_birth_date(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Immigration knows her NIK (born 14 March 1999, digits 7-12: 540399) but wrote no birth
+    # date; the Navy knows her birth date but not the NIK. Name, sex and that date: one woman.
+    by_nik = await submit(client, agencies["IMIGRASI-DUMAI"], "B-1", woman(nik=NIK))
+    by_date = await submit(
+        client, agencies["LANAL-DUMAI"], "B-2", woman(date_of_birth="1999-03-14")
+    )
+    person = by_date["persons"][0]
+    assert person["entity_id"] == by_nik["persons"][0]["entity_id"], person
+    assert "birth date equal" in person["reasons"], person["reasons"]
+
+    # A birth year the NIK contradicts keeps the NIK's date out: the reported fields stand.
+    other = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "B-3",
+        woman(full_name="Yuliana Pardede", nik=OTHER_NIK, birth_year=1998),
+    )
+    later = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "B-4",
+        woman(full_name="Yuliana Pardede", date_of_birth="1999-03-14"),
+    )
+    assert later["persons"][0]["entity_id"] != other["persons"][0]["entity_id"]
+
+
 async def test_a_person_matching_two_entities_merges_them_reversibly(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    # Immigration knows her NIK; the Navy her birth date and phone. Name alone: only a review.
+    # Immigration knows her NIK; the Navy her phone. Name alone: only a review.
     by_nik = await submit(client, agencies["IMIGRASI-DUMAI"], "M-1", woman(nik=NIK))
-    by_phone = await submit(
-        client,
-        agencies["LANAL-DUMAI"],
-        "M-2",
-        woman(date_of_birth="1999-03-14", phone="0812-6612-3344"),
-    )
+    by_phone = await submit(client, agencies["LANAL-DUMAI"], "M-2", woman(phone="0812-6612-3344"))
     first, second = by_nik["persons"][0]["entity_id"], by_phone["persons"][0]["entity_id"]
     assert first != second
     assert by_nik["case_id"] != by_phone["case_id"]
@@ -187,9 +211,8 @@ async def test_a_report_read_shows_each_persons_current_entity(
 ) -> None:
     navy = agencies["LANAL-DUMAI"]
     by_nik = await submit(client, agencies["IMIGRASI-DUMAI"], "E-1", woman(nik=NIK))
-    by_phone = await submit(
-        client, navy, "E-2", woman(date_of_birth="1999-03-14", phone="0812-6612-3344")
-    )
+    # The Navy knows her phone, not her birth date (her NIK's date would meet it).
+    by_phone = await submit(client, navy, "E-2", woman(phone="0812-6612-3344"))
     read = (await client.get(f"/v1/reports/{by_phone['id']}", headers=navy)).json()
     assert read["persons"][0]["entity_id"] == by_phone["persons"][0]["entity_id"]
 

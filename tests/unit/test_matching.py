@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.matching.persons import birth_and_sex
 from app.matching.scoring import (
     DEFAULT_LINK_THRESHOLD,
     DEFAULT_MERGE_THRESHOLD,
@@ -394,6 +395,21 @@ def test_one_given_name_with_two_family_names_is_scored_not_held_for_review() ->
     assert score.probability >= DEFAULT_LINK_THRESHOLD  # birth date, phone, address agree
 
 
+def test_a_record_bearing_only_the_family_name_misspelt_is_part_of_the_name() -> None:
+    # "Paterdon" is "Paterson" with a slip: the record lacks her given name, it does not bear
+    # another one (a twin's). Scored like "Paterson" alone: part of the name, linked.
+    full = person(full_name="Mackenzie Paterson", nik=None, passport_number=None)
+    for written in ("Paterdon", "Paterson"):
+        score = compare(person(full_name=written, nik=None, passport_number=None), full)
+        assert score.levels["name"] == "subset", written
+        assert not score.review_only
+        assert decide([("her", score)]).outcome is Outcome.LINK
+    # A single word that is no word of the other name is still another name: review only.
+    other = compare(person(full_name="Hoffman", nik=None, passport_number=None), full)
+    assert other.levels["name"] == "different"
+    assert other.review_only
+
+
 def test_compare_entity_combines_what_each_record_knows() -> None:
     incoming = PersonFeatures.from_raw(
         full_name="Siti Nurhaliza", phone="+6281234567890", nik="3201014703950001"
@@ -673,3 +689,32 @@ def test_an_identifier_joins_what_the_twins_rule_holds_apart() -> None:
         person(full_name="Rini Wulandari", **same_nik),
     )
     assert not score.review_only
+
+
+def test_a_nik_gives_the_birth_date_and_sex_a_report_leaves_out() -> None:
+    nik_born, nik_sex = date(1999, 3, 14), "FEMALE"
+    # Nothing reported: the NIK's date and sex.
+    assert birth_and_sex(None, None, None, nik_born, nik_sex) == (nik_born, "FEMALE")
+    # The birth year agrees: the NIK completes it.
+    assert birth_and_sex(None, 1999, "F", nik_born, nik_sex) == (nik_born, "F")
+    # Reported fields stand, and a contradicting year keeps the NIK's date out.
+    assert birth_and_sex(date(1999, 3, 15), None, "M", nik_born, nik_sex) == (
+        date(1999, 3, 15),
+        "M",
+    )
+    assert birth_and_sex(None, 1998, None, nik_born, nik_sex) == (None, "FEMALE")
+    assert birth_and_sex(None, None, None, None, None) == (None, None)
+
+
+def test_a_nik_only_record_meets_a_date_only_record_of_the_same_woman() -> None:
+    # Scored as ingest makes the features: name, sex and the NIK's birth date agree.
+    born, sex = birth_and_sex(None, None, None, date(1999, 3, 14), "FEMALE")
+    with_nik = PersonFeatures.from_raw(
+        full_name="Rahmawati Siregar", date_of_birth=born, sex=sex, nik="1472035403990002"
+    )
+    with_date = PersonFeatures.from_raw(
+        full_name="Rahmawati Siregar", date_of_birth="1999-03-14", sex="FEMALE"
+    )
+    score = compare(with_date, with_nik)
+    assert score.levels["birth_date"] == "exact"
+    assert decide([("her", score)]).outcome is Outcome.LINK
