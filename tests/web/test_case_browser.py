@@ -29,9 +29,6 @@ def test_the_network_draws_and_a_tapped_person_is_explained(page: Page) -> None:
     submit_as_officer(page, csrf, deferral(external_ref="IMI/2025/0777"))
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    # Chromium asks for /favicon.ico on its own (the console has none: 404); whether that 404
-    # reaches the console before the network is drawn is a matter of timing, not of this page.
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.add_init_script(_CSP_LISTENER)
 
     page.goto(f"/kasus/{created['case_id']}")

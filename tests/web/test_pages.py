@@ -212,3 +212,12 @@ async def test_a_service_error_in_a_console_route_becomes_its_error_page(
     assert "Halaman tidak ditemukan" in page.text
     assert "No report 42" not in page.text
     assert api.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_page_names_the_consoles_own_icon(client: httpx.AsyncClient) -> None:
+    # Without one the browser asks for /favicon.ico on every page and logs the 404.
+    page = await client.get("/tentang")
+    assert '<link rel="icon" href="/static/favicon.svg' in page.text
+    icon = await client.get("/static/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
