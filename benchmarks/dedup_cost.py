@@ -75,9 +75,11 @@ class Stopwatch:
         return timed
 
     def count(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """Wrap ``candidates_of_persons``: one entry per person looked up."""
+
         async def counted(*args: Any, **kwargs: Any) -> Any:
             found = await fn(*args, **kwargs)
-            self.candidates.append(len(found.rows))
+            self.candidates.extend(len(each.rows) for each in found)
             return found
 
         return counted
@@ -101,12 +103,12 @@ async def measure(
         reports.lock_for_resolution,
         reports.resolve_person,
         reports.assign_case,
-        resolution_repo.candidates,
+        resolution_repo.candidates_of_persons,
     )
     reports.lock_for_resolution = watch.wrap(originals[0])  # type: ignore[assignment]
     reports.resolve_person = watch.wrap(originals[1])  # type: ignore[assignment]
     reports.assign_case = watch.wrap(originals[2])  # type: ignore[assignment]
-    resolution_repo.candidates = watch.count(originals[3])  # type: ignore[assignment]
+    resolution_repo.candidates_of_persons = watch.count(originals[3])  # type: ignore[assignment]
     ingest_settings = reports.IngestSettings.of(settings)
     resolve: list[float] = []
     ingest: list[float] = []
@@ -132,7 +134,7 @@ async def measure(
             reports.lock_for_resolution,
             reports.resolve_person,
             reports.assign_case,
-            resolution_repo.candidates,
+            resolution_repo.candidates_of_persons,
         ) = originals  # type: ignore[assignment]
         await engine.dispose()
     return resolve, ingest, watch.candidates
