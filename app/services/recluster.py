@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -135,23 +136,22 @@ async def recluster(
             else await repo.touched_person_ids(session, since - WATERMARK_OVERLAP)
         )
     result = ReclusterResult(full=touched is None)
-    cache = _FeatureCache()
+    # Every batch of this pass: the same bar, result and feature cache.
+    rescore = partial(
+        recluster_batch,
+        merge_threshold=merge_threshold,
+        dry_run=dry_run,
+        result=result,
+        key_limit=key_limit,
+        cache=_FeatureCache(),
+    )
     if touched is None:
         after: uuid.UUID | None = None
         while True:
             async with transaction(sessions) as session:
                 ids = await repo.person_ids_after(session, after, batch_size)
                 if ids:
-                    await recluster_batch(
-                        session,
-                        ids,
-                        None,
-                        merge_threshold=merge_threshold,
-                        dry_run=dry_run,
-                        result=result,
-                        key_limit=key_limit,
-                        cache=cache,
-                    )
+                    await rescore(session, ids, None)
             if progress is not None:
                 progress(result)
             if len(ids) < batch_size:
@@ -161,16 +161,7 @@ async def recluster(
         among = set(touched)
         for start in range(0, len(touched), batch_size):
             async with transaction(sessions) as session:
-                await recluster_batch(
-                    session,
-                    touched[start : start + batch_size],
-                    among,
-                    merge_threshold=merge_threshold,
-                    dry_run=dry_run,
-                    result=result,
-                    key_limit=key_limit,
-                    cache=cache,
-                )
+                await rescore(session, touched[start : start + batch_size], among)
             if progress is not None:
                 progress(result)
     if not dry_run:
