@@ -367,9 +367,9 @@ def run_online(
                 # The new record links two entities at once: they were one person all along,
                 # unless their identifiers contradict each other (as the API checks).
                 for other in bridged(decision, merge_threshold):
-                    target_ids = [(f.nik, f.passport) for f in members[decision.candidate]]
-                    other_ids = [(f.nik, f.passport) for f in members[other]]
-                    if identifiers_conflict(target_ids, other_ids):
+                    if identifiers_conflict(
+                        _niks(members[decision.candidate]), _niks(members[other])
+                    ):
                         continue
                     for j in records_of.pop(other):
                         entity_of[j] = decision.candidate
@@ -459,6 +459,11 @@ def pairwise(
     )
 
 
+def _niks(members: Iterable[PersonFeatures]) -> list[str]:
+    """The NIKs an entity's records carry, as ``repositories.resolution.entity_niks`` reads them."""
+    return [f.nik for f in members if f.nik]
+
+
 def _recluster(
     data: list[Labelled],
     index: Mapping[str, list[int]],
@@ -487,9 +492,7 @@ def _recluster(
                 continue
             if not clears(compare(features, data[j].features, weights, counts), threshold):
                 continue
-            target_ids = [(f.nik, f.passport) for f in members[target]]
-            source_ids = [(f.nik, f.passport) for f in members[source]]
-            if identifiers_conflict(target_ids, source_ids):
+            if identifiers_conflict(_niks(members[target]), _niks(members[source])):
                 continue
             for k in records_of.pop(source):
                 entity_of[k] = target
