@@ -1108,7 +1108,9 @@ def decide(
     counts, and one vetoed record (a contradicting NIK or passport) rules the candidate out,
     unless another of its records vouches for the link by identifier (``MatchScore.confirmed``:
     the same NIK, or one typo apart, or the same passport): then the entity already holds this
-    identifier, and the contradicting record is the one in doubt, not the link.
+    identifier, and the contradicting record is the one in doubt, not the link. A review-only
+    best candidate (a twin) gives way to the best candidate that links on its own: it stays
+    among the alternatives, never bridged.
     """
     best_per_candidate: dict[K, MatchScore] = {}
     vetoed: set[K] = set()
@@ -1130,7 +1132,15 @@ def decide(
     if not ranked:
         return Decision(Outcome.NEW)
     best_candidate, best = ranked[0]
-    others = tuple((c, s) for c, s in ranked[1:] if s.probability >= review_threshold)
+    if best.review_only:
+        # A twin held back for review does not hold back the person's own record behind it.
+        best_candidate, best = next(
+            ((c, s) for c, s in ranked if not s.review_only and s.probability >= link_threshold),
+            (best_candidate, best),
+        )
+    others = tuple(
+        (c, s) for c, s in ranked if c != best_candidate and s.probability >= review_threshold
+    )
     if best.probability >= link_threshold and not best.review_only:
         return Decision(Outcome.LINK, best_candidate, best, others)
     if best.probability >= review_threshold:

@@ -501,6 +501,29 @@ def test_decide_takes_each_candidates_best_record() -> None:
     assert decision.candidate == "e1"
 
 
+def test_a_twin_held_for_review_does_not_hold_back_the_persons_own_record() -> None:
+    # Rina arrives; her twin Rini (same birth date, address, phone) outscores Rina's own
+    # earlier record, which has less on it. The twin is review only; Rina's record links.
+    rina = person(full_name="Rina Lestari", nik=None, passport_number=None)
+    twin = compare(rina, person(full_name="Rini Lestari", nik=None, passport_number=None))
+    own = compare(
+        rina, person(full_name="Rina Lestari", nik=None, passport_number=None, phone=None)
+    )
+    assert twin.review_only
+    assert not own.review_only
+    assert twin.log_likelihood > own.log_likelihood
+    decision = decide([("rini", twin), ("rina", own)])
+    assert decision.outcome is Outcome.LINK
+    assert decision.candidate == "rina"
+    assert [c for c, _ in decision.alternatives] == ["rini"]
+    assert bridged(decision) == []  # never merged with the twin
+    # Alone, the twin is still only proposed for review.
+    assert decide([("rini", twin)]).outcome is Outcome.REVIEW
+    # A candidate below the link threshold does not take the twin's place either.
+    weak = score(0.6)
+    assert decide([("rini", twin), ("x", weak)]).candidate == "rini"
+
+
 def test_decide_never_links_a_vetoed_candidate() -> None:
     decision = decide([("e1", score(0.99)), ("e1", score(0.0, vetoed=True))], 0.95, 0.5)
     assert decision.outcome is Outcome.NEW
