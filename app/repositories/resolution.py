@@ -322,20 +322,19 @@ def _ranked_query(wanted_keys: Any, by_viewer: bool, excluding: bool) -> Select[
     return query
 
 
-async def entity_identifiers(
+async def entity_niks(
     session: AsyncSession, entity_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[str | None, str | None]]]:
-    """(NIK, passport) of every person of these entities that carries one, by entity."""
+) -> dict[uuid.UUID, list[str]]:
+    """The NIK of every person of these entities that carries one, by entity."""
     if not entity_ids:
         return {}
-    query = select(ReportPerson.entity_id, ReportPerson.nik, ReportPerson.passport_number).where(
-        ReportPerson.entity_id.in_(entity_ids),
-        or_(ReportPerson.nik.is_not(None), ReportPerson.passport_number.is_not(None)),
+    query = select(ReportPerson.entity_id, ReportPerson.nik).where(
+        ReportPerson.entity_id.in_(entity_ids), ReportPerson.nik.is_not(None)
     )
-    held: dict[uuid.UUID, list[tuple[str | None, str | None]]] = {e: [] for e in entity_ids}
-    for entity_id, nik, passport in (await session.execute(query)).all():
-        if entity_id is not None:
-            held.setdefault(entity_id, []).append((nik, passport))
+    held: dict[uuid.UUID, list[str]] = {e: [] for e in entity_ids}
+    for entity_id, nik in (await session.execute(query)).all():
+        if entity_id is not None and nik is not None:
+            held.setdefault(entity_id, []).append(nik)
     return held
 
 

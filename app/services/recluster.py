@@ -7,8 +7,8 @@ last pass (every stored person on a full pass), batch by batch, re-scores each p
 two different entities that share a pass key (``RECLUSTER_KEY_PREFIXES``, each held by at most
 ``RECLUSTER_KEY_LIMIT`` persons), and merges the two entities where the pair clears the merge bar
 (the threshold that merges bridged entities online), as an analyst would: an ``entity.merge``
-action by ``recluster`` that an admin can list and undo. It never merges entities whose NIKs or
-passports contradict, nor across an analyst's split or a rejected possible match, nor where a
+action by ``recluster`` that an admin can list and undo. It never merges entities whose NIKs
+contradict, nor across an analyst's split or a rejected possible match, nor where a
 RED or AMBER_STRICT report would join the persons of another agency (those stay for analysts, as
 ingest leaves them). When a merge joins two cases, the agencies holding reports in them get
 ``case.linked``, under the same need-to-know as ingest: a RED or AMBER_STRICT report never
@@ -271,7 +271,7 @@ async def _merge(
     target, source = first.entity_id, second.entity_id
     if target == source:
         return  # an earlier merge of this batch already joined them
-    held = await repo.entity_identifiers(session, [target, source])
+    held = await repo.entity_niks(session, [target, source])
     if identifiers_conflict(held.get(target, []), held.get(source, [])):
         result.refused_identifiers += 1
         return

@@ -242,11 +242,11 @@ async def _merge_bridged(
     Two entities both matched at, say, 0.99 by one person were one person all along, reported
     before the record that joins them arrived. They are merged as an analyst would merge them:
     recorded as an ``entity.merge`` action by ``resolution``, which an admin can undo. Entities
-    whose NIKs or passports contradict each other are never merged.
+    whose NIKs contradict each other are never merged.
     """
     if not others:
         return []
-    held = await repo.entity_identifiers(session, [target, *others])
+    held = await repo.entity_niks(session, [target, *others])
     merged: list[uuid.UUID] = []
     for other in others:
         if identifiers_conflict(held.get(target, []), held.get(other, [])):

@@ -234,3 +234,30 @@ async def test_a_report_read_shows_each_persons_current_entity(
     # Nobody else learns anything: the Navy's report stays invisible to the police.
     hidden = await client.get(f"/v1/reports/{by_phone['id']}", headers=agencies["POLRES-DUMAI"])
     assert hidden.status_code == 404
+
+
+async def test_a_renewed_passport_links_and_twins_with_two_passports_stay_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    household = {"date_of_birth": "1999-03-14", "address": "Jl. Sudirman No. 12 RT 03, Dumai"}
+    old = await submit(
+        client, agencies["IMIGRASI-DUMAI"], "P-1", woman(passport_number="C1234567", **household)
+    )
+    # Three years on, the Navy intercepts her with her new passport (a new number, no NIK).
+    renewed = await submit(
+        client, agencies["LANAL-DUMAI"], "P-2", woman(passport_number="X7654321", **household)
+    )
+    assert renewed["persons"][0]["entity_id"] == old["persons"][0]["entity_id"]
+    assert "passport different" in renewed["persons"][0]["reasons"]
+    # Her twin sister, born the same day in the same house, with her own passport.
+    twin = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "P-3",
+        woman(full_name="Rahmadani Siregar", passport_number="C1239876", **household),
+    )
+    assert twin["persons"][0]["entity_id"] != old["persons"][0]["entity_id"]
+    assert (
+        "born the same day, given names differ, no identifier agrees: review only"
+        in (twin["persons"][0]["reasons"])
+    )

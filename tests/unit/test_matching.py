@@ -350,12 +350,45 @@ def test_two_different_niks_veto_the_link_whatever_else_agrees() -> None:
     assert score.log_likelihood > 0  # the rest still agrees: shown to analysts
 
 
-def test_two_different_passports_veto_unless_the_nik_is_equal() -> None:
-    without_nik = compare(person(nik=None), person(nik=None, passport_number="X7654321"))
-    assert without_nik.vetoed
-    assert without_nik.reasons[0] == "veto: two different passports"
-    renewed = compare(person(), person(passport_number="X7654321"))
-    assert not renewed.vetoed
+def test_a_renewed_passport_weighs_against_the_link_but_does_not_veto_it() -> None:
+    # An Indonesian passport is renewed under a new number: Siti with her old and her new one,
+    # reported without a NIK, everything else agreeing, is still Siti.
+    old = person(nik=None)
+    renewed = person(nik=None, passport_number="X7654321")
+    score = compare(old, renewed)
+    assert not score.vetoed
+    assert "passport different" in score.reasons
+    assert decide([("siti", score)]).outcome is Outcome.LINK
+    # The other passport counts against her: less evidence than with no passport on one side.
+    unknown = person(nik=None, passport_number=None)
+    assert score.log_likelihood < compare(old, unknown).log_likelihood
+    with_nik = compare(person(), person(passport_number="X7654321"))
+    assert not with_nik.vetoed
+    assert with_nik.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_twins_with_two_passports_stay_apart() -> None:
+    # Born the same day, one household (address, phone), two given names a letter apart, and
+    # each her own passport: two sisters. No passport agrees, so nothing vouches for a link.
+    rina = person(full_name="Rina Lestari", nik=None, passport_number="C1234567")
+    rini = person(full_name="Rini Lestari", nik=None, passport_number="C1239876")
+    score = compare(rina, rini)
+    assert score.review_only
+    assert decide([("rina", score)]).outcome is not Outcome.LINK
+    assert decide([("rina", compare_entity(rini, [rina]))]).outcome is not Outcome.LINK
+
+
+def test_namesakes_with_two_passports_are_not_linked() -> None:
+    # The same common name and birth year, two passports, nothing else shared: two women.
+    one = PersonFeatures.from_raw(
+        full_name="Siti Aminah", birth_year=1995, sex="P", passport_number="C1234567"
+    )
+    other = PersonFeatures.from_raw(
+        full_name="Siti Aminah", birth_year=1995, sex="P", passport_number="B7654321"
+    )
+    assert decide([("one", compare(one, other))]).outcome is not Outcome.LINK
+    without = PersonFeatures.from_raw(full_name="Siti Aminah", birth_year=1995, sex="P")
+    assert compare(one, without).probability > compare(one, other).probability
 
 
 def test_a_short_or_malformed_national_id_does_not_veto() -> None:
@@ -466,6 +499,29 @@ def test_decide_takes_each_candidates_best_record() -> None:
     decision = decide([("e1", score(0.3)), ("e1", score(0.97))], 0.95, 0.5)
     assert decision.outcome is Outcome.LINK
     assert decision.candidate == "e1"
+
+
+def test_a_twin_held_for_review_does_not_hold_back_the_persons_own_record() -> None:
+    # Rina arrives; her twin Rini (same birth date, address, phone) outscores Rina's own
+    # earlier record, which has less on it. The twin is review only; Rina's record links.
+    rina = person(full_name="Rina Lestari", nik=None, passport_number=None)
+    twin = compare(rina, person(full_name="Rini Lestari", nik=None, passport_number=None))
+    own = compare(
+        rina, person(full_name="Rina Lestari", nik=None, passport_number=None, phone=None)
+    )
+    assert twin.review_only
+    assert not own.review_only
+    assert twin.log_likelihood > own.log_likelihood
+    decision = decide([("rini", twin), ("rina", own)])
+    assert decision.outcome is Outcome.LINK
+    assert decision.candidate == "rina"
+    assert [c for c, _ in decision.alternatives] == ["rini"]
+    assert bridged(decision) == []  # never merged with the twin
+    # Alone, the twin is still only proposed for review.
+    assert decide([("rini", twin)]).outcome is Outcome.REVIEW
+    # A candidate below the link threshold does not take the twin's place either.
+    weak = score(0.6)
+    assert decide([("rini", twin), ("x", weak)]).candidate == "rini"
 
 
 def test_decide_never_links_a_vetoed_candidate() -> None:
@@ -596,12 +652,12 @@ def test_bridged_lists_other_entities_matched_as_surely() -> None:
 
 def test_identifiers_conflict_like_the_veto() -> None:
     nik, other_nik = "3201014703950001", "3201014703950999"
-    assert identifiers_conflict([(nik, None)], [(other_nik, None)])
-    assert not identifiers_conflict([(nik, None)], [(nik, None), (None, "C1234567")])
-    assert not identifiers_conflict([(nik, None)], [("3201014703950002", None)])  # a typo
-    assert identifiers_conflict([(None, "C1234567")], [(None, "X7654321")])
-    assert not identifiers_conflict([(nik, "C1234567")], [(nik, "X7654321")])  # renewed
-    assert not identifiers_conflict([], [(nik, None)])
+    assert identifiers_conflict([nik], [other_nik])
+    assert identifiers_conflict([nik], [nik, other_nik])
+    assert not identifiers_conflict([nik], [nik])
+    assert not identifiers_conflict([nik], ["3201014703950002"])  # a typo
+    assert not identifiers_conflict(["12345"], ["67890"])  # no valid NIK
+    assert not identifiers_conflict([], [nik])
 
 
 def test_twins_nik_one_serial_digit_apart_do_not_vouch_for_different_names() -> None:
