@@ -1105,7 +1105,7 @@ def decide(
     """Pick the best candidate; link at or above ``link_threshold``, review at or above the floor.
 
     A candidate may appear several times (one per stored record of an entity): its best score
-    counts, and one vetoed record (a contradicting NIK or passport) rules the candidate out,
+    counts, and one vetoed record (two valid NIKs that differ) rules the candidate out,
     unless another of its records vouches for the link by identifier (``MatchScore.confirmed``:
     the same NIK, or one typo apart, or the same passport): then the entity already holds this
     identifier, and the contradicting record is the one in doubt, not the link. A review-only
