@@ -19,7 +19,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
-from app.db import wrote
+from app.db import autocommit, wrote
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
@@ -55,9 +55,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         async with session.begin():
             if _reads_only(request):
-                # No BEGIN and COMMIT around what only reads: two round trips fewer. Each
-                # statement still sees what was committed before it, as in READ COMMITTED.
-                await session.connection(execution_options=_AUTOCOMMIT)
+                await autocommit(session)
             if audit is not None:
                 session.info[REQUEST_AUDIT_KEY] = audit
             yield session
@@ -71,7 +69,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await audit.write_success_grouped(group)
 
 
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 _READS_ONLY = "_sinergi_reads_only"
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
