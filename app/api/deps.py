@@ -242,12 +242,14 @@ async def _record_refusal(session: AsyncSession, reason: str) -> None:
 async def get_principal(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     _oauth2: Annotated[str | None, Security(oauth2_client_credentials)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
     _cookie: Annotated[str | None, Security(session_cookie)],
 ) -> Principal:
     """Verify the bearer token (signature, claims, agency and key still live) or the session."""
+    # read off the app, not through SettingsDep: every authenticated request passes here, and
+    # each dependency FastAPI solves costs it as much as the lookup
+    settings: Settings = request.app.state.settings
     authorization = request.headers.get("authorization")
     cookie = request.cookies.get(session_cookie_name(settings))
     if authorization and cookie is not None:

@@ -112,6 +112,7 @@ class RateLimits:
         key_prefix: str = KEY_PREFIX,
     ) -> None:
         self.limits = limits
+        self._items = {budget: limit.item() for budget, limit in limits.items()}
         self.enabled = enabled
         self._local: LocalMovingWindowRateLimiter | None = None
         self._shared: MovingWindowRateLimiter | None = None
@@ -143,7 +144,7 @@ class RateLimits:
         if not self.enabled:
             return None
         limit = self.limits[budget]
-        item = limit.item()
+        item = self._items[budget]
         key = str(agency_id)
         try:
             if self._local is not None:
