@@ -90,7 +90,12 @@ def _reads_only(request: Request) -> bool:
     if not getattr(getattr(route, "endpoint", None), _READS_ONLY, False):
         return False
     settings: Settings = request.app.state.settings
-    return not settings.is_sqlite and session_cookie_name(settings) not in request.cookies
+    return (
+        not settings.is_sqlite
+        # without one, the 401 needs no connection: none is taken ahead of it
+        and "authorization" in request.headers
+        and session_cookie_name(settings) not in request.cookies
+    )
 
 
 def audit_group_commit(request: Request) -> AuditGroupCommit | None:
