@@ -256,3 +256,10 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
 def dialect_name(session: AsyncSession) -> str:
     """``sqlite`` or ``postgresql``: for the few queries that must differ between the two."""
     return session.get_bind().dialect.name
+
+
+async def autocommit(session: AsyncSession) -> None:
+    """Send ``session``'s statements without BEGIN and COMMIT around them, each committing on
+    its own: two round trips fewer where one statement is all the work (or where it only reads,
+    under READ COMMITTED, where each statement takes its own snapshot anyway). PostgreSQL only."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

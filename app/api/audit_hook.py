@@ -169,6 +169,8 @@ class RequestAudit:
     object_type: str | None = None
     object_ids: list[str] = field(default_factory=list)
     object_types: list[str] = field(default_factory=list)
+    #: ``object_ids`` as a set: a page names each of its items (an inbox page, 100 ids).
+    known_ids: set[str] = field(default_factory=set)
     #: The objects so far come from the path only (``audit.object`` replaces them).
     from_path: bool = False
     detail: dict[str, str] = field(default_factory=dict)
@@ -185,6 +187,7 @@ class RequestAudit:
         """Record the objects the request touched (ids only, never personal data)."""
         if self.from_path:
             self.object_type, self.object_ids, self.object_types = None, [], []
+            self.known_ids = set()
             self.from_path = False
         return self._name(object_type, ids)
 
@@ -194,8 +197,10 @@ class RequestAudit:
         if object_type not in self.object_types:
             self.object_types.append(object_type)
         for i in ids:
-            if str(i) not in self.object_ids:
-                self.object_ids.append(str(i))
+            text = str(i)
+            if text not in self.known_ids:
+                self.known_ids.add(text)
+                self.object_ids.append(text)
         return self
 
     def name_path_objects(self) -> None:

@@ -8,9 +8,9 @@ token (an agency's system) or an officer's session cookie (a person), never both
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials
@@ -19,7 +19,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
-from app.db import wrote
+from app.db import autocommit, wrote
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
@@ -54,6 +54,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     grouped = False
     async with factory() as session:
         async with session.begin():
+            if _reads_only(request):
+                await autocommit(session)
             if audit is not None:
                 session.info[REQUEST_AUDIT_KEY] = audit
             yield session
@@ -65,6 +67,35 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             group = audit_group_commit(request)
             assert group is not None
             await audit.write_success_grouped(group)
+
+
+_READS_ONLY = "_sinergi_reads_only"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose work only reads (its audit event aside, which commits on its own).
+
+    On PostgreSQL its token check and queries then run without a transaction around them,
+    when it is called with a bearer token (an officer's session may be touched: it keeps one).
+    Put it below the router's decorator.
+    """
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
+def _reads_only(request: Request) -> bool:
+    route = request.scope.get("route")
+    if not getattr(getattr(route, "endpoint", None), _READS_ONLY, False):
+        return False
+    settings: Settings = request.app.state.settings
+    return (
+        not settings.is_sqlite
+        # without one, the 401 needs no connection: none is taken ahead of it
+        and "authorization" in request.headers
+        and session_cookie_name(settings) not in request.cookies
+    )
 
 
 def audit_group_commit(request: Request) -> AuditGroupCommit | None:
@@ -216,12 +247,14 @@ async def _record_refusal(session: AsyncSession, reason: str) -> None:
 async def get_principal(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     _oauth2: Annotated[str | None, Security(oauth2_client_credentials)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
     _cookie: Annotated[str | None, Security(session_cookie)],
 ) -> Principal:
     """Verify the bearer token (signature, claims, agency and key still live) or the session."""
+    # read off the app, not through SettingsDep: every authenticated request passes here, and
+    # each dependency FastAPI solves costs it as much as the lookup
+    settings: Settings = request.app.state.settings
     authorization = request.headers.get("authorization")
     cookie = request.cookies.get(session_cookie_name(settings))
     if authorization and cookie is not None:

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 
 from app.api.audit_hook import AuditDep
-from app.api.deps import InboxReader, SessionDep, SettingsDep
+from app.api.deps import InboxReader, SessionDep, SettingsDep, reads_only
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
 from app.schemas.delivery import AckRequest, AckResult, InboxPage
@@ -34,6 +34,7 @@ router = APIRouter(
     ),
     responses=problem_responses(400, 401, 403, 422),
 )
+@reads_only
 async def list(
     principal: InboxReader,
     session: SessionDep,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import State
 
 from app.api.audit_hook import current_audit
-from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep
+from app.api.deps import AgencyReader, AgencyWriter, SessionDep, SettingsDep, reads_only
 from app.api.params import QueryDateTime
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
@@ -192,6 +192,7 @@ async def list_reports(
     response_model=ReportOut,
     responses=problem_responses(401, 403, 404, 422),
 )
+@reads_only
 async def read(
     report_id: uuid.UUID, principal: AgencyReader, session: SessionDep, response: Response
 ) -> ReportOut:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import is_database_unavailable, transaction
+from app.db import autocommit, is_database_unavailable, transaction
+from app.repositories.audit import chains_at_commit
 from app.services.audit import AuditEventIn, record_events
 
 logger = logging.getLogger("sinergi.audit")
@@ -57,6 +59,15 @@ class AuditGroupCommit:
         # shielded: a request cancelled while waiting must not cancel the others' commit
         await asyncio.shield(waiting.done)
 
+    @asynccontextmanager
+    async def _one_statement(self) -> AsyncIterator[AsyncSession]:
+        """A session whose events are one multi-row INSERT, committed by itself (PostgreSQL,
+        where the chain is made at COMMIT): no BEGIN and COMMIT round trips around it."""
+        async with transaction(self.sessions) as session:
+            if chains_at_commit(session):
+                await autocommit(session)
+            yield session
+
     async def _write_all(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
@@ -64,7 +75,7 @@ class AuditGroupCommit:
 
     async def _write(self, batch: list[_Waiting]) -> None:
         try:
-            async with transaction(self.sessions) as session:
+            async with self._one_statement() as session:
                 await record_events(session, [e for w in batch for e in w.events])
         except Exception as error:  # noqa: BLE001 - handed to the request it belongs to
             if len(batch) == 1 or is_database_unavailable(error):
@@ -82,7 +93,7 @@ class AuditGroupCommit:
 
     async def _write_one(self, waiting: _Waiting) -> None:
         try:
-            async with transaction(self.sessions) as session:
+            async with self._one_statement() as session:
                 await record_events(session, waiting.events)
         except Exception as error:  # noqa: BLE001 - handed to the request it belongs to
             _settle(waiting, error)

@@ -8,8 +8,10 @@ import httpx
 import pytest
 from jose import jwt
 
+from app.models.agency import AgencyKind
 from tests.api.auth_support import Clock
 from tests.factories import bearer, create_admin, create_agency
+from tests.report_samples import deferral
 
 pytestmark = pytest.mark.anyio
 
@@ -167,6 +169,51 @@ async def test_a_revoked_keys_token_is_refused_on_its_next_use(
     assert (await _exchange(client, "OPS", issued["key"])).status_code == 401
     listed = (await client.get("/v1/admin/agencies/OPS/keys", headers=bearer(admin))).json()
     assert listed[0]["status"] == "revoked"
+
+
+async def test_revoking_a_key_or_deactivating_an_agency_refuses_its_reads_at_once(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """Report reads and inbox pages run without a transaction of their own (PostgreSQL) and
+    their tokens are remembered as verified: the key and the agency are still read each time."""
+    admin, _, _ = await _admin(client, app)
+    await create_agency(app, "IMIGRASI-DUMAI")
+    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
+    keys = {
+        code: (
+            await client.post(f"/v1/admin/agencies/{code}/keys", headers=bearer(admin), json={})
+        ).json()
+        for code in ("IMIGRASI-DUMAI", "POLRES-DUMAI")
+    }
+    tokens = {
+        code: (await _exchange(client, code, issued["key"])).json()["access_token"]
+        for code, issued in keys.items()
+    }
+    created = await client.post(
+        "/v1/reports",
+        json=deferral(recipients=["POLRES-DUMAI"]),
+        headers=bearer(tokens["IMIGRASI-DUMAI"]),
+    )
+    assert created.status_code == 201
+    reads = (created.headers["location"], "/v1/inbox")
+    for code in tokens:
+        for url in reads:
+            assert (await client.get(url, headers=bearer(tokens[code]))).status_code == 200
+
+    revoked = await client.delete(
+        f"/v1/admin/agencies/IMIGRASI-DUMAI/keys/{keys['IMIGRASI-DUMAI']['id']}",
+        headers=bearer(admin),
+    )
+    assert revoked.status_code == 204
+    deactivated = await client.post(
+        "/v1/admin/agencies/POLRES-DUMAI/deactivate", headers=bearer(admin)
+    )
+    assert deactivated.status_code == 200
+    for code in tokens:
+        for url in reads:
+            refused = await client.get(url, headers=bearer(tokens[code]))
+            assert refused.status_code == 401, (code, url)
+            assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 async def test_keys_of_another_agency_cannot_be_revoked_through_this_one(

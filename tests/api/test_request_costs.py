@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import event, func, select
@@ -115,6 +116,49 @@ async def test_statements_per_request_stay_within_budget(
     await measured("GET /v1/reports/{id}", "GET", location, headers=headers["POLRES-DUMAI"])
     inbox = await measured("GET /v1/inbox", "GET", "/v1/inbox", headers=headers["POLRES-DUMAI"])
     assert [i["sequence"] for i in inbox.json()["items"]] == [1, 2]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite reads take the write lock at BEGIN")
+async def test_reads_open_no_transaction_and_still_commit_their_audit_event(
+    app: Any,
+    client: httpx.AsyncClient,
+    headers: dict[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A report read and an inbox page send no BEGIN (nor COMMIT): what they run only reads, and
+    their audit event is one INSERT committed by itself, before the answer leaves."""
+    created = await client.post(
+        "/v1/reports",
+        json=deferral(recipients=["POLRES-DUMAI"]),
+        headers=headers["IMIGRASI-DUMAI"],
+    )
+    assert created.status_code == 201
+    begun: list[str] = []
+    start = asyncpg.transaction.Transaction.start
+
+    async def counted(self: Any) -> None:  # where asyncpg sends BEGIN
+        begun.append("BEGIN")
+        await start(self)
+
+    monkeypatch.setattr(asyncpg.transaction.Transaction, "start", counted)
+    reads = [
+        (created.headers["location"], headers["IMIGRASI-DUMAI"]),
+        (created.headers["location"], headers["POLRES-DUMAI"]),
+        (created.headers["location"], headers["LANAL-DUMAI"]),  # not a recipient: 404
+        ("/v1/inbox", headers["POLRES-DUMAI"]),
+    ]
+    answers = [await client.get(url, headers=h) for url, h in reads]
+    assert [a.status_code for a in answers] == [200, 200, 404, 200]
+    # the 404's event is written in a transaction of its own, as every refusal's is
+    assert len(begun) == 1
+    monkeypatch.undo()
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.request_id, AuditEvent.http_status).where(
+                AuditEvent.request_id.in_([a.headers["x-request-id"] for a in answers])
+            )
+        )
+        assert sorted(status for _, status in rows.all()) == [200, 200, 200, 404]
 
 
 async def test_concurrent_writers_and_readers_get_no_server_error(
