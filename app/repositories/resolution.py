@@ -360,21 +360,45 @@ async def cases_of_entities(
     leaving out the reports hidden from ``viewer`` (see ``hidden_from``)."""
     if not entity_ids:
         return []
-    query = (
+    params: dict[str, Any] = {"exclude_report_id": exclude_report_id, "viewer": viewer}
+    if dialect_name(session) == "postgresql":
+        # One statement text however many entities: each connection prepares it once.
+        query = _held_cases_query(tuple(roles), viewer is not None)
+        params["entity_ids"] = list(entity_ids)
+    else:
+        query = _cases_query(ReportPerson.entity_id.in_(entity_ids), roles, viewer is not None)
+    rows = (await (await session.connection()).execute(query, params)).all()
+    return [(c, r, e) for c, r, e in rows if c is not None and e is not None]
+
+
+_CasesQuery = Select[uuid.UUID | None, uuid.UUID, uuid.UUID | None]
+
+
+@functools.cache
+def _held_cases_query(roles: tuple[str, ...], by_viewer: bool) -> _CasesQuery:
+    """PostgreSQL's ``cases_of_entities`` statement for one shape, built once per process."""
+    return _cases_query(
+        ReportPerson.entity_id == any_(bindparam("entity_ids", type_=ARRAY(Uuid))),
+        roles,
+        by_viewer,
+    )
+
+
+def _cases_query(among: ColumnElement[bool], roles: Sequence[str], by_viewer: bool) -> _CasesQuery:
+    viewer = bindparam("viewer", type_=Uuid) if by_viewer else None
+    return (
         select(Report.case_id, Report.id, ReportPerson.entity_id)
         .join(ReportPerson, ReportPerson.report_id == Report.id)
         .where(
-            ReportPerson.entity_id.in_(entity_ids),
+            among,
             ReportPerson.role.in_(roles),
             Report.status != ReportStatus.RETRACTED,
-            Report.id != exclude_report_id,
+            Report.id != bindparam("exclude_report_id", type_=Uuid),
             Report.case_id.is_not(None),
             ~hidden_from(viewer),
         )
         .order_by(Report.created_at)
     )
-    rows = (await session.execute(query)).all()
-    return [(c, r, e) for c, r, e in rows if c is not None and e is not None]
 
 
 async def move_case(
