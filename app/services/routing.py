@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,35 @@ class RoutingFacts:
     explicit_recipients: tuple[str, ...] = ()
 
 
+class RuleFields(Protocol):
+    """A stored rule's routing fields: a ``RoutingRule``, or a row of them."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def recipients(self) -> list[str]: ...
+    @property
+    def case_types(self) -> list[str]: ...
+    @property
+    def modus_operandi(self) -> list[str]: ...
+    @property
+    def exploitation_types(self) -> list[str]: ...
+    @property
+    def region_prefixes(self) -> list[str]: ...
+    @property
+    def foreign_nationals(self) -> bool | None: ...
+    @property
+    def document_types(self) -> list[str]: ...
+    @property
+    def document_statuses(self) -> list[str]: ...
+    @property
+    def destination_countries(self) -> list[str]: ...
+    @property
+    def tlps(self) -> list[str]: ...
+    @property
+    def active(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     """A routing rule as plain data (what ``route`` evaluates)."""
@@ -74,7 +103,7 @@ class RuleSpec:
     active: bool = True
 
     @classmethod
-    def of(cls, rule: RoutingRule) -> RuleSpec:
+    def of(cls, rule: RuleFields) -> RuleSpec:
         return cls(
             name=rule.name,
             recipients=tuple(rule.recipients),
@@ -495,7 +524,7 @@ async def route_report_to(
 ) -> list[tuple[RoutedTo, uuid.UUID]]:
     """Route a report with the stored rules to the active agencies (for ingest), with each
     chosen agency's id: two queries, rules and agencies."""
-    specs = [RuleSpec.of(r) for r in await repo.list_rules(session)]
+    specs = [RuleSpec.of(r) for r in await repo.rule_fields(session)]
     ids = await repo.active_agency_ids(session)
     return [(target, ids[target.agency_code]) for target in route(facts, specs, set(ids))]
 
