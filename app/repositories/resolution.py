@@ -42,6 +42,7 @@ from app.matching.scoring import (
     WEAK_KEY_LIMIT,
     is_weak_key,
 )
+from app.models.base import utcnow
 from app.models.report import (
     RESTRICTED_TLP,
     Report,
@@ -345,6 +346,83 @@ def add_keys(session: AsyncSession, report_person_id: uuid.UUID, keys: Iterable[
         session,
         table_of(PersonKey),
         [{"key": k, "report_person_id": report_person_id} for k in dict.fromkeys(keys)],
+    )
+
+
+def add_entity(session: AsyncSession, entity_id: uuid.UUID) -> None:
+    """A new person entity, written at the next flush as a plain row."""
+    add_rows(
+        session,
+        table_of(PersonEntity),
+        [{"id": entity_id, "created_at": utcnow(), "merged_into_id": None}],
+    )
+
+
+def add_person(session: AsyncSession, person: ReportPerson) -> None:
+    """A report person (an object never added to the session, every column set), written at
+    the next flush as a plain row: ingest answers from the object, nothing reads it back."""
+    table = table_of(ReportPerson)
+    add_rows(session, table, [{c.key: getattr(person, c.key) for c in table.columns}])
+
+
+def add_possible_match(
+    session: AsyncSession,
+    report_person_id: uuid.UUID,
+    candidate_entity_id: uuid.UUID,
+    score: float,
+    reasons: list[str],
+    *,
+    restricted: bool,
+) -> None:
+    """A pair for analysts to decide, written at the next flush as a plain row."""
+    add_rows(
+        session,
+        table_of(PossibleMatch),
+        [
+            {
+                "id": uuid.uuid4(),
+                "report_person_id": report_person_id,
+                "candidate_entity_id": candidate_entity_id,
+                "score": score,
+                "reasons": reasons,
+                "status": "open",
+                "restricted": restricted,
+                "decided_by": None,
+                "decided_at": None,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+
+
+def add_case_link(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    report_id: uuid.UUID,
+    *,
+    kind: str,
+    reasons: list[str],
+    linked_report_id: uuid.UUID | None = None,
+    via_entity_id: uuid.UUID | None = None,
+    score: float | None = None,
+) -> None:
+    """Why a report is in its case, written at the next flush as a plain row."""
+    add_rows(
+        session,
+        table_of(CaseLink),
+        [
+            {
+                "id": uuid.uuid4(),
+                "case_id": case_id,
+                "report_id": report_id,
+                "linked_report_id": linked_report_id,
+                "via_entity_id": via_entity_id,
+                "kind": kind,
+                "score": score,
+                "reasons": reasons,
+                "created_at": utcnow(),
+            }
+        ],
     )
 
 
