@@ -86,12 +86,12 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
         return
     # One round trip for all keys. unnest() yields the array in its (sorted) order, so every
     # transaction takes its locks in the same global order and none waits on another in a cycle.
-    await (await session.connection()).execute(_PG_LOCK_KEYS, {"ids": locks})
+    await session.execute(
+        text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ids AS bigint[])) AS k"),
+        {"ids": locks},
+    )
 
 
-_PG_LOCK_KEYS = text(
-    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ids AS bigint[])) AS k"
-)
 _PG_KEY_COUNTS = text(
     "SELECT k.key, (SELECT count(*) FROM (SELECT 1 FROM person_keys AS p WHERE p.key = k.key"
     " LIMIT k.cap) AS held) FROM unnest(CAST(:keys AS varchar[]), CAST(:caps AS integer[]))"
@@ -110,7 +110,7 @@ async def key_counts(session: AsyncSession, caps: Mapping[str, int]) -> dict[str
     if dialect_name(session) == "postgresql":
         # One statement text whatever the number of keys: prepared once per connection, and no
         # per-call SQL compilation of a UNION of subqueries.
-        rows = await (await session.connection()).execute(
+        rows = await session.execute(
             _PG_KEY_COUNTS, {"keys": list(caps), "caps": list(caps.values())}
         )
         return {key: int(held) for key, held in rows.all()}
@@ -226,8 +226,7 @@ async def candidates_of_persons(
     rows: list[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]] = [[] for _ in persons]
     if wanted:
         query, params = _ranked_candidates(session, wanted, exclude_report_id, viewer)
-        found = await (await session.connection()).execute(query, params)
-        for index, pid, eid, feats, hidden in found.all():
+        for index, pid, eid, feats, hidden in (await session.execute(query, params)).all():
             if eid is not None and feats:
                 rows[index].append((pid, eid, feats, bool(hidden)))
     return [Found(r, n) for r, n in zip(rows, name_counts, strict=True)]
