@@ -21,8 +21,9 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -56,35 +57,6 @@ class RoutingFacts:
     explicit_recipients: tuple[str, ...] = ()
 
 
-class RuleFields(Protocol):
-    """A stored rule's routing fields: a ``RoutingRule``, or a row of them."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def recipients(self) -> list[str]: ...
-    @property
-    def case_types(self) -> list[str]: ...
-    @property
-    def modus_operandi(self) -> list[str]: ...
-    @property
-    def exploitation_types(self) -> list[str]: ...
-    @property
-    def region_prefixes(self) -> list[str]: ...
-    @property
-    def foreign_nationals(self) -> bool | None: ...
-    @property
-    def document_types(self) -> list[str]: ...
-    @property
-    def document_statuses(self) -> list[str]: ...
-    @property
-    def destination_countries(self) -> list[str]: ...
-    @property
-    def tlps(self) -> list[str]: ...
-    @property
-    def active(self) -> bool: ...
-
-
 @dataclass(frozen=True)
 class RuleSpec:
     """A routing rule as plain data (what ``route`` evaluates)."""
@@ -103,7 +75,8 @@ class RuleSpec:
     active: bool = True
 
     @classmethod
-    def of(cls, rule: RuleFields) -> RuleSpec:
+    def of(cls, rule: RoutingRule | Row[*tuple[Any, ...]]) -> RuleSpec:
+        """A stored rule's spec, from its object or from a row of its routing fields."""
         return cls(
             name=rule.name,
             recipients=tuple(rule.recipients),
