@@ -4,8 +4,8 @@
         python -m benchmarks.ingest_instructions --callgrind --database-url postgresql+asyncpg://…
 
 A fresh database (agencies, default rules, keys; no stored persons), the app called in process
-through ``httpx.ASGITransport`` one request at a time: ``--warmup`` ingests, then callgrind's
-instrumentation is switched on (``callgrind_control -i on``) for ``--reports`` ingests only.
+through ``httpx.ASGITransport`` one request at a time: ``--reports`` ingests to warm up, then
+callgrind's instrumentation is switched on (``callgrind_control -i on``) for ``--reports`` more.
 Divide the ``Collected`` figure valgrind prints by ``--reports``: the instructions of one ingest
 in this process (the in-process client's included, the database's not). Without valgrind it
 prints the process's CPU time per ingest instead.
@@ -25,6 +25,7 @@ import httpx
 import orjson
 
 from app.main import create_app
+from benchmarks.load import exchange_keys
 from benchmarks.setup import SENDERS, bench_settings, prepare
 from benchmarks.workload import fresh_reports
 
@@ -42,20 +43,12 @@ async def main_async(args: argparse.Namespace) -> None:
     app = create_app(bench_settings(args.database_url).model_copy(update={"log_level": "WARNING"}))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sinergi") as http:
-        headers = []
-        for code in SENDERS:
-            answer = await http.post(
-                "/v1/auth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": code,
-                    "client_secret": prepared.keys[code],
-                },
-            )
-            answer.raise_for_status()
-            token = answer.json()["access_token"]
-            headers.append({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-        bodies = list(fresh_reports("INSTR", args.seed, args.warmup + args.reports))
+        tokens = await exchange_keys(http, {code: prepared.keys[code] for code in SENDERS})
+        headers = [
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            for token in tokens.values()
+        ]
+        bodies = list(fresh_reports("INSTR", 11, 2 * args.reports))
         senders = itertools.cycle(headers)
 
         async def ingest(body: dict[str, object]) -> None:
@@ -64,12 +57,12 @@ async def main_async(args: argparse.Namespace) -> None:
             )
             assert answer.status_code == 201, answer.text
 
-        for body in bodies[: args.warmup]:
+        for body in bodies[: args.reports]:
             await ingest(body)
         if args.callgrind:
             instrument(True)
         cpu = time.process_time()
-        for body in bodies[args.warmup :]:
+        for body in bodies[args.reports :]:
             await ingest(body)
         cpu = time.process_time() - cpu
         if args.callgrind:
@@ -81,14 +74,8 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--reports", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument(
-        "--callgrind",
-        action="store_true",
-        help="count only the measured ingests (callgrind_control)",
-    )
+    parser.add_argument("--reports", type=int, default=30, help="measured ingests (and warm-up)")
+    parser.add_argument("--callgrind", action="store_true", help="count the measured ones only")
     asyncio.run(main_async(parser.parse_args()))
 
 
