@@ -6,12 +6,13 @@ One transaction per use case: the request dependency (or the worker loop) opens 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, TextClause, event, insert
+from sqlalchemy import MetaData, Table, TextClause, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -169,8 +170,19 @@ class AppSession(Session):
         if pending:
             self.info[_WROTE] = True
             connection = self.connection()
-            for table, rows in pending.items():
-                connection.execute(insert(table), rows)
+            # Parents before children, whatever order the rows were added in.
+            for table in sorted(pending, key=_table_order):
+                connection.execute(insert(table), pending[table])
+
+
+def _table_order(table: Table) -> int:
+    """Where ``table`` comes in its metadata's foreign-key order (parents first)."""
+    return _foreign_key_order(table.metadata)[table]
+
+
+@functools.cache
+def _foreign_key_order(metadata: MetaData) -> dict[Table, int]:
+    return {table: index for index, table in enumerate(metadata.sorted_tables)}
 
 
 def table_of(model: type[Any]) -> Table:
@@ -183,9 +195,10 @@ def table_of(model: type[Any]) -> Table:
 def add_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """Rows to insert at the session's next flush (or commit), one multi-row INSERT per table.
 
-    For the many small rows of a use case (blocking keys, facets, recipients): no ORM object is
-    made or tracked for them. They are written after the flush's ORM inserts, so their foreign
-    keys may point at objects added in the same flush. Nothing reads them back as objects.
+    For the many small rows of a use case (blocking keys, facets, recipients, an ingest's persons):
+    no ORM object is made or tracked for them. They are written after the flush's ORM inserts,
+    so their foreign keys may point at objects added in the same flush, and in foreign-key order
+    among themselves. Nothing reads them back as objects.
     """
     if rows:
         session.info.setdefault(_PENDING_ROWS, {}).setdefault(table, []).extend(rows)

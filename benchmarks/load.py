@@ -215,15 +215,20 @@ async def run(
 async def tokens_for(base_url: str, keys: dict[str, str]) -> dict[str, str]:
     """An access token per agency, from its API key (``POST /v1/auth/token``)."""
     _check_local(base_url)
-    tokens: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=base_url) as client:
-        for code, key in keys.items():
-            response = await client.post(
-                "/v1/auth/token",
-                data={"grant_type": "client_credentials", "client_id": code, "client_secret": key},
-            )
-            response.raise_for_status()
-            tokens[code] = response.json()["access_token"]
+        return await exchange_keys(client, keys)
+
+
+async def exchange_keys(client: httpx.AsyncClient, keys: dict[str, str]) -> dict[str, str]:
+    """An access token per agency, from its API key, through ``client`` (a server or an app)."""
+    tokens: dict[str, str] = {}
+    for code, key in keys.items():
+        response = await client.post(
+            "/v1/auth/token",
+            data={"grant_type": "client_credentials", "client_id": code, "client_secret": key},
+        )
+        response.raise_for_status()
+        tokens[code] = response.json()["access_token"]
     return tokens
 
 

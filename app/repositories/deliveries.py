@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Integer,
     Row,
     Select,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -78,11 +80,29 @@ async def take_sequences(
     return taken
 
 
+#: PostgreSQL's counter bump: one statement text whatever the number of agencies (prepared once
+#: per connection), the counters locked in agency-id order before any is updated.
+_PG_ADVANCE = (
+    text(
+        "WITH locked AS MATERIALIZED (SELECT agency_id FROM delivery_sequences"
+        " WHERE agency_id = ANY(:ids) ORDER BY agency_id FOR UPDATE)"
+        " UPDATE delivery_sequences AS s SET last_sequence = s.last_sequence + w.n"
+        " FROM unnest(:ids, :steps) AS w(agency_id, n)"
+        " WHERE s.agency_id = w.agency_id AND s.agency_id IN (SELECT agency_id FROM locked)"
+        " RETURNING s.agency_id, s.last_sequence"
+    )
+    .bindparams(bindparam("ids", type_=ARRAY(Uuid)), bindparam("steps", type_=ARRAY(Integer)))
+    .columns(agency_id=Uuid, last_sequence=Integer)
+)
+
+
 async def _advance(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
     if not counts:
         return {}
     ids = sorted(counts)
-    where = DeliverySequence.agency_id.in_(ids)
+    if _dialect(session) == "postgresql":
+        found = await session.execute(_PG_ADVANCE, {"ids": ids, "steps": [counts[a] for a in ids]})
+        return {agency_id: int(last) for agency_id, last in found.all()}
     if len(ids) == 1:
         step: Any = counts[ids[0]]
     else:
@@ -93,23 +113,10 @@ async def _advance(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[
     bump = (
         update(DeliverySequence)
         .values(last_sequence=DeliverySequence.last_sequence + step)
+        .where(DeliverySequence.agency_id.in_(ids))
         .returning(DeliverySequence.agency_id, DeliverySequence.last_sequence)
         .execution_options(synchronize_session=False)
     )
-    if _dialect(session) == "postgresql" and len(ids) > 1:
-        locked = (
-            select(DeliverySequence.agency_id)
-            .where(where)
-            .order_by(DeliverySequence.agency_id)
-            .with_for_update()
-            .cte("locked")
-            .prefix_with("MATERIALIZED")
-        )
-        bump = bump.add_cte(locked).where(
-            DeliverySequence.agency_id.in_(select(locked.c.agency_id))
-        )
-    else:
-        bump = bump.where(where)
     rows = (await session.execute(bump)).all()
     return {agency_id: int(last) for agency_id, last in rows}
 

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Table,
     Uuid,
     and_,
     bindparam,
@@ -69,29 +68,33 @@ async def insert_new(session: AsyncSession, report: Report) -> bool:
     reference taken. The stored report joins ``session`` as persistent (every column set), so
     later changes to it are flushed as an ``UPDATE``.
     """
-    table = Report.__table__
-    assert isinstance(table, Table)
+    table = table_of(Report)
     values = {column.key: getattr(report, column.key) for column in table.columns}
     for key, value in values.items():
         setattr(report, key, value)  # loaded, not expired, once the report is persistent
+    stmt = _insert_new_statement(session.get_bind().dialect.name)
+    if (await session.execute(stmt, values)).scalar_one_or_none() is None:
+        return False
+    make_transient_to_detached(report)
+    session.add(report)
+    return True
+
+
+@functools.cache
+def _insert_new_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of a report, built once per process (its
+    values are parameters: every ingest sends the same statement)."""
+    table = table_of(Report)
     stmt: Any
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         stmt = postgresql.insert(table)
     elif dialect == "sqlite":
         stmt = sqlite.insert(table)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         stmt = insert(table)
-    stmt = (
-        stmt.values(values)
-        .on_conflict_do_nothing(index_elements=["source_agency_id", "external_ref"])
-        .returning(table.c.id)
-    )
-    if (await session.execute(stmt)).scalar_one_or_none() is None:
-        return False
-    make_transient_to_detached(report)
-    session.add(report)
-    return True
+    return stmt.on_conflict_do_nothing(
+        index_elements=["source_agency_id", "external_ref"]
+    ).returning(table.c.id)
 
 
 async def get_with_source(

@@ -42,6 +42,7 @@ from app.matching.scoring import (
     WEAK_KEY_LIMIT,
     is_weak_key,
 )
+from app.models.base import utcnow
 from app.models.report import (
     RESTRICTED_TLP,
     Report,
@@ -347,6 +348,83 @@ def add_keys(session: AsyncSession, report_person_id: uuid.UUID, keys: Iterable[
     )
 
 
+def add_entity(session: AsyncSession, entity_id: uuid.UUID) -> None:
+    """A new person entity, written at the next flush as a plain row."""
+    add_rows(
+        session,
+        table_of(PersonEntity),
+        [{"id": entity_id, "created_at": utcnow(), "merged_into_id": None}],
+    )
+
+
+def add_person(session: AsyncSession, person: ReportPerson) -> None:
+    """A report person (an object never added to the session, every column set), written at
+    the next flush as a plain row: ingest answers from the object, nothing reads it back."""
+    table = table_of(ReportPerson)
+    add_rows(session, table, [{c.key: getattr(person, c.key) for c in table.columns}])
+
+
+def add_possible_match(
+    session: AsyncSession,
+    report_person_id: uuid.UUID,
+    candidate_entity_id: uuid.UUID,
+    score: float,
+    reasons: list[str],
+    *,
+    restricted: bool,
+) -> None:
+    """A pair for analysts to decide, written at the next flush as a plain row."""
+    add_rows(
+        session,
+        table_of(PossibleMatch),
+        [
+            {
+                "id": uuid.uuid4(),
+                "report_person_id": report_person_id,
+                "candidate_entity_id": candidate_entity_id,
+                "score": score,
+                "reasons": reasons,
+                "status": "open",
+                "restricted": restricted,
+                "decided_by": None,
+                "decided_at": None,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+
+
+def add_case_link(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    report_id: uuid.UUID,
+    *,
+    kind: str,
+    reasons: list[str],
+    linked_report_id: uuid.UUID | None = None,
+    via_entity_id: uuid.UUID | None = None,
+    score: float | None = None,
+) -> None:
+    """Why a report is in its case, written at the next flush as a plain row."""
+    add_rows(
+        session,
+        table_of(CaseLink),
+        [
+            {
+                "id": uuid.uuid4(),
+                "case_id": case_id,
+                "report_id": report_id,
+                "linked_report_id": linked_report_id,
+                "via_entity_id": via_entity_id,
+                "kind": kind,
+                "score": score,
+                "reasons": reasons,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+
+
 async def cases_of_entities(
     session: AsyncSession,
     entity_ids: Sequence[uuid.UUID],
@@ -359,21 +437,45 @@ async def cases_of_entities(
     leaving out the reports hidden from ``viewer`` (see ``hidden_from``)."""
     if not entity_ids:
         return []
-    query = (
+    params: dict[str, Any] = {"exclude_report_id": exclude_report_id, "viewer": viewer}
+    if dialect_name(session) == "postgresql":
+        # One statement text however many entities: each connection prepares it once.
+        query = _held_cases_query(tuple(roles), viewer is not None)
+        params["entity_ids"] = list(entity_ids)
+    else:
+        query = _cases_query(ReportPerson.entity_id.in_(entity_ids), roles, viewer is not None)
+    rows = (await (await session.connection()).execute(query, params)).all()
+    return [(c, r, e) for c, r, e in rows if c is not None and e is not None]
+
+
+_CasesQuery = Select[uuid.UUID | None, uuid.UUID, uuid.UUID | None]
+
+
+@functools.cache
+def _held_cases_query(roles: tuple[str, ...], by_viewer: bool) -> _CasesQuery:
+    """PostgreSQL's ``cases_of_entities`` statement for one shape, built once per process."""
+    return _cases_query(
+        ReportPerson.entity_id == any_(bindparam("entity_ids", type_=ARRAY(Uuid))),
+        roles,
+        by_viewer,
+    )
+
+
+def _cases_query(among: ColumnElement[bool], roles: Sequence[str], by_viewer: bool) -> _CasesQuery:
+    viewer = bindparam("viewer", type_=Uuid) if by_viewer else None
+    return (
         select(Report.case_id, Report.id, ReportPerson.entity_id)
         .join(ReportPerson, ReportPerson.report_id == Report.id)
         .where(
-            ReportPerson.entity_id.in_(entity_ids),
+            among,
             ReportPerson.role.in_(roles),
             Report.status != ReportStatus.RETRACTED,
-            Report.id != exclude_report_id,
+            Report.id != bindparam("exclude_report_id", type_=Uuid),
             Report.case_id.is_not(None),
             ~hidden_from(viewer),
         )
         .order_by(Report.created_at)
     )
-    rows = (await session.execute(query)).all()
-    return [(c, r, e) for c, r, e in rows if c is not None and e is not None]
 
 
 async def move_case(

@@ -372,9 +372,9 @@ async def _store_persons(
             features=features_to_json(person.features),
             match_reasons=[],
         )
-        # Resolved before it joins the session: its INSERT (with the next flush) then carries
-        # the entity and score, with no UPDATE after it. Candidates never include persons of
-        # the report being resolved, so nothing needs to see this row earlier.
+        # Written as a plain row once resolved (``resolve_person``): its INSERT (with the next
+        # flush) carries the entity and score, with no UPDATE after it. Candidates never include
+        # persons of the report being resolved, so nothing needs to see this row earlier.
         resolution = await resolve_person(
             session,
             row,
@@ -385,7 +385,6 @@ async def _store_persons(
             keys_locked=True,
             found=found[index],
         )
-        session.add(row)
         resolved.append((row, resolution))
         if resolution.merged and index + 1 < len(persons):
             found[index + 1 :] = await candidates_of(

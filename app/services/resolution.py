@@ -33,7 +33,7 @@ from app.matching.scoring import (
 )
 from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
-from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
+from app.models.resolution import Case, ResolutionAction
 from app.repositories import resolution as repo
 from app.services.curation import CASE_FORMING_ROLES, merge_entities
 
@@ -117,7 +117,8 @@ async def resolve_person(
     keys_locked: bool = False,
     found: repo.Found | None = None,
 ) -> PersonResolution:
-    """Resolve one stored (flushed) report person to an entity, recording how.
+    """Resolve one report person to an entity, recording how; the person (an object the session
+    does not track) is written with its entity, score and reasons at the next flush.
 
     ``viewer``: the sending agency (None for an admin). Stored persons of reports hidden from
     it (RED, AMBER_STRICT, not its own nor routed to it) take no part in the decision, so what
@@ -153,9 +154,8 @@ async def resolve_person(
                 f"matched {len(merged) + 1} stored entities: merged them into one person"
             )
     else:
-        entity = PersonEntity(id=uuid.uuid4())  # the id now: no flush needed to learn it
-        session.add(entity)
-        entity_id = entity.id
+        entity_id = uuid.uuid4()
+        repo.add_entity(session, entity_id)
         reasons = ["no stored person matched"] if best is None else list(best.reasons)
         score = None if best is None else round(best.probability, 4)
         result = PersonResolution(entity_id, decision.outcome, score, reasons)
@@ -164,13 +164,13 @@ async def resolve_person(
             and decision.candidate is not None
             and best is not None
         ):
-            session.add(
-                PossibleMatch(
-                    report_person_id=person.id,
-                    candidate_entity_id=decision.candidate,
-                    score=round(best.probability, 4),
-                    reasons=list(best.reasons),
-                )
+            repo.add_possible_match(
+                session,
+                person.id,
+                decision.candidate,
+                round(best.probability, 4),
+                list(best.reasons),
+                restricted=False,
             )
     if any(hidden for _, _, hidden in rows):
         everyone = score_entities(features, rows, weights, found.name_counts, with_hidden=True)
@@ -181,6 +181,7 @@ async def resolve_person(
     person.entity_id = entity_id
     person.match_score = result.score
     person.match_reasons = result.reasons
+    repo.add_person(session, person)
     repo.add_keys(session, person.id, keys)
     return result
 
@@ -223,14 +224,13 @@ def _keep_restricted_match(
         told.outcome in {Outcome.LINK, Outcome.REVIEW} and told.candidate == full.candidate
     ):
         return
-    session.add(
-        PossibleMatch(
-            report_person_id=person.id,
-            candidate_entity_id=full.candidate,
-            score=round(full.score.probability, 4),
-            reasons=list(full.score.reasons),
-            restricted=True,
-        )
+    repo.add_possible_match(
+        session,
+        person.id,
+        full.candidate,
+        round(full.score.probability, 4),
+        list(full.score.reasons),
+        restricted=True,
     )
 
 
@@ -321,34 +321,27 @@ async def assign_case(
     linked: list[uuid.UUID] = []
     for _case_id, other_report_id, entity_id in shared:
         _person, resolution = victims[entity_id]
-        session.add(
-            CaseLink(
-                case_id=target,
-                report_id=report.id,
-                linked_report_id=other_report_id,
-                via_entity_id=entity_id,
-                kind="shared_person",
-                score=resolution.score,
-                reasons=resolution.reasons,
-            )
+        repo.add_case_link(
+            session,
+            target,
+            report.id,
+            kind="shared_person",
+            reasons=resolution.reasons,
+            linked_report_id=other_report_id,
+            via_entity_id=entity_id,
+            score=resolution.score,
         )
         linked.append(other_report_id)
     for other in explicit_links:
-        session.add(
-            CaseLink(
-                case_id=target,
-                report_id=report.id,
-                linked_report_id=other.id,
-                kind="explicit",
-                score=None,
-                reasons=["linked by the submitting agency"],
-            )
+        repo.add_case_link(
+            session,
+            target,
+            report.id,
+            kind="explicit",
+            reasons=["linked by the submitting agency"],
+            linked_report_id=other.id,
         )
         linked.append(other.id)
     if not linked:
-        session.add(
-            CaseLink(
-                case_id=target, report_id=report.id, kind="opened", reasons=["no shared victim"]
-            )
-        )
+        repo.add_case_link(session, target, report.id, kind="opened", reasons=["no shared victim"])
     return CaseResolution(target, list(dict.fromkeys(linked)))

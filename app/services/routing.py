@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -74,7 +75,8 @@ class RuleSpec:
     active: bool = True
 
     @classmethod
-    def of(cls, rule: RoutingRule) -> RuleSpec:
+    def of(cls, rule: RoutingRule | Row[*tuple[Any, ...]]) -> RuleSpec:
+        """A stored rule's spec, from its object or from a row of its routing fields."""
         return cls(
             name=rule.name,
             recipients=tuple(rule.recipients),
@@ -495,7 +497,7 @@ async def route_report_to(
 ) -> list[tuple[RoutedTo, uuid.UUID]]:
     """Route a report with the stored rules to the active agencies (for ingest), with each
     chosen agency's id: two queries, rules and agencies."""
-    specs = [RuleSpec.of(r) for r in await repo.list_rules(session)]
+    specs = [RuleSpec.of(r) for r in await repo.rule_fields(session)]
     ids = await repo.active_agency_ids(session)
     return [(target, ids[target.agency_code]) for target in route(facts, specs, set(ids))]
 

@@ -22,7 +22,7 @@ from app.models.audit import AuditEvent
 from app.services.audit import AuditEventIn, Outcome, record_event
 from tests.conftest import ON_POSTGRES
 from tests.factories import bearer, create_admin, create_agency, token_for
-from tests.report_samples import deferral, interception, victim
+from tests.report_samples import deferral, interception, recruiter, victim
 
 #: Statement budgets (PostgreSQL, SQLite), as measured when set; raise one only with a reason.
 #: Before issue 10's work the same requests took 9 (report), 7 (inbox) and about 60 (ingest);
@@ -159,6 +159,40 @@ async def test_reads_open_no_transaction_and_still_commit_their_audit_event(
             )
         )
         assert sorted(status for _, status in rows.all()) == [200, 200, 200, 404]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="prepared statements: asyncpg on PostgreSQL")
+async def test_ingest_sends_the_same_statements_whatever_the_size_of_the_report(
+    app: Any, client: httpx.AsyncClient, headers: dict[str, dict[str, str]]
+) -> None:
+    """Reports with more persons, keys and recipients send no statement text a smaller one did
+    not: each connection prepares an ingest's statements once, not once per report size."""
+    statements = Statements(app)
+    sizes = [
+        ([victim("Dewi Lestari", "1990-01-01")], ["POLRES-DUMAI"]),
+        (
+            [victim("Siti Rahmawati", "1995-03-04"), recruiter()],
+            ["POLRES-DUMAI", "LANAL-DUMAI"],
+        ),
+        (
+            [
+                victim("Ayu Wulandari", "1999-07-08", nik="1472014708990003"),
+                victim("Rina Marlina", "2001-11-12"),
+                recruiter("Bambang Sutrisno", "+62 812-6600-1122"),
+            ],
+            ["POLRES-DUMAI", "LANAL-DUMAI"],
+        ),
+    ]
+    texts: list[set[str]] = []
+    for i, (persons, recipients) in enumerate(sizes):
+        body = deferral(external_ref=f"SIZE/{i}", persons=persons, recipients=recipients)
+        with statements.counting() as seen:
+            answer = await client.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
+        assert answer.status_code == 201, answer.text
+        assert len(answer.json()["persons"]) == len(persons)
+        texts.append(set(seen))
+    assert texts[1] - texts[0] == set()
+    assert texts[2] - texts[0] == set()
 
 
 async def test_concurrent_writers_and_readers_get_no_server_error(
