@@ -17,6 +17,10 @@ Each request still gets the answer it would get alone:
 - a database error inside its savepoint (a deadlock with another process, a lock timeout) is
   not the request's fault: it runs again alone, in a transaction of its own, once the batch has
   committed;
+- a request running alone that loses a race with another process's transaction (a deadlock, a
+  serialization failure: nothing of it was stored) runs again, up to ``ALONE_ATTEMPTS`` times:
+  a batch takes its requests' locks in request order, so with two processes (or replicas) a
+  transaction of one can deadlock with a batch of the other, and either may be the victim;
 - a batch whose COMMIT fails runs again request by request, each in its own transaction;
 - when the database cannot be reached at all, every request of the batch fails as it would
   have alone (503).
@@ -41,6 +45,12 @@ from app.db import is_database_unavailable, transaction
 logger = logging.getLogger("sinergi.ingest")
 
 T = TypeVar("T")
+
+#: SQLSTATEs of a transaction that lost a race with another and stored nothing (a deadlock, a
+#: serialization failure): running it again succeeds once the other has committed.
+LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
+#: How often a request running alone is tried when it keeps losing such races.
+ALONE_ATTEMPTS = 3
 #: A request's work: run in the session given, which it must neither commit nor roll back.
 Job = Callable[[AsyncSession], Coroutine[Any, Any, T]]
 
@@ -162,7 +172,7 @@ class IngestGroupCommit:
             if again:
                 logger.warning(
                     "a request of an ingest batch hit a database error (%s); running it alone",
-                    getattr(getattr(error, "orig", None), "sqlstate", None) or type(error).__name__,
+                    _sqlstate(error) or type(error).__name__,
                 )
             return _Outcome(waiting, error=error, again=again)
         finally:
@@ -171,17 +181,31 @@ class IngestGroupCommit:
 
     async def _run_alone(self, waiting: _Waiting, *, retry: bool = True) -> None:
         self.retried += retry
-        try:
-            async with transaction(self.sessions) as session:
-                result = await _call(waiting, session)
-        except Exception as error:  # noqa: BLE001 - handed to the request it belongs to
-            _settle(waiting, error=error)
+        for attempt in range(1, ALONE_ATTEMPTS + 1):
+            try:
+                async with transaction(self.sessions) as session:
+                    result = await _call(waiting, session)
+            except Exception as error:  # noqa: BLE001 - handed to the request it belongs to
+                if attempt < ALONE_ATTEMPTS and _sqlstate(error) in LOST_RACE_SQLSTATES:
+                    logger.warning(
+                        "an ingest lost a race with another transaction (%s); running it again",
+                        _sqlstate(error),
+                    )
+                    continue
+                _settle(waiting, error=error)
+                return
+            self.batches += 1
+            self.requests += 1
+            self.sizes.append(1)
+            metrics.INGEST_BATCH.observe(1)
+            _settle(waiting, result)
             return
-        self.batches += 1
-        self.requests += 1
-        self.sizes.append(1)
-        metrics.INGEST_BATCH.observe(1)
-        _settle(waiting, result)
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The PostgreSQL error code behind a driver error, if any."""
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return code if isinstance(code, str) else None
 
 
 async def _call(waiting: _Waiting, session: AsyncSession) -> Any:

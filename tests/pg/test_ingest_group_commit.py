@@ -313,3 +313,59 @@ async def test_two_processes_batching_opposite_orders_answer_every_request(
     assert entity[0] != entity[1]
     verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
     assert verify.json()["ok"], verify.json()
+
+
+#: The reference whose statements lose a race (``_losing_statement``), and how often they do.
+LOSING_REF = "IMI-DUMAI/2025/DEADLOCK"
+
+
+async def test_a_request_that_keeps_losing_a_deadlock_is_run_again_until_it_is_stored(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """A deadlock with another process's batch (PostgreSQL's 40P01: nothing of the victim is
+    stored) is no error of the request: in the batch it runs again alone, and alone again when
+    it loses once more. It is answered 201 and stored once; the other request of its batch too.
+    (Two processes or replicas, each batching, made such 500s under load before.)"""
+    headers = await dumai_agencies(app, client)
+    group = ingest_group_commit(app.state)
+    assert group is not None
+    losses = [2]  # the batch's attempt and the first attempt alone
+
+    def losing(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> tuple[str, Any]:
+        if LOSING_REF in repr(parameters) and losses[0] > 0:
+            losses[0] -= 1
+            return "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = '40P01'; END $$", ()
+        return statement, parameters
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", losing, retval=True)
+    bodies = [
+        deferral(external_ref=LOSING_REF, persons=[NEW_PERSON]),
+        deferral(external_ref="IMI-DUMAI/2025/WINNER", persons=[HIDDEN_PERSON]),
+    ]
+    group.hold()
+    pending = []
+    for body in bodies:
+        queued = group.waiting
+        pending.append(
+            asyncio.create_task(
+                client.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
+            )
+        )
+        while group.waiting == queued:
+            await asyncio.sleep(0.005)
+    group.release()
+    answers = await asyncio.gather(*pending)
+
+    assert [r.status_code for r in answers] == [201, 201], [r.text for r in answers]
+    assert losses == [0]  # it did lose twice
+    listed = (await client.get("/v1/reports", headers=headers["IMIGRASI-DUMAI"])).json()
+    assert sorted(r["external_ref"] for r in listed["items"]) == sorted(
+        b["external_ref"] for b in bodies
+    )
+    for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        assert [i["sequence"] for i in inbox] == list(range(1, len(inbox) + 1))
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
