@@ -220,6 +220,21 @@ async def test_a_batch_answers_each_request_as_alone(
     assert together == alone
 
 
+async def _held_in_one_batch(
+    group: Any, client: httpx.AsyncClient, bodies: list[dict[str, Any]], headers: dict[str, str]
+) -> list[asyncio.Task[httpx.Response]]:
+    """``POST /v1/reports`` of each body, all gathered into the held ``group``'s next batch
+    (each waits there until ``group.release()``)."""
+    group.hold()
+    pending = []
+    for body in bodies:
+        queued = group.waiting
+        pending.append(asyncio.create_task(client.post("/v1/reports", json=body, headers=headers)))
+        while group.waiting == queued:
+            await asyncio.sleep(0.005)
+    return pending
+
+
 async def test_a_batch_whose_commit_fails_is_run_again_request_by_request(
     app: Any, client: httpx.AsyncClient
 ) -> None:
@@ -236,17 +251,7 @@ async def test_a_batch_whose_commit_fails_is_run_again_request_by_request(
 
     event.listen(app.state.engine.sync_engine, "commit", commit)
     bodies = [deferral(external_ref=f"IMI-DUMAI/2025/C{i}", persons=[NEW_PERSON]) for i in range(3)]
-    group.hold()
-    pending = []
-    for body in bodies:
-        queued = group.waiting
-        pending.append(
-            asyncio.create_task(
-                client.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
-            )
-        )
-        while group.waiting == queued:
-            await asyncio.sleep(0.005)
+    pending = await _held_in_one_batch(group, client, bodies, headers["IMIGRASI-DUMAI"])
     retried = group.retried
     fail_next_commit.set()
     group.release()
@@ -344,17 +349,7 @@ async def test_a_request_that_keeps_losing_a_deadlock_is_run_again_until_it_is_s
         deferral(external_ref=LOSING_REF, persons=[NEW_PERSON]),
         deferral(external_ref="IMI-DUMAI/2025/WINNER", persons=[HIDDEN_PERSON]),
     ]
-    group.hold()
-    pending = []
-    for body in bodies:
-        queued = group.waiting
-        pending.append(
-            asyncio.create_task(
-                client.post("/v1/reports", json=body, headers=headers["IMIGRASI-DUMAI"])
-            )
-        )
-        while group.waiting == queued:
-            await asyncio.sleep(0.005)
+    pending = await _held_in_one_batch(group, client, bodies, headers["IMIGRASI-DUMAI"])
     group.release()
     answers = await asyncio.gather(*pending)
 
