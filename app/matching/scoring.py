@@ -831,9 +831,35 @@ def _nik_vouches(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]
     return levels[NIK] == "typo" and not _same_born_other_serial(a.nik, b.nik)
 
 
+#: An immigration office numbers passports in sequence: numbers issued together share all but
+#: their last this many characters.
+PASSPORT_SEQUENCE_TAIL = 2
+
+
+def _issued_in_sequence(a: str | None, b: str | None) -> bool:
+    """Two passport numbers of one length, equal but for their last two characters, digits.
+
+    Siblings and twins applying together (a household, or a group a recruiter brings to one
+    office) get numbers like C1234567 and C1234568: one character apart, like a typo, but two
+    passports, so that level must not vouch for a link the names contradict (as twins' NIKs).
+    """
+    if a is None or b is None or a == b or len(a) != len(b) or len(a) <= PASSPORT_SEQUENCE_TAIL:
+        return False
+    head = len(a) - PASSPORT_SEQUENCE_TAIL
+    return a[:head] == b[:head] and a[head:].isdigit() and b[head:].isdigit()
+
+
+def _passport_vouches(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """The passports are equal, or one typo apart outside the issuing sequence (see above)."""
+    if levels[PASSPORT] == "exact":
+        return True
+    return levels[PASSPORT] == "typo" and not _issued_in_sequence(a.passport, b.passport)
+
+
 def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
-    """A NIK or passport equal, or one character apart (except twins' NIKs, see above)."""
-    return _nik_vouches(a, b, levels) or levels[PASSPORT] in {"exact", "typo"}
+    """A NIK or passport equal, or one character apart (except twins' NIKs and passports issued
+    in sequence, see above)."""
+    return _nik_vouches(a, b, levels) or _passport_vouches(a, b, levels)
 
 
 def _given_name(p: PersonFeatures) -> str | None:

@@ -261,3 +261,34 @@ async def test_a_renewed_passport_links_and_twins_with_two_passports_stay_apart(
         "born the same day, given names differ, no identifier agrees: review only"
         in (twin["persons"][0]["reasons"])
     )
+
+
+async def test_a_mistyped_passport_links_and_twins_with_passports_issued_together_stay_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    household = {"date_of_birth": "1999-03-14", "address": "Jl. Sudirman No. 12 RT 03, Dumai"}
+    first = await submit(
+        client, agencies["IMIGRASI-DUMAI"], "S-1", woman(passport_number="C1234567", **household)
+    )
+    # Her twin sister applied on the same day at the same office: the next passport number.
+    twin = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "S-2",
+        woman(full_name="Rahmadani Siregar", passport_number="C1234568", **household),
+    )
+    assert twin["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert (
+        "born the same day, given names differ, no identifier agrees: review only"
+        in twin["persons"][0]["reasons"]
+    )
+    # The Navy intercepts the first woman under the name her recruiter gave her, her passport
+    # number typed with two digits swapped: one keystroke off, still her passport.
+    later = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "S-3",
+        woman(full_name="Ani Wulandari", passport_number="C1243567", **household),
+    )
+    assert later["persons"][0]["entity_id"] == first["persons"][0]["entity_id"]
+    assert "passport differs by one character" in later["persons"][0]["reasons"]

@@ -378,6 +378,29 @@ def test_twins_with_two_passports_stay_apart() -> None:
     assert decide([("rina", compare_entity(rini, [rina]))]).outcome is not Outcome.LINK
 
 
+def test_twins_with_passports_issued_in_sequence_stay_apart() -> None:
+    # Sisters applying together at one immigration office get numbers issued one after the
+    # other: one character apart, like a typo, but two passports. They vouch for nothing.
+    rina = person(full_name="Rina Lestari", nik=None, passport_number="C1234567")
+    for number in ("C1234568", "C1234576", "C1234599"):
+        rini = person(full_name="Rini Lestari", nik=None, passport_number=number)
+        score = compare(rina, rini)
+        assert score.review_only, number
+        assert decide([("rina", score)]).outcome is not Outcome.LINK
+        assert decide([("rina", compare_entity(rini, [rina]))]).outcome is not Outcome.LINK
+    brother = person(full_name="Hasan Lestari", nik=None, passport_number="C1234568")
+    assert compare(rina, brother).review_only
+    # A passport mistyped by one keystroke elsewhere (two digits swapped, one digit wrong) is
+    # still her own passport: Siti, reported under another name, links as before.
+    siti = person(nik=None)
+    for mistyped in ("C1243567", "C1235567"):
+        renamed = person(full_name="Ani Wulandari", nik=None, passport_number=mistyped)
+        score = compare(siti, renamed)
+        assert score.levels["passport"] == "typo"
+        assert not score.review_only
+        assert decide([("siti", score)]).outcome is Outcome.LINK
+
+
 def test_namesakes_with_two_passports_are_not_linked() -> None:
     # The same common name and birth year, two passports, nothing else shared: two women.
     one = PersonFeatures.from_raw(
@@ -745,6 +768,14 @@ def test_an_identifier_joins_what_the_twins_rule_holds_apart() -> None:
         person(full_name="Rini Wulandari", **same_nik),
     )
     assert not score.review_only
+    # The same passport joins them too (one woman, one given name written for another).
+    same_passport = {**HOUSEHOLD, "passport_number": "C1234567"}
+    score = compare(
+        person(full_name="Rina Wulandari", **same_passport),
+        person(full_name="Rini Wulandari", **same_passport),
+    )
+    assert not score.review_only
+    assert decide([("rina", score)]).outcome is Outcome.LINK
 
 
 def test_a_nik_gives_the_birth_date_and_sex_a_report_leaves_out() -> None:
