@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -1136,7 +1136,8 @@ def decide(
     the same NIK, or one typo apart, or the same passport): then the entity already holds this
     identifier, and the contradicting record is the one in doubt, not the link. A review-only
     best candidate (a twin) gives way to the best candidate that links on its own: it stays
-    among the alternatives, never bridged.
+    among the alternatives, never bridged. A candidate holding the same NIK or passport number
+    is proposed for review however low it scores (``SHARED_IDENTIFIER_REASON``).
     """
     best_per_candidate: dict[K, MatchScore] = {}
     vetoed: set[K] = set()
@@ -1171,7 +1172,22 @@ def decide(
         return Decision(Outcome.LINK, best_candidate, best, others)
     if best.probability >= review_threshold:
         return Decision(Outcome.REVIEW, best_candidate, best, others)
+    shared = next(((c, s) for c, s in ranked if _identifier_equal(s)), None)
+    if shared is not None:
+        # One NIK or passport number under another name and birth date: the same person
+        # misrecorded, or a document lent, sold or forged. Never answered "new" in silence.
+        candidate, score = shared
+        reasons = (SHARED_IDENTIFIER_REASON, *score.reasons)
+        return Decision(Outcome.REVIEW, candidate, replace(score, reasons=reasons), others)
     return Decision(Outcome.NEW, None, best, others)
+
+
+#: Why a pair scored below the review threshold is still proposed for review.
+SHARED_IDENTIFIER_REASON = "the same NIK or passport under another identity: review"
+
+
+def _identifier_equal(score: MatchScore) -> bool:
+    return score.levels.get(NIK) == "exact" or score.levels.get(PASSPORT) == "exact"
 
 
 #: An incoming person who matches a second entity at least this surely, besides the one it links

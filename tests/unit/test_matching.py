@@ -17,6 +17,7 @@ from app.matching.scoring import (
     MISSING,
     NAME_FREQUENCY_CAP,
     NAME_FREQUENCY_REFERENCE,
+    SHARED_IDENTIFIER_REASON,
     MatchScore,
     Outcome,
     PersonFeatures,
@@ -399,6 +400,28 @@ def test_twins_with_passports_issued_in_sequence_stay_apart() -> None:
         assert score.levels["passport"] == "typo"
         assert not score.review_only
         assert decide([("siti", score)]).outcome is Outcome.LINK
+
+
+def test_one_passport_under_another_identity_is_proposed_for_review() -> None:
+    # A girl of fifteen travels on her aunt's passport: the number is equal, the name and the
+    # birth date are not. Far below the review threshold, but never answered "new" in silence.
+    aunt = person(nik=None)
+    girl = PersonFeatures.from_raw(
+        full_name="Dewi Anggraini", date_of_birth="2009-08-01", sex="P", passport_number="C1234567"
+    )
+    score = compare(girl, aunt)
+    assert score.probability < DEFAULT_REVIEW_THRESHOLD
+    decision = decide([("aunt", score)])
+    assert decision.outcome is Outcome.REVIEW
+    assert decision.candidate == "aunt"
+    assert decision.score is not None
+    assert decision.score.reasons[0] == SHARED_IDENTIFIER_REASON
+    assert bridged(decision) == []
+    # Another passport, the same girl: nothing joins her to the aunt.
+    own = PersonFeatures.from_raw(
+        full_name="Dewi Anggraini", date_of_birth="2009-08-01", sex="P", passport_number="B7654321"
+    )
+    assert decide([("aunt", compare(own, aunt))]).outcome is Outcome.NEW
 
 
 def test_namesakes_with_two_passports_are_not_linked() -> None:
