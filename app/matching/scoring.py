@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -831,9 +831,35 @@ def _nik_vouches(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]
     return levels[NIK] == "typo" and not _same_born_other_serial(a.nik, b.nik)
 
 
+#: An immigration office numbers passports in sequence: numbers issued together share all but
+#: their last this many characters.
+PASSPORT_SEQUENCE_TAIL = 2
+
+
+def _issued_in_sequence(a: str | None, b: str | None) -> bool:
+    """Two passport numbers of one length, equal but for their last two characters, digits.
+
+    Siblings and twins applying together (a household, or a group a recruiter brings to one
+    office) get numbers like C1234567 and C1234568: one character apart, like a typo, but two
+    passports, so that level must not vouch for a link the names contradict (as twins' NIKs).
+    """
+    if a is None or b is None or a == b or len(a) != len(b) or len(a) <= PASSPORT_SEQUENCE_TAIL:
+        return False
+    head = len(a) - PASSPORT_SEQUENCE_TAIL
+    return a[:head] == b[:head] and a[head:].isdigit() and b[head:].isdigit()
+
+
+def _passport_vouches(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """The passports are equal, or one typo apart outside the issuing sequence (see above)."""
+    if levels[PASSPORT] == "exact":
+        return True
+    return levels[PASSPORT] == "typo" and not _issued_in_sequence(a.passport, b.passport)
+
+
 def _identifier_agrees(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
-    """A NIK or passport equal, or one character apart (except twins' NIKs, see above)."""
-    return _nik_vouches(a, b, levels) or levels[PASSPORT] in {"exact", "typo"}
+    """A NIK or passport equal, or one character apart (except twins' NIKs and passports issued
+    in sequence, see above)."""
+    return _nik_vouches(a, b, levels) or _passport_vouches(a, b, levels)
 
 
 def _given_name(p: PersonFeatures) -> str | None:
@@ -1110,7 +1136,8 @@ def decide(
     the same NIK, or one typo apart, or the same passport): then the entity already holds this
     identifier, and the contradicting record is the one in doubt, not the link. A review-only
     best candidate (a twin) gives way to the best candidate that links on its own: it stays
-    among the alternatives, never bridged.
+    among the alternatives, never bridged. A candidate holding the same NIK or passport number
+    is proposed for review however low it scores (``SHARED_IDENTIFIER_REASON``).
     """
     best_per_candidate: dict[K, MatchScore] = {}
     vetoed: set[K] = set()
@@ -1145,7 +1172,22 @@ def decide(
         return Decision(Outcome.LINK, best_candidate, best, others)
     if best.probability >= review_threshold:
         return Decision(Outcome.REVIEW, best_candidate, best, others)
+    shared = next(((c, s) for c, s in ranked if _identifier_equal(s)), None)
+    if shared is not None:
+        # One NIK or passport number under another name and birth date: the same person
+        # misrecorded, or a document lent, sold or forged. Never answered "new" in silence.
+        candidate, score = shared
+        reasons = (SHARED_IDENTIFIER_REASON, *score.reasons)
+        return Decision(Outcome.REVIEW, candidate, replace(score, reasons=reasons), others)
     return Decision(Outcome.NEW, None, best, others)
+
+
+#: Why a pair scored below the review threshold is still proposed for review.
+SHARED_IDENTIFIER_REASON = "the same NIK or passport under another identity: review"
+
+
+def _identifier_equal(score: MatchScore) -> bool:
+    return score.levels.get(NIK) == "exact" or score.levels.get(PASSPORT) == "exact"
 
 
 #: An incoming person who matches a second entity at least this surely, besides the one it links

@@ -261,3 +261,68 @@ async def test_a_renewed_passport_links_and_twins_with_two_passports_stay_apart(
         "born the same day, given names differ, no identifier agrees: review only"
         in (twin["persons"][0]["reasons"])
     )
+
+
+async def test_a_mistyped_passport_links_and_twins_with_passports_issued_together_stay_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    household = {"date_of_birth": "1999-03-14", "address": "Jl. Sudirman No. 12 RT 03, Dumai"}
+    first = await submit(
+        client, agencies["IMIGRASI-DUMAI"], "S-1", woman(passport_number="C1234567", **household)
+    )
+    # Her twin sister applied on the same day at the same office: the next passport number.
+    twin = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "S-2",
+        woman(full_name="Rahmadani Siregar", passport_number="C1234568", **household),
+    )
+    assert twin["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert (
+        "born the same day, given names differ, no identifier agrees: review only"
+        in twin["persons"][0]["reasons"]
+    )
+    # The Navy intercepts the first woman under the name her recruiter gave her, her passport
+    # number typed with two digits swapped: one keystroke off, still her passport.
+    later = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "S-3",
+        woman(full_name="Ani Wulandari", passport_number="C1243567", **household),
+    )
+    assert later["persons"][0]["entity_id"] == first["persons"][0]["entity_id"]
+    assert "passport differs by one character" in later["persons"][0]["reasons"]
+
+
+async def test_one_passport_under_another_identity_goes_to_an_analyst(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    aunt = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "L-1",
+        woman(passport_number="C1234567", date_of_birth="1985-02-11"),
+    )
+    # A girl of fifteen intercepted with her aunt's passport: another name, another birth date.
+    girl = woman(full_name="Dewi Anggraini", passport_number="C1234567", date_of_birth="2009-08-01")
+    query = {k: girl[k] for k in ("full_name", "passport_number", "date_of_birth")}
+    screened = await client.post(
+        "/v1/screenings", json={"persons": [query]}, headers=agencies["POLRES-DUMAI"]
+    )
+    assert screened.status_code == 200, screened.text
+    hits = screened.json()["results"][0]["hits"]
+    assert [(h["entity_id"], h["match"]) for h in hits] == [
+        (aunt["persons"][0]["entity_id"], "REVIEW")
+    ], hits
+    later = await submit(client, agencies["LANAL-DUMAI"], "L-2", girl)
+    assert later["persons"][0]["entity_id"] != aunt["persons"][0]["entity_id"]
+    assert (
+        "the same NIK or passport under another identity: review"
+        in (later["persons"][0]["reasons"])
+    )
+    matches = (await client.get("/v1/admin/possible-matches", headers=agencies["ADMIN"])).json()[
+        "items"
+    ]
+    assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
+        (later["id"], aunt["persons"][0]["entity_id"])
+    ]

@@ -17,6 +17,7 @@ from app.matching.scoring import (
     MISSING,
     NAME_FREQUENCY_CAP,
     NAME_FREQUENCY_REFERENCE,
+    SHARED_IDENTIFIER_REASON,
     MatchScore,
     Outcome,
     PersonFeatures,
@@ -376,6 +377,51 @@ def test_twins_with_two_passports_stay_apart() -> None:
     assert score.review_only
     assert decide([("rina", score)]).outcome is not Outcome.LINK
     assert decide([("rina", compare_entity(rini, [rina]))]).outcome is not Outcome.LINK
+
+
+def test_twins_with_passports_issued_in_sequence_stay_apart() -> None:
+    # Sisters applying together at one immigration office get numbers issued one after the
+    # other: one character apart, like a typo, but two passports. They vouch for nothing.
+    rina = person(full_name="Rina Lestari", nik=None, passport_number="C1234567")
+    for number in ("C1234568", "C1234576", "C1234599"):
+        rini = person(full_name="Rini Lestari", nik=None, passport_number=number)
+        score = compare(rina, rini)
+        assert score.review_only, number
+        assert decide([("rina", score)]).outcome is not Outcome.LINK
+        assert decide([("rina", compare_entity(rini, [rina]))]).outcome is not Outcome.LINK
+    brother = person(full_name="Hasan Lestari", nik=None, passport_number="C1234568")
+    assert compare(rina, brother).review_only
+    # A passport mistyped by one keystroke elsewhere (two digits swapped, one digit wrong) is
+    # still her own passport: Siti, reported under another name, links as before.
+    siti = person(nik=None)
+    for mistyped in ("C1243567", "C1235567"):
+        renamed = person(full_name="Ani Wulandari", nik=None, passport_number=mistyped)
+        score = compare(siti, renamed)
+        assert score.levels["passport"] == "typo"
+        assert not score.review_only
+        assert decide([("siti", score)]).outcome is Outcome.LINK
+
+
+def test_one_passport_under_another_identity_is_proposed_for_review() -> None:
+    # A girl of fifteen travels on her aunt's passport: the number is equal, the name and the
+    # birth date are not. Far below the review threshold, but never answered "new" in silence.
+    aunt = person(nik=None)
+    girl = PersonFeatures.from_raw(
+        full_name="Dewi Anggraini", date_of_birth="2009-08-01", sex="P", passport_number="C1234567"
+    )
+    score = compare(girl, aunt)
+    assert score.probability < DEFAULT_REVIEW_THRESHOLD
+    decision = decide([("aunt", score)])
+    assert decision.outcome is Outcome.REVIEW
+    assert decision.candidate == "aunt"
+    assert decision.score is not None
+    assert decision.score.reasons[0] == SHARED_IDENTIFIER_REASON
+    assert bridged(decision) == []
+    # Another passport, the same girl: nothing joins her to the aunt.
+    own = PersonFeatures.from_raw(
+        full_name="Dewi Anggraini", date_of_birth="2009-08-01", sex="P", passport_number="B7654321"
+    )
+    assert decide([("aunt", compare(own, aunt))]).outcome is Outcome.NEW
 
 
 def test_namesakes_with_two_passports_are_not_linked() -> None:
@@ -745,6 +791,14 @@ def test_an_identifier_joins_what_the_twins_rule_holds_apart() -> None:
         person(full_name="Rini Wulandari", **same_nik),
     )
     assert not score.review_only
+    # The same passport joins them too (one woman, one given name written for another).
+    same_passport = {**HOUSEHOLD, "passport_number": "C1234567"}
+    score = compare(
+        person(full_name="Rina Wulandari", **same_passport),
+        person(full_name="Rini Wulandari", **same_passport),
+    )
+    assert not score.review_only
+    assert decide([("rina", score)]).outcome is Outcome.LINK
 
 
 def test_a_nik_gives_the_birth_date_and_sex_a_report_leaves_out() -> None:
