@@ -1137,16 +1137,21 @@ def decide(
     identifier, and the contradicting record is the one in doubt, not the link. A review-only
     best candidate (a twin) gives way to the best candidate that links on its own: it stays
     among the alternatives, never bridged. A candidate holding the same NIK or passport number
-    is proposed for review however low it scores (``SHARED_IDENTIFIER_REASON``).
+    is proposed for review however low it scores, or however its NIK contradicts
+    (``SHARED_IDENTIFIER_REASON``): it is never linked on that number alone.
     """
     best_per_candidate: dict[K, MatchScore] = {}
     vetoed: set[K] = set()
     confirmed: set[K] = set()
+    #: Ruled out by their NIK, but holding the incoming passport number: for an analyst.
+    vetoed_sharing: dict[K, MatchScore] = {}
     for candidate, score in scored_candidates:
         if score.confirmed:
             confirmed.add(candidate)
         if score.vetoed:
             vetoed.add(candidate)
+            if _identifier_equal(score):
+                vetoed_sharing.setdefault(candidate, score)
             continue
         held = best_per_candidate.get(candidate)
         if held is None or score.log_likelihood > held.log_likelihood:
@@ -1157,7 +1162,7 @@ def decide(
         reverse=True,
     )
     if not ranked:
-        return Decision(Outcome.NEW)
+        return _new_unless_shared(list(vetoed_sharing.items()), None, ())
     best_candidate, best = ranked[0]
     if best.review_only:
         # A twin held back for review does not hold back the person's own record behind it.
@@ -1172,14 +1177,24 @@ def decide(
         return Decision(Outcome.LINK, best_candidate, best, others)
     if best.probability >= review_threshold:
         return Decision(Outcome.REVIEW, best_candidate, best, others)
-    shared = next(((c, s) for c, s in ranked if _identifier_equal(s)), None)
-    if shared is not None:
-        # One NIK or passport number under another name and birth date: the same person
-        # misrecorded, or a document lent, sold or forged. Never answered "new" in silence.
-        candidate, score = shared
-        reasons = (SHARED_IDENTIFIER_REASON, *score.reasons)
-        return Decision(Outcome.REVIEW, candidate, replace(score, reasons=reasons), others)
-    return Decision(Outcome.NEW, None, best, others)
+    sharing = [(c, s) for c, s in ranked if _identifier_equal(s)]
+    return _new_unless_shared([*sharing, *vetoed_sharing.items()], best, others)
+
+
+def _new_unless_shared(
+    sharing: Sequence[tuple[K, MatchScore]],
+    best: MatchScore | None,
+    others: tuple[tuple[K, MatchScore], ...],
+) -> Decision[K]:
+    """NEW, unless a candidate holds the same NIK or passport number (the first of
+    ``sharing``): one number under another name and birth date, or beside another NIK, is the
+    same person misrecorded, or a document lent, sold or forged. Never answered "new" in
+    silence; proposed for review, never linked."""
+    if not sharing:
+        return Decision(Outcome.NEW, None, best, others)
+    candidate, score = sharing[0]
+    reasons = (SHARED_IDENTIFIER_REASON, *score.reasons)
+    return Decision(Outcome.REVIEW, candidate, replace(score, reasons=reasons), others)
 
 
 #: Why a pair scored below the review threshold is still proposed for review.

@@ -326,3 +326,33 @@ async def test_one_passport_under_another_identity_goes_to_an_analyst(
     assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
         (later["id"], aunt["persons"][0]["entity_id"])
     ]
+
+
+async def test_one_passport_beside_a_contradicting_nik_goes_to_an_analyst(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    first = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "N-1",
+        woman(nik="1471015403990001", passport_number="C7654321", date_of_birth="1999-03-14"),
+    )
+    # The same passport, presented with another valid NIK: two numbers that cannot both be hers.
+    later = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "N-2",
+        woman(nik="3201025403990007", passport_number="C7654321", date_of_birth="1999-03-14"),
+    )
+    person = later["persons"][0]
+    assert person["entity_id"] != first["persons"][0]["entity_id"]
+    assert person["reasons"][:2] == [
+        "the same NIK or passport under another identity: review",
+        "veto: two different NIKs",
+    ]
+    matches = (await client.get("/v1/admin/possible-matches", headers=agencies["ADMIN"])).json()[
+        "items"
+    ]
+    assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
+        (later["id"], first["persons"][0]["entity_id"])
+    ]

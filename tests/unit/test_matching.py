@@ -424,6 +424,26 @@ def test_one_passport_under_another_identity_is_proposed_for_review() -> None:
     assert decide([("aunt", compare(own, aunt))]).outcome is Outcome.NEW
 
 
+def test_one_passport_beside_another_nik_is_proposed_for_review_never_linked() -> None:
+    # The same passport number, but a NIK that contradicts the stored one: a clerk's error in
+    # one of the two numbers, or a forged identity. Never linked, never answered "new" in silence.
+    other_nik = person(nik="3201014703959999")
+    score = compare(other_nik, person())
+    assert score.vetoed
+    decision = decide([("siti", score)])
+    assert decision.outcome is Outcome.REVIEW
+    assert decision.candidate == "siti"
+    assert decision.score is not None
+    assert decision.score.reasons[:2] == (SHARED_IDENTIFIER_REASON, "veto: two different NIKs")
+    assert bridged(decision) == []
+    # Her own passport beside the other NIK: nothing joins them, the veto stands.
+    own = person(nik="3201014703959999", passport_number="B7654321")
+    assert decide([("siti", compare(own, person()))]).outcome is Outcome.NEW
+    # A candidate that links on its own still wins over the one only sharing the passport.
+    linked = decide([("siti", score), ("other", compare(person(nik="3201014703959999"), own))])
+    assert (linked.outcome, linked.candidate) == (Outcome.LINK, "other")
+
+
 def test_namesakes_with_two_passports_are_not_linked() -> None:
     # The same common name and birth year, two passports, nothing else shared: two women.
     one = PersonFeatures.from_raw(
