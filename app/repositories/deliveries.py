@@ -146,7 +146,9 @@ async def inbox_page(
     include_acked: bool,
 ) -> Sequence[InboxRow]:
     params = {"agency_id": agency_id, "after_sequence": after_sequence, "limit": limit}
-    result = await session.execute(_inbox_query(include_acked=include_acked), params)
+    # on the session's connection: Core execution, without the ORM's per-statement work
+    connection = await session.connection()
+    result = await connection.execute(_inbox_query(include_acked=include_acked), params)
     return result.all()
 
 
