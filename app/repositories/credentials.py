@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, String, Uuid, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import table_of
+from app.db import driver_rows, table_of
 from app.models.agency import Agency
 from app.models.base import Base
 from app.models.credentials import (
@@ -80,19 +80,21 @@ async def token_holder(
 ) -> TokenHolder | None:
     """The agency ``code`` and the state of its credential ``credential_id``, in one query.
 
-    A Core statement of columns, sent on the session's connection (no ORM execution, no
-    objects): this runs on every authenticated request, and both joins are on primary keys.
+    A Core statement of columns sent as the driver's prepared statement (``driver_rows``: no
+    ORM, no result processing): this runs on every authenticated request, and both joins are
+    on primary keys.
     """
     params = {"code": code, "credential_id": credential_id}
-    connection = await session.connection()
-    row = (await connection.execute(_token_holder_query(), params)).first()
-    if row is None:
+    rows = await driver_rows(session, _token_holder_query(), params)
+    if not rows:
         return None
+    row = rows[0]
     agency_id, agency_code, active, scopes, key_id, revoked, expires, public_id, public_revoked = (
         row
     )
     return TokenHolder(
-        agency_id=agency_id,
+        # a plain UUID (asyncpg's own class is not one every serializer knows)
+        agency_id=uuid.UUID(bytes=agency_id.bytes),
         agency_code=agency_code,
         active=active,
         scopes=list(scopes or []),

@@ -1,7 +1,8 @@
 """The audited report read's query (``GET /v1/reports/{id}``), in Core: columns, no ORM object.
 
 Every read runs it, so it skips what an ORM load costs (the identity map, instance state,
-loader options) and is built once per process; need-to-know is part of the statement.
+loader options), is built once per process and sent as the driver's prepared statement on
+PostgreSQL (``app.db.driver_rows``); need-to-know is part of the statement.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import table_of
+from app.db import driver_rows, table_of
 from app.models.agency import Agency
 from app.models.report import Report, ReportPerson, ReportRecipient
 
@@ -52,11 +53,10 @@ async def stored_report(
 ) -> StoredReport | None:
     """The report ``report_id`` with its source's code, whether ``agency_id`` may see it
     (None: an admin, who sees everything) and its persons' entities; None if there is none."""
-    connection = await session.connection()
     params: dict[str, uuid.UUID] = {"report_id": report_id}
     if agency_id is not None:
         params["agency_id"] = agency_id
-    rows = (await connection.execute(_query(by_agency=agency_id is not None), params)).all()
+    rows = await driver_rows(session, _query(by_agency=agency_id is not None), params)
     if not rows:
         return None
     first = rows[0]
