@@ -7,14 +7,14 @@ One transaction per use case: the request dependency (or the worker loop) opens 
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 from sqlalchemy import MetaData, Table, TextClause, event, insert
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.expression import Select
 
 from app.config import Settings
 
@@ -276,3 +277,40 @@ async def autocommit(session: AsyncSession) -> None:
     its own: two round trips fewer where one statement is all the work (or where it only reads,
     under READ COMMITTED, where each statement takes its own snapshot anyway). PostgreSQL only."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+async def driver_rows(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of ``statement`` (a Core SELECT of plain columns) on ``session``'s connection.
+
+    On PostgreSQL they come straight from asyncpg, as a statement it prepared once per
+    connection: no SQLAlchemy execution context, parameter or result processing (each costs a
+    small query's worth of Python, and the audited reads send one on every request). Values are
+    then the driver's: UUIDs as asyncpg's own ``uuid.UUID`` subclass, JSON decoded (the codec
+    the dialect registered), timestamps timezone-aware UTC. Elsewhere, through SQLAlchemy.
+    Statements run in the session's transaction if it has sent BEGIN, else each on its own.
+    """
+    connection = await session.connection()
+    if connection.dialect.driver == "asyncpg":
+        sql, names = _driver_sql(statement, connection.dialect)
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
+        except Exception:  # noqa: BLE001, S110 - sent again below, where SQLAlchemy tells what it was
+            # A lost connection or an error of the statement: SQLAlchemy then renews the pool
+            # (the request answers 503) or raises the error, as it does for its own statements.
+            pass
+        else:
+            return rows
+    rows = (await connection.execute(statement, params)).all()
+    return rows
+
+
+@functools.cache
+def _driver_sql(
+    statement: Select[*tuple[Any, ...]], dialect: Dialect
+) -> tuple[str, tuple[str, ...]]:
+    """``statement`` compiled once for the driver: its text and its parameters' names in order."""
+    compiled = statement.compile(dialect=dialect)
+    return compiled.string, tuple(compiled.positiontup or ())

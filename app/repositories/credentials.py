@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, String, Uuid, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import driver_rows, table_of
 from app.models.agency import Agency
 from app.models.base import Base
 from app.models.credentials import (
@@ -79,18 +80,21 @@ async def token_holder(
 ) -> TokenHolder | None:
     """The agency ``code`` and the state of its credential ``credential_id``, in one query.
 
-    Columns only, no ORM objects: this runs on every authenticated request, and both joins are
+    A Core statement of columns sent as the driver's prepared statement (``driver_rows``: no
+    ORM, no result processing): this runs on every authenticated request, and both joins are
     on primary keys.
     """
     params = {"code": code, "credential_id": credential_id}
-    row = (await session.execute(_token_holder_query(), params)).first()
-    if row is None:
+    rows = await driver_rows(session, _token_holder_query(), params)
+    if not rows:
         return None
+    row = rows[0]
     agency_id, agency_code, active, scopes, key_id, revoked, expires, public_id, public_revoked = (
         row
     )
     return TokenHolder(
-        agency_id=agency_id,
+        # a plain UUID (asyncpg's own class is not one every serializer knows)
+        agency_id=uuid.UUID(bytes=agency_id.bytes),
         agency_code=agency_code,
         active=active,
         scopes=list(scopes or []),
@@ -112,26 +116,29 @@ def _token_holder_query() -> Select[
     uuid.UUID,
     datetime | None,
 ]:
-    """``token_holder``'s statement, built once per process (its values are parameters)."""
+    """``token_holder``'s statement on the tables, built once per process (its values are
+    parameters)."""
     credential_id = bindparam("credential_id", type_=Uuid)
+    agencies, keys, public_keys = table_of(Agency), table_of(ApiKey), table_of(AgencyPublicKey)
     return (
         select(
-            Agency.id,
-            Agency.code,
-            Agency.active,
-            Agency.scopes,
-            ApiKey.id,
-            ApiKey.revoked_at,
-            ApiKey.expires_at,
-            AgencyPublicKey.id,
-            AgencyPublicKey.revoked_at,
+            agencies.c.id,
+            agencies.c.code,
+            agencies.c.active,
+            agencies.c.scopes,
+            keys.c.id,
+            keys.c.revoked_at,
+            keys.c.expires_at,
+            public_keys.c.id,
+            public_keys.c.revoked_at,
         )
-        .outerjoin(ApiKey, and_(ApiKey.id == credential_id, ApiKey.agency_id == Agency.id))
+        .select_from(agencies)
+        .outerjoin(keys, and_(keys.c.id == credential_id, keys.c.agency_id == agencies.c.id))
         .outerjoin(
-            AgencyPublicKey,
-            and_(AgencyPublicKey.id == credential_id, AgencyPublicKey.agency_id == Agency.id),
+            public_keys,
+            and_(public_keys.c.id == credential_id, public_keys.c.agency_id == agencies.c.id),
         )
-        .where(Agency.code == bindparam("code", type_=String))
+        .where(agencies.c.code == bindparam("code", type_=String))
     )
 
 

@@ -6,12 +6,11 @@ import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
     Integer,
-    Row,
     Select,
     Text,
     Uuid,
@@ -31,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.db import add_rows, table_of
+from app.db import add_rows, driver_rows, table_of
 from app.models.agency import Agency
 from app.models.delivery import (
     Delivery,
@@ -132,9 +131,18 @@ async def endpoint_for(session: AsyncSession, agency_id: uuid.UUID) -> WebhookEn
     return result.first()
 
 
-#: An inbox row: id, sequence, event, created_at, rule, report_id, acked_at and the payload as
-#: the JSON text stored (the API answers it as it is, unparsed).
-InboxRow = Row[uuid.UUID, int, str, datetime, str | None, uuid.UUID | None, datetime | None, str]
+class InboxRow(NamedTuple):
+    """An inbox row, the payload as the JSON text stored (the API answers it as it is,
+    unparsed); ids as the driver gives them (``app.db.driver_rows``)."""
+
+    id: uuid.UUID
+    sequence: int
+    event: str
+    created_at: datetime
+    rule: str | None
+    report_id: uuid.UUID | None
+    acked_at: datetime | None
+    payload: str
 
 
 async def inbox_page(
@@ -146,8 +154,9 @@ async def inbox_page(
     include_acked: bool,
 ) -> Sequence[InboxRow]:
     params = {"agency_id": agency_id, "after_sequence": after_sequence, "limit": limit}
-    result = await session.execute(_inbox_query(include_acked=include_acked), params)
-    return result.all()
+    # the driver's prepared statement on PostgreSQL: no ORM, no result processing per row
+    rows = await driver_rows(session, _inbox_query(include_acked=include_acked), params)
+    return [InboxRow(*row) for row in rows]
 
 
 @functools.cache

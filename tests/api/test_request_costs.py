@@ -43,7 +43,8 @@ BUDGET = {
 
 
 class Statements:
-    """Counts the statements the app's engine sends while ``counting()`` is open."""
+    """Counts the statements the app's engine sends while ``counting()`` is open, and those
+    sent straight to asyncpg (``app.db.driver_rows``), which SQLAlchemy does not see."""
 
     def __init__(self, app: Any) -> None:
         self.seen: list[str] | None = None
@@ -55,10 +56,18 @@ class Statements:
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[list[str]]:
-        self.seen = []
+        self.seen = seen = []
+        fetch = asyncpg.Connection.fetch
+
+        async def counted(connection: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            seen.append(query)
+            return await fetch(connection, query, *args, **kwargs)
+
+        asyncpg.Connection.fetch = counted
         try:
-            yield self.seen
+            yield seen
         finally:
+            asyncpg.Connection.fetch = fetch
             self.seen = None
 
 

@@ -1,0 +1,143 @@
+"""The audited report read (``GET /v1/reports/{id}``) and inbox page answered from plain rows.
+
+Their token check and their queries are Core statements of columns (no ORM load): the answer
+must stay byte for byte what the ``ReportOut`` schema makes of the stored report, need-to-know
+and the read's audit event unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from pydantic import TypeAdapter
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState
+
+from app.api.deps import Principal
+from app.db import AppSession
+from app.models.agency import Agency
+from app.models.audit import AuditEvent
+from app.schemas.report import ReportOut
+from app.services import reports as service
+from app.vocab.enums import Scope
+from tests.report_samples import deferral, interception
+
+_AS_FASTAPI_SENDS = TypeAdapter(ReportOut)
+
+
+async def _expected(app: Any, report_id: str) -> bytes:
+    """The report as the ORM path (``read_detail``, the console's) loads it, through the
+    response schema as FastAPI serializes a ``response_model``."""
+    async with app.state.session_factory() as session:
+        admin = (await session.scalars(select(Agency).where(Agency.code == "ADMIN"))).one()
+        caller = Principal(
+            agency_id=admin.id,
+            agency_code=admin.code,
+            scopes=frozenset({Scope.ADMIN.value}),
+            credential_id="test",
+            token_id=None,
+        )
+        detail = await service.read_detail(session, caller, uuid.UUID(report_id))
+    return _AS_FASTAPI_SENDS.dump_json(detail.report, by_alias=True)
+
+
+async def test_a_read_answers_byte_for_byte_what_the_schema_makes_of_the_report(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Two persons resolved to entities, a second report about one of them, and one retracted:
+    # entity ids by position, a retraction reason, every optional field of the samples.
+    first = await client.post(
+        "/v1/reports",
+        json=interception(recipients=["POLRES-DUMAI"]),
+        headers=agencies["LANAL-DUMAI"],
+    )
+    second = await client.post(
+        "/v1/reports",
+        json=deferral(recipients=["POLRES-DUMAI"]),
+        headers=agencies["IMIGRASI-DUMAI"],
+    )
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    retracted = await client.post(
+        f"{second.headers['location']}/retract",
+        json={"reason": "Entered twice by mistake"},
+        headers=agencies["IMIGRASI-DUMAI"],
+    )
+    assert retracted.status_code == 200, retracted.text
+
+    for created, readers in (
+        (first, ("LANAL-DUMAI", "POLRES-DUMAI", "ADMIN")),
+        (second, ("IMIGRASI-DUMAI", "POLRES-DUMAI", "ADMIN")),
+    ):
+        expected = await _expected(app, created.json()["id"])
+        for code in readers:
+            read = await client.get(created.headers["location"], headers=agencies[code])
+            assert read.status_code == 200, (code, read.text)
+            assert read.headers["content-type"] == "application/json"
+            assert read.content == expected, code
+    assert any(
+        p["entity_id"]
+        for p in (await client.get(first.headers["location"], headers=agencies["ADMIN"])).json()[
+            "persons"
+        ]
+    )
+
+
+@contextlib.contextmanager
+def orm_selects(app: Any) -> Iterator[list[str]]:
+    """The SELECTs the app's sessions run through the ORM while open (Core ones are not seen)."""
+    seen: list[str] = []
+
+    def note(state: ORMExecuteState) -> None:
+        if state.is_select:
+            seen.append(str(state.statement))
+
+    event.listen(AppSession, "do_orm_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(AppSession, "do_orm_execute", note)
+
+
+async def test_a_read_and_an_inbox_page_load_no_orm_object_and_are_still_audited(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    created = await client.post(
+        "/v1/reports",
+        json=deferral(recipients=["POLRES-DUMAI"]),
+        headers=agencies["IMIGRASI-DUMAI"],
+    )
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    # warm what a process caches (the token's signature, the verification key)
+    assert (await client.get(location, headers=agencies["POLRES-DUMAI"])).status_code == 200
+    assert (await client.get("/v1/inbox", headers=agencies["POLRES-DUMAI"])).status_code == 200
+
+    with orm_selects(app) as seen:
+        answers = [
+            await client.get(location, headers=agencies["POLRES-DUMAI"]),
+            await client.get(location, headers=agencies["ADMIN"]),
+            await client.get("/v1/inbox", headers=agencies["POLRES-DUMAI"]),
+            await client.get(location, headers=agencies["LANAL-DUMAI"]),  # not a recipient
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 404]
+    assert seen == []
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.request_id, AuditEvent.action, AuditEvent.object_ids).where(
+                AuditEvent.request_id.in_([a.headers["x-request-id"] for a in answers])
+            )
+        )
+        events = {request_id: (action, ids) for request_id, action, ids in rows.all()}
+    report_id = created.json()["id"]
+    assert [events[a.headers["x-request-id"]][0] for a in answers] == [
+        "report.read",
+        "report.read",
+        "inbox.list",
+        "report.read",
+    ]
+    for answer in (answers[0], answers[1], answers[3]):
+        assert events[answer.headers["x-request-id"]][1] == [report_id]
