@@ -33,6 +33,15 @@ async def submit(
     )
 
 
+async def proposed_matches(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> list[tuple[str, str]]:
+    """The possible matches an admin is shown: (report, candidate entity) pairs."""
+    listed = await client.get("/v1/admin/possible-matches", headers=admin)
+    assert listed.status_code == 200, listed.text
+    return [(m["report_id"], m["candidate_entity_id"]) for m in listed.json()["items"]]
+
+
 async def test_a_common_name_needs_more_than_a_near_birth_date(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
@@ -320,10 +329,7 @@ async def test_one_passport_under_another_identity_goes_to_an_analyst(
         "the same NIK or passport under another identity: review"
         in (later["persons"][0]["reasons"])
     )
-    matches = (await client.get("/v1/admin/possible-matches", headers=agencies["ADMIN"])).json()[
-        "items"
-    ]
-    assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
+    assert await proposed_matches(client, agencies["ADMIN"]) == [
         (later["id"], aunt["persons"][0]["entity_id"])
     ]
 
@@ -350,9 +356,6 @@ async def test_one_passport_beside_a_contradicting_nik_goes_to_an_analyst(
         "the same NIK or passport under another identity: review",
         "veto: two different NIKs",
     ]
-    matches = (await client.get("/v1/admin/possible-matches", headers=agencies["ADMIN"])).json()[
-        "items"
-    ]
-    assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
+    assert await proposed_matches(client, agencies["ADMIN"]) == [
         (later["id"], first["persons"][0]["entity_id"])
     ]
