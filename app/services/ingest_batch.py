@@ -41,6 +41,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.db import is_database_unavailable, transaction
+from app.services.delivery import (
+    defer_numbering,
+    deferred_count,
+    forget_deferred_after,
+    number_deferred,
+)
 
 logger = logging.getLogger("sinergi.ingest")
 
@@ -134,8 +140,11 @@ class IngestGroupCommit:
         outcomes: list[_Outcome] = []
         try:
             async with transaction(self.sessions) as session:
+                # the requests' deliveries numbered together, counters locked in one order
+                defer_numbering(session)
                 for waiting in batch:
                     outcomes.append(await self._attempt(session, waiting))
+                await number_deferred(session)
         except Exception as error:  # noqa: BLE001 - handed to the requests it belongs to
             if is_database_unavailable(error):
                 for waiting in batch:
@@ -161,11 +170,13 @@ class IngestGroupCommit:
     async def _attempt(self, session: AsyncSession, waiting: _Waiting) -> _Outcome:
         """One request in a savepoint of the batch; raises only when the batch cannot go on."""
         counted = metrics.pending_count(session)
+        deliveries = deferred_count(session)
         try:
             async with session.begin_nested():
                 return _Outcome(waiting, result=await _call(waiting, session))
         except Exception as error:  # the request's own, or run again alone
             metrics.forget_pending_after(session, counted)
+            forget_deferred_after(session, deliveries)
             if is_database_unavailable(error):
                 raise
             again = isinstance(error, sa_exc.DBAPIError)

@@ -53,7 +53,7 @@ from app.schemas.report import (
 )
 from app.services import watches
 from app.services.caller import Caller
-from app.services.delivery import Outgoing, enqueue_all
+from app.services.delivery import Outgoing, enqueue_at_commit
 from app.services.facets import facets_of
 from app.services.match_weights import current_weights
 from app.services.persons import identify
@@ -274,7 +274,7 @@ class _Outbox:
         # Everything else first, so the recipients' counters (hot rows) stay locked only for the
         # deliveries' INSERT, the audit event and the commit.
         await session.flush()
-        await enqueue_all(
+        await enqueue_at_commit(
             session,
             [
                 Outgoing(agency_id, event, payload, rule, report_id)
@@ -283,7 +283,8 @@ class _Outbox:
                 )
             ],
         )
-        # One statement numbers them all, one batched INSERT writes them.
+        # One statement numbers them all, one batched INSERT writes them (in a group-commit
+        # batch: once for all its requests, before its COMMIT).
         await session.flush()
         self.items.clear()
 

@@ -320,6 +320,72 @@ async def test_two_processes_batching_opposite_orders_answer_every_request(
     assert verify.json()["ok"], verify.json()
 
 
+async def test_two_processes_batching_recipients_in_opposite_orders_never_deadlock(
+    app: Any, client: httpx.AsyncClient, settings: Any
+) -> None:
+    """Two processes' batches whose RED reports reach two agencies in opposite orders: a batch
+    numbers its requests' deliveries together before its COMMIT, the counters locked in one
+    order, so neither loses a deadlock (no request runs again) and each inbox stays gap-free.
+    (Numbered request by request, each batch held one counter and waited for the other's.)"""
+    headers = await dumai_agencies(app, client)
+    other = create_app(settings)
+    people = [
+        victim(name, f"199{n}-0{n + 1}-1{n}", f"337401{51 + n}0{n + 1}9{n}000{n + 1}")
+        for n, name in enumerate(
+            ["Sri Wahyuni", "Nur Aini", "Siti Rahayu", "Ani Suryani", "Tuti Handayani", "Eka Putri"]
+        )
+    ]
+    try:
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c2:
+            polres, lanal = "POLRES-DUMAI", "LANAL-DUMAI"
+            plans = [
+                (app, client, [polres, lanal, polres], "A"),
+                (other, c2, [lanal, polres, lanal], "B"),
+            ]
+            # both processes warm (connected, statements prepared), so their batches overlap
+            for n, sender in enumerate((client, c2)):
+                warm = deferral(external_ref=f"IMI-DUMAI/2025/W{n}")
+                answer = await sender.post(
+                    "/v1/reports", json=warm, headers=headers["IMIGRASI-DUMAI"]
+                )
+                assert answer.status_code == 201, answer.text
+            groups = []
+            pending = []
+            for application, sender, recipients, tag in plans:
+                group = ingest_group_commit(application.state)
+                assert group is not None
+                groups.append(group)
+                bodies = [
+                    deferral(
+                        external_ref=f"IMI-DUMAI/2025/R{tag}{n}",
+                        tlp="RED",
+                        recipients=[recipient],
+                        persons=[people.pop()],
+                    )
+                    for n, recipient in enumerate(recipients)
+                ]
+                pending += await _held_in_one_batch(
+                    group, sender, bodies, headers["IMIGRASI-DUMAI"]
+                )
+            retried = [group.retried for group in groups]
+            for group in groups:
+                group.release()
+            answers = await asyncio.gather(*pending)
+    finally:
+        await other.state.engine.dispose()
+
+    assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+    assert [group.retried for group in groups] == retried  # no request lost a deadlock
+    assert [group.sizes[-1] for group in groups] == [3, 3]
+    for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        sequences = [i["sequence"] for i in inbox]
+        assert sequences == list(range(1, len(inbox) + 1)), (code, sequences)
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
+
+
 #: The reference whose statements lose a race (``_losing_statement``), and how often they do.
 LOSING_REF = "IMI-DUMAI/2025/DEADLOCK"
 
