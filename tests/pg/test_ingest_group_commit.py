@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from app.api.reports import ingest_group_commit
 from app.main import create_app
@@ -384,6 +384,47 @@ async def test_two_processes_batching_recipients_in_opposite_orders_never_deadlo
         assert sequences == list(range(1, len(inbox) + 1)), (code, sequences)
     verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
     assert verify.json()["ok"], verify.json()
+
+
+async def test_a_request_is_not_kept_waiting_behind_a_batch_that_waits_on_the_database(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """While one batch waits for PostgreSQL (here on a recipient's counter another transaction
+    holds), a report to another agency is stored and answered on another connection; the
+    waiting one is answered once the lock goes, and both inboxes stay gap-free. (With one batch
+    at a time, the second report waited behind the first.)"""
+    headers = await dumai_agencies(app, client)
+    sender = headers["IMIGRASI-DUMAI"]
+
+    def red(ref: str, recipient: str, person: dict[str, Any]) -> dict[str, Any]:
+        return deferral(external_ref=ref, tlp="RED", recipients=[recipient], persons=[person])
+
+    first = red("W", "POLRES-DUMAI", NEW_PERSON)
+    warm = await client.post("/v1/reports", json=first, headers=sender)
+    assert warm.status_code == 201, warm.text
+    async with app.state.engine.connect() as holder:
+        await holder.execute(
+            text(
+                "SELECT 1 FROM delivery_sequences WHERE agency_id ="
+                " (SELECT id FROM agencies WHERE code = 'POLRES-DUMAI') FOR UPDATE"
+            )
+        )
+        blocked = asyncio.create_task(
+            client.post("/v1/reports", json=red("B", "POLRES-DUMAI", NEW_PERSON), headers=sender)
+        )
+        await asyncio.sleep(0.5)
+        assert not blocked.done()
+        other = await asyncio.wait_for(
+            client.post("/v1/reports", json=red("O", "LANAL-DUMAI", HIDDEN_PERSON), headers=sender),
+            timeout=10,
+        )
+        assert other.status_code == 201, other.text
+        assert not blocked.done()
+        await holder.rollback()
+    assert (await blocked).status_code == 201
+    for code, count in (("POLRES-DUMAI", 2), ("LANAL-DUMAI", 1)):
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        assert [i["sequence"] for i in inbox] == list(range(1, count + 1))
 
 
 #: The reference whose statements lose a race (``_losing_statement``), and how often they do.
