@@ -50,6 +50,7 @@ from app.services.delivery import (
     forget_deferred_after,
     number_deferred,
 )
+from app.services.routing import share_rules
 
 logger = logging.getLogger("sinergi.ingest")
 
@@ -151,8 +152,10 @@ class IngestGroupCommit:
         outcomes: list[_Outcome] = []
         try:
             async with transaction(self.sessions) as session:
-                # the requests' deliveries numbered together, counters locked in one order
+                # the requests' deliveries numbered together, counters locked in one order;
+                # the routing rules and agencies read once
                 defer_numbering(session)
+                share_rules(session)
                 for waiting in batch:
                     outcomes.append(await self._attempt(session, waiting))
                 await number_deferred(session)

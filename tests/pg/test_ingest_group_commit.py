@@ -427,6 +427,37 @@ async def test_a_request_is_not_kept_waiting_behind_a_batch_that_waits_on_the_da
         assert [i["sequence"] for i in inbox] == list(range(1, count + 1))
 
 
+async def test_a_batch_reads_the_routing_rules_once_and_routes_each_report_as_alone(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """Three reports in one batch: the rules and the active agencies are read once for all of
+    them (two queries per report before), and each is routed as it would be alone."""
+    headers = await dumai_agencies(app, client)
+    group = ingest_group_commit(app.state)
+    assert group is not None
+    sender = headers["IMIGRASI-DUMAI"]
+    alone = await client.post("/v1/reports", json=deferral(external_ref="R0"), headers=sender)
+    assert alone.status_code == 201, alone.text
+    reads: list[str] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "FROM routing_rules" in statement or "SELECT agencies.code, agencies.id" in statement:
+            reads.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", seen)
+    bodies = [deferral(external_ref=f"R{n}", persons=[victim(f"Orang Ke{n}", "1990-01-01")])
+              for n in (1, 2, 3)]  # fmt: skip
+    pending = await _held_in_one_batch(group, client, bodies, sender)
+    group.release()
+    answers = await asyncio.gather(*pending)
+
+    assert [r.status_code for r in answers] == [201] * 3, [r.text for r in answers]
+    assert group.sizes[-1] == 3
+    assert len(reads) == 2  # the rules, the agencies
+    for answer in answers:
+        assert answer.json()["routed_to"] == alone.json()["routed_to"]
+
+
 #: The reference whose statements lose a race (``_losing_statement``), and how often they do.
 LOSING_REF = "IMI-DUMAI/2025/DEADLOCK"
 
