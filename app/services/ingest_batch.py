@@ -35,7 +35,7 @@ import asyncio
 import contextvars
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.db import is_database_unavailable, transaction
+from app.repositories.resolution import lock_keys
 from app.services.delivery import (
     defer_numbering,
     deferred_count,
@@ -65,9 +66,21 @@ ALONE_ATTEMPTS = 3
 Job = Callable[[AsyncSession], Coroutine[Any, Any, T]]
 
 
+#: ``session.info`` key of the blocking keys a batch locked for all its requests at its start.
+_KEYS_LOCKED = "sinergi.keys_locked"
+
+
+def keys_locked(session: AsyncSession, keys: Sequence[str]) -> bool:
+    """Whether this transaction (a batch) already holds the locks of all ``keys``."""
+    held: frozenset[str] = session.info.get(_KEYS_LOCKED, frozenset())
+    return held.issuperset(keys)
+
+
 @dataclass
 class _Waiting:
     job: Job[Any]
+    #: The blocking keys its job will lock (taken for the whole batch at its start).
+    keys: Sequence[str]
     #: The request's context (log fields, the request being handled), for its job to run in.
     context: contextvars.Context
     done: asyncio.Future[Any]
@@ -115,10 +128,14 @@ class IngestGroupCommit:
         self._held = False
         self._start()
 
-    async def run(self, job: Job[T]) -> T:
-        """Run ``job`` in a batch; its result once the batch committed, or what it raised."""
+    async def run(self, job: Job[T], keys: Sequence[str] = ()) -> T:
+        """Run ``job`` in a batch; its result once the batch committed, or what it raised.
+
+        ``keys``: the blocking keys ``job`` will lock, taken with every other request's of the
+        batch in one statement, in one global order, before any request runs (locked request
+        by request, two batches naming two people in opposite orders could deadlock)."""
         waiting = _Waiting(
-            job, contextvars.copy_context(), asyncio.get_running_loop().create_future()
+            job, keys, contextvars.copy_context(), asyncio.get_running_loop().create_future()
         )
         self._queue.append(waiting)
         self._start()
@@ -156,6 +173,9 @@ class IngestGroupCommit:
                 # the routing rules and agencies read once
                 defer_numbering(session)
                 share_rules(session)
+                keys = frozenset(k for waiting in batch for k in waiting.keys)
+                await lock_keys(session, keys)
+                session.info[_KEYS_LOCKED] = keys
                 for waiting in batch:
                     outcomes.append(await self._attempt(session, waiting))
                 await number_deferred(session)

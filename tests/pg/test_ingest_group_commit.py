@@ -458,6 +458,53 @@ async def test_a_batch_reads_the_routing_rules_once_and_routes_each_report_as_al
         assert answer.json()["routed_to"] == alone.json()["routed_to"]
 
 
+async def test_two_processes_batching_two_people_in_opposite_orders_never_deadlock(
+    app: Any, client: httpx.AsyncClient, settings: Any
+) -> None:
+    """Two processes' batches naming two new people in opposite orders: a batch locks all its
+    requests' blocking keys at its start, in one order, so neither loses a deadlock (no request
+    runs again) and each person is one entity. (Locked request by request, each batch held one
+    person's keys and waited for the other's.)"""
+    headers = await dumai_agencies(app, client)
+    sender = headers["IMIGRASI-DUMAI"]
+    other = create_app(settings)
+    first = victim("Rina Marlina", "2000-02-03", "3374014302000004")
+    second = victim("Yuliana Safitri", "1998-07-09", "3374014907980002")
+    try:
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c2:
+            for n, warm_client in enumerate((client, c2)):  # both connected and prepared
+                warm = await warm_client.post(
+                    "/v1/reports", json=deferral(external_ref=f"W{n}"), headers=sender
+                )
+                assert warm.status_code == 201, warm.text
+            groups = []
+            pending = []
+            for application, poster, people, tag in [
+                (app, client, [first, second], "A"),
+                (other, c2, [second, first], "B"),
+            ]:
+                group = ingest_group_commit(application.state)
+                assert group is not None
+                groups.append(group)
+                bodies = [
+                    deferral(external_ref=f"{tag}{n}", persons=[person])
+                    for n, person in enumerate(people)
+                ]
+                pending += await _held_in_one_batch(group, poster, bodies, sender)
+            retried = [group.retried for group in groups]
+            for group in groups:
+                group.release()
+            answers = await asyncio.gather(*pending)
+    finally:
+        await other.state.engine.dispose()
+
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    assert [group.retried for group in groups] == retried  # no request lost a deadlock
+    entity = [r.json()["persons"][0]["entity_id"] for r in answers]
+    assert entity[0] == entity[3] != entity[1] == entity[2]
+
+
 #: The reference whose statements lose a race (``_losing_statement``), and how often they do.
 LOSING_REF = "IMI-DUMAI/2025/DEADLOCK"
 
