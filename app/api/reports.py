@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -81,7 +81,7 @@ async def _with_concurrent(
     session: AsyncSession,
     body: ReportIn,
     work: Callable[[AsyncSession], Coroutine[Any, Any, tuple[int, Answer]]],
-    keys: Sequence[str] = (),
+    keys: Iterable[str] = (),
 ) -> tuple[int, Answer]:
     """Run ``work`` (a submission or a correction) in the transaction it shares with concurrent
     ones (``app.services.ingest_batch``), its audit event with it; in the request's own

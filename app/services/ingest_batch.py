@@ -35,7 +35,7 @@ import asyncio
 import contextvars
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -70,17 +70,19 @@ Job = Callable[[AsyncSession], Coroutine[Any, Any, T]]
 _KEYS_LOCKED = "sinergi.keys_locked"
 
 
-def keys_locked(session: AsyncSession, keys: Sequence[str]) -> bool:
-    """Whether this transaction (a batch) already holds the locks of all ``keys``."""
-    held: frozenset[str] = session.info.get(_KEYS_LOCKED, frozenset())
-    return held.issuperset(keys)
+def keys_locked(session: AsyncSession, keys: Iterable[str]) -> bool:
+    """Whether this transaction (a batch) already holds the locks of all ``keys`` (read only
+    in a batch: a lone request pays nothing for asking)."""
+    held: frozenset[str] | None = session.info.get(_KEYS_LOCKED)
+    return held is not None and held.issuperset(keys)
 
 
 @dataclass
 class _Waiting:
     job: Job[Any]
-    #: The blocking keys its job will lock (taken for the whole batch at its start).
-    keys: Sequence[str]
+    #: The blocking keys its job will lock (taken for the whole batch at its start; lazy, as
+    #: a request running alone never needs them).
+    keys: Iterable[str]
     #: The request's context (log fields, the request being handled), for its job to run in.
     context: contextvars.Context
     done: asyncio.Future[Any]
@@ -128,7 +130,7 @@ class IngestGroupCommit:
         self._held = False
         self._start()
 
-    async def run(self, job: Job[T], keys: Sequence[str] = ()) -> T:
+    async def run(self, job: Job[T], keys: Iterable[str] = ()) -> T:
         """Run ``job`` in a batch; its result once the batch committed, or what it raised.
 
         ``keys``: the blocking keys ``job`` will lock, taken with every other request's of the

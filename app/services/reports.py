@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -343,8 +343,9 @@ class Submission:
     warnings: list[ReportWarning]
 
     @property
-    def lock_keys(self) -> list[str]:
-        return [key for p in self.persons for key in blocking_keys(p.features)]
+    def lock_keys(self) -> Iterator[str]:
+        """Computed only when iterated (a batch's start), never for a request running alone."""
+        return (key for p in self.persons for key in blocking_keys(p.features))
 
 
 def prepare(body: ReportIn) -> Submission:
@@ -367,7 +368,7 @@ async def _store_persons(
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = settings.thresholds
     weights = await current_weights(session)
-    if not keys_locked(session, [k for p in persons for k in blocking_keys(p.features)]):
+    if not keys_locked(session, (k for p in persons for k in blocking_keys(p.features))):
         await lock_for_resolution(session, [p.features for p in persons])
     # Every person's candidates in one lookup. A person's resolution changes no other person's
     # candidates (those of this report are never candidates, its keys are not written yet),
