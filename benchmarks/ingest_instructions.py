@@ -9,22 +9,34 @@ callgrind's instrumentation is switched on (``callgrind_control -i on``) for ``-
 Divide the ``Collected`` figure valgrind prints by ``--reports``: the instructions of one ingest
 in this process (the in-process client's included, the database's not). Without valgrind it
 prints the process's CPU time per ingest instead.
+
+``--persons N`` loads a store of N persons first (``benchmarks.store``, as ``benchmarks.ingest``
+does) and mixes held-back records of stored persons into the reports, so resolution meets a
+store like the benchmark's; ``--count`` prints the statements sent and the rows they returned
+per ingest (the candidate rows among them).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import itertools
 import os
 import shutil
+import statistics
 import subprocess
 import time
+from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy import event
 
 from app.main import create_app
+from app.services import reports as reports_module
+from app.services import resolution
+from benchmarks import store
 from benchmarks.load import exchange_keys
 from benchmarks.setup import SENDERS, bench_settings, prepare
 from benchmarks.workload import fresh_reports
@@ -40,7 +52,29 @@ def instrument(on: bool) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     prepared = await prepare(args.database_url)
+    known = None
+    if args.persons:
+        await store.load(args.database_url, args.persons, quiet=True)
+        known = store.held_back_records(args.persons)
     app = create_app(bench_settings(args.database_url).model_copy(update={"log_level": "WARNING"}))
+    counted: dict[str, int] = {"statements": 0, "persons": 0, "candidates": 0}
+    per_ingest: list[tuple[int, int, int]] = []
+    if args.count:
+        event.listen(
+            app.state.engine.sync_engine,
+            "before_cursor_execute",
+            lambda *_: counted.__setitem__("statements", counted["statements"] + 1),
+        )
+        lookup = resolution.candidates_of
+
+        async def counting_lookup(*a: Any, **k: Any) -> Any:
+            found = await lookup(*a, **k)
+            counted["persons"] += len(found)
+            counted["candidates"] += sum(len(f.rows) for f in found)
+            return found
+
+        resolution.candidates_of = counting_lookup  # type: ignore[assignment]
+        reports_module.candidates_of = counting_lookup  # type: ignore[assignment]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sinergi") as http:
         tokens = await exchange_keys(http, {code: prepared.keys[code] for code in SENDERS})
@@ -48,27 +82,45 @@ async def main_async(args: argparse.Namespace) -> None:
             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             for token in tokens.values()
         ]
-        bodies = list(fresh_reports("INSTR", 11, 2 * args.reports))
+        bodies = list(fresh_reports("INSTR", 11, 2 * args.reports, known=known))
         senders = itertools.cycle(headers)
 
         async def ingest(body: dict[str, object]) -> None:
+            counted.update(statements=0, persons=0, candidates=0)
             answer = await http.post(
                 "/v1/reports", content=orjson.dumps(body), headers=next(senders)
             )
             assert answer.status_code == 201, answer.text
+            per_ingest.append((counted["statements"], counted["persons"], counted["candidates"]))
 
         for body in bodies[: args.reports]:
             await ingest(body)
+        per_ingest.clear()
+        profile = cProfile.Profile() if args.profile else None
         if args.callgrind:
             instrument(True)
+        if profile:
+            profile.enable()
         cpu = time.process_time()
         for body in bodies[args.reports :]:
             await ingest(body)
         cpu = time.process_time() - cpu
+        if profile:
+            profile.disable()
+            profile.dump_stats(args.profile)
         if args.callgrind:
             instrument(False)
     await app.state.engine.dispose()
     print(f"{args.reports} ingests, {cpu / args.reports * 1000:.2f} ms CPU each", flush=True)
+    if args.count:
+        statements, persons, candidates = zip(*per_ingest, strict=True)
+        print(
+            f"per ingest: statements median {statistics.median(statements)} "
+            f"(min {min(statements)}, max {max(statements)}); "
+            f"persons {sum(persons) / len(per_ingest):.2f}, candidate rows fetched "
+            f"{sum(candidates) / len(per_ingest):.1f} (max {max(candidates)})",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -76,6 +128,9 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--reports", type=int, default=30, help="measured ingests (and warm-up)")
     parser.add_argument("--callgrind", action="store_true", help="count the measured ones only")
+    parser.add_argument("--persons", type=int, default=0, help="stored persons loaded first")
+    parser.add_argument("--count", action="store_true", help="statements and candidate rows")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the measured ingests")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -8,6 +8,8 @@ drives the app through ``httpx.ASGITransport`` and counts what SQLAlchemy sends 
     python -m benchmarks.statements                      # PostgreSQL (database bench_stmts)
     python -m benchmarks.statements --sqlite             # SQLite, a temporary file
     python -m benchmarks.statements --show               # also print each statement
+    python -m benchmarks.statements --batch 10           # also: 10 ingests held in one
+                                                         # group-commit batch (PostgreSQL)
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import httpx
 import orjson
 from sqlalchemy import event
 
+from app.api.reports import ingest_group_commit
 from app.main import create_app
 from benchmarks.setup import SENDERS, bench_settings, prepare
 from benchmarks.workload import fresh_reports
@@ -53,7 +56,42 @@ class StatementLog:
             self.statements = None
 
 
-async def measure(database_url: str, reports: int, show: bool) -> dict[str, list[int]]:
+async def batch_statements(
+    app: Any, log: StatementLog, client: httpx.AsyncClient, tokens: list[str], size: int
+) -> int:
+    """Statements sent for ``size`` ingests gathered into one held group-commit batch."""
+    group = ingest_group_commit(app.state)
+    assert group is not None, "group commit is off (SQLite?)"
+    group.hold()
+    pending = []
+    with log.counting() as statements:
+        for i, body in enumerate(fresh_reports("STMTB", 9, size)):
+            queued = group.waiting
+            headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
+            pending.append(
+                asyncio.create_task(
+                    client.post(
+                        "/v1/reports",
+                        headers={**headers, "Content-Type": "application/json"},
+                        content=orjson.dumps(body),
+                    )
+                )
+            )
+            while group.waiting == queued:
+                await asyncio.sleep(0.005)
+        # the requests' own statements before the batch (their token) are not the batch's
+        del statements[:]
+        group.release()
+        answers = await asyncio.gather(*pending)
+        sent = len(statements)
+    assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+    assert group.sizes[-1] == size
+    return sent
+
+
+async def measure(
+    database_url: str, reports: int, show: bool, batch: int = 0
+) -> dict[str, list[int]]:
     prepared = await prepare(database_url)
     app = create_app(bench_settings(database_url).model_copy(update={"log_level": "WARNING"}))
     log = StatementLog(app.state.engine)
@@ -107,6 +145,12 @@ async def measure(database_url: str, reports: int, show: bool) -> dict[str, list
                 headers = {"Authorization": f"Bearer {tokens[code]}"}
                 await call("GET /v1/inbox", client, "GET", "/v1/inbox", headers=headers)
                 await call("GET /healthz", client, "GET", "/healthz")
+            if batch:
+                sent = await batch_statements(app, log, client, list(tokens.values()), batch)
+                print(
+                    f"POST /v1/reports, {batch} in one batch: {sent} statements, "
+                    f"{sent / batch:.1f} per request"
+                )
     finally:
         await app.state.engine.dispose()
     return counts
@@ -118,11 +162,12 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--reports", type=int, default=40)
     parser.add_argument("--show", action="store_true", help="print each statement (first request)")
+    parser.add_argument("--batch", type=int, default=0, help="also N ingests in one batch")
     args = parser.parse_args()
     url = args.database_url
     if args.sqlite:
         url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'stmts.db'}"
-    counts = asyncio.run(measure(url, args.reports, args.show))
+    counts = asyncio.run(measure(url, args.reports, args.show, args.batch))
     print(f"\nSQL statements per request ({'SQLite' if args.sqlite else 'PostgreSQL'})")
     print(f"{'request':<36} {'n':>4} {'min':>5} {'median':>7} {'max':>5}")
     for name, values in counts.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -81,6 +81,7 @@ async def _with_concurrent(
     session: AsyncSession,
     body: ReportIn,
     work: Callable[[AsyncSession], Coroutine[Any, Any, tuple[int, Answer]]],
+    keys: Iterable[str] = (),
 ) -> tuple[int, Answer]:
     """Run ``work`` (a submission or a correction) in the transaction it shares with concurrent
     ones (``app.services.ingest_batch``), its audit event with it; in the request's own
@@ -101,7 +102,7 @@ async def _with_concurrent(
         await record_events(shared, audit.events(status))
         return status, answer
 
-    status, answer = await group.run(job)
+    status, answer = await group.run(job, keys)
     audit.written = True
     return status, answer
 
@@ -134,13 +135,19 @@ async def create(
     idempotency_key: IdempotencyKey = None,
 ) -> ReportCreated:
     ingest = service.IngestSettings.of(settings)
+    prepared = service.prepare(body)
 
     async def submit(in_session: AsyncSession) -> tuple[int, ReportCreated]:
         return await service.submit(
-            in_session, principal, body, idempotency_key=idempotency_key, settings=ingest
+            in_session,
+            principal,
+            body,
+            idempotency_key=idempotency_key,
+            settings=ingest,
+            prepared=prepared,
         )
 
-    status, answer = await _with_concurrent(request, session, body, submit)
+    status, answer = await _with_concurrent(request, session, body, submit, prepared.lock_keys)
     response.status_code = status
     response.headers["Location"] = f"/v1/reports/{answer.id}"
     response.headers["ETag"] = _etag(answer.version)
@@ -229,7 +236,8 @@ async def update(
         )
         return 200, out
 
-    _, out = await _with_concurrent(request, session, body, correct)
+    keys = service.prepare(body).lock_keys
+    _, out = await _with_concurrent(request, session, body, correct, keys)
     response.headers["ETag"] = _etag(out.version)
     return out
 

@@ -45,37 +45,92 @@ async def enqueue_all(session: AsyncSession, items: Sequence[Outgoing]) -> list[
     until commit (gap-free, never shared); each agency's items are numbered in the order given.
     Take them as late in the transaction as possible: the counters are hot rows.
     """
+    rows = _rows(items)
+    await _number_and_add(session, rows)
+    return [row["id"] for row in rows]
+
+
+#: ``session.info`` key of the deliveries a shared transaction numbers only before its COMMIT.
+_DEFERRED = "sinergi.deferred_deliveries"
+
+
+def defer_numbering(session: AsyncSession) -> None:
+    """Let ``enqueue_at_commit`` collect this transaction's deliveries until ``number_deferred``.
+
+    For a group-commit batch: one counter bump for all its requests, the counters locked once,
+    in agency-id order, just before the COMMIT (locked request by request, a batch would hold
+    them in request order and could deadlock with another process's batch).
+    """
+    session.info[_DEFERRED] = []
+
+
+def deferred_count(session: AsyncSession) -> int:
+    """How many deliveries wait for ``number_deferred`` (0 when not deferring)."""
+    return len(session.info.get(_DEFERRED, ()))
+
+
+def forget_deferred_after(session: AsyncSession, count: int) -> None:
+    """Drop the deliveries collected after the first ``count`` (a request rolled back)."""
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        del deferred[count:]
+
+
+async def number_deferred(session: AsyncSession) -> None:
+    """Number and write (flushed) what ``enqueue_at_commit`` collected; stop deferring."""
+    rows: list[dict[str, Any]] = session.info.pop(_DEFERRED, [])
+    if rows:
+        await _number_and_add(session, rows)
+        await session.flush()
+
+
+async def enqueue_at_commit(session: AsyncSession, items: Sequence[Outgoing]) -> None:
+    """``enqueue_all``, or, in a transaction that defers numbering (``defer_numbering``), the
+    deliveries kept in order to be numbered and written together before its COMMIT."""
+    deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
+    if deferred is None:
+        await enqueue_all(session, items)
+        return
+    deferred.extend(_rows(items))
+
+
+def _rows(items: Sequence[Outgoing]) -> list[dict[str, Any]]:
+    """The delivery rows of ``items``, not numbered yet (``sequence`` None)."""
     for item in items:
         if item.event not in EVENTS:
             raise ValueError(f"unknown delivery event {item.event!r}")
-    if not items:
-        return []
+    now = utcnow()
+    return [
+        {
+            "id": uuid.uuid4(),
+            "agency_id": item.agency_id,
+            "sequence": None,
+            "event": item.event,
+            "payload": item.payload,
+            "rule": item.rule,
+            "report_id": item.report_id,
+            "status": DeliveryStatus.PENDING,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        }
+        for item in items
+    ]
+
+
+async def _number_and_add(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Number ``rows`` per agency in their order (one counter statement) and add them."""
+    if not rows:
+        return
     counts: dict[uuid.UUID, int] = {}
-    for item in items:
-        counts[item.agency_id] = counts.get(item.agency_id, 0) + 1
+    for row in rows:
+        counts[row["agency_id"]] = counts.get(row["agency_id"], 0) + 1
     last = await repo.take_sequences(session, counts)
     following = {a: last[a] - n for a, n in counts.items()}
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
-    for item in items:
-        following[item.agency_id] += 1
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "agency_id": item.agency_id,
-                "sequence": following[item.agency_id],
-                "event": item.event,
-                "payload": item.payload,
-                "rule": item.rule,
-                "report_id": item.report_id,
-                "status": DeliveryStatus.PENDING,
-                "created_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
-            }
-        )
+    for row in rows:
+        following[row["agency_id"]] += 1
+        row["sequence"] = following[row["agency_id"]]
     repo.add_deliveries(session, rows)
-    return [row["id"] for row in rows]
 
 
 async def enqueue(

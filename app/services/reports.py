@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from app.errors import (
     PreconditionRequired,
 )
 from app.matching.features_json import features_to_json
-from app.matching.scoring import PersonFeatures, without_values
+from app.matching.scoring import PersonFeatures, blocking_keys, without_values
 from app.models.base import utcnow
 from app.models.report import (
     IdempotencyRecord,
@@ -55,8 +55,9 @@ from app.schemas.report import (
 )
 from app.services import watches
 from app.services.caller import Caller
-from app.services.delivery import Outgoing, enqueue_all
+from app.services.delivery import Outgoing, enqueue_at_commit
 from app.services.facets import facets_of
+from app.services.ingest_batch import keys_locked
 from app.services.match_weights import current_weights
 from app.services.persons import identify
 from app.services.resolution import (
@@ -283,7 +284,7 @@ class _Outbox:
         # Everything else first, so the recipients' counters (hot rows) stay locked only for the
         # deliveries' INSERT, the audit event and the commit.
         await session.flush()
-        await enqueue_all(
+        await enqueue_at_commit(
             session,
             [
                 Outgoing(agency_id, event, payload, rule, report_id)
@@ -292,7 +293,8 @@ class _Outbox:
                 )
             ],
         )
-        # One statement numbers them all, one batched INSERT writes them.
+        # One statement numbers them all, one batched INSERT writes them (in a group-commit
+        # batch: once for all its requests, before its COMMIT).
         await session.flush()
         self.items.clear()
 
@@ -341,6 +343,25 @@ def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarnin
     return persons, warnings
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A report's persons normalized before its transaction, and the blocking keys resolving
+    them will lock (a group-commit batch takes all its requests' keys at once, in one order)."""
+
+    persons: list[_Person]
+    warnings: list[ReportWarning]
+
+    @property
+    def lock_keys(self) -> Iterator[str]:
+        """Computed only when iterated (a batch's start), never for a request running alone."""
+        return (key for p in self.persons for key in blocking_keys(p.features))
+
+
+def prepare(body: ReportIn) -> Submission:
+    """Normalize a report's persons (pure: no database) for ``submit`` and the batch's locks."""
+    return Submission(*_normalize_persons(body))
+
+
 def _viewer(caller: Caller) -> uuid.UUID | None:
     """Whose need-to-know bounds what resolution tells the caller (None: an admin's, none)."""
     return None if caller.is_admin else caller.agency_id
@@ -356,7 +377,8 @@ async def _store_persons(
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = settings.thresholds
     weights = await current_weights(session)
-    await lock_for_resolution(session, [p.features for p in persons])
+    if not keys_locked(session, (k for p in persons for k in blocking_keys(p.features))):
+        await lock_for_resolution(session, [p.features for p in persons])
     # Every person's candidates in one lookup. A person's resolution changes no other person's
     # candidates (those of this report are never candidates, its keys are not written yet),
     # except by merging stored entities: the later persons' candidates are then looked up again.
@@ -572,8 +594,11 @@ async def submit(
     *,
     idempotency_key: str | None,
     settings: IngestSettings,
+    prepared: Submission | None = None,
 ) -> tuple[int, ReportCreated]:
-    """Ingest one report; the HTTP status (201 new, 200 replay) and what the sender is told."""
+    """Ingest one report; the HTTP status (201 new, 200 replay) and what the sender is told.
+
+    ``prepared``: the body's ``prepare`` when the caller made it already."""
     now = utcnow()
     stored_body = body.model_dump(mode="json", exclude_none=True)
     request_hash = body_hash(stored_body)
@@ -594,7 +619,8 @@ async def submit(
         if existing is None:
             raise
         return 200, await _replay(session, existing, request_hash, body)
-    persons, warnings = _normalize_persons(body)
+    submission = prepared or prepare(body)
+    persons, warnings = submission.persons, submission.warnings
     report = Report(
         id=uuid.uuid4(),
         source_agency_id=caller.agency_id,

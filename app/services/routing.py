@@ -492,13 +492,29 @@ async def check_explicit_recipients(
         )
 
 
+#: ``session.info`` key of the rules and agencies a shared transaction read once (``share_rules``).
+_SHARED_RULES = "sinergi.routing_rules"
+
+
+def share_rules(session: AsyncSession) -> None:
+    """Let the reports routed in this transaction (a group-commit batch) share one reading of
+    the rules and the active agencies, instead of two queries each."""
+    session.info[_SHARED_RULES] = None
+
+
 async def route_report_to(
     session: AsyncSession, facts: RoutingFacts
 ) -> list[tuple[RoutedTo, uuid.UUID]]:
     """Route a report with the stored rules to the active agencies (for ingest), with each
-    chosen agency's id: two queries, rules and agencies."""
-    specs = [RuleSpec.of(r) for r in await repo.rule_fields(session)]
-    ids = await repo.active_agency_ids(session)
+    chosen agency's id: two queries, rules and agencies (once per transaction that shares them)."""
+    shared = _SHARED_RULES in session.info
+    read: tuple[list[RuleSpec], dict[str, uuid.UUID]] | None = session.info.get(_SHARED_RULES)
+    if read is None:
+        specs = [RuleSpec.of(r) for r in await repo.rule_fields(session)]
+        read = specs, await repo.active_agency_ids(session)
+        if shared:
+            session.info[_SHARED_RULES] = read
+    specs, ids = read
     return [(target, ids[target.agency_code]) for target in route(facts, specs, set(ids))]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from app.api.reports import ingest_group_commit
 from app.main import create_app
@@ -318,6 +318,191 @@ async def test_two_processes_batching_opposite_orders_answer_every_request(
     assert entity[0] != entity[1]
     verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
     assert verify.json()["ok"], verify.json()
+
+
+async def test_two_processes_batching_recipients_in_opposite_orders_never_deadlock(
+    app: Any, client: httpx.AsyncClient, settings: Any
+) -> None:
+    """Two processes' batches whose RED reports reach two agencies in opposite orders: a batch
+    numbers its requests' deliveries together before its COMMIT, the counters locked in one
+    order, so neither loses a deadlock (no request runs again) and each inbox stays gap-free.
+    (Numbered request by request, each batch held one counter and waited for the other's.)"""
+    headers = await dumai_agencies(app, client)
+    other = create_app(settings)
+    people = [
+        victim(name, f"199{n}-0{n + 1}-1{n}", f"337401{51 + n}0{n + 1}9{n}000{n + 1}")
+        for n, name in enumerate(
+            ["Sri Wahyuni", "Nur Aini", "Siti Rahayu", "Ani Suryani", "Tuti Handayani", "Eka Putri"]
+        )
+    ]
+    try:
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c2:
+            polres, lanal = "POLRES-DUMAI", "LANAL-DUMAI"
+            plans = [
+                (app, client, [polres, lanal, polres], "A"),
+                (other, c2, [lanal, polres, lanal], "B"),
+            ]
+            # both processes warm (connected, statements prepared), so their batches overlap
+            for n, sender in enumerate((client, c2)):
+                warm = deferral(external_ref=f"IMI-DUMAI/2025/W{n}")
+                answer = await sender.post(
+                    "/v1/reports", json=warm, headers=headers["IMIGRASI-DUMAI"]
+                )
+                assert answer.status_code == 201, answer.text
+            groups = []
+            pending = []
+            for application, sender, recipients, tag in plans:
+                group = ingest_group_commit(application.state)
+                assert group is not None
+                groups.append(group)
+                bodies = [
+                    deferral(
+                        external_ref=f"IMI-DUMAI/2025/R{tag}{n}",
+                        tlp="RED",
+                        recipients=[recipient],
+                        persons=[people.pop()],
+                    )
+                    for n, recipient in enumerate(recipients)
+                ]
+                pending += await _held_in_one_batch(
+                    group, sender, bodies, headers["IMIGRASI-DUMAI"]
+                )
+            retried = [group.retried for group in groups]
+            for group in groups:
+                group.release()
+            answers = await asyncio.gather(*pending)
+    finally:
+        await other.state.engine.dispose()
+
+    assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+    assert [group.retried for group in groups] == retried  # no request lost a deadlock
+    assert [group.sizes[-1] for group in groups] == [3, 3]
+    for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        sequences = [i["sequence"] for i in inbox]
+        assert sequences == list(range(1, len(inbox) + 1)), (code, sequences)
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
+
+
+async def test_a_request_is_not_kept_waiting_behind_a_batch_that_waits_on_the_database(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """While one batch waits for PostgreSQL (here on a recipient's counter another transaction
+    holds), a report to another agency is stored and answered on another connection; the
+    waiting one is answered once the lock goes, and both inboxes stay gap-free. (With one batch
+    at a time, the second report waited behind the first.)"""
+    headers = await dumai_agencies(app, client)
+    sender = headers["IMIGRASI-DUMAI"]
+
+    def red(ref: str, recipient: str, person: dict[str, Any]) -> dict[str, Any]:
+        return deferral(external_ref=ref, tlp="RED", recipients=[recipient], persons=[person])
+
+    first = red("W", "POLRES-DUMAI", NEW_PERSON)
+    warm = await client.post("/v1/reports", json=first, headers=sender)
+    assert warm.status_code == 201, warm.text
+    async with app.state.engine.connect() as holder:
+        await holder.execute(
+            text(
+                "SELECT 1 FROM delivery_sequences WHERE agency_id ="
+                " (SELECT id FROM agencies WHERE code = 'POLRES-DUMAI') FOR UPDATE"
+            )
+        )
+        blocked = asyncio.create_task(
+            client.post("/v1/reports", json=red("B", "POLRES-DUMAI", NEW_PERSON), headers=sender)
+        )
+        await asyncio.sleep(0.5)
+        assert not blocked.done()
+        other = await asyncio.wait_for(
+            client.post("/v1/reports", json=red("O", "LANAL-DUMAI", HIDDEN_PERSON), headers=sender),
+            timeout=10,
+        )
+        assert other.status_code == 201, other.text
+        assert not blocked.done()
+        await holder.rollback()
+    assert (await blocked).status_code == 201
+    for code, count in (("POLRES-DUMAI", 2), ("LANAL-DUMAI", 1)):
+        inbox = (await client.get("/v1/inbox?limit=200", headers=headers[code])).json()["items"]
+        assert [i["sequence"] for i in inbox] == list(range(1, count + 1))
+
+
+async def test_a_batch_reads_the_routing_rules_once_and_routes_each_report_as_alone(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """Three reports in one batch: the rules and the active agencies are read once for all of
+    them (two queries per report before), and each is routed as it would be alone."""
+    headers = await dumai_agencies(app, client)
+    group = ingest_group_commit(app.state)
+    assert group is not None
+    sender = headers["IMIGRASI-DUMAI"]
+    alone = await client.post("/v1/reports", json=deferral(external_ref="R0"), headers=sender)
+    assert alone.status_code == 201, alone.text
+    reads: list[str] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "FROM routing_rules" in statement or "SELECT agencies.code, agencies.id" in statement:
+            reads.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", seen)
+    bodies = [deferral(external_ref=f"R{n}", persons=[victim(f"Orang Ke{n}", "1990-01-01")])
+              for n in (1, 2, 3)]  # fmt: skip
+    pending = await _held_in_one_batch(group, client, bodies, sender)
+    group.release()
+    answers = await asyncio.gather(*pending)
+
+    assert [r.status_code for r in answers] == [201] * 3, [r.text for r in answers]
+    assert group.sizes[-1] == 3
+    assert len(reads) == 2  # the rules, the agencies
+    for answer in answers:
+        assert answer.json()["routed_to"] == alone.json()["routed_to"]
+
+
+async def test_two_processes_batching_two_people_in_opposite_orders_never_deadlock(
+    app: Any, client: httpx.AsyncClient, settings: Any
+) -> None:
+    """Two processes' batches naming two new people in opposite orders: a batch locks all its
+    requests' blocking keys at its start, in one order, so neither loses a deadlock (no request
+    runs again) and each person is one entity. (Locked request by request, each batch held one
+    person's keys and waited for the other's.)"""
+    headers = await dumai_agencies(app, client)
+    sender = headers["IMIGRASI-DUMAI"]
+    other = create_app(settings)
+    first = victim("Rina Marlina", "2000-02-03", "3374014302000004")
+    second = victim("Yuliana Safitri", "1998-07-09", "3374014907980002")
+    try:
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as c2:
+            for n, warm_client in enumerate((client, c2)):  # both connected and prepared
+                warm = await warm_client.post(
+                    "/v1/reports", json=deferral(external_ref=f"W{n}"), headers=sender
+                )
+                assert warm.status_code == 201, warm.text
+            groups = []
+            pending = []
+            for application, poster, people, tag in [
+                (app, client, [first, second], "A"),
+                (other, c2, [second, first], "B"),
+            ]:
+                group = ingest_group_commit(application.state)
+                assert group is not None
+                groups.append(group)
+                bodies = [
+                    deferral(external_ref=f"{tag}{n}", persons=[person])
+                    for n, person in enumerate(people)
+                ]
+                pending += await _held_in_one_batch(group, poster, bodies, sender)
+            retried = [group.retried for group in groups]
+            for group in groups:
+                group.release()
+            answers = await asyncio.gather(*pending)
+    finally:
+        await other.state.engine.dispose()
+
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    assert [group.retried for group in groups] == retried  # no request lost a deadlock
+    entity = [r.json()["persons"][0]["entity_id"] for r in answers]
+    assert entity[0] == entity[3] != entity[1] == entity[2]
 
 
 #: The reference whose statements lose a race (``_losing_statement``), and how often they do.
