@@ -1010,8 +1010,9 @@ def _has_own_name(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies 
     )
 
 
-#: Birth dates that say "born the same day": equal, day and month swapped, or one digit apart.
-SAME_DAY_LEVELS = frozenset({"exact", "day_month_swapped", "typo"})
+#: Birth dates that may be one day: equal, day and month swapped, one digit apart, or one record
+#: giving only the year (the other's year).
+SAME_DAY_LEVELS = frozenset({"exact", "day_month_swapped", "typo", "year_only"})
 
 
 def twins_pattern(

@@ -868,7 +868,7 @@ def test_twins_named_in_pairs_are_review_only(first: str, second: str) -> None:
     assert score.reasons[0].startswith("born the same day, given names differ")
 
 
-def test_twins_with_a_birth_date_mistyped_are_review_only() -> None:
+def test_twins_with_a_birth_date_mistyped_or_only_a_year_are_review_only() -> None:
     # One digit of the day mistyped on one record: still two given names born the same day.
     mistyped = {**HOUSEHOLD, "date_of_birth": "2001-05-15"}
     score = compare(
@@ -876,6 +876,14 @@ def test_twins_with_a_birth_date_mistyped_are_review_only() -> None:
         person(full_name="Rini Wulandari", **mistyped),
     )
     assert score.levels["birth_date"] == "typo"
+    assert score.review_only
+    # One record gives only the year: the day may be the other's, the given names still differ.
+    year_only = {**HOUSEHOLD, "date_of_birth": None, "birth_year": 2001}
+    score = compare(
+        person(full_name="Rina Wulandari", **HOUSEHOLD),
+        person(full_name="Rini Wulandari", **year_only),
+    )
+    assert score.levels["birth_date"] == "year_only"
     assert score.review_only
 
 
