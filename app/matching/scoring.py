@@ -1044,12 +1044,29 @@ def twins_pattern(
         return True
     # Two first words siblings may share, but here do not: Dewi/Dewa Nasution, Eka/Dwi Lestari,
     # Andi/Andri Permadi. The family name after them agrees; the first words are two names.
+    # A shared first word is a word of its own (Andi, a Bugis title, beside Andri): compared by
+    # spelling, a swap of two letters or a consonant slip, not by similarity.
     first_a, first_b = a.name_tokens[0], b.name_tokens[0]
     return (
         first_a != first_b
         and (shared_first_word(first_a) or shared_first_word(first_b))
-        and not _bears_given_name(first_a, b, tf)
-        and not _bears_given_name(first_b, a, tf)
+        and not any(_same_shared_word(first_a, token) for token in b.name_tokens)
+        and not any(_same_shared_word(first_b, token) for token in a.name_tokens)
+    )
+
+
+def _same_shared_word(a: str, b: str) -> bool:
+    """One word, spelling aside: another spelling (Dwi/Dwie), two neighbouring letters swapped, a
+    consonant mistyped, or written together with a word before or after it (Ikomang,
+    Dewinasution)."""
+    folded_a, folded_b = _spelling_fold(a.replace("ie", "i")), _spelling_fold(b.replace("ie", "i"))
+    shorter, longer = sorted((folded_a, folded_b), key=len)
+    return (
+        folded_a == folded_b
+        or (sorted(folded_a) == sorted(folded_b) and OSA.distance(folded_a, folded_b) == 1)
+        or _one_slip(folded_a, folded_b)
+        or (len(longer) - len(shorter) >= 4 and longer.startswith(shorter))
+        or (len(longer) - len(shorter) <= 2 and len(shorter) >= 4 and longer.endswith(shorter))
     )
 
 

@@ -860,6 +860,7 @@ def test_a_nik_only_record_meets_a_date_only_record_of_the_same_woman() -> None:
         ("Putri", "Putra"),  # one word, a word siblings share
         ("Ni Komang Putri", "Ni Komang Putra"),
         ("Sihombing Rina", "Rini Sihombing"),  # one written family name first
+        ("Andi Suherman", "Andri Suherman"),  # Andi, a Bugis title siblings share, and a name
     ],
 )
 def test_twins_named_in_pairs_are_review_only(first: str, second: str) -> None:
