@@ -614,17 +614,19 @@ def _joined(
 def synthetic_records(
     name: str, entities: int, seed: int
 ) -> tuple[list[PersonRecord], list[tuple[int, int]]]:
-    """The raw records of ``synthetic`` or ``synthetic-no-ids``, and the twin pairs."""
+    """The raw records of a ``synthetic*`` set (``-households``: realistic twins and siblings;
+    ``-no-ids``: NIK and passport removed), and the twin pairs."""
     relations: list[tuple[int, int, str]] = []
-    records = generate(entities, seed, relations)
-    if name == "synthetic-no-ids":
+    households = name.startswith("synthetic-households")
+    records = generate(entities, seed, relations, households=households)
+    if name.endswith("-no-ids"):
         records = without_national_ids(records)
     return records, [(a, b) for a, b, kind in relations if kind == "twin"]
 
 
 def load(name: str, entities: int, seed: int) -> tuple[list[Labelled], list[tuple[int, int]]]:
     """The labelled records of a data set, and its twin pairs (true person ids) where known."""
-    if name in {"synthetic", "synthetic-no-ids"}:
+    if name.startswith("synthetic"):
         records, twins = synthetic_records(name, entities, seed)
         return from_synthetic(records), twins
     if name in {"febrl1", "febrl2", "febrl3"}:
@@ -637,6 +639,8 @@ def load(name: str, entities: int, seed: int) -> tuple[list[Labelled], list[tupl
 DATASETS = (
     "synthetic",
     "synthetic-no-ids",
+    "synthetic-households",
+    "synthetic-households-no-ids",
     "febrl1",
     "febrl2",
     "febrl3",

@@ -111,6 +111,22 @@ PHONETIC_VARIANTS = (("f", "p"), ("v", "f"), ("z", "j"), ("dh", "d"), ("th", "t"
                      ("kh", "h"), ("q", "k"), ("ah", "a"), ("i", "ie"), ("e", "a"))  # fmt: skip
 
 
+# Given names Indonesian parents give twins and close siblings: paired, rhyming or one letter
+# apart, or the birth-order names Eka (first) and Dwi (second). (name, sex, name, sex).
+HOUSEHOLD_NAME_PAIRS = (("Hasan", "M", "Husain", "M"), ("Rina", "F", "Rini", "F"),
+                        ("Putra", "M", "Putri", "F"), ("Dewa", "M", "Dewi", "F"),
+                        ("Aini", "F", "Aisyah", "F"), ("Rizky", "M", "Fajar", "M"),
+                        ("Rizky", "M", "Rizka", "F"), ("Dina", "F", "Dini", "F"),
+                        ("Nina", "F", "Nani", "F"), ("Andi", "M", "Andri", "M"),
+                        ("Agus", "M", "Agung", "M"), ("Eka", "F", "Dwi", "F"),
+                        ("Eka", "M", "Dwi", "M"), ("Fitri", "F", "Fitria", "F"),
+                        ("Rudi", "M", "Rida", "F"), ("Yuli", "F", "Yuni", "F"),
+                        ("Iwan", "M", "Irwan", "M"), ("Wawan", "M", "Wati", "F"),
+                        ("Ayu", "F", "Ayun", "F"), ("Rahmat", "M", "Rahma", "F"),
+                        ("Sinta", "F", "Santi", "F"), ("Wahyu", "M", "Wahyudi", "M"),
+                        ("Arif", "M", "Arifin", "M"), ("Lia", "F", "Lisa", "F"))  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class TruePerson:
     """The real person behind the records."""
@@ -305,6 +321,73 @@ class Generator:
             passport_number=self.passport() if r.random() < 0.5 else None,
             phone=of.phone if r.random() < 0.3 else self.phone(),
         )
+
+    def household(
+        self, of: TruePerson, entity_id: int, twin: bool
+    ) -> tuple[TruePerson, TruePerson]:
+        """``of`` renamed and a twin or sibling as Indonesian households have them.
+
+        Both get paired or near given names (Rina/Rini, Putra/Putri, Eka/Dwi) in place of the
+        first given name, or keep a shared first name and differ in the next ("Muhammad Rizky" /
+        "Muhammad Fajar"); father, family name and address are shared, the phone mostly. Twins
+        share the birth date and their NIKs region and birth digits, the serial often
+        consecutive; passports issued together are consecutive (C1234567 / C1234568)."""
+        r = self.rng
+        pairs = [p for p in HOUSEHOLD_NAME_PAIRS if of.sex in (p[1], p[3])]
+        a, sex_a, b, sex_b = r.choice(pairs)
+        if sex_a != of.sex or (sex_b == of.sex and r.random() < 0.5):
+            a, sex_a, b, sex_b = b, sex_b, a, sex_a
+        words = of.full_name.split()
+        if of.nationality != "IDN":
+            at = 0
+        elif of.family_name and words[0] == of.family_name and len(words) > 1:
+            at = len(words) - 1  # surname first: the given name last
+        elif words[0] in {"Muhammad", "Nur", "Siti", "I", "Ni"} and len(words) > 2:
+            at = 1 if words[0] not in {"I", "Ni"} else 2
+        else:
+            at = 0
+        if (
+            r.random() < 0.25
+            and len(words) > at + 1
+            and at == 0
+            and words[0] in {"Muhammad", "Nur", "Siti", "Sri"}
+        ):
+            at = 1  # "Muhammad Rizky" / "Muhammad Fajar": only the second name differs
+        first_name = " ".join([*words[:at], a, *words[at + 1 :]])
+        other_name = " ".join([*words[:at], b, *words[at + 1 :]])
+        first = replace(of, full_name=first_name)
+        dob = of.date_of_birth if twin else of.date_of_birth + timedelta(days=r.randint(300, 4000))
+        nik = None
+        if of.nik:
+            day = dob.day + (40 if sex_b == "F" else 0)
+            serial = int(of.nik[12:]) + 1
+            stem = f"{of.nik[:6]}{day:02d}{dob.month:02d}{dob.year % 100:02d}"
+            following = f"{stem}{serial:04d}"
+            if twin and serial <= 9999 and following not in self.niks and r.random() < 0.7:
+                nik = following
+                self.niks.add(nik)
+            else:
+                nik = self.nik(sex_b, dob, of.nik[:6])
+        passport_number = None
+        if r.random() < 0.5:
+            if of.passport_number and r.random() < 0.6:
+                following = f"{of.passport_number[0]}{int(of.passport_number[1:]) + 1:07d}"
+                if len(following) == 8 and following not in self.passports:
+                    passport_number = following
+                    self.passports.add(following)
+            if passport_number is None:
+                passport_number = self.passport()
+        second = replace(
+            of,
+            entity_id=entity_id,
+            full_name=other_name,
+            sex=sex_b,
+            date_of_birth=dob,
+            nik=nik,
+            passport_number=passport_number,
+            phone=of.phone if r.random() < 0.7 else self.phone(),
+        )
+        return first, second
 
     def namesake(self, of: TruePerson, entity_id: int) -> TruePerson:
         """Another person with the same popular name and birth year: the hardest negative."""
@@ -512,14 +595,19 @@ class Generator:
 
 
 def generate(
-    entities: int, seed: int = 7, relations: list[tuple[int, int, str]] | None = None
+    entities: int,
+    seed: int = 7,
+    relations: list[tuple[int, int, str]] | None = None,
+    households: bool = False,
 ) -> list[PersonRecord]:
     """Records for ``entities`` true persons: about 45% of them reported by 2 to 5 agencies.
 
     One person in ten comes with a sibling (same father, family name, address, often phone; a
     twin now and then) and one in fifty with a namesake born the same year. ``relations``, if
     given, receives each such pair of true persons as (entity id, entity id, "sibling", "twin"
-    or "namesake").
+    or "namesake"). With ``households`` the siblings are as Indonesian households have them
+    (``Generator.household``: paired or near given names, consecutive NIK serials and passport
+    numbers) and half of them are twins; without it the figures stay those of earlier releases.
     """
     gen = Generator(seed)
     people: list[TruePerson] = []
@@ -527,7 +615,13 @@ def generate(
         person = gen.true_person(len(people))
         people.append(person)
         roll = gen.rng.random()
-        if roll < 0.10 and len(people) < entities:
+        if households and roll < 0.10 and len(people) < entities:
+            twin = gen.rng.random() < 0.5
+            people[-1], relative = gen.household(person, len(people), twin=twin)
+            people.append(relative)
+            if relations is not None:
+                relations.append((person.entity_id, len(people) - 1, "twin" if twin else "sibling"))
+        elif roll < 0.10 and len(people) < entities:
             twin = gen.rng.random() < 0.1
             people.append(gen.sibling(person, len(people), twin=twin))
             if relations is not None:

@@ -902,13 +902,22 @@ def _one_slip(a: str, b: str) -> bool:
     return {x, y} == {"a", "o"} or not (x in _VOWELS and y in _VOWELS)
 
 
-def _same_given_name(first_a: str, first_b: str) -> bool:
+def _same_given_name(first_a: str, first_b: str, tf: TermFrequencies | None = None) -> bool:
     """One given name, spelling aside: another spelling, two letters swapped (Jaiml), a slip of
-    one letter in a long name, or written together with the next word (Halimahfirmansyah)."""
+    one letter in a long name, or written together with the next word (Halimahfirmansyah).
+
+    Once the store is counted, two given names that each at least three persons bear are two
+    names unless they are one spelt two ways: parents give twins and siblings names a letter or
+    two apart (Santi/Sinta, Lia/Lisa, Andi/Andri, Wahyu/Wahyudi), and a clerk's slip makes a word
+    nobody bears.
+    """
     folded_a, folded_b = _spelling_fold(first_a), _spelling_fold(first_b)
+    if folded_a == folded_b:
+        return True
+    if _two_names_people_bear(first_a, first_b, tf):
+        return False
     return (
-        folded_a == folded_b
-        or sorted(folded_a) == sorted(folded_b)
+        sorted(folded_a) == sorted(folded_b)
         or fuzz.ratio(folded_a, folded_b) >= SAME_GIVEN_NAME_SIMILARITY
         or _one_slip(folded_a, folded_b)
         or (
@@ -916,6 +925,13 @@ def _same_given_name(first_a: str, first_b: str) -> bool:
             and (folded_a in folded_b or folded_b in folded_a)
         )
     )
+
+
+def _two_names_people_bear(first_a: str, first_b: str, tf: TermFrequencies | None) -> bool:
+    """Both words are given names established in the store (see ``misspelt_given_name``)."""
+    if tf is None or shared_first_word(first_a) or shared_first_word(first_b):
+        return False
+    return min(tf.bearers(GIVEN, first_a), tf.bearers(GIVEN, first_b)) >= TF_ESTABLISHED_NAME
 
 
 #: A given name borne by at least this many counted persons is a name people are given...
@@ -943,7 +959,14 @@ def misspelt_given_name(first_a: str, first_b: str, tf: TermFrequencies | None) 
 def _bears_given_name(given: str, other: PersonFeatures, tf: TermFrequencies | None) -> bool:
     """Whether any word of the other name is this given name (names are written in any order)."""
     return any(
-        _same_given_name(given, token) or misspelt_given_name(given, token, tf)
+        _same_given_name(given, token, tf)
+        or (
+            misspelt_given_name(given, token, tf)
+            # The store counts the word after Andi, Dewi, Eka… as the given name: a shared
+            # first word's count says nothing about whether it is borne.
+            and not shared_first_word(given)
+            and not shared_first_word(token)
+        )
         for token in other.name_tokens
     )
 
@@ -979,6 +1002,19 @@ def given_names_agree(
     )
 
 
+def _has_own_name(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None) -> bool:
+    """Whether a word of ``p``'s name, not one siblings share, is no word of the other's name."""
+    return any(
+        not shared_first_word(token) and not _bears_given_name(token, other, tf)
+        for token in p.name_tokens
+    )
+
+
+#: Birth dates that may be one day: equal, day and month swapped, one digit apart, or one record
+#: giving only the year (the other's year).
+SAME_DAY_LEVELS = frozenset({"exact", "day_month_swapped", "typo", "year_only"})
+
+
 def twins_pattern(
     a: PersonFeatures,
     b: PersonFeatures,
@@ -992,12 +1028,46 @@ def twins_pattern(
     "Muhammad Rizky"/"Muhammad Fajar"), and that alone tells them apart. Such a pair is left to an
     analyst however much else agrees.
     """
-    if levels[BIRTH_DATE] not in {"exact", "day_month_swapped"} or levels[NAME] == "exact":
+    if levels[BIRTH_DATE] not in SAME_DAY_LEVELS or levels[NAME] == "exact":
         return False
-    given_a, given_b = _given_name(a), _given_name(b)
-    if given_a is None or given_b is None:
+    if not a.name_tokens or not b.name_tokens:
         return False
-    return not _bears_given_name(given_a, b, tf) and not _bears_given_name(given_b, a, tf)
+    # A name of shared words only ("Putri", "Komang Putra") is named by its last word.
+    given_a = _given_name(a) or a.name_tokens[-1]
+    given_b = _given_name(b) or b.name_tokens[-1]
+    borne_a, borne_b = _bears_given_name(given_a, b, tf), _bears_given_name(given_b, a, tf)
+    if not borne_a and not borne_b:
+        return True
+    if borne_a != borne_b and _has_own_name(a, b, tf) and _has_own_name(b, a, tf):
+        # One record written family name first ("Sihombing Iwan" / "Irwan Sihombing"): its
+        # "given name" is the other's family name, and each still bears a name the other lacks.
+        return True
+    # Two first words siblings may share, but here do not: Dewi/Dewa Nasution, Eka/Dwi Lestari,
+    # Andi/Andri Permadi. The family name after them agrees; the first words are two names.
+    # A shared first word is a word of its own (Andi, a Bugis title, beside Andri): compared by
+    # spelling, a swap of two letters or a consonant slip, not by similarity.
+    first_a, first_b = a.name_tokens[0], b.name_tokens[0]
+    return (
+        first_a != first_b
+        and (shared_first_word(first_a) or shared_first_word(first_b))
+        and not any(_same_shared_word(first_a, token) for token in b.name_tokens)
+        and not any(_same_shared_word(first_b, token) for token in a.name_tokens)
+    )
+
+
+def _same_shared_word(a: str, b: str) -> bool:
+    """One word, spelling aside: another spelling (Dwi/Dwie), two neighbouring letters swapped, a
+    consonant mistyped, or written together with a word before or after it (Ikomang,
+    Dewinasution)."""
+    folded_a, folded_b = _spelling_fold(a.replace("ie", "i")), _spelling_fold(b.replace("ie", "i"))
+    shorter, longer = sorted((folded_a, folded_b), key=len)
+    return (
+        folded_a == folded_b
+        or (sorted(folded_a) == sorted(folded_b) and OSA.distance(folded_a, folded_b) == 1)
+        or _one_slip(folded_a, folded_b)
+        or (len(longer) - len(shorter) >= 4 and longer.startswith(shorter))
+        or (len(longer) - len(shorter) <= 2 and len(shorter) >= 4 and longer.endswith(shorter))
+    )
 
 
 def _score(
@@ -1101,11 +1171,14 @@ def compare_entity(
     )
     tf = weights.term_frequencies
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
-    twins = all(
-        twins_pattern(a, m, {name: fc.level for name, fc in vector.items()}, tf)
-        for m, vector in zip(members, vectors, strict=True)
-        if vector[BIRTH_DATE].level in {"exact", "day_month_swapped"}
-    ) and levels[BIRTH_DATE] in {"exact", "day_month_swapped"}
+    twins = (
+        all(
+            twins_pattern(a, m, {name: fc.level for name, fc in vector.items()}, tf)
+            for m, vector in zip(members, vectors, strict=True)
+            if vector[BIRTH_DATE].level in SAME_DAY_LEVELS
+        )
+        and levels[BIRTH_DATE] in SAME_DAY_LEVELS
+    )
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 

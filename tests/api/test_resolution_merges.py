@@ -359,3 +359,48 @@ async def test_one_passport_beside_a_contradicting_nik_goes_to_an_analyst(
     assert await proposed_matches(client, agencies["ADMIN"]) == [
         (later["id"], first["persons"][0]["entity_id"])
     ]
+
+
+async def test_twins_reported_by_two_agencies_stay_two_persons_for_an_analyst(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Eka and Dwi (the first-born and the second-born): one birth date, one house, one phone,
+    # NIKs registered together (the next serial), passports issued together (the next number).
+    household = {
+        "date_of_birth": "1999-03-14",
+        "address": "Jl. Sudirman No. 12 RT 03, Dumai",
+        "phone": "+6281234567890",
+    }
+    eka = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "T-1",
+        woman(
+            full_name="Eka Rahmawati Siregar",
+            nik="1472035403990002",
+            passport_number="C1234567",
+            **household,
+        ),
+    )
+    dwi = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "T-2",
+        woman(
+            full_name="Dwi Rahmawati Siregar",
+            nik="1472035403990003",
+            passport_number="C1234568",
+            **household,
+        ),
+    )
+    assert dwi["persons"][0]["entity_id"] != eka["persons"][0]["entity_id"]
+    assert (
+        "born the same day, given names differ, no identifier agrees: review only"
+        in dwi["persons"][0]["reasons"]
+    )
+    matches = (await client.get("/v1/admin/possible-matches", headers=agencies["ADMIN"])).json()[
+        "items"
+    ]
+    assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
+        (dwi["id"], eka["persons"][0]["entity_id"])
+    ]

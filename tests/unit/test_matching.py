@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -38,6 +39,7 @@ from app.matching.scoring import (
     normalize_sex,
     without_values,
 )
+from app.matching.term_frequency import TermFrequencies
 
 SITI: dict[str, Any] = {
     "full_name": "Siti Nurhaliza",
@@ -848,3 +850,75 @@ def test_a_nik_only_record_meets_a_date_only_record_of_the_same_woman() -> None:
     score = compare(with_date, with_nik)
     assert score.levels["birth_date"] == "exact"
     assert decide([("her", score)]).outcome is Outcome.LINK
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Dewi Nasution", "Dewa Nasution"),  # a first word sisters share, here two names
+        ("Eka Putri Lestari", "Dwi Putri Lestari"),  # the first-born and the second-born
+        ("Putri", "Putra"),  # one word, a word siblings share
+        ("Ni Komang Putri", "Ni Komang Putra"),
+        ("Sihombing Rina", "Rini Sihombing"),  # one written family name first
+        ("Andi Suherman", "Andri Suherman"),  # Andi, a Bugis title siblings share, and a name
+    ],
+)
+def test_twins_named_in_pairs_are_review_only(first: str, second: str) -> None:
+    score = compare(person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD))
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
+
+
+def test_twins_with_a_birth_date_mistyped_or_only_a_year_are_review_only() -> None:
+    # One digit of the day mistyped on one record: still two given names born the same day.
+    mistyped = {**HOUSEHOLD, "date_of_birth": "2001-05-15"}
+    score = compare(
+        person(full_name="Rina Wulandari", **HOUSEHOLD),
+        person(full_name="Rini Wulandari", **mistyped),
+    )
+    assert score.levels["birth_date"] == "typo"
+    assert score.review_only
+    # One record gives only the year: the day may be the other's, the given names still differ.
+    year_only = {**HOUSEHOLD, "date_of_birth": None, "birth_year": 2001}
+    score = compare(
+        person(full_name="Rina Wulandari", **HOUSEHOLD),
+        person(full_name="Rini Wulandari", **year_only),
+    )
+    assert score.levels["birth_date"] == "year_only"
+    assert score.review_only
+
+
+def _store_with(*names: str) -> Weights:
+    """The shipped weights with a store in which each of these names is borne by four persons."""
+    store = [
+        person(full_name=f"{name} {family}")
+        for name in names
+        for family in ("Hakim", "Lubis", "Pardede", "Siregar")
+    ]
+    return replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Lisa", "Lia"), ("Rahma", "Rahmat"), ("Santi", "Sinta"), ("Wahyu", "Wahyudi")],
+)
+def test_two_given_names_people_bear_are_two_names_once_the_store_is_counted(
+    first: str, second: str
+) -> None:
+    # A letter more, or letters moved: a slip of the pen, or twins' paired names. When the store
+    # holds persons bearing each name, they are names parents give.
+    weights = _store_with(first, second)
+    score = compare(
+        person(full_name=f"{first} Permana", **HOUSEHOLD),
+        person(full_name=f"{second} Permana", **HOUSEHOLD),
+        weights,
+    )
+    assert score.review_only
+    # A slip that makes a word nobody bears (the last two letters swapped) is one name misspelt.
+    slip = compare(
+        person(full_name=f"{first} Permana", **HOUSEHOLD),
+        person(full_name=f"{first[:-2]}{first[-1]}{first[-2]} Permana", **HOUSEHOLD),
+        weights,
+    )
+    assert not slip.review_only
+    assert slip.probability >= DEFAULT_LINK_THRESHOLD
