@@ -66,6 +66,8 @@ from benchmarks.workload import VICTIM_ROLES, as_accepted, person_json, report_j
 DATASETS = (
     "synthetic",
     "synthetic-no-ids",
+    "synthetic-households",
+    "synthetic-households-no-ids",
     "febrl1",
     "febrl2",
     "febrl1-no-ids",
@@ -89,7 +91,7 @@ def records_of(name: str, entities: int, seed: int) -> tuple[list[Record], list[
     """The records of a data set as report persons (in ``accuracy.load``'s order), and its twin
     pairs (true person ids) where known."""
     rng = random.Random(seed)
-    if name in {"synthetic", "synthetic-no-ids"}:
+    if name.startswith("synthetic"):
         raw, twins = synthetic_records(name, entities, seed)
         return [Record(r.entity_id, person_json(r, rng.choice(VICTIM_ROLES))) for r in raw], twins
     febrl, _, ids = name.partition("-")
