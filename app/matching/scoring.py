@@ -1146,6 +1146,12 @@ def compare_entity(
     passport office, the phone from the police, the birth date from the shelter); an incoming
     person that agrees with each on a different field is scored on all of them. A veto needs every
     record that carries the identifier to contradict it.
+
+    The twins rule is judged against each record born the same day, not against the best of each
+    field: an entity holding a given name the rule calls another than the incoming one's (a twin's
+    mistyped record may have joined it, so that it holds both twins' names) is review only for
+    this person unless an identifier joins them. Otherwise the twin's record that agrees with the
+    incoming name would carry it into the other twin's entity.
     """
     if not members:
         raise ValueError("an entity has at least one record")
@@ -1171,13 +1177,10 @@ def compare_entity(
     )
     tf = weights.term_frequencies
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
-    twins = (
-        all(
-            twins_pattern(a, m, {name: fc.level for name, fc in vector.items()}, tf)
-            for m, vector in zip(members, vectors, strict=True)
-            if vector[BIRTH_DATE].level in SAME_DAY_LEVELS
-        )
-        and levels[BIRTH_DATE] in SAME_DAY_LEVELS
+    twins = levels[BIRTH_DATE] in SAME_DAY_LEVELS and any(
+        vector[BIRTH_DATE].level in SAME_DAY_LEVELS
+        and twins_pattern(a, m, {name: fc.level for name, fc in vector.items()}, tf)
+        for m, vector in zip(members, vectors, strict=True)
     )
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
