@@ -242,6 +242,10 @@ class RunResult:
     entity_of: dict[int, int] = field(default_factory=dict)
     """Each record's entity at the end (an entity is named by its first record)."""
     decisions: dict[int, tuple[Outcome, float | None]] = field(default_factory=dict)
+    twin_joins: Counter[str] = field(default_factory=Counter)
+    """How twins' records came into one entity: a record linked to its twin's entity ("twin
+    joined"), a record linked to an entity already holding both, a bridge merging the two."""
+    twin_examples: list[str] = field(default_factory=list)
     """Each record's decision when it arrived, and the best score then."""
 
 
@@ -322,6 +326,14 @@ def run_online(
     blocked_by_key: dict[int, set[int]] = {}
     linked_to: dict[int, int | None] = {}
     decisions: dict[int, tuple[Outcome, float | None]] = {}
+    # How twins end in one entity: the step that first joined them, and the links that followed.
+    twin_of: dict[int, set[int]] = defaultdict(set)
+    for x, y in twins:
+        twin_of[x].add(y)
+        twin_of[y].add(x)
+    truths: dict[int, set[int]] = defaultdict(set)
+    twin_joins: Counter[str] = Counter()
+    twin_examples: list[str] = []
     for i in order:
         started = time.perf_counter()
         features = data[i].features
@@ -363,6 +375,16 @@ def run_online(
         if decision.outcome is Outcome.LINK and decision.candidate is not None:
             entity_of[i] = decision.candidate
             linked_to[i] = decision.candidate
+            truth, held = data[i].truth, truths[decision.candidate]
+            if twin_of[truth] & held:
+                kind = "twin joined" if truth not in held else "joined entity with twin"
+                twin_joins[kind] += 1
+                if kind == "twin joined" and len(twin_examples) < examples and decision.score:
+                    twin_examples.append(
+                        f"  {data[i].features.raw_variants[0]!r} -> "
+                        f"{[f.raw_variants[0] for f in members[decision.candidate]]}: "
+                        + "; ".join(decision.score.reasons)
+                    )
             if merge_threshold is not None:
                 # The new record links two entities at once: they were one person all along,
                 # unless their identifiers contradict each other (as the API checks).
@@ -371,6 +393,9 @@ def run_online(
                         _niks(members[decision.candidate]), _niks(members[other])
                     ):
                         continue
+                    if any(twin_of[t] & truths[decision.candidate] for t in truths[other]):
+                        twin_joins["bridge merge"] += 1
+                    truths[decision.candidate] |= truths.pop(other)
                     for j in records_of.pop(other):
                         entity_of[j] = decision.candidate
                         records_of[decision.candidate].append(j)
@@ -381,6 +406,7 @@ def run_online(
             reviews += decision.outcome is Outcome.REVIEW
         members[entity_of[i]].append(features)
         records_of[entity_of[i]].append(i)
+        truths[entity_of[i]].add(data[i].truth)
         for key in keys:
             index[key].append(i)
         candidate_counts.append(len(found))
@@ -415,6 +441,8 @@ def run_online(
         lost_examples,
         entity_of,
         decisions,
+        twin_joins,
+        twin_examples,
     )
 
 
@@ -799,6 +827,11 @@ def main() -> None:
             f"{name:<18} twins {twins_joined}/{twin_pairs} ({_share(twins_joined, twin_pairs)}),"
             f" same name {same_joined}/{same_pairs} ({_share(same_joined, same_pairs)})"
         )
+    print("\nhow twins came into one entity (records linked, merges)")
+    for name, result in breakdown:
+        if result.twin_joins:
+            print(f"{name:<18} " + ", ".join(f"{k} {v}" for k, v in result.twin_joins.items()))
+            print("\n".join(result.twin_examples))
 
 
 def _share(part: int, whole: int) -> str:

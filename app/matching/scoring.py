@@ -1055,6 +1055,37 @@ def twins_pattern(
     )
 
 
+def _next_number(a: str | None, b: str | None) -> bool:
+    """Two numbers equal but for a last part one apart (…2532 / …2533): the next serial."""
+    if a is None or b is None or len(a) != len(b):
+        return False
+    tail = 4
+    head_a, head_b, tail_a, tail_b = a[:-tail], b[:-tail], a[-tail:], b[-tail:]
+    return (
+        head_a == head_b
+        and tail_a.isdigit()
+        and tail_b.isdigit()
+        and abs(int(tail_a) - int(tail_b)) == 1
+    )
+
+
+def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
+    """Born the same day under two names, and something says two persons: the sexes differ and
+    so do the given names, spelling aside (Rahma/Rahmat, Dewi/Dewa), or the NIKs or passports
+    are the next serial of each other (…2532/…2533), as twins registered or applying together
+    get them, while a typo lands on any digit with any value."""
+    if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS:
+        return False
+    if levels[SEX] == "different" and a.name_tokens and b.name_tokens:
+        given_a = _given_name(a) or a.name_tokens[-1]
+        given_b = _given_name(b) or b.name_tokens[-1]
+        if _spelling_fold(given_a) != _spelling_fold(given_b):
+            return True
+    return (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik)) or (
+        _issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport)
+    )
+
+
 def _same_shared_word(a: str, b: str) -> bool:
     """One word, spelling aside: another spelling (Dwi/Dwie), two neighbouring letters swapped, a
     consonant mistyped, or written together with a word before or after it (Ikomang,
@@ -1130,7 +1161,7 @@ def compare(
         _identifier_agrees(a, b, levels),
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
         given_agree=levels[NAME] == "different" and given_names_agree(a, b, tf),
-        twins=twins_pattern(a, b, levels, tf),
+        twins=twins_pattern(a, b, levels, tf) or household_pattern(a, b, levels),
     )
 
 
@@ -1146,6 +1177,13 @@ def compare_entity(
     passport office, the phone from the police, the birth date from the shelter); an incoming
     person that agrees with each on a different field is scored on all of them. A veto needs every
     record that carries the identifier to contradict it.
+
+    The twins rule (``twins_pattern``, ``household_pattern``) is judged against each record born
+    the same day: when most of them bear a given name the rule calls another than the incoming
+    one's, the entity is review only for this person unless an identifier joins them, though one
+    of its records agrees (a twin's mistyped record that joined it, or a typo that turns one
+    twin's name into the other's); before, one such record carried the twin into the entity. Not
+    on any one record: a person's own mistyped record would then hold back the person (FEBRL).
     """
     if not members:
         raise ValueError("an entity has at least one record")
@@ -1171,14 +1209,15 @@ def compare_entity(
     )
     tf = weights.term_frequencies
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
-    twins = (
-        all(
-            twins_pattern(a, m, {name: fc.level for name, fc in vector.items()}, tf)
-            for m, vector in zip(members, vectors, strict=True)
-            if vector[BIRTH_DATE].level in SAME_DAY_LEVELS
-        )
-        and levels[BIRTH_DATE] in SAME_DAY_LEVELS
-    )
+    held = [
+        twins_pattern(a, m, member_levels := {name: fc.level for name, fc in vector.items()}, tf)
+        or household_pattern(a, m, member_levels)
+        for m, vector in zip(members, vectors, strict=True)
+        if vector[BIRTH_DATE].level in SAME_DAY_LEVELS
+    ]
+    # Held apart by most of the entity's records born that day: its records that agree with the
+    # incoming name may be a twin's mistyped record that joined it.
+    twins = levels[BIRTH_DATE] in SAME_DAY_LEVELS and 2 * sum(held) > len(held)
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 

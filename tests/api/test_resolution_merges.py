@@ -404,3 +404,29 @@ async def test_twins_reported_by_two_agencies_stay_two_persons_for_an_analyst(
     assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
         (dwi["id"], eka["persons"][0]["entity_id"])
     ]
+
+
+async def test_a_twins_record_that_looks_like_the_other_twin_does_not_carry_her_in(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Rina is reported twice; then a record of her twin Rini that lost its given name
+    # ("Wulandari" alone), which Rina's entity takes in; then Rini's own clean record.
+    household = {
+        "date_of_birth": "2001-05-14",
+        "address": "Jl. Melati No. 5 RT 02 RW 03, Desa Sukamaju, Bogor",
+        "phone": "+6281234567890",
+    }
+    sender = agencies["POLRES-DUMAI"]
+    rina = await submit(client, sender, "W-1", woman(full_name="Rina Wulandari", **household))
+    rina_entity = rina["persons"][0]["entity_id"]
+    await submit(client, sender, "W-2", woman(full_name="Rina Wulandari", **household))
+    await submit(client, sender, "W-3", woman(full_name="Wulandari", **household))
+    rini = await submit(client, sender, "W-4", woman(full_name="Rini Wulandari", **household))
+    person = rini["persons"][0]
+    assert person["entity_id"] != rina_entity
+    assert (
+        "born the same day, given names differ, no identifier agrees: review only"
+        in (person["reasons"])
+    )
+    # An analyst is asked instead.
+    assert (rini["id"], rina_entity) in await proposed_matches(client, agencies["ADMIN"])

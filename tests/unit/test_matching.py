@@ -922,3 +922,59 @@ def test_two_given_names_people_bear_are_two_names_once_the_store_is_counted(
     )
     assert not slip.review_only
     assert slip.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_an_entity_mostly_of_the_other_twin_is_review_only_though_one_record_agrees() -> None:
+    # Rina's entity: two records of hers and one giving the family name only, which does not
+    # contradict Rini's. Rini is still held apart (before, one agreeing record let her in).
+    rina = [
+        person(full_name="Rina Wulandari", **HOUSEHOLD),
+        person(full_name="Rina Wulandari", **HOUSEHOLD),
+        person(full_name="Wulandari", **HOUSEHOLD),
+    ]
+    score = compare_entity(person(full_name="Rini Wulandari", **HOUSEHOLD), rina)
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
+
+
+def test_a_persons_own_mistyped_record_does_not_hold_back_the_person() -> None:
+    # Rini's entity holds one record of hers mistyped as "Rina": most of it says Rini.
+    rini = [
+        person(full_name="Rini Wulandari", **HOUSEHOLD),
+        person(full_name="Rini Wulandari", **HOUSEHOLD),
+        person(full_name="Rina Wulandari", **HOUSEHOLD),
+    ]
+    score = compare_entity(person(full_name="Rini Wulandari", **HOUSEHOLD), rini)
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_a_brother_and_sister_born_the_same_day_are_review_only() -> None:
+    # Rahma and Rahmat: a letter apart, the sexes differ.
+    score = compare(
+        person(full_name="Rahma Siregar", **{**HOUSEHOLD, "sex": "P"}),
+        person(full_name="Rahmat Siregar", **HOUSEHOLD),
+    )
+    assert score.review_only
+    # One man whose sex one agency mistyped still links: the given name is one.
+    score = compare(
+        person(full_name="Rahmat Siregar", **{**HOUSEHOLD, "sex": "P"}),
+        person(full_name="Rahmat Sireger", **HOUSEHOLD),
+    )
+    assert not score.review_only
+
+
+def test_twins_niks_of_the_next_serial_hold_apart_names_that_look_alike() -> None:
+    # Irwan Karim written together beside Iwan Karim: the names might be one, the NIKs are
+    # twins' (same region and birth, the next serial).
+    score = compare(
+        person(full_name="Irwankarim", **{**HOUSEHOLD, "nik": "3201011405010002"}),
+        person(full_name="Iwan Karim", **{**HOUSEHOLD, "nik": "3201011405010001"}),
+    )
+    assert score.review_only
+    # A typo elsewhere in the NIK of one person is no next serial.
+    score = compare(
+        person(full_name="Iwan Karim", **{**HOUSEHOLD, "nik": "3201011405010001"}),
+        person(full_name="Iwan Karim", **{**HOUSEHOLD, "nik": "3201011405010071"}),
+    )
+    assert not score.review_only
