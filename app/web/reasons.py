@@ -86,6 +86,10 @@ _SHAPES = (
         r"born the same day, given names differ, no identifier agrees: review only",
         "reason.review.twins",
     ),
+    _shape(
+        r"the same NIK or passport under another identity: review",
+        "reason.review.shared_identifier",
+    ),
     _shape(r"matched (?P<count>\d+) stored entities: merged them into one person", "reason.merged"),
     _shape(r"no stored person matched", "reason.no_match"),
     _shape(r"linked by the submitting agency", "reason.explicit_link"),

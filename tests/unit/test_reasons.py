@@ -74,7 +74,8 @@ def test_every_reason_written_in_the_code_is_worded() -> None:
     for path in (root / "matching" / "scoring.py", root / "services" / "resolution.py"):
         written |= set(
             re.findall(
-                r'"((?:veto|names different|born the same|no |linked by)[^"{]*)"', path.read_text()
+                r'"((?:veto|names different|born the same|no |linked by|the same NIK)[^"{]*)"',
+                path.read_text(),
             )
         )
     written |= {"removed by retention"}
@@ -102,6 +103,11 @@ def test_every_reason_written_in_the_code_is_worded() -> None:
          "Addresses partly the same (40% alike)"),
         ("veto: two different NIKs", "Bukan orang yang sama: NIK-nya berbeda",
          "Not the same person: the NIKs differ"),
+        ("the same NIK or passport under another identity: review",
+         "NIK atau nomor paspor yang sama tercatat atas identitas lain: perlu diperiksa petugas, "
+         "tidak pernah dihubungkan hanya karena nomor itu",
+         "The same NIK or passport number is on record under another identity: for an officer "
+         "to review, never linked on the number alone"),
         ("matched 3 stored entities: merged them into one person",
          "Cocok dengan 3 catatan orang yang tersimpan: semuanya digabung menjadi satu orang",
          "Matched 3 stored person records: they were merged into one person"),
