@@ -13,21 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    Uuid,
-    bindparam,
-    exists,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Select, Uuid, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver_rows, table_of
 from app.models.agency import Agency
-from app.models.report import Report, ReportPerson, ReportRecipient
+from app.models.report import Report, ReportPerson
+from app.repositories.reports import visible_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +72,10 @@ def _query(*, by_agency: bool) -> Select[Any]:
     reports = table_of(Report)
     agencies = table_of(Agency)
     persons = table_of(ReportPerson)
-    recipients = table_of(ReportRecipient)
-    visible: ColumnElement[bool] = true()
-    if by_agency:
-        agency_id = bindparam("agency_id", type_=Uuid)
-        routed = exists().where(
-            recipients.c.report_id == reports.c.id, recipients.c.agency_id == agency_id
-        )
-        visible = or_(reports.c.source_agency_id == agency_id, routed)
+    # need-to-know: the one rule every read of reports applies (``reports.visible_to``)
+    visible: ColumnElement[bool] = (
+        visible_to(bindparam("agency_id", type_=Uuid)) if by_agency else true()
+    )
     return (
         select(
             reports.c.id,
