@@ -26,7 +26,13 @@ import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from app.matching.names import parse_name, phonetic_keys, phonetic_token, shared_first_word
+from app.matching.names import (
+    normalize_name,
+    parse_name,
+    phonetic_keys,
+    phonetic_token,
+    shared_first_word,
+)
 from app.matching.term_frequency import (
     ADDRESS_WORD,
     FAMILY,
@@ -1032,6 +1038,7 @@ def twins_pattern(
         return False
     if not a.name_tokens or not b.name_tokens:
         return False
+    a, b = _unglued(a, b, tf), _unglued(b, a, tf)
     # A name of shared words only ("Putri", "Komang Putra") is named by its last word.
     given_a = _given_name(a) or a.name_tokens[-1]
     given_b = _given_name(b) or b.name_tokens[-1]
@@ -1041,6 +1048,19 @@ def twins_pattern(
     if borne_a != borne_b and _has_own_name(a, b, tf) and _has_own_name(b, a, tf):
         # One record written family name first ("Sihombing Iwan" / "Irwan Sihombing"): its
         # "given name" is the other's family name, and each still bears a name the other lacks.
+        return True
+    # Both given names borne, and each name bears one other word the other lacks, both given
+    # names people bear, more often given than family names (by the store's counts): a given
+    # name after the family name ("Ong Lay Wahyu" / "Ong Lay Wahyudi", "The Lay Arif" / "The
+    # Lay Arifin"), not one given name with two family names (Isabella Vincent / Nguyen).
+    unborne_a = [word for word in a.name_tokens if not _bears_given_name(word, b, tf)]
+    unborne_b = [word for word in b.name_tokens if not _bears_given_name(word, a, tf)]
+    if (
+        tf is not None
+        and len(unborne_a) == len(unborne_b) == 1
+        and _two_names_people_bear(unborne_a[0], unborne_b[0], tf)
+        and all(tf.bearers(GIVEN, w) > tf.bearers(FAMILY, w) for w in (*unborne_a, *unborne_b))
+    ):
         return True
     # Two first words siblings may share, but here do not: Dewi/Dewa Nasution, Eka/Dwi Lestari,
     # Andi/Andri Permadi. The family name after them agrees; the first words are two names.
@@ -1053,6 +1073,47 @@ def twins_pattern(
         and not any(_same_shared_word(first_a, token) for token in b.name_tokens)
         and not any(_same_shared_word(first_b, token) for token in a.name_tokens)
     )
+
+
+#: The shortest word taken for one of the other name's words written together with another.
+GLUED_WORD = 4
+
+
+def _unglued(
+    p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None
+) -> PersonFeatures:
+    """``p`` with a word written together with one of the other name's words split in two,
+    where the rest of it is a given name people bear (by the store's counts).
+
+    "Agungherath" beside "Agus Herath" reads "Agung Herath", "Sintamendoza" beside "Santi
+    Mendoza" "Sinta Mendoza": the given name is then compared as a word of its own (a twin's
+    name, or the person's own spelt two ways) instead of the glued word taking in the other's
+    family name and passing for it. A rest nobody bears ("Nain" of "Nainggolan" beside "Nang
+    Golan", a slip) is left glued. Without counted frequencies nothing is split.
+    """
+    if tf is None:
+        return p
+    tokens: list[str] = []
+    for token in p.name_tokens:
+        for word in other.name_tokens:
+            if len(word) < GLUED_WORD or len(token) - len(word) < 3:
+                continue
+            if token.endswith(word) or token.startswith(word):
+                rest = token.replace(word, "", 1)
+                # The letter the two words met on was written once ("Lilissaepudin" folds to
+                # "lilisaepudin"): the rest may end (or begin) with it.
+                whole = rest + word[0] if token.endswith(word) else word[-1] + rest
+                if whole in other.name_tokens:
+                    rest = whole
+                rest = normalize_name(rest)
+                if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME:
+                    tokens += (rest, word) if token.endswith(word) else (word, rest)
+                    break
+        else:
+            tokens.append(token)
+    if len(tokens) == len(p.name_tokens):
+        return p
+    return replace(p, name_tokens=tuple(tokens))
 
 
 def _next_number(a: str | None, b: str | None) -> bool:
@@ -1081,9 +1142,23 @@ def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str,
         given_b = _given_name(b) or b.name_tokens[-1]
         if _spelling_fold(given_a) != _spelling_fold(given_b):
             return True
+        # Dewi/Dewa Kusuma, "Siregar Putrra" / "Putri Siregar": the word siblings share says
+        # which of them, wherever it is written.
+        own_a, own_b = _words_lacking(a, b), _words_lacking(b, a)
+        if own_a and own_b and any(shared_first_word(word) for word in own_a + own_b):
+            return True
     return (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik)) or (
         _issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport)
     )
+
+
+def _words_lacking(p: PersonFeatures, other: PersonFeatures) -> list[str]:
+    """The words of ``p``'s name the other name lacks, spelling aside (``_same_shared_word``)."""
+    return [
+        word
+        for word in p.name_tokens
+        if not any(_same_shared_word(word, token) for token in other.name_tokens)
+    ]
 
 
 def _same_shared_word(a: str, b: str) -> bool:

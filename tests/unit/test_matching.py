@@ -978,3 +978,79 @@ def test_twins_niks_of_the_next_serial_hold_apart_names_that_look_alike() -> Non
         person(full_name="Iwan Karim", **{**HOUSEHOLD, "nik": "3201011405010071"}),
     )
     assert not score.review_only
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "names"),
+    [
+        ("Agungherath", "Agus Herath", ("Agung", "Agus")),  # written together
+        ("Sintamendoza", "Santi Mendoza", ("Sinta", "Santi")),
+        ("Hasanrustandi", "Husain Rustandi", ("Hasan", "Husain")),
+        ("Lisa Rahman", "liarahman", ("Lisa", "Lia")),
+    ],
+)
+def test_a_twins_given_name_written_together_with_the_family_name_is_review_only(
+    first: str, second: str, names: tuple[str, str]
+) -> None:
+    # The glued word took in the other twin's family name and passed for her name.
+    weights = _store_with(*names)
+    score = compare(
+        person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD), weights
+    )
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Agungherath", "Agung Herath"),
+        ("Lilissaepudin", "Lilis Saepudin"),  # the two s written once
+        ("Nainggolan Lamtiar", "Nang Golan Lamtiar"),  # "Nain" is nobody's given name
+    ],
+)
+def test_ones_own_name_written_together_still_links(first: str, second: str) -> None:
+    weights = _store_with("Agung", "Agus", "Lilis", "Lili")
+    score = compare(
+        person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD), weights
+    )
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_twins_given_names_after_the_family_name_are_review_only() -> None:
+    # Chinese-Indonesian names: the family name first, two given names people bear last.
+    weights = _store_with("Wahyu", "Wahyudi")
+    score = compare(
+        person(full_name="Ong Lay Wahyu", **HOUSEHOLD),
+        person(full_name="Ong Lay Wahyudi", **HOUSEHOLD),
+        weights,
+    )
+    assert score.review_only
+    # One of them written twice, a slip in the last name: one person.
+    slip = compare(
+        person(full_name="Ong Lay Wahyudi", **HOUSEHOLD),
+        person(full_name="Ong Lay Wahydui", **HOUSEHOLD),
+        weights,
+    )
+    assert not slip.review_only
+
+
+@pytest.mark.parametrize(
+    ("sister", "brother"),
+    [("Dewi Kusuma", "Kusuma Dewa"), ("Putri Siregar", "siregar putrra")],
+)
+def test_a_brother_and_sister_told_apart_by_a_word_siblings_share_are_review_only(
+    sister: str, brother: str
+) -> None:
+    score = compare(
+        person(full_name=sister, **{**HOUSEHOLD, "sex": "P"}),
+        person(full_name=brother, **HOUSEHOLD),
+    )
+    assert score.review_only
+    # The same words in another order, one sex mistyped: one person.
+    same = compare(
+        person(full_name="Dewi Kusuma", **{**HOUSEHOLD, "sex": "L"}),
+        person(full_name="Kusuma Dewi", **{**HOUSEHOLD, "sex": "P"}),
+    )
+    assert not same.review_only
