@@ -1352,9 +1352,17 @@ def decide(
         return _new_unless_shared(list(vetoed_sharing.items()), None, ())
     best_candidate, best = ranked[0]
     if best.review_only:
-        # A twin held back for review does not hold back the person's own record behind it.
+        # A twin held back for review does not hold back the person's own record behind it,
+        # when that record's name agrees at least as well as the twin's: a weaker name (the
+        # "Nur" of an entity of "Nur" beside a held "Nur Amalia") is somebody else as likely.
         best_candidate, best = next(
-            ((c, s) for c, s in ranked if not s.review_only and s.probability >= link_threshold),
+            (
+                (c, s)
+                for c, s in ranked
+                if not s.review_only
+                and s.probability >= link_threshold
+                and _name_strength(s) >= _name_strength(best)
+            ),
             (best_candidate, best),
         )
     others = tuple(
@@ -1366,6 +1374,13 @@ def decide(
         return Decision(Outcome.REVIEW, best_candidate, best, others)
     sharing = [(c, s) for c, s in ranked if _identifier_equal(s)]
     return _new_unless_shared([*sharing, *vetoed_sharing.items()], best, others)
+
+
+def _name_strength(score: MatchScore) -> int:
+    """How closely the names agree: higher is closer ("exact_single" as "exact")."""
+    level = score.levels.get(NAME, "different")
+    level = "exact" if level == "exact_single" else level
+    return -_NAME_LEVELS.index(level) if level in _NAME_LEVELS else -len(_NAME_LEVELS)
 
 
 def _new_unless_shared(

@@ -464,6 +464,32 @@ async def test_a_brother_and_sister_named_by_a_word_siblings_share_stay_apart(
     )
 
 
+async def test_a_held_twin_does_not_give_way_to_a_weaker_name(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Rina Wulandari (her NIK) and another woman's record giving "Wulandari" alone (another
+    # NIK), both born that day in that house. Rini, Rina's twin, is held apart from Rina; the
+    # record of "Wulandari" links on its own, but on less of her name than Rina's: an analyst
+    # decides, rather than Rini joining a stranger's entity.
+    sender = agencies["POLRES-DUMAI"]
+    rina = await submit(
+        client, sender, "R-1", woman(full_name="Rina Wulandari", nik=NIK, **HOUSEHOLD)
+    )
+    other = await submit(
+        client, sender, "R-2", woman(full_name="Wulandari", nik=OTHER_NIK, **HOUSEHOLD)
+    )
+    assert other["persons"][0]["entity_id"] != rina["persons"][0]["entity_id"]
+    rini = await submit(client, sender, "R-3", woman(full_name="Rini Wulandari", **HOUSEHOLD))
+    person = rini["persons"][0]
+    assert person["entity_id"] not in {
+        rina["persons"][0]["entity_id"],
+        other["persons"][0]["entity_id"],
+    }
+    assert (rini["id"], rina["persons"][0]["entity_id"]) in await proposed_matches(
+        client, agencies["ADMIN"]
+    )
+
+
 @pytest.fixture
 def counted(cli_runner: CliRunner) -> Iterator[CliRunner]:
     """``sinergi dedup calibrate --terms-only``, for tests of rules that use the store's counts."""

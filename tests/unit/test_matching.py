@@ -1054,3 +1054,16 @@ def test_a_brother_and_sister_told_apart_by_a_word_siblings_share_are_review_onl
         person(full_name="Kusuma Dewi", **{**HOUSEHOLD, "sex": "P"}),
     )
     assert not same.review_only
+
+
+def test_a_held_twin_gives_way_only_to_a_name_that_agrees_at_least_as_well() -> None:
+    # "Amlia Nur" meets the entity of "Nur Amalia" (held: "Amlia" reads as another name) and an
+    # entity of "Nur" alone born the same day, which links on its own on a weaker name.
+    held = MatchScore(30.0, 0.999, {"name": "phonetic"}, (), review_only=True)
+    weaker = MatchScore(20.0, 0.99, {"name": "subset"}, ())
+    decision = decide([("nur amalia", held), ("nur", weaker)])
+    assert (decision.outcome, decision.candidate) == (Outcome.REVIEW, "nur amalia")
+    # Her own record, its name as close or closer, still takes the twin's place.
+    own = MatchScore(20.0, 0.99, {"name": "exact_single"}, ())
+    decision = decide([("nur amalia", held), ("own", own)])
+    assert (decision.outcome, decision.candidate) == (Outcome.LINK, "own")
