@@ -1019,6 +1019,8 @@ def _has_own_name(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies 
 #: Birth dates that may be one day: equal, day and month swapped, one digit apart, or one record
 #: giving only the year (the other's year).
 SAME_DAY_LEVELS = frozenset({"exact", "day_month_swapped", "typo", "year_only"})
+#: Birth dates (or years) in different years: siblings, never twins.
+OTHER_YEAR_LEVELS = frozenset({"different"})
 
 
 def twins_pattern(
@@ -1027,14 +1029,17 @@ def twins_pattern(
     levels: Mapping[str, str],
     tf: TermFrequencies | None = None,
 ) -> bool:
-    """Born the same day with two given names, and no identifier to say they are one person.
+    """Born the same day, or in different years, with two given names, and no identifier to say
+    they are one person.
 
     Twins share the birth date, the family (or father's) name, the address and often the phone;
     their given names differ, if only by a letter or two ("Rina"/"Rini", "Hasan"/"Husain",
-    "Muhammad Rizky"/"Muhammad Fajar"), and that alone tells them apart. Such a pair is left to an
-    analyst however much else agrees.
+    "Muhammad Rizky"/"Muhammad Fajar"), and that alone tells them apart. Siblings born years
+    apart are named in pairs too (Agung/Agus Saragih), and share all the rest but the birth date,
+    which a clerk may mistype: two given names and two birth years are two corruptions of one
+    person, or two siblings. Such a pair is left to an analyst however much else agrees.
     """
-    if levels[BIRTH_DATE] not in SAME_DAY_LEVELS or levels[NAME] == "exact":
+    if levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS or levels[NAME] == "exact":
         return False
     if not a.name_tokens or not b.name_tokens:
         return False
@@ -1204,7 +1209,10 @@ def _score(
     elif twins and not identifier_agrees:
         review_only = True
         reasons.insert(
-            0, "born the same day, given names differ, no identifier agrees: review only"
+            0,
+            "born the same day, given names differ, no identifier agrees: review only"
+            if levels[BIRTH_DATE] in SAME_DAY_LEVELS
+            else "born in different years, given names differ, no identifier agrees: review only",
         )
     return MatchScore(
         bits,
@@ -1284,15 +1292,17 @@ def compare_entity(
     )
     tf = weights.term_frequencies
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
+    born = SAME_DAY_LEVELS if levels[BIRTH_DATE] in SAME_DAY_LEVELS else OTHER_YEAR_LEVELS
     held = [
         twins_pattern(a, m, member_levels := {name: fc.level for name, fc in vector.items()}, tf)
         or household_pattern(a, m, member_levels)
         for m, vector in zip(members, vectors, strict=True)
-        if vector[BIRTH_DATE].level in SAME_DAY_LEVELS
+        if vector[BIRTH_DATE].level in born
     ]
-    # Held apart by most of the entity's records born that day: its records that agree with the
-    # incoming name may be a twin's mistyped record that joined it.
-    twins = levels[BIRTH_DATE] in SAME_DAY_LEVELS and 2 * sum(held) > len(held)
+    # Held apart by most of the entity's records born that day (or, none born that day, in
+    # another year): its records that agree with the incoming name may be a twin's mistyped
+    # record that joined it.
+    twins = levels[BIRTH_DATE] in born and 2 * sum(held) > len(held)
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 

@@ -540,3 +540,32 @@ async def test_twins_names_written_together_or_after_the_family_name_stay_apart(
     own = twin.replace(" ", "", 1) if twin.startswith("Agus") else twin
     again = await submit(client, sender, "A-3", woman(full_name=own, sex="MALE", **HOUSEHOLD))
     assert again["persons"][0]["entity_id"] == first["persons"][0]["entity_id"]
+
+
+async def test_siblings_named_in_pairs_and_born_years_apart_stay_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Agung and his brother Agus, six years younger: one house, one phone.
+    sender = agencies["POLRES-DUMAI"]
+    agung = await submit(
+        client,
+        sender,
+        "B-1",
+        woman(
+            full_name="Agung Saragih", sex="MALE", **{**HOUSEHOLD, "date_of_birth": "2003-12-31"}
+        ),
+    )
+    agus = await submit(
+        client,
+        sender,
+        "B-2",
+        woman(full_name="Agus Saragih", sex="MALE", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"}),
+    )
+    person = agus["persons"][0]
+    assert person["entity_id"] != agung["persons"][0]["entity_id"]
+    assert person["reasons"][0] == (
+        "born in different years, given names differ, no identifier agrees: review only"
+    )
+    assert (agus["id"], agung["persons"][0]["entity_id"]) in await proposed_matches(
+        client, agencies["ADMIN"]
+    )

@@ -1067,3 +1067,21 @@ def test_a_held_twin_gives_way_only_to_a_name_that_agrees_at_least_as_well() -> 
     own = MatchScore(20.0, 0.99, {"name": "exact_single"}, ())
     decision = decide([("nur amalia", held), ("own", own)])
     assert (decision.outcome, decision.candidate) == (Outcome.LINK, "own")
+
+
+def test_siblings_named_in_pairs_and_born_years_apart_are_review_only() -> None:
+    # Agung and Agus Saragih: one house, one phone, born six years apart.
+    older = person(full_name="Agung Saragih", **{**HOUSEHOLD, "date_of_birth": "2003-12-31"})
+    younger = person(full_name="Agus Saragih", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"})
+    score = compare(older, younger, _store_with("Agung", "Agus"))
+    assert score.review_only
+    assert score.reasons[0] == (
+        "born in different years, given names differ, no identifier agrees: review only"
+    )
+    # One person whose birth year a clerk mistyped still links: the given name is one.
+    mistyped = person(full_name="Agung Saragih", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"})
+    assert not compare(older, mistyped, _store_with("Agung", "Agus")).review_only
+    # The same NIK joins what the rule holds apart.
+    nik = "3201011405010001"
+    same = compare(replace(older, nik=nik), replace(younger, nik=nik), _store_with("Agung", "Agus"))
+    assert not same.review_only
