@@ -1136,11 +1136,12 @@ def _next_number(a: str | None, b: str | None) -> bool:
 
 
 def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
-    """Born the same day under two names, and something says two persons: the sexes differ and
-    so do the given names, spelling aside (Rahma/Rahmat, Dewi/Dewa), or the NIKs or passports
-    are the next serial of each other (…2532/…2533), as twins registered or applying together
-    get them, while a typo lands on any digit with any value."""
-    if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS:
+    """Born the same day (or in different years) under two names, and something says two
+    persons: the sexes differ and so do the given names, spelling aside (Rahma/Rahmat,
+    Dewi/Dewa), or the NIKs or passports are the next serial of each other (…2532/…2533), as
+    twins registered or applying together get them, while a typo lands on any digit with any
+    value."""
+    if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS:
         return False
     if levels[SEX] == "different" and a.name_tokens and b.name_tokens:
         given_a = _given_name(a) or a.name_tokens[-1]

@@ -1081,6 +1081,11 @@ def test_siblings_named_in_pairs_and_born_years_apart_are_review_only() -> None:
     # One person whose birth year a clerk mistyped still links: the given name is one.
     mistyped = person(full_name="Agung Saragih", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"})
     assert not compare(older, mistyped, _store_with("Agung", "Agus")).review_only
+    # A brother and sister years apart, a word siblings share telling them apart.
+    sister = person(
+        full_name="Dewi Kusuma", **{**HOUSEHOLD, "sex": "P", "date_of_birth": "1995-01-02"}
+    )
+    assert compare(sister, person(full_name="Kusuma Dewa", **HOUSEHOLD)).review_only
     # The same NIK joins what the rule holds apart.
     nik = "3201011405010001"
     same = compare(replace(older, nik=nik), replace(younger, nik=nik), _store_with("Agung", "Agus"))
