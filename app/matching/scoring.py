@@ -1021,6 +1021,15 @@ def _has_own_name(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies 
 SAME_DAY_LEVELS = frozenset({"exact", "day_month_swapped", "typo", "year_only"})
 #: Birth dates (or years) in different years: siblings, never twins.
 OTHER_YEAR_LEVELS = frozenset({"different"})
+#: What the twins rule judges a pair on, by the birth dates: born the same day (twins), in
+#: different years (siblings), or not known on one side (either). Not "same year, day differs".
+TWINS_RULE_BIRTH_LEVELS = (SAME_DAY_LEVELS, OTHER_YEAR_LEVELS, frozenset({MISSING}))
+#: The reason a pair held by the twins rule gives, by the birth dates' group above.
+TWINS_RULE_REASONS = (
+    "born the same day, given names differ, no identifier agrees: review only",
+    "born in different years, given names differ, no identifier agrees: review only",
+    "birth date unknown, given names differ, no identifier agrees: review only",
+)
 
 
 def twins_pattern(
@@ -1029,8 +1038,8 @@ def twins_pattern(
     levels: Mapping[str, str],
     tf: TermFrequencies | None = None,
 ) -> bool:
-    """Born the same day, or in different years, with two given names, and no identifier to say
-    they are one person.
+    """Born the same day, or in different years, or either for all we know (a birth date
+    missing), with two given names, and no identifier to say they are one person.
 
     Twins share the birth date, the family (or father's) name, the address and often the phone;
     their given names differ, if only by a letter or two ("Rina"/"Rini", "Hasan"/"Husain",
@@ -1039,7 +1048,7 @@ def twins_pattern(
     which a clerk may mistype: two given names and two birth years are two corruptions of one
     person, or two siblings. Such a pair is left to an analyst however much else agrees.
     """
-    if levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS or levels[NAME] == "exact":
+    if _twins_rule_group(levels) is None or levels[NAME] == "exact":
         return False
     if not a.name_tokens or not b.name_tokens:
         return False
@@ -1082,6 +1091,14 @@ def twins_pattern(
 
 #: The shortest word taken for one of the other name's words written together with another.
 GLUED_WORD = 4
+
+
+def _twins_rule_group(levels: Mapping[str, str]) -> int | None:
+    """Which of ``TWINS_RULE_BIRTH_LEVELS`` the pair's birth dates fall in, or None."""
+    return next(
+        (i for i, group in enumerate(TWINS_RULE_BIRTH_LEVELS) if levels[BIRTH_DATE] in group),
+        None,
+    )
 
 
 def _unglued(
@@ -1209,12 +1226,7 @@ def _score(
         reasons.insert(0, "names different and no identifier agrees: review only")
     elif twins and not identifier_agrees:
         review_only = True
-        reasons.insert(
-            0,
-            "born the same day, given names differ, no identifier agrees: review only"
-            if levels[BIRTH_DATE] in SAME_DAY_LEVELS
-            else "born in different years, given names differ, no identifier agrees: review only",
-        )
+        reasons.insert(0, TWINS_RULE_REASONS[_twins_rule_group(levels) or 0])
     return MatchScore(
         bits,
         _probability(bits, weights.prior),
@@ -1293,7 +1305,8 @@ def compare_entity(
     )
     tf = weights.term_frequencies
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
-    born = SAME_DAY_LEVELS if levels[BIRTH_DATE] in SAME_DAY_LEVELS else OTHER_YEAR_LEVELS
+    group = _twins_rule_group(levels)
+    born = frozenset() if group is None else TWINS_RULE_BIRTH_LEVELS[group]
     held = [
         twins_pattern(a, m, member_levels := {name: fc.level for name, fc in vector.items()}, tf)
         or household_pattern(a, m, member_levels)
@@ -1301,9 +1314,9 @@ def compare_entity(
         if vector[BIRTH_DATE].level in born
     ]
     # Held apart by most of the entity's records born that day (or, none born that day, in
-    # another year): its records that agree with the incoming name may be a twin's mistyped
-    # record that joined it.
-    twins = levels[BIRTH_DATE] in born and 2 * sum(held) > len(held)
+    # another year, or with no birth date): its records that agree with the incoming name may be
+    # a twin's mistyped record that joined it.
+    twins = group is not None and 2 * sum(held) > len(held)
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 

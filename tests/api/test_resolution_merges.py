@@ -569,3 +569,35 @@ async def test_siblings_named_in_pairs_and_born_years_apart_stay_apart(
     assert (agus["id"], agung["persons"][0]["entity_id"]) in await proposed_matches(
         client, agencies["ADMIN"]
     )
+
+
+async def test_a_sister_reported_without_a_birth_date_stays_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    # Rina Maulana, then her sister Rini from the same house, reported with no birth date.
+    sender = agencies["POLRES-DUMAI"]
+    for g, given in enumerate(("Rina", "Rini")):
+        for f, family in enumerate(("Hakim", "Lubis", "Pardede")):
+            await submit(
+                client,
+                sender,
+                f"S-{g}{f}",
+                woman(
+                    full_name=f"{given} {family}",
+                    date_of_birth=f"19{80 + g}-0{f + 1}-1{g}",
+                    address=f"Dusun {g}{f} Bogor",
+                ),
+            )
+    rina = await submit(client, sender, "M-1", woman(full_name="Rina Maulana", **HOUSEHOLD))
+    terms = await invoke_cli(counted, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert terms.exit_code == 0, terms.output
+    undated = {**HOUSEHOLD, "date_of_birth": None}
+    rini = await submit(client, sender, "M-2", woman(full_name="Rini Maulana", **undated))
+    person = rini["persons"][0]
+    assert person["entity_id"] != rina["persons"][0]["entity_id"]
+    assert person["reasons"][0] == (
+        "birth date unknown, given names differ, no identifier agrees: review only"
+    )
+    # Rina reported again without a birth date still joins her.
+    again = await submit(client, sender, "M-3", woman(full_name="Rina Maulana", **undated))
+    assert again["persons"][0]["entity_id"] == rina["persons"][0]["entity_id"]

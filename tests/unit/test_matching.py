@@ -1090,3 +1090,26 @@ def test_siblings_named_in_pairs_and_born_years_apart_are_review_only() -> None:
     nik = "3201011405010001"
     same = compare(replace(older, nik=nik), replace(younger, nik=nik), _store_with("Agung", "Agus"))
     assert not same.review_only
+
+
+def test_two_given_names_people_bear_without_a_birth_date_are_review_only() -> None:
+    # "Rini Maulana" with no birth date, beside Rina of the same house: twins or sisters.
+    weights = _store_with("Rina", "Rini")
+    undated = {**HOUSEHOLD, "date_of_birth": None}
+    score = compare(
+        person(full_name="Rina Maulana", **HOUSEHOLD),
+        person(full_name="Rini Maulana", **undated),
+        weights,
+    )
+    assert score.review_only
+    assert score.reasons[0] == (
+        "birth date unknown, given names differ, no identifier agrees: review only"
+    )
+    # Her own name without a birth date still links.
+    own = compare(
+        person(full_name="Rina Maulana", **HOUSEHOLD),
+        person(full_name="Rina Maulana", **undated),
+        weights,
+    )
+    assert not own.review_only
+    assert own.probability >= DEFAULT_LINK_THRESHOLD
