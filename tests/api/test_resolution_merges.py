@@ -497,6 +497,27 @@ def counted(cli_runner: CliRunner) -> Iterator[CliRunner]:
     forget_cached_weights()
 
 
+async def count_given_names(
+    client: httpx.AsyncClient, sender: dict[str, str], counted: CliRunner, *names: str
+) -> None:
+    """A store where each of these is a given name three persons bear, counted by
+    ``sinergi dedup calibrate --terms-only`` (the rules that use the store's counts)."""
+    for g, given in enumerate(names):
+        for f, family in enumerate(("Hakim", "Lubis", "Pardede")):
+            await submit(
+                client,
+                sender,
+                f"S-{g}{f}",
+                woman(
+                    full_name=f"{given} {family}",
+                    date_of_birth=f"19{80 + g}-0{f + 1}-1{g}",
+                    address=f"Dusun {g}{f} Bogor",
+                ),
+            )
+    terms = await invoke_cli(counted, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert terms.exit_code == 0, terms.output
+
+
 @pytest.mark.parametrize(
     ("twin", "name"),
     [
@@ -512,23 +533,8 @@ async def test_twins_names_written_together_or_after_the_family_name_stay_apart(
     name: str,
 ) -> None:
     sender = agencies["POLRES-DUMAI"]
-    # A store where Agung, Agus, Wahyu and Wahyudi are given names people bear.
-    for g, given in enumerate(("Agung", "Agus", "Wahyu", "Wahyudi")):
-        for f, family in enumerate(("Hakim", "Lubis", "Pardede")):
-            await submit(
-                client,
-                sender,
-                f"S-{g}{f}",
-                woman(
-                    full_name=f"{given} {family}",
-                    sex="MALE",
-                    date_of_birth=f"19{80 + g}-0{f + 1}-1{g}",
-                    address=f"Dusun {g}{f} Bogor",
-                ),
-            )
+    await count_given_names(client, sender, counted, "Agung", "Agus", "Wahyu", "Wahyudi")
     first = await submit(client, sender, "A-1", woman(full_name=twin, sex="MALE", **HOUSEHOLD))
-    terms = await invoke_cli(counted, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
-    assert terms.exit_code == 0, terms.output
     answer = await submit(client, sender, "A-2", woman(full_name=name, sex="MALE", **HOUSEHOLD))
     person = answer["persons"][0]
     assert person["entity_id"] != first["persons"][0]["entity_id"]
@@ -576,21 +582,8 @@ async def test_a_sister_reported_without_a_birth_date_stays_apart(
 ) -> None:
     # Rina Maulana, then her sister Rini from the same house, reported with no birth date.
     sender = agencies["POLRES-DUMAI"]
-    for g, given in enumerate(("Rina", "Rini")):
-        for f, family in enumerate(("Hakim", "Lubis", "Pardede")):
-            await submit(
-                client,
-                sender,
-                f"S-{g}{f}",
-                woman(
-                    full_name=f"{given} {family}",
-                    date_of_birth=f"19{80 + g}-0{f + 1}-1{g}",
-                    address=f"Dusun {g}{f} Bogor",
-                ),
-            )
+    await count_given_names(client, sender, counted, "Rina", "Rini")
     rina = await submit(client, sender, "M-1", woman(full_name="Rina Maulana", **HOUSEHOLD))
-    terms = await invoke_cli(counted, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
-    assert terms.exit_code == 0, terms.output
     undated = {**HOUSEHOLD, "date_of_birth": None}
     rini = await submit(client, sender, "M-2", woman(full_name="Rini Maulana", **undated))
     person = rini["persons"][0]
