@@ -26,7 +26,13 @@ import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from app.matching.names import parse_name, phonetic_keys, phonetic_token, shared_first_word
+from app.matching.names import (
+    normalize_name,
+    parse_name,
+    phonetic_keys,
+    phonetic_token,
+    shared_first_word,
+)
 from app.matching.term_frequency import (
     ADDRESS_WORD,
     FAMILY,
@@ -1013,6 +1019,17 @@ def _has_own_name(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies 
 #: Birth dates that may be one day: equal, day and month swapped, one digit apart, or one record
 #: giving only the year (the other's year).
 SAME_DAY_LEVELS = frozenset({"exact", "day_month_swapped", "typo", "year_only"})
+#: Birth dates (or years) in different years: siblings, never twins.
+OTHER_YEAR_LEVELS = frozenset({"different"})
+#: What the twins rule judges a pair on, by the birth dates: born the same day (twins), in
+#: different years (siblings), or not known on one side (either). Not "same year, day differs".
+TWINS_RULE_BIRTH_LEVELS = (SAME_DAY_LEVELS, OTHER_YEAR_LEVELS, frozenset({MISSING}))
+#: The reason a pair held by the twins rule gives, by the birth dates' group above.
+TWINS_RULE_REASONS = (
+    "born the same day, given names differ, no identifier agrees: review only",
+    "born in different years, given names differ, no identifier agrees: review only",
+    "birth date unknown, given names differ, no identifier agrees: review only",
+)
 
 
 def twins_pattern(
@@ -1021,17 +1038,21 @@ def twins_pattern(
     levels: Mapping[str, str],
     tf: TermFrequencies | None = None,
 ) -> bool:
-    """Born the same day with two given names, and no identifier to say they are one person.
+    """Born the same day, or in different years, or either for all we know (a birth date
+    missing), with two given names, and no identifier to say they are one person.
 
     Twins share the birth date, the family (or father's) name, the address and often the phone;
     their given names differ, if only by a letter or two ("Rina"/"Rini", "Hasan"/"Husain",
-    "Muhammad Rizky"/"Muhammad Fajar"), and that alone tells them apart. Such a pair is left to an
-    analyst however much else agrees.
+    "Muhammad Rizky"/"Muhammad Fajar"), and that alone tells them apart. Siblings born years
+    apart are named in pairs too (Agung/Agus Saragih), and share all the rest but the birth date,
+    which a clerk may mistype: two given names and two birth years are two corruptions of one
+    person, or two siblings. Such a pair is left to an analyst however much else agrees.
     """
-    if levels[BIRTH_DATE] not in SAME_DAY_LEVELS or levels[NAME] == "exact":
+    if _twins_rule_group(levels) is None or levels[NAME] == "exact":
         return False
     if not a.name_tokens or not b.name_tokens:
         return False
+    a, b = _unglued(a, b, tf), _unglued(b, a, tf)
     # A name of shared words only ("Putri", "Komang Putra") is named by its last word.
     given_a = _given_name(a) or a.name_tokens[-1]
     given_b = _given_name(b) or b.name_tokens[-1]
@@ -1041,6 +1062,19 @@ def twins_pattern(
     if borne_a != borne_b and _has_own_name(a, b, tf) and _has_own_name(b, a, tf):
         # One record written family name first ("Sihombing Iwan" / "Irwan Sihombing"): its
         # "given name" is the other's family name, and each still bears a name the other lacks.
+        return True
+    # Both given names borne, and each name bears one other word the other lacks, both given
+    # names people bear, more often given than family names (by the store's counts): a given
+    # name after the family name ("Ong Lay Wahyu" / "Ong Lay Wahyudi", "The Lay Arif" / "The
+    # Lay Arifin"), not one given name with two family names (Isabella Vincent / Nguyen).
+    unborne_a = [word for word in a.name_tokens if not _bears_given_name(word, b, tf)]
+    unborne_b = [word for word in b.name_tokens if not _bears_given_name(word, a, tf)]
+    if (
+        tf is not None
+        and len(unborne_a) == len(unborne_b) == 1
+        and _two_names_people_bear(unborne_a[0], unborne_b[0], tf)
+        and all(tf.bearers(GIVEN, w) > tf.bearers(FAMILY, w) for w in (*unborne_a, *unborne_b))
+    ):
         return True
     # Two first words siblings may share, but here do not: Dewi/Dewa Nasution, Eka/Dwi Lestari,
     # Andi/Andri Permadi. The family name after them agrees; the first words are two names.
@@ -1053,6 +1087,55 @@ def twins_pattern(
         and not any(_same_shared_word(first_a, token) for token in b.name_tokens)
         and not any(_same_shared_word(first_b, token) for token in a.name_tokens)
     )
+
+
+#: The shortest word taken for one of the other name's words written together with another.
+GLUED_WORD = 4
+
+
+def _twins_rule_group(levels: Mapping[str, str]) -> int | None:
+    """Which of ``TWINS_RULE_BIRTH_LEVELS`` the pair's birth dates fall in, or None."""
+    return next(
+        (i for i, group in enumerate(TWINS_RULE_BIRTH_LEVELS) if levels[BIRTH_DATE] in group),
+        None,
+    )
+
+
+def _unglued(
+    p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None
+) -> PersonFeatures:
+    """``p`` with a word written together with one of the other name's words split in two,
+    where the rest of it is a given name people bear (by the store's counts).
+
+    "Agungherath" beside "Agus Herath" reads "Agung Herath", "Sintamendoza" beside "Santi
+    Mendoza" "Sinta Mendoza": the given name is then compared as a word of its own (a twin's
+    name, or the person's own spelt two ways) instead of the glued word taking in the other's
+    family name and passing for it. A rest nobody bears ("Nain" of "Nainggolan" beside "Nang
+    Golan", a slip) is left glued. Without counted frequencies nothing is split.
+    """
+    if tf is None:
+        return p
+    tokens: list[str] = []
+    for token in p.name_tokens:
+        for word in other.name_tokens:
+            if len(word) < GLUED_WORD or len(token) - len(word) < 3:
+                continue
+            if token.endswith(word) or token.startswith(word):
+                rest = token.replace(word, "", 1)
+                # The letter the two words met on was written once ("Lilissaepudin" folds to
+                # "lilisaepudin"): the rest may end (or begin) with it.
+                whole = rest + word[0] if token.endswith(word) else word[-1] + rest
+                if whole in other.name_tokens:
+                    rest = whole
+                rest = normalize_name(rest)
+                if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME:
+                    tokens += (rest, word) if token.endswith(word) else (word, rest)
+                    break
+        else:
+            tokens.append(token)
+    if len(tokens) == len(p.name_tokens):
+        return p
+    return replace(p, name_tokens=tuple(tokens))
 
 
 def _next_number(a: str | None, b: str | None) -> bool:
@@ -1070,20 +1153,35 @@ def _next_number(a: str | None, b: str | None) -> bool:
 
 
 def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
-    """Born the same day under two names, and something says two persons: the sexes differ and
-    so do the given names, spelling aside (Rahma/Rahmat, Dewi/Dewa), or the NIKs or passports
-    are the next serial of each other (…2532/…2533), as twins registered or applying together
-    get them, while a typo lands on any digit with any value."""
-    if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS:
+    """Born the same day (or in different years) under two names, and something says two
+    persons: the sexes differ and so do the given names, spelling aside (Rahma/Rahmat,
+    Dewi/Dewa), or the NIKs or passports are the next serial of each other (…2532/…2533), as
+    twins registered or applying together get them, while a typo lands on any digit with any
+    value."""
+    if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS:
         return False
     if levels[SEX] == "different" and a.name_tokens and b.name_tokens:
         given_a = _given_name(a) or a.name_tokens[-1]
         given_b = _given_name(b) or b.name_tokens[-1]
         if _spelling_fold(given_a) != _spelling_fold(given_b):
             return True
+        # Dewi/Dewa Kusuma, "Siregar Putrra" / "Putri Siregar": the word siblings share says
+        # which of them, wherever it is written.
+        own_a, own_b = _words_lacking(a, b), _words_lacking(b, a)
+        if own_a and own_b and any(shared_first_word(word) for word in own_a + own_b):
+            return True
     return (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik)) or (
         _issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport)
     )
+
+
+def _words_lacking(p: PersonFeatures, other: PersonFeatures) -> list[str]:
+    """The words of ``p``'s name the other name lacks, spelling aside (``_same_shared_word``)."""
+    return [
+        word
+        for word in p.name_tokens
+        if not any(_same_shared_word(word, token) for token in other.name_tokens)
+    ]
 
 
 def _same_shared_word(a: str, b: str) -> bool:
@@ -1128,9 +1226,7 @@ def _score(
         reasons.insert(0, "names different and no identifier agrees: review only")
     elif twins and not identifier_agrees:
         review_only = True
-        reasons.insert(
-            0, "born the same day, given names differ, no identifier agrees: review only"
-        )
+        reasons.insert(0, TWINS_RULE_REASONS[_twins_rule_group(levels) or 0])
     return MatchScore(
         bits,
         _probability(bits, weights.prior),
@@ -1209,15 +1305,18 @@ def compare_entity(
     )
     tf = weights.term_frequencies
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
+    group = _twins_rule_group(levels)
+    born = frozenset() if group is None else TWINS_RULE_BIRTH_LEVELS[group]
     held = [
         twins_pattern(a, m, member_levels := {name: fc.level for name, fc in vector.items()}, tf)
         or household_pattern(a, m, member_levels)
         for m, vector in zip(members, vectors, strict=True)
-        if vector[BIRTH_DATE].level in SAME_DAY_LEVELS
+        if vector[BIRTH_DATE].level in born
     ]
-    # Held apart by most of the entity's records born that day: its records that agree with the
-    # incoming name may be a twin's mistyped record that joined it.
-    twins = levels[BIRTH_DATE] in SAME_DAY_LEVELS and 2 * sum(held) > len(held)
+    # Held apart by most of the entity's records born that day (or, none born that day, in
+    # another year, or with no birth date): its records that agree with the incoming name may be
+    # a twin's mistyped record that joined it.
+    twins = group is not None and 2 * sum(held) > len(held)
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 
@@ -1277,9 +1376,17 @@ def decide(
         return _new_unless_shared(list(vetoed_sharing.items()), None, ())
     best_candidate, best = ranked[0]
     if best.review_only:
-        # A twin held back for review does not hold back the person's own record behind it.
+        # A twin held back for review does not hold back the person's own record behind it,
+        # when that record's name agrees at least as well as the twin's: a weaker name (the
+        # "Nur" of an entity of "Nur" beside a held "Nur Amalia") is somebody else as likely.
         best_candidate, best = next(
-            ((c, s) for c, s in ranked if not s.review_only and s.probability >= link_threshold),
+            (
+                (c, s)
+                for c, s in ranked
+                if not s.review_only
+                and s.probability >= link_threshold
+                and _name_strength(s) >= _name_strength(best)
+            ),
             (best_candidate, best),
         )
     others = tuple(
@@ -1291,6 +1398,13 @@ def decide(
         return Decision(Outcome.REVIEW, best_candidate, best, others)
     sharing = [(c, s) for c, s in ranked if _identifier_equal(s)]
     return _new_unless_shared([*sharing, *vetoed_sharing.items()], best, others)
+
+
+def _name_strength(score: MatchScore) -> int:
+    """How closely the names agree: higher is closer ("exact_single" as "exact")."""
+    level = score.levels.get(NAME, "different")
+    level = "exact" if level == "exact_single" else level
+    return -_NAME_LEVELS.index(level) if level in _NAME_LEVELS else -len(_NAME_LEVELS)
 
 
 def _new_unless_shared(

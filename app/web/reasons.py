@@ -87,6 +87,14 @@ _SHAPES = (
         "reason.review.twins",
     ),
     _shape(
+        r"born in different years, given names differ, no identifier agrees: review only",
+        "reason.review.siblings",
+    ),
+    _shape(
+        r"birth date unknown, given names differ, no identifier agrees: review only",
+        "reason.review.given_names",
+    ),
+    _shape(
         r"the same NIK or passport under another identity: review",
         "reason.review.shared_identifier",
     ),

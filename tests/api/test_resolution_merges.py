@@ -3,10 +3,15 @@ one person can join two entities."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
+from typer.testing import CliRunner
 
+from app.services.match_weights import forget_cached_weights
+from tests.conftest import invoke_cli
 from tests.factories import submit_report
 from tests.report_samples import interception
 
@@ -430,3 +435,162 @@ async def test_a_twins_record_that_looks_like_the_other_twin_does_not_carry_her_
     )
     # An analyst is asked instead.
     assert (rini["id"], rina_entity) in await proposed_matches(client, agencies["ADMIN"])
+
+
+HOUSEHOLD = {
+    "date_of_birth": "2001-05-14",
+    "address": "Jl. Melati No. 5 RT 02 RW 03, Desa Sukamaju, Bogor",
+    "phone": "+6281234567890",
+}
+
+
+async def test_a_brother_and_sister_named_by_a_word_siblings_share_stay_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Dewi and Dewa Kusuma, born the same day in one house: only Dewi/Dewa and the sex differ.
+    sender = agencies["POLRES-DUMAI"]
+    dewi = await submit(client, sender, "K-1", woman(full_name="Dewi Kusuma", **HOUSEHOLD))
+    dewa = await submit(
+        client, sender, "K-2", woman(full_name="Kusuma Dewa", sex="MALE", **HOUSEHOLD)
+    )
+    person = dewa["persons"][0]
+    assert person["entity_id"] != dewi["persons"][0]["entity_id"]
+    assert (
+        "born the same day, given names differ, no identifier agrees: review only"
+        in (person["reasons"])
+    )
+    assert (dewa["id"], dewi["persons"][0]["entity_id"]) in await proposed_matches(
+        client, agencies["ADMIN"]
+    )
+
+
+async def test_a_held_twin_does_not_give_way_to_a_weaker_name(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Rina Wulandari (her NIK) and another woman's record giving "Wulandari" alone (another
+    # NIK), both born that day in that house. Rini, Rina's twin, is held apart from Rina; the
+    # record of "Wulandari" links on its own, but on less of her name than Rina's: an analyst
+    # decides, rather than Rini joining a stranger's entity.
+    sender = agencies["POLRES-DUMAI"]
+    rina = await submit(
+        client, sender, "R-1", woman(full_name="Rina Wulandari", nik=NIK, **HOUSEHOLD)
+    )
+    other = await submit(
+        client, sender, "R-2", woman(full_name="Wulandari", nik=OTHER_NIK, **HOUSEHOLD)
+    )
+    assert other["persons"][0]["entity_id"] != rina["persons"][0]["entity_id"]
+    rini = await submit(client, sender, "R-3", woman(full_name="Rini Wulandari", **HOUSEHOLD))
+    person = rini["persons"][0]
+    assert person["entity_id"] not in {
+        rina["persons"][0]["entity_id"],
+        other["persons"][0]["entity_id"],
+    }
+    assert (rini["id"], rina["persons"][0]["entity_id"]) in await proposed_matches(
+        client, agencies["ADMIN"]
+    )
+
+
+@pytest.fixture
+def counted(cli_runner: CliRunner) -> Iterator[CliRunner]:
+    """``sinergi dedup calibrate --terms-only``, for tests of rules that use the store's counts."""
+    yield cli_runner
+    forget_cached_weights()
+
+
+async def count_given_names(
+    client: httpx.AsyncClient, sender: dict[str, str], counted: CliRunner, *names: str
+) -> None:
+    """A store where each of these is a given name three persons bear, counted by
+    ``sinergi dedup calibrate --terms-only`` (the rules that use the store's counts)."""
+    for g, given in enumerate(names):
+        for f, family in enumerate(("Hakim", "Lubis", "Pardede")):
+            await submit(
+                client,
+                sender,
+                f"S-{g}{f}",
+                woman(
+                    full_name=f"{given} {family}",
+                    date_of_birth=f"19{80 + g}-0{f + 1}-1{g}",
+                    address=f"Dusun {g}{f} Bogor",
+                ),
+            )
+    terms = await invoke_cli(counted, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert terms.exit_code == 0, terms.output
+
+
+@pytest.mark.parametrize(
+    ("twin", "name"),
+    [
+        ("Agus Herath", "Agungherath"),  # Agung, written together with the family name
+        ("Ong Lay Wahyu", "Ong Lay Wahyudi"),  # the given names after the family name
+    ],
+)
+async def test_twins_names_written_together_or_after_the_family_name_stay_apart(
+    client: httpx.AsyncClient,
+    agencies: dict[str, dict[str, str]],
+    counted: CliRunner,
+    twin: str,
+    name: str,
+) -> None:
+    sender = agencies["POLRES-DUMAI"]
+    await count_given_names(client, sender, counted, "Agung", "Agus", "Wahyu", "Wahyudi")
+    first = await submit(client, sender, "A-1", woman(full_name=twin, sex="MALE", **HOUSEHOLD))
+    answer = await submit(client, sender, "A-2", woman(full_name=name, sex="MALE", **HOUSEHOLD))
+    person = answer["persons"][0]
+    assert person["entity_id"] != first["persons"][0]["entity_id"]
+    assert (
+        "born the same day, given names differ, no identifier agrees: review only"
+        in (person["reasons"])
+    )
+    # The first twin's own name, written together, still joins him.
+    own = twin.replace(" ", "", 1) if twin.startswith("Agus") else twin
+    again = await submit(client, sender, "A-3", woman(full_name=own, sex="MALE", **HOUSEHOLD))
+    assert again["persons"][0]["entity_id"] == first["persons"][0]["entity_id"]
+
+
+async def test_siblings_named_in_pairs_and_born_years_apart_stay_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Agung and his brother Agus, six years younger: one house, one phone.
+    sender = agencies["POLRES-DUMAI"]
+    agung = await submit(
+        client,
+        sender,
+        "B-1",
+        woman(
+            full_name="Agung Saragih", sex="MALE", **{**HOUSEHOLD, "date_of_birth": "2003-12-31"}
+        ),
+    )
+    agus = await submit(
+        client,
+        sender,
+        "B-2",
+        woman(full_name="Agus Saragih", sex="MALE", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"}),
+    )
+    person = agus["persons"][0]
+    assert person["entity_id"] != agung["persons"][0]["entity_id"]
+    assert person["reasons"][0] == (
+        "born in different years, given names differ, no identifier agrees: review only"
+    )
+    assert (agus["id"], agung["persons"][0]["entity_id"]) in await proposed_matches(
+        client, agencies["ADMIN"]
+    )
+
+
+async def test_a_sister_reported_without_a_birth_date_stays_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    # Rina Maulana, then her sister Rini from the same house, reported with no birth date.
+    sender = agencies["POLRES-DUMAI"]
+    await count_given_names(client, sender, counted, "Rina", "Rini")
+    rina = await submit(client, sender, "M-1", woman(full_name="Rina Maulana", **HOUSEHOLD))
+    undated = {**HOUSEHOLD, "date_of_birth": None}
+    rini = await submit(client, sender, "M-2", woman(full_name="Rini Maulana", **undated))
+    person = rini["persons"][0]
+    assert person["entity_id"] != rina["persons"][0]["entity_id"]
+    assert person["reasons"][0] == (
+        "birth date unknown, given names differ, no identifier agrees: review only"
+    )
+    # Rina reported again without a birth date still joins her.
+    again = await submit(client, sender, "M-3", woman(full_name="Rina Maulana", **undated))
+    assert again["persons"][0]["entity_id"] == rina["persons"][0]["entity_id"]

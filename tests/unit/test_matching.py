@@ -978,3 +978,138 @@ def test_twins_niks_of_the_next_serial_hold_apart_names_that_look_alike() -> Non
         person(full_name="Iwan Karim", **{**HOUSEHOLD, "nik": "3201011405010071"}),
     )
     assert not score.review_only
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "names"),
+    [
+        ("Agungherath", "Agus Herath", ("Agung", "Agus")),  # written together
+        ("Sintamendoza", "Santi Mendoza", ("Sinta", "Santi")),
+        ("Hasanrustandi", "Husain Rustandi", ("Hasan", "Husain")),
+        ("Lisa Rahman", "liarahman", ("Lisa", "Lia")),
+    ],
+)
+def test_a_twins_given_name_written_together_with_the_family_name_is_review_only(
+    first: str, second: str, names: tuple[str, str]
+) -> None:
+    # The glued word took in the other twin's family name and passed for her name.
+    weights = _store_with(*names)
+    score = compare(
+        person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD), weights
+    )
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Agungherath", "Agung Herath"),
+        ("Lilissaepudin", "Lilis Saepudin"),  # the two s written once
+        ("Nainggolan Lamtiar", "Nang Golan Lamtiar"),  # "Nain" is nobody's given name
+    ],
+)
+def test_ones_own_name_written_together_still_links(first: str, second: str) -> None:
+    weights = _store_with("Agung", "Agus", "Lilis", "Lili")
+    score = compare(
+        person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD), weights
+    )
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_twins_given_names_after_the_family_name_are_review_only() -> None:
+    # Chinese-Indonesian names: the family name first, two given names people bear last.
+    weights = _store_with("Wahyu", "Wahyudi")
+    score = compare(
+        person(full_name="Ong Lay Wahyu", **HOUSEHOLD),
+        person(full_name="Ong Lay Wahyudi", **HOUSEHOLD),
+        weights,
+    )
+    assert score.review_only
+    # One of them written twice, a slip in the last name: one person.
+    slip = compare(
+        person(full_name="Ong Lay Wahyudi", **HOUSEHOLD),
+        person(full_name="Ong Lay Wahydui", **HOUSEHOLD),
+        weights,
+    )
+    assert not slip.review_only
+
+
+@pytest.mark.parametrize(
+    ("sister", "brother"),
+    [("Dewi Kusuma", "Kusuma Dewa"), ("Putri Siregar", "siregar putrra")],
+)
+def test_a_brother_and_sister_told_apart_by_a_word_siblings_share_are_review_only(
+    sister: str, brother: str
+) -> None:
+    score = compare(
+        person(full_name=sister, **{**HOUSEHOLD, "sex": "P"}),
+        person(full_name=brother, **HOUSEHOLD),
+    )
+    assert score.review_only
+    # The same words in another order, one sex mistyped: one person.
+    same = compare(
+        person(full_name="Dewi Kusuma", **{**HOUSEHOLD, "sex": "L"}),
+        person(full_name="Kusuma Dewi", **{**HOUSEHOLD, "sex": "P"}),
+    )
+    assert not same.review_only
+
+
+def test_a_held_twin_gives_way_only_to_a_name_that_agrees_at_least_as_well() -> None:
+    # "Amlia Nur" meets the entity of "Nur Amalia" (held: "Amlia" reads as another name) and an
+    # entity of "Nur" alone born the same day, which links on its own on a weaker name.
+    held = MatchScore(30.0, 0.999, {"name": "phonetic"}, (), review_only=True)
+    weaker = MatchScore(20.0, 0.99, {"name": "subset"}, ())
+    decision = decide([("nur amalia", held), ("nur", weaker)])
+    assert (decision.outcome, decision.candidate) == (Outcome.REVIEW, "nur amalia")
+    # Her own record, its name as close or closer, still takes the twin's place.
+    own = MatchScore(20.0, 0.99, {"name": "exact_single"}, ())
+    decision = decide([("nur amalia", held), ("own", own)])
+    assert (decision.outcome, decision.candidate) == (Outcome.LINK, "own")
+
+
+def test_siblings_named_in_pairs_and_born_years_apart_are_review_only() -> None:
+    # Agung and Agus Saragih: one house, one phone, born six years apart.
+    older = person(full_name="Agung Saragih", **{**HOUSEHOLD, "date_of_birth": "2003-12-31"})
+    younger = person(full_name="Agus Saragih", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"})
+    score = compare(older, younger, _store_with("Agung", "Agus"))
+    assert score.review_only
+    assert score.reasons[0] == (
+        "born in different years, given names differ, no identifier agrees: review only"
+    )
+    # One person whose birth year a clerk mistyped still links: the given name is one.
+    mistyped = person(full_name="Agung Saragih", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"})
+    assert not compare(older, mistyped, _store_with("Agung", "Agus")).review_only
+    # A brother and sister years apart, a word siblings share telling them apart.
+    sister = person(
+        full_name="Dewi Kusuma", **{**HOUSEHOLD, "sex": "P", "date_of_birth": "1995-01-02"}
+    )
+    assert compare(sister, person(full_name="Kusuma Dewa", **HOUSEHOLD)).review_only
+    # The same NIK joins what the rule holds apart.
+    nik = "3201011405010001"
+    same = compare(replace(older, nik=nik), replace(younger, nik=nik), _store_with("Agung", "Agus"))
+    assert not same.review_only
+
+
+def test_two_given_names_people_bear_without_a_birth_date_are_review_only() -> None:
+    # "Rini Maulana" with no birth date, beside Rina of the same house: twins or sisters.
+    weights = _store_with("Rina", "Rini")
+    undated = {**HOUSEHOLD, "date_of_birth": None}
+    score = compare(
+        person(full_name="Rina Maulana", **HOUSEHOLD),
+        person(full_name="Rini Maulana", **undated),
+        weights,
+    )
+    assert score.review_only
+    assert score.reasons[0] == (
+        "birth date unknown, given names differ, no identifier agrees: review only"
+    )
+    # Her own name without a birth date still links.
+    own = compare(
+        person(full_name="Rina Maulana", **HOUSEHOLD),
+        person(full_name="Rina Maulana", **undated),
+        weights,
+    )
+    assert not own.review_only
+    assert own.probability >= DEFAULT_LINK_THRESHOLD

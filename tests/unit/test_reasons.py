@@ -74,7 +74,7 @@ def test_every_reason_written_in_the_code_is_worded() -> None:
     for path in (root / "matching" / "scoring.py", root / "services" / "resolution.py"):
         written |= set(
             re.findall(
-                r'"((?:veto|names different|born the same|no |linked by|the same NIK)[^"{]*)"',
+                r'"((?:veto|names different|born |birth |no |linked by|the same NIK)[^"{]*)"',
                 path.read_text(),
             )
         )
