@@ -272,6 +272,18 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def autocommit_sessions(state: Any) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose statements each commit on their own (``autocommit``), on the app's pool,
+    taking a connection only at their first statement (PostgreSQL); made on first use and
+    kept on ``state`` (the app's or the worker's) beside ``session_factory``."""
+    factory = getattr(state, "autocommit_session_factory", None)
+    if not isinstance(factory, async_sessionmaker):
+        engine: AsyncEngine = state.engine
+        factory = create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+        state.autocommit_session_factory = factory
+    return factory
+
+
 async def autocommit(session: AsyncSession) -> None:
     """Send ``session``'s statements without BEGIN and COMMIT around them, each committing on
     its own: two round trips fewer where one statement is all the work (or where it only reads,
