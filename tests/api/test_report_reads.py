@@ -105,15 +105,23 @@ def orm_selects(app: Any) -> Iterator[list[str]]:
         event.remove(AppSession, "do_orm_execute", note)
 
 
-async def test_a_read_and_an_inbox_page_load_no_orm_object_and_are_still_audited(
-    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
-) -> None:
+async def _routed_to_police(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> httpx.Response:
+    """A deferral filed by immigration and routed to the police (201)."""
     created = await client.post(
         "/v1/reports",
         json=deferral(recipients=["POLRES-DUMAI"]),
         headers=agencies["IMIGRASI-DUMAI"],
     )
     assert created.status_code == 201, created.text
+    return created
+
+
+async def test_a_read_and_an_inbox_page_load_no_orm_object_and_are_still_audited(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    created = await _routed_to_police(client, agencies)
     location = created.headers["location"]
     # warm what a process caches (the token's signature, the verification key)
     assert (await client.get(location, headers=agencies["POLRES-DUMAI"])).status_code == 200
@@ -210,13 +218,7 @@ async def test_concurrent_reads_have_their_audit_events_committed_before_their_a
 
     transport = httpx.ASGITransport(app=watched)
     async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as client:
-        created = await client.post(
-            "/v1/reports",
-            json=deferral(recipients=["POLRES-DUMAI"]),
-            headers=agencies["IMIGRASI-DUMAI"],
-        )
-        assert created.status_code == 201, created.text
-        location = created.headers["location"]
+        location = (await _routed_to_police(client, agencies)).headers["location"]
         reads = [
             (location, "POLRES-DUMAI"),
             (location, "IMIGRASI-DUMAI"),
