@@ -113,7 +113,7 @@ def _canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _content(event: AuditEvent | PendingEvent) -> dict[str, Any]:
+def _content(event: AuditEvent) -> dict[str, Any]:
     """What an event says, as JSON values: every field but its time and chain fields.
 
     The officer fields are part of it only when set, so the canonical form (and the hash) of
@@ -146,35 +146,30 @@ def _content(event: AuditEvent | PendingEvent) -> dict[str, Any]:
 CHAIN_FIELDS = ("prev_hash", "seq")
 
 
-#: Made once: ``json.dumps`` with options builds an encoder on every call.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def _json(value: Any) -> str:
-    return _ENCODER.encode(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def canonical_parts(event: AuditEvent | PendingEvent) -> tuple[str, str, str]:
+def canonical_parts(event: AuditEvent) -> tuple[str, str, str]:
     """The canonical form cut around the values of ``prev_hash`` and ``seq``.
 
     ``parts[0] + json(prev_hash) + parts[1] + json(seq) + parts[2]`` is the canonical form: the
     event as JSON with sorted keys and no whitespace. The chain fields are the only ones filled
     in when the event is chained, so on PostgreSQL the commit-time trigger (migration 0011)
     splices them into these parts, stored beside the pending event, and hashes the result.
-    Each part is one encoding of the members whose keys sort into it (every read's event is
-    cut here, so not one encoding per key).
     """
     document = {**_content(event), "occurred_at": _canonical_time(event.occurred_at)}
-    prev_hash, seq = CHAIN_FIELDS
-    groups: tuple[dict[str, Any], ...] = ({}, {}, {})
-    for key, value in document.items():
-        groups[(key > prev_hash) + (key > seq)][key] = value
-    before, between, after = (_json(group)[1:-1] for group in groups)
-    return (
-        "{" + before + ("," if before else "") + _json(prev_hash) + ":",
-        "," + between + ("," if between else "") + _json(seq) + ":",
-        ("," if after else "") + after + "}",
-    )
+    parts: list[str] = []
+    text = "{"
+    for i, key in enumerate(sorted([*document, *CHAIN_FIELDS])):
+        text += ("," if i else "") + _json(key) + ":"
+        if key in CHAIN_FIELDS:
+            parts.append(text)
+            text = ""
+        else:
+            text += _json(document[key])
+    before_prev_hash, before_seq = parts
+    return before_prev_hash, before_seq, text + "}"
 
 
 def canonical_form(event: AuditEvent) -> bytes:
@@ -228,33 +223,10 @@ async def _append(
     _last_appended[database] = ChainHead(chained.seq, chained.hash)
 
 
-@dataclass(frozen=True, slots=True)
-class PendingEvent:
-    """An event's stored columns before it is chained: what ``_content`` and ``canonical_parts``
-    read, without an ORM object (every audited read writes one)."""
-
-    occurred_at: datetime
-    actor_agency_id: uuid.UUID | None
-    actor_agency_code: str | None
-    actor_user_id: uuid.UUID | None
-    actor_username: str | None
-    credential_id: str | None
-    token_id: str | None
-    action: str
-    object_type: str | None
-    object_ids: list[str]
-    outcome: str
-    http_status: int | None
-    request_id: str | None
-    client_address: str | None
-    user_agent: str | None
-    detail: dict[str, Any]
-
-
-def _unchained(event: AuditEventIn) -> PendingEvent:
+def _unchained(event: AuditEventIn) -> AuditEvent:
     """The stored form of ``event``, its chain fields (seq, prev_hash, hash) not yet set."""
     occurred_at = (event.occurred_at or utcnow()).astimezone(UTC)
-    return PendingEvent(
+    return AuditEvent(
         # microseconds are what both backends store
         occurred_at=occurred_at,
         actor_agency_id=event.actor_agency_id,
@@ -275,7 +247,7 @@ def _unchained(event: AuditEventIn) -> PendingEvent:
     )
 
 
-def _chained(row: PendingEvent, head: ChainHead | None) -> AuditEvent:
+def _chained(row: AuditEvent, head: ChainHead | None) -> AuditEvent:
     """A copy of unchained ``row`` as the successor of ``head`` (None: the first event)."""
     chained = AuditEvent(
         **{c: getattr(row, c) for c in _CONTENT_COLUMNS},
