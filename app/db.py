@@ -272,6 +272,18 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def autocommit_sessions(state: Any) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose statements each commit on their own (``autocommit``), on the app's pool,
+    taking a connection only at their first statement (PostgreSQL); made on first use and
+    kept on ``state`` (the app's or the worker's) beside ``session_factory``."""
+    factory = getattr(state, "autocommit_session_factory", None)
+    if not isinstance(factory, async_sessionmaker):
+        engine: AsyncEngine = state.engine
+        factory = create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+        state.autocommit_session_factory = factory
+    return factory
+
+
 async def autocommit(session: AsyncSession) -> None:
     """Send ``session``'s statements without BEGIN and COMMIT around them, each committing on
     its own: two round trips fewer where one statement is all the work (or where it only reads,
@@ -279,8 +291,16 @@ async def autocommit(session: AsyncSession) -> None:
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+#: What ``driver_rows`` sends: a Core SELECT, or a textual statement (a write).
+DriverStatement = Select[*tuple[Any, ...]] | TextClause
+
+
 async def driver_rows(
-    session: AsyncSession, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]
+    session: AsyncSession,
+    statement: DriverStatement,
+    params: Mapping[str, Any],
+    *,
+    writes: bool = False,
 ) -> Sequence[Sequence[Any]]:
     """The rows of ``statement`` (a Core SELECT of plain columns) on ``session``'s connection.
 
@@ -290,27 +310,34 @@ async def driver_rows(
     then the driver's: UUIDs as asyncpg's own ``uuid.UUID`` subclass, JSON decoded (the codec
     the dialect registered), timestamps timezone-aware UTC. Elsewhere, through SQLAlchemy.
     Statements run in the session's transaction if it has sent BEGIN, else each on its own.
+
+    ``writes``: a statement that writes (its rows, if any, come back the same way). It goes to
+    the driver only where that changes nothing: the connection is in AUTOCOMMIT, or its
+    transaction has begun; a transaction whose BEGIN SQLAlchemy has not sent yet gets it
+    through SQLAlchemy, so the write is never committed on its own.
     """
     connection = await session.connection()
     if connection.dialect.driver == "asyncpg":
         sql, names = _driver_sql(statement, connection.dialect)
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        try:
-            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
-        except Exception:  # noqa: BLE001, S110 - sent again below, where SQLAlchemy tells what it was
-            # A lost connection or an error of the statement: SQLAlchemy then renews the pool
-            # (the request answers 503) or raises the error, as it does for its own statements.
-            pass
-        else:
-            return rows
-    rows = (await connection.execute(statement, params)).all()
-    return rows
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        adapter: Any = raw.dbapi_connection
+        if not writes or adapter.autocommit or driver.is_in_transaction():
+            try:
+                rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
+            except Exception:  # noqa: BLE001, S110 - sent again below, where SQLAlchemy tells what it was
+                # A lost connection or an error of the statement: SQLAlchemy then renews the
+                # pool (the request answers 503) or raises the error, as it does for its own
+                # statements.
+                pass
+            else:
+                return rows
+    result = await connection.execute(statement, params)
+    return result.all() if result.returns_rows else []
 
 
 @functools.cache
-def _driver_sql(
-    statement: Select[*tuple[Any, ...]], dialect: Dialect
-) -> tuple[str, tuple[str, ...]]:
+def _driver_sql(statement: DriverStatement, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
     """``statement`` compiled once for the driver: its text and its parameters' names in order."""
     compiled = statement.compile(dialect=dialect)
     return compiled.string, tuple(compiled.positiontup or ())

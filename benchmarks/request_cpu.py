@@ -31,7 +31,7 @@ import uvloop
 from sqlalchemy import event
 
 from app.main import create_app
-from benchmarks.setup import SENDERS, bench_settings, prepare
+from benchmarks.setup import NEVER_REFUSING_BURST, SENDERS, bench_settings, prepare
 from benchmarks.workload import fresh_reports
 
 SQLITE_PATH = Path("/tmp/sinergi-request-cpu.sqlite")
@@ -94,7 +94,16 @@ async def main_async(args: argparse.Namespace) -> None:
         database_url = args.database_url
     prepared = await prepare(database_url)
     # WARNING, as benchmarks.ingest serves: a log line per request is not what is measured.
-    app = create_app(bench_settings(database_url).model_copy(update={"log_level": "WARNING"}))
+    # Rate limits as ``benchmarks.ingest`` serves them: spent, never refusing (a 429 is cheaper
+    # than the read it refuses, and a faster read path empties the production budget sooner).
+    settings = bench_settings(database_url).model_copy(
+        update={
+            "log_level": "WARNING",
+            "rate_limit_reads_burst": NEVER_REFUSING_BURST,
+            "rate_limit_ingest_burst": NEVER_REFUSING_BURST,
+        }
+    )
+    app = create_app(settings)
     event.listen(
         app.state.engine.sync_engine, "connect", lambda *_: opened.__setitem__(0, opened[0] + 1)
     )

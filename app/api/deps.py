@@ -19,7 +19,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
-from app.db import autocommit, wrote
+from app.db import autocommit_sessions, wrote
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
@@ -49,13 +49,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     its event is committed together with those of concurrent reads (``audit_group_commit``),
     still before the answer leaves.
     """
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    factory: async_sessionmaker[AsyncSession] = (
+        autocommit_sessions(request.app.state)
+        if _reads_only(request)
+        else request.app.state.session_factory
+    )
     audit = _request_audit(request)
     grouped = False
     async with factory() as session:
         async with session.begin():
-            if _reads_only(request):
-                await autocommit(session)
             if audit is not None:
                 session.info[REQUEST_AUDIT_KEY] = audit
             yield session
@@ -78,8 +80,9 @@ def reads_only(endpoint: Endpoint) -> Endpoint:
     """Mark a route whose work only reads (its audit event aside, which commits on its own).
 
     On PostgreSQL its token check and queries then run without a transaction around them,
-    when it is called with a bearer token (an officer's session may be touched: it keeps one).
-    Put it below the router's decorator.
+    when it is called with a bearer token (an officer's session may be touched: it keeps one);
+    its session (``autocommit_sessions``) takes a pooled connection at its first statement,
+    not before its dependencies are solved. Put it below the router's decorator.
     """
     setattr(endpoint, _READS_ONLY, True)
     return endpoint

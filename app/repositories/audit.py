@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Table,
@@ -24,7 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.audit import AuditEvent, AuditPending
+from app.db import driver_rows, table_of
+from app.models.audit import AuditEvent
 
 #: Key of the PostgreSQL advisory lock that serializes appends to the chain.
 CHAIN_LOCK_KEY = 0x53_49_4E_45_52_47_49  # "SINERGI"
@@ -114,28 +117,44 @@ def _json_value(value: object) -> object:
 
 
 async def add_pending(
-    session: AsyncSession, events: Sequence[tuple[AuditEvent, tuple[str, str, str]]]
+    session: AsyncSession, events: Sequence[tuple[object, tuple[str, str, str]]]
 ) -> None:
-    """Write unchained events for the commit-time trigger to chain (PostgreSQL), in one
-    multi-row INSERT; each with the three parts of its canonical form."""
+    """Write unchained events for the commit-time trigger to chain (PostgreSQL), in order, in
+    one statement whatever their number (prepared once per connection, ``driver_rows``): each
+    event (its ``audit_events`` columns but the chain's, as attributes) with the three parts of
+    its canonical form."""
     if not events:
         return
-    table = AuditEvent.__table__
-    assert isinstance(table, Table)
-    chain = {"seq", "prev_hash", "hash"}
-    keys = [c.key for c in table.columns if c.key not in chain]
-    rows = [
-        {
-            "document": {k: _json_value(getattr(event, k)) for k in keys},
-            "before_prev_hash": before_prev_hash,
-            "before_seq": before_seq,
-            "after_seq": after_seq,
-        }
-        for event, (before_prev_hash, before_seq, after_seq) in events
+    keys = _pending_keys()
+    documents = [
+        orjson.dumps({k: _json_value(getattr(event, k)) for k in keys}).decode()
+        for event, _ in events
     ]
-    pending = AuditPending.__table__
-    assert isinstance(pending, Table)
-    await session.execute(insert(pending), rows)
+    params = {
+        "documents": documents,
+        "before_prev_hash": [parts[0] for _, parts in events],
+        "before_seq": [parts[1] for _, parts in events],
+        "after_seq": [parts[2] for _, parts in events],
+    }
+    await driver_rows(session, _ADD_PENDING, params, writes=True)
+
+
+@functools.cache
+def _pending_keys() -> tuple[str, ...]:
+    """The columns of ``audit_events`` a pending event's document holds (all but the chain's)."""
+    chain = {"seq", "prev_hash", "hash"}
+    return tuple(c.key for c in table_of(AuditEvent).columns if c.key not in chain)
+
+
+#: ``add_pending``'s statement: arrays of the same length, unnested in order (the trigger
+#: chains the rows in the order they were inserted).
+_ADD_PENDING = text(
+    "INSERT INTO audit_pending (document, before_prev_hash, before_seq, after_seq) "
+    "SELECT CAST(u.document AS JSON), u.before_prev_hash, u.before_seq, u.after_seq "
+    "FROM unnest(CAST(:documents AS TEXT[]), CAST(:before_prev_hash AS TEXT[]), "
+    "CAST(:before_seq AS TEXT[]), CAST(:after_seq AS TEXT[])) "
+    "AS u(document, before_prev_hash, before_seq, after_seq)"
+)
 
 
 async def lock_and_add_after(

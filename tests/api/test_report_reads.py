@@ -7,6 +7,7 @@ and the read's audit event unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterator
@@ -14,13 +15,15 @@ from typing import Any
 
 import httpx
 from pydantic import TypeAdapter
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import ORMExecuteState
 
 from app.api.deps import Principal
 from app.db import AppSession
 from app.models.agency import Agency
 from app.models.audit import AuditEvent
+from app.models.base import utcnow
+from app.models.credentials import ApiKey
 from app.schemas.report import ReportOut
 from app.services import reports as service
 from app.vocab.enums import Scope
@@ -102,15 +105,23 @@ def orm_selects(app: Any) -> Iterator[list[str]]:
         event.remove(AppSession, "do_orm_execute", note)
 
 
-async def test_a_read_and_an_inbox_page_load_no_orm_object_and_are_still_audited(
-    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
-) -> None:
+async def _routed_to_police(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> httpx.Response:
+    """A deferral filed by immigration and routed to the police (201)."""
     created = await client.post(
         "/v1/reports",
         json=deferral(recipients=["POLRES-DUMAI"]),
         headers=agencies["IMIGRASI-DUMAI"],
     )
     assert created.status_code == 201, created.text
+    return created
+
+
+async def test_a_read_and_an_inbox_page_load_no_orm_object_and_are_still_audited(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    created = await _routed_to_police(client, agencies)
     location = created.headers["location"]
     # warm what a process caches (the token's signature, the verification key)
     assert (await client.get(location, headers=agencies["POLRES-DUMAI"])).status_code == 200
@@ -141,3 +152,88 @@ async def test_a_read_and_an_inbox_page_load_no_orm_object_and_are_still_audited
     ]
     for answer in (answers[0], answers[1], answers[3]):
         assert events[answer.headers["x-request-id"]][1] == [report_id]
+
+
+async def test_a_cached_token_is_refused_at_once_when_its_key_or_agency_is_revoked_elsewhere(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    """Tokens are remembered as verified, but their key and agency are read on every request:
+    a revocation written by another process (the CLI, another replica) refuses the very next
+    read, with nothing in this process told about it."""
+    created = await client.post(
+        "/v1/reports",
+        json=deferral(recipients=["POLRES-DUMAI", "LANAL-DUMAI"]),
+        headers=agencies["IMIGRASI-DUMAI"],
+    )
+    assert created.status_code == 201, created.text
+    reads = (created.headers["location"], "/v1/inbox")
+    for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
+        for url in reads:  # the tokens are now verified and remembered
+            assert (await client.get(url, headers=agencies[code])).status_code == 200
+
+    async with app.state.session_factory() as session, session.begin():
+        police = (await session.scalars(select(Agency).where(Agency.code == "POLRES-DUMAI"))).one()
+        await session.execute(
+            update(ApiKey).where(ApiKey.agency_id == police.id).values(revoked_at=utcnow())
+        )
+        await session.execute(
+            update(Agency).where(Agency.code == "LANAL-DUMAI").values(active=False)
+        )
+
+    for code in ("POLRES-DUMAI", "LANAL-DUMAI"):
+        for url in reads:
+            refused = await client.get(url, headers=agencies[code])
+            assert refused.status_code == 401, (code, url, refused.text)
+            assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+            assert refused.headers["content-type"] == "application/problem+json"
+    # the source, whose key is live, still reads
+    assert (await client.get(reads[0], headers=agencies["IMIGRASI-DUMAI"])).status_code == 200
+
+
+async def test_concurrent_reads_have_their_audit_events_committed_before_their_answers_start(
+    app: Any, agencies: dict[str, dict[str, str]]
+) -> None:
+    """No answer without its audit event: when each of several concurrent reads starts its
+    answer, its event is already committed (another connection sees it)."""
+    seen_at_start: dict[str, list[tuple[str, int | None]]] = {}
+
+    async def committed(request_id: str) -> list[tuple[str, int | None]]:
+        async with app.state.session_factory() as session:
+            rows = await session.execute(
+                select(AuditEvent.outcome, AuditEvent.http_status).where(
+                    AuditEvent.request_id == request_id
+                )
+            )
+            return [(outcome, status) for outcome, status in rows.all()]
+
+    async def watched(scope: Any, receive: Any, send: Any) -> None:
+        request_id = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode()
+
+        async def checked_send(message: Any) -> None:
+            if message["type"] == "http.response.start" and request_id:
+                seen_at_start[request_id] = await committed(request_id)
+            await send(message)
+
+        await app(scope, receive, checked_send)
+
+    transport = httpx.ASGITransport(app=watched)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as client:
+        location = (await _routed_to_police(client, agencies)).headers["location"]
+        reads = [
+            (location, "POLRES-DUMAI"),
+            (location, "IMIGRASI-DUMAI"),
+            (location, "ADMIN"),
+            (location, "LANAL-DUMAI"),  # not a recipient: 404, audited as well
+            ("/v1/inbox", "POLRES-DUMAI"),
+        ] * 2
+        ids = [f"before-answer-{i}" for i in range(len(reads))]
+        answers = await asyncio.gather(
+            *(
+                client.get(url, headers={**agencies[code], "X-Request-ID": rid})
+                for (url, code), rid in zip(reads, ids, strict=True)
+            )
+        )
+    assert [a.status_code for a in answers] == [200, 200, 200, 404, 200] * 2
+    for answer, rid in zip(answers, ids, strict=True):
+        outcome = "success" if answer.status_code == 200 else "not_found"
+        assert seen_at_start[rid] == [(outcome, answer.status_code)], rid
