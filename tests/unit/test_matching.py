@@ -978,3 +978,31 @@ def test_twins_niks_of_the_next_serial_hold_apart_names_that_look_alike() -> Non
         person(full_name="Iwan Karim", **{**HOUSEHOLD, "nik": "3201011405010071"}),
     )
     assert not score.review_only
+
+
+def test_the_same_fathers_name_is_evidence_and_another_one_tells_namesakes_apart() -> None:
+    maya = PersonFeatures.from_raw(full_name="Maya Hidayat binti Sulaiman", sex="P")
+    # Name and sex alone: for an analyst, not linked.
+    without_father = compare(maya, PersonFeatures.from_raw(full_name="Maya Hidayat", sex="P"))
+    assert DEFAULT_REVIEW_THRESHOLD <= without_father.probability < DEFAULT_LINK_THRESHOLD
+    # Both records name her father, the same man (a typo aside): she is linked.
+    same = compare(maya, PersonFeatures.from_raw(full_name="MAYA HIDAYAT BINTI SULAIMAN", sex="F"))
+    typo = compare(maya, PersonFeatures.from_raw(full_name="Maya Hidayat binti Sulaeman", sex="F"))
+    for score in (same, typo):
+        assert score.probability >= DEFAULT_LINK_THRESHOLD
+        assert "name equal, father's name the same" in without_values(score.reasons)
+    # A namesake born the same year, another father's daughter: not linked.
+    year = PersonFeatures.from_raw(full_name="Maya Hidayat binti Sulaiman", birth_year=1996)
+    namesake = PersonFeatures.from_raw(full_name="Maya Hidayat binti Umar", birth_year=1996)
+    assert compare(year, replace(namesake, father_name="")).probability >= DEFAULT_LINK_THRESHOLD
+    other = compare(year, namesake)
+    assert other.probability < DEFAULT_LINK_THRESHOLD
+    assert "name equal, father's name different" in without_values(other.reasons)
+
+
+def test_the_same_fathers_name_adds_nothing_to_two_different_names() -> None:
+    # Brothers share their father: his name must not carry one into the other's entity.
+    rizky = PersonFeatures.from_raw(full_name="Muhammad Rizky bin Ahmad", sex="L", birth_year=2001)
+    fajar = PersonFeatures.from_raw(full_name="Muhammad Fajar bin Ahmad", sex="L", birth_year=2001)
+    alone = replace(fajar, father_name="")
+    assert compare(rizky, fajar).log_likelihood == compare(rizky, alone).log_likelihood
