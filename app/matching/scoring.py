@@ -684,10 +684,48 @@ def compare_names(
         # Never below the floor: even a very common name agreeing is some evidence.
         base = weights.fields[NAME].bits(level)
         adjust = max(adjust, min(0.0, NAME_FREQUENCY_FLOOR_BITS - base))
-    # The note comes before the compared values, which ``without_values`` strips.
+    father = compare_fathers(a, b, level)
+    if father is not None:
+        adjust += father.adjust
+        note += f", {father.reason}"
+    # The notes come before the compared values, which ``without_values`` strips.
     shown = f"({a.raw_variants[i]} ~ {b.raw_variants[j]})"
     similarity = "" if rank == 0 else f" {sim:.2f}"
     return FieldComparison(level, f"name {kind}{similarity}{note} {shown}", adjust)
+
+
+#: The father's name after bin/binti, when both records give it: (m, u) of its agreeing and of
+#: its differing. Namesakes are told apart by it ("Maya Hidayat binti Sulaiman" / "… binti Umar");
+#: a true pair shows another father's name only by a slip, while many strangers share a common
+#: father's name (Abdullah, Muhammad), and siblings share it. Counted on the synthetic set
+#: without ids, seed 1, among candidate pairs whose names are equal and which both give it: of
+#: 376 pairs of different persons, 350 differ; of 322 true pairs, none does (the generator never
+#: misspells a father's name, so m is set well above that).
+FATHER_SAME = (0.90, 0.15)
+FATHER_DIFFERENT = (0.05, 0.85)
+#: Name levels on which a father's name agreeing adds evidence: the name itself equal. Siblings
+#: share their father and are often named alike (Rina/Rini, Dewi/Dewa): counted on names that
+#: only sound alike or are similar too, it joined sisters on the households set without ids
+#: (precision 0.9521 → 0.9476).
+_FATHER_NAME_LEVELS = frozenset({"exact", "exact_single"})
+
+
+def compare_fathers(
+    a: PersonFeatures, b: PersonFeatures, name_level: str
+) -> FieldComparison | None:
+    """The fathers' names (after bin/binti) as evidence on the name: bits and a note, or None
+    when either record gives none, or they are neither alike nor different (one part of the
+    other, or only somewhat similar). Alike as names are (spelling, typos, words joined)."""
+    if not a.father_name or not b.father_name:
+        return None
+    rank = _name_level(a.father_name, b.father_name)[0]
+    if rank <= 2 and name_level in _FATHER_NAME_LEVELS:
+        m, u = FATHER_SAME
+        return FieldComparison("same", "father's name the same", math.log2(m / u))
+    if _NAME_LEVELS[rank] == "different":
+        m, u = FATHER_DIFFERENT
+        return FieldComparison("different", "father's name different", math.log2(m / u))
+    return None
 
 
 def _one_digit_apart(a: date, b: date) -> bool:

@@ -41,6 +41,8 @@ _NAME_KINDS = {
     "different": "different",
 }
 _FREQUENCY = {"a common name": "common", "a frequent name": "frequent"}
+#: The fathers' names after bin/binti, as matching notes them on the name → catalogue key.
+_FATHER = {"father's name the same": "same", "father's name different": "different"}
 _NUMBER = r"(?P<similarity>[01]\.\d+)"
 _VALUES = r"(?: \((?P<values>.*)\))?"
 _KINDS = "|".join(re.escape(kind) for kind in _NAME_KINDS)
@@ -66,6 +68,7 @@ _SHAPES = (
     ),
     _shape(
         rf"name (?P<name>{_KINDS})(?: {_NUMBER})?(?:, (?P<frequency>{'|'.join(_FREQUENCY)}))?"
+        + rf"(?:, (?P<father>{'|'.join(_FATHER)}))?"
         + _VALUES,
         "",
     ),
@@ -133,6 +136,8 @@ def reason_in_words(words: Catalogue, reason: str) -> str:
                 notes.append(words.text("reason.similarity", percent=_percent(parts["similarity"])))
             if parts["frequency"]:
                 notes.append(words.text(f"reason.frequency.{_FREQUENCY[parts['frequency']]}"))
+            if parts["father"]:
+                notes.append(words.text(f"reason.father.{_FATHER[parts['father']]}"))
             if notes:
                 text = f"{text}, {', '.join(notes)}"
         elif parts.get("similarity"):

@@ -594,3 +594,44 @@ async def test_a_sister_reported_without_a_birth_date_stays_apart(
     # Rina reported again without a birth date still joins her.
     again = await submit(client, sender, "M-3", woman(full_name="Rina Maulana", **undated))
     assert again["persons"][0]["entity_id"] == rina["persons"][0]["entity_id"]
+
+
+async def test_the_fourth_report_naming_her_father_lands_in_her_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    maya = "Maya Hidayat binti Sulaiman"
+    first = await submit(
+        client, agencies["IMIGRASI-DUMAI"], "F-1", woman(full_name=maya, date_of_birth="1996-05-26")
+    )
+    second = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "F-2",
+        woman(full_name=maya.upper(), date_of_birth="1996-05-26"),
+    )
+    third = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "F-3",
+        woman(full_name=maya, birth_year=1996, phone="0812-7788-9900"),
+    )
+    case = first["case_id"]
+    assert second["case_id"] == case
+    assert third["case_id"] == case
+    # The shelter knows only her name, her father's and her sex: her name with her father's is
+    # enough to find her (her name alone would only be proposed to an analyst).
+    fourth = await submit(client, agencies["LANAL-DUMAI"], "F-4", woman(full_name=f"Sdri. {maya}"))
+    person = fourth["persons"][0]
+    assert fourth["case_id"] == case, person
+    assert person["entity_id"] == first["persons"][0]["entity_id"]
+    assert any(r.startswith("name equal, father's name the same") for r in person["reasons"])
+
+    # Another Maya Hidayat born that year, another man's daughter, is not added to her case.
+    namesake = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "F-5",
+        woman(full_name="Maya Hidayat binti Umar", birth_year=1996),
+    )
+    assert namesake["case_id"] != case
+    assert namesake["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]

@@ -1113,3 +1113,31 @@ def test_two_given_names_people_bear_without_a_birth_date_are_review_only() -> N
     )
     assert not own.review_only
     assert own.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_the_same_fathers_name_is_evidence_and_another_one_tells_namesakes_apart() -> None:
+    maya = PersonFeatures.from_raw(full_name="Maya Hidayat binti Sulaiman", sex="P")
+    # Name and sex alone: for an analyst, not linked.
+    without_father = compare(maya, PersonFeatures.from_raw(full_name="Maya Hidayat", sex="P"))
+    assert DEFAULT_REVIEW_THRESHOLD <= without_father.probability < DEFAULT_LINK_THRESHOLD
+    # Both records name her father, the same man (a typo aside): she is linked.
+    same = compare(maya, PersonFeatures.from_raw(full_name="MAYA HIDAYAT BINTI SULAIMAN", sex="F"))
+    typo = compare(maya, PersonFeatures.from_raw(full_name="Maya Hidayat binti Sulaeman", sex="F"))
+    for score in (same, typo):
+        assert score.probability >= DEFAULT_LINK_THRESHOLD
+        assert "name equal, father's name the same" in without_values(score.reasons)
+    # A namesake born the same year, another father's daughter: not linked.
+    year = PersonFeatures.from_raw(full_name="Maya Hidayat binti Sulaiman", birth_year=1996)
+    namesake = PersonFeatures.from_raw(full_name="Maya Hidayat binti Umar", birth_year=1996)
+    assert compare(year, replace(namesake, father_name="")).probability >= DEFAULT_LINK_THRESHOLD
+    other = compare(year, namesake)
+    assert other.probability < DEFAULT_LINK_THRESHOLD
+    assert "name equal, father's name different" in without_values(other.reasons)
+
+
+def test_the_same_fathers_name_adds_nothing_to_two_different_names() -> None:
+    # Brothers share their father: his name must not carry one into the other's entity.
+    rizky = PersonFeatures.from_raw(full_name="Muhammad Rizky bin Ahmad", sex="L", birth_year=2001)
+    fajar = PersonFeatures.from_raw(full_name="Muhammad Fajar bin Ahmad", sex="L", birth_year=2001)
+    alone = replace(fajar, father_name="")
+    assert compare(rizky, fajar).log_likelihood == compare(rizky, alone).log_likelihood

@@ -58,6 +58,10 @@ def all_reasons() -> set[str]:
             reasons |= set(score.reasons) | set(without_values(score.reasons))
         birth_only = PersonFeatures.from_raw(full_name=SITI["full_name"], birth_year=1995)
         reasons |= set(compare(birth_only, other).reasons)
+    daughter = PersonFeatures.from_raw(**{**SITI, "full_name": "Siti Nurhaliza binti Ahmad"})
+    for father in ("Ahmad", "Umar"):
+        other = PersonFeatures.from_raw(**{**SITI, "full_name": f"Siti Nurhaliza binti {father}"})
+        reasons |= set(compare(daughter, other).reasons)
     return reasons
 
 
