@@ -9,7 +9,8 @@ drives the app through ``httpx.ASGITransport`` and counts what SQLAlchemy sends 
     python -m benchmarks.statements --sqlite             # SQLite, a temporary file
     python -m benchmarks.statements --show               # also print each statement
     python -m benchmarks.statements --batch 10           # also: 10 ingests held in one
-                                                         # group-commit batch (PostgreSQL)
+                                                         # group-commit batch (PostgreSQL;
+                                                         # with --show, its statements by kind)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,7 @@ class StatementLog:
 
 async def batch_statements(
     app: Any, log: StatementLog, client: httpx.AsyncClient, tokens: list[str], size: int
-) -> int:
+) -> list[str]:
     """Statements sent for ``size`` ingests gathered into one held group-commit batch."""
     group = ingest_group_commit(app.state)
     assert group is not None, "group commit is off (SQLite?)"
@@ -83,7 +84,7 @@ async def batch_statements(
         del statements[:]
         group.release()
         answers = await asyncio.gather(*pending)
-        sent = len(statements)
+        sent = list(statements)
     assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
     assert group.sizes[-1] == size
     return sent
@@ -148,9 +149,13 @@ async def measure(
             if batch:
                 sent = await batch_statements(app, log, client, list(tokens.values()), batch)
                 print(
-                    f"POST /v1/reports, {batch} in one batch: {sent} statements, "
-                    f"{sent / batch:.1f} per request"
+                    f"POST /v1/reports, {batch} in one batch: {len(sent)} statements, "
+                    f"{len(sent) / batch:.1f} per request"
                 )
+                if show:
+                    kinds = Counter(" ".join(s.split())[:70] for s in sent)
+                    for kind, n in sorted(kinds.items(), key=lambda k: -k[1]):
+                        print(f"  {n:4d}  {kind}")
     finally:
         await app.state.engine.dispose()
     return counts

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import table_of
 from app.models.audit import AuditEvent, AuditPending
 
 #: Key of the PostgreSQL advisory lock that serializes appends to the chain.
@@ -118,13 +120,19 @@ async def add_pending(
 ) -> None:
     """Write unchained events for the commit-time trigger to chain (PostgreSQL), in one
     multi-row INSERT; each with the three parts of its canonical form."""
-    if not events:
-        return
+    if events:
+        await session.execute(insert(table_of(AuditPending)), pending_rows(events))
+
+
+def pending_rows(
+    events: Sequence[tuple[AuditEvent, tuple[str, str, str]]],
+) -> list[dict[str, Any]]:
+    """The ``audit_pending`` rows of unchained events (each with its canonical form's parts)."""
     table = AuditEvent.__table__
     assert isinstance(table, Table)
     chain = {"seq", "prev_hash", "hash"}
     keys = [c.key for c in table.columns if c.key not in chain]
-    rows = [
+    return [
         {
             "document": {k: _json_value(getattr(event, k)) for k in keys},
             "before_prev_hash": before_prev_hash,
@@ -133,9 +141,6 @@ async def add_pending(
         }
         for event, (before_prev_hash, before_seq, after_seq) in events
     ]
-    pending = AuditPending.__table__
-    assert isinstance(pending, Table)
-    await session.execute(insert(pending), rows)
 
 
 async def lock_and_add_after(
