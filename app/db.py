@@ -282,9 +282,13 @@ async def autocommit(session: AsyncSession) -> None:
 
 
 async def driver_rows(
-    session: AsyncSession, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]
+    session: AsyncSession,
+    statement: Select[*tuple[Any, ...]] | TextClause,
+    params: Mapping[str, Any],
 ) -> Sequence[Sequence[Any]]:
-    """The rows of ``statement`` (a Core SELECT of plain columns) on ``session``'s connection.
+    """The rows of ``statement`` (a Core SELECT of plain columns, or a text one) on
+    ``session``'s connection; ``params`` name its parameters, the values it binds itself
+    (``x != 'RETRACTED'``, ``IN`` lists of constants) are held with its text.
 
     On PostgreSQL they come straight from asyncpg, as a statement it prepared once per
     connection: no SQLAlchemy execution context, parameter or result processing (each costs a
@@ -295,10 +299,11 @@ async def driver_rows(
     """
     connection = await session.connection()
     if connection.dialect.driver == "asyncpg":
-        sql, names = _driver_sql(statement, connection.dialect)
+        sql, names, fixed = _driver_sql(statement, connection.dialect)
         driver: Any = (await connection.get_raw_connection()).driver_connection
         try:
-            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
+            values = [params[n] if n in params else fixed[n] for n in names]
+            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
         except Exception:  # noqa: BLE001, S110 - sent again below, where SQLAlchemy tells what it was
             # A lost connection or an error of the statement: SQLAlchemy then renews the pool
             # (the request answers 503) or raises the error, as it does for its own statements.
@@ -311,11 +316,17 @@ async def driver_rows(
 
 @functools.cache
 def _driver_sql(
-    statement: Select[*tuple[Any, ...]], dialect: Dialect
-) -> tuple[str, tuple[str, ...]]:
-    """``statement`` compiled once for the driver: its text and its parameters' names in order."""
+    statement: Select[*tuple[Any, ...]] | TextClause, dialect: Dialect
+) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """``statement`` compiled once for the driver: its text, its parameters' names in order,
+    and the values it binds itself (an ``IN`` list of constants expanded into the text, as
+    SQLAlchemy expands it for each execution)."""
     compiled = statement.compile(dialect=dialect)
-    return compiled.string, tuple(compiled.positiontup or ())
+    fixed = dict(compiled.construct_params(_check=False))
+    if not compiled.post_compile_params:
+        return compiled.string, tuple(compiled.positiontup or ()), fixed
+    expanded = compiled._process_parameters_for_postcompile(fixed)
+    return expanded.statement, tuple(expanded.positiontup or ()), dict(expanded.parameters)
 
 
 def _driver_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
