@@ -37,16 +37,36 @@ from benchmarks.workload import fresh_reports
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_stmts"
 
 
+#: How a statement the app sent straight through asyncpg (``app.db.driver_rows``, a flush's plain
+#: rows) is marked in the log: SQLAlchemy's events never see those.
+DRIVER = "[driver] "
+_NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
 class StatementLog:
-    """Statements the engine sent while ``counting()`` is open."""
+    """Statements the engine sent while ``counting()`` is open: SQLAlchemy's, and on PostgreSQL
+    those sent by the driver alone (asyncpg's query logger, marked ``DRIVER``)."""
 
     def __init__(self, engine: Any) -> None:
         self.statements: list[str] | None = None
         event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+        if engine.dialect.driver == "asyncpg":
+            event.listen(engine.sync_engine, "checkout", self._log_driver)
 
     def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if self.statements is not None:
             self.statements.append(statement)
+
+    def _log_driver(self, connection: Any, *_args: Any) -> None:
+        connection._connection.add_query_logger(self._driver_seen)
+
+    def _driver_seen(self, record: Any) -> None:
+        query: str = record.query
+        # BEGIN and COMMIT are not counted (nor by SQLAlchemy's event), nor asyncpg's own type
+        # introspection when a connection first prepares a statement naming a type
+        if self.statements is not None and not query.startswith(_NOT_COUNTED):
+            if "typeinfo_tree" not in query and "'jit'" not in query:
+                self.statements.append(DRIVER + query)
 
     @contextmanager
     def counting(self) -> Iterator[list[str]]:
@@ -84,6 +104,7 @@ async def batch_statements(
         del statements[:]
         group.release()
         answers = await asyncio.gather(*pending)
+        await asyncio.sleep(0.05)  # asyncpg's query loggers run soon after each statement
         sent = list(statements)
     assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
     assert group.sizes[-1] == size
@@ -148,9 +169,11 @@ async def measure(
                 await call("GET /healthz", client, "GET", "/healthz")
             if batch:
                 sent = await batch_statements(app, log, client, list(tokens.values()), batch)
+                by_driver = sum(s.startswith(DRIVER) for s in sent)
                 print(
                     f"POST /v1/reports, {batch} in one batch: {len(sent)} statements, "
-                    f"{len(sent) / batch:.1f} per request"
+                    f"{len(sent) / batch:.1f} per request ({by_driver / batch:.1f} of them "
+                    "straight through the driver)"
                 )
                 if show:
                     kinds = Counter(" ".join(s.split())[:70] for s in sent)
