@@ -64,9 +64,9 @@ class StatementLog:
         query: str = record.query
         # BEGIN and COMMIT are not counted (nor by SQLAlchemy's event), nor asyncpg's own type
         # introspection when a connection first prepares a statement naming a type
-        if self.statements is not None and not query.startswith(_NOT_COUNTED):
-            if "typeinfo_tree" not in query and "'jit'" not in query:
-                self.statements.append(DRIVER + query)
+        own = query.startswith(_NOT_COUNTED) or "typeinfo_tree" in query or "'jit'" in query
+        if self.statements is not None and not own:
+            self.statements.append(DRIVER + query)
 
     @contextmanager
     def counting(self) -> Iterator[list[str]]:
