@@ -7,7 +7,7 @@ One transaction per use case: the request dependency (or the worker loop) opens 
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.expression import Select
+from sqlalchemy.util import await_only
 
 from app.config import Settings
 
@@ -173,7 +174,8 @@ class AppSession(Session):
             connection = self.connection()
             # Parents before children, whatever order the rows were added in.
             for table in sorted(pending, key=_table_order):
-                connection.execute(insert(table), pending[table])
+                if not _driver_insert(connection, table, pending[table]):
+                    connection.execute(insert(table), pending[table])
 
 
 def _table_order(table: Table) -> int:
@@ -302,7 +304,9 @@ async def driver_rows(
     *,
     writes: bool = False,
 ) -> Sequence[Sequence[Any]]:
-    """The rows of ``statement`` (a Core SELECT of plain columns) on ``session``'s connection.
+    """The rows of ``statement`` (a Core SELECT of plain columns, or a text one) on
+    ``session``'s connection; ``params`` name its parameters, the values it binds itself
+    (``x != 'RETRACTED'``, ``IN`` lists of constants) are held with its text.
 
     On PostgreSQL they come straight from asyncpg, as a statement it prepared once per
     connection: no SQLAlchemy execution context, parameter or result processing (each costs a
@@ -318,13 +322,14 @@ async def driver_rows(
     """
     connection = await session.connection()
     if connection.dialect.driver == "asyncpg":
-        sql, names = _driver_sql(statement, connection.dialect)
+        sql, names, fixed = _driver_sql(statement, connection.dialect)
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         adapter: Any = raw.dbapi_connection
         if not writes or adapter.autocommit or driver.is_in_transaction():
             try:
-                rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
+                values = [params[n] if n in params else fixed[n] for n in names]
+                rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
             except Exception:  # noqa: BLE001, S110 - sent again below, where SQLAlchemy tells what it was
                 # A lost connection or an error of the statement: SQLAlchemy then renews the
                 # pool (the request answers 503) or raises the error, as it does for its own
@@ -337,7 +342,87 @@ async def driver_rows(
 
 
 @functools.cache
-def _driver_sql(statement: DriverStatement, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    """``statement`` compiled once for the driver: its text and its parameters' names in order."""
+def _driver_sql(
+    statement: DriverStatement, dialect: Dialect
+) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """``statement`` compiled once for the driver: its text, its parameters' names in order,
+    and the values it binds itself (an ``IN`` list of constants expanded into the text, as
+    SQLAlchemy expands it for each execution)."""
     compiled = statement.compile(dialect=dialect)
-    return compiled.string, tuple(compiled.positiontup or ())
+    fixed = dict(compiled.construct_params(_check=False))
+    if not compiled.post_compile_params:
+        return compiled.string, tuple(compiled.positiontup or ()), fixed
+    expanded = compiled._process_parameters_for_postcompile(fixed)
+    return expanded.statement, tuple(expanded.positiontup or ()), dict(expanded.parameters)
+
+
+def _driver_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """Insert ``rows`` straight through asyncpg, as ``driver_rows`` reads: one statement per
+    table whatever the number of rows (``INSERT … SELECT * FROM unnest($1::t1[], …)``, one
+    array per column), prepared once per connection, with no SQLAlchemy execution context or
+    per-row parameter processing (for a flush's plain rows that costs more Python than the
+    rows). Whether it was done: not on other drivers, nor outside a transaction the adapter
+    has begun (a statement sent by the driver alone would then commit on its own), nor for
+    columns whose defaults only SQLAlchemy can compute; on an error SQLAlchemy sends it again
+    and tells what it was, as ``driver_rows`` does."""
+    if connection.dialect.driver != "asyncpg":
+        return False
+    adapter: Any = connection.connection.dbapi_connection
+    if getattr(adapter, "_transaction", None) is None:
+        return False
+    shape = _unnest_insert(table, frozenset(k for row in rows for k in row), connection.dialect)
+    if shape is None:
+        return False
+    sql, columns = shape
+    try:
+        arrays = [
+            [
+                value if value is None or process is None else process(value)
+                for value in (row[key] if key in row else default(None) for row in rows)
+            ]
+            for key, default, process in columns
+        ]
+        await_only(adapter._connection.execute(sql, *arrays))
+    except Exception:  # noqa: BLE001 - sent again by the caller, where SQLAlchemy tells what it was
+        return False
+    return True
+
+
+_Column = tuple[str, Callable[[Any], Any], Callable[[Any], Any] | None]
+
+
+@functools.cache
+def _unnest_insert(
+    table: Table, keys: frozenset[str], dialect: Dialect
+) -> tuple[str, tuple[_Column, ...]] | None:
+    """The statement inserting rows with ``keys`` into ``table`` from one array per column, and
+    each column's key, default and bind processor (None when a default needs SQLAlchemy)."""
+    columns: list[_Column] = []
+    casts: list[str] = []
+    for column in table.columns:
+        default: Any = column.default
+        if default is None:
+            if column.key not in keys:
+                continue  # the database's default, or NULL
+            fill: Callable[[Any], Any] = _no_default
+        elif default.is_scalar:
+            fill = functools.partial(_scalar, default.arg)
+        elif default.is_callable:
+            fill = default.arg  # called with SQLAlchemy's context, None here
+        else:
+            return None  # a sequence or an SQL expression
+        columns.append((column.key, fill, column.type._cached_bind_processor(dialect)))
+        casts.append(f"${len(casts) + 1}::{column.type.compile(dialect=dialect)}[]")
+    quote = dialect.identifier_preparer
+    names = ", ".join(quote.quote(table.c[key].name) for key, _, _ in columns)
+    # names and types of the table; the values are parameters
+    sql = f"INSERT INTO {quote.format_table(table)} ({names}) SELECT * FROM unnest({', '.join(casts)})"  # noqa: S608, E501
+    return sql, tuple(columns)
+
+
+def _no_default(_context: Any) -> None:
+    return None
+
+
+def _scalar(value: Any, _context: Any) -> Any:
+    return value

@@ -9,7 +9,8 @@ drives the app through ``httpx.ASGITransport`` and counts what SQLAlchemy sends 
     python -m benchmarks.statements --sqlite             # SQLite, a temporary file
     python -m benchmarks.statements --show               # also print each statement
     python -m benchmarks.statements --batch 10           # also: 10 ingests held in one
-                                                         # group-commit batch (PostgreSQL)
+                                                         # group-commit batch (PostgreSQL;
+                                                         # with --show, its statements by kind)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,16 +37,36 @@ from benchmarks.workload import fresh_reports
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_stmts"
 
 
+#: How a statement the app sent straight through asyncpg (``app.db.driver_rows``, a flush's plain
+#: rows) is marked in the log: SQLAlchemy's events never see those.
+DRIVER = "[driver] "
+_NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
 class StatementLog:
-    """Statements the engine sent while ``counting()`` is open."""
+    """Statements the engine sent while ``counting()`` is open: SQLAlchemy's, and on PostgreSQL
+    those sent by the driver alone (asyncpg's query logger, marked ``DRIVER``)."""
 
     def __init__(self, engine: Any) -> None:
         self.statements: list[str] | None = None
         event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+        if engine.dialect.driver == "asyncpg":
+            event.listen(engine.sync_engine, "checkout", self._log_driver)
 
     def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if self.statements is not None:
             self.statements.append(statement)
+
+    def _log_driver(self, connection: Any, *_args: Any) -> None:
+        connection._connection.add_query_logger(self._driver_seen)
+
+    def _driver_seen(self, record: Any) -> None:
+        query: str = record.query
+        # BEGIN and COMMIT are not counted (nor by SQLAlchemy's event), nor asyncpg's own type
+        # introspection when a connection first prepares a statement naming a type
+        own = query.startswith(_NOT_COUNTED) or "typeinfo_tree" in query or "'jit'" in query
+        if self.statements is not None and not own:
+            self.statements.append(DRIVER + query)
 
     @contextmanager
     def counting(self) -> Iterator[list[str]]:
@@ -58,7 +79,7 @@ class StatementLog:
 
 async def batch_statements(
     app: Any, log: StatementLog, client: httpx.AsyncClient, tokens: list[str], size: int
-) -> int:
+) -> list[str]:
     """Statements sent for ``size`` ingests gathered into one held group-commit batch."""
     group = ingest_group_commit(app.state)
     assert group is not None, "group commit is off (SQLite?)"
@@ -83,7 +104,8 @@ async def batch_statements(
         del statements[:]
         group.release()
         answers = await asyncio.gather(*pending)
-        sent = len(statements)
+        await asyncio.sleep(0.05)  # asyncpg's query loggers run soon after each statement
+        sent = list(statements)
     assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
     assert group.sizes[-1] == size
     return sent
@@ -147,10 +169,16 @@ async def measure(
                 await call("GET /healthz", client, "GET", "/healthz")
             if batch:
                 sent = await batch_statements(app, log, client, list(tokens.values()), batch)
+                by_driver = sum(s.startswith(DRIVER) for s in sent)
                 print(
-                    f"POST /v1/reports, {batch} in one batch: {sent} statements, "
-                    f"{sent / batch:.1f} per request"
+                    f"POST /v1/reports, {batch} in one batch: {len(sent)} statements, "
+                    f"{len(sent) / batch:.1f} per request ({by_driver / batch:.1f} of them "
+                    "straight through the driver)"
                 )
+                if show:
+                    kinds = Counter(" ".join(s.split())[:70] for s in sent)
+                    for kind, n in sorted(kinds.items(), key=lambda k: -k[1]):
+                        print(f"  {n:4d}  {kind}")
     finally:
         await app.state.engine.dispose()
     return counts

@@ -52,9 +52,8 @@ class Delivery(IdMixin, Base):
         Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
 
-    agency_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
-    )
+    #: Looked up through ``uq_deliveries_agency_id_sequence`` (agency first): no index of its own.
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
     #: 1, 2, 3, … per recipient agency, without gaps: a receiver can see one it missed.
     sequence: Mapped[int]
     event: Mapped[str] = mapped_column(String(40))

@@ -38,7 +38,9 @@ class Report(IdMixin, TimestampMixin, Base):
         Index("ix_reports_reported_at", "reported_at"),
     )
 
-    source_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
+    #: Looked up through ``uq_reports_source_agency_id_external_ref`` (source first): no index
+    #: of its own.
+    source_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))
     external_ref: Mapped[str] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default=ReportStatus.ACTIVE)

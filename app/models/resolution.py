@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, utcnow
@@ -26,10 +26,10 @@ class PersonEntity(IdMixin, Base):
 
 
 class PersonKey(Base):
-    """A blocking key of a report person: candidates are found by equal keys, through this index."""
+    """A blocking key of a report person: candidates are found by equal keys, through its
+    primary key's index ``(key, report_person_id)``."""
 
     __tablename__ = "person_keys"
-    __table_args__ = (Index("ix_person_keys_key_person", "key", "report_person_id"),)
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     report_person_id: Mapped[uuid.UUID] = mapped_column(

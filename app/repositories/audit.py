@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import (
@@ -125,16 +126,10 @@ async def add_pending(
     its canonical form."""
     if not events:
         return
-    keys = _pending_keys()
-    documents = [
-        orjson.dumps({k: _json_value(getattr(event, k)) for k in keys}).decode()
-        for event, _ in events
-    ]
+    rows = pending_rows(events)
     params = {
-        "documents": documents,
-        "before_prev_hash": [parts[0] for _, parts in events],
-        "before_seq": [parts[1] for _, parts in events],
-        "after_seq": [parts[2] for _, parts in events],
+        "documents": [orjson.dumps(row["document"]).decode() for row in rows],
+        **{part: [row[part] for row in rows] for part in _CANONICAL_PARTS},
     }
     await driver_rows(session, _ADD_PENDING, params, writes=True)
 
@@ -155,6 +150,26 @@ _ADD_PENDING = text(
     "CAST(:before_seq AS TEXT[]), CAST(:after_seq AS TEXT[])) "
     "AS u(document, before_prev_hash, before_seq, after_seq)"
 )
+
+
+def pending_rows(
+    events: Sequence[tuple[object, tuple[str, str, str]]],
+) -> list[dict[str, Any]]:
+    """The ``audit_pending`` rows of unchained events (each with its canonical form's parts),
+    for an ingest batch that writes all its requests' events in one INSERT before its COMMIT
+    (``app.db.add_at_end``)."""
+    keys = _pending_keys()
+    return [
+        {
+            "document": {k: _json_value(getattr(event, k)) for k in keys},
+            **dict(zip(_CANONICAL_PARTS, parts, strict=True)),
+        }
+        for event, parts in events
+    ]
+
+
+#: The ``audit_pending`` columns holding the three parts of an event's canonical form.
+_CANONICAL_PARTS = ("before_prev_hash", "before_seq", "after_seq")
 
 
 async def lock_and_add_after(

@@ -210,44 +210,30 @@ async def versions(session: AsyncSession, report_id: uuid.UUID) -> Sequence[Repo
     return (await session.execute(query)).scalars().all()
 
 
-def add_modus(session: AsyncSession, report_id: uuid.UUID, codes: Sequence[str]) -> None:
-    """The modus codes of a new report (pending: written by the next flush)."""
-    add_rows(
-        session,
-        table_of(ReportModus),
-        [{"report_id": report_id, "code": c} for c in dict.fromkeys(codes)],
-    )
+def modus_rows(report_id: uuid.UUID, codes: Sequence[str]) -> list[dict[str, Any]]:
+    """The ``report_modus`` rows of a report's modus codes (for ``add_rows``)."""
+    return [{"report_id": report_id, "code": c} for c in dict.fromkeys(codes)]
 
 
-def add_facets(
-    session: AsyncSession, report_id: uuid.UUID, facets: Sequence[tuple[str, str]]
-) -> None:
-    """The (facet, code) pairs of a new report (pending: written by the next flush)."""
-    add_rows(
-        session,
-        table_of(ReportFacet),
-        [
-            {"report_id": report_id, "facet": facet, "code": code}
-            for facet, code in dict.fromkeys(facets)
-        ],
-    )
+def facet_rows(report_id: uuid.UUID, facets: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The ``report_facets`` rows of a report's (facet, code) pairs (for ``add_rows``)."""
+    return [
+        {"report_id": report_id, "facet": facet, "code": code}
+        for facet, code in dict.fromkeys(facets)
+    ]
 
 
-def add_version(session: AsyncSession, report: Report, change: str) -> None:
-    """The report's current body as a new version (pending: written by the next flush)."""
-    add_rows(
-        session,
-        table_of(ReportVersion),
-        [
-            {
-                "report_id": report.id,
-                "version": report.version,
-                "body": report.body,
-                "body_hash": report.body_hash,
-                "change": change,
-            }
-        ],
-    )
+def version_rows(report: Report, change: str) -> list[dict[str, Any]]:
+    """The report's current body as a new ``report_versions`` row (for ``add_rows``)."""
+    return [
+        {
+            "report_id": report.id,
+            "version": report.version,
+            "body": report.body,
+            "body_hash": report.body_hash,
+            "change": change,
+        }
+    ]
 
 
 def add_recipients(

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from app.db import add_rows, dialect_name, table_of
+from app.db import add_rows, dialect_name, driver_rows, table_of
 from app.matching.scoring import (
     IDENTIFIER_KEY_PREFIXES,
     MAX_CANDIDATES,
@@ -110,10 +110,10 @@ async def key_counts(session: AsyncSession, caps: Mapping[str, int]) -> dict[str
     if dialect_name(session) == "postgresql":
         # One statement text whatever the number of keys: prepared once per connection, and no
         # per-call SQL compilation of a UNION of subqueries.
-        rows = await session.execute(
-            _PG_KEY_COUNTS, {"keys": list(caps), "caps": list(caps.values())}
+        rows = await driver_rows(
+            session, _PG_KEY_COUNTS, {"keys": list(caps), "caps": list(caps.values())}
         )
-        return {key: int(held) for key, held in rows.all()}
+        return {key: int(held) for key, held in rows}
     counts = [
         select(
             literal(key, String).label("key"),
@@ -226,7 +226,7 @@ async def candidates_of_persons(
     rows: list[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]] = [[] for _ in persons]
     if wanted:
         query, params = _ranked_candidates(session, wanted, exclude_report_id, viewer)
-        for index, pid, eid, feats, hidden in (await session.execute(query, params)).all():
+        for index, pid, eid, feats, hidden in await driver_rows(session, query, params):
             if eid is not None and feats:
                 rows[index].append((pid, eid, feats, bool(hidden)))
     return [Found(r, n) for r, n in zip(rows, name_counts, strict=True)]
@@ -444,7 +444,7 @@ async def cases_of_entities(
         params["entity_ids"] = list(entity_ids)
     else:
         query = _cases_query(ReportPerson.entity_id.in_(entity_ids), roles, viewer is not None)
-    rows = (await (await session.connection()).execute(query, params)).all()
+    rows = await driver_rows(session, query, params)
     return [(c, r, e) for c, r, e in rows if c is not None and e is not None]
 
 

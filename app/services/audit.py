@@ -19,13 +19,15 @@ from typing import Any, Protocol, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db import table_of
 from app.errors import NotFound
-from app.models.audit import GENESIS_HASH, AuditEvent
+from app.models.audit import GENESIS_HASH, AuditEvent, AuditPending
 from app.models.base import utcnow
 from app.pagination import decode_int_cursor, encode_cursor
 from app.repositories import audit as repository
 from app.repositories.audit import CHECKPOINT_ACTION, AuditFilter, ChainHead
 from app.schemas.audit import AuditEventOut, AuditPage
+from app.services.ingest_batch import add_at_end, gathers_rows
 
 _CONTENT_COLUMNS = tuple(
     c.key for c in AuditEvent.__table__.columns if c.key not in ("seq", "prev_hash", "hash")
@@ -271,7 +273,12 @@ async def record_events(session: AsyncSession, events: Sequence[AuditEventIn]) -
     """
     if repository.chains_at_commit(session):
         rows = [_unchained(event) for event in events]
-        await repository.add_pending(session, [(row, canonical_parts(row)) for row in rows])
+        pending = [(row, canonical_parts(row)) for row in rows]
+        if gathers_rows(session):
+            # an ingest batch: with all its requests' events, one INSERT before its COMMIT
+            add_at_end(session, table_of(AuditPending), repository.pending_rows(pending))
+        else:
+            await repository.add_pending(session, pending)
         return
     for event in events:
         await _append(session, event)

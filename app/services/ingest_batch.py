@@ -13,6 +13,10 @@ connection: while one waits for PostgreSQL (a batch's ~22 statements per request
 round trips), the process works on the next (locks on the blocking keys still make reports
 about one person resolve one after the other, as across processes).
 
+Rows nothing reads back before the COMMIT (a new report's version, modus and facets, the audit
+events) are gathered (``add_at_end``) and written once for the whole batch, one INSERT per
+table, as its deliveries are: those statements do not grow with the batch.
+
 Each request still gets the answer it would get alone:
 
 - a refusal of its own (409, 422, 403 …, any error not of the database) is its answer, its
@@ -39,11 +43,12 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
-from app.db import is_database_unavailable, transaction
+from app.db import add_rows, is_database_unavailable, transaction
 from app.repositories.resolution import lock_keys
 from app.services.delivery import (
     defer_numbering,
@@ -75,6 +80,43 @@ def keys_locked(session: AsyncSession, keys: Iterable[str]) -> bool:
     in a batch: a lone request pays nothing for asking)."""
     held: frozenset[str] | None = session.info.get(_KEYS_LOCKED)
     return held is not None and held.issuperset(keys)
+
+
+#: ``session.info`` key of the rows a batch writes at its end (``add_at_end``), by table.
+_AT_END = "sinergi.rows_at_end"
+
+
+def add_at_end(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows nothing reads back before the transaction ends (a report's modus, facets and
+    versions, audit events): in a batch, written with all its requests' rows, one INSERT per
+    table just before its COMMIT; alone, at the next flush (``add_rows``)."""
+    gathered: dict[Table, list[dict[str, Any]]] | None = session.info.get(_AT_END)
+    if gathered is None:
+        add_rows(session, table, rows)
+    elif rows:
+        gathered.setdefault(table, []).extend(rows)
+
+
+def gathers_rows(session: AsyncSession) -> bool:
+    """Whether ``session`` is a batch's, writing ``add_at_end``'s rows at its end."""
+    return _AT_END in session.info
+
+
+def _rows_at_end(session: AsyncSession) -> dict[Table, int]:
+    """How many rows of each table the batch gathered so far (``_forget_rows_after``)."""
+    return {table: len(rows) for table, rows in session.info.get(_AT_END, {}).items()}
+
+
+def _forget_rows_after(session: AsyncSession, counts: dict[Table, int]) -> None:
+    """Drop the rows gathered after ``counts`` (a request of the batch rolled back)."""
+    for table, rows in session.info.get(_AT_END, {}).items():
+        del rows[counts.get(table, 0) :]
+
+
+async def _write_rows_at_end(session: AsyncSession) -> None:
+    for table, rows in session.info.pop(_AT_END, {}).items():
+        add_rows(session, table, rows)
+    await session.flush()
 
 
 @dataclass
@@ -175,11 +217,13 @@ class IngestGroupCommit:
                 # the routing rules and agencies read once
                 defer_numbering(session)
                 share_rules(session)
+                session.info[_AT_END] = {}
                 keys = frozenset(k for waiting in batch for k in waiting.keys)
                 await lock_keys(session, keys)
                 session.info[_KEYS_LOCKED] = keys
                 for waiting in batch:
                     outcomes.append(await self._attempt(session, waiting))
+                await _write_rows_at_end(session)
                 await number_deferred(session)
         except Exception as error:  # noqa: BLE001 - handed to the requests it belongs to
             if is_database_unavailable(error):
@@ -207,12 +251,14 @@ class IngestGroupCommit:
         """One request in a savepoint of the batch; raises only when the batch cannot go on."""
         counted = metrics.pending_count(session)
         deliveries = deferred_count(session)
+        rows = _rows_at_end(session)
         try:
             async with session.begin_nested():
                 return _Outcome(waiting, result=await _call(waiting, session))
         except Exception as error:  # the request's own, or run again alone
             metrics.forget_pending_after(session, counted)
             forget_deferred_after(session, deliveries)
+            _forget_rows_after(session, rows)
             if is_database_unavailable(error):
                 raise
             again = isinstance(error, sa_exc.DBAPIError)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.config import Settings
+from app.db import add_rows, table_of
 from app.errors import (
     Conflict,
     FieldProblem,
@@ -34,6 +35,8 @@ from app.models.base import utcnow
 from app.models.report import (
     IdempotencyRecord,
     Report,
+    ReportFacet,
+    ReportModus,
     ReportPerson,
     ReportStatus,
     ReportVersion,
@@ -57,7 +60,7 @@ from app.services import watches
 from app.services.caller import Caller
 from app.services.delivery import Outgoing, enqueue_at_commit
 from app.services.facets import facets_of
-from app.services.ingest_batch import keys_locked
+from app.services.ingest_batch import add_at_end, keys_locked
 from app.services.match_weights import current_weights
 from app.services.persons import identify
 from app.services.resolution import (
@@ -543,7 +546,9 @@ async def _replay(
     session: AsyncSession, existing: Report, request_hash: str, body: ReportIn
 ) -> ReportCreated:
     """Same reference again: the stored report if the body is the same, 409 otherwise."""
-    hashes = {v.body_hash for v in await repo.versions(session, existing.id)}
+    # the current body's hash too: a report stored earlier in the same batch has its version
+    # row written only at the batch's end
+    hashes = {existing.body_hash} | {v.body_hash for v in await repo.versions(session, existing.id)}
     if request_hash not in hashes:
         raise Conflict(
             detail=(
@@ -708,13 +713,21 @@ async def _ingest(
     the agencies it was routed to (``report.updated``); routing then reaches only new ones.
     """
     correction = change != "created"
-    repo.add_version(session, report, change)
+    # A new report's version, modus and facets: nothing reads them before the COMMIT (a replay
+    # in the same batch checks the report's own body hash), so a batch writes all its
+    # requests' at its end, one INSERT per table. A correction replaces the derived rows now.
+    add = add_rows if correction else add_at_end
+    add(session, table_of(ReportVersion), repo.version_rows(report, change))
     if correction:
         await repo.delete_derived(session, report.id)
         await session.flush()
         session.expire(report, ["persons"])
-    repo.add_modus(session, report.id, [str(m) for m in body.modus_operandi])
-    repo.add_facets(session, report.id, facets_of(body))
+    add(
+        session,
+        table_of(ReportModus),
+        repo.modus_rows(report.id, [str(m) for m in body.modus_operandi]),
+    )
+    add(session, table_of(ReportFacet), repo.facet_rows(report.id, facets_of(body)))
     viewer = _viewer(caller)
     resolved = await _store_persons(session, report, persons, settings, viewer=viewer)
     case = await assign_case(

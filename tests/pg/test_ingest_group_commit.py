@@ -553,3 +553,65 @@ async def test_a_request_that_keeps_losing_a_deadlock_is_run_again_until_it_is_s
         assert [i["sequence"] for i in inbox] == list(range(1, len(inbox) + 1))
     verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
     assert verify.json()["ok"], verify.json()
+
+
+#: The tables a batch writes once for all its requests, just before its COMMIT.
+WRITTEN_AT_THE_END = ("report_versions", "report_modus", "report_facets", "audit_pending")
+
+
+async def test_a_batch_writes_versions_modus_facets_and_audit_once_whatever_its_size(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """Batches of 2 and of 6 reports send as many INSERTs into each of these tables (one), and
+    every report still has its version, its modus and its audit event; a report sent twice in
+    one batch is answered as a replay of the first (whose version row is not written yet)."""
+    headers = await dumai_agencies(app, client)
+    group = ingest_group_commit(app.state)
+    assert group is not None
+    sender = headers["IMIGRASI-DUMAI"]
+    inserts: list[str] = []
+
+    def seen(statement: str) -> None:
+        table = statement.removeprefix("INSERT INTO ").split(" ", 1)[0]
+        if statement.startswith("INSERT INTO ") and table in WRITTEN_AT_THE_END:
+            inserts.append(table)
+
+    def logged(record: Any) -> None:  # asyncpg's query logger
+        seen(record.query)
+
+    # what SQLAlchemy sends, and what the app sends straight through asyncpg
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: seen(sql))
+    event.listen(engine, "checkout", lambda conn, *_: conn._connection.add_query_logger(logged))
+    written: dict[int, list[str]] = {}
+    for size in (2, 6):
+        bodies = [
+            deferral(external_ref=f"W{size}-{n}", persons=[victim(f"Orang Ke{n}", "1990-01-01")])
+            for n in range(size - 1)
+        ]
+        bodies.append(bodies[0])  # the same report again: a replay
+        del inserts[:]
+        pending = await _held_in_one_batch(group, client, bodies, sender)
+        group.release()
+        answers = await asyncio.gather(*pending)
+        await asyncio.sleep(0.05)  # asyncpg's query loggers run soon after each statement
+        assert [r.status_code for r in answers] == [201] * (size - 1) + [200]
+        assert answers[-1].json() == answers[0].json()
+        assert group.sizes[-1] == size
+        written[size] = sorted(inserts)
+        for answer in answers:
+            report = f"/v1/reports/{answer.json()['id']}"
+            history = (await client.get(f"{report}/versions", headers=sender)).json()
+            assert [v["version"] for v in history] == [1], history
+        listed = await client.get("/v1/reports?modus=TOURIST_DISGUISE&limit=200", headers=sender)
+        refs = {r["external_ref"] for r in listed.json()["items"]}
+        assert {b["external_ref"] for b in bodies} <= refs
+
+    assert written[2] == written[6] == sorted(WRITTEN_AT_THE_END)
+    async with app.state.session_factory() as session:
+        created = await session.execute(
+            select(AuditEvent.outcome).where(AuditEvent.action == "report.create")
+        )
+        assert len(created.all()) == 2 + 6
+    verify = await client.get("/v1/admin/audit/verify", headers=headers["ADMIN"])
+    assert verify.json()["ok"], verify.json()
