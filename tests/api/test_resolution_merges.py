@@ -594,3 +594,26 @@ async def test_a_sister_reported_without_a_birth_date_stays_apart(
     # Rina reported again without a birth date still joins her.
     again = await submit(client, sender, "M-3", woman(full_name="Rina Maulana", **undated))
     assert again["persons"][0]["entity_id"] == rina["persons"][0]["entity_id"]
+
+
+async def test_a_twin_against_an_evenly_split_entity_stays_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    # Santi Wulandari, then a record of her that lost its given name ("Wulandari" alone), which
+    # her entity takes in; then her twin Sinta. One of the entity's two records holds Sinta apart.
+    sender = agencies["POLRES-DUMAI"]
+    await count_given_names(client, sender, counted, "Santi", "Sinta")
+    santi = await submit(client, sender, "T-1", woman(full_name="Santi Wulandari", **HOUSEHOLD))
+    santi_entity = santi["persons"][0]["entity_id"]
+    alone = await submit(client, sender, "T-2", woman(full_name="Wulandari", **HOUSEHOLD))
+    assert alone["persons"][0]["entity_id"] == santi_entity
+    sinta = await submit(client, sender, "T-3", woman(full_name="Sinta Wulandari", **HOUSEHOLD))
+    person = sinta["persons"][0]
+    assert person["entity_id"] != santi_entity
+    assert person["reasons"][0] == (
+        "born the same day, given names differ, no identifier agrees: review only"
+    )
+    assert (sinta["id"], santi_entity) in await proposed_matches(client, agencies["ADMIN"])
+    # Santi reported again still joins her.
+    again = await submit(client, sender, "T-4", woman(full_name="Santi Wulandari", **HOUSEHOLD))
+    assert again["persons"][0]["entity_id"] == santi_entity
