@@ -978,6 +978,19 @@ def _two_names_people_bear(first_a: str, first_b: str, tf: TermFrequencies | Non
     return min(tf.bearers(GIVEN, first_a), tf.bearers(GIVEN, first_b)) >= TF_ESTABLISHED_NAME
 
 
+def _given_names_people_bear(
+    a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies | None
+) -> bool:
+    """Both persons' given names (see ``_given_name``) are names people bear, and not one name."""
+    given_a, given_b = _given_name(a), _given_name(b)
+    return (
+        given_a is not None
+        and given_b is not None
+        and given_a != given_b
+        and _two_names_people_bear(given_a, given_b, tf)
+    )
+
+
 #: A given name borne by at least this many counted persons is a name people are given...
 TF_ESTABLISHED_NAME = 3
 #: ...and one borne by at most this many, a step or two from it, is that name misspelt.
@@ -1345,16 +1358,31 @@ def compare_entity(
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
     group = _twins_rule_group(levels)
     born = frozenset() if group is None else TWINS_RULE_BIRTH_LEVELS[group]
-    held = [
-        twins_pattern(a, m, member_levels := {name: fc.level for name, fc in vector.items()}, tf)
-        or household_pattern(a, m, member_levels)
+    judged = [
+        (
+            m,
+            twins_pattern(a, m, levels_m := {n: fc.level for n, fc in vector.items()}, tf)
+            or household_pattern(a, m, levels_m),
+        )
         for m, vector in zip(members, vectors, strict=True)
         if vector[BIRTH_DATE].level in born
     ]
+    holding = [m for m, held in judged if held]
     # Held apart by most of the entity's records born that day (or, none born that day, in
     # another year, or with no birth date): its records that agree with the incoming name may be
-    # a twin's mistyped record that joined it.
-    twins = group is not None and 2 * sum(held) > len(held)
+    # a twin's mistyped record that joined it. An even split holds too when a record holding the
+    # twin apart is given a name people bear, as the incoming person is, and no other record
+    # gives the incoming person's given name ("Sinta" against "Santi" and a mistyped "IBU
+    # SANNTB"; not "Santi" against "Santi" and "Sinta").
+    own = _given_name(a)
+    twins = group is not None and (
+        2 * len(holding) > len(judged)
+        or (
+            2 * len(holding) == len(judged) > 0
+            and any(_given_names_people_bear(a, m, tf) for m in holding)
+            and not any(_given_name(m) == own for m, held in judged if not held)
+        )
+    )
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
 
 

@@ -577,6 +577,21 @@ async def test_siblings_named_in_pairs_and_born_years_apart_stay_apart(
     )
 
 
+async def assert_held_for_review(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    report: dict[str, Any],
+    entity_id: str,
+    reason: str,
+) -> None:
+    """The report's one person stays out of ``entity_id``, for this first reason, and an analyst
+    is asked whether she is that person."""
+    person = report["persons"][0]
+    assert person["entity_id"] != entity_id
+    assert person["reasons"][0] == reason
+    assert (report["id"], entity_id) in await proposed_matches(client, admin)
+
+
 async def test_a_sister_reported_without_a_birth_date_stays_apart(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
 ) -> None:
@@ -586,10 +601,12 @@ async def test_a_sister_reported_without_a_birth_date_stays_apart(
     rina = await submit(client, sender, "M-1", woman(full_name="Rina Maulana", **HOUSEHOLD))
     undated = {**HOUSEHOLD, "date_of_birth": None}
     rini = await submit(client, sender, "M-2", woman(full_name="Rini Maulana", **undated))
-    person = rini["persons"][0]
-    assert person["entity_id"] != rina["persons"][0]["entity_id"]
-    assert person["reasons"][0] == (
-        "birth date unknown, given names differ, no identifier agrees: review only"
+    await assert_held_for_review(
+        client,
+        agencies["ADMIN"],
+        rini,
+        rina["persons"][0]["entity_id"],
+        "birth date unknown, given names differ, no identifier agrees: review only",
     )
     # Rina reported again without a birth date still joins her.
     again = await submit(client, sender, "M-3", woman(full_name="Rina Maulana", **undated))
@@ -635,3 +652,29 @@ async def test_the_fourth_report_naming_her_father_lands_in_her_case(
     )
     assert namesake["case_id"] != case
     assert namesake["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+
+
+async def test_a_twin_against_an_evenly_split_entity_stays_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    # Santi Wulandari, then a record of her that lost its given name ("Wulandari" alone), which
+    # her entity takes in; then her twin Sinta. One of the entity's two records holds Sinta apart.
+    sender = agencies["POLRES-DUMAI"]
+    santi_entity = (
+        await submit(client, sender, "T-1", woman(full_name="Santi Wulandari", **HOUSEHOLD))
+    )["persons"][0]["entity_id"]
+    alone = await submit(client, sender, "T-2", woman(full_name="Wulandari", **HOUSEHOLD))
+    assert alone["persons"][0]["entity_id"] == santi_entity
+    # Santi and Sinta are names people bear (the store's counts).
+    await count_given_names(client, sender, counted, "Santi", "Sinta")
+    sinta = await submit(client, sender, "T-3", woman(full_name="Sinta Wulandari", **HOUSEHOLD))
+    await assert_held_for_review(
+        client,
+        agencies["ADMIN"],
+        sinta,
+        santi_entity,
+        "born the same day, given names differ, no identifier agrees: review only",
+    )
+    # Santi reported again still joins her.
+    again = await submit(client, sender, "T-4", woman(full_name="Santi Wulandari", **HOUSEHOLD))
+    assert again["persons"][0]["entity_id"] == santi_entity

@@ -937,6 +937,25 @@ def test_an_entity_mostly_of_the_other_twin_is_review_only_though_one_record_agr
     assert score.reasons[0].startswith("born the same day, given names differ")
 
 
+def test_an_entity_split_evenly_holds_a_twin_apart_when_both_names_are_borne() -> None:
+    # Santi's entity: her record and one that lost its given name. Sinta, her twin: one record
+    # holds her apart, one does not. Both names borne in the store: two names, held.
+    santi = [
+        person(full_name="Santi Wulandari", **HOUSEHOLD),
+        person(full_name="Wulandari", **HOUSEHOLD),
+    ]
+    sinta = person(full_name="Sinta Wulandari", **HOUSEHOLD)
+    score = compare_entity(sinta, santi, _store_with("Santi", "Sinta"))
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
+    # Names the store does not count: a tie does not hold.
+    assert not compare_entity(sinta, santi).review_only
+    # An entity of Santi and of a record saying Sinta: Santi's own name there still joins her.
+    mixed = [person(full_name="Santi Wulandari", **HOUSEHOLD), sinta]
+    score = compare_entity(santi[0], mixed, _store_with("Santi", "Sinta"))
+    assert not score.review_only
+
+
 def test_a_persons_own_mistyped_record_does_not_hold_back_the_person() -> None:
     # Rini's entity holds one record of hers mistyped as "Rina": most of it says Rini.
     rini = [
