@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     #: Connections kept open: enough for a loaded process's concurrent requests, since a
     #: connection beyond the pool is closed when returned and opened again for the next one.
     #: 40 covers 32 concurrent requests plus the group commits' own connections (at 20, 32
-    #: readers opened a connection every 8–30 reads); the pool opens them only as needed.
+    #: readers opened a connection every 8 to 30 reads); the pool opens them only as needed.
     database_pool_size: int = Field(default=40, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_echo: bool = False

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
+from tests.factories import submit_report
 from tests.report_samples import interception
 
 pytestmark = pytest.mark.pg
@@ -24,12 +25,9 @@ CONCURRENT_READERS = 32
 async def test_thirty_two_concurrent_readers_never_close_and_reopen_a_connection(
     app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    created = await client.post(
-        "/v1/reports",
-        json=interception(recipients=["POLRES-DUMAI"]),
-        headers=agencies["LANAL-DUMAI"],
+    created = await submit_report(
+        client, agencies["LANAL-DUMAI"], interception(recipients=["POLRES-DUMAI"])
     )
-    assert created.status_code == 201, created.text
     counts = {"connect": 0, "close": 0}
     pool = app.state.engine.sync_engine.pool
 
@@ -43,7 +41,7 @@ async def test_thirty_two_concurrent_readers_never_close_and_reopen_a_connection
         for _wave in range(5):
             reads = await asyncio.gather(
                 *(
-                    client.get(created.headers["location"], headers=agencies["POLRES-DUMAI"])
+                    client.get(f"/v1/reports/{created['id']}", headers=agencies["POLRES-DUMAI"])
                     for _ in range(CONCURRENT_READERS)
                 )
             )
