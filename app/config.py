@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./sinergi.db"
     #: Connections kept open: enough for a loaded process's concurrent requests, since a
     #: connection beyond the pool is closed when returned and opened again for the next one.
-    database_pool_size: int = Field(default=20, ge=1, le=200)
+    #: 40 covers 32 concurrent requests plus the group commits' own connections (at 20, 32
+    #: readers opened a connection every 8 to 30 reads); the pool opens them only as needed.
+    database_pool_size: int = Field(default=40, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_echo: bool = False
     #: Test each pooled PostgreSQL connection with a round trip before every use.
