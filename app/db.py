@@ -12,7 +12,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, Table, TextClause, event, insert
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Boolean,
+    ColumnElement,
+    MetaData,
+    String,
+    Table,
+    TextClause,
+    bindparam,
+    event,
+    insert,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -22,9 +34,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.util import await_only
 
 from app.config import Settings
@@ -291,6 +306,35 @@ async def autocommit(session: AsyncSession) -> None:
     its own: two round trips fewer where one statement is all the work (or where it only reads,
     under READ COMMITTED, where each statement takes its own snapshot anyway). PostgreSQL only."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+class any_of(FunctionElement[bool]):
+    """``column`` equals one of the list bound as ``name``, one statement text however long
+    the list (prepared once per connection by ``driver_rows``, not an ``IN`` list whose length
+    makes a new statement): ``= ANY($1)`` on PostgreSQL, ``IN (SELECT value FROM
+    json_each(?))`` on SQLite (the list sent as JSON)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "any_of"
+
+    def __init__(self, column: ColumnElement[Any] | InstrumentedAttribute[Any], name: str) -> None:
+        super().__init__(
+            column, bindparam(name, type_=ARRAY(String).with_variant(JSON(), "sqlite"))
+        )
+
+
+@compiles(any_of, "postgresql")
+def _any_of_postgresql(element: any_of, compiler: SQLCompiler, **kw: Any) -> str:
+    column, values = element.clauses
+    return f"{compiler.process(column, **kw)} = ANY({compiler.process(values, **kw)})"
+
+
+@compiles(any_of)
+def _any_of_sqlite(element: any_of, compiler: SQLCompiler, **kw: Any) -> str:
+    column, values = element.clauses
+    listed = compiler.process(values, **kw)
+    return f"{compiler.process(column, **kw)} IN (SELECT value FROM json_each({listed}))"  # noqa: S608 - compiled SQL, no values
 
 
 #: What ``driver_rows`` sends: a Core SELECT, or a textual statement (a write).

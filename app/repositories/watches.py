@@ -7,13 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Select,
-    String,
     and_,
-    any_,
-    bindparam,
     delete,
     func,
     or_,
@@ -21,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import dialect_name
+from app.db import any_of, driver_rows
 from app.models.agency import Agency
 from app.models.delivery import Delivery, DeliveryEvent
 from app.models.report import Report
@@ -69,20 +65,12 @@ async def any_sharing_keys(session: AsyncSession, keys: Sequence[str]) -> bool:
     """Whether any watch holds any of these keys (one indexed probe; most reports hit none)."""
     if not keys:
         return False
-    wanted = sorted(set(keys))
-    if dialect_name(session) == "postgresql":
-        # Every ingest asks this: one statement text however many keys (prepared once per
-        # connection), not an IN list whose length makes a new statement for each report.
-        found = await (await session.connection()).execute(_ANY_SHARING_KEYS, {"keys": wanted})
-        return found.first() is not None
-    query = select(WatchKey.watch_id).where(WatchKey.key.in_(wanted)).limit(1)
-    return (await session.execute(query)).first() is not None
+    found = await driver_rows(session, _ANY_SHARING_KEYS, {"keys": sorted(set(keys))})
+    return bool(found)
 
 
 _ANY_SHARING_KEYS: Select[uuid.UUID] = (
-    select(WatchKey.watch_id)
-    .where(WatchKey.key == any_(bindparam("keys", type_=ARRAY(String))))
-    .limit(1)
+    select(WatchKey.watch_id).where(any_of(WatchKey.key, "keys")).limit(1)
 )
 
 

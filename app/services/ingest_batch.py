@@ -5,13 +5,14 @@ and the hot rows and locks it holds until then (the recipients' delivery counter
 blocking keys it resolved under, the audit chain at COMMIT). Here a request whose body and
 token passed hands its work to the process's ``IngestGroupCommit`` and waits: while one batch
 runs and commits, the next gathers every request that arrived meanwhile (no timer: a lone
-request waits for nothing). A batch is one transaction; each request runs in a SAVEPOINT of
-it, one after the other, so a request sees the earlier requests of its batch exactly as it
-would see them committed (two reports about one new person resolve to one entity), and one
-that fails rolls back only itself. Up to ``writers`` batches run at once, each on its own
-connection: while one waits for PostgreSQL (a batch's ~22 statements per request are as many
-round trips), the process works on the next (locks on the blocking keys still make reports
-about one person resolve one after the other, as across processes).
+request waits for nothing). A batch is one transaction; its requests run in it one after the
+other, so a request sees the earlier requests of its batch exactly as it would see them
+committed (two reports about one new person resolve to one entity). They run first without
+savepoints; if one fails, the batch is rolled back and runs again with each request in a
+SAVEPOINT, so that the failed one rolls back only itself. Up to ``writers`` batches run at
+once, each on its own connection: while one waits for PostgreSQL (a batch's ~15 statements
+per request are as many round trips), the process works on the next (locks on the blocking
+keys still make reports about one person resolve one after the other, as across processes).
 
 Rows nothing reads back before the COMMIT (a new report's version, modus and facets, the audit
 events) are gathered (``add_at_end``) and written once for the whole batch, one INSERT per
@@ -130,6 +131,10 @@ class _Waiting:
     done: asyncio.Future[Any]
 
 
+class _Undo(Exception):
+    """A request of a batch run without savepoints failed: the batch is rolled back."""
+
+
 @dataclass
 class _Outcome:
     waiting: _Waiting
@@ -210,32 +215,22 @@ class IngestGroupCommit:
             # Alone: its own transaction, no savepoint (two round trips fewer).
             await self._run_alone(batch[0], retry=False)
             return
-        outcomes: list[_Outcome] = []
+        # First without savepoints (a SAVEPOINT and a RELEASE per request fewer): a request that
+        # fails, refused or on a database error, undoes the whole batch, which then runs again
+        # with a savepoint per request, so that only the failed one's work is dropped.
         try:
-            async with transaction(self.sessions) as session:
-                # the requests' deliveries numbered together, counters locked in one order;
-                # the routing rules and agencies read once
-                defer_numbering(session)
-                share_rules(session)
-                session.info[_AT_END] = {}
-                keys = frozenset(k for waiting in batch for k in waiting.keys)
-                await lock_keys(session, keys)
-                session.info[_KEYS_LOCKED] = keys
-                for waiting in batch:
-                    outcomes.append(await self._attempt(session, waiting))
-                await _write_rows_at_end(session)
-                await number_deferred(session)
+            outcomes = await self._in_one_transaction(batch, self._attempt_plain)
+        except _Undo:
+            outcomes = None
         except Exception as error:  # noqa: BLE001 - handed to the requests it belongs to
-            if is_database_unavailable(error):
-                for waiting in batch:
-                    _settle(waiting, error=error)
-                return
-            # The COMMIT (or a savepoint's rollback) failed: nothing of the batch is stored,
-            # and what a request was told may rest on an earlier request's work. Each again.
-            logger.warning("an ingest batch of %d requests failed; running each alone", len(batch))
-            for waiting in batch:
-                await self._run_alone(waiting)
+            await self._batch_failed(batch, error)
             return
+        if outcomes is None:
+            try:
+                outcomes = await self._in_one_transaction(batch, self._attempt)
+            except Exception as error:  # noqa: BLE001 - handed to the requests it belongs to
+                await self._batch_failed(batch, error)
+                return
         committed = [o for o in outcomes if not o.again]
         self.batches += 1
         self.requests += len(committed)
@@ -246,6 +241,52 @@ class IngestGroupCommit:
         for outcome in outcomes:
             if outcome.again:
                 await self._run_alone(outcome.waiting)
+
+    async def _in_one_transaction(
+        self,
+        batch: list[_Waiting],
+        attempt: Callable[[AsyncSession, _Waiting], Coroutine[Any, Any, _Outcome]],
+    ) -> list[_Outcome]:
+        """The batch's requests in one transaction, each through ``attempt``, then committed."""
+        outcomes: list[_Outcome] = []
+        async with transaction(self.sessions) as session:
+            # the requests' deliveries numbered together, counters locked in one order;
+            # the routing rules and agencies read once
+            defer_numbering(session)
+            share_rules(session)
+            session.info[_AT_END] = {}
+            keys = frozenset(k for waiting in batch for k in waiting.keys)
+            await lock_keys(session, keys)
+            session.info[_KEYS_LOCKED] = keys
+            for waiting in batch:
+                outcomes.append(await attempt(session, waiting))
+            await _write_rows_at_end(session)
+            await number_deferred(session)
+        return outcomes
+
+    async def _batch_failed(self, batch: list[_Waiting], error: Exception) -> None:
+        if is_database_unavailable(error):
+            for waiting in batch:
+                _settle(waiting, error=error)
+            return
+        # The COMMIT (or a savepoint's rollback) failed: nothing of the batch is stored,
+        # and what a request was told may rest on an earlier request's work. Each again.
+        logger.warning("an ingest batch of %d requests failed; running each alone", len(batch))
+        for waiting in batch:
+            await self._run_alone(waiting)
+
+    async def _attempt_plain(self, session: AsyncSession, waiting: _Waiting) -> _Outcome:
+        """One request straight in the batch's transaction; any error of it undoes the batch
+        (``_Undo``), except the database's being unreachable."""
+        try:
+            return _Outcome(waiting, result=await _call(waiting, session))
+        except Exception as error:
+            if is_database_unavailable(error):
+                raise
+            raise _Undo from error
+        finally:
+            # The next request starts from the database, not from objects this one loaded.
+            session.expunge_all()
 
     async def _attempt(self, session: AsyncSession, waiting: _Waiting) -> _Outcome:
         """One request in a savepoint of the batch; raises only when the batch cannot go on."""
