@@ -403,10 +403,7 @@ async def test_twins_reported_by_two_agencies_stay_two_persons_for_an_analyst(
         "born the same day, given names differ, no identifier agrees: review only"
         in dwi["persons"][0]["reasons"]
     )
-    matches = (await client.get("/v1/admin/possible-matches", headers=agencies["ADMIN"])).json()[
-        "items"
-    ]
-    assert [(m["report_id"], m["candidate_entity_id"]) for m in matches] == [
+    assert await proposed_matches(client, agencies["ADMIN"]) == [
         (dwi["id"], eka["persons"][0]["entity_id"])
     ]
 
