@@ -613,9 +613,24 @@ def _name_level(a: str, b: str) -> tuple[int, float, str]:
     shorter, longer = (phon_a, phon_b) if len(phon_a) <= len(phon_b) else (phon_b, phon_a)
     if set(shorter) <= set(longer) or _one_word_of_the_other(a, b):
         return 3, sim, "part of the other"
-    if sim >= 0.80:
+    if sim >= 0.80 or (sim >= SLIPS_SIMILARITY and _slips_in_every_word(a, b)):
         return 4, sim, "similar"
     return 5, sim, "different"
+
+
+#: Below "similar"'s 0.80, a name whose every word is its counterpart mistyped is still similar
+#: ("eriaz keacny" / "eliza keany", 0.76): two slips in each of two short words.
+SLIPS_SIMILARITY = 0.75
+
+
+def _slips_in_every_word(a: str, b: str) -> bool:
+    """Each word, in written order, one or two edits from the other name's word and beginning
+    with the same letter: typed with slips, not another given name put in."""
+    words_a, words_b = a.split(), b.split()
+    return len(words_a) == len(words_b) > 1 and all(
+        x[0] == y[0] and OSA.distance(x, y, score_cutoff=2) <= 2
+        for x, y in zip(words_a, words_b, strict=True)
+    )
 
 
 def _one_word_of_the_other(a: str, b: str) -> bool:

@@ -675,3 +675,37 @@ async def test_a_twin_against_an_evenly_split_entity_stays_apart(
     # Santi reported again still joins her.
     again = await submit(client, sender, "T-4", woman(full_name="Santi Wulandari", **HOUSEHOLD))
     assert again["persons"][0]["entity_id"] == santi_entity
+
+
+async def test_a_name_mistyped_in_every_word_lands_in_her_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    phone = "0812-6612-3344"
+    first = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "S-1",
+        woman(full_name="Rina Lubis", date_of_birth="1999-03-14", phone=phone),
+    )
+    # The Navy's clerk slipped a key in each word ("Rins Lybis") and wrote only her birth year;
+    # her phone is the same. Each word is hers mistyped, not another given name.
+    slipped = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "S-2",
+        woman(full_name="Rins Lybis", birth_year=1999, phone=phone),
+    )
+    person = slipped["persons"][0]
+    assert slipped["case_id"] == first["case_id"], person
+    assert person["entity_id"] == first["persons"][0]["entity_id"]
+    assert any(r.startswith("name similar") for r in person["reasons"]), person["reasons"]
+
+    # Her sister on the same phone, another given name: not added to her case.
+    sister = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "S-3",
+        woman(full_name="Dewi Lubis", birth_year=1999, phone=phone),
+    )
+    assert sister["case_id"] != first["case_id"]
+    assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]

@@ -225,6 +225,18 @@ def test_name_levels(name: str, level: str) -> None:
     assert levels(person(), person(full_name=name))["name"] == level
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Eliza Keany", "Eriaz Keacny", "similar_low"),  # two slips in each word
+        ("Rina Lubis", "Rins Lybis", "similar_low"),
+        ("Rina Lubis", "Dewi Lubis", "different"),  # another given name
+    ],
+)
+def test_a_name_mistyped_in_every_word_is_similar(a: str, b: str, level: str) -> None:
+    assert levels(person(full_name=a), person(full_name=b))["name"] == level
+
+
 def test_an_equal_single_name_is_its_own_weaker_level() -> None:
     a = PersonFeatures.from_raw(full_name="Sukarno", date_of_birth="1970-06-06")
     b = PersonFeatures.from_raw(full_name="SOEKARNO", birth_year=1970)
