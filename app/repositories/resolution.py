@@ -432,15 +432,16 @@ async def put_in_case(
     *,
     new_case: bool,
     absorbed: Sequence[uuid.UUID] = (),
+    dropped: uuid.UUID | None = None,
 ) -> None:
     """The report joins ``case_id``: a case opened for it (``new_case``), or a stored one that
-    grew (its ``updated_at`` moves it up in /v1/cases); ``absorbed`` cases point at it from now.
+    grew (its ``updated_at`` moves it up in /v1/cases); ``absorbed`` cases point at it from now;
+    ``dropped``: the case the report was stored with, deleted (nothing else is in it).
 
     On PostgreSQL the case's row and the report's ``case_id`` are one statement (the case
     written in a CTE), sent straight through the driver; no ORM object is loaded or tracked.
     """
     now = utcnow()
-    params = {"case_id": case_id, "report_id": report_id, "now": now}
     if absorbed:
         await session.execute(
             update(Case)
@@ -449,7 +450,15 @@ async def put_in_case(
             .execution_options(synchronize_session=False)
         )
     if dialect_name(session) == "postgresql":
-        await driver_rows(session, _case_and_report(new_case=new_case), params, writes=True)
+        params = {"case_id": case_id, "report_id": report_id, "now": now}
+        if dropped is not None:
+            params["dropped"] = dropped
+        await driver_rows(
+            session,
+            _case_and_report(new_case=new_case, dropped=dropped is not None),
+            params,
+            writes=True,
+        )
         return
     cases = table_of(Case)
     if new_case:
@@ -458,10 +467,12 @@ async def put_in_case(
         await session.execute(cases.update().where(cases.c.id == case_id).values(updated_at=now))
     reports = table_of(Report)
     await session.execute(reports.update().where(reports.c.id == report_id).values(case_id=case_id))
+    if dropped is not None:
+        await session.execute(cases.delete().where(cases.c.id == dropped))
 
 
 @functools.cache
-def _case_and_report(*, new_case: bool) -> Any:
+def _case_and_report(*, new_case: bool, dropped: bool) -> Any:
     """``put_in_case``'s one statement on PostgreSQL (built once per process)."""
     case_row = (
         "INSERT INTO cases (id, created_at, updated_at, merged_into_id) "
@@ -469,13 +480,19 @@ def _case_and_report(*, new_case: bool) -> Any:
         if new_case
         else "UPDATE cases SET updated_at = :now WHERE id = :case_id"
     )
-    return text(
-        f"WITH c AS ({case_row}) UPDATE reports SET case_id = :case_id WHERE id = :report_id"  # noqa: S608 - fixed text, values are parameters
-    ).bindparams(
+    # the report's foreign key is checked at the statement's end, once it left the case
+    drop = ", d AS (DELETE FROM cases WHERE id = :dropped)" if dropped else ""
+    binds = [
         bindparam("case_id", type_=Uuid),
         bindparam("report_id", type_=Uuid),
         bindparam("now", type_=UTCDateTime),
-    )
+    ]
+    if dropped:
+        binds.append(bindparam("dropped", type_=Uuid))
+    return text(
+        f"WITH c AS ({case_row}){drop} "  # noqa: S608 - fixed text, values are parameters
+        "UPDATE reports SET case_id = :case_id WHERE id = :report_id"
+    ).bindparams(*binds)
 
 
 async def cases_of_entities(

@@ -310,12 +310,24 @@ async def assign_case(
                     }
                 ],
             )
+    # A new report may have been stored with a case opened for it (``reports.insert_new``).
+    opened = report.case_id if current_case_id is None else None
+    if not case_ids and opened is not None:
+        target = opened  # the case stored with the report: nothing more to write
     else:
-        target, absorbed = uuid.uuid4(), []
-    # The case's row (opened, or grown: it moves up in /v1/cases) and the report's case_id in
-    # one statement; the report object is told without an ORM UPDATE of its own.
-    await repo.put_in_case(session, report.id, target, new_case=not case_ids, absorbed=absorbed)
-    set_committed_value(report, "case_id", target)
+        if not case_ids:
+            target, absorbed = uuid.uuid4(), []
+        # The case's row (opened, or grown: it moves up in /v1/cases) and the report's case_id
+        # in one statement; the report object is told without an ORM UPDATE of its own.
+        await repo.put_in_case(
+            session,
+            report.id,
+            target,
+            new_case=not case_ids,
+            absorbed=absorbed,
+            dropped=opened,
+        )
+        set_committed_value(report, "case_id", target)
 
     linked: list[uuid.UUID] = []
     for _case_id, other_report_id, entity_id in shared:
