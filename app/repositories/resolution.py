@@ -466,7 +466,13 @@ async def put_in_case(
     else:
         await session.execute(cases.update().where(cases.c.id == case_id).values(updated_at=now))
     reports = table_of(Report)
-    await session.execute(reports.update().where(reports.c.id == report_id).values(case_id=case_id))
+    # its updated_at as it was (not the column's onupdate): what the answer and the deliveries
+    # show, as on PostgreSQL
+    await session.execute(
+        reports.update()
+        .where(reports.c.id == report_id)
+        .values(case_id=case_id, updated_at=reports.c.updated_at)
+    )
     if dropped is not None:
         await session.execute(cases.delete().where(cases.c.id == dropped))
 
