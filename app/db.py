@@ -188,7 +188,12 @@ class AppSession(Session):
             self.info[_WROTE] = True
             connection = self.connection()
             # Parents before children, whatever order the rows were added in.
-            for table in sorted(pending, key=_table_order):
+            tables = sorted(pending, key=_table_order)
+            if len(tables) > 1 and _driver_insert_all(
+                connection, [(t, pending[t]) for t in tables]
+            ):
+                return
+            for table in tables:
                 if not _driver_insert(connection, table, pending[table]):
                     connection.execute(insert(table), pending[table])
 
@@ -409,21 +414,34 @@ def _driver_insert(connection: Connection, table: Table, rows: list[dict[str, An
     has begun (a statement sent by the driver alone would then commit on its own), nor for
     columns whose defaults only SQLAlchemy can compute; on an error SQLAlchemy sends it again
     and tells what it was, as ``driver_rows`` does."""
+    return _driver_insert_all(connection, [(table, rows)])
+
+
+def _driver_insert_all(
+    connection: Connection, pending: Sequence[tuple[Table, list[dict[str, Any]]]]
+) -> bool:
+    """``_driver_insert`` for the rows of several tables (parents first) in one statement and
+    one round trip: each table's ``INSERT`` but the last in a CTE of the last. PostgreSQL runs
+    every one of them, and checks their foreign keys at the statement's end, so a child may
+    reference a parent written in the same statement. Whether it was done (as
+    ``_driver_insert``; nothing is written if not)."""
     if connection.dialect.driver != "asyncpg":
         return False
     adapter: Any = connection.connection.dbapi_connection
     if getattr(adapter, "_transaction", None) is None:
         return False
-    shape = _unnest_insert(table, frozenset(k for row in rows for k in row), connection.dialect)
-    if shape is None:
+    shapes = tuple((table, frozenset(k for row in rows for k in row)) for table, rows in pending)
+    statement = _unnest_inserts(shapes, connection.dialect)
+    if statement is None:
         return False
-    sql, columns = shape
+    sql, columns_of = statement
     try:
         arrays = [
             [
                 value if value is None or process is None else process(value)
                 for value in (row[key] if key in row else default(None) for row in rows)
             ]
+            for (_table, rows), columns in zip(pending, columns_of, strict=True)
             for key, default, process in columns
         ]
         await_only(adapter._connection.execute(sql, *arrays))
@@ -436,11 +454,34 @@ _Column = tuple[str, Callable[[Any], Any], Callable[[Any], Any] | None]
 
 
 @functools.cache
+def _unnest_inserts(
+    shapes: tuple[tuple[Table, frozenset[str]], ...], dialect: Dialect
+) -> tuple[str, tuple[tuple[_Column, ...], ...]] | None:
+    """The statement inserting rows into each table of ``shapes`` (with those keys) from one
+    array per column, and each table's columns (see ``_unnest_insert``); built once per shape."""
+    parts: list[str] = []
+    columns_of: list[tuple[_Column, ...]] = []
+    first = 1
+    for table, keys in shapes:
+        shape = _unnest_insert(table, keys, dialect, first)
+        if shape is None:
+            return None
+        sql, columns = shape
+        parts.append(sql)
+        columns_of.append(columns)
+        first += len(columns)
+    *ctes, last = parts
+    with_ = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(ctes))
+    return (f"WITH {with_} {last}" if ctes else last), tuple(columns_of)
+
+
+@functools.cache
 def _unnest_insert(
-    table: Table, keys: frozenset[str], dialect: Dialect
+    table: Table, keys: frozenset[str], dialect: Dialect, first: int = 1
 ) -> tuple[str, tuple[_Column, ...]] | None:
-    """The statement inserting rows with ``keys`` into ``table`` from one array per column, and
-    each column's key, default and bind processor (None when a default needs SQLAlchemy)."""
+    """The statement inserting rows with ``keys`` into ``table`` from one array per column
+    (parameters numbered from ``first``), and each column's key, default and bind processor
+    (None when a default needs SQLAlchemy)."""
     columns: list[_Column] = []
     casts: list[str] = []
     for column in table.columns:
@@ -456,7 +497,7 @@ def _unnest_insert(
         else:
             return None  # a sequence or an SQL expression
         columns.append((column.key, fill, column.type._cached_bind_processor(dialect)))
-        casts.append(f"${len(casts) + 1}::{column.type.compile(dialect=dialect)}[]")
+        casts.append(f"${first + len(casts)}::{column.type.compile(dialect=dialect)}[]")
     quote = dialect.identifier_preparer
     names = ", ".join(quote.quote(table.c[key].name) for key, _, _ in columns)
     # names and types of the table; the values are parameters

@@ -37,7 +37,7 @@ from app.models.report import (
     ReportRecipient,
     ReportVersion,
 )
-from app.models.resolution import CaseLink
+from app.models.resolution import Case, CaseLink
 
 
 async def get(
@@ -67,12 +67,20 @@ async def insert_new(session: AsyncSession, report: Report) -> bool:
     concurrent request with the same reference waits on the unique index and then finds the
     reference taken. The stored report joins ``session`` as persistent (every column set), so
     later changes to it are flushed as an ``UPDATE``.
+
+    On PostgreSQL the report is stored with a case of its own, opened in the same statement (and
+    only if the report was stored): resolution keeps it when no other report shares a victim,
+    the common case, so the report's row is written once (``resolution.put_in_case`` moves it
+    otherwise, and drops the case opened for it).
     """
     table = table_of(Report)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and report.case_id is None:
+        report.case_id = uuid.uuid4()
     values = {column.key: getattr(report, column.key) for column in table.columns}
     for key, value in values.items():
         setattr(report, key, value)  # loaded, not expired, once the report is persistent
-    stmt = _insert_new_statement(session.get_bind().dialect.name)
+    stmt = _insert_new_statement(dialect)
     if (await session.execute(stmt, values)).scalar_one_or_none() is None:
         return False
     make_transient_to_detached(report)
@@ -83,18 +91,29 @@ async def insert_new(session: AsyncSession, report: Report) -> bool:
 @functools.cache
 def _insert_new_statement(dialect: str) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of a report, built once per process (its
-    values are parameters: every ingest sends the same statement)."""
+    values are parameters: every ingest sends the same statement); on PostgreSQL with the
+    ``INSERT`` of its case in a CTE, written only if the report was."""
     table = table_of(Report)
-    stmt: Any
     if dialect == "postgresql":
-        stmt = postgresql.insert(table)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        stmt = insert(table)
-    return stmt.on_conflict_do_nothing(
-        index_elements=["source_agency_id", "external_ref"]
-    ).returning(table.c.id)
+        claim = (
+            postgresql.insert(table)
+            .values({c.key: bindparam(c.key, type_=c.type) for c in table.columns})
+            .on_conflict_do_nothing(index_elements=["source_agency_id", "external_ref"])
+            .returning(table.c.id, table.c.case_id, table.c.created_at)
+            .cte("claimed")
+        )
+        cases = table_of(Case)
+        opened = insert(cases).from_select(
+            ["id", "created_at", "updated_at"],
+            select(claim.c.case_id, claim.c.created_at, claim.c.created_at),
+        )
+        return select(claim.c.id).add_cte(opened.cte("opened"))
+    # SQLite otherwise (only SQLite and PostgreSQL are supported)
+    return (
+        sqlite.insert(table)
+        .on_conflict_do_nothing(index_elements=["source_agency_id", "external_ref"])
+        .returning(table.c.id)
+    )
 
 
 async def get_with_source(

@@ -42,7 +42,7 @@ from app.matching.scoring import (
     WEAK_KEY_LIMIT,
     is_weak_key,
 )
-from app.models.base import utcnow
+from app.models.base import UTCDateTime, utcnow
 from app.models.report import (
     RESTRICTED_TLP,
     Report,
@@ -423,6 +423,82 @@ def add_case_link(
             }
         ],
     )
+
+
+async def put_in_case(
+    session: AsyncSession,
+    report_id: uuid.UUID,
+    case_id: uuid.UUID,
+    *,
+    new_case: bool,
+    absorbed: Sequence[uuid.UUID] = (),
+    dropped: uuid.UUID | None = None,
+) -> None:
+    """The report joins ``case_id``: a case opened for it (``new_case``), or a stored one that
+    grew (its ``updated_at`` moves it up in /v1/cases); ``absorbed`` cases point at it from now;
+    ``dropped``: the case the report was stored with, deleted (nothing else is in it).
+
+    On PostgreSQL the case's row and the report's ``case_id`` are one statement (the case
+    written in a CTE), sent straight through the driver; no ORM object is loaded or tracked.
+    """
+    now = utcnow()
+    if absorbed:
+        await session.execute(
+            update(Case)
+            .where(Case.id.in_(absorbed))
+            .values(merged_into_id=case_id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if dialect_name(session) == "postgresql":
+        params = {"case_id": case_id, "report_id": report_id, "now": now}
+        if dropped is not None:
+            params["dropped"] = dropped
+        await driver_rows(
+            session,
+            _case_and_report(new_case=new_case, dropped=dropped is not None),
+            params,
+            writes=True,
+        )
+        return
+    cases = table_of(Case)
+    if new_case:
+        await session.execute(cases.insert().values(id=case_id, created_at=now, updated_at=now))
+    else:
+        await session.execute(cases.update().where(cases.c.id == case_id).values(updated_at=now))
+    reports = table_of(Report)
+    # its updated_at as it was (not the column's onupdate): what the answer and the deliveries
+    # show, as on PostgreSQL
+    await session.execute(
+        reports.update()
+        .where(reports.c.id == report_id)
+        .values(case_id=case_id, updated_at=reports.c.updated_at)
+    )
+    if dropped is not None:
+        await session.execute(cases.delete().where(cases.c.id == dropped))
+
+
+@functools.cache
+def _case_and_report(*, new_case: bool, dropped: bool) -> Any:
+    """``put_in_case``'s one statement on PostgreSQL (built once per process)."""
+    case_row = (
+        "INSERT INTO cases (id, created_at, updated_at, merged_into_id) "
+        "VALUES (:case_id, :now, :now, NULL)"
+        if new_case
+        else "UPDATE cases SET updated_at = :now WHERE id = :case_id"
+    )
+    # the report's foreign key is checked at the statement's end, once it left the case
+    drop = ", d AS (DELETE FROM cases WHERE id = :dropped)" if dropped else ""
+    binds = [
+        bindparam("case_id", type_=Uuid),
+        bindparam("report_id", type_=Uuid),
+        bindparam("now", type_=UTCDateTime),
+    ]
+    if dropped:
+        binds.append(bindparam("dropped", type_=Uuid))
+    return text(
+        f"WITH c AS ({case_row}){drop} "  # noqa: S608 - fixed text, values are parameters
+        "UPDATE reports SET case_id = :case_id WHERE id = :report_id"
+    ).bindparams(*binds)
 
 
 async def cases_of_entities(

@@ -738,7 +738,8 @@ async def _ingest(
         explicit_links=linked,
         current_case_id=report.case_id if correction else None,
     )
-    await session.flush()  # the report's case (and its updated_at) as stored, for what follows
+    # The report's case is stored; its persons, keys and case links are written with the
+    # recipients at the outbox's flush, in one statement: nothing below reads them.
 
     out = to_out(report, caller.agency_code, {p.position: p.entity_id for p, _ in resolved})
     outbox = _Outbox([])

@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import metrics
 from app.config import Settings
+from app.db import add_rows, table_of
 from app.matching.features_json import features_from_json
 from app.matching.scoring import (
     DEFAULT_MERGE_THRESHOLD,
@@ -31,9 +33,8 @@ from app.matching.scoring import (
     identifiers_conflict,
     name_frequency_keys,
 )
-from app.models.base import utcnow
 from app.models.report import Report, ReportPerson
-from app.models.resolution import Case, ResolutionAction
+from app.models.resolution import ResolutionAction
 from app.repositories import resolution as repo
 from app.services.curation import CASE_FORMING_ROLES, merge_entities
 
@@ -288,35 +289,45 @@ async def assign_case(
 
     if case_ids:
         target = case_ids[0]
-        for absorbed in case_ids[1:]:
-            moved, links = await repo.move_case(session, absorbed, target)
-            case = await session.get(Case, absorbed)
-            if case is not None:
-                case.merged_into_id = target
+        absorbed = case_ids[1:]
+        for case_id in absorbed:
+            moved, links = await repo.move_case(session, case_id, target)
             # Recorded as curation records its actions (each row's previous value), so that an
             # admin can list it and undo it like an analyst's merge.
-            session.add(
-                ResolutionAction(
-                    kind="case.merge",
-                    actor="resolution",
-                    undo={
-                        "result": str(target),
-                        "reports": {str(r): str(absorbed) for r in moved},
-                        "links": {str(link): str(absorbed) for link in links},
-                        "cases": {str(absorbed): None},
-                    },
-                )
+            add_rows(
+                session,
+                table_of(ResolutionAction),
+                [
+                    {
+                        "kind": "case.merge",
+                        "actor": "resolution",
+                        "undo": {
+                            "result": str(target),
+                            "reports": {str(r): str(case_id) for r in moved},
+                            "links": {str(link): str(case_id) for link in links},
+                            "cases": {str(case_id): None},
+                        },
+                    }
+                ],
             )
+    # A new report may have been stored with a case opened for it (``reports.insert_new``).
+    opened = report.case_id if current_case_id is None else None
+    if not case_ids and opened is not None:
+        target = opened  # the case stored with the report: nothing more to write
     else:
-        case = Case()
-        session.add(case)
-        await session.flush()  # the case row before the report points at it
-        target = case.id
-    report.case_id = target
-    if case_ids:
-        target_case = await session.get(Case, target)
-        if target_case is not None:
-            target_case.updated_at = utcnow()  # the case grew: it moves up in /v1/cases
+        if not case_ids:
+            target, absorbed = uuid.uuid4(), []
+        # The case's row (opened, or grown: it moves up in /v1/cases) and the report's case_id
+        # in one statement; the report object is told without an ORM UPDATE of its own.
+        await repo.put_in_case(
+            session,
+            report.id,
+            target,
+            new_case=not case_ids,
+            absorbed=absorbed,
+            dropped=opened,
+        )
+        set_committed_value(report, "case_id", target)
 
     linked: list[uuid.UUID] = []
     for _case_id, other_report_id, entity_id in shared:

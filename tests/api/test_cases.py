@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+import uuid
+from typing import Any
 
+import httpx
+from sqlalchemy import select
+
+from app.db import transaction
+from app.models.resolution import Case
 from tests.factories import (
     submit_report,
 )
@@ -23,6 +29,19 @@ async def test_same_woman_from_two_agencies_lands_in_one_case(
     assert any("NIK" in reason for reason in woman_second["reasons"]), woman_second["reasons"]
     assert "binti Ahmad" not in str(second)  # Immigration's spelling is not the Navy's to see
     assert second["persons"][0]["entity_id"] != woman_first["entity_id"]  # the recruiter
+
+
+async def test_a_report_joining_a_case_leaves_no_case_of_its_own(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    """A new report is stored with a case opened for it (PostgreSQL); joining the case of a
+    report sharing its victim drops that one: the store holds one case, not an empty second."""
+    first = await submit_report(client, agencies["IMIGRASI-DUMAI"], deferral())
+    second = await submit_report(client, agencies["LANAL-DUMAI"], interception())
+    assert second["case_id"] == first["case_id"]
+    async with transaction(app.state.session_factory) as session:
+        cases = (await session.execute(select(Case.id, Case.merged_into_id))).all()
+    assert [tuple(c) for c in cases] == [(uuid.UUID(first["case_id"]), None)]
 
 
 async def test_case_view_hides_what_the_caller_may_not_read(

@@ -11,7 +11,7 @@ import pytest
 
 from app.main import create_app
 from tests.conftest import make_settings
-from tests.factories import bearer, create_agency, token_for
+from tests.factories import bearer, create_agency, submit_report, token_for
 from tests.report_samples import deferral, interception
 
 NIK_SITI = "1472035403990002"  # Dumai (14.72.03), born 14-03-1999, female (54 = 14 + 40)
@@ -396,3 +396,18 @@ async def test_the_clock_skew_is_a_setting(database_url: str) -> None:
     await app.state.engine.dispose()
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/reported_at"
+
+
+async def test_the_routed_report_is_the_report_as_stored(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    """What a recipient is sent (``report.routed``) is the report as it reads it afterwards, its
+    ``updated_at`` included: storing the report's case does not move it after the fact."""
+    created = await submit_report(
+        client, agencies["IMIGRASI-DUMAI"], deferral(recipients=["POLRES-DUMAI"])
+    )
+    inbox = (await client.get("/v1/inbox", headers=agencies["POLRES-DUMAI"])).json()
+    [routed] = [i for i in inbox["items"] if i["event"] == "report.routed"]
+    read = await client.get(f"/v1/reports/{created['id']}", headers=agencies["POLRES-DUMAI"])
+    assert read.status_code == 200
+    assert routed["payload"]["report"] == read.json()

@@ -572,9 +572,12 @@ async def test_a_batch_writes_versions_modus_facets_and_audit_once_whatever_its_
     inserts: list[str] = []
 
     def seen(statement: str) -> None:
-        table = statement.removeprefix("INSERT INTO ").split(" ", 1)[0]
-        if statement.startswith("INSERT INTO ") and table in WRITTEN_AT_THE_END:
-            inserts.append(table)
+        # one statement may write several tables (a flush's rows: ``WITH w0 AS (INSERT …)``)
+        inserts.extend(
+            table
+            for table in re.findall(r"INSERT INTO (\w+)", statement)
+            if table in WRITTEN_AT_THE_END
+        )
 
     def logged(record: Any) -> None:  # asyncpg's query logger
         seen(record.query)
