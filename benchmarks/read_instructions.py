@@ -5,29 +5,28 @@
         --database-url postgresql+asyncpg://…
 
 A fresh database (``benchmarks.setup``), ``--reports`` ingests, then the app called in process
-through ``httpx.ASGITransport``, one request at a time: ``--requests`` calls of the phase to warm
-up, then callgrind's instrumentation switched on (``callgrind_control -i on``) for ``--requests``
-more (``--concurrency`` at a time: concurrent reads share their audit events' commits). ``--phase read`` is ``GET /v1/reports/{id}`` by the report's source; ``--phase inbox`` is
-``GET /v1/inbox`` (a page of up to 50 deliveries). Divide the ``Collected`` figure valgrind
-prints by ``--requests``: the instructions of one request in this process (the in-process
-client's included, the database's not). Without valgrind it prints the process's CPU time per
-request instead; ``--profile FILE`` writes a cProfile of the measured requests.
+through ``httpx.ASGITransport``: ``--requests`` calls of the phase to warm up, then callgrind's
+instrumentation switched on (``callgrind_control -i on``) for ``--requests`` more, ``--concurrency``
+at a time (concurrent reads share their audit events' commits). ``--phase read`` is
+``GET /v1/reports/{id}`` by the report's source; ``--phase inbox`` is ``GET /v1/inbox`` (a page of
+up to 50 deliveries). Divide the ``Collected`` figure valgrind prints by ``--requests``: the
+instructions of one request in this process (the in-process client's included, the database's
+not). Without valgrind it prints the process's CPU time per request instead; ``--profile FILE``
+writes a cProfile of the measured requests.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import gc
 import itertools
-import time
 
 import httpx
 import orjson
 
 from app.main import create_app
-from benchmarks.ingest_instructions import instrument
+from benchmarks.ingest_instructions import measured
 from benchmarks.load import exchange_keys
 from benchmarks.setup import NEVER_REFUSING_BURST, SENDERS, bench_settings, prepare
 from benchmarks.workload import fresh_reports
@@ -76,23 +75,11 @@ async def main_async(args: argparse.Namespace) -> None:
         await calls_of(args.requests)
         gc.collect()
         gc.freeze()  # what the warm-up left is not collected again during the measured ones
-        profile = cProfile.Profile(time.process_time) if args.profile else None
-        if args.callgrind:
-            instrument(True)
-        if profile:
-            profile.enable()
-        cpu = time.process_time()
-        await calls_of(args.requests)
-        cpu = time.process_time() - cpu
-        if profile:
-            profile.disable()
-            profile.dump_stats(args.profile)
-        if args.callgrind:
-            instrument(False)
+        with measured(callgrind=args.callgrind, profile=args.profile) as cpu:
+            await calls_of(args.requests)
     await app.state.engine.dispose()
-    print(
-        f"{args.requests} {args.phase}s, {cpu / args.requests * 1000:.3f} ms CPU each", flush=True
-    )
+    each = cpu[0] / args.requests * 1000
+    print(f"{args.requests} {args.phase}s, {each:.3f} ms CPU each", flush=True)
 
 
 def main() -> None:
