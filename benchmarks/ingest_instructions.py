@@ -27,6 +27,8 @@ import shutil
 import statistics
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -48,6 +50,27 @@ def instrument(on: bool) -> None:
     subprocess.run(
         [control, "-i", "on" if on else "off", str(os.getpid())], check=True, capture_output=True
     )
+
+
+@contextmanager
+def measured(*, callgrind: bool, profile: str | None) -> Iterator[list[float]]:
+    """Count what runs inside: callgrind's instructions (``callgrind``), a cProfile written to
+    ``profile``, and the process's CPU seconds, held in the yielded list when the block ends."""
+    profiler = cProfile.Profile() if profile else None
+    if callgrind:
+        instrument(True)
+    if profiler:
+        profiler.enable()
+    cpu = [time.process_time()]
+    try:
+        yield cpu
+    finally:
+        cpu[0] = time.process_time() - cpu[0]
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        if callgrind:
+            instrument(False)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -96,22 +119,11 @@ async def main_async(args: argparse.Namespace) -> None:
         for body in bodies[: args.reports]:
             await ingest(body)
         per_ingest.clear()
-        profile = cProfile.Profile() if args.profile else None
-        if args.callgrind:
-            instrument(True)
-        if profile:
-            profile.enable()
-        cpu = time.process_time()
-        for body in bodies[args.reports :]:
-            await ingest(body)
-        cpu = time.process_time() - cpu
-        if profile:
-            profile.disable()
-            profile.dump_stats(args.profile)
-        if args.callgrind:
-            instrument(False)
+        with measured(callgrind=args.callgrind, profile=args.profile) as cpu:
+            for body in bodies[args.reports :]:
+                await ingest(body)
     await app.state.engine.dispose()
-    print(f"{args.reports} ingests, {cpu / args.reports * 1000:.2f} ms CPU each", flush=True)
+    print(f"{args.reports} ingests, {cpu[0] / args.reports * 1000:.2f} ms CPU each", flush=True)
     if args.count:
         statements, persons, candidates = zip(*per_ingest, strict=True)
         print(

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, String, Uuid, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,12 +86,19 @@ async def token_holder(
     on primary keys.
     """
     params = {"code": code, "credential_id": credential_id}
-    rows = await driver_rows(session, _token_holder_query(), params)
-    if not rows:
-        return None
-    row = rows[0]
+    rows = await driver_rows(session, token_holder_query(), params)
+    return holder_of_row(rows[0]) if rows else None
+
+
+#: How many columns of a row of ``token_holder_query`` (or of a statement built on it) the
+#: holder takes, at its start.
+HOLDER_COLUMNS = 9
+
+
+def holder_of_row(row: Sequence[Any]) -> TokenHolder:
+    """The holder in the first ``HOLDER_COLUMNS`` columns of a row of ``token_holder_query``."""
     agency_id, agency_code, active, scopes, key_id, revoked, expires, public_id, public_revoked = (
-        row
+        row[:HOLDER_COLUMNS]
     )
     return TokenHolder(
         # a plain UUID (asyncpg's own class is not one every serializer knows)
@@ -105,7 +113,7 @@ async def token_holder(
 
 
 @functools.cache
-def _token_holder_query() -> Select[
+def token_holder_query() -> Select[
     uuid.UUID,
     str,
     bool,
@@ -117,7 +125,8 @@ def _token_holder_query() -> Select[
     datetime | None,
 ]:
     """``token_holder``'s statement on the tables, built once per process (its values are
-    parameters)."""
+    parameters: ``code``, ``credential_id``). A read may add its own columns and joins to it,
+    after the holder's (``HOLDER_COLUMNS``), to check the token in its own statement."""
     credential_id = bindparam("credential_id", type_=Uuid)
     agencies, keys, public_keys = table_of(Agency), table_of(ApiKey), table_of(AgencyPublicKey)
     return (

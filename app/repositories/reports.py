@@ -24,7 +24,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, raiseload, selectinload
-from sqlalchemy.sql.elements import BindParameter
 
 from app.db import add_rows, table_of
 from app.models.agency import Agency
@@ -166,7 +165,7 @@ async def entities_by_position(
     return out
 
 
-def _visible_to(agency_id: uuid.UUID | BindParameter[uuid.UUID]) -> ColumnElement[bool]:
+def _visible_to(agency_id: uuid.UUID | ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
     """Rows an agency may see: its own reports and those routed to it."""
     routed = exists().where(
         ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id

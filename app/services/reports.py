@@ -130,7 +130,18 @@ async def read_visible(session: AsyncSession, caller: Caller, report_id: uuid.UU
     found = await report_reads.stored_report(
         session, report_id, None if caller.is_admin else caller.agency_id
     )
-    if found is None or not found.visible:
+    return visible_out(caller, found)
+
+
+#: ``GET /v1/reports/{id}`` with a bearer token: the token's holder and the report in one
+#: statement (``report_reads.holder_and_report``); ``visible_out`` then answers.
+holder_and_report = report_reads.holder_and_report
+
+
+def visible_out(caller: Caller, found: StoredReport | None) -> ReportOut:
+    """The report ``report_reads`` found, as ``read_visible`` answers it (404 if the caller may
+    not see it: ``found.visible`` is its agency's need-to-know; an admin sees every report)."""
+    if found is None or not (found.visible or caller.is_admin):
         raise NotFound(detail="No such report")
     return to_out(found, found.source_code, found.entities)
 

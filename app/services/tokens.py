@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -176,10 +177,22 @@ def _in_time(claims: _Claims) -> bool:
     return claims.nbf - leeway <= now < claims.exp + leeway
 
 
+TokenHolder = credentials_repo.TokenHolder
+
+#: Reads a token's holder (``token_holder``'s answer) for the agency code and credential id the
+#: token names; a route may read it with its own query in the same statement.
+HolderReader = Callable[[AsyncSession, str, uuid.UUID | None], Awaitable[TokenHolder | None]]
+token_holder: HolderReader = credentials_repo.token_holder
+
+
 async def verify_access_token(
-    session: AsyncSession, settings: Settings, token: str
+    session: AsyncSession, settings: Settings, token: str, holder_of: HolderReader | None = None
 ) -> VerifiedToken:
-    """Check ``token`` completely, including that its agency and credential are still live."""
+    """Check ``token`` completely, including that its agency and credential are still live.
+
+    ``holder_of`` reads the agency and credential instead of ``token_holder`` (a read that
+    fetches them in its own statement): it must answer what ``token_holder`` answers.
+    """
     cache_key = (
         settings.database_url,
         settings.issuer,
@@ -196,7 +209,9 @@ async def verify_access_token(
         raise InvalidToken("unknown kid")
     # One indexed query for the agency and the credential: revocation is seen at once, in every
     # process, because nothing about either is cached.
-    holder = await _holder(session, claims.sub, claims.credential_id)
+    holder = await (holder_of or token_holder)(
+        session, claims.sub, _credential_uuid(claims.credential_id)
+    )
     if holder is None or not holder.active:
         raise InvalidToken("agency unknown or inactive")
     if not _credential_live(holder):
@@ -276,15 +291,13 @@ async def _verify_signed(session: AsyncSession, settings: Settings, token: str) 
     )
 
 
-async def _holder(
-    session: AsyncSession, code: str, credential_id: str
-) -> credentials_repo.TokenHolder | None:
-    """The agency named ``code`` and the state of its credential ``credential_id``."""
+def _credential_uuid(credential_id: str) -> uuid.UUID | None:
+    """The id of the credential a token names (None: not one of ours, so the agency is read
+    and no credential can match)."""
     try:
-        ident: uuid.UUID | None = uuid.UUID(credential_id)
+        return uuid.UUID(credential_id)
     except ValueError:
-        ident = None  # not one of ours: the agency is read, no credential can match
-    return await credentials_repo.token_holder(session, code, ident)
+        return None
 
 
 def _credential_live(holder: credentials_repo.TokenHolder) -> bool:

@@ -28,10 +28,11 @@ from tests.report_samples import deferral, interception, recruiter, victim
 #: Before issue 10's work the same requests took 9 (report), 7 (inbox) and about 60 (ingest);
 #: before issue 21's, 23 / 24 (one new person) and 27 / 28 (two persons).
 BUDGET = {
-    # token check (agency + credential), the read, the audit append (PostgreSQL: one INSERT,
-    # shared by concurrent reads; SQLite: its write lock, the guarded insert, the head when
-    # unknown)
-    "GET /v1/reports/{id}": (3, 5),
+    # the token check (agency + credential) and the read in one statement, the audit append
+    # (PostgreSQL: one INSERT, shared by concurrent reads; SQLite: its write lock, the guarded
+    # insert, the head when unknown)
+    "GET /v1/reports/{id}": (2, 4),
+    # token check, the page, the audit append
     "GET /v1/inbox": (3, 5),
     # One new person: its crowd-prone key counts are one statement and its candidates one;
     # a flush's rows (persons, keys, entities, case links, recipients, facets, modus, version)
