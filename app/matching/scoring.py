@@ -1013,6 +1013,58 @@ def misspelt_given_name(first_a: str, first_b: str, tf: TermFrequencies | None) 
     return counts[0] <= TF_MISSPELT_NAME and counts[1] >= TF_ESTABLISHED_NAME
 
 
+def _twin_name_mistyped(a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies) -> bool:
+    """The two names differ in one word only (the rest written alike, spaces aside), and that
+    word is, on one side, a slip of another name than the other side's (``_slip_of_another_name``):
+    "Irwao Hartono" beside "Iwan Hartono" is Irwan, Iwan's twin, mistyped."""
+    for i, word_a in enumerate(a.name_tokens):
+        rest_a = "".join(a.name_tokens[:i] + a.name_tokens[i + 1 :])
+        for j, word_b in enumerate(b.name_tokens):
+            if (
+                word_a != word_b
+                and rest_a == "".join(b.name_tokens[:j] + b.name_tokens[j + 1 :])
+                and _slip_of_another_name(word_a, word_b, tf)
+            ):
+                return True
+    return False
+
+
+def _slip_of_another_name(first_a: str, first_b: str, tf: TermFrequencies) -> bool:
+    """One of two given names more than one edit apart is a word nobody else bears, and the
+    other a name people bear; a third name people bear, as close to the second as twins' names
+    are (two edits or fewer), is one edit from the rare word: the slip is of that nearer name,
+    not of the other ("irwav" is Irwan's, not Iwan's; "aguxs" Agus's, not Agung's; "wahyi"
+    Wahyu's, not Wahyudi's), and the other is a twin's or sibling's name."""
+    if shared_first_word(first_a) or shared_first_word(first_b):
+        return False
+    if OSA.distance(first_a, first_b, score_cutoff=1) <= 1:
+        return False
+    (rare, rare_count), (other, _) = sorted(
+        ((word, tf.bearers(GIVEN, word)) for word in (first_a, first_b)), key=lambda wc: wc[1]
+    )
+    if rare_count > TF_MISSPELT_NAME or not _a_given_name(other, tf):
+        return False
+    return any(
+        OSA.distance(name, other, score_cutoff=2) <= 2 and _a_given_name(name, tf)
+        for name in _established_near(rare, tf)
+    )
+
+
+def _established_near(word: str, tf: TermFrequencies) -> set[str]:
+    """The given names people bear (``TF_ESTABLISHED_NAME``) one edit from ``word``: a letter
+    left out, added or replaced, or two neighbouring letters swapped."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {
+        *(head + tail[1:] for head, tail in splits if tail),
+        *(head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1),
+        *(head + c + tail[1:] for head, tail in splits if tail for c in letters),
+        *(head + c + tail for head, tail in splits for c in letters),
+    }
+    edits.discard(word)
+    return {edit for edit in edits if tf.bearers(GIVEN, edit) >= TF_ESTABLISHED_NAME}
+
+
 def _bears_given_name(given: str, other: PersonFeatures, tf: TermFrequencies | None) -> bool:
     """Whether any word of the other name is this given name (names are written in any order)."""
     return any(
@@ -1104,6 +1156,8 @@ def twins_pattern(
     if not a.name_tokens or not b.name_tokens:
         return False
     a, b = _unglued(a, b, tf), _unglued(b, a, tf)
+    if tf is not None and _twin_name_mistyped(a, b, tf):
+        return True
     # A name of shared words only ("Putri", "Komang Putra") is named by its last word.
     given_a = _given_name(a) or a.name_tokens[-1]
     given_b = _given_name(b) or b.name_tokens[-1]
@@ -1132,11 +1186,37 @@ def twins_pattern(
     # A shared first word is a word of its own (Andi, a Bugis title, beside Andri): compared by
     # spelling, a swap of two letters or a consonant slip, not by similarity.
     first_a, first_b = a.name_tokens[0], b.name_tokens[0]
-    return (
+    if (
         first_a != first_b
         and (shared_first_word(first_a) or shared_first_word(first_b))
         and not any(_same_shared_word(first_a, token) for token in b.name_tokens)
         and not any(_same_shared_word(first_b, token) for token in a.name_tokens)
+    ):
+        return True
+    # The same, wherever the names put those words ("REKSA PADMASARI DEWI" / "Dewa Reksa
+    # Padmasari", "Setiawan Andri" / "Andi Setiawan"): each name has one word the other lacks,
+    # one a word siblings share and the other such a word or a given name people bear, neither
+    # the other's beginning (Abdu/Abdul, Ahmad/Ahmadi are one name). A typo of a shared word
+    # ("arbdul" for Abdul) is a word nobody bears.
+    own_a, own_b = _words_lacking(a, b), _words_lacking(b, a)
+    if len(own_a) != 1 or len(own_b) != 1:
+        return False
+    word_a, word_b = own_a[0], own_b[0]
+    return (
+        (shared_first_word(word_a) or shared_first_word(word_b))
+        and _a_given_name(word_a, tf)
+        and _a_given_name(word_b, tf)
+        and not (word_a.startswith(word_b) or word_b.startswith(word_a))
+    )
+
+
+def _a_given_name(word: str, tf: TermFrequencies | None) -> bool:
+    """A word siblings share (Dewi, Andi, Eka…), or a given name people bear, more often as a
+    given name than as a family name (by the counts)."""
+    return shared_first_word(word) or (
+        tf is not None
+        and tf.bearers(GIVEN, word) >= TF_ESTABLISHED_NAME
+        and tf.bearers(GIVEN, word) > tf.bearers(FAMILY, word)
     )
 
 
@@ -1361,13 +1441,23 @@ def compare_entity(
     judged = [
         (
             m,
+            vector[NAME].level,
             twins_pattern(a, m, levels_m := {n: fc.level for n, fc in vector.items()}, tf)
             or household_pattern(a, m, levels_m),
         )
         for m, vector in zip(members, vectors, strict=True)
         if vector[BIRTH_DATE].level in born
     ]
-    holding = [m for m, held in judged if held]
+    holding = [m for m, _, held in judged if held]
+    if holding:
+        # A record whose name differs from the incoming one, given names too ("Oei mun Rudi"
+        # beside "Oei Bun Rida"), vouches for no link either: it sides with those holding the
+        # twin apart.
+        holding += [
+            m
+            for m, name, held in judged
+            if not held and name == "different" and not given_names_agree(a, m, tf)
+        ]
     # Held apart by most of the entity's records born that day (or, none born that day, in
     # another year, or with no birth date): its records that agree with the incoming name may be
     # a twin's mistyped record that joined it. An even split holds too when a record holding the
@@ -1380,7 +1470,7 @@ def compare_entity(
         or (
             2 * len(holding) == len(judged) > 0
             and any(_given_names_people_bear(a, m, tf) for m in holding)
-            and not any(_given_name(m) == own for m, held in judged if not held)
+            and not any(_given_name(m) == own for m, _, held in judged if not held)
         )
     )
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
