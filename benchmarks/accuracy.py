@@ -656,9 +656,7 @@ def synthetic_records(
     return records, [(a, b) for a, b, kind in relations if kind == "twin"]
 
 
-def load(
-    name: str, entities: int, seed: int
-) -> tuple[list[Labelled], list[tuple[int, int, str]]]:
+def load(name: str, entities: int, seed: int) -> tuple[list[Labelled], list[tuple[int, int, str]]]:
     """The labelled records of a data set, and its related pairs of true persons (twin,
     sibling, namesake) where known."""
     if name.startswith("synthetic"):

@@ -1051,10 +1051,11 @@ def _slip_of_another_name(first_a: str, first_b: str, tf: TermFrequencies) -> bo
 
 
 def _established_near(word: str, tf: TermFrequencies) -> set[str]:
-    """The given names people bear (``TF_ESTABLISHED_NAME``) one edit from ``word``: a letter
-    left out, added or replaced, or two neighbouring letters swapped."""
+    """The given names people bear (``TF_ESTABLISHED_NAME``) one edit from ``word`` after its
+    first letter (as ``_one_slip``: a clerk's slip spares it): a letter left out, added or
+    replaced, or two neighbouring letters swapped."""
     letters = "abcdefghijklmnopqrstuvwxyz"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
     edits = {
         *(head + tail[1:] for head, tail in splits if tail),
         *(head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1),
