@@ -1252,22 +1252,42 @@ def _unglued(
         for word in other.name_tokens:
             if len(word) < GLUED_WORD or len(token) - len(word) < 3:
                 continue
-            if token.endswith(word) or token.startswith(word):
-                rest = token.replace(word, "", 1)
+            split = _split_off(token, word)
+            if split is not None:
+                rest, at_end = split
                 # The letter the two words met on was written once ("Lilissaepudin" folds to
                 # "lilisaepudin"): the rest may end (or begin) with it.
-                whole = rest + word[0] if token.endswith(word) else word[-1] + rest
+                whole = rest + word[0] if at_end else word[-1] + rest
                 if whole in other.name_tokens:
                     rest = whole
                 rest = normalize_name(rest)
                 if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME:
-                    tokens += (rest, word) if token.endswith(word) else (word, rest)
+                    tokens += (rest, word) if at_end else (word, rest)
                     break
         else:
             tokens.append(token)
     if len(tokens) == len(p.name_tokens):
         return p
     return replace(p, name_tokens=tuple(tokens))
+
+
+def _split_off(token: str, word: str) -> tuple[str, bool] | None:
+    """What is left of ``token`` once ``word`` is taken off its end or its beginning, and
+    whether it was the end; the word as written there or spelt another way, a letter longer or
+    shorter ("Fitriahakim" beside "Fitri Hakiem": Fitria Hakim)."""
+    if token.endswith(word):
+        return token[: -len(word)], True
+    if token.startswith(word):
+        return token[len(word) :], False
+    spelt = _spelling_fold(word.replace("ie", "i"))
+    for size in (len(word) - 1, len(word) + 1):
+        if size < GLUED_WORD or len(token) - size < 3:
+            continue
+        if _spelling_fold(token[-size:].replace("ie", "i")) == spelt:
+            return token[:-size], True
+        if _spelling_fold(token[:size].replace("ie", "i")) == spelt:
+            return token[size:], False
+    return None
 
 
 def _next_number(a: str | None, b: str | None) -> bool:

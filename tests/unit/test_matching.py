@@ -1006,6 +1006,7 @@ def test_twins_niks_of_the_next_serial_hold_apart_names_that_look_alike() -> Non
         ("Sintamendoza", "Santi Mendoza", ("Sinta", "Santi")),
         ("Hasanrustandi", "Husain Rustandi", ("Hasan", "Husain")),
         ("Lisa Rahman", "liarahman", ("Lisa", "Lia")),
+        ("Fitriahakim", "Fitri Hakiem", ("Fitria", "Fitri")),  # the family name spelt another way
     ],
 )
 def test_a_twins_given_name_written_together_with_the_family_name_is_review_only(
