@@ -1017,12 +1017,16 @@ def _twin_name_mistyped(a: PersonFeatures, b: PersonFeatures, tf: TermFrequencie
     """The two names differ in one word only (the rest written alike, spaces aside), and that
     word is, on one side, a slip of another name than the other side's (``_slip_of_another_name``):
     "Irwao Hartono" beside "Iwan Hartono" is Irwan, Iwan's twin, mistyped."""
+    if not any(_borne_by_nobody(word, tf) for word in (*a.name_tokens, *b.name_tokens)):
+        return False
+    length_a, length_b = sum(map(len, a.name_tokens)), sum(map(len, b.name_tokens))
     for i, word_a in enumerate(a.name_tokens):
-        rest_a = "".join(a.name_tokens[:i] + a.name_tokens[i + 1 :])
         for j, word_b in enumerate(b.name_tokens):
             if (
                 word_a != word_b
-                and rest_a == "".join(b.name_tokens[:j] + b.name_tokens[j + 1 :])
+                and length_a - len(word_a) == length_b - len(word_b)
+                and "".join(a.name_tokens[:i] + a.name_tokens[i + 1 :])
+                == "".join(b.name_tokens[:j] + b.name_tokens[j + 1 :])
                 and _slip_of_another_name(word_a, word_b, tf)
             ):
                 return True
@@ -1039,15 +1043,18 @@ def _slip_of_another_name(first_a: str, first_b: str, tf: TermFrequencies) -> bo
         return False
     if OSA.distance(first_a, first_b, score_cutoff=1) <= 1:
         return False
-    (rare, rare_count), (other, _) = sorted(
-        ((word, tf.bearers(GIVEN, word)) for word in (first_a, first_b)), key=lambda wc: wc[1]
-    )
-    if rare_count > TF_MISSPELT_NAME or not _a_given_name(other, tf):
+    rare, other = (first_a, first_b) if _borne_by_nobody(first_a, tf) else (first_b, first_a)
+    if not _borne_by_nobody(rare, tf) or not _a_given_name(other, tf):
         return False
     return any(
         OSA.distance(name, other, score_cutoff=2) <= 2 and _a_given_name(name, tf)
         for name in _established_near(rare, tf)
     )
+
+
+def _borne_by_nobody(word: str, tf: TermFrequencies) -> bool:
+    """A word no other counted person bears, as a given name or a family name: a slip."""
+    return max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word)) <= TF_MISSPELT_NAME
 
 
 def _established_near(word: str, tf: TermFrequencies) -> set[str]:
