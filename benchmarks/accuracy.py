@@ -640,11 +640,15 @@ def _joined(
 
 
 def synthetic_records(
-    name: str, entities: int, seed: int
+    name: str,
+    entities: int,
+    seed: int,
+    relations: list[tuple[int, int, str]] | None = None,
 ) -> tuple[list[PersonRecord], list[tuple[int, int]]]:
     """The raw records of a ``synthetic*`` set (``-households``: realistic twins and siblings;
-    ``-no-ids``: NIK and passport removed), and the twin pairs."""
-    relations: list[tuple[int, int, str]] = []
+    ``-no-ids``: NIK and passport removed), and the twin pairs; ``relations``, if given,
+    receives every related pair of true persons (twin, sibling, namesake; see ``generate``)."""
+    relations = [] if relations is None else relations
     households = name.startswith("synthetic-households")
     records = generate(entities, seed, relations, households=households)
     if name.endswith("-no-ids"):
@@ -652,17 +656,63 @@ def synthetic_records(
     return records, [(a, b) for a, b, kind in relations if kind == "twin"]
 
 
-def load(name: str, entities: int, seed: int) -> tuple[list[Labelled], list[tuple[int, int]]]:
-    """The labelled records of a data set, and its twin pairs (true person ids) where known."""
+def load(name: str, entities: int, seed: int) -> tuple[list[Labelled], list[tuple[int, int, str]]]:
+    """The labelled records of a data set, and its related pairs of true persons (twin,
+    sibling, namesake) where known."""
     if name.startswith("synthetic"):
-        records, twins = synthetic_records(name, entities, seed)
-        return from_synthetic(records), twins
+        relations: list[tuple[int, int, str]] = []
+        records, _twins = synthetic_records(name, entities, seed, relations)
+        return from_synthetic(records), relations
     if name in {"febrl1", "febrl2", "febrl3"}:
         return from_febrl(name), []
     if name in {"febrl1-no-ids", "febrl2-no-ids", "febrl3-no-ids"}:
         return from_febrl(name.removesuffix("-no-ids"), with_ids=False), []
     raise SystemExit(f"unknown data set {name}")
 
+
+def wrong_pairs(
+    data: list[Labelled],
+    entity_of: Mapping[int, Hashable],
+    relations: Iterable[tuple[int, int, str]],
+    weights: Weights,
+    examples: int = 0,
+) -> tuple[Counter[str], dict[str, list[str]]]:
+    """The pairs of records of two different persons that ended in one entity (what precision
+    loses), by how the two persons are related: "twin", "sibling" or "namesake" as the generator
+    made them, "same name" (another person whose record bears the same normalized name),
+    "other"; and a fixed random sample of each kind, in words, with the pair's own score."""
+    related = {frozenset((a, b)): kind for a, b, kind in relations}
+    records_in: dict[Hashable, list[int]] = defaultdict(list)
+    for i, entity in entity_of.items():
+        records_in[entity].append(i)
+    counts: Counter[str] = Counter()
+    shown: dict[str, list[str]] = defaultdict(list)
+    sample = random.Random(0)
+    for records in records_in.values():
+        for x, y in combinations(sorted(records), 2):
+            a, b = data[x], data[y]
+            if a.truth == b.truth:
+                continue
+            kind = related.get(frozenset((a.truth, b.truth))) or (
+                "same name" if a.features.name == b.features.name else "other"
+            )
+            counts[kind] += 1
+            if not examples:
+                continue
+            held = shown[kind]
+            if len(held) < examples or sample.random() < examples / counts[kind]:
+                entry = _describe_pair(
+                    a.features, b.features, compare(a.features, b.features, weights)
+                )
+                if len(held) < examples:
+                    held.append(entry)
+                else:
+                    held[sample.randrange(examples)] = entry
+    return counts, dict(shown)
+
+
+#: How the two persons of a wrong pair are related (see ``wrong_pairs``).
+WRONG_KINDS = ("twin", "sibling", "namesake", "same name", "other")
 
 DATASETS = (
     "synthetic",
@@ -753,8 +803,10 @@ def main() -> None:
     )
     print(header)
     breakdown: list[tuple[str, RunResult]] = []
+    wrong: dict[str, tuple[Counter[str], dict[str, list[str]]]] = {}
     for name in args.dataset or DATASETS:
-        data, twins = load(name, args.entities, args.seed)
+        data, relations = load(name, args.entities, args.seed)
+        twins = [(a, b) for a, b, kind in relations if kind == "twin"]
         order = list(range(len(data)))
         random.Random(args.seed).shuffle(order)
         weights = Weights.from_json(args.weights.read_text()) if args.weights else DEFAULT_WEIGHTS
@@ -801,6 +853,7 @@ def main() -> None:
             flush=True,
         )
         breakdown.append((name, result))
+        wrong[name] = wrong_pairs(data, result.entity_of, relations, weights, args.examples)
     print("\ntrue pairs lost, by why (judged when the later record arrived)")
     print(f"{'data set':<18}" + "".join(f"{kind:>18}" for kind in LOSS_KINDS))
     for name, result in breakdown:
@@ -827,6 +880,14 @@ def main() -> None:
             f"{name:<18} twins {twins_joined}/{twin_pairs} ({_share(twins_joined, twin_pairs)}),"
             f" same name {same_joined}/{same_pairs} ({_share(same_joined, same_pairs)})"
         )
+    print("\nrecord pairs of two persons in one entity, by how the persons are related")
+    print(f"{'data set':<18}" + "".join(f"{kind:>10}" for kind in WRONG_KINDS))
+    for name, (counts, _) in wrong.items():
+        print(f"{name:<18}" + "".join(f"{counts[kind]:>10}" for kind in WRONG_KINDS))
+    for name, (_, entries_of) in wrong.items():
+        for kind, entries in entries_of.items():
+            print(f"\n{name}: wrong pairs, {kind} (sample of {len(entries)})")
+            print("\n".join(entries))
     print("\nhow twins came into one entity (records linked, merges)")
     for name, result in breakdown:
         if result.twin_joins:

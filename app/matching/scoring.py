@@ -1028,6 +1028,66 @@ def misspelt_given_name(first_a: str, first_b: str, tf: TermFrequencies | None) 
     return counts[0] <= TF_MISSPELT_NAME and counts[1] >= TF_ESTABLISHED_NAME
 
 
+def _twin_name_mistyped(a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies) -> bool:
+    """The two names differ in one word only (the rest written alike, spaces aside), and that
+    word is, on one side, a slip of another name than the other side's (``_slip_of_another_name``):
+    "Irwao Hartono" beside "Iwan Hartono" is Irwan, Iwan's twin, mistyped."""
+    if not any(_borne_by_nobody(word, tf) for word in (*a.name_tokens, *b.name_tokens)):
+        return False
+    length_a, length_b = sum(map(len, a.name_tokens)), sum(map(len, b.name_tokens))
+    for i, word_a in enumerate(a.name_tokens):
+        for j, word_b in enumerate(b.name_tokens):
+            if (
+                word_a != word_b
+                and length_a - len(word_a) == length_b - len(word_b)
+                and "".join(a.name_tokens[:i] + a.name_tokens[i + 1 :])
+                == "".join(b.name_tokens[:j] + b.name_tokens[j + 1 :])
+                and _slip_of_another_name(word_a, word_b, tf)
+            ):
+                return True
+    return False
+
+
+def _slip_of_another_name(first_a: str, first_b: str, tf: TermFrequencies) -> bool:
+    """One of two given names more than one edit apart is a word nobody else bears, and the
+    other a name people bear; a third name people bear, as close to the second as twins' names
+    are (two edits or fewer), is one edit from the rare word: the slip is of that nearer name,
+    not of the other ("irwav" is Irwan's, not Iwan's; "aguxs" Agus's, not Agung's; "wahyi"
+    Wahyu's, not Wahyudi's), and the other is a twin's or sibling's name."""
+    if shared_first_word(first_a) or shared_first_word(first_b):
+        return False
+    if OSA.distance(first_a, first_b, score_cutoff=1) <= 1:
+        return False
+    rare, other = (first_a, first_b) if _borne_by_nobody(first_a, tf) else (first_b, first_a)
+    if not _borne_by_nobody(rare, tf) or not _a_given_name(other, tf):
+        return False
+    return any(
+        OSA.distance(name, other, score_cutoff=2) <= 2 and _a_given_name(name, tf)
+        for name in _established_near(rare, tf)
+    )
+
+
+def _borne_by_nobody(word: str, tf: TermFrequencies) -> bool:
+    """A word no other counted person bears, as a given name or a family name: a slip."""
+    return max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word)) <= TF_MISSPELT_NAME
+
+
+def _established_near(word: str, tf: TermFrequencies) -> set[str]:
+    """The given names people bear (``TF_ESTABLISHED_NAME``) one edit from ``word`` after its
+    first letter (as ``_one_slip``: a clerk's slip spares it): a letter left out, added or
+    replaced, or two neighbouring letters swapped."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
+    edits = {
+        *(head + tail[1:] for head, tail in splits if tail),
+        *(head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1),
+        *(head + c + tail[1:] for head, tail in splits if tail for c in letters),
+        *(head + c + tail for head, tail in splits for c in letters),
+    }
+    edits.discard(word)
+    return {edit for edit in edits if tf.bearers(GIVEN, edit) >= TF_ESTABLISHED_NAME}
+
+
 def _bears_given_name(given: str, other: PersonFeatures, tf: TermFrequencies | None) -> bool:
     """Whether any word of the other name is this given name (names are written in any order)."""
     return any(
@@ -1119,6 +1179,8 @@ def twins_pattern(
     if not a.name_tokens or not b.name_tokens:
         return False
     a, b = _unglued(a, b, tf), _unglued(b, a, tf)
+    if tf is not None and _twin_name_mistyped(a, b, tf):
+        return True
     # A name of shared words only ("Putri", "Komang Putra") is named by its last word.
     given_a = _given_name(a) or a.name_tokens[-1]
     given_b = _given_name(b) or b.name_tokens[-1]
@@ -1147,11 +1209,37 @@ def twins_pattern(
     # A shared first word is a word of its own (Andi, a Bugis title, beside Andri): compared by
     # spelling, a swap of two letters or a consonant slip, not by similarity.
     first_a, first_b = a.name_tokens[0], b.name_tokens[0]
-    return (
+    if (
         first_a != first_b
         and (shared_first_word(first_a) or shared_first_word(first_b))
         and not any(_same_shared_word(first_a, token) for token in b.name_tokens)
         and not any(_same_shared_word(first_b, token) for token in a.name_tokens)
+    ):
+        return True
+    # The same, wherever the names put those words ("REKSA PADMASARI DEWI" / "Dewa Reksa
+    # Padmasari", "Setiawan Andri" / "Andi Setiawan"): each name has one word the other lacks,
+    # one a word siblings share and the other such a word or a given name people bear, neither
+    # the other's beginning (Abdu/Abdul, Ahmad/Ahmadi are one name). A typo of a shared word
+    # ("arbdul" for Abdul) is a word nobody bears.
+    own_a, own_b = _words_lacking(a, b), _words_lacking(b, a)
+    if len(own_a) != 1 or len(own_b) != 1:
+        return False
+    word_a, word_b = own_a[0], own_b[0]
+    return (
+        (shared_first_word(word_a) or shared_first_word(word_b))
+        and _a_given_name(word_a, tf)
+        and _a_given_name(word_b, tf)
+        and not (word_a.startswith(word_b) or word_b.startswith(word_a))
+    )
+
+
+def _a_given_name(word: str, tf: TermFrequencies | None) -> bool:
+    """A word siblings share (Dewi, Andi, Eka…), or a given name people bear, more often as a
+    given name than as a family name (by the counts)."""
+    return shared_first_word(word) or (
+        tf is not None
+        and tf.bearers(GIVEN, word) >= TF_ESTABLISHED_NAME
+        and tf.bearers(GIVEN, word) > tf.bearers(FAMILY, word)
     )
 
 
@@ -1186,22 +1274,42 @@ def _unglued(
         for word in other.name_tokens:
             if len(word) < GLUED_WORD or len(token) - len(word) < 3:
                 continue
-            if token.endswith(word) or token.startswith(word):
-                rest = token.replace(word, "", 1)
+            split = _split_off(token, word)
+            if split is not None:
+                rest, at_end = split
                 # The letter the two words met on was written once ("Lilissaepudin" folds to
                 # "lilisaepudin"): the rest may end (or begin) with it.
-                whole = rest + word[0] if token.endswith(word) else word[-1] + rest
+                whole = rest + word[0] if at_end else word[-1] + rest
                 if whole in other.name_tokens:
                     rest = whole
                 rest = normalize_name(rest)
                 if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME:
-                    tokens += (rest, word) if token.endswith(word) else (word, rest)
+                    tokens += (rest, word) if at_end else (word, rest)
                     break
         else:
             tokens.append(token)
     if len(tokens) == len(p.name_tokens):
         return p
     return replace(p, name_tokens=tuple(tokens))
+
+
+def _split_off(token: str, word: str) -> tuple[str, bool] | None:
+    """What is left of ``token`` once ``word`` is taken off its end or its beginning, and
+    whether it was the end; the word as written there or spelt another way, a letter longer or
+    shorter ("Fitriahakim" beside "Fitri Hakiem": Fitria Hakim)."""
+    if token.endswith(word):
+        return token[: -len(word)], True
+    if token.startswith(word):
+        return token[len(word) :], False
+    spelt = _spelling_fold(word.replace("ie", "i"))
+    for size in (len(word) - 1, len(word) + 1):
+        if size < GLUED_WORD or len(token) - size < 3:
+            continue
+        if _spelling_fold(token[-size:].replace("ie", "i")) == spelt:
+            return token[:-size], True
+        if _spelling_fold(token[:size].replace("ie", "i")) == spelt:
+            return token[size:], False
+    return None
 
 
 def _next_number(a: str | None, b: str | None) -> bool:
@@ -1376,13 +1484,23 @@ def compare_entity(
     judged = [
         (
             m,
+            vector[NAME].level,
             twins_pattern(a, m, levels_m := {n: fc.level for n, fc in vector.items()}, tf)
             or household_pattern(a, m, levels_m),
         )
         for m, vector in zip(members, vectors, strict=True)
         if vector[BIRTH_DATE].level in born
     ]
-    holding = [m for m, held in judged if held]
+    holding = [m for m, _, held in judged if held]
+    if holding:
+        # A record whose name differs from the incoming one, given names too ("Oei mun Rudi"
+        # beside "Oei Bun Rida"), vouches for no link either: it sides with those holding the
+        # twin apart.
+        holding += [
+            m
+            for m, name, held in judged
+            if not held and name == "different" and not given_names_agree(a, m, tf)
+        ]
     # Held apart by most of the entity's records born that day (or, none born that day, in
     # another year, or with no birth date): its records that agree with the incoming name may be
     # a twin's mistyped record that joined it. An even split holds too when a record holding the
@@ -1395,7 +1513,7 @@ def compare_entity(
         or (
             2 * len(holding) == len(judged) > 0
             and any(_given_names_people_bear(a, m, tf) for m in holding)
-            and not any(_given_name(m) == own for m, held in judged if not held)
+            and not any(_given_name(m) == own for m, _, held in judged if not held)
         )
     )
     return _score(best, veto, weights, agrees, given_agree=given, twins=twins)

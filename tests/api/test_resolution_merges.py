@@ -709,3 +709,39 @@ async def test_a_name_mistyped_in_every_word_lands_in_her_case(
     )
     assert sister["case_id"] != first["case_id"]
     assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+
+
+async def test_a_twins_name_mistyped_toward_his_brothers_stays_apart(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    # Iwan Hartono reported by the police; his twin Irwan by immigration, typed "Irwao": a word
+    # nobody bears, one letter from Irwan and two from Iwan. Both names people bear.
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Irwan", "Iwan")
+    iwan = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "H-1",
+        woman(full_name="Iwan Hartono", sex="MALE", **HOUSEHOLD),
+    )
+    iwan_entity = iwan["persons"][0]["entity_id"]
+    irwan = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "H-2",
+        woman(full_name="Irwao Hartono", sex="MALE", **HOUSEHOLD),
+    )
+    await assert_held_for_review(
+        client,
+        agencies["ADMIN"],
+        irwan,
+        iwan_entity,
+        "born the same day, given names differ, no identifier agrees: review only",
+    )
+    # Irwan's name spelt right, from the navy, is not taken into Iwan's entity either.
+    again = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "H-3",
+        woman(full_name="Irwan Hartono", sex="MALE", **HOUSEHOLD),
+    )
+    assert again["persons"][0]["entity_id"] != iwan_entity
