@@ -18,7 +18,7 @@ reveals itself that way.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -98,17 +98,35 @@ def clears(score: MatchScore, threshold: float) -> bool:
     large store: hundreds of people share a birth date, and a name that is "part of the other"
     with an equal birth date scores 0.996 between two strangers.
     """
-    if score.probability < threshold or score.vetoed or score.review_only:
-        return False
+    return held_back(score, threshold) is None
+
+
+def held_back(score: MatchScore, threshold: float) -> str | None:
+    """What keeps a pair from clearing the pass's bar (``clears``), in words; None if it clears."""
+    if score.vetoed:
+        return "vetoed"
+    if score.review_only:
+        return "review only"
+    if score.probability < threshold:
+        return "below the merge bar"
     if score.confirmed:
-        return True
+        return None
     levels = score.levels
     corroborating = (
         levels[BIRTH_DATE] in {"exact", "day_month_swapped"},
         levels[PHONE] == "exact",
         levels[ADDRESS] == "similar",
     )
-    return levels[NAME] in _STRONG_NAME and sum(corroborating) >= 2
+    if levels[NAME] not in _STRONG_NAME:
+        return "name not close enough"
+    if sum(corroborating) < 2:
+        return "one field agreeing, not two"
+    return None
+
+
+def niks_contradict(first: Iterable[str], second: Iterable[str]) -> bool:
+    """Whether two entities' NIKs say they are two persons: the pass never merges them then."""
+    return identifiers_conflict(first, second)
 
 
 async def recluster(
@@ -272,7 +290,7 @@ async def _merge(
     if target == source:
         return  # an earlier merge of this batch already joined them
     held = await repo.entity_niks(session, [target, source])
-    if identifiers_conflict(held.get(target, []), held.get(source, [])):
+    if niks_contradict(held.get(target, []), held.get(source, [])):
         result.refused_identifiers += 1
         return
     try:
