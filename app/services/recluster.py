@@ -8,7 +8,8 @@ two different entities that share a pass key (``RECLUSTER_KEY_PREFIXES``, each h
 ``RECLUSTER_KEY_LIMIT`` persons), and merges the two entities where the pair clears the merge bar
 (the threshold that merges bridged entities online), as an analyst would: an ``entity.merge``
 action by ``recluster`` that an admin can list and undo. It never merges entities whose NIKs
-contradict, nor across an analyst's split or a rejected possible match, nor where a
+contradict (``niks_contradict``: two NIKs each one digit from a third are that NIK mistyped
+twice, not two persons), nor across an analyst's split or a rejected possible match, nor where a
 RED or AMBER_STRICT report would join the persons of another agency (those stay for analysts, as
 ingest leaves them). When a merge joins two cases, the agencies holding reports in them get
 ``case.linked``, under the same need-to-know as ingest: a RED or AMBER_STRICT report never
@@ -132,8 +133,8 @@ def niks_contradict(first: Iterable[str], second: Iterable[str]) -> bool:
     person whose clerks each slipped on one digit hold NIKs two edits apart, which online
     resolution's check (``identifiers_conflict``) reads as two persons. The pass merges only on
     a close name with two of birth date, phone and address agreeing (``clears``); there, two
-    valid NIKs at most two edits apart are one NIK mistyped (``_two_slips``), unless they differ
-    only in the serial (digits 13-16), as the NIKs of twins registered together do.
+    valid NIKs at most two edits apart are one NIK mistyped (``_two_slips``), unless they look
+    like the NIKs of twins registered together: one region and birth date, another serial.
     """
     others = list(second)
     return any(
@@ -142,8 +143,14 @@ def niks_contradict(first: Iterable[str], second: Iterable[str]) -> bool:
 
 
 def _two_slips(a: str, b: str) -> bool:
-    """Two NIKs at most two edits apart that differ in the region or the birth date too."""
-    return a[:12] != b[:12] and OSA.distance(a, b, score_cutoff=2) <= 2
+    """Two NIKs at most two edits apart, of one sex (a woman's day of birth is written plus
+    40), differing in the region or the birth date too: twins' NIKs differ only in the serial,
+    or, a brother and a sister, in the serial and the day's first digit."""
+    return (
+        a[:12] != b[:12]
+        and (a[6] >= "4") == (b[6] >= "4")
+        and OSA.distance(a, b, score_cutoff=2) <= 2
+    )
 
 
 async def recluster(

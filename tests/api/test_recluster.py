@@ -158,16 +158,28 @@ async def test_recluster_merges_her_fragments_whose_niks_are_each_mistyped_once(
     assert await entity_of(client, police, three) == merged
 
 
-async def test_recluster_keeps_niks_differing_only_in_the_serial_apart(
-    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
+@pytest.mark.parametrize(
+    "niks",
+    [
+        # Region and birth date equal, two serial digits apart: twin sisters registered together.
+        ("1472035403990002", "1472035403990013"),
+        # The same, a brother and a sister: the woman's day of birth is written plus 40.
+        ("1472031403990002", "1472035403990003"),
+    ],
+    ids=["twin-sisters", "brother-and-sister"],
+)
+async def test_recluster_keeps_twins_niks_apart(
+    client: httpx.AsyncClient,
+    agencies: dict[str, dict[str, str]],
+    cli_runner: CliRunner,
+    niks: tuple[str, str],
 ) -> None:
     imigrasi, navy, police = (
         agencies[c] for c in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
     )
-    # Region and birth date equal, two serial digits apart: how NIKs registered together (twins)
-    # look, so two persons, however alike the rest.
-    one = await submit(client, imigrasi, "W-1", her(nik="1472035403990002"))
-    two = await submit(client, navy, "W-2", her(nik="1472035403990013"))
+    # Two NIKs as twins' NIKs look are two persons, however alike the rest of the reports.
+    one = await submit(client, imigrasi, "W-1", her(nik=niks[0]))
+    two = await submit(client, navy, "W-2", her(nik=niks[1]))
     await submit(client, police, "W-3", her())
 
     output = await recluster(cli_runner)
