@@ -67,7 +67,11 @@ from app.matching.scoring import (
     recluster_keys,
 )
 from app.matching.term_frequency import TermFrequencies
-from app.services.recluster import clears  # the pass's own merge bar
+from app.services.recluster import (  # the pass's own merge bar and NIK check
+    clears,
+    held_back,
+    niks_contradict,
+)
 from benchmarks.synthetic import PersonRecord, generate, without_national_ids
 
 
@@ -247,6 +251,10 @@ class RunResult:
     joined"), a record linked to an entity already holding both, a bridge merging the two."""
     twin_examples: list[str] = field(default_factory=list)
     """Each record's decision when it arrived, and the best score then."""
+    fragments: Counter[str] = field(default_factory=Counter)
+    fragment_pairs: Counter[str] = field(default_factory=Counter)
+    """After the recluster pass: two entities holding records of one person, by what keeps the
+    pass from merging them (``FRAGMENT_KINDS``), and the true record pairs they hold apart."""
 
 
 #: Why a true pair (an earlier record j, a later record i of one person) ended apart, judged when
@@ -411,8 +419,13 @@ def run_online(
             index[key].append(i)
         candidate_counts.append(len(found))
 
+    fragments: Counter[str] = Counter()
+    fragment_pairs: Counter[str] = Counter()
     if recluster:
         _recluster(data, index, entity_of, members, records_of, weights, DEFAULT_MERGE_THRESHOLD)
+        fragments, fragment_pairs = _fragments_apart(
+            data, index, entity_of, records_of, weights, DEFAULT_MERGE_THRESHOLD
+        )
     lost, twin_like, lost_examples = _lost_pairs(
         data, order, entity_of, met, blocked_by_key, linked_to, weights, link_threshold, examples
     )
@@ -443,6 +456,8 @@ def run_online(
         decisions,
         twin_joins,
         twin_examples,
+        fragments,
+        fragment_pairs,
     )
 
 
@@ -520,12 +535,82 @@ def _recluster(
                 continue
             if not clears(compare(features, data[j].features, weights, counts), threshold):
                 continue
-            if identifiers_conflict(_niks(members[target]), _niks(members[source])):
+            if niks_contradict(_niks(members[target]), _niks(members[source])):
                 continue
             for k in records_of.pop(source):
                 entity_of[k] = target
                 records_of[target].append(k)
             members[target].extend(members.pop(source))
+
+
+#: Why the recluster pass leaves two entities holding records of one person apart, judged on the
+#: closest pair of that person's records across them: no pair shares a pass key, the pair is held
+#: back by the pass's bar (``held_back``), or it clears and the entities' NIKs contradict (the
+#: person's own NIKs, or only another person's wrongly linked in). "+ another person" marks an
+#: entity already holding somebody else's records.
+FRAGMENT_KINDS = (
+    "no pass key",
+    "vetoed",
+    "review only",
+    "below the merge bar",
+    "name not close enough",
+    "one field agreeing, not two",
+    "NIKs contradict: own",
+    "NIKs contradict: another's",
+    "clears, not merged",
+)
+#: The same, from the farthest from merging to the closest.
+_CLOSENESS = (*FRAGMENT_KINDS[1:6], FRAGMENT_KINDS[0], FRAGMENT_KINDS[8])
+
+
+def _fragments_apart(
+    data: list[Labelled],
+    index: Mapping[str, list[int]],
+    entity_of: Mapping[int, int],
+    records_of: Mapping[int, list[int]],
+    weights: Weights,
+    threshold: float,
+) -> tuple[Counter[str], Counter[str]]:
+    """Entity pairs of one person after the pass, and the true record pairs between them, by
+    what holds the pass back (``FRAGMENT_KINDS``)."""
+    of_truth: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(data)):
+        of_truth[data[i].truth].append(i)
+
+    def pass_keys(i: int) -> set[str]:
+        return set(recluster_keys(blocking_keys(data[i].features), lambda k: len(index[k])))
+
+    def judged(x: int, y: int) -> tuple[int, float]:
+        i, j = min(x, y), max(x, y)  # as the pass meets them: counts of the earlier record
+        counts = {
+            k: min(len(index.get(k, ())), NAME_FREQUENCY_CAP)
+            for k in name_frequency_keys(data[i].features)
+        }
+        score = compare(data[i].features, data[j].features, weights, counts)
+        reason = held_back(score, threshold)
+        if reason is None and not pass_keys(i) & pass_keys(j):
+            reason = FRAGMENT_KINDS[0]
+        return _CLOSENESS.index(reason or "clears, not merged"), score.probability
+
+    entities: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for truth, records in of_truth.items():
+        held = sorted({entity_of[i] for i in records})
+        for first, second in combinations(held, 2):
+            mine = [i for i in records if entity_of[i] == first]
+            theirs = [i for i in records if entity_of[i] == second]
+            rank, _ = max(judged(x, y) for x in mine for y in theirs)
+            kind = _CLOSENESS[rank]
+            if kind == "clears, not merged":
+                niks = [_niks(data[i].features for i in records_of[e]) for e in (first, second)]
+                if niks_contradict(*niks):
+                    own = [_niks(data[i].features for i in e) for e in (mine, theirs)]
+                    kind = FRAGMENT_KINDS[6] if niks_contradict(*own) else FRAGMENT_KINDS[7]
+            others = {data[i].truth for e in (first, second) for i in records_of[e]} - {truth}
+            kind += " + another person" if others else ""
+            entities[kind] += 1
+            pairs[kind] += len(mine) * len(theirs)
+    return entities, pairs
 
 
 def _lost_pairs(
@@ -858,6 +943,19 @@ def main() -> None:
     print(f"{'data set':<18}" + "".join(f"{kind:>18}" for kind in LOSS_KINDS))
     for name, result in breakdown:
         print(f"{name:<18}" + "".join(f"{result.lost[kind]:>18}" for kind in LOSS_KINDS))
+    if args.recluster:
+        print(
+            "\nafter the recluster pass: entities of one person left apart (entity pairs: true"
+            " record pairs between them), by what holds back that person's closest pair of records"
+        )
+        for name, result in breakdown:
+            print(
+                f"{name:<18} "
+                + "; ".join(
+                    f"{kind} {result.fragments[kind]}: {result.fragment_pairs[kind]}"
+                    for kind in sorted(result.fragments, key=_fragment_order)
+                )
+            )
     print(
         "\ntwin-like lost pairs (review-only, born the same day, given names differ, address or"
         " phone agreeing), and the figures without them"
@@ -893,6 +991,10 @@ def main() -> None:
         if result.twin_joins:
             print(f"{name:<18} " + ", ".join(f"{k} {v}" for k, v in result.twin_joins.items()))
             print("\n".join(result.twin_examples))
+
+
+def _fragment_order(kind: str) -> tuple[int, str]:
+    return FRAGMENT_KINDS.index(kind.removesuffix(" + another person")), kind
 
 
 def _share(part: int, whole: int) -> str:

@@ -8,7 +8,8 @@ two different entities that share a pass key (``RECLUSTER_KEY_PREFIXES``, each h
 ``RECLUSTER_KEY_LIMIT`` persons), and merges the two entities where the pair clears the merge bar
 (the threshold that merges bridged entities online), as an analyst would: an ``entity.merge``
 action by ``recluster`` that an admin can list and undo. It never merges entities whose NIKs
-contradict, nor across an analyst's split or a rejected possible match, nor where a
+contradict (``niks_contradict``: two NIKs each one digit from a third are that NIK mistyped
+twice, not two persons), nor across an analyst's split or a rejected possible match, nor where a
 RED or AMBER_STRICT report would join the persons of another agency (those stay for analysts, as
 ingest leaves them). When a merge joins two cases, the agencies holding reports in them get
 ``case.linked``, under the same need-to-know as ingest: a RED or AMBER_STRICT report never
@@ -18,12 +19,13 @@ reveals itself that way.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from rapidfuzz.distance import OSA
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
@@ -98,17 +100,57 @@ def clears(score: MatchScore, threshold: float) -> bool:
     large store: hundreds of people share a birth date, and a name that is "part of the other"
     with an equal birth date scores 0.996 between two strangers.
     """
-    if score.probability < threshold or score.vetoed or score.review_only:
-        return False
+    return held_back(score, threshold) is None
+
+
+def held_back(score: MatchScore, threshold: float) -> str | None:
+    """What keeps a pair from clearing the pass's bar (``clears``), in words; None if it clears."""
+    if score.vetoed:
+        return "vetoed"
+    if score.review_only:
+        return "review only"
+    if score.probability < threshold:
+        return "below the merge bar"
     if score.confirmed:
-        return True
+        return None
     levels = score.levels
     corroborating = (
         levels[BIRTH_DATE] in {"exact", "day_month_swapped"},
         levels[PHONE] == "exact",
         levels[ADDRESS] == "similar",
     )
-    return levels[NAME] in _STRONG_NAME and sum(corroborating) >= 2
+    if levels[NAME] not in _STRONG_NAME:
+        return "name not close enough"
+    if sum(corroborating) < 2:
+        return "one field agreeing, not two"
+    return None
+
+
+def niks_contradict(first: Iterable[str], second: Iterable[str]) -> bool:
+    """Whether two entities' NIKs say they are two persons: the pass never merges them then.
+
+    A NIK is given once for life, and a mistyped one is not a second NIK. Two records of one
+    person whose clerks each slipped on one digit hold NIKs two edits apart, which online
+    resolution's check (``identifiers_conflict``) reads as two persons. The pass merges only on
+    a close name with two of birth date, phone and address agreeing (``clears``); there, two
+    valid NIKs at most two edits apart are one NIK mistyped (``_two_slips``), unless they look
+    like the NIKs of twins registered together: one region and birth date, another serial.
+    """
+    others = list(second)
+    return any(
+        identifiers_conflict([a], [b]) and not _two_slips(a, b) for a in first for b in others
+    )
+
+
+def _two_slips(a: str, b: str) -> bool:
+    """Two NIKs at most two edits apart, of one sex (a woman's day of birth is written plus
+    40), differing in the region or the birth date too: twins' NIKs differ only in the serial,
+    or, a brother and a sister, in the serial and the day's first digit."""
+    return (
+        a[:12] != b[:12]
+        and (a[6] >= "4") == (b[6] >= "4")
+        and OSA.distance(a, b, score_cutoff=2) <= 2
+    )
 
 
 async def recluster(
@@ -272,7 +314,7 @@ async def _merge(
     if target == source:
         return  # an earlier merge of this batch already joined them
     held = await repo.entity_niks(session, [target, source])
-    if identifiers_conflict(held.get(target, []), held.get(source, [])):
+    if niks_contradict(held.get(target, []), held.get(source, [])):
         result.refused_identifiers += 1
         return
     try:

@@ -139,6 +139,55 @@ async def test_recluster_never_merges_contradicting_niks(
     }
 
 
+async def test_recluster_merges_her_fragments_whose_niks_are_each_mistyped_once(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
+) -> None:
+    imigrasi, navy, police = (
+        agencies[c] for c in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
+    )
+    # Her one NIK, mistyped by each clerk in one digit (the regency, the serial's last digit):
+    # the two written NIKs are two digits apart, yet a NIK is given once for life.
+    one = await submit(client, imigrasi, "M-1", her(nik="1471035403990002"))
+    two = await submit(client, navy, "M-2", her(nik="1472035403990008"))
+    three = await submit(client, police, "M-3", her())
+
+    output = await recluster(cli_runner)
+    assert "merged 2 pairs" in output, output
+    merged = await entity_of(client, imigrasi, one)
+    assert await entity_of(client, navy, two) == merged
+    assert await entity_of(client, police, three) == merged
+
+
+@pytest.mark.parametrize(
+    "niks",
+    [
+        # Region and birth date equal, two serial digits apart: twin sisters registered together.
+        ("1472035403990002", "1472035403990013"),
+        # The same, a brother and a sister: the woman's day of birth is written plus 40.
+        ("1472031403990002", "1472035403990003"),
+    ],
+    ids=["twin-sisters", "brother-and-sister"],
+)
+async def test_recluster_keeps_twins_niks_apart(
+    client: httpx.AsyncClient,
+    agencies: dict[str, dict[str, str]],
+    cli_runner: CliRunner,
+    niks: tuple[str, str],
+) -> None:
+    imigrasi, navy, police = (
+        agencies[c] for c in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
+    )
+    # Two NIKs as twins' NIKs look are two persons, however alike the rest of the reports.
+    one = await submit(client, imigrasi, "W-1", her(nik=niks[0]))
+    two = await submit(client, navy, "W-2", her(nik=niks[1]))
+    await submit(client, police, "W-3", her())
+
+    output = await recluster(cli_runner)
+    assert "merged 1 pairs" in output, output
+    assert "1 by contradicting identifiers" in output, output
+    assert await entity_of(client, imigrasi, one) != await entity_of(client, navy, two)
+
+
 async def test_recluster_respects_an_analysts_split(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
 ) -> None:
