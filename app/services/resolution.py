@@ -279,6 +279,13 @@ async def assign_case(
     shared = await repo.cases_of_entities(
         session, list(victims), CASE_FORMING_ROLES, exclude_report_id=report.id, viewer=viewer
     )
+    # A new report may have been stored with a case opened for it (``reports.insert_new``).
+    opened = report.case_id if current_case_id is None else None
+    if opened is not None and any(case_id == opened for case_id, _r, _e in shared):
+        # An entity merge of this ingest (``curation.merge_entities``) already joined the cases
+        # naming the merged person, this report's among them: its case holds other reports now
+        # and is the report's case, as a correction's is; it is never dropped.
+        current_case_id, opened = opened, None
     case_ids: list[uuid.UUID] = [current_case_id] if current_case_id else []
     for case_id, _report_id, _entity in shared:
         if case_id not in case_ids:
@@ -310,8 +317,6 @@ async def assign_case(
                     }
                 ],
             )
-    # A new report may have been stored with a case opened for it (``reports.insert_new``).
-    opened = report.case_id if current_case_id is None else None
     if not case_ids and opened is not None:
         target = opened  # the case stored with the report: nothing more to write
     else:
