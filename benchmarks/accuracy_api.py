@@ -355,7 +355,8 @@ def _describe(data: Sequence[Labelled], records: Sequence[Record], i: int) -> st
 def report_dataset(
     name: str, entities: int, seed: int, database_url: str, senders: int, examples: int
 ) -> ServiceRun:
-    loaded, twins = load(name, entities, seed)
+    loaded, relations = load(name, entities, seed)
+    twins = [(a, b) for a, b, kind in relations if kind == "twin"]
     records, _ = records_of(name, entities, seed)
     order = list(range(len(loaded)))
     random.Random(seed).shuffle(order)  # as accuracy.py shuffles

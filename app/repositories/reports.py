@@ -316,16 +316,3 @@ async def delete_expired_idempotency(
             IdempotencyRecord.expires_at <= now,
         )
     )
-
-
-async def source_agencies(
-    session: AsyncSession, report_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Each source agency of these reports, with its reports among them."""
-    rows = await session.execute(
-        select(Report.source_agency_id, Report.id).where(Report.id.in_(set(report_ids)))
-    )
-    held: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for agency_id, report_id in rows.all():
-        held.setdefault(agency_id, []).append(report_id)
-    return held

@@ -508,9 +508,11 @@ async def cases_of_entities(
     *,
     exclude_report_id: uuid.UUID,
     viewer: uuid.UUID | None,
-) -> Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
-    """(case id, report id, entity id) of other live reports naming these entities in ``roles``,
-    leaving out the reports hidden from ``viewer`` (see ``hidden_from``)."""
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """(case id, report id, entity id, the report's source agency) of other live reports naming
+    these entities in ``roles``, leaving out the reports hidden from ``viewer`` (see
+    ``hidden_from``). The agency comes along so that telling the case's holders needs no query
+    of its own."""
     if not entity_ids:
         return []
     params: dict[str, Any] = {"exclude_report_id": exclude_report_id, "viewer": viewer}
@@ -521,10 +523,10 @@ async def cases_of_entities(
     else:
         query = _cases_query(ReportPerson.entity_id.in_(entity_ids), roles, viewer is not None)
     rows = await driver_rows(session, query, params)
-    return [(c, r, e) for c, r, e in rows if c is not None and e is not None]
+    return [(c, r, e, a) for c, r, e, a in rows if c is not None and e is not None]
 
 
-_CasesQuery = Select[uuid.UUID | None, uuid.UUID, uuid.UUID | None]
+_CasesQuery = Select[uuid.UUID | None, uuid.UUID, uuid.UUID | None, uuid.UUID]
 
 
 @functools.cache
@@ -540,7 +542,7 @@ def _held_cases_query(roles: tuple[str, ...], by_viewer: bool) -> _CasesQuery:
 def _cases_query(among: ColumnElement[bool], roles: Sequence[str], by_viewer: bool) -> _CasesQuery:
     viewer = bindparam("viewer", type_=Uuid) if by_viewer else None
     return (
-        select(Report.case_id, Report.id, ReportPerson.entity_id)
+        select(Report.case_id, Report.id, ReportPerson.entity_id, Report.source_agency_id)
         .join(ReportPerson, ReportPerson.report_id == Report.id)
         .where(
             among,

@@ -520,9 +520,11 @@ async def _notify_case_holders(
 
     A RED or AMBER_STRICT report is not revealed this way: its existence is need-to-know too.
     """
-    if report.tlp in {"RED", "AMBER_STRICT"} or not case.linked_report_ids:
+    if report.tlp in {"RED", "AMBER_STRICT"} or not case.linked_reports:
         return
-    holders = await repo.source_agencies(session, case.linked_report_ids)
+    holders: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for report_id, agency_id in case.linked_reports.items():
+        holders.setdefault(agency_id, []).append(report_id)
     for agency_id, their_reports in holders.items():
         if agency_id == source_agency_id:
             continue

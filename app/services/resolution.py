@@ -78,8 +78,9 @@ class PersonResolution:
 @dataclass
 class CaseResolution:
     case_id: uuid.UUID
-    #: Report ids of other reports the new one was linked to (their holders get ``case.linked``).
-    linked_report_ids: list[uuid.UUID] = field(default_factory=list)
+    #: Other reports the new one was linked to, each with its source agency (the holders told
+    #: by ``case.linked``), in the order they were linked.
+    linked_reports: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
 
 async def lock_for_resolution(session: AsyncSession, persons: Sequence[PersonFeatures]) -> None:
@@ -279,8 +280,15 @@ async def assign_case(
     shared = await repo.cases_of_entities(
         session, list(victims), CASE_FORMING_ROLES, exclude_report_id=report.id, viewer=viewer
     )
+    # A new report may have been stored with a case opened for it (``reports.insert_new``).
+    opened = report.case_id if current_case_id is None else None
+    if opened is not None and any(case_id == opened for case_id, _r, _e, _a in shared):
+        # An entity merge of this ingest (``curation.merge_entities``) already joined the cases
+        # naming the merged person, this report's among them: its case holds other reports now
+        # and is the report's case, as a correction's is; it is never dropped.
+        current_case_id, opened = opened, None
     case_ids: list[uuid.UUID] = [current_case_id] if current_case_id else []
-    for case_id, _report_id, _entity in shared:
+    for case_id, _report_id, _entity, _agency in shared:
         if case_id not in case_ids:
             case_ids.append(case_id)
     for other in explicit_links:
@@ -310,8 +318,6 @@ async def assign_case(
                     }
                 ],
             )
-    # A new report may have been stored with a case opened for it (``reports.insert_new``).
-    opened = report.case_id if current_case_id is None else None
     if not case_ids and opened is not None:
         target = opened  # the case stored with the report: nothing more to write
     else:
@@ -329,8 +335,8 @@ async def assign_case(
         )
         set_committed_value(report, "case_id", target)
 
-    linked: list[uuid.UUID] = []
-    for _case_id, other_report_id, entity_id in shared:
+    linked: dict[uuid.UUID, uuid.UUID] = {}
+    for _case_id, other_report_id, entity_id, source_agency_id in shared:
         _person, resolution = victims[entity_id]
         repo.add_case_link(
             session,
@@ -342,7 +348,7 @@ async def assign_case(
             via_entity_id=entity_id,
             score=resolution.score,
         )
-        linked.append(other_report_id)
+        linked.setdefault(other_report_id, source_agency_id)
     for other in explicit_links:
         repo.add_case_link(
             session,
@@ -352,7 +358,7 @@ async def assign_case(
             reasons=["linked by the submitting agency"],
             linked_report_id=other.id,
         )
-        linked.append(other.id)
+        linked.setdefault(other.id, other.source_agency_id)
     if not linked:
         repo.add_case_link(session, target, report.id, kind="opened", reasons=["no shared victim"])
-    return CaseResolution(target, list(dict.fromkeys(linked)))
+    return CaseResolution(target, linked)

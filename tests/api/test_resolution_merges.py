@@ -176,6 +176,32 @@ async def test_a_person_matching_two_entities_merges_them_reversibly(
     assert both["id"] not in {a["report_id"] for a in network.json()["appearances"]}
 
 
+async def test_a_merge_that_carries_the_new_report_into_a_stored_case_keeps_that_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    # Her NIK and her phone are two entities in two cases. The police report names her twice
+    # (two records, as a report put together from two lists may): once by her NIK alone, which
+    # links at once, then with NIK and phone, which merges her two entities while the report
+    # is being resolved; the merge joins the cases naming her, this report's among them, into
+    # the oldest. The report must land there (it answered 500: that case was deleted under it).
+    by_nik = await submit(client, agencies["IMIGRASI-DUMAI"], "K-1", woman(nik=NIK))
+    by_phone = await submit(client, agencies["LANAL-DUMAI"], "K-2", woman(phone="0812-6612-3344"))
+    assert by_nik["case_id"] != by_phone["case_id"]
+    her = woman(nik=NIK, date_of_birth="1999-03-14", phone="+62 812 6612 3344")
+    both = await submit(client, agencies["POLRES-DUMAI"], "K-3", woman(nik=NIK), her)
+    assert any("merged them into one person" in r for r in both["persons"][1]["reasons"])
+    admin = agencies["ADMIN"]
+    case = await client.get(f"/v1/cases/{both['case_id']}", headers=admin)
+    assert case.status_code == 200, case.text
+    assert {r["report_id"] for r in case.json()["reports"]} == {
+        by_nik["id"],
+        by_phone["id"],
+        both["id"],
+    }
+    read = await client.get(f"/v1/reports/{both['id']}", headers=agencies["POLRES-DUMAI"])
+    assert read.status_code == 200, read.text
+
+
 async def test_entities_with_contradicting_niks_are_never_merged(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
