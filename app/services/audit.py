@@ -161,17 +161,18 @@ def canonical_parts(event: AuditEvent) -> tuple[str, str, str]:
     splices them into these parts, stored beside the pending event, and hashes the result.
     """
     document = {**_content(event), "occurred_at": _canonical_time(event.occurred_at)}
-    parts: list[str] = []
-    text = "{"
-    for i, key in enumerate(sorted([*document, *CHAIN_FIELDS])):
-        text += ("," if i else "") + _json(key) + ":"
-        if key in CHAIN_FIELDS:
-            parts.append(text)
-            text = ""
-        else:
-            text += _json(document[key])
-    before_prev_hash, before_seq = parts
-    return before_prev_hash, before_seq, text + "}"
+    # The keys before, between and after the chain fields, each run written by one json.dumps
+    # (its keys sorted as they would be in the whole document), not a dumps per key and value.
+    first, second = CHAIN_FIELDS
+    runs: tuple[dict[str, Any], ...] = ({}, {}, {})
+    for key, value in document.items():
+        runs[(key > first) + (key > second)][key] = value
+    head, middle, tail = (_json(run)[1:-1] for run in runs)
+    return (
+        "{" + head + ("," if head else "") + _json(first) + ":",
+        ("," + middle if middle else "") + "," + _json(second) + ":",
+        ("," + tail if tail else "") + "}",
+    )
 
 
 def canonical_form(event: AuditEvent) -> bytes:
