@@ -144,9 +144,21 @@ def _normalization_failure(error: NormalizationError) -> PydanticCustomError:
     return PydanticCustomError(error.code, error.detail)
 
 
-def readable_phone(phone: str | None) -> str | None:
+class _Stored:
+    """``STORED``'s type."""
+
+    __slots__ = ()
+
+
+#: The validation context of a body read back as it was stored (``services.reports.to_out``):
+#: its identifiers were checked when it was submitted, and a check only refuses (the value is
+#: kept as sent), so a read does not parse each phone number, NIK and passport number again.
+STORED = _Stored()
+
+
+def readable_phone(phone: str | None, info: ValidationInfo) -> str | None:
     """Refuse a phone number that cannot be read (kept as sent; normalized beside it)."""
-    if phone is not None:
+    if phone is not None and info.context is not STORED:
         try:
             normalize_phone(_clean_text(phone))
         except NormalizationError as error:
@@ -245,8 +257,8 @@ class PersonIdentity(_Request):
     @field_validator("nik", "passport_number", check_fields=False)
     @classmethod
     def _identifier_is_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
+        if value is None or info.context is STORED:
+            return value
         try:
             text = _clean_text(value)
             if info.field_name == "nik":

@@ -14,6 +14,8 @@ In this process, the library's synchronous memory storage is called straight fro
 loop: its check is a list lookup under a lock. Its asyncio twin starts a task per request that
 expires old entries through ``asyncio.to_thread``, a thread hop per key, which cost a read some
 7% of its CPU. Both run the same moving window, so verdicts and ``Retry-After`` are the same.
+The synchronous storage's own expiry starts a ``threading.Timer`` thread 10 ms after a hit
+whenever the last one has fired, most requests under moderate load (``InlineExpiryStorage``).
 """
 
 from __future__ import annotations
@@ -100,6 +102,31 @@ def storage_for(url: str, *, key_prefix: str = KEY_PREFIX) -> Storage:
     return storage
 
 
+#: How often ``InlineExpiryStorage`` drops entries that left their window (seconds).
+EXPIRY_SECONDS = 1.0
+
+
+class InlineExpiryStorage(MemoryStorage):
+    """The library's memory storage, whose old entries are dropped by the request that comes
+    ``EXPIRY_SECONDS`` after the last drop, instead of by a new ``threading.Timer`` thread for
+    most requests (~170 us of CPU each, measured, against ~11 us for the check itself).
+
+    Dropping entries only frees memory: a verdict compares the entries' times with the window
+    either way, so verdicts and headers are the library's.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_expiry = 0.0
+
+    # The library's private hook, called by every hit and check (name-mangled in MemoryStorage).
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_expiry:
+            self._next_expiry = now + EXPIRY_SECONDS
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
 class RateLimits:
     """Moving windows keyed by (agency, budget), in memory or in a shared store."""
 
@@ -117,7 +144,7 @@ class RateLimits:
         self._local: LocalMovingWindowRateLimiter | None = None
         self._shared: MovingWindowRateLimiter | None = None
         if storage_url.split("://", 1)[0] == "memory":
-            self._local = LocalMovingWindowRateLimiter(MemoryStorage())
+            self._local = LocalMovingWindowRateLimiter(InlineExpiryStorage())
         else:
             self._shared = MovingWindowRateLimiter(storage_for(storage_url, key_prefix=key_prefix))
 

@@ -46,6 +46,7 @@ from app.repositories import report_reads
 from app.repositories import reports as repo
 from app.repositories.report_reads import StoredReport
 from app.schemas.report import (
+    STORED,
     NormalizedPerson,
     PersonIn,
     PersonResult,
@@ -240,7 +241,8 @@ def to_out(
             "retraction_reason": report.status_reason
             if report.status == ReportStatus.RETRACTED
             else None,
-        }
+        },
+        context=STORED,
     )
 
 

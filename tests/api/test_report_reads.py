@@ -24,6 +24,7 @@ from app.models.agency import Agency
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 from app.models.credentials import ApiKey
+from app.models.report import Report
 from app.schemas.report import ReportOut
 from app.services import reports as service
 from app.vocab.enums import Scope
@@ -237,3 +238,33 @@ async def test_concurrent_reads_have_their_audit_events_committed_before_their_a
     for answer, rid in zip(answers, ids, strict=True):
         outcome = "success" if answer.status_code == 200 else "not_found"
         assert seen_at_start[rid] == [(outcome, answer.status_code)], rid
+
+
+async def test_a_stored_report_is_read_as_stored_even_if_its_identifiers_no_longer_pass_the_checks(
+    app: Any, client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    """A read shows what was accepted and stored: the phone numbers, NIKs and passport numbers
+    were checked when the report was submitted and are not checked again (a newer numbering
+    plan in ``phonenumbers`` must not make a stored report unreadable: 500 before)."""
+    created = await _routed_to_police(client, agencies)
+    report_id = uuid.UUID(created.json()["id"])
+    async with app.state.session_factory() as session, session.begin():
+        report = await session.get(Report, report_id)
+        assert report is not None
+        body = {**report.body, "persons": [dict(p) for p in report.body["persons"]]}
+        body["persons"][0].update(
+            phone="+62 1", nik="9999999999999999", passport_number="PASSPORT NUMBER?"
+        )
+        await session.execute(update(Report).where(Report.id == report_id).values(body=body))
+
+    for code in ("IMIGRASI-DUMAI", "POLRES-DUMAI", "ADMIN"):
+        read = await client.get(created.headers["location"], headers=agencies[code])
+        assert read.status_code == 200, (code, read.text)
+        person = read.json()["persons"][0]
+        assert (person["phone"], person["nik"], person["passport_number"]) == (
+            "+62 1",
+            "9999999999999999",
+            "PASSPORT NUMBER?",
+        )
+    inbox = await client.get("/v1/inbox", headers=agencies["POLRES-DUMAI"])
+    assert inbox.status_code == 200, inbox.text

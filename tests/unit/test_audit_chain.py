@@ -4,6 +4,7 @@ that was edited, deleted or moved; the retention purge leaves a checkpoint that 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -400,3 +401,13 @@ def test_the_canonical_form_is_the_event_as_sorted_compact_json() -> None:
     assert before_prev_hash.endswith('"prev_hash":')
     assert before_seq.endswith(',"seq":')
     assert after_seq.startswith(',"token_id":')
+
+
+def test_an_unchained_event_holds_every_column_of_audit_events_but_the_chains() -> None:
+    """What PostgreSQL writes for its trigger to chain is built from ``UnchainedEvent``: a
+    column added to ``audit_events`` and not to it would be hashed and stored without it."""
+    columns = [c.key for c in AuditEvent.__table__.columns]
+    chain = ["seq", "prev_hash", "hash"]
+    assert [f.name for f in dataclasses.fields(audit.UnchainedEvent)] == [
+        c for c in columns if c not in chain
+    ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 
 import pytest
 
+from app.services import rate_limits
 from app.services.rate_limits import Budget, Limit, RateLimits, Verdict, storage_for
 
 
@@ -83,3 +85,30 @@ async def test_an_unreachable_shared_store_lets_requests_through() -> None:
 def test_an_unknown_store_is_refused_naming_the_setting() -> None:
     with pytest.raises(ValueError, match="SINERGI_RATE_LIMIT_STORAGE_URL"):
         storage_for("memcached://127.0.0.1:11211")
+
+
+async def test_requests_spaced_apart_start_no_thread_and_old_entries_are_still_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The library's memory storage started a timer thread whenever its last had fired (10 ms
+    after a hit): most requests under moderate load. Entries that left their window are still
+    dropped, by a later request."""
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread)
+        start(thread)
+
+    buckets = limits()  # made first: the library's own timer, once
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    monkeypatch.setattr(rate_limits, "EXPIRY_SECONDS", 0.0, raising=False)
+    agency = uuid.uuid4()
+    for _ in range(5):
+        assert (await take(buckets, agency, Budget.SCREENING)).remaining == 0
+        await asyncio.sleep(1.05)  # the screening window (1 s) moves past the last request
+    assert started == []
+    await take(buckets, uuid.uuid4(), Budget.READS)
+    storage = buckets._local.storage if buckets._local else None
+    assert storage is not None
+    assert sum(len(events) for events in storage.events.values()) == 1  # the read's only
