@@ -127,6 +127,19 @@ class InlineExpiryStorage(MemoryStorage):
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
+#: The library's private names ``InlineExpiryStorage`` relies on (name-mangled in MemoryStorage).
+_EXPIRY_HOOKS = ("_MemoryStorage__schedule_expiry", "_MemoryStorage__expire_events")
+
+
+def memory_storage() -> MemoryStorage:
+    """``InlineExpiryStorage`` while the library has the private hooks it overrides, the
+    library's own storage (with its timer thread) if a later release renamed them: a renamed
+    hook then costs CPU, never a request."""
+    if all(callable(getattr(MemoryStorage, hook, None)) for hook in _EXPIRY_HOOKS):
+        return InlineExpiryStorage()
+    return MemoryStorage()
+
+
 class RateLimits:
     """Moving windows keyed by (agency, budget), in memory or in a shared store."""
 
@@ -144,7 +157,7 @@ class RateLimits:
         self._local: LocalMovingWindowRateLimiter | None = None
         self._shared: MovingWindowRateLimiter | None = None
         if storage_url.split("://", 1)[0] == "memory":
-            self._local = LocalMovingWindowRateLimiter(InlineExpiryStorage())
+            self._local = LocalMovingWindowRateLimiter(memory_storage())
         else:
             self._shared = MovingWindowRateLimiter(storage_for(storage_url, key_prefix=key_prefix))
 

@@ -112,3 +112,15 @@ async def test_requests_spaced_apart_start_no_thread_and_old_entries_are_still_d
     storage = buckets._local.storage if buckets._local else None
     assert storage is not None
     assert sum(len(events) for events in storage.events.values()) == 1  # the read's only
+
+
+def test_a_library_without_the_expiry_hooks_gets_its_own_storage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``InlineExpiryStorage`` overrides two private names of ``limits``' memory storage: a
+    release that renamed them must cost the timer thread again, not every request an error."""
+    assert type(rate_limits.memory_storage()) is rate_limits.InlineExpiryStorage
+    monkeypatch.setattr(
+        rate_limits, "_EXPIRY_HOOKS", ("_MemoryStorage__schedule_expiry", "_renamed_expire")
+    )
+    assert type(rate_limits.memory_storage()) is rate_limits.MemoryStorage
