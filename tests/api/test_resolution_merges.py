@@ -737,7 +737,8 @@ async def test_a_twins_name_mistyped_toward_his_brothers_stays_apart(
         iwan_entity,
         "born the same day, given names differ, no identifier agrees: review only",
     )
-    # Irwan's name spelt right, from the navy, is not taken into Iwan's entity either.
+    # Irwan's name spelt right, from the navy, is not taken into Iwan's entity either: it joins
+    # his own mistyped record, whose name agrees less closely than his twin's but links alone.
     again = await submit(
         client,
         agencies["LANAL-DUMAI"],
@@ -745,3 +746,37 @@ async def test_a_twins_name_mistyped_toward_his_brothers_stays_apart(
         woman(full_name="Irwan Hartono", sex="MALE", **HOUSEHOLD),
     )
     assert again["persons"][0]["entity_id"] != iwan_entity
+    assert again["persons"][0]["entity_id"] == irwan["persons"][0]["entity_id"]
+    assert again["case_id"] == irwan["case_id"]
+
+
+async def test_a_word_siblings_share_mistyped_lands_in_her_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Aini", "Aisyah")
+    first = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "A-1",
+        woman(full_name="Siti Aini", **HOUSEHOLD),
+    )
+    # The navy's clerk dropped a letter of "Siti": a word nobody bears, one letter from Siti.
+    # Her phone, address and birth date agree: she is Siti Aini, not a twin.
+    slipped = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "A-2",
+        woman(full_name="Sti Aini", **HOUSEHOLD),
+    )
+    person = slipped["persons"][0]
+    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
+    assert slipped["case_id"] == first["case_id"]
+    # Her twin sister Aisyah, in the same house, is not added to her case.
+    sister = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "A-3",
+        woman(full_name="Siti Aisyah", **HOUSEHOLD),
+    )
+    assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert sister["case_id"] != first["case_id"]
