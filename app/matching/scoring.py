@@ -1560,7 +1560,7 @@ def compare_entity(
         2 * len(holding) > len(judged)
         or (
             2 * len(holding) == len(judged) > 0
-            and any(_given_names_people_bear(a, m, tf) for m in holding)
+            and any(_given_names_people_bear(_unglued(a, m, tf), m, tf) for m in holding)
             and not any(_given_name(m) == own for m, _, held in judged if not held)
         )
     )
