@@ -754,29 +754,18 @@ async def test_a_word_siblings_share_mistyped_lands_in_her_case(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
 ) -> None:
     await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Aini", "Aisyah")
-    first = await submit(
-        client,
-        agencies["IMIGRASI-DUMAI"],
-        "A-1",
-        woman(full_name="Siti Aini", **HOUSEHOLD),
-    )
+
+    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
+        return await submit(client, agencies[agency], ref, woman(full_name=name, **HOUSEHOLD))
+
+    first = await in_the_house("IMIGRASI-DUMAI", "A-1", "Siti Aini")
     # The navy's clerk dropped a letter of "Siti": a word nobody bears, one letter from Siti.
     # Her phone, address and birth date agree: she is Siti Aini, not a twin.
-    slipped = await submit(
-        client,
-        agencies["LANAL-DUMAI"],
-        "A-2",
-        woman(full_name="Sti Aini", **HOUSEHOLD),
-    )
+    slipped = await in_the_house("LANAL-DUMAI", "A-2", "Sti Aini")
     person = slipped["persons"][0]
     assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
     assert slipped["case_id"] == first["case_id"]
     # Her twin sister Aisyah, in the same house, is not added to her case.
-    sister = await submit(
-        client,
-        agencies["POLRES-DUMAI"],
-        "A-3",
-        woman(full_name="Siti Aisyah", **HOUSEHOLD),
-    )
+    sister = await in_the_house("POLRES-DUMAI", "A-3", "Siti Aisyah")
     assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
     assert sister["case_id"] != first["case_id"]
