@@ -1103,18 +1103,32 @@ def _a_known_word(word: str, tf: TermFrequencies) -> bool:
     )
 
 
+#: A slip of one letter may recur: one person's name mistyped alike in two reports, or a
+#: clerk's habit ("Ptu" for Putu, borne by two persons counted). A word borne by one person
+#: (the slip's own) beside a word people bear is a slip; one borne by two, only beside a word
+#: siblings share or a name borne ``SLIP_RARITY`` times as often.
+TF_SLIP_BEARERS = 2
+SLIP_RARITY = 10
+
+
 def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     """``word`` is ``known`` mistyped: one edit after the first letter ("sti"/"siti",
-    "ahxmad"/"ahmad", "ntur"/"nur"), a word nobody bears beside a word people bear, and no
-    other given name people bear one edit from it ("rinx", beside Rina and Rini, is either).
-    Words siblings share are not counted as given names: "sti" beside "siti" is Siti, though
-    Sri is one edit from it too. A
+    "ahxmad"/"ahmad", "ntur"/"nur"), a word nobody else bears, or far fewer (``TF_SLIP_BEARERS``),
+    beside a word siblings share or a name people bear, and no other given name people bear one
+    edit from it ("rinx", beside Rina and Rini, is either). Words siblings share are not counted
+    among those given names: "sti" beside "siti" is Siti, though Sri is one edit from it too. A
     sibling's name is a name people bear: Rina/Rini, Dewi/Dewa, Andi/Andri stay two names."""
     if word == known or word[0] != known[0] or abs(len(word) - len(known)) > 1:
         return False
-    if OSA.distance(word, known, score_cutoff=1) > 1:
+    if OSA.distance(word, known, score_cutoff=1) > 1 or shared_first_word(word):
         return False
-    if not _borne_by_nobody(word, tf) or shared_first_word(word) or not _a_known_word(known, tf):
+    slips = max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word))
+    if slips > TF_SLIP_BEARERS or not _a_known_word(known, tf):
+        return False
+    if slips > TF_MISSPELT_NAME and not (
+        shared_first_word(known)
+        or max(tf.bearers(GIVEN, known), tf.bearers(FAMILY, known)) >= SLIP_RARITY * slips
+    ):
         return False
     return _established_near(word, tf) <= {known}
 

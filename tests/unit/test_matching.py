@@ -1235,6 +1235,25 @@ def test_a_word_mistyped_by_one_letter_is_that_word_not_a_twins_name(
     assert held.review_only
 
 
+def test_a_slip_two_persons_bear_beside_a_word_siblings_share_is_still_a_slip() -> None:
+    # "Sti" typed for Siti in two other reports (one clerk's habit): two persons bear it, far
+    # fewer than bear Siti, a word siblings share. Still her name mistyped: linked.
+    store = [
+        person(full_name=f"{name} {family}")
+        for name in ("Aini", "Aisyah")
+        for family in ("Hakim", "Lubis", "Pardede", "Siregar")
+    ] + [person(full_name=f"Sti {family}") for family in ("Hakim", "Lubis")]
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    sti, siti = (person(full_name=n, **HOUSEHOLD) for n in ("Sti Aini", "Siti Aini"))
+    score = compare(sti, siti, weights)
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+    # A word three persons bear is a name people bear: two names, the twins rule holds them.
+    store.append(person(full_name="Sti Pardede"))
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    assert compare(sti, siti, weights).review_only
+
+
 def test_a_name_written_together_meets_an_entity_split_evenly_by_a_twin() -> None:
     # Aini Rezai's entity holds her record and a mistyped one, "Aina Rezai". Her twin Aisyah
     # comes written together, "AISYAHREZAI": held apart by Aini's record, not by the slip
