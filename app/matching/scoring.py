@@ -1074,8 +1074,16 @@ def _borne_by_nobody(word: str, tf: TermFrequencies) -> bool:
 
 def _established_near(word: str, tf: TermFrequencies) -> set[str]:
     """The given names people bear (``TF_ESTABLISHED_NAME``) one edit from ``word`` after its
-    first letter (as ``_one_slip``: a clerk's slip spares it): a letter left out, added or
-    replaced, or two neighbouring letters swapped."""
+    first letter (``_edits_after_first``)."""
+    return {
+        edit for edit in _edits_after_first(word) if tf.bearers(GIVEN, edit) >= TF_ESTABLISHED_NAME
+    }
+
+
+@lru_cache(maxsize=4096)
+def _edits_after_first(word: str) -> frozenset[str]:
+    """The words one edit from ``word`` after its first letter (as ``_one_slip``: a clerk's
+    slip spares it): a letter left out, added or replaced, or two neighbouring letters swapped."""
     letters = "abcdefghijklmnopqrstuvwxyz"
     splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
     edits = {
@@ -1085,7 +1093,58 @@ def _established_near(word: str, tf: TermFrequencies) -> set[str]:
         *(head + c + tail for head, tail in splits for c in letters),
     }
     edits.discard(word)
-    return {edit for edit in edits if tf.bearers(GIVEN, edit) >= TF_ESTABLISHED_NAME}
+    return frozenset(edits)
+
+
+def _a_known_word(word: str, tf: TermFrequencies) -> bool:
+    """A word siblings share (Siti, Ahmad, Nur, Sri…), or a name people bear (given or family)."""
+    return shared_first_word(word) or (
+        max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word)) >= TF_ESTABLISHED_NAME
+    )
+
+
+#: A slip of one letter may recur: one person's name mistyped alike in two reports, or a
+#: clerk's habit ("Ptu" for Putu, borne by two persons counted). A word borne by one person
+#: (the slip's own) beside a word people bear is a slip; one borne by two, only beside a word
+#: siblings share or a name borne ``SLIP_RARITY`` times as often.
+TF_SLIP_BEARERS = 2
+SLIP_RARITY = 10
+
+
+def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
+    """``word`` is ``known`` mistyped: one edit after the first letter ("sti"/"siti",
+    "ahxmad"/"ahmad", "ntur"/"nur"), a word nobody else bears, or far fewer (``TF_SLIP_BEARERS``),
+    beside a word siblings share or a name people bear, and no other given name people bear one
+    edit from it ("rinx", beside Rina and Rini, is either). Words siblings share are not counted
+    among those given names: "sti" beside "siti" is Siti, though Sri is one edit from it too. A
+    sibling's name is a name people bear: Rina/Rini, Dewi/Dewa, Andi/Andri stay two names."""
+    if word == known or word[0] != known[0] or abs(len(word) - len(known)) > 1:
+        return False
+    if OSA.distance(word, known, score_cutoff=1) > 1 or shared_first_word(word):
+        return False
+    slips = max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word))
+    if slips > TF_SLIP_BEARERS or not _a_known_word(known, tf):
+        return False
+    if slips > TF_MISSPELT_NAME and not (
+        shared_first_word(known)
+        or max(tf.bearers(GIVEN, known), tf.bearers(FAMILY, known)) >= SLIP_RARITY * slips
+    ):
+        return False
+    return _established_near(word, tf) <= {known}
+
+
+def _mended(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None) -> PersonFeatures:
+    """``p`` with each word that is a word of the other name mistyped (``_slip_of``) written as
+    the other writes it: the twins rule then judges the names, not the clerk's slip."""
+    if tf is None:
+        return p
+    tokens = tuple(
+        next((known for known in other.name_tokens if _slip_of(word, known, tf)), word)
+        if word not in other.name_tokens
+        else word
+        for word in p.name_tokens
+    )
+    return p if tokens == p.name_tokens else replace(p, name_tokens=tokens)
 
 
 def _bears_given_name(given: str, other: PersonFeatures, tf: TermFrequencies | None) -> bool:
@@ -1179,6 +1238,9 @@ def twins_pattern(
     if not a.name_tokens or not b.name_tokens:
         return False
     a, b = _unglued(a, b, tf), _unglued(b, a, tf)
+    a, b = _mended(a, b, tf), _mended(b, a, tf)
+    if a.name_tokens == b.name_tokens:
+        return False
     if tf is not None and _twin_name_mistyped(a, b, tf):
         return True
     # A name of shared words only ("Putri", "Komang Putra") is named by its last word.
@@ -1512,7 +1574,7 @@ def compare_entity(
         2 * len(holding) > len(judged)
         or (
             2 * len(holding) == len(judged) > 0
-            and any(_given_names_people_bear(a, m, tf) for m in holding)
+            and any(_given_names_people_bear(_unglued(a, m, tf), m, tf) for m in holding)
             and not any(_given_name(m) == own for m, _, held in judged if not held)
         )
     )
@@ -1599,11 +1661,23 @@ def decide(
     return _new_unless_shared([*sharing, *vetoed_sharing.items()], best, others)
 
 
+#: How closely two names agree, for a held twin's giving way (``decide``): higher is closer.
+#: A name spelt close however closely ("similar" above or below 0.92: "Irwao" beside Irwan)
+#: bears every word of the other, and ranks above a name of fewer words ("Nur" beside "Nur
+#: Amalia"), somebody else as likely.
+_NAME_STRENGTH = {
+    "exact": 4,
+    "exact_single": 4,
+    "phonetic": 3,
+    "similar_high": 2,
+    "similar_low": 2,
+    "subset": 1,
+}
+
+
 def _name_strength(score: MatchScore) -> int:
-    """How closely the names agree: higher is closer ("exact_single" as "exact")."""
-    level = score.levels.get(NAME, "different")
-    level = "exact" if level == "exact_single" else level
-    return -_NAME_LEVELS.index(level) if level in _NAME_LEVELS else -len(_NAME_LEVELS)
+    """How closely the names agree (``_NAME_STRENGTH``; 0 when different or missing)."""
+    return _NAME_STRENGTH.get(score.levels.get(NAME, "different"), 0)
 
 
 def _new_unless_shared(
