@@ -1521,8 +1521,16 @@ def compare_entity(
         raise ValueError("an entity has at least one record")
     vectors = [comparison_vector(a, member, name_counts, weights) for member in members]
     best: dict[str, FieldComparison] = {}
+    # A birth date is compared with the records that give one: a record giving the year only
+    # agrees with the namesake born that year on another day, which the dated records deny.
+    dated = a.date_of_birth is not None and any(m.date_of_birth is not None for m in members)
     for name in FIELDS:
-        present = [v[name] for v in vectors if v[name].level != MISSING]
+        present = [
+            v[name]
+            for m, v in zip(members, vectors, strict=True)
+            if v[name].level != MISSING
+            and not (name == BIRTH_DATE and dated and m.date_of_birth is None)
+        ]
         if not present:
             best[name] = FieldComparison(MISSING)
             continue

@@ -795,3 +795,26 @@ async def test_a_word_siblings_share_mistyped_lands_in_her_case(
     sister = await in_the_house("POLRES-DUMAI", "A-3", "Siti Aisyah")
     assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
     assert sister["case_id"] != first["case_id"]
+
+
+async def test_a_namesake_born_that_year_stays_apart_and_a_mistyped_birth_date_still_joins(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    async def ratna(agency: str, ref: str, **born: Any) -> tuple[str, str]:
+        """A report about a Ratna Sitompul: her case and her entity."""
+        report = await submit(
+            client, agencies[agency], ref, woman(full_name="Ratna Sitompul", **born)
+        )
+        return report["case_id"], report["persons"][0]["entity_id"]
+
+    # Reported by the police with her birth date, then by immigration with the year only: one
+    # woman.
+    case, entity = await ratna("POLRES-DUMAI", "RS-1", date_of_birth="1990-03-15")
+    assert (await ratna("IMIGRASI-DUMAI", "RS-2", birth_year=1990))[1] == entity
+    # Another Ratna Sitompul born that year in November, reported by the navy: her birth date
+    # denies the first record's, and the year-only record does not outweigh it.
+    other_case, other_entity = await ratna("LANAL-DUMAI", "RS-3", date_of_birth="1990-11-02")
+    assert other_case != case
+    assert other_entity != entity
+    # The first Ratna again, one digit of her birth day mistyped: she lands in her case.
+    assert await ratna("LANAL-DUMAI", "RS-4", date_of_birth="1990-03-16") == (case, entity)

@@ -537,6 +537,27 @@ def test_compare_entity_combines_what_each_record_knows() -> None:
     assert combined.log_likelihood > single.log_likelihood
 
 
+def test_a_namesake_born_that_year_on_another_day_is_not_joined_by_a_year_only_record() -> None:
+    def siti(**born: Any) -> PersonFeatures:
+        """Siti with her name, sex and nationality, no identifier, phone or address."""
+        return person(nik=None, passport_number=None, phone=None, address=None, **born)
+
+    # Her entity: a record with her birth date and one giving only the year.
+    entity = [siti(date_of_birth="1995-03-07"), siti(date_of_birth=None, birth_year=1995)]
+    # A namesake born that year in November: the dated record says another day, and the
+    # year-only record cannot say it is the same day.
+    namesake = compare_entity(siti(date_of_birth="1995-11-21"), entity)
+    assert namesake.levels["birth_date"] == "same_year"
+    assert decide([("siti", namesake)]).outcome is not Outcome.LINK
+    # Her own record with one digit of the day mistyped still links.
+    mistyped = compare_entity(siti(date_of_birth="1995-03-08"), entity)
+    assert mistyped.levels["birth_date"] == "typo"
+    assert decide([("siti", mistyped)]).outcome is Outcome.LINK
+    # Reported with the year only, she still meets the year-only record.
+    year_only = compare_entity(siti(date_of_birth=None, birth_year=1995), entity)
+    assert year_only.levels["birth_date"] == "year_only"
+
+
 def test_compare_entity_vetoes_only_when_no_record_shares_the_nik() -> None:
     incoming = person()
     typo_record = person(nik="3201014703959999")
