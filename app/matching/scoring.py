@@ -564,6 +564,32 @@ def compare_identifier(a: str | None, b: str | None, label: str) -> FieldCompari
     return FieldComparison("different", f"{label} different")
 
 
+def compare_niks(a: str | None, b: str | None, weights: Weights | None = None) -> FieldComparison:
+    """NIKs as ``compare_identifier`` compares them, except two NIKs a slip from each other's
+    (``niks_two_slips_apart``): "different", but weighing nothing either way, and no veto."""
+    compared = compare_identifier(a, b, "NIK")
+    if compared.level != "different" or not niks_two_slips_apart(a, b):
+        return compared
+    bits = (weights or DEFAULT_WEIGHTS).fields[NIK].bits("different")
+    return FieldComparison("different", f"NIK differs by two slips ({a} ~ {b})", -bits)
+
+
+def niks_two_slips_apart(a: str | None, b: str | None) -> bool:
+    """Two valid NIKs two edits apart, of one sex, differing in the region or the birth date:
+    one NIK that two clerks each mistyped once, not two persons' NIKs (a NIK is given once, for
+    life). Twins' NIKs differ only in the serial; a brother's and a sister's in the serial and
+    the day's first digit (a woman's day of birth is written plus 40)."""
+    return (
+        a is not None
+        and b is not None
+        and is_valid_nik(a)
+        and is_valid_nik(b)
+        and a[:12] != b[:12]
+        and (a[6] >= "4") == (b[6] >= "4")
+        and OSA.distance(a, b, score_cutoff=2) <= 2
+    )
+
+
 @lru_cache(maxsize=65536)
 def _orderings_of(name: str) -> tuple[str, ...]:
     """The name written together in every word order (up to four words, else as written)."""
@@ -815,7 +841,7 @@ def comparison_vector(
 ) -> dict[str, FieldComparison]:
     """Every field's comparison level for a pair: the gamma vector of Fellegi-Sunter."""
     return {
-        NIK: compare_identifier(a.nik, b.nik, "NIK"),
+        NIK: compare_niks(a.nik, b.nik, weights),
         PASSPORT: compare_identifier(a.passport, b.passport, "passport"),
         NAME: compare_names(a, b, name_counts, weights),
         BIRTH_DATE: compare_birth(a, b),
@@ -851,15 +877,21 @@ def veto_reason(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str])
     """Why a pair must never be linked automatically, or None.
 
     Two valid NIKs that differ beyond a one-digit typo are two people: a NIK is given once, for
-    life. Two passports that differ are not proof (they weigh against the link, see
-    ``DEFAULT_WEIGHTS``): a passport is renewed under a new number every five or ten years, a
-    victim may carry an old and a new one or a forged one, and counter officers mistype them.
+    life; but not two NIKs a slip from each other's (``niks_two_slips_apart``). Two passports
+    that differ are not proof (they weigh against the link, see ``DEFAULT_WEIGHTS``): a passport
+    is renewed under a new number every five or ten years, a victim may carry an old and a new
+    one or a forged one, and counter officers mistype them.
     """
     return _identifier_veto(levels[NIK], a.nik, b.nik)
 
 
 def _identifier_veto(nik_level: str, nik_a: str | None, nik_b: str | None) -> str | None:
-    if nik_level == "different" and is_valid_nik(nik_a) and is_valid_nik(nik_b):
+    if (
+        nik_level == "different"
+        and is_valid_nik(nik_a)
+        and is_valid_nik(nik_b)
+        and not niks_two_slips_apart(nik_a, nik_b)
+    ):
         return "veto: two different NIKs"
     return None
 
@@ -1541,6 +1573,7 @@ def compare_entity(
         levels[NIK] == "different"
         and is_valid_nik(a.nik)
         and any(is_valid_nik(member.nik) for member in members)
+        and not any(niks_two_slips_apart(a.nik, member.nik) for member in members)
     ):
         veto = "veto: two different NIKs"
     agrees = any(

@@ -777,10 +777,11 @@ def test_twins_nik_one_serial_digit_apart_do_not_vouch_for_different_names() -> 
 
 
 def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
-    # The entity holds her NIK mistyped in the region code, and again in two other digits.
+    # The entity holds her NIK mistyped in the region code, and again in three other digits
+    # (two would be one NIK two clerks each mistyped once: no veto, see below).
     incoming = person(passport_number=None)
     once = person(nik="3211014703950001", passport_number=None)
-    other_typo = person(nik="3201024703960001", passport_number=None)
+    other_typo = person(nik="3201024703960002", passport_number=None)
     assert compare(incoming, once).confirmed
     assert compare(incoming, other_typo).vetoed
     decision = decide([("e", compare(incoming, once)), ("e", compare(incoming, other_typo))])
@@ -791,6 +792,30 @@ def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
     assert decide(
         [("e", compare(incoming, twin)), ("e", compare(incoming, other_typo))]
     ).outcome is (Outcome.NEW)
+
+
+def test_a_nik_two_clerks_each_mistyped_once_is_one_nik_not_two_persons() -> None:
+    # Her NIK 3201014703950001 written with a slip in the region code, and by another clerk
+    # with a slip in the year: two edits apart, each one slip from her own.
+    siti = person(nik="3211014703950001", passport_number=None)
+    again = person(nik="3201014703960001", passport_number=None)
+    score = compare(again, siti)
+    assert not score.vetoed
+    assert score.levels["nik"] == "different"
+    assert any(reason.startswith("NIK differs by two slips") for reason in score.reasons)
+    # Neither for nor against: scored as if one of them gave no NIK.
+    unknown = compare(again, person(nik=None, passport_number=None))
+    assert score.log_likelihood == pytest.approx(unknown.log_likelihood)
+    assert decide([("siti", score)]).outcome is Outcome.LINK
+    assert not compare_entity(again, [siti]).vetoed
+    assert not identifiers_conflict([again.nik or ""], [siti.nik or ""])
+    # Twins' NIKs (one region and birth date, serials two edits apart), a brother's beside a
+    # sister's (the day's first digit and the serial), and NIKs three edits apart still veto.
+    for other in ("3211014703950012", "3211010703950002", "3201014703960002"):
+        twin = person(full_name="Dewi Nurhaliza", nik=other, passport_number=None)
+        assert compare(twin, siti).vetoed, other
+        assert compare_entity(twin, [siti]).vetoed, other
+        assert identifiers_conflict([other], [siti.nik or ""]), other
 
 
 HOUSEHOLD: dict[str, Any] = {
