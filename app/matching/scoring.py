@@ -1425,7 +1425,7 @@ def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str,
     persons: the sexes differ and so do the given names, spelling aside (Rahma/Rahmat,
     Dewi/Dewa), or the NIKs or passports are the next serial of each other (…2532/…2533), as
     twins registered or applying together get them, while a typo lands on any digit with any
-    value."""
+    value, unless both records give one given name (``_one_given_name``)."""
     if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS:
         return False
     if levels[SEX] == "different" and a.name_tokens and b.name_tokens:
@@ -1438,8 +1438,24 @@ def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str,
         own_a, own_b = _words_lacking(a, b), _words_lacking(b, a)
         if own_a and own_b and any(shared_first_word(word) for word in own_a + own_b):
             return True
-    return (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik)) or (
-        _issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport)
+    return not _one_given_name(a, b) and (
+        (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik))
+        or (_issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport))
+    )
+
+
+def _one_given_name(a: PersonFeatures, b: PersonFeatures) -> bool:
+    """Both records give one given name, spelling, a slip of one letter or two neighbouring
+    letters swapped aside ("Benjamin Cames" / "Benjamni Camens"): twins and siblings are given
+    two names, so numbers one apart beside it are one number mistyped, not the next serial."""
+    if not a.name_tokens or not b.name_tokens:
+        return False
+    folded_a = _spelling_fold(_given_name(a) or a.name_tokens[-1])
+    folded_b = _spelling_fold(_given_name(b) or b.name_tokens[-1])
+    return (
+        folded_a == folded_b
+        or (sorted(folded_a) == sorted(folded_b) and OSA.distance(folded_a, folded_b) == 1)
+        or _one_slip(folded_a, folded_b)
     )
 
 

@@ -416,6 +416,37 @@ def test_twins_with_passports_issued_in_sequence_stay_apart() -> None:
         assert decide([("siti", score)]).outcome is Outcome.LINK
 
 
+def test_one_given_name_beside_numbers_one_apart_is_one_number_mistyped() -> None:
+    # Benjamin's passport with its last digit slipped, his name mistyped too (FEBRL3): one
+    # given name, so not twins applying together, however close the numbers.
+    benjamin = PersonFeatures.from_raw(
+        full_name="Benjamin Cames",
+        date_of_birth="1975-06-06",
+        passport_number="3523835",
+        address="16 Harrison Cottages, Lindfield QLD 4505",
+    )
+    mistyped = PersonFeatures.from_raw(
+        full_name="Benjamni Camens",
+        date_of_birth="1975-07-06",
+        passport_number="3523836",
+        address="16 Harrison Cottages, Lindfield QLD 4505",
+    )
+    score = compare(mistyped, benjamin)
+    assert not score.review_only
+    assert decide([("benjamin", score)]).outcome is Outcome.LINK
+    # Her NIK's serial slipped by one, her name spelt another way: still Siti.
+    siti = person(passport_number=None)
+    spelt = person(full_name="Siti Nurhalizah", nik="3201014703950002", passport_number=None)
+    assert not compare(spelt, siti).review_only
+    assert decide([("siti", compare(spelt, siti))]).outcome is Outcome.LINK
+    # Twins given two names keep the next serial's guard: review only.
+    for first, second in (("Hasan Basri", "Husain Basri"), ("Rina Lestari", "Rini Lestari")):
+        one = person(full_name=first, passport_number=None)
+        two = person(full_name=second, nik="3201014703950002", passport_number=None)
+        assert compare(two, one).review_only, second
+        assert decide([("twin", compare(two, one))]).outcome is not Outcome.LINK
+
+
 def test_one_passport_under_another_identity_is_proposed_for_review() -> None:
     # A girl of fifteen travels on her aunt's passport: the number is equal, the name and the
     # birth date are not. Far below the review threshold, but never answered "new" in silence.
