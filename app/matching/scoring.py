@@ -915,11 +915,26 @@ def _same_born_other_serial(a: str | None, b: str | None) -> bool:
     return a != b and a[:12] == b[:12]
 
 
+#: Serials of persons born the same day in one district, of one sex, are numbered from 0001 in
+#: the order they are registered: two that far apart are not two such persons' serials.
+NIK_SERIALS_APART = 100
+
+
+def _serials_near(a: str, b: str) -> bool:
+    """Two NIKs' serials (digits 13-16) fewer than ``NIK_SERIALS_APART`` apart: twins' or
+    others' born that day in that district as likely as one serial mistyped in its last two
+    digits. A slip in its first two digits puts them further apart (…2900 / …9200)."""
+    return abs(int(a[12:]) - int(b[12:])) < NIK_SERIALS_APART
+
+
 def _nik_vouches(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
-    """The NIKs are equal, or one typo apart outside the serial (see above)."""
+    """The NIKs are equal, or one typo apart outside the serial or far out of its sequence
+    (see above)."""
     if levels[NIK] == "exact":
         return True
-    return levels[NIK] == "typo" and not _same_born_other_serial(a.nik, b.nik)
+    return levels[NIK] == "typo" and not (
+        _same_born_other_serial(a.nik, b.nik) and _serials_near(a.nik or "", b.nik or "")
+    )
 
 
 #: An immigration office numbers passports in sequence: numbers issued together share all but

@@ -807,6 +807,24 @@ def test_twins_nik_one_serial_digit_apart_do_not_vouch_for_different_names() -> 
     assert not compare(siti, renamed).review_only
 
 
+def test_a_nik_serial_mistyped_in_its_first_digits_still_vouches() -> None:
+    # Her serial 2900 written 9200 (two digits swapped): one region and birth date, but no
+    # district registers thousands born one day, so it is her NIK mistyped, renamed or not.
+    siti = person(nik="3201014703952900", passport_number=None)
+    renamed = person(full_name="Ani Wulandari", nik="3201014703959200", passport_number=None)
+    score = compare(renamed, siti)
+    assert score.levels["nik"] == "typo"
+    assert score.confirmed
+    assert not score.review_only
+    assert decide([("siti", score)]).outcome is Outcome.LINK
+    # Serials near each other, twins' or a slip in the last two digits alike, vouch for nothing.
+    for serial in ("2901", "2990"):
+        twin = person(full_name="Dewi Lestari", nik=f"320101470395{serial}", passport_number=None)
+        assert compare(twin, siti).levels["nik"] == "typo", serial
+        assert compare(twin, siti).review_only, serial
+        assert decide([("twin", compare(twin, siti))]).outcome is not Outcome.LINK
+
+
 def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
     # The entity holds her NIK mistyped in the region code, and again in three other digits
     # (two would be one NIK two clerks each mistyped once: no veto, see below).
