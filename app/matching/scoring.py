@@ -840,7 +840,7 @@ def comparison_vector(
     weights: Weights | None = None,
 ) -> dict[str, FieldComparison]:
     """Every field's comparison level for a pair: the gamma vector of Fellegi-Sunter."""
-    return {
+    vector = {
         NIK: compare_niks(a.nik, b.nik, weights),
         PASSPORT: compare_identifier(a.passport, b.passport, "passport"),
         NAME: compare_names(a, b, name_counts, weights),
@@ -850,6 +850,20 @@ def comparison_vector(
         PHONE: _compare_equal(a.phone, b.phone, "phone", "exact"),
         ADDRESS: compare_address(a, b, weights.term_frequencies if weights else None),
     }
+    if (
+        vector[PASSPORT].level == "different"
+        and vector[NAME].level == "different"
+        and given_names_agree(a, b, weights.term_frequencies if weights else None)
+    ):
+        vector[PASSPORT] = _passport_with_the_new_name(weights)
+    return vector
+
+
+def _passport_with_the_new_name(weights: Weights | None) -> FieldComparison:
+    """Two passports beside one given name and two family names: a passport is issued anew
+    under a new name (a married name), so the other number weighs nothing against the link."""
+    bits = (weights or DEFAULT_WEIGHTS).fields[PASSPORT].bits("different")
+    return FieldComparison("different", "passport different, beside a new family name", -bits)
 
 
 def comparison_levels(a: PersonFeatures, b: PersonFeatures) -> dict[str, str]:

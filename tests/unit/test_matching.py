@@ -382,6 +382,25 @@ def test_a_renewed_passport_weighs_against_the_link_but_does_not_veto_it() -> No
     assert with_nik.probability >= DEFAULT_LINK_THRESHOLD
 
 
+def test_a_new_passport_beside_a_new_family_name_does_not_weigh_against_her() -> None:
+    # Sarah Green married and renewed her passport as Sarah Clarke: one given name, the birth
+    # date and the address, two family names and two passports. A passport is issued anew
+    # under a new name, so the other number is no evidence against her.
+    born = {"date_of_birth": "1914-09-08", "address": "37 Allandale Avenue, Marleston QLD 6014"}
+    green = PersonFeatures.from_raw(full_name="Sarah Green", passport_number="6213427", **born)
+    clarke = PersonFeatures.from_raw(full_name="Sarah Clarke", passport_number="9081739", **born)
+    score = compare(clarke, green)
+    assert "passport different, beside a new family name" in score.reasons
+    unknown = PersonFeatures.from_raw(full_name="Sarah Clarke", **born)
+    assert score.log_likelihood == pytest.approx(compare(unknown, green).log_likelihood)
+    assert decide([("sarah", score)]).outcome is Outcome.LINK
+    assert decide([("sarah", compare_entity(clarke, [green]))]).outcome is Outcome.LINK
+    # Another given name and another passport: the passport still weighs against the link.
+    jaden = PersonFeatures.from_raw(full_name="Jaden Green", passport_number="9081739", **born)
+    assert "passport different" in compare(jaden, green).reasons
+    assert decide([("sarah", compare(jaden, green))]).outcome is not Outcome.LINK
+
+
 def test_twins_with_two_passports_stay_apart() -> None:
     # Born the same day, one household (address, phone), two given names a letter apart, and
     # each her own passport: two sisters. No passport agrees, so nothing vouches for a link.
