@@ -566,12 +566,13 @@ def compare_identifier(a: str | None, b: str | None, label: str) -> FieldCompari
 
 def compare_niks(a: str | None, b: str | None, weights: Weights | None = None) -> FieldComparison:
     """NIKs as ``compare_identifier`` compares them, except two NIKs a slip from each other's
-    (``niks_two_slips_apart``): "different", but weighing nothing either way, and no veto."""
+    (``niks_two_slips_apart``): "different", shown with both numbers for the analyst, but
+    weighing nothing either way, and no veto."""
     compared = compare_identifier(a, b, "NIK")
     if compared.level != "different" or not niks_two_slips_apart(a, b):
         return compared
     bits = (weights or DEFAULT_WEIGHTS).fields[NIK].bits("different")
-    return FieldComparison("different", f"NIK differs by two slips ({a} ~ {b})", -bits)
+    return FieldComparison("different", f"NIK different ({a} ~ {b})", -bits)
 
 
 def niks_two_slips_apart(a: str | None, b: str | None) -> bool:
@@ -863,7 +864,7 @@ def _passport_with_the_new_name(weights: Weights | None) -> FieldComparison:
     """Two passports beside one given name and two family names: a passport is issued anew
     under a new name (a married name), so the other number weighs nothing against the link."""
     bits = (weights or DEFAULT_WEIGHTS).fields[PASSPORT].bits("different")
-    return FieldComparison("different", "passport different, beside a new family name", -bits)
+    return FieldComparison("different", "passport different", -bits)
 
 
 def comparison_levels(a: PersonFeatures, b: PersonFeatures) -> dict[str, str]:

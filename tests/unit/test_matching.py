@@ -390,14 +390,15 @@ def test_a_new_passport_beside_a_new_family_name_does_not_weigh_against_her() ->
     green = PersonFeatures.from_raw(full_name="Sarah Green", passport_number="6213427", **born)
     clarke = PersonFeatures.from_raw(full_name="Sarah Clarke", passport_number="9081739", **born)
     score = compare(clarke, green)
-    assert "passport different, beside a new family name" in score.reasons
+    assert "passport different" in score.reasons
     unknown = PersonFeatures.from_raw(full_name="Sarah Clarke", **born)
     assert score.log_likelihood == pytest.approx(compare(unknown, green).log_likelihood)
     assert decide([("sarah", score)]).outcome is Outcome.LINK
     assert decide([("sarah", compare_entity(clarke, [green]))]).outcome is Outcome.LINK
     # Another given name and another passport: the passport still weighs against the link.
     jaden = PersonFeatures.from_raw(full_name="Jaden Green", passport_number="9081739", **born)
-    assert "passport different" in compare(jaden, green).reasons
+    unknown = PersonFeatures.from_raw(full_name="Jaden Green", **born)
+    assert compare(jaden, green).log_likelihood < compare(unknown, green).log_likelihood
     assert decide([("sarah", compare(jaden, green))]).outcome is not Outcome.LINK
 
 
@@ -870,7 +871,7 @@ def test_a_nik_two_clerks_each_mistyped_once_is_one_nik_not_two_persons() -> Non
     score = compare(again, siti)
     assert not score.vetoed
     assert score.levels["nik"] == "different"
-    assert any(reason.startswith("NIK differs by two slips") for reason in score.reasons)
+    assert f"NIK different ({again.nik} ~ {siti.nik})" in score.reasons  # shown to analysts
     # Neither for nor against: scored as if one of them gave no NIK.
     unknown = compare(again, person(nik=None, passport_number=None))
     assert score.log_likelihood == pytest.approx(unknown.log_likelihood)
