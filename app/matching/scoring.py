@@ -1468,10 +1468,10 @@ def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str,
         own_a, own_b = _words_lacking(a, b), _words_lacking(b, a)
         if own_a and own_b and any(shared_first_word(word) for word in own_a + own_b):
             return True
-    return not _one_given_name(a, b) and (
+    return (
         (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik))
         or (_issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport))
-    )
+    ) and not _one_given_name(a, b)
 
 
 def _one_given_name(a: PersonFeatures, b: PersonFeatures) -> bool:
