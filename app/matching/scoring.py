@@ -564,6 +564,33 @@ def compare_identifier(a: str | None, b: str | None, label: str) -> FieldCompari
     return FieldComparison("different", f"{label} different")
 
 
+def compare_niks(a: str | None, b: str | None, weights: Weights | None = None) -> FieldComparison:
+    """NIKs as ``compare_identifier`` compares them, except two NIKs a slip from each other's
+    (``niks_two_slips_apart``): "different", shown with both numbers for the analyst, but
+    weighing nothing either way, and no veto."""
+    compared = compare_identifier(a, b, "NIK")
+    if compared.level != "different" or not niks_two_slips_apart(a, b):
+        return compared
+    bits = (weights or DEFAULT_WEIGHTS).fields[NIK].bits("different")
+    return FieldComparison("different", f"NIK different ({a} ~ {b})", -bits)
+
+
+def niks_two_slips_apart(a: str | None, b: str | None) -> bool:
+    """Two valid NIKs two edits apart, of one sex, differing in the region or the birth date:
+    one NIK that two clerks each mistyped once, not two persons' NIKs (a NIK is given once, for
+    life). Twins' NIKs differ only in the serial; a brother's and a sister's in the serial and
+    the day's first digit (a woman's day of birth is written plus 40)."""
+    return (
+        a is not None
+        and b is not None
+        and is_valid_nik(a)
+        and is_valid_nik(b)
+        and a[:12] != b[:12]
+        and (a[6] >= "4") == (b[6] >= "4")
+        and OSA.distance(a, b, score_cutoff=2) <= 2
+    )
+
+
 @lru_cache(maxsize=65536)
 def _orderings_of(name: str) -> tuple[str, ...]:
     """The name written together in every word order (up to four words, else as written)."""
@@ -814,8 +841,8 @@ def comparison_vector(
     weights: Weights | None = None,
 ) -> dict[str, FieldComparison]:
     """Every field's comparison level for a pair: the gamma vector of Fellegi-Sunter."""
-    return {
-        NIK: compare_identifier(a.nik, b.nik, "NIK"),
+    vector = {
+        NIK: compare_niks(a.nik, b.nik, weights),
         PASSPORT: compare_identifier(a.passport, b.passport, "passport"),
         NAME: compare_names(a, b, name_counts, weights),
         BIRTH_DATE: compare_birth(a, b),
@@ -824,6 +851,20 @@ def comparison_vector(
         PHONE: _compare_equal(a.phone, b.phone, "phone", "exact"),
         ADDRESS: compare_address(a, b, weights.term_frequencies if weights else None),
     }
+    if (
+        vector[PASSPORT].level == "different"
+        and vector[NAME].level == "different"
+        and given_names_agree(a, b, weights.term_frequencies if weights else None)
+    ):
+        vector[PASSPORT] = _passport_with_the_new_name(weights)
+    return vector
+
+
+def _passport_with_the_new_name(weights: Weights | None) -> FieldComparison:
+    """Two passports beside one given name and two family names: a passport is issued anew
+    under a new name (a married name), so the other number weighs nothing against the link."""
+    bits = (weights or DEFAULT_WEIGHTS).fields[PASSPORT].bits("different")
+    return FieldComparison("different", "passport different", -bits)
 
 
 def comparison_levels(a: PersonFeatures, b: PersonFeatures) -> dict[str, str]:
@@ -851,15 +892,21 @@ def veto_reason(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str])
     """Why a pair must never be linked automatically, or None.
 
     Two valid NIKs that differ beyond a one-digit typo are two people: a NIK is given once, for
-    life. Two passports that differ are not proof (they weigh against the link, see
-    ``DEFAULT_WEIGHTS``): a passport is renewed under a new number every five or ten years, a
-    victim may carry an old and a new one or a forged one, and counter officers mistype them.
+    life; but not two NIKs a slip from each other's (``niks_two_slips_apart``). Two passports
+    that differ are not proof (they weigh against the link, see ``DEFAULT_WEIGHTS``): a passport
+    is renewed under a new number every five or ten years, a victim may carry an old and a new
+    one or a forged one, and counter officers mistype them.
     """
     return _identifier_veto(levels[NIK], a.nik, b.nik)
 
 
 def _identifier_veto(nik_level: str, nik_a: str | None, nik_b: str | None) -> str | None:
-    if nik_level == "different" and is_valid_nik(nik_a) and is_valid_nik(nik_b):
+    if (
+        nik_level == "different"
+        and is_valid_nik(nik_a)
+        and is_valid_nik(nik_b)
+        and not niks_two_slips_apart(nik_a, nik_b)
+    ):
         return "veto: two different NIKs"
     return None
 
@@ -883,11 +930,26 @@ def _same_born_other_serial(a: str | None, b: str | None) -> bool:
     return a != b and a[:12] == b[:12]
 
 
+#: Serials of persons born the same day in one district, of one sex, are numbered from 0001 in
+#: the order they are registered: two that far apart are not two such persons' serials.
+NIK_SERIALS_APART = 100
+
+
+def _serials_near(a: str, b: str) -> bool:
+    """Two NIKs' serials (digits 13-16) fewer than ``NIK_SERIALS_APART`` apart: twins' or
+    others' born that day in that district as likely as one serial mistyped in its last two
+    digits. A slip in its first two digits puts them further apart (…2900 / …9200)."""
+    return abs(int(a[12:]) - int(b[12:])) < NIK_SERIALS_APART
+
+
 def _nik_vouches(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str, str]) -> bool:
-    """The NIKs are equal, or one typo apart outside the serial (see above)."""
+    """The NIKs are equal, or one typo apart outside the serial or far out of its sequence
+    (see above)."""
     if levels[NIK] == "exact":
         return True
-    return levels[NIK] == "typo" and not _same_born_other_serial(a.nik, b.nik)
+    return levels[NIK] == "typo" and not (
+        _same_born_other_serial(a.nik, b.nik) and _serials_near(a.nik or "", b.nik or "")
+    )
 
 
 #: An immigration office numbers passports in sequence: numbers issued together share all but
@@ -1393,7 +1455,7 @@ def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str,
     persons: the sexes differ and so do the given names, spelling aside (Rahma/Rahmat,
     Dewi/Dewa), or the NIKs or passports are the next serial of each other (…2532/…2533), as
     twins registered or applying together get them, while a typo lands on any digit with any
-    value."""
+    value, unless both records give one given name (``_one_given_name``)."""
     if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS:
         return False
     if levels[SEX] == "different" and a.name_tokens and b.name_tokens:
@@ -1406,8 +1468,24 @@ def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str,
         own_a, own_b = _words_lacking(a, b), _words_lacking(b, a)
         if own_a and own_b and any(shared_first_word(word) for word in own_a + own_b):
             return True
-    return (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik)) or (
-        _issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport)
+    return (
+        (_same_born_other_serial(a.nik, b.nik) and _next_number(a.nik, b.nik))
+        or (_issued_in_sequence(a.passport, b.passport) and _next_number(a.passport, b.passport))
+    ) and not _one_given_name(a, b)
+
+
+def _one_given_name(a: PersonFeatures, b: PersonFeatures) -> bool:
+    """Both records give one given name, spelling, a slip of one letter or two neighbouring
+    letters swapped aside ("Benjamin Cames" / "Benjamni Camens"): twins and siblings are given
+    two names, so numbers one apart beside it are one number mistyped, not the next serial."""
+    if not a.name_tokens or not b.name_tokens:
+        return False
+    folded_a = _spelling_fold(_given_name(a) or a.name_tokens[-1])
+    folded_b = _spelling_fold(_given_name(b) or b.name_tokens[-1])
+    return (
+        folded_a == folded_b
+        or (sorted(folded_a) == sorted(folded_b) and OSA.distance(folded_a, folded_b) == 1)
+        or _one_slip(folded_a, folded_b)
     )
 
 
@@ -1541,6 +1619,7 @@ def compare_entity(
         levels[NIK] == "different"
         and is_valid_nik(a.nik)
         and any(is_valid_nik(member.nik) for member in members)
+        and not any(niks_two_slips_apart(a.nik, member.nik) for member in members)
     ):
         veto = "veto: two different NIKs"
     agrees = any(

@@ -25,7 +25,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from rapidfuzz.distance import OSA
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
@@ -129,28 +128,13 @@ def held_back(score: MatchScore, threshold: float) -> str | None:
 def niks_contradict(first: Iterable[str], second: Iterable[str]) -> bool:
     """Whether two entities' NIKs say they are two persons: the pass never merges them then.
 
-    A NIK is given once for life, and a mistyped one is not a second NIK. Two records of one
+    A NIK is given once for life, and a mistyped one is not a second NIK: two records of one
     person whose clerks each slipped on one digit hold NIKs two edits apart, which online
-    resolution's check (``identifiers_conflict``) reads as two persons. The pass merges only on
-    a close name with two of birth date, phone and address agreeing (``clears``); there, two
-    valid NIKs at most two edits apart are one NIK mistyped (``_two_slips``), unless they look
-    like the NIKs of twins registered together: one region and birth date, another serial.
+    resolution reads as one NIK too (``identifiers_conflict``, ``niks_two_slips_apart``), unless
+    they look like the NIKs of twins registered together: one region and birth date, another
+    serial.
     """
-    others = list(second)
-    return any(
-        identifiers_conflict([a], [b]) and not _two_slips(a, b) for a in first for b in others
-    )
-
-
-def _two_slips(a: str, b: str) -> bool:
-    """Two NIKs at most two edits apart, of one sex (a woman's day of birth is written plus
-    40), differing in the region or the birth date too: twins' NIKs differ only in the serial,
-    or, a brother and a sister, in the serial and the day's first digit."""
-    return (
-        a[:12] != b[:12]
-        and (a[6] >= "4") == (b[6] >= "4")
-        and OSA.distance(a, b, score_cutoff=2) <= 2
-    )
+    return identifiers_conflict(first, second)
 
 
 async def recluster(

@@ -382,6 +382,26 @@ def test_a_renewed_passport_weighs_against_the_link_but_does_not_veto_it() -> No
     assert with_nik.probability >= DEFAULT_LINK_THRESHOLD
 
 
+def test_a_new_passport_beside_a_new_family_name_does_not_weigh_against_her() -> None:
+    # Sarah Green married and renewed her passport as Sarah Clarke: one given name, the birth
+    # date and the address, two family names and two passports. A passport is issued anew
+    # under a new name, so the other number is no evidence against her.
+    born = {"date_of_birth": "1914-09-08", "address": "37 Allandale Avenue, Marleston QLD 6014"}
+    green = PersonFeatures.from_raw(full_name="Sarah Green", passport_number="6213427", **born)
+    clarke = PersonFeatures.from_raw(full_name="Sarah Clarke", passport_number="9081739", **born)
+    score = compare(clarke, green)
+    assert "passport different" in score.reasons
+    unknown = PersonFeatures.from_raw(full_name="Sarah Clarke", **born)
+    assert score.log_likelihood == pytest.approx(compare(unknown, green).log_likelihood)
+    assert decide([("sarah", score)]).outcome is Outcome.LINK
+    assert decide([("sarah", compare_entity(clarke, [green]))]).outcome is Outcome.LINK
+    # Another given name and another passport: the passport still weighs against the link.
+    jaden = PersonFeatures.from_raw(full_name="Jaden Green", passport_number="9081739", **born)
+    unknown = PersonFeatures.from_raw(full_name="Jaden Green", **born)
+    assert compare(jaden, green).log_likelihood < compare(unknown, green).log_likelihood
+    assert decide([("sarah", compare(jaden, green))]).outcome is not Outcome.LINK
+
+
 def test_twins_with_two_passports_stay_apart() -> None:
     # Born the same day, one household (address, phone), two given names a letter apart, and
     # each her own passport: two sisters. No passport agrees, so nothing vouches for a link.
@@ -414,6 +434,37 @@ def test_twins_with_passports_issued_in_sequence_stay_apart() -> None:
         assert score.levels["passport"] == "typo"
         assert not score.review_only
         assert decide([("siti", score)]).outcome is Outcome.LINK
+
+
+def test_one_given_name_beside_numbers_one_apart_is_one_number_mistyped() -> None:
+    # Benjamin's passport with its last digit slipped, his name mistyped too (FEBRL3): one
+    # given name, so not twins applying together, however close the numbers.
+    benjamin = PersonFeatures.from_raw(
+        full_name="Benjamin Cames",
+        date_of_birth="1975-06-06",
+        passport_number="3523835",
+        address="16 Harrison Cottages, Lindfield QLD 4505",
+    )
+    mistyped = PersonFeatures.from_raw(
+        full_name="Benjamni Camens",
+        date_of_birth="1975-07-06",
+        passport_number="3523836",
+        address="16 Harrison Cottages, Lindfield QLD 4505",
+    )
+    score = compare(mistyped, benjamin)
+    assert not score.review_only
+    assert decide([("benjamin", score)]).outcome is Outcome.LINK
+    # Her NIK's serial slipped by one, her name spelt another way: still Siti.
+    siti = person(passport_number=None)
+    spelt = person(full_name="Siti Nurhalizah", nik="3201014703950002", passport_number=None)
+    assert not compare(spelt, siti).review_only
+    assert decide([("siti", compare(spelt, siti))]).outcome is Outcome.LINK
+    # Twins given two names keep the next serial's guard: review only.
+    for first, second in (("Hasan Basri", "Husain Basri"), ("Rina Lestari", "Rini Lestari")):
+        one = person(full_name=first, passport_number=None)
+        two = person(full_name=second, nik="3201014703950002", passport_number=None)
+        assert compare(two, one).review_only, second
+        assert decide([("twin", compare(two, one))]).outcome is not Outcome.LINK
 
 
 def test_one_passport_under_another_identity_is_proposed_for_review() -> None:
@@ -776,11 +827,30 @@ def test_twins_nik_one_serial_digit_apart_do_not_vouch_for_different_names() -> 
     assert not compare(siti, renamed).review_only
 
 
+def test_a_nik_serial_mistyped_in_its_first_digits_still_vouches() -> None:
+    # Her serial 2900 written 9200 (two digits swapped): one region and birth date, but no
+    # district registers thousands born one day, so it is her NIK mistyped, renamed or not.
+    siti = person(nik="3201014703952900", passport_number=None)
+    renamed = person(full_name="Ani Wulandari", nik="3201014703959200", passport_number=None)
+    score = compare(renamed, siti)
+    assert score.levels["nik"] == "typo"
+    assert score.confirmed
+    assert not score.review_only
+    assert decide([("siti", score)]).outcome is Outcome.LINK
+    # Serials near each other, twins' or a slip in the last two digits alike, vouch for nothing.
+    for serial in ("2901", "2990"):
+        twin = person(full_name="Dewi Lestari", nik=f"320101470395{serial}", passport_number=None)
+        assert compare(twin, siti).levels["nik"] == "typo", serial
+        assert compare(twin, siti).review_only, serial
+        assert decide([("twin", compare(twin, siti))]).outcome is not Outcome.LINK
+
+
 def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
-    # The entity holds her NIK mistyped in the region code, and again in two other digits.
+    # The entity holds her NIK mistyped in the region code, and again in three other digits
+    # (two would be one NIK two clerks each mistyped once: no veto, see below).
     incoming = person(passport_number=None)
     once = person(nik="3211014703950001", passport_number=None)
-    other_typo = person(nik="3201024703960001", passport_number=None)
+    other_typo = person(nik="3201024703960002", passport_number=None)
     assert compare(incoming, once).confirmed
     assert compare(incoming, other_typo).vetoed
     decision = decide([("e", compare(incoming, once)), ("e", compare(incoming, other_typo))])
@@ -791,6 +861,30 @@ def test_two_typos_of_one_nik_in_an_entity_do_not_veto_the_person() -> None:
     assert decide(
         [("e", compare(incoming, twin)), ("e", compare(incoming, other_typo))]
     ).outcome is (Outcome.NEW)
+
+
+def test_a_nik_two_clerks_each_mistyped_once_is_one_nik_not_two_persons() -> None:
+    # Her NIK 3201014703950001 written with a slip in the region code, and by another clerk
+    # with a slip in the year: two edits apart, each one slip from her own.
+    siti = person(nik="3211014703950001", passport_number=None)
+    again = person(nik="3201014703960001", passport_number=None)
+    score = compare(again, siti)
+    assert not score.vetoed
+    assert score.levels["nik"] == "different"
+    assert f"NIK different ({again.nik} ~ {siti.nik})" in score.reasons  # shown to analysts
+    # Neither for nor against: scored as if one of them gave no NIK.
+    unknown = compare(again, person(nik=None, passport_number=None))
+    assert score.log_likelihood == pytest.approx(unknown.log_likelihood)
+    assert decide([("siti", score)]).outcome is Outcome.LINK
+    assert not compare_entity(again, [siti]).vetoed
+    assert not identifiers_conflict([again.nik or ""], [siti.nik or ""])
+    # Twins' NIKs (one region and birth date, serials two edits apart), a brother's beside a
+    # sister's (the day's first digit and the serial), and NIKs three edits apart still veto.
+    for other in ("3211014703950012", "3211010703950002", "3201014703960002"):
+        twin = person(full_name="Dewi Nurhaliza", nik=other, passport_number=None)
+        assert compare(twin, siti).vetoed, other
+        assert compare_entity(twin, [siti]).vetoed, other
+        assert identifiers_conflict([other], [siti.nik or ""]), other
 
 
 HOUSEHOLD: dict[str, Any] = {
