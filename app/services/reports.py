@@ -297,9 +297,11 @@ class _Outbox:
         self.items.append((agency_id, event, rule, payload, report_id))
 
     async def flush(self, session: AsyncSession) -> None:
-        # Everything else first, so the recipients' counters (hot rows) stay locked only for the
-        # deliveries' INSERT, the audit event and the commit.
-        await session.flush()
+        # Numbered first, then written with the use case's other rows (persons, keys, links,
+        # recipients) at one flush: on PostgreSQL one statement (its counter bump flushes
+        # nothing), so the recipients' counters (hot rows) stay locked for that statement, the
+        # audit event and the commit. In a group-commit batch they are numbered before its
+        # COMMIT, for all its requests.
         await enqueue_at_commit(
             session,
             [
@@ -309,8 +311,6 @@ class _Outbox:
                 )
             ],
         )
-        # One statement numbers them all, one batched INSERT writes them (in a group-commit
-        # batch: once for all its requests, before its COMMIT).
         await session.flush()
         self.items.clear()
 
