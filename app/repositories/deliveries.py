@@ -90,9 +90,7 @@ _PG_ADVANCE = (
         " WHERE s.agency_id = w.agency_id AND s.agency_id IN (SELECT agency_id FROM locked)"
         " RETURNING s.agency_id, s.last_sequence"
     )
-    .bindparams(bindparam("ids", type_=ARRAY(Uuid)), bindparam("steps", type_=ARRAY(Integer)))
-    .columns(agency_id=Uuid, last_sequence=Integer)
-)
+).bindparams(bindparam("ids", type_=ARRAY(Uuid)), bindparam("steps", type_=ARRAY(Integer)))
 
 
 async def _advance(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
@@ -100,8 +98,11 @@ async def _advance(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[
         return {}
     ids = sorted(counts)
     if _dialect(session) == "postgresql":
-        found = await session.execute(_PG_ADVANCE, {"ids": ids, "steps": [counts[a] for a in ids]})
-        return {agency_id: int(last) for agency_id, last in found.all()}
+        # straight through the driver: no execution context or result processing per ingest
+        found = await driver_rows(
+            session, _PG_ADVANCE, {"ids": ids, "steps": [counts[a] for a in ids]}, writes=True
+        )
+        return {agency_id: int(last) for agency_id, last in found}
     if len(ids) == 1:
         step: Any = counts[ids[0]]
     else:

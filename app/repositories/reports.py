@@ -5,18 +5,21 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     Uuid,
     and_,
     bindparam,
     delete,
     exists,
     insert,
+    literal_column,
     or_,
     select,
     true,
@@ -59,8 +62,28 @@ async def get_by_external_ref(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def insert_new(session: AsyncSession, report: Report) -> bool:
-    """Store a new report unless its ``(source agency, external_ref)`` is taken; whether it was.
+@dataclass(frozen=True)
+class Claimed:
+    """A new report stored by ``insert_new``."""
+
+    #: On PostgreSQL, a fingerprint of the routing rules' and agencies' rows as the claim's
+    #: statement saw them (``ROUTING_STAMP``): routing uses the rules it holds while it is the
+    #: same (None on SQLite: routing reads them).
+    routing_stamp: str | None
+
+
+#: The routing rules' and agencies' rows as ``(id, xmin)`` pairs, hashed: any INSERT, UPDATE or
+#: DELETE of either table, by any process, gives a new value (a row's new version carries the
+#: writing transaction's id). A scalar subquery of a few rows, sent with the claim.
+ROUTING_STAMP = (
+    "(SELECT md5(string_agg(r.id::text || ':' || r.x, ',' ORDER BY r.id)) FROM "
+    "(SELECT id, xmin::text AS x FROM routing_rules "
+    "UNION ALL SELECT id, xmin::text AS x FROM agencies) AS r)"
+)
+
+
+async def insert_new(session: AsyncSession, report: Report) -> Claimed | None:
+    """Store a new report unless its ``(source agency, external_ref)`` is taken (None then).
 
     One ``INSERT … ON CONFLICT DO NOTHING`` instead of a lookup, a savepoint and an insert: a
     concurrent request with the same reference waits on the unique index and then finds the
@@ -80,11 +103,12 @@ async def insert_new(session: AsyncSession, report: Report) -> bool:
     for key, value in values.items():
         setattr(report, key, value)  # loaded, not expired, once the report is persistent
     stmt = _insert_new_statement(dialect)
-    if (await session.execute(stmt, values)).scalar_one_or_none() is None:
-        return False
+    row = (await session.execute(stmt, values)).one_or_none()
+    if row is None:
+        return None
     make_transient_to_detached(report)
     session.add(report)
-    return True
+    return Claimed(row[1] if dialect == "postgresql" else None)
 
 
 @functools.cache
@@ -106,7 +130,8 @@ def _insert_new_statement(dialect: str) -> Any:
             ["id", "created_at", "updated_at"],
             select(claim.c.case_id, claim.c.created_at, claim.c.created_at),
         )
-        return select(claim.c.id).add_cte(opened.cte("opened"))
+        stamp = literal_column(ROUTING_STAMP, type_=String)
+        return select(claim.c.id, stamp).add_cte(opened.cte("opened"))
     # SQLite otherwise (only SQLite and PostgreSQL are supported)
     return (
         sqlite.insert(table)

@@ -297,9 +297,11 @@ class _Outbox:
         self.items.append((agency_id, event, rule, payload, report_id))
 
     async def flush(self, session: AsyncSession) -> None:
-        # Everything else first, so the recipients' counters (hot rows) stay locked only for the
-        # deliveries' INSERT, the audit event and the commit.
-        await session.flush()
+        # Numbered first, then written with the use case's other rows (persons, keys, links,
+        # recipients) at one flush: on PostgreSQL one statement (its counter bump flushes
+        # nothing), so the recipients' counters (hot rows) stay locked for that statement, the
+        # audit event and the commit. In a group-commit batch they are numbered before its
+        # COMMIT, for all its requests.
         await enqueue_at_commit(
             session,
             [
@@ -309,8 +311,6 @@ class _Outbox:
                 )
             ],
         )
-        # One statement numbers them all, one batched INSERT writes them (in a group-commit
-        # batch: once for all its requests, before its COMMIT).
         await session.flush()
         self.items.clear()
 
@@ -491,9 +491,11 @@ async def _route(
     out: ReportOut,
     *,
     already: set[uuid.UUID],
+    stamp: str | None = None,
 ) -> list[RoutedTo]:
-    """Route to the agencies not yet told: record them (need-to-know), queue ``report.routed``."""
-    routed = await route_report_to(session, routing_facts(source_code, body))
+    """Route to the agencies not yet told: record them (need-to-know), queue ``report.routed``.
+    ``stamp``: the routing rows' fingerprint from the report's claim (``route_report_to``)."""
+    routed = await route_report_to(session, routing_facts(source_code, body), stamp=stamp)
     payload = {"report": out.model_dump(mode="json")}
     told: list[RoutedTo] = []
     recipients: list[tuple[uuid.UUID, str]] = []
@@ -654,7 +656,8 @@ async def submit(
         created_at=now,
     )
     _apply_body(report, body, stored_body, request_hash, now)
-    if not await repo.insert_new(session, report):
+    claimed = await repo.insert_new(session, report)
+    if claimed is None:
         # The reference is taken: by an earlier report (a replay or a conflict), or by a
         # concurrent request that committed while this one waited on the unique index.
         existing = await repo.get_by_external_ref(session, caller.agency_id, body.external_ref)
@@ -664,7 +667,15 @@ async def submit(
 
     linked = await _linked_reports(session, caller, body.linked_report_ids)
     ingested = await _ingest(
-        session, caller, report, body, persons, linked=linked, settings=settings, change="created"
+        session,
+        caller,
+        report,
+        body,
+        persons,
+        linked=linked,
+        settings=settings,
+        change="created",
+        routing_stamp=claimed.routing_stamp,
     )
     answer = to_created(report, ingested.routed, warnings)
     if idempotency_key is not None:
@@ -720,6 +731,7 @@ async def _ingest(
     linked: Sequence[Report],
     settings: IngestSettings,
     change: str,
+    routing_stamp: str | None = None,
 ) -> _Ingested:
     """What a new report and a correction both run once the report row holds the new body:
     version row, modus, facets, persons, case, routing, case holders, watch hits, outbox.
@@ -763,7 +775,9 @@ async def _ingest(
         told = await _tell_recipients(
             session, outbox, report, "report.updated", {"report": out.model_dump(mode="json")}
         )
-    routed = await _route(session, outbox, report, body, caller.agency_code, out, already=told)
+    routed = await _route(
+        session, outbox, report, body, caller.agency_code, out, already=told, stamp=routing_stamp
+    )
     await _notify_case_holders(
         session,
         outbox,

@@ -502,20 +502,55 @@ def share_rules(session: AsyncSession) -> None:
     session.info[_SHARED_RULES] = None
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The rules (as specs, in order) and the active agencies (code → id) routing read."""
+
+    specs: list[RuleSpec]
+    ids: dict[str, uuid.UUID]
+
+
+class _HeldRules:
+    """The process's last reading of the rules and agencies, by the stamp of the rows it was
+    read from (``repositories.reports.ROUTING_STAMP``): an admin's change, in this process or
+    another, changes the stamp, and the next report routed reads them again."""
+
+    stamp: str | None = None
+    read: _Read | None = None
+
+
+_held = _HeldRules()
+
+
+async def _read_rules(session: AsyncSession) -> _Read:
+    specs = [RuleSpec.of(r) for r in await repo.rule_fields(session)]
+    return _Read(specs, await repo.active_agency_ids(session))
+
+
 async def route_report_to(
-    session: AsyncSession, facts: RoutingFacts
+    session: AsyncSession, facts: RoutingFacts, *, stamp: str | None = None
 ) -> list[tuple[RoutedTo, uuid.UUID]]:
     """Route a report with the stored rules to the active agencies (for ingest), with each
-    chosen agency's id: two queries, rules and agencies (once per transaction that shares them)."""
-    shared = _SHARED_RULES in session.info
-    read: tuple[list[RuleSpec], dict[str, uuid.UUID]] | None = session.info.get(_SHARED_RULES)
+    chosen agency's id.
+
+    ``stamp``: the fingerprint of the rules' and agencies' rows this transaction saw (sent with
+    the report's claim): when it is the one of the process's last reading, routing uses that
+    reading and sends nothing. Otherwise two queries, rules and agencies (once per transaction
+    that shares them, ``share_rules``)."""
+    read = _held.read if stamp is not None and stamp == _held.stamp else None
     if read is None:
-        specs = [RuleSpec.of(r) for r in await repo.rule_fields(session)]
-        read = specs, await repo.active_agency_ids(session)
-        if shared:
-            session.info[_SHARED_RULES] = read
-    specs, ids = read
-    return [(target, ids[target.agency_code]) for target in route(facts, specs, set(ids))]
+        shared = _SHARED_RULES in session.info
+        read = session.info.get(_SHARED_RULES)
+        if read is None:
+            read = await _read_rules(session)
+            if shared:
+                session.info[_SHARED_RULES] = read
+            # Held only when read after the stamp was taken: a reading older than its stamp
+            # could miss the change that made it.
+            if stamp is not None:
+                _held.stamp, _held.read = stamp, read
+    ids = read.ids
+    return [(target, ids[target.agency_code]) for target in route(facts, read.specs, ids)]
 
 
 DEFAULT_RULES_RESOURCE = "default_rules.json"
