@@ -1473,6 +1473,64 @@ def _score(
     )
 
 
+#: Two birth dates this many digits apart or more (YYYYMMDD, day and month also read swapped)
+#: are two persons' dates: a clerk's slip changes one digit, two clerks' slips two.
+BORN_APART_DIGITS = 3
+#: What an address shared with a phone weighs, at most, between persons born apart: one
+#: household's contact, said twice (siblings share both), not two agreements.
+HOUSEHOLD_ADDRESS_BITS = 1.0
+
+
+def _digits_apart(a: date, b: date) -> int:
+    """How many of the eight digits of YYYYMMDD differ."""
+    x, y = f"{a.year:04d}{a.month:02d}{a.day:02d}", f"{b.year:04d}{b.month:02d}{b.day:02d}"
+    return sum(p != q for p, q in zip(x, y, strict=True))
+
+
+def _born_apart(a: PersonFeatures, members: Sequence[PersonFeatures]) -> bool:
+    """Whether ``a``'s birth date is ``BORN_APART_DIGITS`` or more digits from that of every
+    record giving one, each read as written and with its day and month swapped: not one
+    person's date mistyped, once in each record, but a brother's or a sister's."""
+    if a.date_of_birth is None:
+        return False
+    dated = [m.date_of_birth for m in members if m.date_of_birth is not None]
+    return bool(dated) and all(
+        _digits_apart(x, y) >= BORN_APART_DIGITS
+        for other in dated
+        for x in _readings(a.date_of_birth)
+        for y in _readings(other)
+    )
+
+
+def _readings(born: date) -> tuple[date, ...]:
+    """A birth date as written, and with day and month swapped where that is a date."""
+    if born.day <= 12 and born.day != born.month:
+        return born, date(born.year, born.day, born.month)
+    return (born,)
+
+
+def _household_contact(
+    vector: dict[str, FieldComparison],
+    a: PersonFeatures,
+    members: Sequence[PersonFeatures],
+    weights: Weights,
+) -> dict[str, FieldComparison]:
+    """The vector with an address shared beside an equal phone weighing at most
+    ``HOUSEHOLD_ADDRESS_BITS`` when ``a`` and the records are born apart (``_born_apart``):
+    the phone and the address are then the household's, one piece of evidence, not two."""
+    address = vector[ADDRESS]
+    if (
+        vector[PHONE].level != "exact"
+        or address.level in (MISSING, "different")
+        or not _born_apart(a, members)
+    ):
+        return vector
+    excess = weights.fields[ADDRESS].bits(address.level) + address.adjust - HOUSEHOLD_ADDRESS_BITS
+    if excess <= 0:
+        return vector
+    return {**vector, ADDRESS: replace(address, adjust=address.adjust - excess)}
+
+
 def compare(
     a: PersonFeatures,
     b: PersonFeatures,
@@ -1483,7 +1541,7 @@ def compare(
 
     ``name_counts`` (see ``compare_names``) weighs an agreement on a common name less.
     """
-    vector = comparison_vector(a, b, name_counts, weights)
+    vector = _household_contact(comparison_vector(a, b, name_counts, weights), a, [b], weights)
     levels = {name: fc.level for name, fc in vector.items()}
     tf = weights.term_frequencies
     return _score(
@@ -1535,6 +1593,7 @@ def compare_entity(
             best[name] = FieldComparison(MISSING)
             continue
         best[name] = max(present, key=lambda fc: weights.fields[name].bits(fc.level) + fc.adjust)
+    best = _household_contact(best, a, members, weights)
     levels = {name: fc.level for name, fc in best.items()}
     veto = None
     if (

@@ -1333,3 +1333,21 @@ def test_an_entity_split_by_a_differently_named_record_holds_a_twin_apart() -> N
     # Rudi's own record still joins his entity.
     own = compare_entity(person(full_name="Oei Bun Rudi", **HOUSEHOLD), rudi)
     assert not own.review_only
+
+
+def test_sisters_born_years_apart_are_not_joined_by_their_households_phone_and_address() -> None:
+    # Dini and Dinia Fauzi, born eight years apart (three digits of the date differ), share the
+    # household's phone and address: one contact said twice, not two agreements. Not linked.
+    home = {**HOUSEHOLD, "sex": "P"}
+    dini = person(full_name="Dini Fauzi", **{**home, "date_of_birth": "1991-07-22"})
+    dinia = person(full_name="Dinia Fauzi binti Yusuf", **{**home, "date_of_birth": "1999-08-27"})
+    assert compare(dini, dinia).probability < DEFAULT_LINK_THRESHOLD
+    assert compare_entity(dini, [dinia]).probability < DEFAULT_LINK_THRESHOLD
+    # Her own records, each date mistyped in one digit (two apart), still join on them.
+    neng = person(full_name="Neng Permana", **{**home, "date_of_birth": "2003-08-28"})
+    own = person(full_name="Neng Permanna", **{**home, "date_of_birth": "2007-05-28"})
+    assert compare(neng, own).probability >= DEFAULT_LINK_THRESHOLD
+    # As does her date with day and month swapped in one record and mistyped in the other.
+    swapped = person(full_name="Neng Permanna", **{**home, "date_of_birth": "2003-12-08"})
+    typed = person(full_name="Neng Permana", **{**home, "date_of_birth": "2003-08-17"})
+    assert compare(typed, swapped).probability >= DEFAULT_LINK_THRESHOLD
