@@ -1443,7 +1443,13 @@ def _score(
     confirmed: bool = False,
     given_agree: bool = False,
     twins: bool = False,
+    born_apart: bool = False,
 ) -> MatchScore:
+    levels = {name: fc.level for name, fc in vector.items()}
+    names_differ = levels[NAME] == "different" and not identifier_agrees and not given_agree
+    held = names_differ or (twins and not identifier_agrees)
+    if born_apart and veto is None and not held:
+        vector = _household_contact(vector, weights)
     bits = 0.0
     reasons: list[str] = []
     for name, fc in vector.items():
@@ -1451,24 +1457,21 @@ def _score(
             continue
         bits += weights.fields[name].bits(fc.level) + fc.adjust
         reasons.append(fc.reason)
-    levels = {name: fc.level for name, fc in vector.items()}
     if veto is not None:
         reasons.insert(0, veto)
         return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
-    review_only = levels[NAME] == "different" and not identifier_agrees and not given_agree
-    if review_only:
+    if names_differ:
         # Twins and siblings share birth date, phone and address; only a name or an identifier
         # tells them apart, so with different names and no identifier the pair is never linked.
         reasons.insert(0, "names different and no identifier agrees: review only")
-    elif twins and not identifier_agrees:
-        review_only = True
+    elif held:
         reasons.insert(0, TWINS_RULE_REASONS[_twins_rule_group(levels) or 0])
     return MatchScore(
         bits,
         _probability(bits, weights.prior),
         levels,
         tuple(reasons),
-        review_only=review_only,
+        review_only=held,
         confirmed=confirmed,
     )
 
@@ -1509,22 +1512,19 @@ def _readings(born: date) -> tuple[date, ...]:
     return (born,)
 
 
+def _shares_household_contact(vector: Mapping[str, FieldComparison]) -> bool:
+    """The phone equal and the address shared, as persons of one household have them."""
+    return vector[PHONE].level == "exact" and vector[ADDRESS].level not in (MISSING, "different")
+
+
 def _household_contact(
-    vector: dict[str, FieldComparison],
-    a: PersonFeatures,
-    members: Sequence[PersonFeatures],
-    weights: Weights,
-) -> dict[str, FieldComparison]:
+    vector: Mapping[str, FieldComparison], weights: Weights
+) -> Mapping[str, FieldComparison]:
     """The vector with an address shared beside an equal phone weighing at most
-    ``HOUSEHOLD_ADDRESS_BITS`` when ``a`` and the records are born apart (``_born_apart``):
-    the phone and the address are then the household's, one piece of evidence, not two."""
+    ``HOUSEHOLD_ADDRESS_BITS``, for persons born apart (``_born_apart``): the phone and the
+    address are then the household's, one piece of evidence, not two. A pair the twins rule
+    holds keeps its weight: an analyst is still asked about it."""
     address = vector[ADDRESS]
-    if (
-        vector[PHONE].level != "exact"
-        or address.level in (MISSING, "different")
-        or not _born_apart(a, members)
-    ):
-        return vector
     excess = weights.fields[ADDRESS].bits(address.level) + address.adjust - HOUSEHOLD_ADDRESS_BITS
     if excess <= 0:
         return vector
@@ -1541,7 +1541,7 @@ def compare(
 
     ``name_counts`` (see ``compare_names``) weighs an agreement on a common name less.
     """
-    vector = _household_contact(comparison_vector(a, b, name_counts, weights), a, [b], weights)
+    vector = comparison_vector(a, b, name_counts, weights)
     levels = {name: fc.level for name, fc in vector.items()}
     tf = weights.term_frequencies
     return _score(
@@ -1552,6 +1552,7 @@ def compare(
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
         given_agree=levels[NAME] == "different" and given_names_agree(a, b, tf),
         twins=twins_pattern(a, b, levels, tf) or household_pattern(a, b, levels),
+        born_apart=_shares_household_contact(vector) and _born_apart(a, [b]),
     )
 
 
@@ -1593,7 +1594,6 @@ def compare_entity(
             best[name] = FieldComparison(MISSING)
             continue
         best[name] = max(present, key=lambda fc: weights.fields[name].bits(fc.level) + fc.adjust)
-    best = _household_contact(best, a, members, weights)
     levels = {name: fc.level for name, fc in best.items()}
     veto = None
     if (
@@ -1645,7 +1645,10 @@ def compare_entity(
             and not any(_given_name(m) == own for m, _, held in judged if not held)
         )
     )
-    return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
+    born_apart = _shares_household_contact(best) and _born_apart(a, members)
+    return _score(
+        best, veto, weights, agrees, given_agree=given, twins=twins, born_apart=born_apart
+    )
 
 
 # --------------------------------------------------------------------------------- decision

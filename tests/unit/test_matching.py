@@ -1351,3 +1351,9 @@ def test_sisters_born_years_apart_are_not_joined_by_their_households_phone_and_a
     swapped = person(full_name="Neng Permanna", **{**home, "date_of_birth": "2003-12-08"})
     typed = person(full_name="Neng Permana", **{**home, "date_of_birth": "2003-08-17"})
     assert compare(typed, swapped).probability >= DEFAULT_LINK_THRESHOLD
+    # Brothers the twins rule holds keep their whole score: an analyst is still asked.
+    older = person(full_name="Agung Saragih", **{**HOUSEHOLD, "date_of_birth": "2003-12-31"})
+    younger = person(full_name="Agus Saragih", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"})
+    held = compare(older, younger, _store_with("Agung", "Agus"))
+    assert held.review_only
+    assert held.probability >= DEFAULT_REVIEW_THRESHOLD
