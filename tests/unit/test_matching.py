@@ -1357,3 +1357,23 @@ def test_sisters_born_years_apart_are_not_joined_by_their_households_phone_and_a
     held = compare(older, younger, _store_with("Agung", "Agus"))
     assert held.review_only
     assert held.probability >= DEFAULT_REVIEW_THRESHOLD
+
+
+def test_a_slip_three_persons_bear_beside_a_word_siblings_share_is_still_a_slip() -> None:
+    # "Wyan" typed for Wayan, a Balinese birth-order word siblings share, in three persons'
+    # reports: the store counts no Wayan to compare it with. Still her name mistyped: linked.
+    store = [
+        person(full_name=f"{name} {family}")
+        for name in ("Aini", "Aisyah")
+        for family in ("Hakim", "Lubis", "Pardede", "Siregar")
+    ] + [person(full_name=f"Ni Wyan {family}") for family in ("Hakim", "Lubis", "Pardede")]
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    home = {**HOUSEHOLD, "sex": "P"}
+    wyan, wayan = (person(full_name=n, **home) for n in ("Ni Wyan Ariani", "Ni Wayan Ariani"))
+    score = compare(wyan, wayan, weights)
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+    # Four bearers make it a name people bear: two names, the twins rule holds them.
+    store.append(person(full_name="Ni Wyan Siregar"))
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    assert compare(wyan, wayan, weights).review_only
