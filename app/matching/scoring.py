@@ -1185,7 +1185,7 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     if OSA.distance(word, known, score_cutoff=1) > 1 or shared_first_word(word):
         return False
     slips = max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word))
-    if slips > TF_SLIP_BEARERS or not _a_known_word(known, tf):
+    if slips > _slip_bearers(word, known) or not _a_known_word(known, tf):
         return False
     if slips > TF_MISSPELT_NAME and not (
         shared_first_word(known)
@@ -1193,6 +1193,22 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     ):
         return False
     return _established_near(word, tf) <= {known}
+
+
+#: The shortest slip taken for a word siblings share though three persons bear it: a short
+#: word ("Sti") borne thrice is more likely a name than a habit (``misspelt_given_name`` also
+#: leaves words under four letters alone).
+SHARED_SLIP_LENGTH = 4
+
+
+def _slip_bearers(word: str, known: str) -> int:
+    """How many counted persons ``word``, a slip of ``known``, may be borne by: one more beside
+    a word siblings share (Wayan, Gede, Siti), which the store does not count as a given name,
+    so it is never seen ``SLIP_RARITY`` times as often as its slip, though it is among the
+    commonest words of names ("wyan", typed for Wayan in three persons' reports)."""
+    if shared_first_word(known) and len(word) >= SHARED_SLIP_LENGTH:
+        return TF_SLIP_BEARERS + 1
+    return TF_SLIP_BEARERS
 
 
 def _mended(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None) -> PersonFeatures:
@@ -1521,7 +1537,13 @@ def _score(
     confirmed: bool = False,
     given_agree: bool = False,
     twins: bool = False,
+    born_apart: bool = False,
 ) -> MatchScore:
+    levels = {name: fc.level for name, fc in vector.items()}
+    names_differ = levels[NAME] == "different" and not identifier_agrees and not given_agree
+    held = names_differ or (twins and not identifier_agrees)
+    if born_apart and veto is None and not held:
+        vector = _household_contact(vector, weights)
     bits = 0.0
     reasons: list[str] = []
     for name, fc in vector.items():
@@ -1529,26 +1551,78 @@ def _score(
             continue
         bits += weights.fields[name].bits(fc.level) + fc.adjust
         reasons.append(fc.reason)
-    levels = {name: fc.level for name, fc in vector.items()}
     if veto is not None:
         reasons.insert(0, veto)
         return MatchScore(bits, 0.0, levels, tuple(reasons), vetoed=True)
-    review_only = levels[NAME] == "different" and not identifier_agrees and not given_agree
-    if review_only:
+    if names_differ:
         # Twins and siblings share birth date, phone and address; only a name or an identifier
         # tells them apart, so with different names and no identifier the pair is never linked.
         reasons.insert(0, "names different and no identifier agrees: review only")
-    elif twins and not identifier_agrees:
-        review_only = True
+    elif held:
         reasons.insert(0, TWINS_RULE_REASONS[_twins_rule_group(levels) or 0])
     return MatchScore(
         bits,
         _probability(bits, weights.prior),
         levels,
         tuple(reasons),
-        review_only=review_only,
+        review_only=held,
         confirmed=confirmed,
     )
+
+
+#: Two birth dates this many digits apart or more (YYYYMMDD, day and month also read swapped)
+#: are two persons' dates: a clerk's slip changes one digit, two clerks' slips two.
+BORN_APART_DIGITS = 3
+#: What an address shared with a phone weighs, at most, between persons born apart: one
+#: household's contact, said twice (siblings share both), not two agreements.
+HOUSEHOLD_ADDRESS_BITS = 1.0
+
+
+def _digits_apart(a: date, b: date) -> int:
+    """How many of the eight digits of YYYYMMDD differ."""
+    x, y = f"{a.year:04d}{a.month:02d}{a.day:02d}", f"{b.year:04d}{b.month:02d}{b.day:02d}"
+    return sum(p != q for p, q in zip(x, y, strict=True))
+
+
+def _born_apart(a: PersonFeatures, members: Sequence[PersonFeatures]) -> bool:
+    """Whether ``a``'s birth date is ``BORN_APART_DIGITS`` or more digits from that of every
+    record giving one, each read as written and with its day and month swapped: not one
+    person's date mistyped, once in each record, but a brother's or a sister's."""
+    if a.date_of_birth is None:
+        return False
+    dated = [m.date_of_birth for m in members if m.date_of_birth is not None]
+    return bool(dated) and all(
+        _digits_apart(x, y) >= BORN_APART_DIGITS
+        for other in dated
+        for x in _readings(a.date_of_birth)
+        for y in _readings(other)
+    )
+
+
+def _readings(born: date) -> tuple[date, ...]:
+    """A birth date as written, and with day and month swapped where that is a date."""
+    if born.day <= 12 and born.day != born.month:
+        return born, date(born.year, born.day, born.month)
+    return (born,)
+
+
+def _shares_household_contact(vector: Mapping[str, FieldComparison]) -> bool:
+    """The phone equal and the address shared, as persons of one household have them."""
+    return vector[PHONE].level == "exact" and vector[ADDRESS].level not in (MISSING, "different")
+
+
+def _household_contact(
+    vector: Mapping[str, FieldComparison], weights: Weights
+) -> Mapping[str, FieldComparison]:
+    """The vector with an address shared beside an equal phone weighing at most
+    ``HOUSEHOLD_ADDRESS_BITS``, for persons born apart (``_born_apart``): the phone and the
+    address are then the household's, one piece of evidence, not two. A pair the twins rule
+    holds keeps its weight: an analyst is still asked about it."""
+    address = vector[ADDRESS]
+    excess = weights.fields[ADDRESS].bits(address.level) + address.adjust - HOUSEHOLD_ADDRESS_BITS
+    if excess <= 0:
+        return vector
+    return {**vector, ADDRESS: replace(address, adjust=address.adjust - excess)}
 
 
 def compare(
@@ -1572,6 +1646,7 @@ def compare(
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
         given_agree=levels[NAME] == "different" and given_names_agree(a, b, tf),
         twins=twins_pattern(a, b, levels, tf) or household_pattern(a, b, levels),
+        born_apart=_shares_household_contact(vector) and _born_apart(a, [b]),
     )
 
 
@@ -1665,7 +1740,10 @@ def compare_entity(
             and not any(_given_name(m) == own for m, _, held in judged if not held)
         )
     )
-    return _score(best, veto, weights, agrees, given_agree=given, twins=twins)
+    born_apart = _shares_household_contact(best) and _born_apart(a, members)
+    return _score(
+        best, veto, weights, agrees, given_agree=given, twins=twins, born_apart=born_apart
+    )
 
 
 # --------------------------------------------------------------------------------- decision

@@ -1427,3 +1427,47 @@ def test_an_entity_split_by_a_differently_named_record_holds_a_twin_apart() -> N
     # Rudi's own record still joins his entity.
     own = compare_entity(person(full_name="Oei Bun Rudi", **HOUSEHOLD), rudi)
     assert not own.review_only
+
+
+def test_sisters_born_years_apart_are_not_joined_by_their_households_phone_and_address() -> None:
+    # Dini and Dinia Fauzi, born eight years apart (three digits of the date differ), share the
+    # household's phone and address: one contact said twice, not two agreements. Not linked.
+    home = {**HOUSEHOLD, "sex": "P"}
+    dini = person(full_name="Dini Fauzi", **{**home, "date_of_birth": "1991-07-22"})
+    dinia = person(full_name="Dinia Fauzi binti Yusuf", **{**home, "date_of_birth": "1999-08-27"})
+    assert compare(dini, dinia).probability < DEFAULT_LINK_THRESHOLD
+    assert compare_entity(dini, [dinia]).probability < DEFAULT_LINK_THRESHOLD
+    # Her own records, each date mistyped in one digit (two apart), still join on them.
+    neng = person(full_name="Neng Permana", **{**home, "date_of_birth": "2003-08-28"})
+    own = person(full_name="Neng Permanna", **{**home, "date_of_birth": "2007-05-28"})
+    assert compare(neng, own).probability >= DEFAULT_LINK_THRESHOLD
+    # As does her date with day and month swapped in one record and mistyped in the other.
+    swapped = person(full_name="Neng Permanna", **{**home, "date_of_birth": "2003-12-08"})
+    typed = person(full_name="Neng Permana", **{**home, "date_of_birth": "2003-08-17"})
+    assert compare(typed, swapped).probability >= DEFAULT_LINK_THRESHOLD
+    # Brothers the twins rule holds keep their whole score: an analyst is still asked.
+    older = person(full_name="Agung Saragih", **{**HOUSEHOLD, "date_of_birth": "2003-12-31"})
+    younger = person(full_name="Agus Saragih", **{**HOUSEHOLD, "date_of_birth": "2009-08-30"})
+    held = compare(older, younger, _store_with("Agung", "Agus"))
+    assert held.review_only
+    assert held.probability >= DEFAULT_REVIEW_THRESHOLD
+
+
+def test_a_slip_three_persons_bear_beside_a_word_siblings_share_is_still_a_slip() -> None:
+    # "Wyan" typed for Wayan, a Balinese birth-order word siblings share, in three persons'
+    # reports: the store counts no Wayan to compare it with. Still her name mistyped: linked.
+    store = [
+        person(full_name=f"{name} {family}")
+        for name in ("Aini", "Aisyah")
+        for family in ("Hakim", "Lubis", "Pardede", "Siregar")
+    ] + [person(full_name=f"Ni Wyan {family}") for family in ("Hakim", "Lubis", "Pardede")]
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    home = {**HOUSEHOLD, "sex": "P"}
+    wyan, wayan = (person(full_name=n, **home) for n in ("Ni Wyan Ariani", "Ni Wayan Ariani"))
+    score = compare(wyan, wayan, weights)
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+    # Four bearers make it a name people bear: two names, the twins rule holds them.
+    store.append(person(full_name="Ni Wyan Siregar"))
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    assert compare(wyan, wayan, weights).review_only
