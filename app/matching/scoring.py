@@ -575,6 +575,7 @@ def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
     return min(bits, TF_NAME_MAX_BITS)
 
 
+@lru_cache(maxsize=65536)
 def name_frequency_key(normalized_name: str) -> str:
     """The blocking key whose holders are counted as bearers of a name (the weak ``nn:`` key)."""
     return f"nn:{'-'.join(phonetic_keys(normalized_name))}"
@@ -799,7 +800,13 @@ def compare_fathers(
 @lru_cache(maxsize=65536)
 def _one_digit_apart(a: date, b: date) -> bool:
     """True when the YYYYMMDD forms differ in one digit or by swapping two adjacent digits."""
-    return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d"), score_cutoff=1) <= 1
+    return OSA.distance(_digits_of(a), _digits_of(b), score_cutoff=1) <= 1
+
+
+@lru_cache(maxsize=65536)
+def _digits_of(day: date) -> str:
+    """The YYYYMMDD form of a date."""
+    return day.strftime("%Y%m%d")
 
 
 _BIRTH_DATE_EQUAL = FieldComparison("exact", "birth date equal")
@@ -1582,11 +1589,12 @@ def compare_entity(
         raise ValueError("an entity has at least one record")
     vectors = [comparison_vector(a, member, name_counts, weights) for member in members]
     member_levels = [{name: fc.level for name, fc in vector.items()} for vector in vectors]
-    best: dict[str, FieldComparison] = {}
+    best: dict[str, FieldComparison] = {} if len(members) > 1 else dict(vectors[0])
     # A birth date is compared with the records that give one: a record giving the year only
     # agrees with the namesake born that year on another day, which the dated records deny.
     dated = a.date_of_birth is not None and any(m.date_of_birth is not None for m in members)
-    for name in FIELDS:
+    # One record (most entities a lookup shows): its comparison is the entity's, as below.
+    for name in FIELDS if len(members) > 1 else ():
         present = [
             v[name]
             for m, v in zip(members, vectors, strict=True)
