@@ -1379,10 +1379,13 @@ GLUED_WORD = 4
 
 def _twins_rule_group(levels: Mapping[str, str]) -> int | None:
     """Which of ``TWINS_RULE_BIRTH_LEVELS`` the pair's birth dates fall in, or None."""
-    return next(
-        (i for i, group in enumerate(TWINS_RULE_BIRTH_LEVELS) if levels[BIRTH_DATE] in group),
-        None,
-    )
+    return _TWINS_RULE_GROUP_OF.get(levels[BIRTH_DATE])
+
+
+#: ``_twins_rule_group`` by birth level, looked up once per level (the first group holding it).
+_TWINS_RULE_GROUP_OF = {
+    level: i for i, group in reversed(list(enumerate(TWINS_RULE_BIRTH_LEVELS))) for level in group
+}
 
 
 def _unglued(
