@@ -186,6 +186,7 @@ _SHARED_FIRST_WORDS = frozenset(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=65536)
 def shared_first_word(normalized: str) -> bool:
     """Whether a name's first word is one siblings commonly share (Muhammad, Siti, Made…)."""
     tokens = normalized.split()

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, wraps
 from itertools import combinations, permutations
-from typing import Generic, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 import pycountry
 from rapidfuzz import fuzz
@@ -373,10 +373,16 @@ class FieldWeights:
 
     m: Mapping[str, float]
     u: Mapping[str, float]
+    _bits: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """``bits`` per level, computed once: scoring asks for them for every field of every pair."""
 
     def bits(self, level: str) -> float:
         """log2(m/u) for a level: the evidence it adds, in bits."""
-        return math.log2(self.m[level] / self.u[level])
+        try:
+            return self._bits[level]
+        except KeyError:
+            value = self._bits[level] = math.log2(self.m[level] / self.u[level])
+            return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,6 +530,43 @@ TF_ADDRESS_MAX_BITS = 2.0
 TF_ADDRESS_MAX_LOSS = 3.0
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+#: Answers ``memoized_on_terms`` keeps per term-frequency table (then it forgets them at once),
+#: and without a table.
+TERMS_MEMO_SIZE = 65536
+
+
+def memoized_on_terms(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn(*words, tf)``, pure on its words and the table: each answer computed once per table
+    and kept on it (``TermFrequencies.memo``: a recounted table starts afresh), or kept in a
+    bounded cache when there is no table. Scoring asks the same few names again for every pair.
+    """
+    arity = fn.__code__.co_argcount
+    untold = lru_cache(maxsize=TERMS_MEMO_SIZE)(fn)
+
+    @wraps(fn)
+    def memoized(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        tf = args[-1] if len(args) == arity and not kwargs else False
+        if tf is None:
+            return untold(*args)
+        if not isinstance(tf, TermFrequencies):
+            return fn(*args, **kwargs)
+        key = (fn, *args[:-1])
+        memo = tf.memo
+        try:
+            return memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            if len(memo) >= TERMS_MEMO_SIZE:
+                memo.clear()
+            value = memo[key] = fn(*args, **kwargs)
+            return value
+
+    return memoized
+
+
+@memoized_on_terms
 def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
     """Bits a whole-name agreement on this name weighs more or less than an average one, from
     its given and family names' shares of the store (each ``log2(mean share / share)``)."""
@@ -532,6 +575,7 @@ def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
     return min(bits, TF_NAME_MAX_BITS)
 
 
+@lru_cache(maxsize=65536)
 def name_frequency_key(normalized_name: str) -> str:
     """The blocking key whose holders are counted as bearers of a name (the weak ``nn:`` key)."""
     return f"nn:{'-'.join(phonetic_keys(normalized_name))}"
@@ -553,15 +597,25 @@ def _frequency_word(count: int) -> str:
     return "a common name" if count >= NAME_FREQUENCY_REFERENCE * 8 else "a frequent name"
 
 
+#: A field missing on either side: one answer shared by every pair (answers are immutable).
+_MISSING_FIELD = FieldComparison(MISSING)
+
+
+@lru_cache(maxsize=64)
+def _agreement(level: str, label: str, words: str) -> FieldComparison:
+    """An answer whose reason names no value ("NIK equal", "sex different"), built once."""
+    return FieldComparison(level, f"{label} {words}")
+
+
 def compare_identifier(a: str | None, b: str | None, label: str) -> FieldComparison:
     """Exact, one-edit typo (substitution, insertion, deletion or adjacent swap) or different."""
     if not a or not b:
-        return FieldComparison(MISSING)
+        return _MISSING_FIELD
     if a == b:
-        return FieldComparison("exact", f"{label} equal")
+        return _agreement("exact", label, "equal")
     if OSA.distance(a, b, score_cutoff=1) <= 1:
         return FieldComparison("typo", f"{label} differs by one character ({a} ~ {b})")
-    return FieldComparison("different", f"{label} different")
+    return _agreement("different", label, "different")
 
 
 def compare_niks(a: str | None, b: str | None, weights: Weights | None = None) -> FieldComparison:
@@ -691,7 +745,7 @@ def compare_names(
     an agreement on the name itself then weighs less for a common name.
     """
     if not a.name_variants or not b.name_variants:
-        return FieldComparison(MISSING)
+        return _MISSING_FIELD
     best: tuple[int, float, str, int, int] | None = None
     for i, va in enumerate(a.name_variants):
         for j, vb in enumerate(b.name_variants):
@@ -770,9 +824,19 @@ def compare_fathers(
     return None
 
 
+@lru_cache(maxsize=65536)
 def _one_digit_apart(a: date, b: date) -> bool:
     """True when the YYYYMMDD forms differ in one digit or by swapping two adjacent digits."""
-    return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d"), score_cutoff=1) <= 1
+    return OSA.distance(_digits_of(a), _digits_of(b), score_cutoff=1) <= 1
+
+
+@lru_cache(maxsize=65536)
+def _digits_of(day: date) -> str:
+    """The YYYYMMDD form of a date."""
+    return day.strftime("%Y%m%d")
+
+
+_BIRTH_DATE_EQUAL = FieldComparison("exact", "birth date equal")
 
 
 def compare_birth(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
@@ -780,7 +844,7 @@ def compare_birth(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
     da, db = a.date_of_birth, b.date_of_birth
     if da is not None and db is not None:
         if da == db:
-            return FieldComparison("exact", "birth date equal")
+            return _BIRTH_DATE_EQUAL
         if da.year == db.year and da.day == db.month and da.month == db.day:
             return FieldComparison("day_month_swapped", "birth date day/month swapped")
         if _one_digit_apart(da, db):
@@ -789,7 +853,7 @@ def compare_birth(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
             return FieldComparison("same_year", "birth year equal, day differs")
         return FieldComparison("different", f"birth date different ({da} ≠ {db})")
     if a.birth_year is None or b.birth_year is None:
-        return FieldComparison(MISSING)
+        return _MISSING_FIELD
     if a.birth_year == b.birth_year:
         return FieldComparison("year_only", "birth year equal")
     return FieldComparison("different", f"birth year different ({a.birth_year} ≠ {b.birth_year})")
@@ -797,10 +861,10 @@ def compare_birth(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
 
 def _compare_equal(a: str | None, b: str | None, label: str, same: str) -> FieldComparison:
     if not a or not b:
-        return FieldComparison(MISSING)
+        return _MISSING_FIELD
     if a == b:
-        return FieldComparison(same, f"{label} equal")
-    return FieldComparison("different", f"{label} different")
+        return _agreement(same, label, "equal")
+    return _agreement("different", label, "different")
 
 
 def compare_address(
@@ -813,7 +877,7 @@ def compare_address(
     is rarer or commoner than an average address word (capped both ways).
     """
     if not a.address_tokens or not b.address_tokens:
-        return FieldComparison(MISSING)
+        return _MISSING_FIELD
     common = a.address_tokens & b.address_tokens
     jaccard = len(common) / len(a.address_tokens | b.address_tokens)
     if jaccard >= 0.6 and min(len(a.address_tokens), len(b.address_tokens)) >= 3:
@@ -821,7 +885,7 @@ def compare_address(
     elif jaccard >= 0.25:
         level, reason = "partial", f"address partly shared {jaccard:.2f}"
     else:
-        return FieldComparison("different", "address different")
+        return _agreement("different", "address", "different")
     words = [w for w in common if not w.isdigit()]
     if tf is None or not words:
         return FieldComparison(level, reason)
@@ -1023,6 +1087,7 @@ def _one_slip(a: str, b: str) -> bool:
     return {x, y} == {"a", "o"} or not (x in _VOWELS and y in _VOWELS)
 
 
+@memoized_on_terms
 def _same_given_name(first_a: str, first_b: str, tf: TermFrequencies | None = None) -> bool:
     """One given name, spelling aside: another spelling, two letters swapped (Jaiml), a slip of
     one letter in a long name, or written together with the next word (Halimahfirmansyah).
@@ -1074,6 +1139,7 @@ TF_ESTABLISHED_NAME = 3
 TF_MISSPELT_NAME = 1
 
 
+@memoized_on_terms
 def misspelt_given_name(first_a: str, first_b: str, tf: TermFrequencies | None) -> bool:
     """One of two close given names is a misspelling of the other, by the store's counts.
 
@@ -1110,6 +1176,7 @@ def _twin_name_mistyped(a: PersonFeatures, b: PersonFeatures, tf: TermFrequencie
     return False
 
 
+@memoized_on_terms
 def _slip_of_another_name(first_a: str, first_b: str, tf: TermFrequencies) -> bool:
     """One of two given names more than one edit apart is a word nobody else bears, and the
     other a name people bear; a third name people bear, as close to the second as twins' names
@@ -1173,6 +1240,7 @@ TF_SLIP_BEARERS = 2
 SLIP_RARITY = 10
 
 
+@memoized_on_terms
 def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     """``word`` is ``known`` mistyped: one edit after the first letter ("sti"/"siti",
     "ahxmad"/"ahmad", "ntur"/"nur"), a word nobody else bears, or far fewer (``TF_SLIP_BEARERS``),
@@ -1389,10 +1457,13 @@ GLUED_WORD = 4
 
 def _twins_rule_group(levels: Mapping[str, str]) -> int | None:
     """Which of ``TWINS_RULE_BIRTH_LEVELS`` the pair's birth dates fall in, or None."""
-    return next(
-        (i for i, group in enumerate(TWINS_RULE_BIRTH_LEVELS) if levels[BIRTH_DATE] in group),
-        None,
-    )
+    return _TWINS_RULE_GROUP_OF.get(levels[BIRTH_DATE])
+
+
+#: ``_twins_rule_group`` by birth level, looked up once per level (the first group holding it).
+_TWINS_RULE_GROUP_OF = {
+    level: i for i, group in reversed(list(enumerate(TWINS_RULE_BIRTH_LEVELS))) for level in group
+}
 
 
 def _unglued(
@@ -1673,11 +1744,13 @@ def compare_entity(
     if not members:
         raise ValueError("an entity has at least one record")
     vectors = [comparison_vector(a, member, name_counts, weights) for member in members]
-    best: dict[str, FieldComparison] = {}
+    member_levels = [{name: fc.level for name, fc in vector.items()} for vector in vectors]
+    best: dict[str, FieldComparison] = {} if len(members) > 1 else dict(vectors[0])
     # A birth date is compared with the records that give one: a record giving the year only
     # agrees with the namesake born that year on another day, which the dated records deny.
     dated = a.date_of_birth is not None and any(m.date_of_birth is not None for m in members)
-    for name in FIELDS:
+    # One record (most entities a lookup shows): its comparison is the entity's, as below.
+    for name in FIELDS if len(members) > 1 else ():
         present = [
             v[name]
             for m, v in zip(members, vectors, strict=True)
@@ -1685,9 +1758,13 @@ def compare_entity(
             and not (name == BIRTH_DATE and dated and m.date_of_birth is None)
         ]
         if not present:
-            best[name] = FieldComparison(MISSING)
+            best[name] = _MISSING_FIELD
             continue
-        best[name] = max(present, key=lambda fc: weights.fields[name].bits(fc.level) + fc.adjust)
+        best[name] = (
+            present[0]
+            if len(present) == 1
+            else max(present, key=lambda fc: weights.fields[name].bits(fc.level) + fc.adjust)
+        )
     levels = {name: fc.level for name, fc in best.items()}
     veto = None
     if (
@@ -1698,8 +1775,8 @@ def compare_entity(
     ):
         veto = "veto: two different NIKs"
     agrees = any(
-        _identifier_agrees(a, member, {name: fc.level for name, fc in vector.items()})
-        for member, vector in zip(members, vectors, strict=True)
+        _identifier_agrees(a, member, levels_m)
+        for member, levels_m in zip(members, member_levels, strict=True)
     )
     tf = weights.term_frequencies
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
@@ -1709,11 +1786,10 @@ def compare_entity(
         (
             m,
             vector[NAME].level,
-            twins_pattern(a, m, levels_m := {n: fc.level for n, fc in vector.items()}, tf)
-            or household_pattern(a, m, levels_m),
+            twins_pattern(a, m, levels_m, tf) or household_pattern(a, m, levels_m),
         )
-        for m, vector in zip(members, vectors, strict=True)
-        if vector[BIRTH_DATE].level in born
+        for m, vector, levels_m in zip(members, vectors, member_levels, strict=True)
+        if levels_m[BIRTH_DATE] in born
     ]
     holding = [m for m, _, held in judged if held]
     if holding:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.matching.names import shared_first_word
@@ -68,6 +68,9 @@ class TermFrequencies:
     """Persons counted who bear any term of the kind (the denominators)."""
     counts: Mapping[str, Mapping[str, int]]
     mean_share: Mapping[str, float]
+    memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Answers of scoring's pure helpers on this table (``scoring.memoized_on_terms``): the
+    table never changes once counted, so neither do they."""
 
     @classmethod
     def count(cls, persons: Iterable[_Person], keep: int = KEEP_TERMS) -> TermFrequencies:
