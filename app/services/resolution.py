@@ -36,7 +36,7 @@ from app.matching.scoring import (
 from app.models.report import Report, ReportPerson
 from app.models.resolution import ResolutionAction
 from app.repositories import resolution as repo
-from app.services.curation import CASE_FORMING_ROLES, merge_entities
+from app.services.curation import CASE_FORMING_ROLES, merge_entities_at_ingest
 
 #: How each resolution outcome is counted in ``sinergi_dedup_persons_total``.
 _DEDUP_OUTCOME = {Outcome.LINK: "linked", Outcome.NEW: "new", Outcome.REVIEW: "review"}
@@ -253,7 +253,7 @@ async def _merge_bridged(
     for other in others:
         if identifiers_conflict(held.get(target, []), held.get(other, [])):
             continue
-        await merge_entities(session, "resolution", other, target)
+        await merge_entities_at_ingest(session, "resolution", other, target)
         held.setdefault(target, []).extend(held.get(other, []))
         merged.append(other)
         metrics.count_after_commit(session, metrics.ENTITY_MERGES)
