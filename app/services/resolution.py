@@ -277,8 +277,11 @@ async def assign_case(
     victims = {
         p.entity_id: (p, r) for p, r in resolutions if p.role in CASE_FORMING_ROLES and p.entity_id
     }
+    # An entity this resolution opened (a new person, or one only proposed for review) is named
+    # by no other report: only the entities linked to are looked up (none: no statement).
+    stored = [e for e, (_p, r) in victims.items() if r.outcome is Outcome.LINK]
     shared = await repo.cases_of_entities(
-        session, list(victims), CASE_FORMING_ROLES, exclude_report_id=report.id, viewer=viewer
+        session, stored, CASE_FORMING_ROLES, exclude_report_id=report.id, viewer=viewer
     )
     # A new report may have been stored with a case opened for it (``reports.insert_new``).
     opened = report.case_id if current_case_id is None else None
