@@ -3,6 +3,7 @@ the action it records (what an undo puts back)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -61,7 +62,7 @@ async def test_a_bridging_ingest_merges_in_few_statements_and_records_its_undo(
         persons = (
             await session.scalars(
                 select(ReportPerson.id).where(
-                    ReportPerson.report_id.in_([by_nik["id"], by_phone["id"]])
+                    ReportPerson.report_id.in_([uuid.UUID(by_nik["id"]), uuid.UUID(by_phone["id"])])
                 )
             )
         ).all()
