@@ -21,10 +21,13 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    cast,
     exists,
     false,
     func,
     literal,
+    literal_column,
+    null,
     or_,
     select,
     text,
@@ -205,21 +208,49 @@ async def candidates_of_persons(
     resolved (None when screening); ``viewer`` is the agency the answer is for (None: an
     admin), each row says if it is hidden from it.
     """
-    wanted_caps: list[dict[str, int]] = []
+    wanted_caps = [_caps_of(keys, name_keys) for keys, name_keys in persons]
+    if dialect_name(session) == "postgresql":
+        return await _candidates_in_one_statement(
+            session, persons, wanted_caps, exclude_report_id, viewer
+        )
+    return await _candidates_in_two_statements(
+        session, persons, wanted_caps, exclude_report_id, viewer
+    )
+
+
+def _caps_of(keys: Sequence[str], name_keys: Sequence[str]) -> dict[str, int]:
+    """Up to how many holders each of a person's keys is counted: its weak keys (to tell if
+    they are usable, ``usable_keys``) and its names (``Found.name_counts``)."""
+    caps = {k: WEAK_KEY_LIMIT + 1 for k in keys if is_weak_key(k)}
+    caps.update((k, NAME_FREQUENCY_CAP) for k in name_keys)
+    return caps
+
+
+def _name_counts(
+    name_keys: Sequence[str], caps: Mapping[str, int], counted: Mapping[str, int]
+) -> dict[str, int]:
+    # each key counted up to this person's own cap, as if counted for it alone
+    return {k: min(counted.get(k, 0), caps[k]) for k in name_keys}
+
+
+async def _candidates_in_two_statements(
+    session: AsyncSession,
+    persons: Sequence[tuple[Sequence[str], Sequence[str]]],
+    wanted_caps: Sequence[dict[str, int]],
+    exclude_report_id: uuid.UUID | None,
+    viewer: uuid.UUID | None,
+) -> list[Found]:
+    """The key counts, ``usable_keys`` applied in Python, then the candidates of the keys kept."""
     caps: dict[str, int] = {}
-    for keys, name_keys in persons:
-        mine = {k: WEAK_KEY_LIMIT + 1 for k in keys if is_weak_key(k)}
-        mine.update((k, NAME_FREQUENCY_CAP) for k in name_keys)
-        wanted_caps.append(mine)
+    for mine in wanted_caps:
         for key, cap in mine.items():
             caps[key] = max(caps.get(key, 0), cap)
     counted = await key_counts(session, caps)
     wanted: list[tuple[int, str, bool]] = []
     name_counts: list[dict[str, int]] = []
     for index, ((keys, name_keys), mine) in enumerate(zip(persons, wanted_caps, strict=True)):
-        # each key counted up to this person's own cap, as if counted for it alone
         counts = {k: min(counted.get(k, 0), cap) for k, cap in mine.items()}
-        name_counts.append({k: counts.get(k, 0) for k in name_keys})
+        name_counts.append(_name_counts(name_keys, mine, counted))
         wanted += [
             (index, k, k.startswith(IDENTIFIER_KEY_PREFIXES)) for k in usable_keys(keys, counts)
         ]
@@ -230,6 +261,121 @@ async def candidates_of_persons(
             if eid is not None and feats:
                 rows[index].append((pid, eid, feats, bool(hidden)))
     return [Found(r, n) for r, n in zip(rows, name_counts, strict=True)]
+
+
+async def _candidates_in_one_statement(
+    session: AsyncSession,
+    persons: Sequence[tuple[Sequence[str], Sequence[str]]],
+    wanted_caps: Sequence[dict[str, int]],
+    exclude_report_id: uuid.UUID | None,
+    viewer: uuid.UUID | None,
+) -> list[Found]:
+    """``_candidates_in_two_statements`` in one round trip (PostgreSQL): the statement counts
+    the keys, keeps the usable ones by ``usable_keys``' rule (a weak key held by at most
+    ``WEAK_KEY_LIMIT`` persons, as counted for this person) and ranks their holders; the
+    counts come back as rows of their own (``person`` NULL) beside the candidates."""
+    person: list[int] = []
+    key: list[str] = []
+    cap: list[int] = []
+    weak: list[bool] = []
+    identifier: list[bool] = []
+    blocking: list[bool] = []
+    for index, ((keys, name_keys), mine) in enumerate(zip(persons, wanted_caps, strict=True)):
+        # every blocking key as ``usable_keys`` sees it, then the names counted only
+        for k, is_blocking in [*((k, True) for k in keys), *((k, False) for k in name_keys)]:
+            person.append(index)
+            key.append(k)
+            cap.append(mine.get(k, 0))
+            weak.append(is_weak_key(k))
+            identifier.append(k.startswith(IDENTIFIER_KEY_PREFIXES))
+            blocking.append(is_blocking)
+    params: dict[str, Any] = {
+        "viewer": viewer,
+        "exclude_report_id": exclude_report_id,
+        "w_person": person,
+        "w_key": key,
+        "w_cap": cap,
+        "w_weak": weak,
+        "w_identifier": identifier,
+        "w_blocking": blocking,
+        "weak_limit": WEAK_KEY_LIMIT,
+    }
+    query = _held_counted_query(viewer is not None, exclude_report_id is not None)
+    counted: dict[str, int] = {}
+    rows: list[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]] = [[] for _ in persons]
+    for index, pid, eid, feats, hidden, counted_key, held in await driver_rows(
+        session, query, params
+    ):
+        if index is None:
+            counted[counted_key] = int(held)
+        elif eid is not None and feats:
+            rows[index].append((pid, eid, feats, bool(hidden)))
+    return [
+        Found(r, _name_counts(name_keys, mine, counted))
+        for r, (_keys, name_keys), mine in zip(rows, persons, wanted_caps, strict=True)
+    ]
+
+
+@functools.cache
+def _held_counted_query(by_viewer: bool, excluding: bool) -> Any:
+    """``_candidates_in_one_statement``'s statement for one shape, built once per process."""
+    wanted = select(
+        func.unnest(
+            bindparam("w_person", type_=ARRAY(Integer)),
+            bindparam("w_key", type_=ARRAY(String)),
+            bindparam("w_cap", type_=ARRAY(Integer)),
+            bindparam("w_weak", type_=ARRAY(Boolean)),
+            bindparam("w_identifier", type_=ARRAY(Boolean)),
+            bindparam("w_blocking", type_=ARRAY(Boolean)),
+        )
+        .table_valued("person", "key", "cap", "weak", "identifier", "blocking")
+        .render_derived(name="w")
+    ).cte("wanted")
+    caps = (
+        select(wanted.c.key, func.max(wanted.c.cap).label("cap"))
+        .where(wanted.c.cap > 0)
+        .group_by(wanted.c.key)
+        .subquery("caps")
+    )
+    # each key's holders read from the index up to its largest cap, as ``key_counts`` does
+    held = (
+        select(func.count())
+        .select_from(
+            select(literal_column("1"))
+            .where(PersonKey.key == caps.c.key)
+            .limit(caps.c.cap)
+            .correlate(caps)
+            .subquery("held")
+        )
+        .scalar_subquery()
+    )
+    counted = select(caps.c.key, held.label("held")).cte("counted")
+    weak_limit = bindparam("weak_limit", type_=Integer)
+    usable = (
+        select(wanted.c.person, wanted.c.key, wanted.c.identifier)
+        .join_from(wanted, counted, counted.c.key == wanted.c.key, isouter=True)
+        .where(
+            wanted.c.blocking,
+            or_(
+                ~wanted.c.weak,
+                func.least(func.coalesce(counted.c.held, 0), wanted.c.cap) <= weak_limit,
+            ),
+        )
+        .subquery("usable")
+    )
+    candidates = _ranked_query(usable, by_viewer, excluding, with_counts=True)
+    counts = select(
+        cast(null(), Integer).label("person"),
+        cast(null(), Uuid).label("id"),
+        cast(null(), Uuid).label("entity_id"),
+        cast(null(), ReportPerson.features.type).label("features"),
+        cast(null(), Boolean).label("hidden"),
+        counted.c.key,
+        counted.c.held,
+        cast(null(), Integer).label("rank"),
+    )
+    both = union_all(candidates, counts).subquery("found")
+    return select(*[c for c in both.c if c.key != "rank"]).order_by(both.c.person, both.c.rank)
 
 
 def _ranked_candidates(
@@ -283,7 +429,12 @@ def _held_ranked_query(by_viewer: bool, excluding: bool) -> Select[Any]:
     return _ranked_query(wanted_keys, by_viewer, excluding)
 
 
-def _ranked_query(wanted_keys: Any, by_viewer: bool, excluding: bool) -> Select[Any]:
+def _ranked_query(
+    wanted_keys: Any, by_viewer: bool, excluding: bool, *, with_counts: bool = False
+) -> Select[Any]:
+    """Each wanted person's best holders of its keys, in rank order; ``with_counts``: each row
+    also carries an empty key and count and its rank, unordered (``_held_counted_query`` adds
+    the count rows and orders the whole)."""
     by_identifier = func.max(case((wanted_keys.c.identifier, 1), else_=0))
     ranked = (
         select(
@@ -308,6 +459,15 @@ def _ranked_query(wanted_keys: Any, by_viewer: bool, excluding: bool) -> Select[
             ReportPerson.entity_id,
             ReportPerson.features,
             hidden_from(viewer).label("hidden"),
+            *(
+                (
+                    cast(null(), String).label("key"),
+                    cast(null(), Integer).label("held"),
+                    ranked.c.rank,
+                )
+                if with_counts
+                else ()
+            ),
         )
         .join_from(ranked, ReportPerson, ReportPerson.id == ranked.c.report_person_id)
         .join(Report, Report.id == ReportPerson.report_id)
@@ -316,8 +476,9 @@ def _ranked_query(wanted_keys: Any, by_viewer: bool, excluding: bool) -> Select[
             Report.status != ReportStatus.RETRACTED,
             ReportPerson.entity_id.is_not(None),
         )
-        .order_by(ranked.c.person, ranked.c.rank)
     )
+    if not with_counts:
+        query = query.order_by(ranked.c.person, ranked.c.rank)
     if excluding:
         query = query.where(ReportPerson.report_id != bindparam("exclude_report_id", type_=Uuid))
     return query

@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ARRAY, String, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from app.db import add_rows, dialect_name, driver_rows, table_of
 from app.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from app.models.base import utcnow
+from app.models.base import UTCDateTime, utcnow
 from app.models.report import Report, ReportPerson
 from app.models.resolution import Case, CaseLink, PersonEntity, PossibleMatch, ResolutionAction
 from app.pagination import decode_score_cursor, decode_time_cursor, encode_cursor
@@ -49,12 +53,12 @@ class _Changes:
         self.previous[kind].setdefault(str(row_id), str(old) if old else None)
         setattr(row, attribute, value)
 
+    def undo(self, result: uuid.UUID) -> dict[str, Any]:
+        """What an undo of the action puts back, and what the action produced."""
+        return {"result": str(result), **{k: v for k, v in self.previous.items() if v}}
+
     def record(self, kind: str, actor: str, result: uuid.UUID) -> ResolutionAction:
-        action = ResolutionAction(
-            kind=kind,
-            actor=actor,
-            undo={"result": str(result), **{k: v for k, v in self.previous.items() if v}},
-        )
+        action = ResolutionAction(kind=kind, actor=actor, undo=self.undo(result))
         self.session.add(action)
         return action
 
@@ -104,6 +108,115 @@ async def merge_entities(
     action = changes.record("entity.merge", actor, target_id)
     await session.flush()
     return action
+
+
+async def merge_entities_at_ingest(
+    session: AsyncSession, actor: str, source_id: uuid.UUID, target_id: uuid.UUID
+) -> None:
+    """``merge_entities`` for resolution's own merges (no action object to answer with).
+
+    On PostgreSQL the same rows change and the same action is recorded (a plain row, written
+    at the next flush) in two statements sent straight through the driver, where the ORM sends
+    about ten (each entity, the persons, their UPDATEs, the cases naming the entity, the
+    action). The persons moved are those stored before it, as ``merge_entities`` moves them
+    (the rows this ingest has not flushed yet keep the entity they were given); the cases are
+    joined once those rows are written. ORM objects of the session that it changed are told
+    their new values, as ``merge_entities``' own ``session.get`` would have changed them.
+    """
+    if dialect_name(session) != "postgresql" or source_id == target_id:
+        await merge_entities(session, actor, source_id, target_id)
+        return
+    changes = _Changes(session)
+    [(source_live, target_live, moved)] = await driver_rows(
+        session,
+        _MERGE_PERSONS,
+        {"source": source_id, "target": target_id},
+        writes=True,
+    )
+    if not source_live:
+        await _live_entity(session, source_id, "/source_entity_id")  # raises
+    if not target_live:
+        await _live_entity(session, target_id, "/target_entity_id")  # raises
+    for person_id in moved or ():
+        changes.previous["persons"][str(person_id)] = str(source_id)
+        _tell(session, ReportPerson, person_id, entity_id=target_id)
+    changes.previous["entities"][str(source_id)] = None
+    _tell(session, PersonEntity, source_id, merged_into_id=target_id)
+    await session.flush()
+    now = utcnow()
+    [(into, reports, links, cases)] = await driver_rows(
+        session,
+        _JOIN_CASES,
+        {"target": target_id, "roles": list(CASE_FORMING_ROLES), "now": now},
+        writes=True,
+    )
+    for kind, rows in (("reports", reports), ("links", links), ("cases", cases)):
+        for row_id, old in rows or ():
+            changes.previous[kind].setdefault(row_id, old)
+            into_id = uuid.UUID(str(into))  # rows moved: there is a case they moved into
+            if kind == "reports":
+                _tell(session, Report, uuid.UUID(row_id), case_id=into_id, updated_at=now)
+            elif kind == "links":
+                _tell(session, CaseLink, uuid.UUID(row_id), case_id=into_id)
+            else:
+                _tell(session, Case, uuid.UUID(row_id), merged_into_id=into_id, updated_at=now)
+    add_rows(
+        session,
+        table_of(ResolutionAction),
+        [{"kind": "entity.merge", "actor": actor, "undo": changes.undo(target_id)}],
+    )
+
+
+def _tell(session: AsyncSession, model: type[Any], row_id: uuid.UUID, **values: Any) -> None:
+    """Give an object of the session (if it holds one) the values a statement wrote."""
+    row = session.sync_session.identity_map.get(identity_key(model, row_id))
+    if row is not None:
+        for attribute, value in values.items():
+            set_committed_value(row, attribute, value)
+
+
+#: ``merge_entities_at_ingest``'s first statement: both entities live, then the source's
+#: persons move to the target and the source points at it (nothing changes otherwise).
+_MERGE_PERSONS = text(
+    "WITH live AS (SELECT id FROM person_entities"
+    " WHERE id IN (:source, :target) AND merged_into_id IS NULL),"
+    " ok AS (SELECT count(*) = 2 AS ok FROM live),"
+    " moved AS (UPDATE report_persons SET entity_id = :target"
+    " WHERE entity_id = :source AND (SELECT ok FROM ok) RETURNING id),"
+    " merged AS (UPDATE person_entities SET merged_into_id = :target"
+    " WHERE id = :source AND (SELECT ok FROM ok) RETURNING id)"
+    " SELECT EXISTS (SELECT 1 FROM live WHERE id = :source),"
+    " EXISTS (SELECT 1 FROM live WHERE id = :target), ARRAY(SELECT id FROM moved)"
+).bindparams(bindparam("source", type_=Uuid), bindparam("target", type_=Uuid))
+
+#: Its second (``_join_cases_sharing``): the cases of live reports naming the target entity in a
+#: case-forming role become the oldest one (``repo.case_ids_naming``' order), their reports,
+#: links and rows moved; it answers that case and each moved row's previous value.
+_JOIN_CASES = text(
+    "WITH naming AS (SELECT r.case_id, min(r.created_at) AS first FROM reports AS r"
+    " JOIN report_persons AS p ON p.report_id = r.id"
+    " WHERE p.entity_id = :target AND p.role = ANY(:roles) AND r.status != 'RETRACTED'"
+    " AND r.case_id IS NOT NULL GROUP BY r.case_id),"
+    " ordered AS (SELECT case_id, row_number() OVER (ORDER BY first, case_id) AS n FROM naming),"
+    " kept AS (SELECT case_id FROM ordered WHERE n = 1),"
+    " absorbed AS (SELECT c.id, c.merged_into_id FROM cases AS c"
+    " JOIN ordered AS o ON o.case_id = c.id WHERE o.n > 1),"
+    " moved_reports AS (UPDATE reports AS r SET case_id = (SELECT case_id FROM kept),"
+    " updated_at = :now FROM absorbed AS a WHERE r.case_id = a.id RETURNING r.id, a.id AS old),"
+    " moved_links AS (UPDATE case_links AS l SET case_id = (SELECT case_id FROM kept)"
+    " FROM absorbed AS a WHERE l.case_id = a.id RETURNING l.id, a.id AS old),"
+    " moved_cases AS (UPDATE cases AS c SET merged_into_id = (SELECT case_id FROM kept),"
+    " updated_at = :now FROM absorbed AS a WHERE c.id = a.id"
+    " RETURNING c.id, a.merged_into_id AS old)"
+    " SELECT (SELECT case_id FROM kept),"
+    " (SELECT json_agg(json_build_array(id, old)) FROM moved_reports),"
+    " (SELECT json_agg(json_build_array(id, old)) FROM moved_links),"
+    " (SELECT json_agg(json_build_array(id, old)) FROM moved_cases)"
+).bindparams(
+    bindparam("target", type_=Uuid),
+    bindparam("roles", type_=ARRAY(String)),
+    bindparam("now", type_=UTCDateTime),
+)
 
 
 async def split_entity(

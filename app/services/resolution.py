@@ -36,7 +36,7 @@ from app.matching.scoring import (
 from app.models.report import Report, ReportPerson
 from app.models.resolution import ResolutionAction
 from app.repositories import resolution as repo
-from app.services.curation import CASE_FORMING_ROLES, merge_entities
+from app.services.curation import CASE_FORMING_ROLES, merge_entities_at_ingest
 
 #: How each resolution outcome is counted in ``sinergi_dedup_persons_total``.
 _DEDUP_OUTCOME = {Outcome.LINK: "linked", Outcome.NEW: "new", Outcome.REVIEW: "review"}
@@ -253,7 +253,7 @@ async def _merge_bridged(
     for other in others:
         if identifiers_conflict(held.get(target, []), held.get(other, [])):
             continue
-        await merge_entities(session, "resolution", other, target)
+        await merge_entities_at_ingest(session, "resolution", other, target)
         held.setdefault(target, []).extend(held.get(other, []))
         merged.append(other)
         metrics.count_after_commit(session, metrics.ENTITY_MERGES)
@@ -277,8 +277,11 @@ async def assign_case(
     victims = {
         p.entity_id: (p, r) for p, r in resolutions if p.role in CASE_FORMING_ROLES and p.entity_id
     }
+    # An entity this resolution opened (a new person, or one only proposed for review) is named
+    # by no other report: only the entities linked to are looked up (none: no statement).
+    stored = [e for e, (_p, r) in victims.items() if r.outcome is Outcome.LINK]
     shared = await repo.cases_of_entities(
-        session, list(victims), CASE_FORMING_ROLES, exclude_report_id=report.id, viewer=viewer
+        session, stored, CASE_FORMING_ROLES, exclude_report_id=report.id, viewer=viewer
     )
     # A new report may have been stored with a case opened for it (``reports.insert_new``).
     opened = report.case_id if current_case_id is None else None
