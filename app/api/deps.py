@@ -20,7 +20,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
-from app.db import autocommit_sessions, wrote
+from app.db import autocommit_sessions, hold_reads, release_reads, wrote
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions, tokens
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
@@ -49,22 +49,29 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     its event is committed together with those of concurrent reads (``audit_group_commit``),
     still before the answer leaves.
     """
+    reads = _reads_only(request)
     factory: async_sessionmaker[AsyncSession] = (
-        autocommit_sessions(request.app.state)
-        if _reads_only(request)
-        else request.app.state.session_factory
+        autocommit_sessions(request.app.state) if reads else request.app.state.session_factory
     )
     audit = _request_audit(request)
     grouped = False
     async with factory() as session:
-        async with session.begin():
-            if audit is not None:
-                session.info[REQUEST_AUDIT_KEY] = audit
-            yield session
-            if audit is not None:
-                grouped = not wrote(session) and audit_group_commit(request) is not None
-                if not grouped:
-                    await audit.write_success(session)
+        if reads:
+            # its reads on a pooled connection of their own, outside the ORM session
+            hold_reads(session, request.app.state.engine)
+        try:
+            async with session.begin():
+                if audit is not None:
+                    session.info[REQUEST_AUDIT_KEY] = audit
+                yield session
+                if audit is not None:
+                    grouped = not wrote(session) and audit_group_commit(request) is not None
+                    if not grouped:
+                        await audit.write_success(session)
+        finally:
+            if reads:
+                # back to the pool before the wait for the audit event's shared commit
+                await release_reads(session)
         if grouped and audit is not None:
             group = audit_group_commit(request)
             assert group is not None
