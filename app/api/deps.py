@@ -49,33 +49,42 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     its event is committed together with those of concurrent reads (``audit_group_commit``),
     still before the answer leaves.
     """
-    reads = _reads_only(request)
-    factory: async_sessionmaker[AsyncSession] = (
-        autocommit_sessions(request.app.state) if reads else request.app.state.session_factory
-    )
     audit = _request_audit(request)
     grouped = False
-    async with factory() as session:
-        if reads:
-            # its reads on a pooled connection of their own, outside the ORM session
-            hold_reads(session, request.app.state.engine)
+    if _reads_only(request):
+        # No transaction to begin nor end: its reads go on a pooled connection of their own
+        # (``hold_reads``), each committing alone; the session serves what else it may send.
+        session = autocommit_sessions(request.app.state)()
+        hold_reads(session, request.app.state.engine)
+        if audit is not None:
+            session.info[REQUEST_AUDIT_KEY] = audit
         try:
-            async with session.begin():
-                if audit is not None:
-                    session.info[REQUEST_AUDIT_KEY] = audit
-                yield session
-                if audit is not None:
-                    grouped = not wrote(session) and audit_group_commit(request) is not None
-                    if not grouped:
-                        await audit.write_success(session)
+            yield session
+            if audit is not None:
+                grouped = not wrote(session) and audit_group_commit(request) is not None
+                if not grouped:
+                    await audit.write_success(session)
+            if session.in_transaction():
+                await session.commit()
         finally:
-            if reads:
-                # back to the pool before the wait for the audit event's shared commit
-                await release_reads(session)
-        if grouped and audit is not None:
-            group = audit_group_commit(request)
-            assert group is not None
-            await audit.write_success_grouped(group)
+            # back to the pool before the wait for the audit event's shared commit
+            await release_reads(session)
+            if session.in_transaction():
+                await session.close()  # after an error: what it began is rolled back
+    else:
+        factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+        async with factory() as session, session.begin():
+            if audit is not None:
+                session.info[REQUEST_AUDIT_KEY] = audit
+            yield session
+            if audit is not None:
+                grouped = not wrote(session) and audit_group_commit(request) is not None
+                if not grouped:
+                    await audit.write_success(session)
+    if grouped and audit is not None:
+        group = audit_group_commit(request)
+        assert group is not None
+        await audit.write_success_grouped(group)
 
 
 _READS_ONLY = "_sinergi_reads_only"
