@@ -369,7 +369,7 @@ async def driver_rows(
     transaction has begun; a transaction whose BEGIN SQLAlchemy has not sent yet gets it
     through SQLAlchemy, so the write is never committed on its own.
     """
-    held: HeldReads | None = session.info.get(_HELD_READS)
+    held: HeldConnection | None = session.info.get(_HELD_READS)
     if held is not None and not writes:
         found = await held.fetch(statement, params)
         if found is not None:
@@ -398,7 +398,7 @@ async def driver_rows(
 _HELD_READS = "sinergi_held_reads"
 
 
-class HeldReads:
+class HeldConnection:
     """A pooled connection that a read's statements (``driver_rows``) share, taken from the
     engine's pool at the first and given back by ``release_reads``: no ORM session transaction,
     no ``Session.connection()`` per statement (each a greenlet hop and a pass through the
@@ -433,20 +433,33 @@ class HeldReads:
         return rows
 
 
+async def driver_alone(
+    engine: AsyncEngine, statement: DriverStatement, params: Mapping[str, Any]
+) -> Sequence[Sequence[Any]] | None:
+    """``statement``'s rows, sent by the driver on a pooled connection of its own and
+    committing by itself (no session, no BEGIN or COMMIT); None where it was not sent or
+    failed: the caller then sends it through a session, which tells what went wrong."""
+    held = HeldConnection(engine)
+    try:
+        return await held.fetch(statement, params)
+    finally:
+        await release_reads_of(held)
+
+
 def hold_reads(session: AsyncSession, engine: AsyncEngine) -> None:
     """Send ``session``'s reads through ``driver_rows`` on one pooled connection of their own
-    (``HeldReads``), until ``release_reads``; writes and ORM statements still use the session."""
-    session.info[_HELD_READS] = HeldReads(engine)
+    (``HeldConnection``), until ``release_reads``; writes and ORM statements use the session."""
+    session.info[_HELD_READS] = HeldConnection(engine)
 
 
 async def release_reads(session: AsyncSession) -> None:
     """Give the connection ``hold_reads``' statements took back to the pool."""
-    held: HeldReads | None = session.info.pop(_HELD_READS, None)
+    held: HeldConnection | None = session.info.pop(_HELD_READS, None)
     if held is not None:
         await release_reads_of(held)
 
 
-async def release_reads_of(held: HeldReads, *, lost: bool = False) -> None:
+async def release_reads_of(held: HeldConnection, *, lost: bool = False) -> None:
     """Back to the pool, or out of it (``lost``: the driver says the connection is closed)."""
     raw, held.raw = held.raw, None
     if raw is not None:
