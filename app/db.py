@@ -36,11 +36,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, UOWTransaction
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.util import await_only
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from app.config import Settings
 
@@ -369,6 +369,11 @@ async def driver_rows(
     transaction has begun; a transaction whose BEGIN SQLAlchemy has not sent yet gets it
     through SQLAlchemy, so the write is never committed on its own.
     """
+    held: HeldConnection | None = session.info.get(_HELD_READS)
+    if held is not None and not writes:
+        found = await held.fetch(statement, params)
+        if found is not None:
+            return found
     connection = await session.connection()
     if connection.dialect.driver == "asyncpg":
         sql, names, fixed = _driver_sql(statement, connection.dialect)
@@ -388,6 +393,77 @@ async def driver_rows(
                 return rows
     result = await connection.execute(statement, params)
     return result.all() if result.returns_rows else []
+
+
+_HELD_READS = "sinergi_held_reads"
+
+
+class HeldConnection:
+    """A pooled connection that a read's statements (``driver_rows``) share, taken from the
+    engine's pool at the first and given back by ``release_reads``: no ORM session transaction,
+    no ``Session.connection()`` per statement (each a greenlet hop and a pass through the
+    session's machinery, several times a small query's Python). Each statement commits on its
+    own, as in an AUTOCOMMIT session (under READ COMMITTED each takes its own snapshot anyway).
+    """
+
+    __slots__ = ("engine", "raw")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.raw: PoolProxiedConnection | None = None
+
+    async def fetch(
+        self, statement: DriverStatement, params: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]] | None:
+        """The rows, or None where the session must send it (not asyncpg, or an error: the
+        session's own connection then says what it was, as ``driver_rows`` does)."""
+        dialect = self.engine.dialect
+        if dialect.driver != "asyncpg":
+            return None
+        sql, names, fixed = _driver_sql(statement, dialect)
+        if self.raw is None:
+            self.raw = await self.engine.raw_connection()
+        driver: Any = self.raw.driver_connection
+        try:
+            values = [params[n] if n in params else fixed[n] for n in names]
+            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
+        except Exception:  # noqa: BLE001 - sent again through the session, which tells what it was
+            await release_reads_of(self, lost=driver.is_closed())
+            return None
+        return rows
+
+
+async def driver_alone(
+    engine: AsyncEngine, statement: DriverStatement, params: Mapping[str, Any]
+) -> Sequence[Sequence[Any]] | None:
+    """``statement``'s rows, sent by the driver on a pooled connection of its own and
+    committing by itself (no session, no BEGIN or COMMIT); None where it was not sent or
+    failed: the caller then sends it through a session, which tells what went wrong."""
+    held = HeldConnection(engine)
+    try:
+        return await held.fetch(statement, params)
+    finally:
+        await release_reads_of(held)
+
+
+def hold_reads(session: AsyncSession, engine: AsyncEngine) -> None:
+    """Send ``session``'s reads through ``driver_rows`` on one pooled connection of their own
+    (``HeldConnection``), until ``release_reads``; writes and ORM statements use the session."""
+    session.info[_HELD_READS] = HeldConnection(engine)
+
+
+async def release_reads(session: AsyncSession) -> None:
+    """Give the connection ``hold_reads``' statements took back to the pool."""
+    held: HeldConnection | None = session.info.pop(_HELD_READS, None)
+    if held is not None:
+        await release_reads_of(held)
+
+
+async def release_reads_of(held: HeldConnection, *, lost: bool = False) -> None:
+    """Back to the pool, or out of it (``lost``: the driver says the connection is closed)."""
+    raw, held.raw = held.raw, None
+    if raw is not None:
+        await greenlet_spawn(raw.invalidate if lost else raw.close)
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
-from app.db import autocommit_sessions, wrote
+from app.db import autocommit_sessions, hold_reads, release_reads, wrote
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions, tokens
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
@@ -49,15 +49,31 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     its event is committed together with those of concurrent reads (``audit_group_commit``),
     still before the answer leaves.
     """
-    factory: async_sessionmaker[AsyncSession] = (
-        autocommit_sessions(request.app.state)
-        if _reads_only(request)
-        else request.app.state.session_factory
-    )
     audit = _request_audit(request)
     grouped = False
-    async with factory() as session:
-        async with session.begin():
+    if _reads_only(request):
+        # No transaction to begin nor end: its reads go on a pooled connection of their own
+        # (``hold_reads``), each committing alone; the session serves what else it may send.
+        session = autocommit_sessions(request.app.state)()
+        hold_reads(session, request.app.state.engine)
+        if audit is not None:
+            session.info[REQUEST_AUDIT_KEY] = audit
+        try:
+            yield session
+            if audit is not None:
+                grouped = not wrote(session) and audit_group_commit(request) is not None
+                if not grouped:
+                    await audit.write_success(session)
+            if session.in_transaction():
+                await session.commit()
+        finally:
+            # back to the pool before the wait for the audit event's shared commit
+            await release_reads(session)
+            if session.in_transaction():
+                await session.close()  # after an error: what it began is rolled back
+    else:
+        factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+        async with factory() as session, session.begin():
             if audit is not None:
                 session.info[REQUEST_AUDIT_KEY] = audit
             yield session
@@ -65,10 +81,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 grouped = not wrote(session) and audit_group_commit(request) is not None
                 if not grouped:
                     await audit.write_success(session)
-        if grouped and audit is not None:
-            group = audit_group_commit(request)
-            assert group is not None
-            await audit.write_success_grouped(group)
+    if grouped and audit is not None:
+        group = audit_group_commit(request)
+        assert group is not None
+        await audit.write_success_grouped(group)
 
 
 _READS_ONLY = "_sinergi_reads_only"

@@ -25,9 +25,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.db import driver_rows, table_of
+from app.db import driver_alone, driver_rows, table_of
 from app.models.audit import AuditEvent
 
 #: Key of the PostgreSQL advisory lock that serializes appends to the chain.
@@ -126,12 +126,24 @@ async def add_pending(
     its canonical form."""
     if not events:
         return
+    await driver_rows(session, _ADD_PENDING, _pending_params(events), writes=True)
+
+
+async def add_pending_alone(
+    engine: AsyncEngine, events: Sequence[tuple[object, tuple[str, str, str]]]
+) -> bool:
+    """``add_pending``'s statement on a pooled connection of its own, committing by itself
+    (``driver_alone``): no session around it. Whether it was written (False: send it through
+    a session, which tells what went wrong)."""
+    return await driver_alone(engine, _ADD_PENDING, _pending_params(events)) is not None
+
+
+def _pending_params(events: Sequence[tuple[object, tuple[str, str, str]]]) -> dict[str, Any]:
     rows = pending_rows(events)
-    params = {
+    return {
         "documents": [orjson.dumps(row["document"]).decode() for row in rows],
         **{part: [row[part] for row in rows] for part in _CANONICAL_PARTS},
     }
-    await driver_rows(session, _ADD_PENDING, params, writes=True)
 
 
 @functools.cache

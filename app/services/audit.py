@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Protocol, TextIO
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import table_of
 from app.errors import NotFound
@@ -289,6 +289,18 @@ def _chained(row: UnchainedEvent, head: ChainHead | None) -> AuditEvent:
 async def record_event(session: AsyncSession, event: AuditEventIn) -> None:
     """Append ``event`` to the chain inside the caller's transaction (flushed, not committed)."""
     await _append(session, event)
+
+
+async def record_events_alone(engine: AsyncEngine, events: Sequence[AuditEventIn]) -> bool:
+    """Append ``events`` in one statement that commits by itself, on a pooled connection of
+    its own (PostgreSQL, where the trigger chains them at that COMMIT, in order): what
+    ``record_events`` writes in a session's AUTOCOMMIT, without the session. Whether it was
+    written (False: not PostgreSQL, or an error; send them through ``record_events``)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    return await repository.add_pending_alone(
+        engine, [(row, canonical_parts(row)) for row in map(_unchained, events)]
+    )
 
 
 async def record_events(session: AsyncSession, events: Sequence[AuditEventIn]) -> None:

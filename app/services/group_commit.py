@@ -21,11 +21,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import autocommit, is_database_unavailable, transaction
 from app.repositories.audit import chains_at_commit
-from app.services.audit import AuditEventIn, record_events
+from app.services.audit import AuditEventIn, record_events, record_events_alone
 
 logger = logging.getLogger("sinergi.audit")
 
@@ -74,9 +74,11 @@ class AuditGroupCommit:
             await self._write(batch)
 
     async def _write(self, batch: list[_Waiting]) -> None:
+        events = [e for w in batch for e in w.events]
         try:
-            async with self._one_statement() as session:
-                await record_events(session, [e for w in batch for e in w.events])
+            if not await self._written_alone(events):
+                async with self._one_statement() as session:
+                    await record_events(session, events)
         except Exception as error:  # noqa: BLE001 - handed to the request it belongs to
             if len(batch) == 1 or is_database_unavailable(error):
                 for waiting in batch:
@@ -90,6 +92,13 @@ class AuditGroupCommit:
         self.events += sum(len(w.events) for w in batch)
         for waiting in batch:
             _settle(waiting, None)
+
+    async def _written_alone(self, events: list[AuditEventIn]) -> bool:
+        """Whether ``events`` were committed by their one statement on a pooled connection,
+        without a session (PostgreSQL); after an error the session sends it again, and its
+        error decides (a database out of reach, or a request's events retried alone)."""
+        engine = self.sessions.kw.get("bind")
+        return isinstance(engine, AsyncEngine) and await record_events_alone(engine, events)
 
     async def _write_one(self, waiting: _Waiting) -> None:
         try:

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlalchemy import event, func, select
 
-from app.db import create_engine, create_session_factory, transaction
+from app.db import AppSession, create_engine, create_session_factory, transaction
 from app.models.agency import AgencyKind
 from app.models.audit import AuditEvent
-from app.services.audit import AuditEventIn, Outcome, record_event
+from app.services.audit import REQUEST_AUDIT_KEY, AuditEventIn, Outcome, record_event
 from tests.conftest import ON_POSTGRES
 from tests.factories import bearer, create_admin, create_agency, token_for
 from tests.report_samples import deferral, interception, recruiter, victim
@@ -188,6 +188,51 @@ async def test_reads_open_no_transaction_and_still_commit_their_audit_event(
             )
         )
         assert sorted(status for _, status in rows.all()) == [200, 200, 200, 404]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the driver's own statements: asyncpg on PostgreSQL")
+async def test_reads_send_their_statements_outside_the_orm_session(
+    app: Any,
+    client: httpx.AsyncClient,
+    headers: dict[str, dict[str, str]],
+) -> None:
+    """A report read and an inbox page (their token check included) send their statements on a
+    pooled connection of their own: the request's ORM session never takes one, and the answers,
+    need-to-know and audit events are what they were."""
+    created = await client.post(
+        "/v1/reports",
+        json=deferral(recipients=["POLRES-DUMAI"]),
+        headers=headers["IMIGRASI-DUMAI"],
+    )
+    assert created.status_code == 201
+    taken: list[object] = []
+
+    def note(session: Any, transaction: Any, connection: Any) -> None:
+        if REQUEST_AUDIT_KEY in session.info:  # a request's own session
+            taken.append(session)
+
+    event.listen(AppSession, "after_begin", note)
+    try:
+        reads = [
+            (created.headers["location"], headers["IMIGRASI-DUMAI"]),
+            (created.headers["location"], headers["POLRES-DUMAI"]),
+            (created.headers["location"], headers["LANAL-DUMAI"]),  # not a recipient: 404
+            ("/v1/inbox", headers["POLRES-DUMAI"]),
+            (created.headers["location"], headers["ADMIN"]),  # admins read every report
+        ]
+        answers = [await client.get(url, headers=h) for url, h in reads]
+    finally:
+        event.remove(AppSession, "after_begin", note)
+    assert [a.status_code for a in answers] == [200, 200, 404, 200, 200]
+    assert answers[0].json() == answers[1].json() == answers[4].json()
+    assert taken == []
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.http_status).where(
+                AuditEvent.request_id.in_([a.headers["x-request-id"] for a in answers])
+            )
+        )
+        assert sorted(rows.scalars().all()) == [200, 200, 200, 200, 404]
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="prepared statements: asyncpg on PostgreSQL")
