@@ -6,7 +6,10 @@ One transaction per use case: the request dependency (or the worker loop) opens 
 
 from __future__ import annotations
 
+import datetime
 import functools
+import math
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +20,9 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ColumnElement,
+    Date,
+    Float,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -483,13 +489,13 @@ def _driver_sql(
 
 def _driver_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
     """Insert ``rows`` straight through asyncpg, as ``driver_rows`` reads: one statement per
-    table whatever the number of rows (``INSERT … SELECT * FROM unnest($1::t1[], …)``, one
-    array per column), prepared once per connection, with no SQLAlchemy execution context or
-    per-row parameter processing (for a flush's plain rows that costs more Python than the
-    rows). Whether it was done: not on other drivers, nor outside a transaction the adapter
-    has begun (a statement sent by the driver alone would then commit on its own), nor for
-    columns whose defaults only SQLAlchemy can compute; on an error SQLAlchemy sends it again
-    and tells what it was, as ``driver_rows`` does."""
+    table whatever the number of rows (``INSERT … SELECT … FROM json_to_recordset($1::json)``,
+    the rows as one JSON document), prepared once per connection, with no SQLAlchemy execution
+    context or per-row parameter processing (for a flush's plain rows that costs more Python
+    than the rows). Whether it was done: not on other drivers, nor outside a transaction the
+    adapter has begun (a statement sent by the driver alone would then commit on its own), nor
+    for columns whose defaults only SQLAlchemy can compute; on an error SQLAlchemy sends it
+    again and tells what it was, as ``driver_rows`` does."""
     return _driver_insert_all(connection, [(table, rows)])
 
 
@@ -500,89 +506,159 @@ def _driver_insert_all(
     one round trip: each table's ``INSERT`` but the last in a CTE of the last. PostgreSQL runs
     every one of them, and checks their foreign keys at the statement's end, so a child may
     reference a parent written in the same statement. Whether it was done (as
-    ``_driver_insert``; nothing is written if not)."""
+    ``_driver_insert``; nothing is written if not).
+
+    Each table's rows go as one JSON document rather than one typed array per column: asyncpg
+    checks every element of an array parameter in Python (``_is_array_iterable``, several
+    ``isinstance`` calls against abstract classes each), which cost more than the rest of the
+    encoding; orjson writes the document in C. The values are those the arrays carried (the
+    same bind processors; JSON columns as their own ``_json_dumps`` text, which ``json``
+    keeps as written), so the rows stored are the same."""
     if connection.dialect.driver != "asyncpg":
         return False
     adapter: Any = connection.connection.dbapi_connection
     if getattr(adapter, "_transaction", None) is None:
         return False
     shapes = tuple((table, frozenset(k for row in rows for k in row)) for table, rows in pending)
-    statement = _unnest_inserts(shapes, connection.dialect)
+    statement = _json_inserts(shapes, connection.dialect)
     if statement is None:
         return False
     sql, columns_of = statement
     try:
-        arrays = [
-            [
-                value if value is None or process is None else process(value)
-                for value in (row[key] if key in row else default(None) for row in rows)
-            ]
+        documents = [
+            _rows_document(rows, columns)
             for (_table, rows), columns in zip(pending, columns_of, strict=True)
-            for key, default, process in columns
         ]
-        await_only(adapter._connection.execute(sql, *arrays))
+        await_only(adapter._connection.execute(sql, *documents))
     except Exception:  # noqa: BLE001 - sent again by the caller, where SQLAlchemy tells what it was
         return False
     return True
 
 
-_Column = tuple[str, Callable[[Any], Any], Callable[[Any], Any] | None]
+#: A column of a JSON-document insert: its key, its default (called when a row lacks the key)
+#: and what turns a Python value into the document's (None: the value as it is).
+_Column = tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None]
+
+
+def _rows_document(rows: list[dict[str, Any]], columns: tuple[_Column, ...]) -> str:
+    """``rows`` as the JSON array ``json_to_recordset`` reads (see ``_json_insert``)."""
+    converted = [(key, encode) for key, _, encode in columns if encode is not None]
+    defaults = [(key, default) for key, default, _ in columns if default is not None]
+    if converted or defaults:
+        documents = []
+        for row in rows:
+            document = dict(row)
+            for key, default in defaults:
+                if key not in document:
+                    document[key] = default(None)
+            for key, encode in converted:
+                value = document.get(key)
+                if value is not None:
+                    document[key] = encode(value)
+            documents.append(document)
+        rows = documents
+    return orjson.dumps(rows, default=_uuid_text, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _uuid_text(value: Any) -> str:
+    """A UUID orjson does not know as one (asyncpg's, read back by ``driver_rows``)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(value)
 
 
 @functools.cache
-def _unnest_inserts(
+def _json_inserts(
     shapes: tuple[tuple[Table, frozenset[str]], ...], dialect: Dialect
 ) -> tuple[str, tuple[tuple[_Column, ...], ...]] | None:
     """The statement inserting rows into each table of ``shapes`` (with those keys) from one
-    array per column, and each table's columns (see ``_unnest_insert``); built once per shape."""
+    JSON document per table, and each table's columns (see ``_json_insert``); built once per
+    shape."""
     parts: list[str] = []
     columns_of: list[tuple[_Column, ...]] = []
     first = 1
     for table, keys in shapes:
-        shape = _unnest_insert(table, keys, dialect, first)
+        shape = _json_insert(table, keys, dialect, first)
         if shape is None:
             return None
         sql, columns = shape
         parts.append(sql)
         columns_of.append(columns)
-        first += len(columns)
+        first += 1
     *ctes, last = parts
     with_ = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(ctes))
     return (f"WITH {with_} {last}" if ctes else last), tuple(columns_of)
 
 
 @functools.cache
-def _unnest_insert(
-    table: Table, keys: frozenset[str], dialect: Dialect, first: int = 1
+def _json_insert(
+    table: Table, keys: frozenset[str], dialect: Dialect, parameter: int = 1
 ) -> tuple[str, tuple[_Column, ...]] | None:
-    """The statement inserting rows with ``keys`` into ``table`` from one array per column
-    (parameters numbered from ``first``), and each column's key, default and bind processor
-    (None when a default needs SQLAlchemy)."""
+    """The statement inserting rows with ``keys`` into ``table`` from the JSON array of
+    parameter ``parameter`` (one object per row, by column key; a key missing or null is NULL),
+    and each column's key, default and encoder (None when a default needs SQLAlchemy)."""
     columns: list[_Column] = []
-    casts: list[str] = []
     for column in table.columns:
         default: Any = column.default
         if default is None:
             if column.key not in keys:
                 continue  # the database's default, or NULL
-            fill: Callable[[Any], Any] = _no_default
+            fill: Callable[[Any], Any] | None = None
         elif default.is_scalar:
             fill = functools.partial(_scalar, default.arg)
         elif default.is_callable:
             fill = default.arg  # called with SQLAlchemy's context, None here
         else:
             return None  # a sequence or an SQL expression
-        columns.append((column.key, fill, column.type._cached_bind_processor(dialect)))
-        casts.append(f"${first + len(casts)}::{column.type.compile(dialect=dialect)}[]")
+        columns.append((column.key, fill, _json_encoder(column.type, dialect)))
     quote = dialect.identifier_preparer
     names = ", ".join(quote.quote(table.c[key].name) for key, _, _ in columns)
-    # names and types of the table; the values are parameters
-    sql = f"INSERT INTO {quote.format_table(table)} ({names}) SELECT * FROM unnest({', '.join(casts)})"  # noqa: S608, E501
+    record = ", ".join(
+        f"{quote.quote_identifier(key)} {table.c[key].type.compile(dialect=dialect)}"
+        for key, _, _ in columns
+    )
+    selected = ", ".join(quote.quote_identifier(key) for key, _, _ in columns)
+    # names and types of the table; the values are the parameter
+    sql = (
+        f"INSERT INTO {quote.format_table(table)} ({names}) "  # noqa: S608
+        f"SELECT {selected} FROM json_to_recordset(${parameter}::json) AS r({record})"
+    )
     return sql, tuple(columns)
 
 
-def _no_default(_context: Any) -> None:
-    return None
+def _json_encoder(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What turns a column's Python value into what its JSON document carries (None: orjson
+    writes the value itself as PostgreSQL reads it back: strings, numbers, booleans, UUIDs,
+    and a JSON column's value, whose text ``_json_dumps`` would write the same)."""
+    if isinstance(type_, JSON):
+        return None
+    if isinstance(type_, LargeBinary):
+        return _bytea_text
+    if isinstance(type_, Float):
+        return _finite
+    if isinstance(type_, Date):
+        return _date_text
+    return type_._cached_bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+def _bytea_text(value: Any) -> str:
+    return "\\x" + bytes(value).hex()
+
+
+def _date_text(value: Any) -> Any:
+    """A date as asyncpg would send it: its first and last dates are -infinity and infinity."""
+    if value == datetime.date.max:
+        return "infinity"
+    if value == datetime.date.min:
+        return "-infinity"
+    return value
+
+
+def _finite(value: Any) -> Any:
+    """A float JSON can carry (orjson would write NaN and infinities as null)."""
+    if not math.isfinite(value):
+        raise ValueError(value)
+    return value
 
 
 def _scalar(value: Any, _context: Any) -> Any:
