@@ -6,6 +6,7 @@ outbox ▸ audit. Nothing here goes over the network.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -348,6 +349,12 @@ class _Person:
     normalized: NormalizedPerson
     features: PersonFeatures
 
+    @functools.cached_property
+    def keys(self) -> list[str]:
+        """The person's blocking keys, computed once (a batch's locks, the claim's, and the
+        check that they are held all ask)."""
+        return blocking_keys(self.features)
+
 
 def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarning]]:
     persons: list[_Person] = []
@@ -370,7 +377,7 @@ class Submission:
     @property
     def lock_keys(self) -> Iterator[str]:
         """Computed only when iterated (a batch's start), never for a request running alone."""
-        return (key for p in self.persons for key in blocking_keys(p.features))
+        return (key for p in self.persons for key in p.keys)
 
 
 def prepare(body: ReportIn) -> Submission:
@@ -393,7 +400,7 @@ async def _store_persons(
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = settings.thresholds
     weights = await current_weights(session)
-    if not keys_locked(session, (k for p in persons for k in blocking_keys(p.features))):
+    if not keys_locked(session, (k for p in persons for k in p.keys)):
         await lock_for_resolution(session, [p.features for p in persons])
     # Every person's candidates in one lookup. A person's resolution changes no other person's
     # candidates (those of this report are never candidates, its keys are not written yet),
