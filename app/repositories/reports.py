@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     ColumnElement,
+    Integer,
     Select,
     String,
     Uuid,
     and_,
     bindparam,
+    column,
     delete,
     exists,
     insert,
     literal_column,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, raiseload, selectinload
+from sqlalchemy.orm.attributes import instance_dict
 
 from app.db import add_rows, table_of
 from app.models.agency import Agency
@@ -40,6 +46,7 @@ from app.models.report import (
     ReportVersion,
 )
 from app.models.resolution import Case, CaseLink
+from app.repositories.resolution import LOCK_IDS_SQL, lock_ids
 
 
 async def get(
@@ -66,6 +73,8 @@ async def get_by_external_ref(
 class Claimed:
     """A new report stored by ``insert_new``."""
 
+    #: The stored report, persistent in the session (every column loaded).
+    report: Report
     #: On PostgreSQL, a fingerprint of the routing rules' and agencies' rows as the claim's
     #: statement saw them (``ROUTING_STAMP``): routing uses the rules it holds while it is the
     #: same (None on SQLite: routing reads them).
@@ -82,40 +91,55 @@ ROUTING_STAMP = (
 )
 
 
-async def insert_new(session: AsyncSession, report: Report) -> Claimed | None:
-    """Store a new report unless its ``(source agency, external_ref)`` is taken (None then).
+async def insert_new(
+    session: AsyncSession, values: dict[str, Any], *, lock_keys: Collection[str] = ()
+) -> Claimed | None:
+    """Store a new report (``values``: every column of its row) unless its ``(source agency,
+    external_ref)`` is taken (None then).
 
     One ``INSERT … ON CONFLICT DO NOTHING`` instead of a lookup, a savepoint and an insert: a
     concurrent request with the same reference waits on the unique index and then finds the
-    reference taken. The stored report joins ``session`` as persistent (every column set), so
-    later changes to it are flushed as an ``UPDATE``.
+    reference taken. The stored report joins ``session`` as persistent (every column loaded), so
+    later changes to it are flushed as an ``UPDATE``; no object is made for a reference taken.
 
     On PostgreSQL the report is stored with a case of its own, opened in the same statement (and
     only if the report was stored): resolution keeps it when no other report shares a victim,
     the common case, so the report's row is written once (``resolution.put_in_case`` moves it
-    otherwise, and drops the case opened for it).
+    otherwise, and drops the case opened for it). ``lock_keys``: resolution's blocking keys,
+    whose advisory locks (``resolution.lock_keys``'s, in the same global order) the statement
+    takes once the report is stored, and only then: held by the transaction when it returns, so
+    every later statement (resolution's candidate lookup) takes its snapshot after they were
+    granted. SQLite takes no locks (its transactions hold the write lock).
     """
-    table = table_of(Report)
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql" and report.case_id is None:
-        report.case_id = uuid.uuid4()
-    values = {column.key: getattr(report, column.key) for column in table.columns}
-    for key, value in values.items():
-        setattr(report, key, value)  # loaded, not expired, once the report is persistent
-    stmt = _insert_new_statement(dialect)
-    row = (await session.execute(stmt, values)).one_or_none()
-    if row is None:
+    if dialect == "postgresql":
+        if values["case_id"] is None:
+            values["case_id"] = uuid.uuid4()
+        params = {**values, _LOCKS: lock_ids(lock_keys)}
+        claimed = (await session.execute(_insert_new_statement(dialect), params)).one_or_none()
+    else:
+        claimed = (await session.execute(_insert_new_statement(dialect), values)).one_or_none()
+    if claimed is None:
         return None
+    # The row as stored, loaded without history: no attribute event per column.
+    report = Report()
+    instance_dict(report).update(values)
     make_transient_to_detached(report)
     session.add(report)
-    return Claimed(row[1] if dialect == "postgresql" else None)
+    return Claimed(report, claimed[1] if dialect == "postgresql" else None)
+
+
+#: The claim's parameter naming the advisory locks it takes (not a column of ``reports``).
+_LOCKS = "resolution_locks"
 
 
 @functools.cache
 def _insert_new_statement(dialect: str) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of a report, built once per process (its
     values are parameters: every ingest sends the same statement); on PostgreSQL with the
-    ``INSERT`` of its case in a CTE, written only if the report was."""
+    ``INSERT`` of its case in a CTE, written only if the report was, and the advisory locks of
+    ``_LOCKS`` taken in a scalar subquery of the select list, evaluated only for a row the claim
+    returned (an uncorrelated subquery runs once, when the first row is projected)."""
     table = table_of(Report)
     if dialect == "postgresql":
         claim = (
@@ -131,7 +155,13 @@ def _insert_new_statement(dialect: str) -> Any:
             select(claim.c.case_id, claim.c.created_at, claim.c.created_at),
         )
         stamp = literal_column(ROUTING_STAMP, type_=String)
-        return select(claim.c.id, stamp).add_cte(opened.cte("opened"))
+        locked = (
+            text(LOCK_IDS_SQL.replace(":ids", f":{_LOCKS}"))
+            .bindparams(bindparam(_LOCKS, type_=ARRAY(BigInteger)))
+            .columns(column("locked", Integer))
+            .scalar_subquery()
+        )
+        return select(claim.c.id, stamp, locked).add_cte(opened.cte("opened"))
     # SQLite otherwise (only SQLite and PostgreSQL are supported)
     return (
         sqlite.insert(table)

@@ -76,6 +76,20 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
+def lock_ids(keys: Iterable[str]) -> list[int]:
+    """The advisory lock ids of blocking keys, each once, in the one global order every
+    transaction takes them in (sorted): ``lock_keys``, or a report's claim
+    (``reports.insert_new``)."""
+    return sorted({_lock_id(k) for k in keys})
+
+
+#: Takes the advisory locks of an array of ids (``lock_ids``) in one statement: ``unnest()``
+#: yields the array in its (sorted) order, so every transaction takes its locks in the same
+#: global order and none waits on another in a cycle. Built once per process.
+LOCK_IDS_SQL = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ids AS bigint[])) AS k"
+_LOCK_IDS = text(LOCK_IDS_SQL)
+
+
 async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
     """Serialize resolution of persons that share a blocking key (PostgreSQL advisory locks).
 
@@ -84,15 +98,11 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
     """
     if dialect_name(session) != "postgresql":
         return
-    locks = sorted({_lock_id(k) for k in keys})
+    locks = lock_ids(keys)
     if not locks:
         return
-    # One round trip for all keys. unnest() yields the array in its (sorted) order, so every
-    # transaction takes its locks in the same global order and none waits on another in a cycle.
-    await session.execute(
-        text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ids AS bigint[])) AS k"),
-        {"ids": locks},
-    )
+    # One round trip for all keys, in their global order.
+    await session.execute(_LOCK_IDS, {"ids": locks})
 
 
 _PG_KEY_COUNTS = text(

@@ -83,6 +83,12 @@ def keys_locked(session: AsyncSession, keys: Iterable[str]) -> bool:
     return held is not None and held.issuperset(keys)
 
 
+def note_keys_locked(session: AsyncSession, keys: frozenset[str]) -> None:
+    """Note that this transaction now holds the locks of ``keys`` (taken by a statement other
+    than ``lock_keys``: a report's claim), so that resolution does not ask for them again."""
+    session.info[_KEYS_LOCKED] = keys | session.info.get(_KEYS_LOCKED, frozenset())
+
+
 #: ``session.info`` key of the rows a batch writes at its end (``add_at_end``), by table.
 _AT_END = "sinergi.rows_at_end"
 
@@ -293,6 +299,7 @@ class IngestGroupCommit:
         counted = metrics.pending_count(session)
         deliveries = deferred_count(session)
         rows = _rows_at_end(session)
+        held = session.info.get(_KEYS_LOCKED)
         try:
             async with session.begin_nested():
                 return _Outcome(waiting, result=await _call(waiting, session))
@@ -300,6 +307,8 @@ class IngestGroupCommit:
             metrics.forget_pending_after(session, counted)
             forget_deferred_after(session, deliveries)
             _forget_rows_after(session, rows)
+            # locks taken inside the savepoint (a claim's) were released with it
+            session.info[_KEYS_LOCKED] = held
             if is_database_unavailable(error):
                 raise
             again = isinstance(error, sa_exc.DBAPIError)

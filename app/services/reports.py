@@ -6,6 +6,7 @@ outbox ▸ audit. Nothing here goes over the network.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -61,7 +62,7 @@ from app.services import watches
 from app.services.caller import Caller
 from app.services.delivery import Outgoing, enqueue_at_commit
 from app.services.facets import facets_of
-from app.services.ingest_batch import add_at_end, keys_locked
+from app.services.ingest_batch import add_at_end, keys_locked, note_keys_locked
 from app.services.match_weights import current_weights
 from app.services.persons import identify
 from app.services.resolution import (
@@ -348,6 +349,12 @@ class _Person:
     normalized: NormalizedPerson
     features: PersonFeatures
 
+    @functools.cached_property
+    def keys(self) -> list[str]:
+        """The person's blocking keys, computed once (a batch's locks, the claim's, and the
+        check that they are held all ask)."""
+        return blocking_keys(self.features)
+
 
 def _normalize_persons(body: ReportIn) -> tuple[list[_Person], list[ReportWarning]]:
     persons: list[_Person] = []
@@ -370,7 +377,7 @@ class Submission:
     @property
     def lock_keys(self) -> Iterator[str]:
         """Computed only when iterated (a batch's start), never for a request running alone."""
-        return (key for p in self.persons for key in blocking_keys(p.features))
+        return (key for p in self.persons for key in p.keys)
 
 
 def prepare(body: ReportIn) -> Submission:
@@ -393,7 +400,7 @@ async def _store_persons(
 ) -> list[tuple[ReportPerson, PersonResolution]]:
     thresholds = settings.thresholds
     weights = await current_weights(session)
-    if not keys_locked(session, (k for p in persons for k in blocking_keys(p.features))):
+    if not keys_locked(session, (k for p in persons for k in p.keys)):
         await lock_for_resolution(session, [p.features for p in persons])
     # Every person's candidates in one lookup. A person's resolution changes no other person's
     # candidates (those of this report are never candidates, its keys are not written yet),
@@ -643,20 +650,27 @@ async def submit(
         return 200, await _replay(session, existing, request_hash, body)
     submission = prepared or prepare(body)
     persons, warnings = submission.persons, submission.warnings
-    report = Report(
-        id=uuid.uuid4(),
-        source_agency_id=caller.agency_id,
-        external_ref=body.external_ref,
-        version=1,
-        status=ReportStatus.ACTIVE,
-        case_id=None,
-        status_reason=None,
-        status_changed_at=None,
-        personal_data_purged_at=None,
-        created_at=now,
+    keys = frozenset(submission.lock_keys)
+    # Resolution's blocking-key locks are taken by the claim's own statement (one round trip
+    # fewer), unless this transaction (a batch's) holds them already.
+    locked = keys_locked(session, keys)
+    claimed = await repo.insert_new(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "source_agency_id": caller.agency_id,
+            "external_ref": body.external_ref,
+            "version": 1,
+            "status": ReportStatus.ACTIVE,
+            "case_id": None,
+            "status_reason": None,
+            "status_changed_at": None,
+            "personal_data_purged_at": None,
+            "created_at": now,
+            **_body_columns(body, stored_body, request_hash, now),
+        },
+        lock_keys=() if locked else keys,
     )
-    _apply_body(report, body, stored_body, request_hash, now)
-    claimed = await repo.insert_new(session, report)
     if claimed is None:
         # The reference is taken: by an earlier report (a replay or a conflict), or by a
         # concurrent request that committed while this one waited on the unique index.
@@ -664,6 +678,9 @@ async def submit(
         if existing is None:
             raise Conflict(detail="A concurrent request with the same external_ref failed; retry")
         return 200, await _replay(session, existing, request_hash, body)
+    report = claimed.report
+    if not locked:
+        note_keys_locked(session, keys)
 
     linked = await _linked_reports(session, caller, body.linked_report_ids)
     ingested = await _ingest(
@@ -702,17 +719,27 @@ async def submit(
     return 201, answer
 
 
+def _body_columns(
+    body: ReportIn, stored_body: dict[str, Any], request_hash: str, now: datetime
+) -> dict[str, Any]:
+    """The columns a report takes from its current body (new report or correction)."""
+    return {
+        "body": stored_body,
+        "body_hash": request_hash,
+        "case_type": str(body.case_type),
+        "tlp": str(body.tlp),
+        "region_code": body.location.region_code if body.location else None,
+        "reported_at": body.reported_at,
+        "updated_at": now,
+    }
+
+
 def _apply_body(
     report: Report, body: ReportIn, stored_body: dict[str, Any], request_hash: str, now: datetime
 ) -> None:
-    """Set the columns a report takes from its current body (new report or correction)."""
-    report.body = stored_body
-    report.body_hash = request_hash
-    report.case_type = str(body.case_type)
-    report.tlp = str(body.tlp)
-    report.region_code = body.location.region_code if body.location else None
-    report.reported_at = body.reported_at
-    report.updated_at = now
+    """Set the columns a report takes from its current body on a stored report (correction)."""
+    for key, value in _body_columns(body, stored_body, request_hash, now).items():
+        setattr(report, key, value)
 
 
 @dataclass
