@@ -245,6 +245,10 @@ session_cookie = APIKeyCookie(
     ),
     auto_error=False,
 )
+#: The security schemes that only document how a route authenticates: each is declared with
+#: ``auto_error=False`` and its value is never read (the dependencies read the header or cookie
+#: themselves), so ``SinergiRoute`` does not solve them per request; OpenAPI still lists them.
+DOCUMENTED_SCHEMES = (oauth2_client_credentials, bearer_token, session_cookie)
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -296,9 +300,11 @@ async def _record_refusal(session: AsyncSession, reason: str) -> None:
 async def get_principal(
     request: Request,
     session: SessionDep,
-    _oauth2: Annotated[str | None, Security(oauth2_client_credentials)],
-    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
-    _cookie: Annotated[str | None, Security(session_cookie)],
+    # For OpenAPI only (read from the request below): ``SinergiRoute`` leaves them unsolved
+    # (``DOCUMENTED_SCHEMES``), so each is declared with a default, not in ``Annotated``.
+    _oauth2: str | None = Security(oauth2_client_credentials),
+    _bearer: HTTPAuthorizationCredentials | None = Security(bearer_token),
+    _cookie: str | None = Security(session_cookie),
 ) -> Principal:
     """Verify the bearer token (signature, claims, agency and key still live) or the session."""
     # read off the app, not through SettingsDep: every authenticated request passes here, and
@@ -459,7 +465,7 @@ async def get_officer_session(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    _cookie: Annotated[str | None, Security(session_cookie)],
+    _cookie: str | None = Security(session_cookie),  # for OpenAPI only, as in get_principal
 ) -> officer_sessions.CurrentSession:
     """The signed-in officer's session in any stage (setup included); CSRF checked on changes."""
     cookie = request.cookies.get(session_cookie_name(settings))

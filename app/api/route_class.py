@@ -7,12 +7,14 @@ route refused before its dependencies run (415, malformed JSON) is still audited
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, routing
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
@@ -22,6 +24,7 @@ from app.api.audit_hook import (
     record_unreached,
     reset_handling,
 )
+from app.api.deps import DOCUMENTED_SCHEMES
 from app.errors import SinergiError
 
 
@@ -57,6 +60,39 @@ def _naming_objects(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return named
 
 
+def _documents_only(parent: Dependant, sub: Dependant) -> bool:
+    """Whether ``sub`` is one of ``DOCUMENTED_SCHEMES`` that ``parent`` can be called without."""
+    if (
+        parent.call is None
+        or sub.name is None
+        or not any(sub.call is s for s in DOCUMENTED_SCHEMES)
+    ):
+        return False
+    parameter = inspect.signature(parent.call).parameters.get(sub.name)
+    return parameter is not None and parameter.default is not inspect.Parameter.empty
+
+
+def solved_per_request(dependant: Dependant) -> Dependant:
+    """``dependant`` without the security schemes that only document it (``DOCUMENTED_SCHEMES``).
+
+    They read the same header and cookie the dependencies read themselves and never refuse
+    (``auto_error=False``), yet FastAPI solves each as a dependency on every request: three
+    of the seven an authenticated read had. The route's own ``dependant``, which OpenAPI is
+    built from, keeps them; only the handler solves this copy. Every other dependency, with
+    its identity (``app.dependency_overrides``), is kept.
+    """
+    kept: list[Dependant] = []
+    changed = False
+    for sub in dependant.dependencies:
+        if _documents_only(dependant, sub):
+            changed = True
+            continue
+        solved = solved_per_request(sub)
+        changed = changed or solved is not sub
+        kept.append(solved)
+    return dataclasses.replace(dependant, dependencies=kept) if changed else dependant
+
+
 class SinergiRoute(APIRoute):
     """An APIRoute that refuses non-JSON bodies on JSON operations with 415, and names the
     objects of each request's body and answer in its audit event (``app.api.audit_hook``)."""
@@ -65,7 +101,17 @@ class SinergiRoute(APIRoute):
         super().__init__(path, _naming_objects(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        # FastAPI builds the handler of a route included in the app from its inclusion's
+        # context (the app's dependencies added), which it names in this variable meanwhile.
+        context = getattr(routing, "_effective_route_context_var", None)
+        effective = context.get() if context is not None else None
+        target: Any = effective if getattr(effective, "original_route", None) is self else self
+        documented = target.dependant
+        target.dependant = solved_per_request(documented)
+        try:
+            handler = super().get_route_handler()
+        finally:
+            target.dependant = documented  # what OpenAPI and the audit hook read
         body_field = self.body_field
         expects_json = body_field is not None and not _is_form(self)
 
