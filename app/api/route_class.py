@@ -107,7 +107,12 @@ class SinergiRoute(APIRoute):
         effective = context.get() if context is not None else None
         target: Any = effective if getattr(effective, "original_route", None) is self else self
         documented = target.dependant
-        target.dependant = solved_per_request(documented)
+        try:
+            target.dependant = solved_per_request(documented)
+        except (TypeError, ValueError):
+            # A FastAPI whose ``Dependant`` is no longer a dataclass, or a dependency without a
+            # signature: the schemes are solved per request, as FastAPI does by itself.
+            target.dependant = documented
         try:
             handler = super().get_route_handler()
         finally:

@@ -15,6 +15,7 @@ import pytest
 from fastapi import Request
 from fastapi.security import APIKeyCookie, HTTPBearer, OAuth2
 
+from app.api import route_class
 from app.models.agency import AgencyKind
 from tests.factories import bearer, create_agency, token_for
 from tests.report_samples import deferral
@@ -71,3 +72,26 @@ async def test_openapi_still_documents_the_three_schemes_on_a_read(
         "BearerToken",
         "SessionCookie",
     }
+
+
+async def test_a_framework_whose_dependencies_cannot_be_copied_still_serves_every_request(
+    fresh_app: Any, monkeypatch: pytest.MonkeyPatch, scheme_calls: list[str]
+) -> None:
+    """A FastAPI release whose ``Dependant`` is no longer a dataclass must not stop the app:
+    the handler then solves the route's own dependencies, the schemes included."""
+
+    def cannot_copy(dependant: Any) -> Any:
+        raise TypeError("replace() should be called on dataclass instances")
+
+    monkeypatch.setattr(route_class, "solved_per_request", cannot_copy)
+    async with fresh_app("fallback") as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sinergi.test") as client:
+            await create_agency(app, "IMIGRASI-DUMAI", kind=AgencyKind.IMMIGRATION)
+            source = bearer(await token_for(client, app, "IMIGRASI-DUMAI"))
+            scheme_calls.clear()
+            created = await client.post("/v1/reports", json=deferral(), headers=source)
+            assert created.status_code == 201, created.text
+            read = await client.get(created.headers["location"], headers=source)
+            assert read.status_code == 200, read.text
+    assert scheme_calls  # solved as FastAPI solves them by itself
