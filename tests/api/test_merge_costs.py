@@ -13,26 +13,14 @@ from app.db import transaction
 from app.models.report import ReportPerson
 from app.models.resolution import ResolutionAction
 from tests.api.test_request_costs import ON_POSTGRES, Statements
+from tests.api.test_resolution_merges import NIK, woman
 from tests.factories import submit_report
 from tests.report_samples import interception
-
-NIK = "1472035403990002"
 
 #: Statements of the bridging ingest (PostgreSQL, SQLite), as measured when set. PostgreSQL
 #: 30 before: the merge's entities, persons, their UPDATEs, the cases naming the entity and the
 #: action through the ORM; now two statements and a flush.
 BUDGET = (17, 36)
-
-
-def woman(**fields: Any) -> dict[str, Any]:
-    return {
-        "role": "VICTIM",
-        "full_name": "Rahmawati Siregar",
-        "sex": "FEMALE",
-        "nationality": "IDN",
-        "trafficking_status": "POSSIBLE",
-        **fields,
-    }
 
 
 async def test_a_bridging_ingest_merges_in_few_statements_and_records_its_undo(
