@@ -1248,9 +1248,15 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     edit from it ("rinx", beside Rina and Rini, is either). Words siblings share are not counted
     among those given names: "sti" beside "siti" is Siti, though Sri is one edit from it too. A
     sibling's name is a name people bear: Rina/Rini, Dewi/Dewa, Andi/Andri stay two names."""
-    if word == known or word[0] != known[0] or abs(len(word) - len(known)) > 1:
+    if word == known or word[0] != known[0] or shared_first_word(word):
         return False
-    if OSA.distance(word, known, score_cutoff=1) > 1 or shared_first_word(word):
+    # As written, or else with a letter written twice, as typed before normalization.
+    typed = [
+        spelt
+        for spelt in ([word] if _one_edit(word, known) else _letter_doubled(word))
+        if _one_edit(spelt, known)
+    ]
+    if not typed:
         return False
     slips = max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word))
     if slips > _slip_bearers(word, known) or not _a_known_word(known, tf):
@@ -1260,7 +1266,21 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
         or max(tf.bearers(GIVEN, known), tf.bearers(FAMILY, known)) >= SLIP_RARITY * slips
     ):
         return False
-    return _established_near(word, tf) <= {known}
+    return all(_established_near(spelt, tf) <= {known} for spelt in typed)
+
+
+def _one_edit(word: str, known: str) -> bool:
+    """One letter left out, added or replaced, or two neighbouring letters swapped."""
+    return abs(len(word) - len(known)) <= 1 and OSA.distance(word, known, score_cutoff=1) <= 1
+
+
+@lru_cache(maxsize=4096)
+def _letter_doubled(word: str) -> tuple[str, ...]:
+    """``word`` with one of its letters written twice: how it may have been typed before
+    normalization collapsed the doubled letter (``modernize_spelling``). A slip that leaves two
+    equal letters side by side ("Dee" for Dede, "Yuuf" for Yusuf, "Liis" for Lilis, "Immm" for
+    Imam) is then two edits from the name ("de"/"dede"), though the clerk slipped once."""
+    return tuple(dict.fromkeys(word[: i + 1] + word[i] + word[i + 1 :] for i in range(len(word))))
 
 
 #: The shortest slip taken for a word siblings share though three persons bear it: a short

@@ -818,3 +818,26 @@ async def test_a_namesake_born_that_year_stays_apart_and_a_mistyped_birth_date_s
     assert other_entity != entity
     # The first Ratna again, one digit of her birth day mistyped: she lands in her case.
     assert await ratna("LANAL-DUMAI", "RS-4", date_of_birth="1990-03-16") == (case, entity)
+
+
+async def test_a_slip_that_left_a_letter_doubled_lands_in_his_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Yusuf", "Yunus")
+
+    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
+        return await submit(
+            client, agencies[agency], ref, woman(full_name=name, sex="MALE", **HOUSEHOLD)
+        )
+
+    first = await in_the_house("IMIGRASI-DUMAI", "Y-1", "Yusuf Siregar")
+    # The navy's clerk dropped the "s" of Yusuf: "Yuuf", which names read as "Yuf", two letters
+    # from Yusuf though one key slipped. A word nobody bears; his house and birth date agree.
+    slipped = await in_the_house("LANAL-DUMAI", "Y-2", "Yuuf Siregar")
+    person = slipped["persons"][0]
+    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
+    assert slipped["case_id"] == first["case_id"]
+    # His twin brother Yunus, in the same house, is not added to his case.
+    brother = await in_the_house("POLRES-DUMAI", "Y-3", "Yunus Siregar")
+    assert brother["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert brother["case_id"] != first["case_id"]
