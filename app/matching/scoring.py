@@ -1490,7 +1490,8 @@ def _unglued(
     p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None
 ) -> PersonFeatures:
     """``p`` with a word written together with one of the other name's words split in two,
-    where the rest of it is a given name people bear (by the store's counts).
+    where the rest of it is a given name people bear (by the store's counts), or another word
+    of the other name (``_glued_own_word``).
 
     "Agungherath" beside "Agus Herath" reads "Agung Herath", "Sintamendoza" beside "Santi
     Mendoza" "Sinta Mendoza": the given name is then compared as a word of its own (a twin's
@@ -1514,7 +1515,9 @@ def _unglued(
                 if whole in other.name_tokens:
                     rest = whole
                 rest = normalize_name(rest)
-                if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME:
+                if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME or _glued_own_word(
+                    rest, word, other, tf
+                ):
                     tokens += (rest, word) if at_end else (word, rest)
                     break
         else:
@@ -1522,6 +1525,17 @@ def _unglued(
     if len(tokens) == len(p.name_tokens):
         return p
     return replace(p, name_tokens=tuple(tokens))
+
+
+def _glued_own_word(rest: str, word: str, other: PersonFeatures, tf: TermFrequencies) -> bool:
+    """The rest of a glued word is another word of the other name, spelling aside ("Noor" of
+    "Allamnoor" beside "Nur Alam", "Mohammed" of "Mohammedbibi" beside "Mohammed Bibi"), or
+    that word mistyped (``_slip_of``: "katut" of "Katutariani" beside "Ketut Ariani"): the
+    glued word is the other name written together, not a given name of its own."""
+    return bool(rest) and any(
+        known != word and (rest == known or _slip_of(rest, known, tf))
+        for known in other.name_tokens
+    )
 
 
 def _split_off(token: str, word: str) -> tuple[str, bool] | None:

@@ -841,3 +841,28 @@ async def test_a_slip_that_left_a_letter_doubled_lands_in_his_case(
     brother = await in_the_house("POLRES-DUMAI", "Y-3", "Yunus Siregar")
     assert brother["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
     assert brother["case_id"] != first["case_id"]
+
+
+async def test_a_name_written_together_lands_in_his_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Karimi", "Fajar")
+
+    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
+        return await submit(
+            client, agencies[agency], ref, woman(full_name=name, sex="MALE", **HOUSEHOLD)
+        )
+
+    first = await in_the_house("IMIGRASI-DUMAI", "G-1", "Muhammad Karimi")
+    # The navy's clerk wrote his two names as one word, "Mohammadkarimi": Mohammad is a way of
+    # writing Muhammad, not a given name of its own; his house and birth date agree.
+    glued = await in_the_house("LANAL-DUMAI", "G-2", "Mohammadkarimi")
+    person = glued["persons"][0]
+    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
+    assert glued["case_id"] == first["case_id"]
+    # His twin brother Muhammad Fajar, in the same house, is not added to his case, his names
+    # written together or apart.
+    for ref, name in (("G-3", "Muhammadfajar"), ("G-4", "Muhammad Fajar")):
+        brother = await in_the_house("POLRES-DUMAI", ref, name)
+        assert brother["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+        assert brother["case_id"] != first["case_id"]
