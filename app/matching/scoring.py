@@ -1250,12 +1250,13 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     sibling's name is a name people bear: Rina/Rini, Dewi/Dewa, Andi/Andri stay two names."""
     if word == known or word[0] != known[0] or shared_first_word(word):
         return False
-    # As written, or else with a letter written twice, as typed before normalization.
+    # As written, or else with a letter of either word written twice, as typed before
+    # normalization ("Kweae" is one slip from "Kwee", which reads "kwe").
     typed = [
         spelt
         for spelt in ([word] if _one_edit(word, known) else _letter_doubled(word))
         if _one_edit(spelt, known)
-    ]
+    ] or [word for spelt in _letter_doubled(known) if _one_edit(word, spelt)][:1]
     if not typed:
         return False
     slips = max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word))

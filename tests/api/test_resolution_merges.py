@@ -866,3 +866,24 @@ async def test_a_name_written_together_lands_in_his_case(
         brother = await in_the_house("POLRES-DUMAI", ref, name)
         assert brother["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
         assert brother["case_id"] != first["case_id"]
+
+
+async def test_a_slip_between_a_names_doubled_letters_lands_in_her_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Ella", "Eva")
+
+    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
+        return await submit(client, agencies[agency], ref, woman(full_name=name, **HOUSEHOLD))
+
+    first = await in_the_house("IMIGRASI-DUMAI", "E-1", "Ella Siregar")
+    # The navy's clerk slipped an "o" between the two l's of Ella: "Elola", one key from Ella,
+    # though two letters from "Ela", as names read Ella. Her house and birth date agree.
+    slipped = await in_the_house("LANAL-DUMAI", "E-2", "Elola Siregar")
+    person = slipped["persons"][0]
+    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
+    assert slipped["case_id"] == first["case_id"]
+    # Her twin sister Eva, in the same house, is not added to her case.
+    sister = await in_the_house("POLRES-DUMAI", "E-3", "Eva Siregar")
+    assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert sister["case_id"] != first["case_id"]
