@@ -1250,14 +1250,7 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     sibling's name is a name people bear: Rina/Rini, Dewi/Dewa, Andi/Andri stay two names."""
     if word == known or word[0] != known[0] or shared_first_word(word):
         return False
-    # As written, or else with a letter of either word written twice, as typed before
-    # normalization ("Kweae" is one slip from "Kwee", which reads "kwe").
-    typed = [
-        spelt
-        for spelt in ([word] if _one_edit(word, known) else _letter_doubled(word))
-        if _one_edit(spelt, known)
-    ] or [word for spelt in _letter_doubled(known) if _one_edit(word, spelt)][:1]
-    if not typed:
+    if abs(len(word) - len(known)) > 2:  # more than one edit, a letter doubled or not
         return False
     slips = max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word))
     if slips > _slip_bearers(word, known) or not _a_known_word(known, tf):
@@ -1267,7 +1260,14 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
         or max(tf.bearers(GIVEN, known), tf.bearers(FAMILY, known)) >= SLIP_RARITY * slips
     ):
         return False
-    return all(_established_near(spelt, tf) <= {known} for spelt in typed)
+    # As written, or else with a letter of either word written twice, as typed before
+    # normalization ("Kweae" is one slip from "Kwee", which reads "kwe").
+    typed = [
+        spelt
+        for spelt in ([word] if _one_edit(word, known) else _letter_doubled(word))
+        if _one_edit(spelt, known)
+    ] or [word for spelt in _letter_doubled(known) if _one_edit(word, spelt)][:1]
+    return bool(typed) and all(_established_near(spelt, tf) <= {known} for spelt in typed)
 
 
 def _one_edit(word: str, known: str) -> bool:
