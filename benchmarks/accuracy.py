@@ -253,6 +253,8 @@ class RunResult:
     """Each record's decision when it arrived, and the best score then."""
     fragments: Counter[str] = field(default_factory=Counter)
     fragment_pairs: Counter[str] = field(default_factory=Counter)
+    held_by: Counter[str] = field(default_factory=Counter)
+    """The "veto/review-only" lost pairs by the rule that holds the pair (its first reason)."""
     """After the recluster pass: two entities holding records of one person, by what keeps the
     pass from merging them (``FRAGMENT_KINDS``), and the true record pairs they hold apart."""
 
@@ -426,8 +428,18 @@ def run_online(
         fragments, fragment_pairs = _fragments_apart(
             data, index, entity_of, records_of, weights, DEFAULT_MERGE_THRESHOLD
         )
+    held_by: Counter[str] = Counter()
     lost, twin_like, lost_examples = _lost_pairs(
-        data, order, entity_of, met, blocked_by_key, linked_to, weights, link_threshold, examples
+        data,
+        order,
+        entity_of,
+        met,
+        blocked_by_key,
+        linked_to,
+        weights,
+        link_threshold,
+        examples,
+        held_by,
     )
     figures = pairwise(data, entity_of, twins)
     precision, tp, actual = figures.precision, figures.true_positives, figures.true_pairs
@@ -458,6 +470,7 @@ def run_online(
         twin_examples,
         fragments,
         fragment_pairs,
+        held_by,
     )
 
 
@@ -623,10 +636,12 @@ def _lost_pairs(
     weights: Weights,
     link_threshold: float,
     examples: int = 0,
+    held_by: Counter[str] | None = None,
 ) -> tuple[Counter[str], int, dict[str, list[str]]]:
     """Each true pair that ended apart, by why, judged when its later record arrived; and how
     many of the review-only ones look like twins (born the same day, address or phone agreeing:
-    a given name replaced, which no scoring tells from a twin)."""
+    a given name replaced, which no scoring tells from a twin). ``held_by`` receives the
+    "veto/review-only" ones by the rule that holds the pair (``_holding_rule``)."""
     arrival = {record: position for position, record in enumerate(order)}
     by_truth: dict[int, list[int]] = defaultdict(list)
     for i in order:
@@ -665,6 +680,8 @@ def _lost_pairs(
             score = compare(data[i].features, data[j].features, weights)
             if score.vetoed or score.review_only:
                 kind = LOSS_KINDS[3]
+                if held_by is not None:
+                    held_by[_holding_rule(score)] += 1
                 levels = score.levels
                 twin = (
                     not score.vetoed
@@ -685,6 +702,11 @@ def _lost_pairs(
             note(kind, j, i, score)
     lost.pop("twin-like", None)
     return lost, twin_like, dict(shown)
+
+
+def _holding_rule(score: MatchScore) -> str:
+    """The rule that vetoes a pair or holds it for review, as its first reason says it."""
+    return score.reasons[0].removesuffix(": review only") if score.reasons else "?"
 
 
 def _describe_pair(a: PersonFeatures, b: PersonFeatures, score: MatchScore | None) -> str:
@@ -943,6 +965,12 @@ def main() -> None:
     print(f"{'data set':<18}" + "".join(f"{kind:>18}" for kind in LOSS_KINDS))
     for name, result in breakdown:
         print(f"{name:<18}" + "".join(f"{result.lost[kind]:>18}" for kind in LOSS_KINDS))
+    print("\nveto/review-only lost pairs, by the rule that holds the pair (its first reason)")
+    for name, result in breakdown:
+        print(
+            f"{name:<18} "
+            + "; ".join(f"{rule} {count}" for rule, count in result.held_by.most_common())
+        )
     if args.recluster:
         print(
             "\nafter the recluster pass: entities of one person left apart (entity pairs: true"

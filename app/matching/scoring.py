@@ -1248,9 +1248,9 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
     edit from it ("rinx", beside Rina and Rini, is either). Words siblings share are not counted
     among those given names: "sti" beside "siti" is Siti, though Sri is one edit from it too. A
     sibling's name is a name people bear: Rina/Rini, Dewi/Dewa, Andi/Andri stay two names."""
-    if word == known or word[0] != known[0] or abs(len(word) - len(known)) > 1:
+    if word == known or word[0] != known[0] or shared_first_word(word):
         return False
-    if OSA.distance(word, known, score_cutoff=1) > 1 or shared_first_word(word):
+    if abs(len(word) - len(known)) > 2:  # more than one edit, a letter doubled or not
         return False
     slips = max(tf.bearers(GIVEN, word), tf.bearers(FAMILY, word))
     if slips > _slip_bearers(word, known) or not _a_known_word(known, tf):
@@ -1260,7 +1260,28 @@ def _slip_of(word: str, known: str, tf: TermFrequencies) -> bool:
         or max(tf.bearers(GIVEN, known), tf.bearers(FAMILY, known)) >= SLIP_RARITY * slips
     ):
         return False
-    return _established_near(word, tf) <= {known}
+    # As written, or else with a letter of either word written twice, as typed before
+    # normalization ("Kweae" is one slip from "Kwee", which reads "kwe").
+    typed = [
+        spelt
+        for spelt in ([word] if _one_edit(word, known) else _letter_doubled(word))
+        if _one_edit(spelt, known)
+    ] or [word for spelt in _letter_doubled(known) if _one_edit(word, spelt)][:1]
+    return bool(typed) and all(_established_near(spelt, tf) <= {known} for spelt in typed)
+
+
+def _one_edit(word: str, known: str) -> bool:
+    """One letter left out, added or replaced, or two neighbouring letters swapped."""
+    return abs(len(word) - len(known)) <= 1 and OSA.distance(word, known, score_cutoff=1) <= 1
+
+
+@lru_cache(maxsize=4096)
+def _letter_doubled(word: str) -> tuple[str, ...]:
+    """``word`` with one of its letters written twice: how it may have been typed before
+    normalization collapsed the doubled letter (``modernize_spelling``). A slip that leaves two
+    equal letters side by side ("Dee" for Dede, "Yuuf" for Yusuf, "Liis" for Lilis, "Immm" for
+    Imam) is then two edits from the name ("de"/"dede"), though the clerk slipped once."""
+    return tuple(dict.fromkeys(word[: i + 1] + word[i] + word[i + 1 :] for i in range(len(word))))
 
 
 #: The shortest slip taken for a word siblings share though three persons bear it: a short
@@ -1470,7 +1491,8 @@ def _unglued(
     p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None
 ) -> PersonFeatures:
     """``p`` with a word written together with one of the other name's words split in two,
-    where the rest of it is a given name people bear (by the store's counts).
+    where the rest of it is a given name people bear (by the store's counts), or another word
+    of the other name (``_glued_own_word``).
 
     "Agungherath" beside "Agus Herath" reads "Agung Herath", "Sintamendoza" beside "Santi
     Mendoza" "Sinta Mendoza": the given name is then compared as a word of its own (a twin's
@@ -1494,7 +1516,9 @@ def _unglued(
                 if whole in other.name_tokens:
                     rest = whole
                 rest = normalize_name(rest)
-                if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME:
+                if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME or _glued_own_word(
+                    rest, word, other, tf
+                ):
                     tokens += (rest, word) if at_end else (word, rest)
                     break
         else:
@@ -1502,6 +1526,17 @@ def _unglued(
     if len(tokens) == len(p.name_tokens):
         return p
     return replace(p, name_tokens=tuple(tokens))
+
+
+def _glued_own_word(rest: str, word: str, other: PersonFeatures, tf: TermFrequencies) -> bool:
+    """The rest of a glued word is another word of the other name, spelling aside ("Noor" of
+    "Allamnoor" beside "Nur Alam", "Mohammed" of "Mohammedbibi" beside "Mohammed Bibi"), or
+    that word mistyped (``_slip_of``: "katut" of "Katutariani" beside "Ketut Ariani"): the
+    glued word is the other name written together, not a given name of its own."""
+    return bool(rest) and any(
+        known != word and (rest == known or _slip_of(rest, known, tf))
+        for known in other.name_tokens
+    )
 
 
 def _split_off(token: str, word: str) -> tuple[str, bool] | None:

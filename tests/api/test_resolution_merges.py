@@ -818,3 +818,72 @@ async def test_a_namesake_born_that_year_stays_apart_and_a_mistyped_birth_date_s
     assert other_entity != entity
     # The first Ratna again, one digit of her birth day mistyped: she lands in her case.
     assert await ratna("LANAL-DUMAI", "RS-4", date_of_birth="1990-03-16") == (case, entity)
+
+
+async def test_a_slip_that_left_a_letter_doubled_lands_in_his_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Yusuf", "Yunus")
+
+    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
+        return await submit(
+            client, agencies[agency], ref, woman(full_name=name, sex="MALE", **HOUSEHOLD)
+        )
+
+    first = await in_the_house("IMIGRASI-DUMAI", "Y-1", "Yusuf Siregar")
+    # The navy's clerk dropped the "s" of Yusuf: "Yuuf", which names read as "Yuf", two letters
+    # from Yusuf though one key slipped. A word nobody bears; his house and birth date agree.
+    slipped = await in_the_house("LANAL-DUMAI", "Y-2", "Yuuf Siregar")
+    person = slipped["persons"][0]
+    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
+    assert slipped["case_id"] == first["case_id"]
+    # His twin brother Yunus, in the same house, is not added to his case.
+    brother = await in_the_house("POLRES-DUMAI", "Y-3", "Yunus Siregar")
+    assert brother["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert brother["case_id"] != first["case_id"]
+
+
+async def test_a_name_written_together_lands_in_his_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Karimi", "Fajar")
+
+    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
+        return await submit(
+            client, agencies[agency], ref, woman(full_name=name, sex="MALE", **HOUSEHOLD)
+        )
+
+    first = await in_the_house("IMIGRASI-DUMAI", "G-1", "Muhammad Karimi")
+    # The navy's clerk wrote his two names as one word, "Mohammadkarimi": Mohammad is a way of
+    # writing Muhammad, not a given name of its own; his house and birth date agree.
+    glued = await in_the_house("LANAL-DUMAI", "G-2", "Mohammadkarimi")
+    person = glued["persons"][0]
+    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
+    assert glued["case_id"] == first["case_id"]
+    # His twin brother Muhammad Fajar, in the same house, is not added to his case, his names
+    # written together or apart.
+    for ref, name in (("G-3", "Muhammadfajar"), ("G-4", "Muhammad Fajar")):
+        brother = await in_the_house("POLRES-DUMAI", ref, name)
+        assert brother["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+        assert brother["case_id"] != first["case_id"]
+
+
+async def test_a_slip_between_a_names_doubled_letters_lands_in_her_case(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    await count_given_names(client, agencies["POLRES-DUMAI"], counted, "Ella", "Eva")
+
+    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
+        return await submit(client, agencies[agency], ref, woman(full_name=name, **HOUSEHOLD))
+
+    first = await in_the_house("IMIGRASI-DUMAI", "E-1", "Ella Siregar")
+    # The navy's clerk slipped an "o" between the two l's of Ella: "Elola", one key from Ella,
+    # though two letters from "Ela", as names read Ella. Her house and birth date agree.
+    slipped = await in_the_house("LANAL-DUMAI", "E-2", "Elola Siregar")
+    person = slipped["persons"][0]
+    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
+    assert slipped["case_id"] == first["case_id"]
+    # Her twin sister Eva, in the same house, is not added to her case.
+    sister = await in_the_house("POLRES-DUMAI", "E-3", "Eva Siregar")
+    assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
+    assert sister["case_id"] != first["case_id"]
