@@ -252,6 +252,27 @@ def test_an_alias_can_carry_the_name_agreement() -> None:
     assert levels(a, b)["name"] == "exact"
 
 
+def test_a_one_word_alias_agreeing_weighs_as_a_single_name() -> None:
+    # Two women called "Shania" by those who know them, born the same year: one given name.
+    shania = PersonFeatures.from_raw(
+        full_name="Shania Salahudin", aliases=["Shania"], birth_year=1986, sex="P"
+    )
+    other = PersonFeatures.from_raw(
+        full_name="Shania Hassanah", aliases=["Shania"], date_of_birth="1986-10-03", sex="P"
+    )
+    assert levels(shania, other)["name"] == "exact_single"
+    assert compare(shania, other).probability < DEFAULT_LINK_THRESHOLD
+    # Her own record, her name mistyped and her alias given, born that day on her phone: the
+    # alias says the given name is hers, not a twin's, and she links.
+    own = {"date_of_birth": "2006-08-01", "phone": "+6281179140361", "aliases": ["Fajar"]}
+    fajar = PersonFeatures.from_raw(full_name="Fajar Panjaitan", **own)
+    slip = PersonFeatures.from_raw(full_name="Faar Panjaittan", **own)
+    score = compare(slip, fajar)
+    assert score.levels["name"] == "exact_single"
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
 @pytest.mark.parametrize(
     ("changes", "level"),
     [
