@@ -575,6 +575,14 @@ def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
     return min(bits, TF_NAME_MAX_BITS)
 
 
+@memoized_on_terms
+def _one_word_tf_bits(a: str, b: str, tf: TermFrequencies) -> float:
+    """Bits a name agreeing as "part of the other" loses when one side is a single word that
+    many people are given (``TermFrequencies.bits`` of that given name, never a gain)."""
+    word = a if " " not in a else b if " " not in b else None
+    return 0.0 if word is None else min(0.0, tf.bits(GIVEN, word))
+
+
 @lru_cache(maxsize=65536)
 def name_frequency_key(normalized_name: str) -> str:
     """The blocking key whose holders are counted as bearers of a name (the weak ``nn:`` key)."""
@@ -776,6 +784,12 @@ def compare_names(
         if adjust >= 1.0:
             note = ", a rare name"
         elif adjust <= -1.0:
+            note = ", a common name"
+    elif tf is not None and level == "subset":
+        # One word, part of the other's name ("Nur" / "Nur Lestari"): it weighs less as more
+        # people are given it, never more for a rare one (the other words are not compared).
+        adjust = _one_word_tf_bits(a.name_variants[i], b.name_variants[j], tf)
+        if adjust <= -1.0:
             note = ", a common name"
     if count is not None and count > NAME_FREQUENCY_REFERENCE:
         # The stored bearers of this very name, counted now: the surest sign of a common name.

@@ -273,6 +273,32 @@ def test_a_one_word_alias_agreeing_weighs_as_a_single_name() -> None:
     assert score.probability >= DEFAULT_LINK_THRESHOLD
 
 
+def test_a_one_word_name_part_of_the_other_weighs_less_when_many_are_given_it() -> None:
+    # A store where eight men are given Fajar, and fifteen others a name each (Khadijah one).
+    families = ("Lestari", "Hidayat", "Saputra", "Sukmana", "Nasution", "Fitra", "Halim", "Lubis")
+    given = ("Khadijah", "Sinta", "Wulan", "Ratna", "Yanti", "Tuti", "Lilis", "Erna", "Ani")
+    store = [PersonFeatures.from_raw(full_name=f"Fajar {family}") for family in families]
+    store += [PersonFeatures.from_raw(full_name=f"{name} Pardede") for name in given]
+    store += [
+        PersonFeatures.from_raw(full_name=f"{name} Sitompul")
+        for name in ("Rina", "Eka", "Dodi", "Agus", "Hendra", "Joko")
+    ]
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    born = {"date_of_birth": "1999-04-12", "sex": "L", "nationality": "IDN"}
+    sukmana = PersonFeatures.from_raw(full_name="Fajar Sukmana", **born)
+    fajar = PersonFeatures.from_raw(full_name="Fajar", **born)
+    common = compare(fajar, sukmana, weights)
+    assert common.levels["name"] == "subset"
+    assert "a common name" in common.reasons[0]
+    assert common.log_likelihood < compare(fajar, sukmana).log_likelihood
+    # A given name borne once weighs as the level does, not more.
+    khadijah = PersonFeatures.from_raw(full_name="Khadijah Pardede", **{**born, "sex": "P"})
+    alone = PersonFeatures.from_raw(full_name="Khadijah", **{**born, "sex": "P"})
+    assert compare(alone, khadijah, weights).log_likelihood == pytest.approx(
+        compare(alone, khadijah).log_likelihood
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "level"),
     [
