@@ -575,6 +575,14 @@ def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
     return min(bits, TF_NAME_MAX_BITS)
 
 
+@memoized_on_terms
+def _one_word_tf_bits(a: str, b: str, tf: TermFrequencies) -> float:
+    """Bits a name agreeing as "part of the other" loses when one side is a single word that
+    many people are given (``TermFrequencies.bits`` of that given name, never a gain)."""
+    word = a if " " not in a else b if " " not in b else None
+    return 0.0 if word is None else min(0.0, tf.bits(GIVEN, word))
+
+
 @lru_cache(maxsize=65536)
 def name_frequency_key(normalized_name: str) -> str:
     """The blocking key whose holders are counted as bearers of a name (the weak ``nn:`` key)."""
@@ -731,6 +739,9 @@ def _one_word_of_the_other(a: str, b: str) -> bool:
 
 # Name levels by the rank ``_name_level`` returns; "exact_single" is set apart afterwards.
 _NAME_LEVELS = ("exact", "phonetic", "similar_high", "subset", "similar_low", "different")
+#: The names agree as written, whole or on the one word both are called by (an alias "Fajar"
+#: beside "Fajar"): the same given name, which the twins rules never hold apart.
+_EXACT_NAME_LEVELS = frozenset({"exact", "exact_single"})
 
 
 def compare_names(
@@ -755,8 +766,12 @@ def compare_names(
     assert best is not None
     rank, sim, kind, i, j = best
     level = _NAME_LEVELS[rank]
-    if level == "exact" and len(a.name_tokens) == 1 and len(b.name_tokens) == 1:
-        # "Sukarno" or "Sulastri" is shared by many people: a single name agreeing says less.
+    if level == "exact" and (
+        (len(a.name_tokens) == 1 and len(b.name_tokens) == 1)
+        or (" " not in a.name_variants[i] and " " not in b.name_variants[j])
+    ):
+        # "Sukarno" or "Sulastri" is shared by many people: a single name agreeing says less,
+        # the person's own or an alias beside a longer name ("Shania" / "Shania Salahudin").
         level = "exact_single"
     adjust = 0.0
     note = ""
@@ -769,6 +784,12 @@ def compare_names(
         if adjust >= 1.0:
             note = ", a rare name"
         elif adjust <= -1.0:
+            note = ", a common name"
+    elif tf is not None and level == "subset":
+        # One word, part of the other's name ("Nur" / "Nur Lestari"): it weighs less as more
+        # people are given it, never more for a rare one (the other words are not compared).
+        adjust = _one_word_tf_bits(a.name_variants[i], b.name_variants[j], tf)
+        if adjust <= -1.0:
             note = ", a common name"
     if count is not None and count > NAME_FREQUENCY_REFERENCE:
         # The stored bearers of this very name, counted now: the surest sign of a common name.
@@ -1400,7 +1421,7 @@ def twins_pattern(
     which a clerk may mistype: two given names and two birth years are two corruptions of one
     person, or two siblings. Such a pair is left to an analyst however much else agrees.
     """
-    if _twins_rule_group(levels) is None or levels[NAME] == "exact":
+    if _twins_rule_group(levels) is None or levels[NAME] in _EXACT_NAME_LEVELS:
         return False
     if not a.name_tokens or not b.name_tokens:
         return False
@@ -1578,7 +1599,10 @@ def household_pattern(a: PersonFeatures, b: PersonFeatures, levels: Mapping[str,
     Dewi/Dewa), or the NIKs or passports are the next serial of each other (…2532/…2533), as
     twins registered or applying together get them, while a typo lands on any digit with any
     value, unless both records give one given name (``_one_given_name``)."""
-    if levels[NAME] == "exact" or levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS:
+    if (
+        levels[NAME] in _EXACT_NAME_LEVELS
+        or levels[BIRTH_DATE] not in SAME_DAY_LEVELS | OTHER_YEAR_LEVELS
+    ):
         return False
     if levels[SEX] == "different" and a.name_tokens and b.name_tokens:
         given_a = _given_name(a) or a.name_tokens[-1]

@@ -887,3 +887,29 @@ async def test_a_slip_between_a_names_doubled_letters_lands_in_her_case(
     sister = await in_the_house("POLRES-DUMAI", "E-3", "Eva Siregar")
     assert sister["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
     assert sister["case_id"] != first["case_id"]
+
+
+async def test_two_women_sharing_a_one_word_alias_and_a_year_stay_apart_and_her_own_records_join(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    async def indah(agency: str, ref: str, full_name: str, **born: Any) -> tuple[str, str]:
+        """A report about a woman called "Indah" by those who know her: case and entity."""
+        report = await submit(
+            client, agencies[agency], ref, woman(full_name=full_name, aliases=["Indah"], **born)
+        )
+        return report["case_id"], report["persons"][0]["entity_id"]
+
+    # The police know Indah Sri Syahputra's birth year only.
+    case, entity = await indah("POLRES-DUMAI", "IN-1", "Indah Sri Syahputra", birth_year=1986)
+    # Immigration reports Indah Nurhaliza, born that year, also called "Indah": one given name
+    # many women bear is all the two names share, not a whole name agreeing.
+    other_case, other_entity = await indah(
+        "IMIGRASI-DUMAI", "IN-2", "Indah Nurhaliza", date_of_birth="1986-06-04"
+    )
+    assert other_entity != entity
+    assert other_case != case
+    # The navy reports Indah Sri Syahputra herself, her whole name and her alias, with her birth
+    # date: she lands in her case.
+    assert await indah(
+        "LANAL-DUMAI", "IN-3", "INDAH SRI SYAHPUTRA", date_of_birth="1986-02-11"
+    ) == (case, entity)

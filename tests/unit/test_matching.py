@@ -252,6 +252,53 @@ def test_an_alias_can_carry_the_name_agreement() -> None:
     assert levels(a, b)["name"] == "exact"
 
 
+def test_a_one_word_alias_agreeing_weighs_as_a_single_name() -> None:
+    # Two women called "Shania" by those who know them, born the same year: one given name.
+    shania = PersonFeatures.from_raw(
+        full_name="Shania Salahudin", aliases=["Shania"], birth_year=1986, sex="P"
+    )
+    other = PersonFeatures.from_raw(
+        full_name="Shania Hassanah", aliases=["Shania"], date_of_birth="1986-10-03", sex="P"
+    )
+    assert levels(shania, other)["name"] == "exact_single"
+    assert compare(shania, other).probability < DEFAULT_LINK_THRESHOLD
+    # Her own record, her name mistyped and her alias given, born that day on her phone: the
+    # alias says the given name is hers, not a twin's, and she links.
+    own = {"date_of_birth": "2006-08-01", "phone": "+6281179140361", "aliases": ["Fajar"]}
+    fajar = PersonFeatures.from_raw(full_name="Fajar Panjaitan", **own)
+    slip = PersonFeatures.from_raw(full_name="Faar Panjaittan", **own)
+    score = compare(slip, fajar)
+    assert score.levels["name"] == "exact_single"
+    assert not score.review_only
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
+def test_a_one_word_name_part_of_the_other_weighs_less_when_many_are_given_it() -> None:
+    # A store where eight men are given Fajar, and fifteen others a name each (Khadijah one).
+    families = ("Lestari", "Hidayat", "Saputra", "Sukmana", "Nasution", "Fitra", "Halim", "Lubis")
+    given = ("Khadijah", "Sinta", "Wulan", "Ratna", "Yanti", "Tuti", "Lilis", "Erna", "Ani")
+    store = [PersonFeatures.from_raw(full_name=f"Fajar {family}") for family in families]
+    store += [PersonFeatures.from_raw(full_name=f"{name} Pardede") for name in given]
+    store += [
+        PersonFeatures.from_raw(full_name=f"{name} Sitompul")
+        for name in ("Rina", "Eka", "Dodi", "Agus", "Hendra", "Joko")
+    ]
+    weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
+    born = {"date_of_birth": "1999-04-12", "sex": "L", "nationality": "IDN"}
+    sukmana = PersonFeatures.from_raw(full_name="Fajar Sukmana", **born)
+    fajar = PersonFeatures.from_raw(full_name="Fajar", **born)
+    common = compare(fajar, sukmana, weights)
+    assert common.levels["name"] == "subset"
+    assert "a common name" in common.reasons[0]
+    assert common.log_likelihood < compare(fajar, sukmana).log_likelihood
+    # A given name borne once weighs as the level does, not more.
+    khadijah = PersonFeatures.from_raw(full_name="Khadijah Pardede", **{**born, "sex": "P"})
+    alone = PersonFeatures.from_raw(full_name="Khadijah", **{**born, "sex": "P"})
+    assert compare(alone, khadijah, weights).log_likelihood == pytest.approx(
+        compare(alone, khadijah).log_likelihood
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "level"),
     [
