@@ -1110,28 +1110,45 @@ def _one_slip(a: str, b: str) -> bool:
 
 @memoized_on_terms
 def _same_given_name(first_a: str, first_b: str, tf: TermFrequencies | None = None) -> bool:
-    """One given name, spelling aside: another spelling, two letters swapped (Jaiml), a slip of
-    one letter in a long name, or written together with the next word (Halimahfirmansyah).
+    """One given name, spelling aside: another spelling, two neighbouring letters swapped
+    (Jaiml), a slip of one letter in a long name, or written together with the next word
+    (Halimahfirmansyah).
 
     Once the store is counted, two given names that each at least three persons bear are two
     names unless they are one spelt two ways: parents give twins and siblings names a letter or
     two apart (Santi/Sinta, Lia/Lisa, Andi/Andri, Wahyu/Wahyudi), and a clerk's slip makes a word
-    nobody bears.
+    nobody bears. A store too young to have counted them still tells some by their form: a slip
+    swaps neighbouring letters, not letters apart (Santi/Sinta, Nani/Nina), and a word written
+    together with the next adds a whole word, not a syllable (Wahyu/Wahyudi, Arif/Arifin).
     """
     folded_a, folded_b = _spelling_fold(first_a), _spelling_fold(first_b)
     if folded_a == folded_b:
         return True
     if _two_names_people_bear(first_a, first_b, tf):
         return False
+    shorter, longer = sorted((folded_a, folded_b), key=len)
     return (
-        sorted(folded_a) == sorted(folded_b)
-        or fuzz.ratio(folded_a, folded_b) >= SAME_GIVEN_NAME_SIMILARITY
-        or _one_slip(folded_a, folded_b)
+        # As written or spelling folded: the fold may part a slip from its word ("hananh" /
+        # "hannah" fold to "hananh" / "hana"). A slip of one letter is judged folded only:
+        # "rizky" / "rizka" fold to Rizki and Rizka, two names a vowel apart.
+        _one_slip(folded_a, folded_b)
+        or any(
+            (sorted(x) == sorted(y) and OSA.distance(x, y) == 1)
+            or fuzz.ratio(x, y) >= SAME_GIVEN_NAME_SIMILARITY
+            for x, y in ((folded_a, folded_b), (first_a, first_b))
+        )
         or (
-            min(len(folded_a), len(folded_b)) >= 4
-            and (folded_a in folded_b or folded_b in folded_a)
+            len(shorter) >= 4
+            and shorter in longer
+            and (len(longer) - len(shorter) >= GLUED_REST or not longer.startswith(shorter))
         )
     )
+
+
+#: The fewest letters a given name written together with the next word gains: a name's word has
+#: three at least ("Nur", "Tan"); two more at its end are a longer name (Wahyu/Wahyudi,
+#: Arif/Arifin). A word before it may be shorter ("Niwayan": Ni Wayan).
+GLUED_REST = 3
 
 
 def _two_names_people_bear(first_a: str, first_b: str, tf: TermFrequencies | None) -> bool:
@@ -1425,6 +1442,7 @@ def twins_pattern(
         return False
     if not a.name_tokens or not b.name_tokens:
         return False
+    a, b = _rejoined(a, b), _rejoined(b, a)
     a, b = _unglued(a, b, tf), _unglued(b, a, tf)
     a, b = _mended(a, b, tf), _mended(b, a, tf)
     if a.name_tokens == b.name_tokens:
@@ -1481,6 +1499,22 @@ def twins_pattern(
         and _a_given_name(word_b, tf)
         and not (word_a.startswith(word_b) or word_b.startswith(word_a))
     )
+
+
+def _rejoined(p: PersonFeatures, other: PersonFeatures) -> PersonFeatures:
+    """``p`` with a word a space broke in two written whole again where the other name writes it
+    so ("Hayd En Geraghty" beside "Hayden Geraghty"): the twins rule then compares "Hayden", not
+    its first piece, which would pass for another name a syllable shorter (Wahyu/Wahyudi)."""
+    tokens = list(p.name_tokens)
+    i = 0
+    while i < len(tokens) - 1:
+        whole = tokens[i] + tokens[i + 1]
+        if whole in other.name_tokens and whole not in tokens:
+            tokens[i : i + 2] = [whole]
+        i += 1
+    if len(tokens) == len(p.name_tokens):
+        return p
+    return replace(p, name_tokens=tuple(tokens))
 
 
 def _a_given_name(word: str, tf: TermFrequencies | None) -> bool:

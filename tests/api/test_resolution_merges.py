@@ -913,3 +913,56 @@ async def test_two_women_sharing_a_one_word_alias_and_a_year_stay_apart_and_her_
     assert await indah(
         "LANAL-DUMAI", "IN-3", "INDAH SRI SYAHPUTRA", date_of_birth="1986-02-11"
     ) == (case, entity)
+
+
+@pytest.mark.parametrize(
+    ("twin", "name", "sex"),
+    [
+        ("Sinta Handayani", "Santi Handayani", "FEMALE"),  # the letters moved, not neighbours
+        ("Nani Saefullah", "Nina Saefullah", "FEMALE"),
+        ("Wahyu Rajata", "Wahyudi Rajata", "MALE"),  # a syllable more, not a word written on
+        ("Arif Lubis", "Arifin Lubis", "MALE"),
+    ],
+)
+async def test_twins_on_a_young_store_stay_apart_by_the_form_of_their_names(
+    client: httpx.AsyncClient,
+    agencies: dict[str, dict[str, str]],
+    twin: str,
+    name: str,
+    sex: str,
+) -> None:
+    # A store just opened: no names counted, nobody else bears either name. Twins born the same
+    # day in one house, reported by two agencies: the second is not taken into the first's case.
+    first = await submit(
+        client,
+        agencies["POLRES-DUMAI"],
+        "Y-1",
+        woman(full_name=twin, sex=sex, **HOUSEHOLD),
+    )
+    entity = first["persons"][0]["entity_id"]
+    second = await submit(
+        client,
+        agencies["IMIGRASI-DUMAI"],
+        "Y-2",
+        woman(full_name=name, sex=sex, **HOUSEHOLD),
+    )
+    await assert_held_for_review(
+        client,
+        agencies["ADMIN"],
+        second,
+        entity,
+        "born the same day, given names differ, no identifier agrees: review only",
+    )
+    assert second["case_id"] != first["case_id"]
+    # The first twin again, two neighbouring letters of her given name swapped by the navy's
+    # clerk: a slip, and she lands in her case.
+    given, family = twin.split()
+    slipped = f"{given[0]}{given[2]}{given[1]}{given[3:]} {family}"
+    again = await submit(
+        client,
+        agencies["LANAL-DUMAI"],
+        "Y-3",
+        woman(full_name=slipped, sex=sex, **HOUSEHOLD),
+    )
+    assert again["persons"][0]["entity_id"] == entity, again["persons"][0]["reasons"]
+    assert again["case_id"] == first["case_id"]

@@ -1518,3 +1518,33 @@ def test_a_slip_three_persons_bear_beside_a_word_siblings_share_is_still_a_slip(
     store.append(person(full_name="Ni Wyan Siregar"))
     weights = replace(DEFAULT_WEIGHTS, term_frequencies=TermFrequencies.count(store))
     assert compare(wyan, wayan, weights).review_only
+
+
+@pytest.mark.parametrize(
+    ("slip", "name"),
+    [
+        ("Hayd En Geraghty", "Hayden Geraghti"),  # a word a space broke in two
+        ("Hananh Isola", "Hannah Isola"),  # two neighbouring letters swapped, as written
+        ("Niwayan Sukerti", "Ni Wayan Sukerti"),  # a short word written together before it
+        ("Halimahfirmansyah", "Halimah Firmansyah"),  # a name written together with the next
+    ],
+)
+def test_one_persons_name_slips_on_a_young_store_still_link(slip: str, name: str) -> None:
+    # Nothing counted: the form alone tells a slip of one name from twins' two names.
+    score = compare(person(full_name=slip, **HOUSEHOLD), person(full_name=name, **HOUSEHOLD))
+    assert not score.review_only, score.reasons
+    assert score.probability >= DEFAULT_LINK_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Santi Handayani", "Sinta Handayani"),  # letters moved apart, no slip moves them so
+        ("Wahyu Rajata", "Wahyudi Rajata"),  # a syllable more, not a word written on
+        ("Rizky Permana", "Rizka Permana"),  # a vowel apart once "y" is read as "i"
+    ],
+)
+def test_twins_names_on_a_young_store_are_review_only(first: str, second: str) -> None:
+    score = compare(person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD))
+    assert score.review_only
+    assert score.reasons[0].startswith("born the same day, given names differ")
