@@ -17,7 +17,9 @@ statement's prepare, its execution, BEGIN, COMMIT; SQLAlchemy's or the app's own
 backend spent since its previous round trip is put on that statement: parse, plan, execution,
 the protocol's messages, a COMMIT's deferred triggers and WAL flush. Printed: each kind of
 statement, its calls per ingest, CPU per call, per ingest and its share; and, as a check, the
-CPU of every backend of the database over the measured ingests (start-ups included).
+CPU of every backend of the database over the measured ingests (start-ups included); and the
+blocks each ingest found in PostgreSQL's shared buffers or had to read into them (a read is a copy
+from the kernel's page cache, often after writing out the dirty buffer it replaces).
 """
 
 from __future__ import annotations
@@ -150,6 +152,15 @@ async def backends_ns(monitor: asyncpg.Connection, database: str) -> dict[int, i
     return found
 
 
+async def blocks(monitor: asyncpg.Connection, database: str) -> tuple[int, int]:
+    """(blocks read into shared buffers, blocks found there) for the database so far."""
+    row = await monitor.fetchrow(
+        "SELECT blks_read, blks_hit FROM pg_stat_database WHERE datname = $1", database
+    )
+    assert row is not None
+    return int(row["blks_read"]), int(row["blks_hit"])
+
+
 async def fresh_copy(
     database_url: str, template: str, persons: int, *, keep: bool = False
 ) -> dict[str, str]:
@@ -185,6 +196,7 @@ async def main_async(args: argparse.Namespace) -> None:
     meter = Meter()
     meter.watch(app.state.engine)
     monitor = await asyncpg.connect(store.asyncpg_dsn(args.database_url).rsplit("/", 1)[0])
+    blocks_before = await blocks(monitor, database)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sinergi") as http:
         tokens = await exchange_keys(http, {code: keys[code] for code in SENDERS})
@@ -215,7 +227,10 @@ async def main_async(args: argparse.Namespace) -> None:
         elapsed = time.perf_counter() - started
         meter.on = False
         after = await backends_ns(monitor, database)
+    # the backends end, so their statistics are in pg_stat_database when it is read
     await app.state.engine.dispose()
+    await asyncio.sleep(1)
+    read, hit = (a - b for a, b in zip(await blocks(monitor, database), blocks_before, strict=True))
     await monitor.close()
 
     n = args.reports
@@ -233,6 +248,10 @@ async def main_async(args: argparse.Namespace) -> None:
         )
     print(f"{'all statements':<76} {'':>10} {'':>8} {attributed / n / 1e6:>9.3f}")
     print(f"{'every backend of the database (check)':<76} {'':>10} {'':>8} {total / n / 1e6:>9.3f}")
+    print(
+        f"buffers per ingest (warm-up and measured ingests): {hit / (2 * n):.0f} found in "
+        f"PostgreSQL's shared buffers, {read / (2 * n):.0f} read into them"
+    )
 
 
 def main() -> None:
