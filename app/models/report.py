@@ -131,8 +131,9 @@ class ReportPerson(IdMixin, Base):
     position: Mapped[int]
     role: Mapped[str] = mapped_column(String(32))
     name_normalized: Mapped[str | None] = mapped_column(String(300))
-    nik: Mapped[str | None] = mapped_column(String(16), index=True)
-    passport_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: Found by their blocking keys (``PersonKey``), never by these columns: no index of their own.
+    nik: Mapped[str | None] = mapped_column(String(16))
+    passport_number: Mapped[str | None] = mapped_column(String(32))
     phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
     date_of_birth: Mapped[date | None]
     birth_year: Mapped[int | None]

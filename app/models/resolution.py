@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, false
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, IdMixin, utcnow
@@ -44,6 +44,17 @@ class Case(IdMixin, Base):
     """Reports linked because they concern the same victims (or the sender linked them)."""
 
     __tablename__ = "cases"
+    #: Deleting a case (one opened for a report that then joined another) checks that no case
+    #: was merged into it: without this index, a scan of every case (3-5 ms at 70,000 cases).
+    #: Only merged cases are in it.
+    __table_args__ = (
+        Index(
+            "ix_cases_merged_into_id",
+            "merged_into_id",
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+        ),
+    )
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
