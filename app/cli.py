@@ -117,7 +117,7 @@ def serve(
             migrations.upgrade(settings.database_url)
         _check_secrets_or_exit()
     options: dict[str, object] = {
-        "app": "app.main:create_app",
+        "app": "app.main:create_served_app",
         "factory": True,
         "host": host,
         "port": port,
