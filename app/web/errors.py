@@ -40,6 +40,16 @@ def wants_html(request: Request) -> bool:
     return is_console_path(request.url.path) and "text/html" in request.headers.get("accept", "")
 
 
+def _may_accept_html(scope: Scope) -> bool:
+    """Whether any ``Accept`` header of the request names text/html: without one,
+    ``wants_html`` is false, known without building the request's URL and headers (an API
+    call passes here on every request)."""
+    return any(
+        name == b"accept" and b"text/html" in value.lower()
+        for name, value in scope.get("headers") or ()
+    )
+
+
 def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
     """The console's page for ``status``: what happened in plain words and where to go next."""
     key = f"error.{status}" if status in _WORDED else "error.other"
@@ -96,7 +106,7 @@ class CrashPageMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not wants_html(Request(scope)):
+        if scope["type"] != "http" or not _may_accept_html(scope) or not wants_html(Request(scope)):
             await self.app(scope, receive, send)
             return
         started = False

@@ -23,9 +23,11 @@ from tests.conftest import make_settings
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 @pytest.mark.usefixtures("unfrozen")
@@ -36,9 +38,12 @@ async def test_the_served_app_freezes_its_start_up_heap(
     monkeypatch.setattr(main, "get_settings", lambda: settings)
     served = main.create_served_app()
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold()[0] == 700  # Python's default until the app starts
     async with served.router.lifespan_context(served):
         # the modules, routes and schemas of the app at least
         assert gc.get_freeze_count() > 50_000
+        # young collections far rarer, so 32 requests in flight are not promoted at each
+        assert gc.get_threshold() == main.SERVED_GC_THRESHOLDS
 
 
 @pytest.mark.usefixtures("unfrozen")
@@ -46,6 +51,7 @@ async def test_an_app_built_for_tests_freezes_nothing(tmp_path: Path) -> None:
     app = main.create_app(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}"))
     async with app.router.lifespan_context(app):
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold()[0] == 700
 
 
 def test_sinergi_serve_runs_the_served_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
