@@ -134,6 +134,13 @@ class Settings(BaseSettings):
     #: How often `sinergi worker` runs the recluster pass over every stored person, merging
     #: entities online resolution left apart (0: never; run `sinergi dedup recluster`).
     recluster_interval_hours: float = Field(default=24, ge=0, le=24 * 365)
+    #: `sinergi worker` counts the store's term frequencies (`sinergi dedup calibrate
+    #: --terms-only`) once it holds 1,000 resolved persons and none are counted, then again
+    #: whenever it has grown this many times over since the last count (0: never; run the
+    #: command). The m/u weights in use are kept.
+    term_recount_growth: float = Field(default=2.0, ge=0, le=1000)
+    #: How often `sinergi worker` checks whether a recount is due (one count of the persons).
+    term_check_interval_minutes: float = Field(default=10, gt=0, le=24 * 60)
     #: Days audit events are kept; 0 keeps them for ever. The purge leaves a checkpoint event.
     audit_retention_days: int = Field(default=0, ge=0, le=36500)
 
@@ -182,6 +189,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SINERGI_WORKER_LEASE_SECONDS must exceed twice SINERGI_WEBHOOK_TIMEOUT_SECONDS, "
                 "or a slow send could be taken over by another worker"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _growth_grows(self) -> Settings:
+        if 0 < self.term_recount_growth <= 1:
+            raise ValueError(
+                "SINERGI_TERM_RECOUNT_GROWTH must be 0 (never recount) or more than 1 (the "
+                "store grown that many times over since the last count)"
             )
         return self
 

@@ -45,6 +45,7 @@ from app.models.base import utcnow
 from app.models.delivery import DeliveryAttempt, DeliveryStatus
 from app.repositories import deliveries as repo
 from app.services.delivery import envelope
+from app.services.match_weights import TermRecount, recount_terms_if_due
 from app.services.recluster import recluster
 from app.services.retention import run_retention
 from app.services.webhooks import (
@@ -239,6 +240,8 @@ class Worker:
         # not all walk the store at once.
         next_recluster = time.monotonic() + self.settings.recluster_interval_hours * 3600
         reclustering: asyncio.Task[None] | None = None
+        next_terms = time.monotonic() + self.settings.term_check_interval_minutes * 60
+        counting: asyncio.Task[TermRecount | None] | None = None
         while not stop.is_set():
             if (
                 not outage
@@ -256,6 +259,15 @@ class Worker:
                 next_recluster = time.monotonic() + self.settings.recluster_interval_hours * 3600
                 # Beside the deliveries, batch by batch: a pass over a large store takes minutes.
                 reclustering = asyncio.create_task(self._run_recluster())
+            if (
+                not outage
+                and self.settings.term_recount_growth
+                and time.monotonic() >= next_terms
+                and (counting is None or counting.done())
+            ):
+                next_terms = time.monotonic() + self.settings.term_check_interval_minutes * 60
+                # Beside the deliveries: a count over a large store reads it page by page.
+                counting = asyncio.create_task(self.recount_terms_if_due())
             try:
                 count = await self.run_once()
             except Exception as exc:
@@ -283,10 +295,11 @@ class Worker:
             if count == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._pause(outage))
-        if reclustering is not None and not reclustering.done():
-            reclustering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reclustering
+        for task in (reclustering, counting):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         logger.info("worker %s stopped", self.name)
 
     def _pause(self, outage: int) -> float:
@@ -321,6 +334,30 @@ class Worker:
             )
         except Exception:
             logger.exception("recluster failed; it runs again at the next interval")
+
+    async def recount_terms_if_due(self) -> TermRecount | None:
+        """Count the store's term frequencies if due (``term_recount_growth``); a failure is
+        logged, never fatal. ``None``: the check failed."""
+        try:
+            result = await recount_terms_if_due(
+                self.session_factory, growth=self.settings.term_recount_growth
+            )
+        except Exception:
+            logger.exception("term count failed; it is checked again at the next interval")
+            return None
+        if result.stored:
+            logger.info(
+                "term frequencies counted over %d persons and stored (before: %s)",
+                result.term_persons,
+                "none counted" if result.counted_on is None else f"{result.counted_on} persons",
+            )
+        elif result.due:
+            logger.info(
+                "term frequencies counted over %d persons, not stored: another worker or an "
+                "operator stored weights meanwhile, or persons were removed",
+                result.term_persons,
+            )
+        return result
 
 
 async def run_worker(settings: Settings) -> None:

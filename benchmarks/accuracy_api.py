@@ -7,6 +7,12 @@ At the end each person's current ``entity_id`` is read back with ``GET /v1/repor
 source agency), then the recluster pass (``app.services.recluster``, what ``sinergi dedup
 recluster`` runs) is run once and the entities are read again.
 
+``--terms-every N`` runs the worker's due-check of the term count (``Worker.recount_terms_if_due``,
+``SINERGI_TERM_RECOUNT_GROWTH``) after every N reports answered, as a running worker would: a
+fresh store gets its term frequencies once it holds ``MIN_TERM_PERSONS`` persons, and again when
+it has doubled. Without it the store is never counted (an uncalibrated deployment, or a worker
+with the count turned off). The mirror scores without term frequencies either way.
+
 Beside the service's figures it prints, on the same data, ``accuracy.py``'s in-memory figures
 (its own loaders) and those of the same in-memory mirror fed what the service was fed (each
 person's features as ingest computed them from the body sent, in the order the service answered),
@@ -50,6 +56,7 @@ from app.services.match_weights import forget_cached_weights
 from app.services.persons import identify
 from app.services.recluster import recluster
 from app.services.resolution import Thresholds
+from app.worker import Worker
 from benchmarks.accuracy import (
     Labelled,
     Pairwise,
@@ -156,6 +163,8 @@ class ServiceRun:
     merges: int = 0
     pairs: int = 0
     refused: dict[str, int] = field(default_factory=dict)
+    term_counts: list[tuple[int, int]] = field(default_factory=list)
+    """(reports answered, persons counted) of each term count the worker's check stored."""
 
     @property
     def reports_per_second(self) -> float:
@@ -192,12 +201,15 @@ async def resolve_through_api(
     seed: int = 7,
     recluster_pass: bool = True,
     fresh: bool = True,
+    terms_every: int = 0,
 ) -> ServiceRun:
     """Submit each record as a one-person report in ``order`` from ``senders`` agencies at
     once (each sends the next record left when its previous report is answered), read every
     person's entity back, run the recluster pass once and read them again.
 
-    ``fresh``: recreate the database first; otherwise it must be migrated and empty."""
+    ``fresh``: recreate the database first; otherwise it must be migrated and empty.
+    ``terms_every``: run the worker's due-check of the term count after every that many
+    reports answered (0: never)."""
     keys = (
         await fresh_database(database_url)
         if fresh
@@ -206,6 +218,8 @@ async def resolve_through_api(
     forget_cached_weights()
     settings = service_settings(database_url)
     app = create_app(settings)
+    worker = Worker(settings, app.state.session_factory, name="accuracy-api")
+    term_counts: list[tuple[int, int]] = []
     rng = random.Random(seed)
     bodies = {}
     for i in order:  # built before the clock starts, in a fixed order
@@ -254,11 +268,18 @@ async def resolve_through_api(
                         took,
                     )
                     arrival.append(i)
+                    if terms_every and len(arrival) % terms_every == 0:
+                        answered = len(arrival)
+                        check = await worker.recount_terms_if_due()
+                        if check is None:
+                            raise SystemExit("the worker's term count failed")
+                        if check.stored:
+                            term_counts.append((answered, check.term_persons))
 
             started = time.perf_counter()
             await asyncio.gather(*(sender(code) for code in tokens))
             seconds = time.perf_counter() - started
-            run = ServiceRun(arrival, answers, {}, {}, seconds)
+            run = ServiceRun(arrival, answers, {}, {}, seconds, term_counts=term_counts)
             run.before = await _read_entities(client, tokens, answers)
             if recluster_pass:
                 result = await recluster(
@@ -280,6 +301,7 @@ async def resolve_through_api(
                 run.after = dict(run.before)
             return run
     finally:
+        await worker.aclose()
         await app.state.engine.dispose()
 
 
@@ -353,7 +375,13 @@ def _describe(data: Sequence[Labelled], records: Sequence[Record], i: int) -> st
 
 
 def report_dataset(
-    name: str, entities: int, seed: int, database_url: str, senders: int, examples: int
+    name: str,
+    entities: int,
+    seed: int,
+    database_url: str,
+    senders: int,
+    examples: int,
+    terms_every: int = 0,
 ) -> ServiceRun:
     loaded, relations = load(name, entities, seed)
     twins = [(a, b) for a, b, kind in relations if kind == "twin"]
@@ -371,7 +399,9 @@ def report_dataset(
 
     own = mirror(loaded, order, False)
     service = asyncio.run(
-        resolve_through_api(database_url, records, order, senders=senders, seed=seed)
+        resolve_through_api(
+            database_url, records, order, senders=senders, seed=seed, terms_every=terms_every
+        )
     )
     online = mirror(sent, service.arrival, False)
     reclustered = mirror(sent, service.arrival, True)
@@ -381,6 +411,10 @@ def report_dataset(
         f" report; recluster: {service.pairs} pairs scored, {service.merges} merges",
         flush=True,
     )
+    if terms_every:
+        counts = ", ".join(f"{p} persons after {r} reports" for r, p in service.term_counts)
+        print(f"  term counts stored by the worker's check every {terms_every} reports: "
+              + (counts or "none"))  # fmt: skip
     print(f"  {'':<30}{'precision':>10}{'recall':>9}{'F1':>8}{'twins':>10}{'same name':>12}")
     print(_line("accuracy.py (its loader)", pairwise(loaded, own.entity_of, twins)))
     print(_line("mirror, as sent", pairwise(sent, online.entity_of, twins)))
@@ -424,6 +458,13 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=4, choices=range(1, len(SENDERS) + 1))
     parser.add_argument("--examples", type=int, default=5, help="differing records shown")
     parser.add_argument(
+        "--terms-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the worker's due-check of the term count every N reports (0: never)",
+    )
+    parser.add_argument(
         "--database-url",
         default=DEFAULT_DATABASE_URL,
         help="recreated for every data set (default %(default)s)",
@@ -431,7 +472,13 @@ def main() -> None:
     args = parser.parse_args()
     for name in args.dataset or DATASETS:
         report_dataset(
-            name, args.entities, args.seed, args.database_url, args.senders, args.examples
+            name,
+            args.entities,
+            args.seed,
+            args.database_url,
+            args.senders,
+            args.examples,
+            args.terms_every,
         )
 
 

@@ -68,6 +68,9 @@ class TermFrequencies:
     """Persons counted who bear any term of the kind (the denominators)."""
     counts: Mapping[str, Mapping[str, int]]
     mean_share: Mapping[str, float]
+    persons: int = 0
+    """Stored persons read to count the table (0: a table stored before they were recorded);
+    the worker recounts when the store has grown by ``term_recount_growth`` since."""
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Answers of scoring's pure helpers on this table (``scoring.memoized_on_terms``): the
     table never changes once counted, so neither do they."""
@@ -105,6 +108,7 @@ class TermFrequencies:
             "totals": dict(self.totals),
             "mean_share": dict(self.mean_share),
             "counts": {kind: dict(terms) for kind, terms in self.counts.items()},
+            "persons": self.persons,
         }
 
     @classmethod
@@ -117,6 +121,7 @@ class TermFrequencies:
                 for kind, terms in data["counts"].items()
             },
             mean_share={k: float(v) for k, v in data["mean_share"].items()},
+            persons=int(data.get("persons", 0)),
         )
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.report import ReportPerson
@@ -47,6 +47,28 @@ async def features(
 async def latest(session: AsyncSession) -> MatchWeights | None:
     query = select(MatchWeights).order_by(MatchWeights.created_at.desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def count_resolved(session: AsyncSession) -> int:
+    """Stored persons resolved to an entity: those the term frequencies are counted over."""
+    query = (
+        select(func.count()).select_from(ReportPerson).where(ReportPerson.entity_id.is_not(None))
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+#: Key of the PostgreSQL advisory lock that serializes the worker's storing of term counts.
+WEIGHTS_LOCK_KEY = 0x53_49_4E_54_46_43  # "SINTFC"
+
+
+async def lock_weights(session: AsyncSession) -> None:
+    """Serialize stores of weights until the transaction ends (PostgreSQL: an advisory lock;
+    SQLite: a write that changes nothing takes the single write lock before the latest weights
+    are read)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(WEIGHTS_LOCK_KEY)))
+    else:
+        await session.execute(text("UPDATE match_weights SET pairs = pairs WHERE 0 = 1"))
 
 
 async def random_persons(session: AsyncSession, count: int) -> dict[uuid.UUID, dict[str, Any]]:

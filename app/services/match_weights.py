@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import itertools
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db import transaction
 from app.matching.calibration import (
     estimate_u,
     estimate_weights_with_report,
@@ -169,17 +173,103 @@ async def calibrate_terms(
 
 async def count_terms(session: AsyncSession, *, max_persons: int) -> tuple[TermFrequencies, int]:
     """Term frequencies over the stored persons, read page by page; and how many were read."""
+    return await _count_pages(
+        lambda after, limit: repo.features_after(session, after, limit), max_persons
+    )
+
+
+async def _count_pages(
+    read_page: Callable[[uuid.UUID | None, int], Awaitable[list[tuple[uuid.UUID, Any]]]],
+    max_persons: int,
+) -> tuple[TermFrequencies, int]:
     counter = TermCounter()
     after = None
     read = 0
     while read < max_persons:
-        page = await repo.features_after(session, after, min(_TERM_PAGE, max_persons - read))
+        page = await read_page(after, min(_TERM_PAGE, max_persons - read))
         if not page:
             break
         counter.add(features_from_json(f) for _, f in page if f)
         read += len(page)
         after = page[-1][0]
-    return counter.frequencies(), read
+    return replace(counter.frequencies(), persons=read), read
+
+
+@dataclass(frozen=True)
+class TermRecount:
+    """What one due-check of the worker's term recount found (``recount_terms_if_due``)."""
+
+    persons: int
+    """Resolved persons in the store at the check."""
+    counted_on: int | None
+    """Persons the table in use was counted on (``None``: no table is in use)."""
+    due: bool
+    stored: bool = False
+    """A new table was stored (not when another worker or an operator stored one meanwhile)."""
+    term_persons: int = 0
+    """Persons read for the new table."""
+
+
+def _counted_on(row: MatchWeights | None) -> int | None:
+    """Persons the stored table was counted on; for a table stored before that was recorded,
+    the most persons bearing a term of one kind (at most the persons read)."""
+    if row is None:
+        return None
+    frequencies = Weights.from_json(row.weights).term_frequencies
+    if frequencies is None:
+        return None
+    return frequencies.persons or max(frequencies.totals.values(), default=0)
+
+
+async def recount_terms_if_due(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    growth: float,
+    min_persons: int | None = None,
+    max_term_persons: int = MAX_TERM_PERSONS,
+) -> TermRecount:
+    """The worker's schedule of ``calibrate --terms-only``: count the store's term frequencies
+    when it has ``min_persons`` resolved persons and no table, or has grown ``growth``-fold
+    since its table was counted (``growth`` 0: never); store them with the m/u weights in use
+    (an operator's full calibration's stay in use, with fresh counts).
+
+    Not due, it costs one read of the latest weights and one count of the persons. The count
+    reads a page per short transaction (no transaction open over the whole store), then one
+    short transaction stores the table under a lock, only if the weights in use are still
+    those the check saw: of several workers due at once, one stores its table; an operator's
+    calibration meanwhile wins.
+    """
+    async with factory() as session:
+        row = await repo.latest(session)
+        persons = await repo.count_resolved(session)
+    seen = row.id if row is not None else None
+    counted_on = _counted_on(row)
+    min_persons = MIN_TERM_PERSONS if min_persons is None else min_persons
+    due = (
+        growth > 0
+        and persons >= max(min_persons, 1)
+        and (counted_on is None or persons >= growth * counted_on)
+    )
+    if not due:
+        return TermRecount(persons, counted_on, due=False)
+
+    async def read_page(after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Any]]:
+        async with factory() as page_session:
+            return await repo.features_after(page_session, after, limit)
+
+    frequencies, read = await _count_pages(read_page, max_term_persons)
+    if read < max(min_persons, 1):  # persons removed meanwhile (retention)
+        return TermRecount(persons, counted_on, due=True, term_persons=read)
+    async with transaction(factory) as session:
+        await repo.lock_weights(session)
+        latest = await repo.latest(session)
+        if (latest.id if latest is not None else None) != seen:
+            return TermRecount(persons, counted_on, due=True, term_persons=read)
+        current = Weights.from_json(latest.weights) if latest is not None else DEFAULT_WEIGHTS
+        weights = replace(current, term_frequencies=frequencies)
+        session.add(MatchWeights(weights=weights.to_json(), pairs=0, converged=True))
+    forget_cached_weights()
+    return TermRecount(persons, counted_on, due=True, stored=True, term_persons=read)
 
 
 async def current_weights(session: AsyncSession) -> Weights:
