@@ -6,7 +6,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
+
+from app.schemas.times import in_utc_range
 
 _ISO_8601 = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
@@ -24,5 +26,5 @@ def _iso_8601_only(value: Any) -> Any:
     return value
 
 
-#: A date-time in a query string: ISO 8601 only.
-QueryDateTime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+#: A date-time in a query string: ISO 8601 only, and with a place in UTC if it has an offset.
+QueryDateTime = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidator(in_utc_range)]

@@ -35,6 +35,7 @@ from app.matching.normalize import (
     normalize_phone,
 )
 from app.schemas.audit import AuditObjects
+from app.schemas.times import ReportInstant
 from app.schemas.vocab import (
     ActionTaken,
     CaseType,
@@ -484,7 +485,7 @@ class _ReportFields(BaseModel):
     external_ref: Identifier = Field(description="The agency's own reference, unique per agency.")
     case_type: CaseType
     tlp: Tlp = Field(description="TLP 2.0 label. RED needs explicit recipients.")
-    reported_at: AwareDatetime = Field(
+    reported_at: ReportInstant = Field(
         description=(
             "When the agency made the report; must carry an offset and may not lie in the "
             "future beyond the allowed clock skew (24 hours by default)."

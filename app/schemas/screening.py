@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,6 +28,7 @@ from app.schemas.report import (
     ReportWarning,
     _clean_text,
 )
+from app.schemas.times import Instant
 from app.schemas.vocab import CountryCode, Sex
 
 _PERSON_EXAMPLE: dict[str, JsonValue] = {
@@ -149,7 +149,7 @@ class WatchIn(BaseModel):
         description="Your own reference (a file number); not shown to other agencies. "
         "Avoid personal data here.",
     )
-    expires_at: AwareDatetime | None = Field(
+    expires_at: Instant | None = Field(
         default=None,
         description="When the watch stops firing; default one year from now (a setting).",
     )

@@ -376,6 +376,43 @@ async def test_times_far_in_the_future_are_refused(
     assert [e["pointer"] for e in corrected.json()["errors"]] == [pointer]
 
 
+@pytest.mark.parametrize(
+    ("reported_at", "code"),
+    [
+        # Fuzzing found this one answered 500: held in UTC it falls in the year 0.
+        ("0001-01-01T12:00:01+15:00", "datetime_out_of_range"),
+        ("1899-12-31T23:59:59+00:00", "date_too_old"),
+    ],
+)
+async def test_a_report_time_before_1900_is_refused_beside_its_field(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], reported_at: str, code: str
+) -> None:
+    imi = agencies["IMIGRASI-DUMAI"]
+    response = await post(client, imi, deferral(reported_at=reported_at))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [(e["pointer"], e["code"]) for e in response.json()["errors"]] == [
+        ("/reported_at", code)
+    ]
+    listed = await client.get("/v1/reports", headers=imi)
+    assert listed.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("/v1/reports", "updated_after"), ("/v1/admin/audit", "from"), ("/v1/admin/audit", "to")],
+)
+async def test_a_query_time_outside_utc_is_refused_beside_its_parameter(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], path: str, parameter: str
+) -> None:
+    headers = agencies["ADMIN"] if "admin" in path else agencies["IMIGRASI-DUMAI"]
+    for value in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-05:00"):
+        response = await client.get(path, params={parameter: value}, headers=headers)
+        assert response.status_code == 422, response.text
+        assert [e["code"] for e in response.json()["errors"]] == ["datetime_out_of_range"]
+        assert parameter in response.json()["errors"][0]["pointer"]
+
+
 async def test_a_sender_clock_a_few_hours_ahead_is_tolerated(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:

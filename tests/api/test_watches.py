@@ -217,6 +217,9 @@ async def test_vague_or_malformed_watches_are_refused(
     assert await refused({"person": WOMAN, "expires_at": past}) == [
         ("/expires_at", "expires_at_out_of_range")
     ]
+    assert await refused({"person": WOMAN, "expires_at": "9999-12-31T23:00:00-05:00"}) == [
+        ("/expires_at", "datetime_out_of_range")
+    ]
     assert (await client.get("/v1/watches", headers=imi)).json()["items"] == []
 
 
