@@ -487,8 +487,8 @@ class _ReportFields(BaseModel):
     tlp: Tlp = Field(description="TLP 2.0 label. RED needs explicit recipients.")
     reported_at: ReportInstant = Field(
         description=(
-            "When the agency made the report; must carry an offset and may not lie in the "
-            "future beyond the allowed clock skew (24 hours by default)."
+            "When the agency made the report; must carry an offset, may not lie before 1900 "
+            "nor in the future beyond the allowed clock skew (24 hours by default)."
         )
     )
     occurred_from: PastDate | None = None
