@@ -688,9 +688,11 @@ async def cases_of_entities(
         return []
     params: dict[str, Any] = {"exclude_report_id": exclude_report_id, "viewer": viewer}
     if dialect_name(session) == "postgresql":
-        # One statement text however many entities: each connection prepares it once.
-        query = _held_cases_query(tuple(roles), viewer is not None)
-        params["entity_ids"] = list(entity_ids)
+        # One statement text per number of entities (one, nearly always): each connection
+        # prepares it once, and PostgreSQL then runs its generic plan instead of planning
+        # every call (see ``_held_cases_query``).
+        query = _held_cases_query(tuple(roles), viewer is not None, len(entity_ids))
+        params.update((f"entity_{i}", e) for i, e in enumerate(entity_ids))
     else:
         query = _cases_query(ReportPerson.entity_id.in_(entity_ids), roles, viewer is not None)
     rows = await driver_rows(session, query, params)
@@ -700,25 +702,44 @@ async def cases_of_entities(
 _CasesQuery = Select[uuid.UUID | None, uuid.UUID, uuid.UUID | None, uuid.UUID]
 
 
-@functools.cache
-def _held_cases_query(roles: tuple[str, ...], by_viewer: bool) -> _CasesQuery:
-    """PostgreSQL's ``cases_of_entities`` statement for one shape, built once per process."""
+@functools.lru_cache(maxsize=32)
+def _held_cases_query(roles: tuple[str, ...], by_viewer: bool, entities: int) -> _CasesQuery:
+    """PostgreSQL's ``cases_of_entities`` statement for one shape and number of entities,
+    built once per process.
+
+    Each entity is a parameter of its own and the roles and status are written into the text:
+    PostgreSQL then estimates its generic plan as it does a planned one and keeps it. With an
+    array of entities (estimated at ten) and the constants as parameters it planned every call
+    anew: 0.2-0.4 ms of planning for 0.02-0.04 ms of execution, 100,000 stored persons.
+    """
     return _cases_query(
-        ReportPerson.entity_id == any_(bindparam("entity_ids", type_=ARRAY(Uuid))),
+        ReportPerson.entity_id.in_([bindparam(f"entity_{i}", type_=Uuid) for i in range(entities)]),
         roles,
         by_viewer,
+        constants_in_text=True,
     )
 
 
-def _cases_query(among: ColumnElement[bool], roles: Sequence[str], by_viewer: bool) -> _CasesQuery:
+def _cases_query(
+    among: ColumnElement[bool],
+    roles: Sequence[str],
+    by_viewer: bool,
+    *,
+    constants_in_text: bool = False,
+) -> _CasesQuery:
     viewer = bindparam("viewer", type_=Uuid) if by_viewer else None
     return (
         select(Report.case_id, Report.id, ReportPerson.entity_id, Report.source_agency_id)
         .join(ReportPerson, ReportPerson.report_id == Report.id)
         .where(
             among,
-            ReportPerson.role.in_(roles),
-            Report.status != ReportStatus.RETRACTED,
+            ReportPerson.role.in_(
+                bindparam("roles", list(roles), expanding=True, literal_execute=constants_in_text)
+            ),
+            Report.status
+            != bindparam(
+                "retracted", ReportStatus.RETRACTED.value, literal_execute=constants_in_text
+            ),
             Report.id != bindparam("exclude_report_id", type_=Uuid),
             Report.case_id.is_not(None),
             ~hidden_from(viewer),
