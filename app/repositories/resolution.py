@@ -62,6 +62,7 @@ from app.models.resolution import (
     ReclusterPass,
     ResolutionAction,
 )
+from app.models.watch import WatchKey
 
 T = TypeVar("T")
 #: Values per ``IN (…)`` list: well under the 32,767 bind parameters of one PostgreSQL statement.
@@ -164,6 +165,9 @@ class Found(NamedTuple):
     report is RED or AMBER_STRICT and the viewer is neither its source nor a recipient."""
     name_counts: dict[str, int]
     """Stored persons bearing each name, by ``name_frequency_key`` (see ``compare``)."""
+    watched: bool | None = None
+    """Whether a watch holds a blocking key of any person looked up with this one (the
+    statement's own probe, PostgreSQL); None: not asked (``watches.collect_hits`` asks)."""
 
 
 def hidden_from(agency_id: uuid.UUID | BindParameter[uuid.UUID] | None) -> ColumnElement[bool]:
@@ -312,16 +316,20 @@ async def _candidates_in_one_statement(
     }
     query = _held_counted_query(viewer is not None, exclude_report_id is not None)
     counted: dict[str, int] = {}
+    watched = False
     rows: list[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]] = [[] for _ in persons]
     for index, pid, eid, feats, hidden, counted_key, held in await driver_rows(
         session, query, params
     ):
         if index is None:
-            counted[counted_key] = int(held)
+            if counted_key is None:
+                watched = bool(held)
+            else:
+                counted[counted_key] = int(held)
         elif eid is not None and feats:
             rows[index].append((pid, eid, feats, bool(hidden)))
     return [
-        Found(r, _name_counts(name_keys, mine, counted))
+        Found(r, _name_counts(name_keys, mine, counted), watched)
         for r, (_keys, name_keys), mine in zip(rows, persons, wanted_caps, strict=True)
     ]
 
@@ -384,7 +392,23 @@ def _held_counted_query(by_viewer: bool, excluding: bool) -> Any:
         counted.c.held,
         cast(null(), Integer).label("rank"),
     )
-    both = union_all(candidates, counts).subquery("found")
+    # whether a watch holds any blocking key (``watches.any_sharing_keys``' probe, in this
+    # round trip): a row with no key, its count 0 or 1
+    watch_probe = select(
+        *counts.selected_columns[:5],
+        cast(null(), String).label("key"),
+        select(func.count())
+        .select_from(
+            select(WatchKey.watch_id)
+            .where(WatchKey.key.in_(select(wanted.c.key).where(wanted.c.blocking)))
+            .limit(1)
+            .subquery("watching")
+        )
+        .scalar_subquery()
+        .label("held"),
+        cast(null(), Integer).label("rank"),
+    )
+    both = union_all(candidates, counts, watch_probe).subquery("found")
     return select(*[c for c in both.c if c.key != "rank"]).order_by(both.c.person, both.c.rank)
 
 
