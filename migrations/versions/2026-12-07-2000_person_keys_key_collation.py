@@ -29,26 +29,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _compare_keys_by("C")
+
+
+def downgrade() -> None:
+    _compare_keys_by(None)
+
+
+def _compare_keys_by(collation: str | None) -> None:
+    """``person_keys.key`` under ``collation`` (None: the database's), its statistics rebuilt."""
     if op.get_bind().dialect.name != "postgresql":
         return
     op.alter_column(
         "person_keys",
         "key",
         existing_type=sa.String(160),
-        type_=sa.String(160, collation="C"),
-        existing_nullable=False,
-    )
-    op.execute("ANALYZE person_keys")
-
-
-def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.alter_column(
-        "person_keys",
-        "key",
-        existing_type=sa.String(160, collation="C"),
-        type_=sa.String(160),
+        type_=sa.String(160, collation=collation),
         existing_nullable=False,
     )
     op.execute("ANALYZE person_keys")
