@@ -62,6 +62,7 @@ from app.models.resolution import (
     ReclusterPass,
     ResolutionAction,
 )
+from app.models.watch import WatchKey
 
 T = TypeVar("T")
 #: Values per ``IN (…)`` list: well under the 32,767 bind parameters of one PostgreSQL statement.
@@ -164,6 +165,9 @@ class Found(NamedTuple):
     report is RED or AMBER_STRICT and the viewer is neither its source nor a recipient."""
     name_counts: dict[str, int]
     """Stored persons bearing each name, by ``name_frequency_key`` (see ``compare``)."""
+    watched: bool | None = None
+    """Whether a watch holds a blocking key of any person looked up with this one (the
+    statement's own probe, PostgreSQL); None: not asked (``watches.collect_hits`` asks)."""
 
 
 def hidden_from(agency_id: uuid.UUID | BindParameter[uuid.UUID] | None) -> ColumnElement[bool]:
@@ -312,16 +316,20 @@ async def _candidates_in_one_statement(
     }
     query = _held_counted_query(viewer is not None, exclude_report_id is not None)
     counted: dict[str, int] = {}
+    watched = False
     rows: list[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any], bool]]] = [[] for _ in persons]
     for index, pid, eid, feats, hidden, counted_key, held in await driver_rows(
         session, query, params
     ):
         if index is None:
-            counted[counted_key] = int(held)
+            if counted_key is None:
+                watched = bool(held)
+            else:
+                counted[counted_key] = int(held)
         elif eid is not None and feats:
             rows[index].append((pid, eid, feats, bool(hidden)))
     return [
-        Found(r, _name_counts(name_keys, mine, counted))
+        Found(r, _name_counts(name_keys, mine, counted), watched)
         for r, (_keys, name_keys), mine in zip(rows, persons, wanted_caps, strict=True)
     ]
 
@@ -384,7 +392,23 @@ def _held_counted_query(by_viewer: bool, excluding: bool) -> Any:
         counted.c.held,
         cast(null(), Integer).label("rank"),
     )
-    both = union_all(candidates, counts).subquery("found")
+    # whether a watch holds any blocking key (``watches.any_sharing_keys``' probe, in this
+    # round trip): a row with no key, its count 0 or 1
+    watch_probe = select(
+        *counts.selected_columns[:5],
+        cast(null(), String).label("key"),
+        select(func.count())
+        .select_from(
+            select(WatchKey.watch_id)
+            .where(WatchKey.key.in_(select(wanted.c.key).where(wanted.c.blocking)))
+            .limit(1)
+            .subquery("watching")
+        )
+        .scalar_subquery()
+        .label("held"),
+        cast(null(), Integer).label("rank"),
+    )
+    both = union_all(candidates, counts, watch_probe).subquery("found")
     return select(*[c for c in both.c if c.key != "rank"]).order_by(both.c.person, both.c.rank)
 
 
@@ -688,9 +712,11 @@ async def cases_of_entities(
         return []
     params: dict[str, Any] = {"exclude_report_id": exclude_report_id, "viewer": viewer}
     if dialect_name(session) == "postgresql":
-        # One statement text however many entities: each connection prepares it once.
-        query = _held_cases_query(tuple(roles), viewer is not None)
-        params["entity_ids"] = list(entity_ids)
+        # One statement text per number of entities (one, nearly always): each connection
+        # prepares it once, and PostgreSQL then runs its generic plan instead of planning
+        # every call (see ``_held_cases_query``).
+        query = _held_cases_query(tuple(roles), viewer is not None, len(entity_ids))
+        params.update((f"entity_{i}", e) for i, e in enumerate(entity_ids))
     else:
         query = _cases_query(ReportPerson.entity_id.in_(entity_ids), roles, viewer is not None)
     rows = await driver_rows(session, query, params)
@@ -700,25 +726,44 @@ async def cases_of_entities(
 _CasesQuery = Select[uuid.UUID | None, uuid.UUID, uuid.UUID | None, uuid.UUID]
 
 
-@functools.cache
-def _held_cases_query(roles: tuple[str, ...], by_viewer: bool) -> _CasesQuery:
-    """PostgreSQL's ``cases_of_entities`` statement for one shape, built once per process."""
+@functools.lru_cache(maxsize=32)
+def _held_cases_query(roles: tuple[str, ...], by_viewer: bool, entities: int) -> _CasesQuery:
+    """PostgreSQL's ``cases_of_entities`` statement for one shape and number of entities,
+    built once per process.
+
+    Each entity is a parameter of its own and the roles and status are written into the text:
+    PostgreSQL then estimates its generic plan as it does a planned one and keeps it. With an
+    array of entities (estimated at ten) and the constants as parameters it planned every call
+    anew: 0.2-0.4 ms of planning for 0.02-0.04 ms of execution, 100,000 stored persons.
+    """
     return _cases_query(
-        ReportPerson.entity_id == any_(bindparam("entity_ids", type_=ARRAY(Uuid))),
+        ReportPerson.entity_id.in_([bindparam(f"entity_{i}", type_=Uuid) for i in range(entities)]),
         roles,
         by_viewer,
+        constants_in_text=True,
     )
 
 
-def _cases_query(among: ColumnElement[bool], roles: Sequence[str], by_viewer: bool) -> _CasesQuery:
+def _cases_query(
+    among: ColumnElement[bool],
+    roles: Sequence[str],
+    by_viewer: bool,
+    *,
+    constants_in_text: bool = False,
+) -> _CasesQuery:
     viewer = bindparam("viewer", type_=Uuid) if by_viewer else None
     return (
         select(Report.case_id, Report.id, ReportPerson.entity_id, Report.source_agency_id)
         .join(ReportPerson, ReportPerson.report_id == Report.id)
         .where(
             among,
-            ReportPerson.role.in_(roles),
-            Report.status != ReportStatus.RETRACTED,
+            ReportPerson.role.in_(
+                bindparam("roles", list(roles), expanding=True, literal_execute=constants_in_text)
+            ),
+            Report.status
+            != bindparam(
+                "retracted", ReportStatus.RETRACTED.value, literal_execute=constants_in_text
+            ),
             Report.id != bindparam("exclude_report_id", type_=Uuid),
             Report.case_id.is_not(None),
             ~hidden_from(viewer),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -589,6 +589,13 @@ async def _replay(
     return to_created(existing, routed, warnings)
 
 
+def _watched(resolutions: Iterable[PersonResolution]) -> bool | None:
+    """Whether a watch holds a blocking key of the report's persons, as their candidates'
+    lookup found (None: one of them was not asked)."""
+    asked = [r.watched for r in resolutions]
+    return None if None in asked else any(asked)
+
+
 async def _add_watch_hits(
     session: AsyncSession,
     outbox: _Outbox,
@@ -611,6 +618,7 @@ async def _add_watch_hits(
         recipients=recipients,
         link_threshold=settings.thresholds.link,
         review_threshold=settings.thresholds.review,
+        watched=_watched(resolution for _, resolution in resolved),
     )
     for hit in hits:
         outbox.add(hit.agency_id, "watch.hit", hit.payload, report_id=hit.report_id)

@@ -73,6 +73,9 @@ class PersonResolution:
     """Stored persons bearing each of the person's names, for scoring watches alike."""
     merged: list[uuid.UUID] = field(default_factory=list)
     """Stored entities merged into ``entity_id`` because this person matched them all."""
+    watched: bool | None = None
+    """Whether a watch held a blocking key of the report's persons when its candidates were
+    looked up (``Found.watched``); None: not asked."""
 
 
 @dataclass
@@ -179,6 +182,7 @@ async def resolve_person(
         _keep_restricted_match(session, person, decision, everyone, thresholds)
     metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
     result.name_counts = found.name_counts
+    result.watched = found.watched
     result.merged = merged
     person.entity_id = entity_id
     person.match_score = result.score

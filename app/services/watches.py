@@ -208,6 +208,7 @@ async def collect_hits(
     recipients: set[uuid.UUID],
     link_threshold: float,
     review_threshold: float,
+    watched: bool | None = None,
 ) -> list[HitDelivery]:
     """The ``watch.hit`` deliveries a stored report causes, each (watch, report) once.
 
@@ -216,10 +217,14 @@ async def collect_hits(
     ``recipients`` the agencies the report is routed to (they may read it). A watch fires when
     ``decide`` links a person to the watched person; not for the watcher's own report, not
     after it expired, and for RED and AMBER_STRICT reports only when the watcher may read them.
+    ``watched``: whether any watch holds one of the persons' blocking keys, when the caller
+    already asked (resolution's candidate lookup does); None: asked here.
     """
     now = utcnow()
     keys = [blocking_keys(features) for features, _, _ in persons]
-    if not await repo.any_sharing_keys(session, [k for person_keys in keys for k in person_keys]):
+    if watched is None:
+        watched = await repo.any_sharing_keys(session, [k for pk in keys for k in pk])
+    if not watched:
         return []
     weights = await current_weights(session)  # the same weights ingest resolves with
     best: dict[uuid.UUID, tuple[Watch, list[str], MatchScore, uuid.UUID | None]] = {}
