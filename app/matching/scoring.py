@@ -1352,6 +1352,40 @@ def _mended(p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None
     return p if tokens == p.name_tokens else replace(p, name_tokens=tokens)
 
 
+def _mended_alike(
+    p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None
+) -> PersonFeatures:
+    """``p`` with each word that, like a word of the other name, is no name people bear but a
+    slip of one that is (``_slip_of``) written as that name: two clerks
+    each slipped once on the same word ("Wiloiam" / "Willaim" Lazaroff, "Chaneler" /
+    "Chandelr"), which is one word, not two names. Twins' names are names people bear, and a
+    word one slip from two of them (Rinx: Rina or Rini) is no slip of either."""
+    if tf is None:
+        return p
+    theirs = [word for word in other.name_tokens if word not in p.name_tokens]
+    if not theirs:
+        return p
+    tokens = tuple(
+        _common_slip(word, theirs, tf) or word if word not in other.name_tokens else word
+        for word in p.name_tokens
+    )
+    return p if tokens == p.name_tokens else replace(p, name_tokens=tokens)
+
+
+def _common_slip(word: str, others: Sequence[str], tf: TermFrequencies) -> str | None:
+    """The name people bear that ``word`` and one of ``others``, neither a name people bear,
+    are each a slip of, if any (see ``_mended_alike``)."""
+    if _a_known_word(word, tf):
+        return None
+    for other in others:
+        if other[0] != word[0] or _a_known_word(other, tf):
+            continue
+        for known in sorted(_edits_after_first(word) & _edits_after_first(other)):
+            if _slip_of(word, known, tf) and _slip_of(other, known, tf):
+                return known
+    return None
+
+
 def _bears_given_name(given: str, other: PersonFeatures, tf: TermFrequencies | None) -> bool:
     """Whether any word of the other name is this given name (names are written in any order)."""
     return any(
@@ -1443,8 +1477,10 @@ def twins_pattern(
     if not a.name_tokens or not b.name_tokens:
         return False
     a, b = _rejoined(a, b), _rejoined(b, a)
+    a, b = _rejoined_slip(a, b, tf), _rejoined_slip(b, a, tf)
     a, b = _unglued(a, b, tf), _unglued(b, a, tf)
     a, b = _mended(a, b, tf), _mended(b, a, tf)
+    a, b = _mended_alike(a, b, tf), _mended_alike(b, a, tf)
     if a.name_tokens == b.name_tokens:
         return False
     if tf is not None and _twin_name_mistyped(a, b, tf):
@@ -1515,6 +1551,41 @@ def _rejoined(p: PersonFeatures, other: PersonFeatures) -> PersonFeatures:
     if len(tokens) == len(p.name_tokens):
         return p
     return replace(p, name_tokens=tuple(tokens))
+
+
+def _rejoined_slip(
+    p: PersonFeatures, other: PersonFeatures, tf: TermFrequencies | None
+) -> PersonFeatures:
+    """``p`` with a word a space broke in two written whole again where the other name writes
+    it with a slip, or the whole is itself mistyped ("Rob Inq" beside "Robin", "Wil Liam"
+    beside "William", which reads "wiliam", "Cha Rles" beside "Chalres"): a clerk's space
+    inside a word, as ``_rejoined``, not a twin's second name."""
+    if tf is None or len(p.name_tokens) < 2:
+        return p
+    tokens = list(p.name_tokens)
+    i = 0
+    while i < len(tokens) - 1:
+        whole = normalize_name(tokens[i] + tokens[i + 1])
+        if whole not in tokens and any(
+            known not in p.name_tokens and _one_word_slipped(whole, known, tf)
+            for known in other.name_tokens
+        ):
+            tokens[i : i + 2] = [whole]
+        i += 1
+    if len(tokens) == len(p.name_tokens):
+        return p
+    return replace(p, name_tokens=tuple(tokens))
+
+
+def _one_word_slipped(word: str, known: str, tf: TermFrequencies) -> bool:
+    """Two spellings of one word, a slip apart: equal, either a slip of the other
+    (``_slip_of``), or both slips of one name people bear (``_common_slip``)."""
+    return (
+        word == known
+        or _slip_of(word, known, tf)
+        or _slip_of(known, word, tf)
+        or _common_slip(word, (known,), tf) is not None
+    )
 
 
 def _a_given_name(word: str, tf: TermFrequencies | None) -> bool:
