@@ -787,11 +787,18 @@ async def test_a_twins_name_mistyped_toward_his_brothers_stays_apart(
         # The clerk dropped the "s" of Yusuf: "Yuuf", which names read as "Yuf", two letters
         # from Yusuf though one key slipped; his twin brother is Yunus.
         (("Yusuf", "Yunus"), "Yusuf Siregar", "Yuuf Siregar", "Yunus Siregar", "MALE"),
+        # Each clerk slipped once on Rahmat: "Rahmst" and "Ramhat", two words nobody bears, two
+        # letters apart from each other, each one slip from Rahmat and from no other name.
+        (("Rahmat", "Rahman"), "Rahmst Siregar", "Ramhat Siregar", "Rahman Siregar", "MALE"),
+        # A space typed inside his name, and a slip: "Rah Mst" is Rahmat, not two names.
+        (("Rahmat", "Rahman"), "Rahmat Siregar", "Rah Mst Siregar", "Rahman Siregar", "MALE"),
     ],
     ids=[
         "a word siblings share mistyped",
         "a slip between a name's doubled letters",
         "a slip that left a letter doubled",
+        "two clerks slipped on one name",
+        "a name broken by a space and mistyped",
     ],
 )
 async def test_her_name_mistyped_lands_in_her_case_and_her_twin_stays_apart(
@@ -948,43 +955,3 @@ async def test_twins_on_a_young_store_stay_apart_by_the_form_of_their_names(
     )
     assert again["persons"][0]["entity_id"] == entity, again["persons"][0]["reasons"]
     assert again["case_id"] == first["case_id"]
-
-
-@pytest.mark.parametrize(
-    ("counted_names", "first_name", "second_name", "twin_name"),
-    [
-        # Each clerk slipped once on Rahmat: "Rahmst" and "Ramhat", two words nobody bears, two
-        # letters apart from each other, each one slip from Rahmat and from no other name.
-        (("Rahmat", "Rahman"), "Rahmst Siregar", "Ramhat Siregar", "Rahman Siregar"),
-        # A space typed inside his name, and a slip: "Rah Mst" is Rahmat, not two names.
-        (("Rahmat", "Rahman"), "Rahmat Siregar", "Rah Mst Siregar", "Rahman Siregar"),
-    ],
-    ids=["two clerks slipped on one name", "a name broken by a space and mistyped"],
-)
-async def test_his_name_mistyped_twice_lands_in_his_case_and_his_twin_stays_apart(
-    client: httpx.AsyncClient,
-    agencies: dict[str, dict[str, str]],
-    counted: CliRunner,
-    counted_names: tuple[str, str],
-    first_name: str,
-    second_name: str,
-    twin_name: str,
-) -> None:
-    await count_given_names(client, agencies["POLRES-DUMAI"], counted, *counted_names)
-
-    async def in_the_house(agency: str, ref: str, name: str) -> dict[str, Any]:
-        return await submit(
-            client, agencies[agency], ref, woman(full_name=name, sex="MALE", **HOUSEHOLD)
-        )
-
-    first = await in_the_house("IMIGRASI-DUMAI", "M-1", first_name)
-    # His house, phone and birth date agree, and each word of the navy's name is his own,
-    # mistyped: the same man, not a twin.
-    second = await in_the_house("LANAL-DUMAI", "M-2", second_name)
-    person = second["persons"][0]
-    assert person["entity_id"] == first["persons"][0]["entity_id"], person["reasons"]
-    assert second["case_id"] == first["case_id"]
-    # His twin brother, in the same house, is not added to his case.
-    twin = await in_the_house("POLRES-DUMAI", "M-3", twin_name)
-    assert twin["persons"][0]["entity_id"] != first["persons"][0]["entity_id"]
-    assert twin["case_id"] != first["case_id"]
