@@ -1537,6 +1537,29 @@ def twins_pattern(
     )
 
 
+#: The share of one person's pairs of records whose names compare "different" (the name's m,
+#: as ``sinergi dedup calibrate`` estimates it on the store), from which on the store's names do
+#: not tell persons apart (``names_tell_persons_apart``). The shipped weights take 0.01; EM
+#: finds 0.003-0.004 on the synthetic sets, whose clerks slip but never write another name, and
+#: 0.18-0.19 on FEBRL2 and FEBRL3, where one record in five gives the person another given name.
+NAMES_OFTEN_DIFFER = 0.05
+
+
+def names_tell_persons_apart(weights: Weights) -> bool:
+    """Whether a name that differs is a sign of two persons in this store, by its calibration.
+
+    The rules that hold a pair for review on its names alone (``twins_pattern``, and names
+    judged different with no identifier agreeing) take a person's records to carry one name,
+    slips aside, so that two given names beside one birth date and house are twins. A store
+    whose calibration finds one person's records giving another name often
+    (``NAMES_OFTEN_DIFFER``) shows that this does not hold there: such a pair is far more often
+    a person's own record than a twin's, and it is scored on its weights, which already count
+    what the names' disagreeing is worth. ``household_pattern`` (the sexes differ, NIKs in
+    sequence) is other evidence and still holds.
+    """
+    return weights.fields[NAME].m.get("different", 0.0) < NAMES_OFTEN_DIFFER
+
+
 def _rejoined(p: PersonFeatures, other: PersonFeatures) -> PersonFeatures:
     """``p`` with a word a space broke in two written whole again where the other name writes it
     so ("Hayd En Geraghty" beside "Hayden Geraghty"): the twins rule then compares "Hayden", not
@@ -1776,6 +1799,7 @@ def _score(
 ) -> MatchScore:
     levels = {name: fc.level for name, fc in vector.items()}
     names_differ = levels[NAME] == "different" and not identifier_agrees and not given_agree
+    names_differ = names_differ and names_tell_persons_apart(weights)
     held = names_differ or (twins and not identifier_agrees)
     if born_apart and veto is None and not held:
         vector = _household_contact(vector, weights)
@@ -1880,7 +1904,8 @@ def compare(
         _identifier_agrees(a, b, levels),
         confirmed=_nik_vouches(a, b, levels) or levels[PASSPORT] == "exact",
         given_agree=levels[NAME] == "different" and given_names_agree(a, b, tf),
-        twins=twins_pattern(a, b, levels, tf) or household_pattern(a, b, levels),
+        twins=(names_tell_persons_apart(weights) and twins_pattern(a, b, levels, tf))
+        or household_pattern(a, b, levels),
         born_apart=_shares_household_contact(vector) and _born_apart(a, [b]),
     )
 
@@ -1946,11 +1971,12 @@ def compare_entity(
     given = levels[NAME] == "different" and any(given_names_agree(a, m, tf) for m in members)
     group = _twins_rule_group(levels)
     born = frozenset() if group is None else TWINS_RULE_BIRTH_LEVELS[group]
+    names_told = names_tell_persons_apart(weights)
     judged = [
         (
             m,
             vector[NAME].level,
-            twins_pattern(a, m, levels_m, tf) or household_pattern(a, m, levels_m),
+            (names_told and twins_pattern(a, m, levels_m, tf)) or household_pattern(a, m, levels_m),
         )
         for m, vector, levels_m in zip(members, vectors, member_levels, strict=True)
         if levels_m[BIRTH_DATE] in born
