@@ -4,12 +4,16 @@ one person can join two entities."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from app.db import transaction
+from app.matching.scoring import DEFAULT_WEIGHTS, NAME, FieldWeights
+from app.models.resolution import MatchWeights
 from app.services.match_weights import forget_cached_weights
 from tests.conftest import invoke_cli
 from tests.factories import submit_report
@@ -787,11 +791,18 @@ async def test_a_twins_name_mistyped_toward_his_brothers_stays_apart(
         # The clerk dropped the "s" of Yusuf: "Yuuf", which names read as "Yuf", two letters
         # from Yusuf though one key slipped; his twin brother is Yunus.
         (("Yusuf", "Yunus"), "Yusuf Siregar", "Yuuf Siregar", "Yunus Siregar", "MALE"),
+        # Each clerk slipped once on Rahmat: "Rahmst" and "Ramhat", two words nobody bears, two
+        # letters apart from each other, each one slip from Rahmat and from no other name.
+        (("Rahmat", "Rahman"), "Rahmst Siregar", "Ramhat Siregar", "Rahman Siregar", "MALE"),
+        # A space typed inside his name, and a slip: "Rah Mst" is Rahmat, not two names.
+        (("Rahmat", "Rahman"), "Rahmat Siregar", "Rah Mst Siregar", "Rahman Siregar", "MALE"),
     ],
     ids=[
         "a word siblings share mistyped",
         "a slip between a name's doubled letters",
         "a slip that left a letter doubled",
+        "two clerks slipped on one name",
+        "a name broken by a space and mistyped",
     ],
 )
 async def test_her_name_mistyped_lands_in_her_case_and_her_twin_stays_apart(
@@ -948,3 +959,46 @@ async def test_twins_on_a_young_store_stay_apart_by_the_form_of_their_names(
     )
     assert again["persons"][0]["entity_id"] == entity, again["persons"][0]["reasons"]
     assert again["case_id"] == first["case_id"]
+
+
+async def store_calibrated_names_often_differ(app: Any) -> None:
+    """Weights as ``sinergi dedup calibrate`` stores them for a store whose records of one
+    person give another name in one pair in five (as FEBRL's do): the name's m of "different"
+    0.19, the other levels scaled to the rest."""
+    shipped = DEFAULT_WEIGHTS.fields[NAME]
+    m = {level: share * 0.81 / (1 - shipped.m["different"]) for level, share in shipped.m.items()}
+    name = FieldWeights(m={**m, "different": 0.19}, u=dict(shipped.u))
+    weights = replace(DEFAULT_WEIGHTS, fields={**DEFAULT_WEIGHTS.fields, NAME: name})
+    async with transaction(app.state.session_factory) as session:
+        session.add(MatchWeights(weights=weights.to_json(), pairs=5000, converged=True))
+    forget_cached_weights()
+
+
+@pytest.mark.parametrize("calibrated", [False, True], ids=["shipped weights", "names often differ"])
+async def test_a_given_name_replaced_links_where_the_stores_records_often_differ_in_name(
+    app: Any,
+    client: httpx.AsyncClient,
+    agencies: dict[str, dict[str, str]],
+    calibrated: bool,
+) -> None:
+    if calibrated:
+        await store_calibrated_names_often_differ(app)
+    house = {"date_of_birth": "1990-02-03", "address": "Jl. Kenari No. 12, Dumai Timur"}
+
+    async def in_the_house(agency: str, name: str, sex: str | None) -> tuple[str, str]:
+        """A report about a person of that house: its case and the person's entity."""
+        report = await submit(
+            client, agencies[agency], agency, woman(full_name=name, sex=sex, **house)
+        )
+        return report["case_id"], report["persons"][0]["entity_id"]
+
+    first = await in_the_house("POLRES-DUMAI", "Rina Hutapea", "FEMALE")
+    # Immigration's record gives her another given name, no sex, the same birth date and house.
+    # Where the store's calibration finds one person's records often named differently, she
+    # is linked on her score; with the shipped weights she waits for an analyst, as a twin.
+    assert (await in_the_house("IMIGRASI-DUMAI", "Sari Hutapea", None) == first) == calibrated
+    # A brother born that day in that house stays apart either way: the sexes differ.
+    case, entity = await in_the_house("LANAL-DUMAI", "Budi Hutapea", "MALE")
+    assert case != first[0]
+    assert entity != first[1]
+    forget_cached_weights()
