@@ -942,7 +942,37 @@ def comparison_vector(
         and given_names_agree(a, b, weights.term_frequencies if weights else None)
     ):
         vector[PASSPORT] = _passport_with_the_new_name(weights)
+    vector[BIRTH_DATE] = _year_beside_the_name(vector)
     return vector
+
+
+#: Bits a birth year agreeing where one record gives the year only ("year_only") weighs more
+#: beside the whole name agreeing and no phone or address that differs (``_year_beside_the_name``).
+YEAR_BESIDE_NAME_BITS = 1.0
+#: The name levels that are the whole name agreeing: as written (in any order) or sounding alike.
+_WHOLE_NAME_LEVELS = frozenset({"exact", "phonetic"})
+
+
+def _year_beside_the_name(vector: Mapping[str, FieldComparison]) -> FieldComparison:
+    """The birth date's comparison, a year agreeing where one record gives only the year weighed
+    ``YEAR_BESIDE_NAME_BITS`` more when the whole name agrees and neither the phone nor the
+    address differs.
+
+    The level's weight is its share of all pairs, most of which lack it because both records
+    give a whole date; once one record gives only the year, a stranger is born that year one
+    time in forty or so and the person's own record nearly always, so the year says more than
+    the level weighs. A phone or an address that differs is a namesake's (the same name, born
+    that year, living elsewhere): the year then keeps the level's weight.
+    """
+    birth = vector[BIRTH_DATE]
+    if (
+        birth.level != "year_only"
+        or vector[NAME].level not in _WHOLE_NAME_LEVELS
+        or vector[PHONE].level == "different"
+        or vector[ADDRESS].level == "different"
+    ):
+        return birth
+    return replace(birth, adjust=birth.adjust + YEAR_BESIDE_NAME_BITS)
 
 
 def _passport_with_the_new_name(weights: Weights | None) -> FieldComparison:
