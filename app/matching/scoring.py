@@ -575,6 +575,18 @@ def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
     return min(bits, TF_NAME_MAX_BITS)
 
 
+def _whole_name_tf_bits(name: str, other: str, kind: str, tf: TermFrequencies) -> float:
+    """``name_tf_bits`` of a whole name agreeing with ``other`` (``kind``: ``_name_level``'s);
+    of two names in another word order ("Siregar Tiurma" / "Tiurma Siregar"), the commoner of
+    the two readings. Read from the one written family name first, the given name is a family
+    name few are given and the family name a given name few bear: that reading would count a
+    common name rare, and the namesakes that share it alike."""
+    bits = name_tf_bits(name, tf)
+    if kind == "equal, order swapped":
+        return min(bits, name_tf_bits(other, tf))
+    return bits
+
+
 @memoized_on_terms
 def _one_word_tf_bits(a: str, b: str, tf: TermFrequencies) -> float:
     """Bits a name agreeing as "part of the other" loses when one side is a single word that
@@ -780,7 +792,7 @@ def compare_names(
         count = name_counts.get(name_frequency_key(a.name_variants[i]))
     tf = weights.term_frequencies if weights is not None else None
     if tf is not None and level in _FREQUENCY_LEVELS:
-        adjust = name_tf_bits(a.name_variants[i], tf)
+        adjust = _whole_name_tf_bits(a.name_variants[i], b.name_variants[j], kind, tf)
         if adjust >= 1.0:
             note = ", a rare name"
         elif adjust <= -1.0:

@@ -878,6 +878,38 @@ async def test_her_record_giving_the_year_only_joins_her_case_and_a_namesake_els
     assert other_case != case
 
 
+async def test_her_name_written_family_name_first_weighs_as_her_name_does(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    # A counted store of twelve women: Tiurma, Rina, Dewi and Sari, each given by three, of the
+    # Siregar, Lubis, Pardede and Hasibuan families, three each. Tiurma Siregar is one of them.
+    sender = agencies["POLRES-DUMAI"]
+    families = ("Siregar", "Lubis", "Pardede", "Hasibuan")
+    entity = ""
+    for g, given in enumerate(("Tiurma", "Rina", "Dewi", "Sari")):
+        for f in range(3):
+            family = families[(g + f) % 4]
+            report = await submit(
+                client,
+                sender,
+                f"TS-{g}{f}",
+                woman(full_name=f"{given} {family}", date_of_birth=f"19{80 + g}-0{f + 1}-1{g}"),
+            )
+            if (given, family) == ("Tiurma", "Siregar"):
+                entity = report["persons"][0]["entity_id"]
+    terms = await invoke_cli(counted, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert terms.exit_code == 0, terms.output
+    assert entity
+    # Two reports of a woman called Tiurma Siregar with nothing but her name, the navy's
+    # written family name first: neither is taken into Tiurma Siregar's entity on a name this
+    # common here, whichever order it is written in; an analyst is asked about both.
+    for ref, name in (("TS-SWAPPED", "SIREGAR TIURMA"), ("TS-IN-ORDER", "Tiurma Siregar")):
+        report = await submit(client, agencies["LANAL-DUMAI"], ref, woman(full_name=name))
+        assert report["persons"][0]["entity_id"] != entity, (name, report["persons"][0])
+        proposed = await proposed_matches(client, agencies["ADMIN"])
+        assert report["id"] in {report_id for report_id, _ in proposed}
+
+
 async def test_a_name_written_together_lands_in_his_case(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
 ) -> None:
