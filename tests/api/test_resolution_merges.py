@@ -846,30 +846,45 @@ async def test_a_namesake_born_that_year_stays_apart_and_a_mistyped_birth_date_s
     assert await ratna("LANAL-DUMAI", "RS-4", date_of_birth="1990-03-16") == (case, entity)
 
 
+async def case_and_entity(
+    client: httpx.AsyncClient, sender: dict[str, str], ref: str, **fields: Any
+) -> tuple[str, str]:
+    """A report about one woman: its case and her entity."""
+    report = await submit(client, sender, ref, woman(**fields))
+    return report["case_id"], report["persons"][0]["entity_id"]
+
+
 async def test_her_record_giving_the_year_only_joins_her_case_and_a_namesake_elsewhere_does_not(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
 ) -> None:
-    async def yanti(agency: str, ref: str, **fields: Any) -> tuple[str, str]:
-        """A report about a Yanti Simanjuntak: her case and her entity."""
-        report = await submit(
-            client, agencies[agency], ref, woman(full_name="Yanti Simanjuntak", **fields)
-        )
-        return report["case_id"], report["persons"][0]["entity_id"]
-
+    name = {"full_name": "Yanti Simanjuntak"}
     # Twenty-three other women called Yanti Simanjuntak, born in other years: a common name.
     for i in range(23):
-        await yanti("POLRES-DUMAI", f"YS-{i}", date_of_birth=f"{1960 + i}-02-0{1 + i % 9}")
-    case, entity = await yanti(
-        "POLRES-DUMAI", "YS-HER", date_of_birth="1990-03-15", phone="0812-6612-3344"
+        born = f"{1960 + i}-02-0{1 + i % 9}"
+        await case_and_entity(
+            client, agencies["POLRES-DUMAI"], f"YS-{i}", **name, date_of_birth=born
+        )
+    case, entity = await case_and_entity(
+        client,
+        agencies["POLRES-DUMAI"],
+        "YS-HER",
+        **name,
+        date_of_birth="1990-03-15",
+        phone="0812-6612-3344",
     )
     # Immigration knows her birth year only, and nothing else about her: her whole name, that
     # year and nothing that says somebody else. She lands in her case.
-    assert await yanti("IMIGRASI-DUMAI", "YS-YEAR", birth_year=1990) == (case, entity)
+    year_only = await case_and_entity(
+        client, agencies["IMIGRASI-DUMAI"], "YS-YEAR", **name, birth_year=1990
+    )
+    assert year_only == (case, entity)
     # The navy's Yanti Simanjuntak born that year, on another phone in another town: a namesake,
     # not added to her case.
-    other_case, other_entity = await yanti(
-        "LANAL-DUMAI",
+    other_case, other_entity = await case_and_entity(
+        client,
+        agencies["LANAL-DUMAI"],
         "YS-OTHER",
+        **name,
         birth_year=1990,
         phone="0813-7700-1122",
         address="Jl. Kenanga No. 9, Tanjungpinang",
