@@ -575,6 +575,18 @@ def name_tf_bits(normalized_name: str, tf: TermFrequencies) -> float:
     return min(bits, TF_NAME_MAX_BITS)
 
 
+def _whole_name_tf_bits(name: str, other: str, kind: str, tf: TermFrequencies) -> float:
+    """``name_tf_bits`` of a whole name agreeing with ``other`` (``kind``: ``_name_level``'s);
+    of two names in another word order ("Siregar Tiurma" / "Tiurma Siregar"), the commoner of
+    the two readings. Read from the one written family name first, the given name is a family
+    name few are given and the family name a given name few bear: that reading would count a
+    common name rare, and the namesakes that share it alike."""
+    bits = name_tf_bits(name, tf)
+    if kind == "equal, order swapped":
+        return min(bits, name_tf_bits(other, tf))
+    return bits
+
+
 @memoized_on_terms
 def _one_word_tf_bits(a: str, b: str, tf: TermFrequencies) -> float:
     """Bits a name agreeing as "part of the other" loses when one side is a single word that
@@ -780,7 +792,7 @@ def compare_names(
         count = name_counts.get(name_frequency_key(a.name_variants[i]))
     tf = weights.term_frequencies if weights is not None else None
     if tf is not None and level in _FREQUENCY_LEVELS:
-        adjust = name_tf_bits(a.name_variants[i], tf)
+        adjust = _whole_name_tf_bits(a.name_variants[i], b.name_variants[j], kind, tf)
         if adjust >= 1.0:
             note = ", a rare name"
         elif adjust <= -1.0:
@@ -942,7 +954,37 @@ def comparison_vector(
         and given_names_agree(a, b, weights.term_frequencies if weights else None)
     ):
         vector[PASSPORT] = _passport_with_the_new_name(weights)
+    vector[BIRTH_DATE] = _year_beside_the_name(vector)
     return vector
+
+
+#: Bits a birth year agreeing where one record gives the year only ("year_only") weighs more
+#: beside the whole name agreeing and no phone or address that differs (``_year_beside_the_name``).
+YEAR_BESIDE_NAME_BITS = 1.0
+#: The name levels that are the whole name agreeing: as written (in any order) or sounding alike.
+_WHOLE_NAME_LEVELS = frozenset({"exact", "phonetic"})
+
+
+def _year_beside_the_name(vector: Mapping[str, FieldComparison]) -> FieldComparison:
+    """The birth date's comparison, a year agreeing where one record gives only the year weighed
+    ``YEAR_BESIDE_NAME_BITS`` more when the whole name agrees and neither the phone nor the
+    address differs.
+
+    The level's weight is its share of all pairs, most of which lack it because both records
+    give a whole date; once one record gives only the year, a stranger is born that year one
+    time in forty or so and the person's own record nearly always, so the year says more than
+    the level weighs. A phone or an address that differs is a namesake's (the same name, born
+    that year, living elsewhere): the year then keeps the level's weight.
+    """
+    birth = vector[BIRTH_DATE]
+    if (
+        birth.level != "year_only"
+        or vector[NAME].level not in _WHOLE_NAME_LEVELS
+        or vector[PHONE].level == "different"
+        or vector[ADDRESS].level == "different"
+    ):
+        return birth
+    return replace(birth, adjust=birth.adjust + YEAR_BESIDE_NAME_BITS)
 
 
 def _passport_with_the_new_name(weights: Weights | None) -> FieldComparison:

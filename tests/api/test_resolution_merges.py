@@ -857,6 +857,85 @@ async def test_a_namesake_born_that_year_stays_apart_and_a_mistyped_birth_date_s
     assert await ratna("LANAL-DUMAI", "RS-4", date_of_birth="1990-03-16") == (case, entity)
 
 
+async def case_and_entity(
+    client: httpx.AsyncClient, sender: dict[str, str], ref: str, **fields: Any
+) -> tuple[str, str]:
+    """A report about one woman: its case and her entity."""
+    report = await submit(client, sender, ref, woman(**fields))
+    return report["case_id"], report["persons"][0]["entity_id"]
+
+
+async def test_her_record_giving_the_year_only_joins_her_case_and_a_namesake_elsewhere_does_not(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]]
+) -> None:
+    name = {"full_name": "Yanti Simanjuntak"}
+    # Twenty-three other women called Yanti Simanjuntak, born in other years: a common name.
+    for i in range(23):
+        born = f"{1960 + i}-02-0{1 + i % 9}"
+        await case_and_entity(
+            client, agencies["POLRES-DUMAI"], f"YS-{i}", **name, date_of_birth=born
+        )
+    case, entity = await case_and_entity(
+        client,
+        agencies["POLRES-DUMAI"],
+        "YS-HER",
+        **name,
+        date_of_birth="1990-03-15",
+        phone="0812-6612-3344",
+    )
+    # Immigration knows her birth year only, and nothing else about her: her whole name, that
+    # year and nothing that says somebody else. She lands in her case.
+    year_only = await case_and_entity(
+        client, agencies["IMIGRASI-DUMAI"], "YS-YEAR", **name, birth_year=1990
+    )
+    assert year_only == (case, entity)
+    # The navy's Yanti Simanjuntak born that year, on another phone in another town: a namesake,
+    # not added to her case.
+    other_case, other_entity = await case_and_entity(
+        client,
+        agencies["LANAL-DUMAI"],
+        "YS-OTHER",
+        **name,
+        birth_year=1990,
+        phone="0813-7700-1122",
+        address="Jl. Kenanga No. 9, Tanjungpinang",
+    )
+    assert other_entity != entity
+    assert other_case != case
+
+
+async def test_her_name_written_family_name_first_weighs_as_her_name_does(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
+) -> None:
+    # A counted store of twelve women: Tiurma, Rina, Dewi and Sari, each given by three, of the
+    # Siregar, Lubis, Pardede and Hasibuan families, three each. Tiurma Siregar is one of them.
+    sender = agencies["POLRES-DUMAI"]
+    families = ("Siregar", "Lubis", "Pardede", "Hasibuan")
+    entity = ""
+    for g, given in enumerate(("Tiurma", "Rina", "Dewi", "Sari")):
+        for f in range(3):
+            family = families[(g + f) % 4]
+            report = await submit(
+                client,
+                sender,
+                f"TS-{g}{f}",
+                woman(full_name=f"{given} {family}", date_of_birth=f"19{80 + g}-0{f + 1}-1{g}"),
+            )
+            if (given, family) == ("Tiurma", "Siregar"):
+                entity = report["persons"][0]["entity_id"]
+    terms = await invoke_cli(counted, "dedup", "calibrate", "--terms-only", "--min-persons", "1")
+    assert terms.exit_code == 0, terms.output
+    assert entity
+    # Two reports of a woman called Tiurma Siregar with nothing but her name, the navy's
+    # written family name first: neither is taken into Tiurma Siregar's entity on a name this
+    # common here, whichever order it is written in; an analyst is asked about both.
+    for ref, name in (("TS-SWAPPED", "SIREGAR TIURMA"), ("TS-IN-ORDER", "Tiurma Siregar")):
+        report = await submit(client, agencies["LANAL-DUMAI"], ref, woman(full_name=name))
+        assert report["persons"][0]["entity_id"] != entity, (name, report["persons"][0])
+        proposed = await proposed_matches(client, agencies["ADMIN"])
+        assert report["id"] in {report_id for report_id, _ in proposed}
+
+
 async def test_a_name_written_together_lands_in_his_case(
     client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], counted: CliRunner
 ) -> None:
