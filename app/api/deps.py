@@ -20,7 +20,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
-from app.db import autocommit_sessions, hold_reads, release_reads, wrote
+from app.db import ReadSession, autocommit_sessions, hold_reads, release_reads, wrote
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions, tokens
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
@@ -53,8 +53,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     grouped = False
     if _reads_only(request):
         # No transaction to begin nor end: its reads go on a pooled connection of their own
-        # (``hold_reads``), each committing alone; the session serves what else it may send.
-        session = autocommit_sessions(request.app.state)()
+        # (``hold_reads``), each committing alone; the session serves what else it may send,
+        # made only if something needs it.
+        session: AsyncSession = ReadSession(autocommit_sessions(request.app.state))
         hold_reads(session, request.app.state.engine)
         if audit is not None:
             session.info[REQUEST_AUDIT_KEY] = audit
