@@ -493,6 +493,11 @@ def hold_reads(session: AsyncSession, engine: AsyncEngine) -> None:
     session.info[_HELD_READS] = HeldConnection(engine)
 
 
+def holds_reads(session: AsyncSession) -> bool:
+    """Whether ``session``'s reads go on a connection of their own (``hold_reads``)."""
+    return _HELD_READS in session.info
+
+
 async def release_reads(session: AsyncSession) -> None:
     """Give the connection ``hold_reads``' statements took back to the pool."""
     held: HeldConnection | None = session.info.pop(_HELD_READS, None)

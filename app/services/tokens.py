@@ -23,9 +23,10 @@ from datetime import datetime
 from cachetools import LRUCache
 from jose import jwt
 from jose.exceptions import JOSEError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
+from app.db import driver_alone
 from app.errors import SinergiError
 from app.models.agency import Agency
 from app.models.base import utcnow
@@ -183,6 +184,20 @@ TokenHolder = credentials_repo.TokenHolder
 #: token names; a route may read it with its own query in the same statement.
 HolderReader = Callable[[AsyncSession, str, uuid.UUID | None], Awaitable[TokenHolder | None]]
 token_holder: HolderReader = credentials_repo.token_holder
+
+
+async def token_holder_alone(
+    engine: AsyncEngine, session: AsyncSession, code: str, credential_id: uuid.UUID | None
+) -> TokenHolder | None:
+    """``token_holder``'s answer, read on a pooled connection of its own (PostgreSQL): the
+    request's session neither begins its transaction for the token check nor holds a
+    connection meanwhile (a write batched with others, ``ingest_batch``, then has no
+    transaction of its own to end). Elsewhere, or if that statement failed, in ``session``."""
+    params = {"code": code, "credential_id": credential_id}
+    rows = await driver_alone(engine, credentials_repo.token_holder_query(), params)
+    if rows is None:
+        return await token_holder(session, code, credential_id)
+    return credentials_repo.holder_of_row(rows[0]) if rows else None
 
 
 async def verify_access_token(

@@ -238,6 +238,55 @@ async def test_reads_send_their_statements_outside_the_orm_session(
         assert sorted(rows.scalars().all()) == [200, 200, 200, 200, 404]
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="the driver's own statements: asyncpg on PostgreSQL")
+async def test_a_submissions_token_check_begins_no_transaction_of_its_own(
+    app: Any,
+    client: httpx.AsyncClient,
+    headers: dict[str, dict[str, str]],
+) -> None:
+    """A submission is written in the transaction it shares with concurrent ones; its token
+    check runs on a pooled connection of its own, so the request's ORM session never begins
+    one (no BEGIN and COMMIT round trips for a check). Answers and audit events as before."""
+    # Warm what a process caches (the verification key): a steady state.
+    warm = deferral(external_ref="WARM-UP/1", persons=[victim("Dewi Lestari", "1990-01-01")])
+    assert (
+        await client.post("/v1/reports", json=warm, headers=headers["IMIGRASI-DUMAI"])
+    ).is_success
+    taken: list[object] = []
+
+    def note(session: Any, transaction: Any, connection: Any) -> None:
+        if REQUEST_AUDIT_KEY in session.info:  # a request's own session
+            taken.append(session)
+
+    event.listen(AppSession, "after_begin", note)
+    try:
+        created = [
+            await client.post(
+                "/v1/reports",
+                json=deferral(external_ref=f"OWN/{i}", recipients=["POLRES-DUMAI"]),
+                headers=headers["IMIGRASI-DUMAI"],
+            )
+            for i in range(2)
+        ]
+        replay = await client.post(
+            "/v1/reports",
+            json=deferral(external_ref="OWN/0", recipients=["POLRES-DUMAI"]),
+            headers=headers["IMIGRASI-DUMAI"],
+        )
+    finally:
+        event.remove(AppSession, "after_begin", note)
+    assert [a.status_code for a in (*created, replay)] == [201, 201, 200]
+    assert replay.json()["id"] == created[0].json()["id"]
+    assert taken == []
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.action, AuditEvent.http_status).where(
+                AuditEvent.request_id.in_([a.headers["x-request-id"] for a in (*created, replay)])
+            )
+        )
+        assert sorted(rows.all()) == [("report.create", 200), *[("report.create", 201)] * 2]
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="prepared statements: asyncpg on PostgreSQL")
 async def test_ingest_sends_the_same_statements_whatever_the_size_of_the_report(
     app: Any, client: httpx.AsyncClient, headers: dict[str, dict[str, str]]
