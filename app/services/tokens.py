@@ -162,6 +162,9 @@ class _Claims:
     credential_id: str
     nbf: int
     exp: int
+    #: ``credential_id`` as the credential's id, and ``exp`` as a time: parsed once per token.
+    credential_uuid: uuid.UUID | None
+    expires_at: datetime
 
 
 #: Tokens whose signature and claims verified, by (database, issuer, audience, lifetime, token):
@@ -224,9 +227,7 @@ async def verify_access_token(
         raise InvalidToken("unknown kid")
     # One indexed query for the agency and the credential: revocation is seen at once, in every
     # process, because nothing about either is cached.
-    holder = await (holder_of or token_holder)(
-        session, claims.sub, _credential_uuid(claims.credential_id)
-    )
+    holder = await (holder_of or token_holder)(session, claims.sub, claims.credential_uuid)
     if holder is None or not holder.active:
         raise InvalidToken("agency unknown or inactive")
     if not _credential_live(holder):
@@ -239,7 +240,7 @@ async def verify_access_token(
         scopes=scopes,
         credential_id=claims.credential_id,
         token_id=claims.jti,
-        expires_at=datetime.fromtimestamp(claims.exp, tz=utcnow().tzinfo),
+        expires_at=claims.expires_at,
     )
 
 
@@ -303,6 +304,8 @@ async def _verify_signed(session: AsyncSession, settings: Settings, token: str) 
         credential_id=str(claims["key_id"]),
         nbf=int(claims["nbf"]),
         exp=int(claims["exp"]),
+        credential_uuid=_credential_uuid(str(claims["key_id"])),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=utcnow().tzinfo),
     )
 
 
