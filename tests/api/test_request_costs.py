@@ -94,6 +94,22 @@ class Statements:
             self.seen = None
 
 
+@contextlib.contextmanager
+def requests_beginning_transactions() -> Iterator[list[object]]:
+    """The requests' own ORM sessions that begin a transaction while it is open."""
+    taken: list[object] = []
+
+    def note(session: Any, transaction: Any, connection: Any) -> None:
+        if REQUEST_AUDIT_KEY in session.info:  # a request's own session
+            taken.append(session)
+
+    event.listen(AppSession, "after_begin", note)
+    try:
+        yield taken
+    finally:
+        event.remove(AppSession, "after_begin", note)
+
+
 @pytest.fixture
 async def headers(app: Any, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     await create_admin(app)
@@ -208,14 +224,7 @@ async def test_reads_send_their_statements_outside_the_orm_session(
         headers=headers["IMIGRASI-DUMAI"],
     )
     assert created.status_code == 201
-    taken: list[object] = []
-
-    def note(session: Any, transaction: Any, connection: Any) -> None:
-        if REQUEST_AUDIT_KEY in session.info:  # a request's own session
-            taken.append(session)
-
-    event.listen(AppSession, "after_begin", note)
-    try:
+    with requests_beginning_transactions() as taken:
         reads = [
             (created.headers["location"], headers["IMIGRASI-DUMAI"]),
             (created.headers["location"], headers["POLRES-DUMAI"]),
@@ -224,8 +233,6 @@ async def test_reads_send_their_statements_outside_the_orm_session(
             (created.headers["location"], headers["ADMIN"]),  # admins read every report
         ]
         answers = [await client.get(url, headers=h) for url, h in reads]
-    finally:
-        event.remove(AppSession, "after_begin", note)
     assert [a.status_code for a in answers] == [200, 200, 404, 200, 200]
     assert answers[0].json() == answers[1].json() == answers[4].json()
     assert taken == []
@@ -240,9 +247,7 @@ async def test_reads_send_their_statements_outside_the_orm_session(
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="the driver's own statements: asyncpg on PostgreSQL")
 async def test_a_submissions_token_check_begins_no_transaction_of_its_own(
-    app: Any,
-    client: httpx.AsyncClient,
-    headers: dict[str, dict[str, str]],
+    app: Any, client: httpx.AsyncClient, headers: dict[str, dict[str, str]]
 ) -> None:
     """A submission is written in the transaction it shares with concurrent ones; its token
     check runs on a pooled connection of its own, so the request's ORM session never begins
@@ -252,14 +257,7 @@ async def test_a_submissions_token_check_begins_no_transaction_of_its_own(
     assert (
         await client.post("/v1/reports", json=warm, headers=headers["IMIGRASI-DUMAI"])
     ).is_success
-    taken: list[object] = []
-
-    def note(session: Any, transaction: Any, connection: Any) -> None:
-        if REQUEST_AUDIT_KEY in session.info:  # a request's own session
-            taken.append(session)
-
-    event.listen(AppSession, "after_begin", note)
-    try:
+    with requests_beginning_transactions() as taken:
         created = [
             await client.post(
                 "/v1/reports",
@@ -273,8 +271,6 @@ async def test_a_submissions_token_check_begins_no_transaction_of_its_own(
             json=deferral(external_ref="OWN/0", recipients=["POLRES-DUMAI"]),
             headers=headers["IMIGRASI-DUMAI"],
         )
-    finally:
-        event.remove(AppSession, "after_begin", note)
     assert [a.status_code for a in (*created, replay)] == [201, 201, 200]
     assert replay.json()["id"] == created[0].json()["id"]
     assert taken == []
