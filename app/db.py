@@ -273,13 +273,11 @@ def wrote(session: AsyncSession) -> bool:
     commit its audit event in a shared transaction (``app.services.group_commit``).
     """
     info = session.info
-    return bool(
-        info.get(_WROTE)
-        or info.get(_PENDING_ROWS)
-        or session.new
-        or session.dirty
-        or session.deleted
-    )
+    if info.get(_WROTE) or info.get(_PENDING_ROWS):
+        return True
+    if isinstance(session, ReadSession) and not session.made:
+        return False  # nothing made it, nothing could write
+    return bool(session.new or session.dirty or session.deleted)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -452,10 +450,52 @@ async def driver_alone(
         await release_reads_of(held)
 
 
+#: What ``AsyncSession.__init__`` sets, which ``ReadSession`` makes on first use.
+_MADE_ON_FIRST_USE = frozenset({"sync_session", "_proxied", "_async_bind", "_async_binds"})
+
+
+class ReadSession(AsyncSession):
+    """The session of a read whose statements go on a held connection (``hold_reads``): the
+    ORM session behind it is made only when something else needs it (a statement the driver
+    could not send, an ORM query, a write), so most reads never make one. Until then its
+    ``info`` is its own and it has no transaction."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        # AsyncSession.__init__ runs on first use (``__getattr__``), with the factory's options
+        self._factory: async_sessionmaker[AsyncSession] | None = factory
+        self._early_info: dict[Any, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for attributes not set yet: those ``AsyncSession.__init__`` sets
+        factory = self.__dict__.get("_factory")
+        if factory is None or name not in _MADE_ON_FIRST_USE:
+            raise AttributeError(name)
+        self._factory = None
+        AsyncSession.__init__(self, **{**factory.kw, "info": self._early_info})
+        return getattr(self, name)
+
+    @property
+    def made(self) -> bool:
+        """Whether the ORM session behind it exists (something needed it)."""
+        return self._factory is None
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self.sync_session.info if self.made else self._early_info
+
+    def in_transaction(self) -> bool:
+        return self.made and super().in_transaction()
+
+
 def hold_reads(session: AsyncSession, engine: AsyncEngine) -> None:
     """Send ``session``'s reads through ``driver_rows`` on one pooled connection of their own
     (``HeldConnection``), until ``release_reads``; writes and ORM statements use the session."""
     session.info[_HELD_READS] = HeldConnection(engine)
+
+
+def holds_reads(session: AsyncSession) -> bool:
+    """Whether ``session``'s reads go on a connection of their own (``hold_reads``)."""
+    return _HELD_READS in session.info
 
 
 async def release_reads(session: AsyncSession) -> None:

@@ -30,7 +30,7 @@ import functools
 import logging
 import typing
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -190,6 +190,22 @@ class RequestAudit:
             self.known_ids = set()
             self.from_path = False
         return self._name(object_type, ids)
+
+    def objects(self, named: Iterable[tuple[str, uuid.UUID | str]]) -> RequestAudit:
+        """``object(type, id)`` for each pair in turn, in one call (a page names its items)."""
+        for object_type, i in named:
+            if self.from_path:
+                self.object(object_type, i)
+                continue
+            if object_type not in self.object_types:
+                self.object_types.append(object_type)
+                if self.object_type is None:
+                    self.object_type = object_type
+            text = str(i)
+            if text not in self.known_ids:
+                self.known_ids.add(text)
+                self.object_ids.append(text)
+        return self
 
     def _name(self, object_type: str, ids: Sequence[uuid.UUID | str]) -> RequestAudit:
         if self.object_type is None:

@@ -20,7 +20,14 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings
-from app.db import autocommit_sessions, hold_reads, release_reads, wrote
+from app.db import (
+    ReadSession,
+    autocommit_sessions,
+    hold_reads,
+    holds_reads,
+    release_reads,
+    wrote,
+)
 from app.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from app.services import officer_sessions, tokens
 from app.services.audit import REQUEST_AUDIT_KEY, record_credential_event
@@ -53,8 +60,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     grouped = False
     if _reads_only(request):
         # No transaction to begin nor end: its reads go on a pooled connection of their own
-        # (``hold_reads``), each committing alone; the session serves what else it may send.
-        session = autocommit_sessions(request.app.state)()
+        # (``hold_reads``), each committing alone; the session serves what else it may send,
+        # made only if something needs it.
+        session: AsyncSession = ReadSession(autocommit_sessions(request.app.state))
         hold_reads(session, request.app.state.engine)
         if audit is not None:
             session.info[REQUEST_AUDIT_KEY] = audit
@@ -128,10 +136,17 @@ def checks_token_with(reader: HolderReader) -> Callable[[Endpoint], Endpoint]:
     return mark
 
 
-def _holder_reader(request: Request) -> tokens.HolderReader | None:
+def _holder_reader(request: Request, session: AsyncSession) -> tokens.HolderReader | None:
+    """How the token's holder is read: by the route's own statement (``checks_token_with``),
+    on the read's held connection (``tokens.token_holder``: None), or else on a pooled
+    connection of its own, outside the request's transaction."""
     route = request.scope.get("route")
     reader: HolderReader | None = getattr(getattr(route, "endpoint", None), _HOLDER_READER, None)
-    return None if reader is None else functools.partial(reader, request)
+    if reader is not None:
+        return functools.partial(reader, request)
+    if holds_reads(session):
+        return None
+    return functools.partial(tokens.token_holder_alone, request.app.state.engine)
 
 
 def _reads_only(request: Request) -> bool:
@@ -328,7 +343,7 @@ async def get_principal(
         if scheme.lower() != "bearer" or not token.strip():
             raise tokens.InvalidToken("not a bearer token")
         verified = await tokens.verify_access_token(
-            session, settings, token.strip(), _holder_reader(request)
+            session, settings, token.strip(), _holder_reader(request, session)
         )
     except tokens.InvalidToken as refused:
         await _record_refusal(session, refused.reason)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Annotated
 
 import orjson
@@ -52,13 +54,18 @@ async def list(
         limit=min(limit, settings.max_page_size),
         include_acked=include_acked,
     )
-    for row in page.items:  # as InboxItem's audit_objects name them
-        audit.object("delivery", row.id)
-        if row.report_id is not None:
-            audit.object("report", row.report_id)
+    audit.objects(_named_objects(page))
     answer = Response(content=inbox_json(page), media_type="application/json")
     answer.headers.raw.extend(response.headers.raw)  # the RateLimit headers
     return answer
+
+
+def _named_objects(page: deliveries.InboxRows) -> Iterator[tuple[str, uuid.UUID]]:
+    """Each delivery of the page and its report, as ``InboxItem``'s audit_objects name them."""
+    for row in page.items:
+        yield "delivery", row.id
+        if row.report_id is not None:
+            yield "report", row.report_id
 
 
 def inbox_json(page: deliveries.InboxRows) -> bytes:

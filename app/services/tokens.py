@@ -23,9 +23,10 @@ from datetime import datetime
 from cachetools import LRUCache
 from jose import jwt
 from jose.exceptions import JOSEError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
+from app.db import driver_alone
 from app.errors import SinergiError
 from app.models.agency import Agency
 from app.models.base import utcnow
@@ -161,6 +162,9 @@ class _Claims:
     credential_id: str
     nbf: int
     exp: int
+    #: ``credential_id`` as the credential's id, and ``exp`` as a time: parsed once per token.
+    credential_uuid: uuid.UUID | None
+    expires_at: datetime
 
 
 #: Tokens whose signature and claims verified, by (database, issuer, audience, lifetime, token):
@@ -183,6 +187,20 @@ TokenHolder = credentials_repo.TokenHolder
 #: token names; a route may read it with its own query in the same statement.
 HolderReader = Callable[[AsyncSession, str, uuid.UUID | None], Awaitable[TokenHolder | None]]
 token_holder: HolderReader = credentials_repo.token_holder
+
+
+async def token_holder_alone(
+    engine: AsyncEngine, session: AsyncSession, code: str, credential_id: uuid.UUID | None
+) -> TokenHolder | None:
+    """``token_holder``'s answer, read on a pooled connection of its own (PostgreSQL): the
+    request's session neither begins its transaction for the token check nor holds a
+    connection meanwhile (a write batched with others, ``ingest_batch``, then has no
+    transaction of its own to end). Elsewhere, or if that statement failed, in ``session``."""
+    params = {"code": code, "credential_id": credential_id}
+    rows = await driver_alone(engine, credentials_repo.token_holder_query(), params)
+    if rows is None:
+        return await token_holder(session, code, credential_id)
+    return credentials_repo.holder_of_row(rows[0]) if rows else None
 
 
 async def verify_access_token(
@@ -209,9 +227,7 @@ async def verify_access_token(
         raise InvalidToken("unknown kid")
     # One indexed query for the agency and the credential: revocation is seen at once, in every
     # process, because nothing about either is cached.
-    holder = await (holder_of or token_holder)(
-        session, claims.sub, _credential_uuid(claims.credential_id)
-    )
+    holder = await (holder_of or token_holder)(session, claims.sub, claims.credential_uuid)
     if holder is None or not holder.active:
         raise InvalidToken("agency unknown or inactive")
     if not _credential_live(holder):
@@ -224,7 +240,7 @@ async def verify_access_token(
         scopes=scopes,
         credential_id=claims.credential_id,
         token_id=claims.jti,
-        expires_at=datetime.fromtimestamp(claims.exp, tz=utcnow().tzinfo),
+        expires_at=claims.expires_at,
     )
 
 
@@ -288,6 +304,8 @@ async def _verify_signed(session: AsyncSession, settings: Settings, token: str) 
         credential_id=str(claims["key_id"]),
         nbf=int(claims["nbf"]),
         exp=int(claims["exp"]),
+        credential_uuid=_credential_uuid(str(claims["key_id"])),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=utcnow().tzinfo),
     )
 
 

@@ -176,3 +176,31 @@ async def test_admin_events_name_agencies_keys_and_rules(
     assert len(on_key) == 2, on_key  # issued, then revoked
     on_rule = {e[0] for e in await naming(client, headers, rule["id"])}
     assert len(on_rule) == 2, on_rule  # created, then deleted
+
+
+async def test_an_inbox_page_names_each_delivery_then_its_report_in_page_order(
+    client: httpx.AsyncClient, headers: dict[str, dict[str, str]]
+) -> None:
+    """The page's event lists its objects as the page shows them: each delivery, then the
+    report it carries (a report carried twice named once), the first type the event's."""
+    for ref in ("ORDER/1", "ORDER/2"):
+        body = deferral(external_ref=ref, recipients=[POLRES])
+        await _ok(await client.post("/v1/reports", json=body, headers=headers[IMI]))
+    page = await client.get("/v1/inbox", headers=headers[POLRES])
+    items = (await _ok(page))["items"]
+    assert len(items) >= 2
+    expected: list[str] = []
+    for item in items:
+        for object_id in (item["id"], item["report_id"]):
+            if object_id is not None and object_id not in expected:
+                expected.append(object_id)
+    listed = await client.get(
+        "/v1/admin/audit", params={"object_id": items[0]["id"]}, headers=headers["ADMIN"]
+    )
+    [event] = [
+        e for e in (await _ok(listed))["items"] if e["request_id"] == page.headers["x-request-id"]
+    ]
+    assert event["action"] == "inbox.list"
+    assert event["object_type"] == "delivery"
+    assert event["object_ids"] == expected
+    assert event["detail"]["object_types"] == "delivery,report"

@@ -216,6 +216,34 @@ async def test_revoking_a_key_or_deactivating_an_agency_refuses_its_reads_at_onc
             assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
+async def test_a_revoked_keys_token_is_refused_on_its_next_submission_and_nothing_is_stored(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """A submission's token check reads the key on every request, as a read's does (PostgreSQL:
+    on a connection of its own, outside the batch the report would be written in): the next
+    report after a revocation is refused and not stored."""
+    admin, _, _ = await _admin(client, app)
+    await create_agency(app, "IMIGRASI-DUMAI")
+    await create_agency(app, "POLRES-DUMAI", kind=AgencyKind.POLICE)
+    url = "/v1/admin/agencies/IMIGRASI-DUMAI/keys"
+    issued = (await client.post(url, headers=bearer(admin), json={})).json()
+    token = (await _exchange(client, "IMIGRASI-DUMAI", issued["key"])).json()["access_token"]
+    first = deferral(external_ref="REVOKE/1", recipients=["POLRES-DUMAI"])
+    assert (await client.post("/v1/reports", json=first, headers=bearer(token))).status_code == 201
+
+    assert (await client.delete(f"{url}/{issued['id']}", headers=bearer(admin))).status_code == 204
+    second = deferral(external_ref="REVOKE/2", recipients=["POLRES-DUMAI"])
+    refused = await client.post("/v1/reports", json=second, headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+    renewed = (await client.post(url, headers=bearer(admin), json={})).json()
+    fresh = (await _exchange(client, "IMIGRASI-DUMAI", renewed["key"])).json()["access_token"]
+    # not a replay (200): the refused submission stored nothing
+    again = await client.post("/v1/reports", json=second, headers=bearer(fresh))
+    assert again.status_code == 201, again.text
+
+
 async def test_keys_of_another_agency_cannot_be_revoked_through_this_one(
     client: httpx.AsyncClient, app: Any
 ) -> None:

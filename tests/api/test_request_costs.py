@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import event, func, select
 
-from app.db import AppSession, create_engine, create_session_factory, transaction
+from app.db import AppSession, HeldConnection, create_engine, create_session_factory, transaction
 from app.models.agency import AgencyKind
 from app.models.audit import AuditEvent
 from app.services.audit import REQUEST_AUDIT_KEY, AuditEventIn, Outcome, record_event
@@ -92,6 +92,22 @@ class Statements:
         finally:
             asyncpg.Connection.fetch, asyncpg.Connection.execute = fetch, execute
             self.seen = None
+
+
+@contextlib.contextmanager
+def requests_beginning_transactions() -> Iterator[list[object]]:
+    """The requests' own ORM sessions that begin a transaction while it is open."""
+    taken: list[object] = []
+
+    def note(session: Any, transaction: Any, connection: Any) -> None:
+        if REQUEST_AUDIT_KEY in session.info:  # a request's own session
+            taken.append(session)
+
+    event.listen(AppSession, "after_begin", note)
+    try:
+        yield taken
+    finally:
+        event.remove(AppSession, "after_begin", note)
 
 
 @pytest.fixture
@@ -208,14 +224,7 @@ async def test_reads_send_their_statements_outside_the_orm_session(
         headers=headers["IMIGRASI-DUMAI"],
     )
     assert created.status_code == 201
-    taken: list[object] = []
-
-    def note(session: Any, transaction: Any, connection: Any) -> None:
-        if REQUEST_AUDIT_KEY in session.info:  # a request's own session
-            taken.append(session)
-
-    event.listen(AppSession, "after_begin", note)
-    try:
+    with requests_beginning_transactions() as taken:
         reads = [
             (created.headers["location"], headers["IMIGRASI-DUMAI"]),
             (created.headers["location"], headers["POLRES-DUMAI"]),
@@ -224,8 +233,6 @@ async def test_reads_send_their_statements_outside_the_orm_session(
             (created.headers["location"], headers["ADMIN"]),  # admins read every report
         ]
         answers = [await client.get(url, headers=h) for url, h in reads]
-    finally:
-        event.remove(AppSession, "after_begin", note)
     assert [a.status_code for a in answers] == [200, 200, 404, 200, 200]
     assert answers[0].json() == answers[1].json() == answers[4].json()
     assert taken == []
@@ -236,6 +243,86 @@ async def test_reads_send_their_statements_outside_the_orm_session(
             )
         )
         assert sorted(rows.scalars().all()) == [200, 200, 200, 200, 404]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the driver's own statements: asyncpg on PostgreSQL")
+async def test_a_read_the_held_connection_cannot_serve_is_answered_through_its_session(
+    app: Any, client: httpx.AsyncClient, headers: dict[str, dict[str, str]]
+) -> None:
+    """A read's ORM session is made only when needed: when its statements cannot go on the
+    held connection, the session sends them, and the answers and audit events are the same,
+    with every connection back in the pool."""
+    created = await client.post(
+        "/v1/reports", json=deferral(recipients=["POLRES-DUMAI"]), headers=headers["IMIGRASI-DUMAI"]
+    )
+    assert created.status_code == 201
+    reads = [
+        (created.headers["location"], headers["POLRES-DUMAI"]),
+        (created.headers["location"], headers["LANAL-DUMAI"]),  # not a recipient: 404
+        ("/v1/inbox", headers["POLRES-DUMAI"]),
+    ]
+    held = [await client.get(url, headers=h) for url, h in reads]
+    pool = app.state.engine.sync_engine.pool
+    out_before = pool.checkedout()
+
+    async def unavailable(*_args: Any) -> None:
+        return None  # as when the driver cannot send it: the session's turn
+
+    with pytest.MonkeyPatch.context() as patched, requests_beginning_transactions() as taken:
+        patched.setattr(HeldConnection, "fetch", unavailable)
+        through_session = [await client.get(url, headers=h) for url, h in reads]
+    assert len(taken) == len(reads)  # each made its session, which sent the statements
+    assert [a.status_code for a in through_session] == [a.status_code for a in held]
+    assert [a.json() for a in through_session] == [a.json() for a in held]
+    assert pool.checkedout() == out_before
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.action, AuditEvent.http_status, AuditEvent.object_ids).where(
+                AuditEvent.request_id.in_(
+                    [a.headers["x-request-id"] for a in (*held, *through_session)]
+                )
+            )
+        )
+        events = sorted(tuple(row) for row in rows.all())
+    assert events[0::2] == events[1::2]  # each read's event, twice alike
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the driver's own statements: asyncpg on PostgreSQL")
+async def test_a_submissions_token_check_begins_no_transaction_of_its_own(
+    app: Any, client: httpx.AsyncClient, headers: dict[str, dict[str, str]]
+) -> None:
+    """A submission is written in the transaction it shares with concurrent ones; its token
+    check runs on a pooled connection of its own, so the request's ORM session never begins
+    one (no BEGIN and COMMIT round trips for a check). Answers and audit events as before."""
+    # Warm what a process caches (the verification key): a steady state.
+    warm = deferral(external_ref="WARM-UP/1", persons=[victim("Dewi Lestari", "1990-01-01")])
+    assert (
+        await client.post("/v1/reports", json=warm, headers=headers["IMIGRASI-DUMAI"])
+    ).is_success
+    with requests_beginning_transactions() as taken:
+        created = [
+            await client.post(
+                "/v1/reports",
+                json=deferral(external_ref=f"OWN/{i}", recipients=["POLRES-DUMAI"]),
+                headers=headers["IMIGRASI-DUMAI"],
+            )
+            for i in range(2)
+        ]
+        replay = await client.post(
+            "/v1/reports",
+            json=deferral(external_ref="OWN/0", recipients=["POLRES-DUMAI"]),
+            headers=headers["IMIGRASI-DUMAI"],
+        )
+    assert [a.status_code for a in (*created, replay)] == [201, 201, 200]
+    assert replay.json()["id"] == created[0].json()["id"]
+    assert taken == []
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.action, AuditEvent.http_status).where(
+                AuditEvent.request_id.in_([a.headers["x-request-id"] for a in (*created, replay)])
+            )
+        )
+        assert sorted(rows.all()) == [("report.create", 200), *[("report.create", 201)] * 2]
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="prepared statements: asyncpg on PostgreSQL")
