@@ -2,8 +2,9 @@
 
 `sinergi dedup calibrate` first measures u (how often non-matches agree) on random pairs of
 stored persons, then runs unsupervised EM (app.matching.calibration) on the candidate pairs the
-blocking index produces (persons that share a key) to estimate m with u and the prior held:
-EM on blocked pairs alone over-estimates the share of matches and finds names uninformative.
+blocking index produces (persons that share a key) to estimate m; the u and the share of matches
+EM learns among candidates explain the namesakes blocking brings together and are not kept:
+among candidates non-matches agree on names far more often than among random pairs.
 It also counts the term frequencies of given names, family names and address words over the
 stored persons (app.matching.term_frequency), so that agreeing on a rare name weighs more than
 on a common one. The result is stored; resolution uses the latest stored weights, or the shipped
@@ -23,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import transaction
 from app.matching.calibration import (
+    estimate_m_among_candidates,
     estimate_u,
-    estimate_weights_with_report,
     link_threshold_for_precision,
 )
 from app.matching.features_json import features_from_json
@@ -101,7 +102,7 @@ async def calibrate(
             break
     random_pairs = [] if shipped_u else await _random_pairs(session)
     initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
-    weights, report = estimate_weights_with_report(vectors, initial, fix_u=True, fix_prior=True)
+    weights, report = estimate_m_among_candidates(vectors, initial)
     frequencies, term_persons = await count_terms(session, max_persons=max_term_persons)
     weights = replace(weights, term_frequencies=frequencies)
     enough = len(vectors) >= max(min_pairs, 1) and (
