@@ -692,7 +692,11 @@ def dedup_calibrate(
         int, typer.Option(help="Candidate pairs to learn from, at most.")
     ] = 200_000,
     min_pairs: Annotated[
-        int, typer.Option(help="Store nothing with fewer candidate pairs than this.")
+        int,
+        typer.Option(
+            help="Store nothing with fewer candidate pairs than this; a field that fewer"
+            " candidate pairs show keeps its shipped m."
+        ),
     ] = 200,
     min_random_pairs: Annotated[
         int, typer.Option(help="Store nothing with fewer random pairs (for u) than this.")
@@ -760,6 +764,11 @@ def dedup_calibrate(
         f"{result.pairs} candidate pairs, {result.random_pairs} random pairs; EM {converged}"
         f" after {result.iterations} iterations"
     )
+    if result.kept_fields:
+        typer.echo(
+            f"too few candidate pairs show {', '.join(result.kept_fields)}: their m stays as"
+            " shipped"
+        )
     if precision is not None:
         typer.echo(
             f"link threshold for precision {precision}: {result.link_threshold:.4f}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.matching.scoring import MISSING, FieldWeights, Weights
 
@@ -27,6 +27,8 @@ class EstimationReport:
     iterations: int
     converged: bool
     log_likelihood: float
+    kept: tuple[str, ...] = ()
+    """Fields seen in too few pairs to estimate: their initial m stays."""
 
 
 def _normalized(counts: Mapping[str, float], levels: Iterable[str]) -> dict[str, float]:
@@ -126,7 +128,8 @@ def estimate_weights(
 
 #: A field seen (not missing) in fewer candidate pairs than this keeps its initial m: a store
 #: without NIKs or passports says nothing of how often one person's two records show them equal.
-MIN_FIELD_PAIRS = 50
+#: (`sinergi dedup calibrate` asks as many as it needs candidate pairs to store anything.)
+MIN_FIELD_PAIRS = 200
 
 
 def estimate_m_among_candidates(
@@ -169,19 +172,19 @@ def estimate_m_among_candidates(
     estimated, report = estimate_weights_with_report(
         pairs, start, max_iterations=max_iterations, tolerance=tolerance
     )
+    kept = tuple(name for name in field_names if seen[name] < min_field_pairs)
     return (
         Weights(
             fields={
                 name: FieldWeights(
-                    m=dict(estimated.fields[name].m if seen[name] >= min_field_pairs else fw.m),
-                    u=dict(fw.u),
+                    m=dict(fw.m if name in kept else estimated.fields[name].m), u=dict(fw.u)
                 )
                 for name, fw in initial.fields.items()
             },
             prior=initial.prior,
             term_frequencies=initial.term_frequencies,
         ),
-        report,
+        replace(report, kept=kept),
     )
 
 

@@ -61,6 +61,8 @@ class Calibration:
     """The link threshold estimated for the precision asked, if one was."""
     term_persons: int = 0
     """Stored persons whose names and addresses were counted for the term frequencies."""
+    kept_fields: tuple[str, ...] = ()
+    """Fields seen in too few candidate pairs to estimate m: the shipped m stays."""
 
 
 async def calibrate(
@@ -102,7 +104,7 @@ async def calibrate(
             break
     random_pairs = [] if shipped_u else await _random_pairs(session)
     initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
-    weights, report = estimate_m_among_candidates(vectors, initial)
+    weights, report = estimate_m_among_candidates(vectors, initial, min_field_pairs=min_pairs)
     frequencies, term_persons = await count_terms(session, max_persons=max_term_persons)
     weights = replace(weights, term_frequencies=frequencies)
     enough = len(vectors) >= max(min_pairs, 1) and (
@@ -132,6 +134,7 @@ async def calibrate(
         stored=save and enough,
         link_threshold=threshold,
         term_persons=term_persons,
+        kept_fields=report.kept,
     )
 
 
