@@ -1,9 +1,10 @@
 """Unsupervised estimation of Fellegi-Sunter m and u values by expectation-maximization.
 
-Nobody labels which stored persons are the same: the m and u values are learned from the candidate
+Nobody labels which stored persons are the same: the m values are learned from the candidate
 pairs that blocking produces, treating "match" as a hidden class (Winkler's EM under conditional
-independence of fields). Identical comparison vectors are counted once with a weight, so a run over
-millions of pairs costs little more than one over the few thousand distinct vectors.
+independence of fields), and the u values from random pairs. Identical comparison vectors are
+counted once with a weight, so a run over millions of pairs costs little more than one over the
+few thousand distinct vectors.
 """
 
 from __future__ import annotations
@@ -130,14 +131,14 @@ def estimate_weights(
 #: without NIKs or passports says nothing of how often one person's two records show them equal.
 #: (`sinergi dedup calibrate` asks as many as it needs candidate pairs to store anything.)
 MIN_FIELD_PAIRS = 200
+#: Where EM over candidates starts the share of matches among them (it learns its own).
+_CANDIDATE_PRIOR = 0.1
 
 
 def estimate_m_among_candidates(
     pairs: Iterable[Mapping[str, str]],
     initial: Weights,
     *,
-    max_iterations: int = 200,
-    tolerance: float = 1e-6,
     min_field_pairs: int = MIN_FIELD_PAIRS,
 ) -> tuple[Weights, EstimationReport]:
     """m by EM over blocked candidate pairs, each class's u and the share of matches learnt there
@@ -150,13 +151,11 @@ def estimate_m_among_candidates(
     """
     pairs = list(pairs)
     field_names = tuple(initial.fields)
-    seen: Counter[str] = Counter()
     frequencies: dict[str, dict[str, float]] = {name: {} for name in field_names}
     for pair in pairs:
         for name in field_names:
             level = pair.get(name, MISSING)
             if level != MISSING:
-                seen[name] += 1
                 frequencies[name][level] = frequencies[name].get(level, 0.0) + 1.0
     # Most candidates are two persons: the levels' frequencies are a close first u.
     start = Weights(
@@ -169,10 +168,8 @@ def estimate_m_among_candidates(
         },
         prior=_CANDIDATE_PRIOR,
     )
-    estimated, report = estimate_weights_with_report(
-        pairs, start, max_iterations=max_iterations, tolerance=tolerance
-    )
-    kept = tuple(name for name in field_names if seen[name] < min_field_pairs)
+    estimated, report = estimate_weights_with_report(pairs, start)
+    kept = tuple(name for name in field_names if sum(frequencies[name].values()) < min_field_pairs)
     return (
         Weights(
             fields={
@@ -186,10 +183,6 @@ def estimate_m_among_candidates(
         ),
         replace(report, kept=kept),
     )
-
-
-#: Where EM over candidates starts the share of matches among them (it learns its own).
-_CANDIDATE_PRIOR = 0.1
 
 
 def estimate_u(random_pairs: Iterable[Mapping[str, str]], initial: Weights) -> Weights:
