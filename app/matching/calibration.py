@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from app.matching.scoring import MISSING, FieldWeights, Weights
+from app.matching.scoring import BIRTH_DATE, MISSING, NAME, FieldWeights, Weights
 
 # Probabilities never reach 0 or 1: a level unseen in one class would otherwise become an
 # infinite weight and veto or force every future pair showing it.
@@ -30,6 +30,9 @@ class EstimationReport:
     log_likelihood: float
     kept: tuple[str, ...] = ()
     """Fields seen in too few pairs to estimate: their initial m stays."""
+    not_one_person: tuple[str, ...] = ()
+    """Fields whose EM over all candidates found a class that differs in them more than it
+    agrees (a household, not a person): m was learnt within pairs of one name instead."""
 
 
 def _normalized(counts: Mapping[str, float], levels: Iterable[str]) -> dict[str, float]:
@@ -148,15 +151,57 @@ def estimate_m_among_candidates(
     often than random pairs do. Held at the random pairs' u, a namesake pair cannot be explained as
     two persons, so EM calls namesakes matches and learns that one person's records mostly differ
     in birth date (m 0.69 on the synthetic sets, issue 22). The candidates' own u explains them.
+
+    Where households share an address and a phone, EM over all candidates may find the household
+    instead of the person: a class whose records differ in birth date more often than they agree.
+    Then m is learnt as Splink does, within pairs that agree on one field, that field left out:
+    every field's among pairs of one name, the name's among pairs of one birth date.
     """
     pairs = list(pairs)
-    field_names = tuple(initial.fields)
-    frequencies: dict[str, dict[str, float]] = {name: {} for name in field_names}
+    estimated, report, seen = _em_among(pairs, initial)
+    fields = {name: estimated.fields[name] for name in seen if seen[name] >= min_field_pairs}
+    not_one_person = sorted(name for name, fw in fields.items() if not _one_person(fw))
+    if not_one_person:
+        by_name, name_report, name_seen = _em_among(_within(pairs, NAME), initial)
+        by_birth, birth_report, birth_seen = _em_among(_within(pairs, BIRTH_DATE), initial)
+        fields = {
+            name: (by_birth if name == NAME else by_name).fields[name]
+            for name in initial.fields
+            if (birth_seen if name == NAME else name_seen)[name] >= min_field_pairs
+        }
+        fields = {name: fw for name, fw in fields.items() if _one_person(fw)}
+        report = EstimationReport(
+            name_report.iterations + birth_report.iterations,
+            name_report.converged and birth_report.converged,
+            name_report.log_likelihood,
+            not_one_person=tuple(not_one_person),
+        )
+    kept = tuple(name for name in initial.fields if name not in fields)
+    return (
+        Weights(
+            fields={
+                name: FieldWeights(m=dict(fields[name].m if name in fields else fw.m), u=dict(fw.u))
+                for name, fw in initial.fields.items()
+            },
+            prior=initial.prior,
+            term_frequencies=initial.term_frequencies,
+        ),
+        replace(report, kept=kept),
+    )
+
+
+def _em_among(
+    pairs: list[Mapping[str, str]], initial: Weights
+) -> tuple[Weights, EstimationReport, Counter[str]]:
+    """EM with u and the share of matches free; also how many pairs show each field."""
+    seen: Counter[str] = Counter()
+    frequencies: dict[str, dict[str, float]] = {name: {} for name in initial.fields}
     for pair in pairs:
-        for name in field_names:
+        for name, counts in frequencies.items():
             level = pair.get(name, MISSING)
             if level != MISSING:
-                frequencies[name][level] = frequencies[name].get(level, 0.0) + 1.0
+                seen[name] += 1
+                counts[level] = counts.get(level, 0.0) + 1.0
     # Most candidates are two persons: the levels' frequencies are a close first u.
     start = Weights(
         fields={
@@ -169,20 +214,18 @@ def estimate_m_among_candidates(
         prior=_CANDIDATE_PRIOR,
     )
     estimated, report = estimate_weights_with_report(pairs, start)
-    kept = tuple(name for name in field_names if sum(frequencies[name].values()) < min_field_pairs)
-    return (
-        Weights(
-            fields={
-                name: FieldWeights(
-                    m=dict(fw.m if name in kept else estimated.fields[name].m), u=dict(fw.u)
-                )
-                for name, fw in initial.fields.items()
-            },
-            prior=initial.prior,
-            term_frequencies=initial.term_frequencies,
-        ),
-        replace(report, kept=kept),
-    )
+    return estimated, report, seen
+
+
+def _within(pairs: list[Mapping[str, str]], field: str) -> list[Mapping[str, str]]:
+    """The pairs whose ``field`` agrees exactly, the field left out (it says nothing there)."""
+    return [{**pair, field: MISSING} for pair in pairs if pair.get(field) == "exact"]
+
+
+def _one_person(field: FieldWeights) -> bool:
+    """One person's records agree on the field (its strongest level) more often than they
+    differ, as the estimated class of matches must if it is one person."""
+    return field.m[next(iter(field.m))] > field.m["different"]
 
 
 def estimate_u(random_pairs: Iterable[Mapping[str, str]], initial: Weights) -> Weights:
