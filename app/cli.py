@@ -764,10 +764,16 @@ def dedup_calibrate(
         f"{result.pairs} candidate pairs, {result.random_pairs} random pairs; EM {converged}"
         f" after {result.iterations} iterations"
     )
+    if result.not_one_person:
+        typer.echo(
+            "EM over all candidate pairs found households, not persons (records differing more"
+            f" often than agreeing in {', '.join(result.not_one_person)}): m learnt within pairs"
+            " of one name, the name's within pairs of one birth date"
+        )
     if result.kept_fields:
         typer.echo(
-            f"too few candidate pairs show {', '.join(result.kept_fields)}: their m stays as"
-            " shipped"
+            f"m kept as shipped for {', '.join(result.kept_fields)} (too few candidate pairs"
+            " show them, or no estimate of one person)"
         )
     if precision is not None:
         typer.echo(

@@ -63,6 +63,9 @@ class Calibration:
     """Stored persons whose names and addresses were counted for the term frequencies."""
     kept_fields: tuple[str, ...] = ()
     """Fields seen in too few candidate pairs to estimate m: the shipped m stays."""
+    not_one_person: tuple[str, ...] = ()
+    """Fields in which EM over all candidates found households, not persons (m learnt within
+    pairs of one name instead)."""
 
 
 async def calibrate(
@@ -135,6 +138,7 @@ async def calibrate(
         link_threshold=threshold,
         term_persons=term_persons,
         kept_fields=report.kept,
+        not_one_person=report.not_one_person,
     )
 
 
