@@ -692,7 +692,11 @@ def dedup_calibrate(
         int, typer.Option(help="Candidate pairs to learn from, at most.")
     ] = 200_000,
     min_pairs: Annotated[
-        int, typer.Option(help="Store nothing with fewer candidate pairs than this.")
+        int,
+        typer.Option(
+            help="Store nothing with fewer candidate pairs than this; a field that fewer"
+            " candidate pairs show keeps its shipped m."
+        ),
     ] = 200,
     min_random_pairs: Annotated[
         int, typer.Option(help="Store nothing with fewer random pairs (for u) than this.")
@@ -760,6 +764,17 @@ def dedup_calibrate(
         f"{result.pairs} candidate pairs, {result.random_pairs} random pairs; EM {converged}"
         f" after {result.iterations} iterations"
     )
+    if result.not_one_person:
+        typer.echo(
+            "EM over all candidate pairs found households, not persons (records differing more"
+            f" often than agreeing in {', '.join(result.not_one_person)}): m learnt within pairs"
+            " of one name, the name's within pairs of one birth date"
+        )
+    if result.kept_fields:
+        typer.echo(
+            f"m kept as shipped for {', '.join(result.kept_fields)} (too few candidate pairs"
+            " show them, or no estimate of one person)"
+        )
     if precision is not None:
         typer.echo(
             f"link threshold for precision {precision}: {result.link_threshold:.4f}"

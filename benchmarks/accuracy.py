@@ -37,8 +37,8 @@ import phonenumbers
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.matching.calibration import (
+    estimate_m_among_candidates,
     estimate_u,
-    estimate_weights_with_report,
     link_threshold_for_precision,
 )
 from app.matching.normalize import NikInfo, NormalizationError, normalize_nik
@@ -922,9 +922,7 @@ def main() -> None:
             if not args.shipped_u:
                 weights = estimate_u(random_pairs(data, 200_000, args.seed), weights)
             pairs = candidate_pairs(data, order)
-            weights, report = estimate_weights_with_report(
-                pairs, weights, fix_u=True, fix_prior=True
-            )
+            weights, report = estimate_m_among_candidates(pairs, weights)
             if args.precision is not None:
                 estimated = link_threshold_for_precision(pairs, weights, args.precision)
                 link = estimated if estimated is not None else link

@@ -2,8 +2,9 @@
 
 `sinergi dedup calibrate` first measures u (how often non-matches agree) on random pairs of
 stored persons, then runs unsupervised EM (app.matching.calibration) on the candidate pairs the
-blocking index produces (persons that share a key) to estimate m with u and the prior held:
-EM on blocked pairs alone over-estimates the share of matches and finds names uninformative.
+blocking index produces (persons that share a key) to estimate m; the u and the share of matches
+EM learns among candidates explain the namesakes blocking brings together and are not kept:
+among candidates non-matches agree on names far more often than among random pairs.
 It also counts the term frequencies of given names, family names and address words over the
 stored persons (app.matching.term_frequency), so that agreeing on a rare name weighs more than
 on a common one. The result is stored; resolution uses the latest stored weights, or the shipped
@@ -23,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import transaction
 from app.matching.calibration import (
+    estimate_m_among_candidates,
     estimate_u,
-    estimate_weights_with_report,
     link_threshold_for_precision,
 )
 from app.matching.features_json import features_from_json
@@ -60,6 +61,11 @@ class Calibration:
     """The link threshold estimated for the precision asked, if one was."""
     term_persons: int = 0
     """Stored persons whose names and addresses were counted for the term frequencies."""
+    kept_fields: tuple[str, ...] = ()
+    """Fields seen in too few candidate pairs to estimate m: the shipped m stays."""
+    not_one_person: tuple[str, ...] = ()
+    """Fields in which EM over all candidates found households, not persons (m learnt within
+    pairs of one name instead)."""
 
 
 async def calibrate(
@@ -101,7 +107,7 @@ async def calibrate(
             break
     random_pairs = [] if shipped_u else await _random_pairs(session)
     initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
-    weights, report = estimate_weights_with_report(vectors, initial, fix_u=True, fix_prior=True)
+    weights, report = estimate_m_among_candidates(vectors, initial, min_field_pairs=min_pairs)
     frequencies, term_persons = await count_terms(session, max_persons=max_term_persons)
     weights = replace(weights, term_frequencies=frequencies)
     enough = len(vectors) >= max(min_pairs, 1) and (
@@ -131,6 +137,8 @@ async def calibrate(
         stored=save and enough,
         link_threshold=threshold,
         term_persons=term_persons,
+        kept_fields=report.kept,
+        not_one_person=report.not_one_person,
     )
 
 

@@ -55,6 +55,8 @@ async def test_calibration_learns_from_stored_pairs_and_is_used(
     assert "nothing stored" in dry.output
     assert int(dry.stdout.split()[0]) >= len(PEOPLE)  # each re-reported person is a pair
     assert "nik:" in dry.stdout
+    # A dozen pairs estimate no field: the answer says the shipped m stays for each.
+    assert "m kept as shipped for nik, passport, name" in dry.stdout
 
     # a dozen persons are far too few to estimate from: nothing is stored, matching is unharmed
     small = await invoke_cli(cli_env, "dedup", "calibrate")

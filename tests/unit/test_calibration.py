@@ -7,6 +7,7 @@ import random
 import pytest
 
 from app.matching.calibration import (
+    estimate_m_among_candidates,
     estimate_u,
     estimate_weights,
     estimate_weights_with_report,
@@ -134,3 +135,45 @@ def test_the_link_threshold_for_a_precision_keeps_the_expected_precision() -> No
     assert match_probability(likely, DEFAULT_WEIGHTS) >= strict  # name and birth date link
     assert match_probability(unlikely, DEFAULT_WEIGHTS) < loose
     assert link_threshold_for_precision([unlikely], DEFAULT_WEIGHTS, 0.99) is None
+
+
+# Candidates of a store of households: a few pairs of one person's records, many of two members
+# of one household (one address, one phone, other names and birth dates), many namesakes.
+ONE_PERSON = {
+    "name": {"exact": 0.8, "phonetic": 0.1, "different": 0.1},
+    "birth_date": {"exact": 0.85, "typo": 0.1, "different": 0.05},
+    "address": {"similar": 0.8, "different": 0.2},
+    "phone": {"exact": 0.8, "different": 0.2},
+}
+HOUSEMATES = {
+    "name": {"subset": 0.3, "different": 0.7},
+    "birth_date": {"same_year": 0.1, "exact": 0.05, "different": 0.85},
+    "address": {"similar": 0.95, "different": 0.05},
+    "phone": {"exact": 0.9, "different": 0.1},
+}
+NAMESAKES = {
+    "name": {"exact": 0.9, "phonetic": 0.1},
+    "birth_date": {"different": 0.8, "same_year": 0.15, "exact": 0.05},
+    "address": {"similar": 0.02, "different": 0.98},
+    "phone": {"exact": 0.001, "different": 0.999},
+}
+
+
+def test_candidates_of_households_teach_one_persons_m_not_the_households() -> None:
+    rng = random.Random(3)
+    pairs = []
+    for _ in range(20_000):
+        r = rng.random()
+        source = ONE_PERSON if r < 0.03 else HOUSEMATES if r < 0.5 else NAMESAKES
+        pairs.append({name: draw(rng, levels) for name, levels in source.items()})
+    weights, report = estimate_m_among_candidates(pairs, DEFAULT_WEIGHTS)
+    # EM over all of them finds the household (its birth dates differ); within pairs of one
+    # name the person is found: her records' birth dates differ one time in twenty.
+    assert "birth_date" in report.not_one_person
+    for name in ("birth_date", "address", "phone"):
+        assert weights.fields[name].m["different"] == pytest.approx(
+            ONE_PERSON[name]["different"], abs=0.03
+        )
+    # Pairs of one birth date are too few persons to say how her name varies: shipped m stays.
+    assert weights.fields["name"].m == DEFAULT_WEIGHTS.fields["name"].m
+    assert "name" in report.kept
