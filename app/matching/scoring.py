@@ -1727,7 +1727,7 @@ def _unglued(
                 rest = normalize_name(rest)
                 if (
                     tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME
-                    or shared_first_word(rest)
+                    or _shared_word_beside_names(rest, other, tf)
                     or _glued_own_word(rest, word, other, tf)
                 ):
                     tokens += (rest, word) if at_end else (word, rest)
@@ -1739,18 +1739,34 @@ def _unglued(
     return replace(p, name_tokens=tuple(tokens))
 
 
+def _shared_word_beside_names(rest: str, other: PersonFeatures, tf: TermFrequencies) -> bool:
+    """The rest of a glued word is a word siblings share (Andi, Sri…: the store does not count
+    it as a given name), and no word of the other name is a slip one edit from it: "Andiwibowo"
+    beside "Andri Wibowo" is Andi, Andri's brother; beside "Slri Nurhaliza" (Sri or Sari
+    mistyped) the glued word is left whole."""
+    return shared_first_word(rest) and not any(
+        _one_edit(word, rest) and _borne_by_nobody(word, tf) for word in other.name_tokens
+    )
+
+
 def _unglued_alike(
     a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies | None
 ) -> tuple[PersonFeatures, PersonFeatures]:
     """Both names with a given name written together with one family name people bear split
     in two, where each record glues its own given name to it ("Andiwibowo" / "Andriwibowo":
     Andi and Andri Wibowo): ``_unglued`` finds no word of the other name to split off, and the
-    two glued words, a letter apart, would pass for one name."""
+    two glued words, a letter apart, would pass for one name. A word that is itself a given
+    name people bear ("Rahmawati" beside "Ramawati") is not glued."""
     if tf is None:
         return a, b
     for i, word_a in enumerate(a.name_tokens):
         for j, word_b in enumerate(b.name_tokens):
-            if word_a == word_b or word_a in b.name_tokens or word_b in a.name_tokens:
+            if (
+                word_a == word_b
+                or word_a in b.name_tokens
+                or word_b in a.name_tokens
+                or max(tf.bearers(GIVEN, word_a), tf.bearers(GIVEN, word_b)) >= TF_ESTABLISHED_NAME
+            ):
                 continue
             family = _family_name_glued_to_both(word_a, word_b, tf)
             if family is None:
