@@ -1230,10 +1230,17 @@ def misspelt_given_name(first_a: str, first_b: str, tf: TermFrequencies | None) 
     """
     if tf is None or min(len(first_a), len(first_b)) < 4:
         return False
-    if OSA.distance(first_a, first_b, score_cutoff=2) > 2:
+    edits = OSA.distance(first_a, first_b, score_cutoff=2)
+    if edits > 2:
         return False
-    counts = sorted((tf.bearers(GIVEN, first_a), tf.bearers(GIVEN, first_b)))
-    return counts[0] <= TF_MISSPELT_NAME and counts[1] >= TF_ESTABLISHED_NAME
+    (rare, rare_count), (_, common_count) = sorted(
+        ((word, tf.bearers(GIVEN, word)) for word in (first_a, first_b)), key=lambda wc: wc[1]
+    )
+    if rare_count > TF_MISSPELT_NAME or common_count < TF_ESTABLISHED_NAME:
+        return False
+    # Two slips from the name, one from a word siblings share ("Putrie": Putri, not Putra),
+    # which the store does not count as a given name: that word's slip.
+    return edits < 2 or not any(shared_first_word(word) for word in _edits_after_first(rare))
 
 
 def _twin_name_mistyped(a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies) -> bool:
