@@ -1230,10 +1230,17 @@ def misspelt_given_name(first_a: str, first_b: str, tf: TermFrequencies | None) 
     """
     if tf is None or min(len(first_a), len(first_b)) < 4:
         return False
-    if OSA.distance(first_a, first_b, score_cutoff=2) > 2:
+    edits = OSA.distance(first_a, first_b, score_cutoff=2)
+    if edits > 2:
         return False
-    counts = sorted((tf.bearers(GIVEN, first_a), tf.bearers(GIVEN, first_b)))
-    return counts[0] <= TF_MISSPELT_NAME and counts[1] >= TF_ESTABLISHED_NAME
+    (rare, rare_count), (_, common_count) = sorted(
+        ((word, tf.bearers(GIVEN, word)) for word in (first_a, first_b)), key=lambda wc: wc[1]
+    )
+    if rare_count > TF_MISSPELT_NAME or common_count < TF_ESTABLISHED_NAME:
+        return False
+    # Two slips from the name, one from a word siblings share ("Putrie": Putri, not Putra),
+    # which the store does not count as a given name: that word's slip.
+    return edits < 2 or not any(shared_first_word(word) for word in _edits_after_first(rare))
 
 
 def _twin_name_mistyped(a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies) -> bool:
@@ -1521,6 +1528,7 @@ def twins_pattern(
     a, b = _rejoined(a, b), _rejoined(b, a)
     a, b = _rejoined_slip(a, b, tf), _rejoined_slip(b, a, tf)
     a, b = _unglued(a, b, tf), _unglued(b, a, tf)
+    a, b = _unglued_alike(a, b, tf)
     a, b = _mended(a, b, tf), _mended(b, a, tf)
     a, b = _mended_alike(a, b, tf), _mended_alike(b, a, tf)
     if a.name_tokens == b.name_tokens:
@@ -1631,15 +1639,29 @@ def _rejoined_slip(
     i = 0
     while i < len(tokens) - 1:
         whole = normalize_name(tokens[i] + tokens[i + 1])
-        if whole not in tokens and any(
-            known not in p.name_tokens and _one_word_slipped(whole, known, tf)
-            for known in other.name_tokens
+        if whole not in tokens and (
+            any(
+                known not in p.name_tokens and _one_word_slipped(whole, known, tf)
+                for known in other.name_tokens
+            )
+            or _broken_given_name(tokens[i], tokens[i + 1], whole, tf)
         ):
             tokens[i : i + 2] = [whole]
         i += 1
     if len(tokens) == len(p.name_tokens):
         return p
     return replace(p, name_tokens=tuple(tokens))
+
+
+def _broken_given_name(head: str, tail: str, whole: str, tf: TermFrequencies) -> bool:
+    """Two pieces nobody bears that make a given name people bear written whole ("Wahy Oedi"
+    beside "Wahyu": Wahyudi, Wahyu's twin): the clerk's space broke the name, and the whole,
+    not its first piece (a slip of the other's name), is compared."""
+    return (
+        tf.bearers(GIVEN, whole) >= TF_ESTABLISHED_NAME
+        and _borne_by_nobody(head, tf)
+        and _borne_by_nobody(tail, tf)
+    )
 
 
 def _one_word_slipped(word: str, known: str, tf: TermFrequencies) -> bool:
@@ -1704,11 +1726,16 @@ def _unglued(
                 # The letter the two words met on was written once ("Lilissaepudin" folds to
                 # "lilisaepudin"): the rest may end (or begin) with it.
                 whole = rest + word[0] if at_end else word[-1] + rest
-                if whole in other.name_tokens:
+                if whole in other.name_tokens or (
+                    tf.bearers(GIVEN, rest) < TF_ESTABLISHED_NAME
+                    and tf.bearers(GIVEN, whole) >= TF_ESTABLISHED_NAME
+                ):
                     rest = whole
                 rest = normalize_name(rest)
-                if tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME or _glued_own_word(
-                    rest, word, other, tf
+                if (
+                    tf.bearers(GIVEN, rest) >= TF_ESTABLISHED_NAME
+                    or _shared_word_beside_names(rest, other, tf)
+                    or _glued_own_word(rest, word, other, tf)
                 ):
                     tokens += (rest, word) if at_end else (word, rest)
                     break
@@ -1717,6 +1744,68 @@ def _unglued(
     if len(tokens) == len(p.name_tokens):
         return p
     return replace(p, name_tokens=tuple(tokens))
+
+
+def _shared_word_beside_names(rest: str, other: PersonFeatures, tf: TermFrequencies) -> bool:
+    """The rest of a glued word is a word siblings share (Andi, Sri…: the store does not count
+    it as a given name), and no word of the other name is a slip one edit from it: "Andiwibowo"
+    beside "Andri Wibowo" is Andi, Andri's brother; beside "Slri Nurhaliza" (Sri or Sari
+    mistyped) the glued word is left whole."""
+    return shared_first_word(rest) and not any(
+        _one_edit(word, rest) and _borne_by_nobody(word, tf) for word in other.name_tokens
+    )
+
+
+def _unglued_alike(
+    a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies | None
+) -> tuple[PersonFeatures, PersonFeatures]:
+    """Both names with a given name written together with one family name people bear split
+    in two, where each record glues its own given name to it ("Andiwibowo" / "Andriwibowo":
+    Andi and Andri Wibowo): ``_unglued`` finds no word of the other name to split off, and the
+    two glued words, a letter apart, would pass for one name. A word that is itself a given
+    name people bear ("Rahmawati" beside "Ramawati") is not glued."""
+    if tf is None:
+        return a, b
+    for i, word_a in enumerate(a.name_tokens):
+        for j, word_b in enumerate(b.name_tokens):
+            if (
+                word_a == word_b
+                or word_a in b.name_tokens
+                or word_b in a.name_tokens
+                or max(tf.bearers(GIVEN, word_a), tf.bearers(GIVEN, word_b)) >= TF_ESTABLISHED_NAME
+            ):
+                continue
+            family = _family_name_glued_to_both(word_a, word_b, tf)
+            if family is None:
+                continue
+            given_a, given_b = word_a[: -len(family)], word_b[: -len(family)]
+            tokens_a, tokens_b = list(a.name_tokens), list(b.name_tokens)
+            tokens_a[i : i + 1] = [given_a, family]
+            tokens_b[j : j + 1] = [given_b, family]
+            return replace(a, name_tokens=tuple(tokens_a)), replace(b, name_tokens=tuple(tokens_b))
+    return a, b
+
+
+def _family_name_glued_to_both(word_a: str, word_b: str, tf: TermFrequencies) -> str | None:
+    """The longest family name people bear that both words end with, after two given names
+    (each people bear, or a word siblings share) that differ; None if there is none."""
+    shared = 0
+    while shared < min(len(word_a), len(word_b)) and word_a[-1 - shared] == word_b[-1 - shared]:
+        shared += 1
+    for size in range(shared, GLUED_WORD - 1, -1):
+        family = word_a[-size:]
+        given_a, given_b = word_a[:-size], word_b[:-size]
+        if (
+            given_a
+            and given_b
+            and tf.bearers(FAMILY, family) >= TF_ESTABLISHED_NAME
+            and all(
+                tf.bearers(GIVEN, given) >= TF_ESTABLISHED_NAME or shared_first_word(given)
+                for given in (given_a, given_b)
+            )
+        ):
+            return family
+    return None
 
 
 def _glued_own_word(rest: str, word: str, other: PersonFeatures, tf: TermFrequencies) -> bool:
