@@ -2214,11 +2214,11 @@ def entity_score_bound(
 
 
 def _bounds(
-    a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights
+    a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights, name_top: float
 ) -> tuple[float, float, bool]:
     """``entity_score_bound`` without the name's level, the fields but the name alone, and
     whether the name's level can lower it (a record gives a name)."""
-    others, name = _bound_but_the_name(a, members, weights)
+    others, name = _bound_but_the_name(a, members, weights, name_top)
     if name is None:
         return others + _BOUND_MARGIN, others, False
     return others + name + _BOUND_MARGIN, others, True
@@ -2243,17 +2243,21 @@ _FATHER_SAME_BITS = max(0.0, math.log2(FATHER_SAME[0] / FATHER_SAME[1]))
 
 
 def _bound_but_the_name(
-    a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights
+    a: PersonFeatures,
+    members: Sequence[PersonFeatures],
+    weights: Weights,
+    name_top: float | None = None,
 ) -> tuple[float, float | None]:
     """``entity_score_bound``'s fields but the name, summed, and the name's part as if equal
     (None: no record gives a name beside ``a``'s). Per field the best record's, as
-    ``compare_entity`` takes it; a field no record gives adds nothing."""
+    ``compare_entity`` takes it; a field no record gives adds nothing. ``name_top``:
+    ``_name_bits_top(weights, None)``, when the caller has it."""
     fw = weights.fields
     tf = weights.term_frequencies is not None
     unset = -math.inf
     nik = passport = name = birth = sex = nationality = phone = address = unset
     dated = a.date_of_birth is not None and any(m.date_of_birth is not None for m in members)
-    name_top = _name_bits_top(weights, None) if a.name_variants else unset
+    name_top = _name_bits_top(weights, None) if name_top is None else name_top
     for m in members:
         if a.nik and m.nik:
             level = _identifier_level(a.nik, m.nik)
@@ -2426,10 +2430,11 @@ def decide_entities(
         ),
         default=-math.inf,
     )
+    name_top = _name_bits_top(weights, None)
     pending = [
         (math.inf, 0.0, False, index)
         if _shares_identifier(a, members)
-        else (*_bounds(a, members, weights), index)
+        else (*_bounds(a, members, weights, name_top), index)
         for index, (key, members) in enumerate(entities)
         if key not in known
     ]
