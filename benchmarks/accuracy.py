@@ -60,6 +60,7 @@ from app.matching.scoring import (
     compare_entity,
     comparison_levels,
     decide,
+    decide_entities,
     identifiers_conflict,
     is_weak_key,
     name_frequency_keys,
@@ -321,9 +322,14 @@ def run_online(
     recluster: bool = False,
     entity_found: bool = True,
     examples: int = 0,
+    every_entity: bool = False,
 ) -> RunResult:
     """Resolve records in ``order``: score each candidate entity on its found records (as the
-    API does), on all its records, or each found record alone (``per_record``)."""
+    API does), on all its records, or each found record alone (``per_record``).
+
+    On found records the decision is ``decide_entities``'s, as the API's, which leaves unscored
+    the entities that cannot change it; ``every_entity`` scores them all (``scoring_cost``
+    records every call)."""
     index: dict[str, list[int]] = defaultdict(list)
     entity_of: dict[int, int] = {}
     members: dict[int, list[PersonFeatures]] = defaultdict(list)
@@ -362,19 +368,31 @@ def run_online(
             scored = [
                 (entity_of[j], compare(features, data[j].features, weights, counts)) for j in found
             ]
+            decision = decide(scored, link_threshold, review_threshold)
         elif entity_found:
             # The entity as the candidate lookup shows it: its records that share a key.
             shown: dict[int, list[PersonFeatures]] = defaultdict(list)
             for j in found:
                 shown[entity_of[j]].append(data[j].features)
-            scored = [
-                (e, compare_entity(features, records, weights, counts))
-                for e, records in shown.items()
-            ]
+            if every_entity:
+                scored = [
+                    (e, compare_entity(features, records, weights, counts))
+                    for e, records in shown.items()
+                ]
+                decision = decide(scored, link_threshold, review_threshold)
+            else:
+                decision = decide_entities(
+                    features,
+                    list(shown.items()),
+                    weights,
+                    counts,
+                    link_threshold,
+                    review_threshold,
+                )
         else:
             entities = {entity_of[j] for j in found}
             scored = [(e, compare_entity(features, members[e], weights, counts)) for e in entities]
-        decision = decide(scored, link_threshold, review_threshold)
+            decision = decide(scored, link_threshold, review_threshold)
         timings.append(time.perf_counter() - started)
         decisions[i] = (
             decision.outcome,

@@ -11,8 +11,9 @@ in this process (the in-process client's included, the database's not). Without 
 prints the process's CPU time per ingest instead.
 
 ``--persons N`` loads a store of N persons first (``benchmarks.store``, as ``benchmarks.ingest``
-does) and mixes held-back records of stored persons into the reports, so resolution meets a
-store like the benchmark's; ``--count`` prints the statements sent and the rows they returned
+does; with ``--template T``, into the database T once, then each run on a fresh copy of T) and
+mixes held-back records of stored persons into the reports, so resolution meets a store like
+the benchmark's; ``--count`` prints the statements sent and the rows they returned
 per ingest (the candidate rows among them).
 """
 
@@ -38,7 +39,7 @@ from sqlalchemy import event
 from app.main import create_app
 from app.services import reports as reports_module
 from app.services import resolution
-from benchmarks import store
+from benchmarks import pg_cpu, store
 from benchmarks.load import exchange_keys
 from benchmarks.setup import SENDERS, bench_settings, prepare
 from benchmarks.workload import fresh_reports
@@ -74,10 +75,16 @@ def measured(*, callgrind: bool, profile: str | None) -> Iterator[list[float]]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    prepared = await prepare(args.database_url)
     known = None
+    if args.template:
+        # A copy of a store built once (``pg_cpu.fresh_copy``): under valgrind, loading 100,000
+        # persons in this process would take longer than the ingests it counts.
+        keys = await pg_cpu.fresh_copy(args.database_url, args.template, args.persons)
+    else:
+        keys = (await prepare(args.database_url)).keys
+        if args.persons:
+            await store.load(args.database_url, args.persons, quiet=True)
     if args.persons:
-        await store.load(args.database_url, args.persons, quiet=True)
         known = store.held_back_records(args.persons)
     app = create_app(bench_settings(args.database_url).model_copy(update={"log_level": "WARNING"}))
     counted: dict[str, int] = {"statements": 0, "persons": 0, "candidates": 0}
@@ -100,7 +107,7 @@ async def main_async(args: argparse.Namespace) -> None:
         reports_module.candidates_of = counting_lookup  # type: ignore[assignment]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sinergi") as http:
-        tokens = await exchange_keys(http, {code: prepared.keys[code] for code in SENDERS})
+        tokens = await exchange_keys(http, {code: keys[code] for code in SENDERS})
         headers = [
             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             for token in tokens.values()
@@ -141,6 +148,11 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=30, help="measured ingests (and warm-up)")
     parser.add_argument("--callgrind", action="store_true", help="count the measured ones only")
     parser.add_argument("--persons", type=int, default=0, help="stored persons loaded first")
+    parser.add_argument(
+        "--template",
+        metavar="DATABASE",
+        help="copy this database, built with --persons first if missing (PostgreSQL)",
+    )
     parser.add_argument("--count", action="store_true", help="statements and candidate rows")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured ingests")
     asyncio.run(main_async(parser.parse_args()))

@@ -60,7 +60,7 @@ def record(dataset: str, entities: int, seed: int, tf: bool) -> tuple[list[Call]
 
     accuracy.compare_entity = recording  # type: ignore[assignment]
     try:
-        accuracy.run_online(data, order, weights, 0.9, 0.5, twins=())
+        accuracy.run_online(data, order, weights, 0.9, 0.5, twins=(), every_entity=True)
     finally:
         accuracy.compare_entity = scored
     return calls, weights

@@ -627,13 +627,25 @@ def _agreement(level: str, label: str, words: str) -> FieldComparison:
     return FieldComparison(level, f"{label} {words}")
 
 
+def _identifier_level(a: str | None, b: str | None) -> str:
+    """``compare_identifier``'s level alone (no reason in words)."""
+    if not a or not b:
+        return MISSING
+    if a == b:
+        return "exact"
+    if OSA.distance(a, b, score_cutoff=1) <= 1:
+        return "typo"
+    return "different"
+
+
 def compare_identifier(a: str | None, b: str | None, label: str) -> FieldComparison:
     """Exact, one-edit typo (substitution, insertion, deletion or adjacent swap) or different."""
-    if not a or not b:
+    level = _identifier_level(a, b)
+    if level == MISSING:
         return _MISSING_FIELD
-    if a == b:
+    if level == "exact":
         return _agreement("exact", label, "equal")
-    if OSA.distance(a, b, score_cutoff=1) <= 1:
+    if level == "typo":
         return FieldComparison("typo", f"{label} differs by one character ({a} ~ {b})")
     return _agreement("different", label, "different")
 
@@ -872,23 +884,44 @@ def _digits_of(day: date) -> str:
 _BIRTH_DATE_EQUAL = FieldComparison("exact", "birth date equal")
 
 
-def compare_birth(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
-    """Birth date: exact, day/month swapped, one-digit typo, same year, year only, different."""
+def _birth_level(a: PersonFeatures, b: PersonFeatures) -> str:
+    """``compare_birth``'s level alone (no reason in words)."""
     da, db = a.date_of_birth, b.date_of_birth
     if da is not None and db is not None:
         if da == db:
-            return _BIRTH_DATE_EQUAL
+            return "exact"
         if da.year == db.year and da.day == db.month and da.month == db.day:
-            return FieldComparison("day_month_swapped", "birth date day/month swapped")
+            return "day_month_swapped"
         if _one_digit_apart(da, db):
-            return FieldComparison("typo", f"birth date one digit apart ({da} ~ {db})")
+            return "typo"
         if da.year == db.year:
-            return FieldComparison("same_year", "birth year equal, day differs")
-        return FieldComparison("different", f"birth date different ({da} ≠ {db})")
+            return "same_year"
+        return "different"
     if a.birth_year is None or b.birth_year is None:
-        return _MISSING_FIELD
+        return MISSING
     if a.birth_year == b.birth_year:
+        return "year_only"
+    return "different"
+
+
+def compare_birth(a: PersonFeatures, b: PersonFeatures) -> FieldComparison:
+    """Birth date: exact, day/month swapped, one-digit typo, same year, year only, different."""
+    level = _birth_level(a, b)
+    da, db = a.date_of_birth, b.date_of_birth
+    if level == "exact":
+        return _BIRTH_DATE_EQUAL
+    if level == "day_month_swapped":
+        return FieldComparison("day_month_swapped", "birth date day/month swapped")
+    if level == "typo":
+        return FieldComparison("typo", f"birth date one digit apart ({da} ~ {db})")
+    if level == "same_year":
+        return FieldComparison("same_year", "birth year equal, day differs")
+    if level == MISSING:
+        return _MISSING_FIELD
+    if level == "year_only":
         return FieldComparison("year_only", "birth year equal")
+    if da is not None and db is not None:
+        return FieldComparison("different", f"birth date different ({da} ≠ {db})")
     return FieldComparison("different", f"birth year different ({a.birth_year} ≠ {b.birth_year})")
 
 
@@ -900,6 +933,19 @@ def _compare_equal(a: str | None, b: str | None, label: str, same: str) -> Field
     return _agreement("different", label, "different")
 
 
+def _address_level(a: PersonFeatures, b: PersonFeatures) -> tuple[str, float, frozenset[str]]:
+    """``compare_address``'s level alone, with the Jaccard share and the words in common."""
+    if not a.address_tokens or not b.address_tokens:
+        return MISSING, 0.0, frozenset()
+    common = a.address_tokens & b.address_tokens
+    jaccard = len(common) / len(a.address_tokens | b.address_tokens)
+    if jaccard >= 0.6 and min(len(a.address_tokens), len(b.address_tokens)) >= 3:
+        return "similar", jaccard, common
+    if jaccard >= 0.25:
+        return "partial", jaccard, common
+    return "different", jaccard, common
+
+
 def compare_address(
     a: PersonFeatures, b: PersonFeatures, tf: TermFrequencies | None = None
 ) -> FieldComparison:
@@ -909,14 +955,13 @@ def compare_address(
     With term frequencies, an agreement weighs as much more or less as its rarest shared word
     is rarer or commoner than an average address word (capped both ways).
     """
-    if not a.address_tokens or not b.address_tokens:
+    level, jaccard, common = _address_level(a, b)
+    if level == MISSING:
         return _MISSING_FIELD
-    common = a.address_tokens & b.address_tokens
-    jaccard = len(common) / len(a.address_tokens | b.address_tokens)
-    if jaccard >= 0.6 and min(len(a.address_tokens), len(b.address_tokens)) >= 3:
-        level, reason = "similar", f"address similar {jaccard:.2f}"
-    elif jaccard >= 0.25:
-        level, reason = "partial", f"address partly shared {jaccard:.2f}"
+    if level == "similar":
+        reason = f"address similar {jaccard:.2f}"
+    elif level == "partial":
+        reason = f"address partly shared {jaccard:.2f}"
     else:
         return _agreement("different", "address", "different")
     words = [w for w in common if not w.isdigit()]
@@ -2143,6 +2188,138 @@ def compare_entity(
     )
 
 
+#: Added to an entity's bound (``entity_score_bound``): a sum taken in another order than
+#: ``_score``'s may differ in its last bits; a bound must never fall below the score it bounds.
+_BOUND_MARGIN = 1e-6
+
+
+def entity_score_bound(
+    a: PersonFeatures,
+    members: Sequence[PersonFeatures],
+    weights: Weights = DEFAULT_WEIGHTS,
+    *,
+    names: bool = False,
+) -> float:
+    """The most ``compare_entity(a, members, weights, …)`` can weigh, in bits, whatever the name
+    counts: each field's level from the fields cheap to compare (identifiers, birth date, sex,
+    nationality, phone, address words), with the most the rules can add to it (a passport or
+    NIK weighing nothing instead of against, a year beside the whole name, a rare place), and
+    the name as if equal, rare and with the father's name the same; with ``names``, the name's
+    own level (``_name_level``, memoized for the scoring that may follow) instead of equal.
+    """
+    others, name = _bound_but_the_name(a, members, weights)
+    if name is None:
+        return others + _BOUND_MARGIN
+    return others + (_name_bound(a, members, weights) if names else name) + _BOUND_MARGIN
+
+
+def _bounds(
+    a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights, name_top: float
+) -> tuple[float, float, bool]:
+    """``entity_score_bound`` without the name's level, the fields but the name alone, and
+    whether the name's level can lower it (a record gives a name)."""
+    others, name = _bound_but_the_name(a, members, weights, name_top)
+    if name is None:
+        return others + _BOUND_MARGIN, others, False
+    return others + name + _BOUND_MARGIN, others, True
+
+
+def _name_bits_top(weights: Weights, level: str | None) -> float:
+    """The most a name agreeing at ``level`` (None: any level) weighs, its adjustments (a rare
+    name, the father's name the same) included."""
+    fw = weights.fields[NAME]
+    if level is None:
+        bits = max(fw.bits(one) for one in fw.m)
+    elif level == "exact":
+        bits = max(fw.bits("exact"), fw.bits("exact_single"))
+    else:
+        bits = fw.bits(level)
+    if weights.term_frequencies is not None and (level is None or level in _FREQUENCY_LEVELS):
+        bits += TF_NAME_MAX_BITS
+    return bits
+
+
+_FATHER_SAME_BITS = max(0.0, math.log2(FATHER_SAME[0] / FATHER_SAME[1]))
+
+
+def _bound_but_the_name(
+    a: PersonFeatures,
+    members: Sequence[PersonFeatures],
+    weights: Weights,
+    name_top: float | None = None,
+) -> tuple[float, float | None]:
+    """``entity_score_bound``'s fields but the name, summed, and the name's part as if equal
+    (None: no record gives a name beside ``a``'s). Per field the best record's, as
+    ``compare_entity`` takes it; a field no record gives adds nothing. ``name_top``:
+    ``_name_bits_top(weights, None)``, when the caller has it."""
+    fw = weights.fields
+    tf = weights.term_frequencies is not None
+    unset = -math.inf
+    nik = passport = name = birth = sex = nationality = phone = address = unset
+    dated = a.date_of_birth is not None and any(m.date_of_birth is not None for m in members)
+    name_top = _name_bits_top(weights, None) if name_top is None else name_top
+    for m in members:
+        if a.nik and m.nik:
+            level = _identifier_level(a.nik, m.nik)
+            bits = fw[NIK].bits(level)
+            nik = max(nik, max(bits, 0.0) if level == "different" else bits)
+        if a.passport and m.passport:
+            level = _identifier_level(a.passport, m.passport)
+            bits = fw[PASSPORT].bits(level)
+            passport = max(passport, max(bits, 0.0) if level == "different" else bits)
+        if a.name_variants and m.name_variants:
+            father = _FATHER_SAME_BITS if a.father_name and m.father_name else 0.0
+            name = max(name, name_top + father)
+        if not (dated and m.date_of_birth is None):
+            level = _birth_level(a, m)
+            if level != MISSING:
+                bits = fw[BIRTH_DATE].bits(level)
+                birth = max(birth, bits + YEAR_BESIDE_NAME_BITS if level == "year_only" else bits)
+        if a.sex and m.sex:
+            sex = max(sex, fw[SEX].bits("same" if a.sex == m.sex else "different"))
+        if a.nationality and m.nationality:
+            same = a.nationality == m.nationality
+            nationality = max(nationality, fw[NATIONALITY].bits("same" if same else "different"))
+        if a.phone and m.phone:
+            phone = max(phone, fw[PHONE].bits("exact" if a.phone == m.phone else "different"))
+        if a.address_tokens and m.address_tokens:
+            level = _address_level(a, m)[0]
+            bits = fw[ADDRESS].bits(level)
+            address = max(
+                address, bits + TF_ADDRESS_MAX_BITS if tf and level != "different" else bits
+            )
+    total = 0.0
+    for bits in (nik, passport, birth, sex, nationality, phone, address):
+        if bits != unset:
+            total += bits
+    return total, None if name == unset else name
+
+
+def _name_bound(a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights) -> float:
+    """The most the name weighs against any of the records giving one, from its level (the
+    strongest of ``_name_level`` over both persons' variants, as ``compare_names`` takes it)."""
+    top = -math.inf
+    for m in members:
+        if not a.name_variants or not m.name_variants:
+            continue
+        rank = min(_name_level(va, vb)[0] for va in a.name_variants for vb in m.name_variants)
+        level = _NAME_LEVELS[rank]
+        bits = _name_bits_top(weights, level)
+        if level == "exact" and a.father_name and m.father_name:
+            bits += _FATHER_SAME_BITS
+        top = max(top, bits)
+    return top
+
+
+def _shares_identifier(a: PersonFeatures, members: Sequence[PersonFeatures]) -> bool:
+    """Whether a record of the entity gives ``a``'s very NIK or passport number."""
+    return any(
+        (a.nik is not None and m.nik == a.nik)
+        or (a.passport is not None and m.passport == a.passport)
+        for m in members
+    )
+
+
 # --------------------------------------------------------------------------------- decision
 
 
@@ -2221,6 +2398,66 @@ def decide(
         return Decision(Outcome.REVIEW, best_candidate, best, others)
     sharing = [(c, s) for c, s in ranked if _identifier_equal(s)]
     return _new_unless_shared([*sharing, *vetoed_sharing.items()], best, others)
+
+
+def decide_entities(
+    a: PersonFeatures,
+    entities: Sequence[tuple[K, Sequence[PersonFeatures]]],
+    weights: Weights = DEFAULT_WEIGHTS,
+    name_counts: Mapping[str, int] | None = None,
+    link_threshold: float = DEFAULT_LINK_THRESHOLD,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+    scores: dict[K, MatchScore] | None = None,
+) -> Decision[K]:
+    """``decide`` over ``compare_entity`` of every entity (each key once), the same decision,
+    scoring only the entities that can take part in it.
+
+    An entity is left unscored when its bound (``entity_score_bound``) is below both the lower
+    threshold and the best score of an entity not vetoed, and none of its records gives the
+    person's NIK or passport: it can then be neither the best candidate, nor an alternative,
+    nor a candidate sharing an identifier, the only ways ``decide`` uses a score. Entities are
+    scored in the order of their bounds, the likeliest first, so that the best score is known
+    early. ``scores``: the entities' scores known already (the same records), kept and reused;
+    filled with those computed here.
+    """
+    known: dict[K, MatchScore] = {} if scores is None else scores
+    floor = min(link_threshold, review_threshold)
+    best = max(
+        (
+            known[key].log_likelihood
+            for key, _members in entities
+            if key in known and not known[key].vetoed
+        ),
+        default=-math.inf,
+    )
+    name_top = _name_bits_top(weights, None)
+    pending = [
+        (math.inf, 0.0, False, index)
+        if _shares_identifier(a, members)
+        else (*_bounds(a, members, weights, name_top), index)
+        for index, (key, members) in enumerate(entities)
+        if key not in known
+    ]
+    pending.sort(key=lambda item: item[0], reverse=True)
+    prior = weights.prior
+    for bound, others, named, index in pending:
+        if bound < best and _probability(bound, prior) < floor:
+            continue
+        key, members = entities[index]
+        if named:
+            # Closer, from the name's own level: most candidates a name key finds are namesakes
+            # whom the birth date, the sex or the phone tell apart, or another name altogether.
+            bound = others + _name_bound(a, members, weights) + _BOUND_MARGIN
+            if bound < best and _probability(bound, prior) < floor:
+                continue
+        score = known[key] = compare_entity(a, members, weights, name_counts)
+        if not score.vetoed and score.log_likelihood > best:
+            best = score.log_likelihood
+    return decide(
+        [(key, known[key]) for key, _members in entities if key in known],
+        link_threshold,
+        review_threshold,
+    )
 
 
 #: How closely two names agree, for a held twin's giving way (``decide``): higher is closer.

@@ -8,7 +8,7 @@ joins the case of any other report that shares a victim (merging such cases), or
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +28,7 @@ from app.matching.scoring import (
     Weights,
     blocking_keys,
     bridged,
-    compare_entity,
-    decide,
+    decide_entities,
     identifiers_conflict,
     name_frequency_keys,
 )
@@ -144,8 +143,16 @@ async def resolve_person(
         (entity_id, features_from_json(stored), hidden)
         for _pid, entity_id, stored, hidden in found.rows
     ]
-    scored = score_entities(features, rows, weights, found.name_counts, with_hidden=False)
-    decision = decide(scored, thresholds.link, thresholds.review)
+    scores: dict[uuid.UUID, MatchScore] = {}
+    decision = decide_entities(
+        features,
+        entities_of(rows, with_hidden=False),
+        weights,
+        found.name_counts,
+        thresholds.link,
+        thresholds.review,
+        scores,
+    )
     best = decision.score
     merged: list[uuid.UUID] = []
     if decision.outcome is Outcome.LINK and decision.candidate is not None and best is not None:
@@ -177,9 +184,20 @@ async def resolve_person(
                 list(best.reasons),
                 restricted=False,
             )
-    if any(hidden for _, _, hidden in rows):
-        everyone = score_entities(features, rows, weights, found.name_counts, with_hidden=True)
-        _keep_restricted_match(session, person, decision, everyone, thresholds)
+    hiding = {entity_id for entity_id, _, hidden in rows if hidden}
+    if hiding:
+        # Decided again on every stored person: an entity without hidden records is scored on
+        # the same records as for the sender, and its score is not computed twice.
+        everyone = decide_entities(
+            features,
+            entities_of(rows, with_hidden=True),
+            weights,
+            found.name_counts,
+            thresholds.link,
+            thresholds.review,
+            {e: score for e, score in scores.items() if e not in hiding},
+        )
+        _keep_restricted_match(session, person, decision, everyone)
     metrics.count_after_commit(session, metrics.DEDUP.labels(_DEDUP_OUTCOME[result.outcome]))
     result.name_counts = found.name_counts
     result.watched = found.watched
@@ -192,38 +210,28 @@ async def resolve_person(
     return result
 
 
-def score_entities(
-    features: PersonFeatures,
-    rows: Sequence[tuple[uuid.UUID, PersonFeatures, bool]],
-    weights: Weights,
-    name_counts: Mapping[str, int],
-    *,
-    with_hidden: bool,
-) -> list[tuple[uuid.UUID, MatchScore]]:
-    """Score the person against each candidate entity as the lookup shows it: all of its found
-    records together (``compare_entity``), so that the fourth record of a person meets the NIK of
-    the first, the phone of the second and the address of the third at once. Records of reports
+def entities_of(
+    rows: Sequence[tuple[uuid.UUID, PersonFeatures, bool]], *, with_hidden: bool
+) -> list[tuple[uuid.UUID, list[PersonFeatures]]]:
+    """Each candidate entity as the lookup shows it: all of its found records together, scored
+    at once (``compare_entity``), so that the fourth record of a person meets the NIK of the
+    first, the phone of the second and the address of the third at once. Records of reports
     hidden from the sender count only ``with_hidden`` (for analysts, never for the sender)."""
     shown: dict[uuid.UUID, list[PersonFeatures]] = {}
     for entity_id, stored, hidden in rows:
         if with_hidden or not hidden:
             shown.setdefault(entity_id, []).append(stored)
-    return [
-        (entity_id, compare_entity(features, members, weights, name_counts))
-        for entity_id, members in shown.items()
-    ]
+    return list(shown.items())
 
 
 def _keep_restricted_match(
     session: AsyncSession,
     person: ReportPerson,
     told: Decision[uuid.UUID],
-    everyone: Sequence[tuple[uuid.UUID, MatchScore]],
-    thresholds: Thresholds,
+    full: Decision[uuid.UUID],
 ) -> None:
     """Record the match the sender was not told of: decided on every stored person, hidden
-    ones included, it names an entity the sender's own decision did not."""
-    full = decide(everyone, thresholds.link, thresholds.review)
+    ones included (``full``), it names an entity the sender's own decision did not."""
     if full.outcome not in {Outcome.LINK, Outcome.REVIEW} or full.candidate is None:
         return
     if full.score is None or (
