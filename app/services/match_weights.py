@@ -29,7 +29,7 @@ from app.matching.calibration import (
     link_threshold_for_precision,
 )
 from app.matching.features_json import features_from_json
-from app.matching.scoring import DEFAULT_WEIGHTS, Weights, comparison_levels
+from app.matching.scoring import DEFAULT_WEIGHTS, FieldWeights, Weights, comparison_levels
 from app.matching.term_frequency import TermCounter, TermFrequencies
 from app.models.resolution import MatchWeights
 from app.repositories import match_weights as repo
@@ -278,6 +278,130 @@ async def recount_terms_if_due(
         session.add(MatchWeights(weights=weights.to_json(), pairs=0, converged=True))
     forget_cached_weights()
     return TermRecount(persons, counted_on, due=True, stored=True, term_persons=read)
+
+
+#: The worker calibrates a store by itself from this many resolved persons on: ``calibrate``
+#: needs ``MIN_RANDOM_PAIRS`` pairs of random persons (two persons each) for u.
+MIN_CALIBRATION_PERSONS = 2 * MIN_RANDOM_PAIRS
+
+
+@dataclass(frozen=True)
+class SelfCalibration:
+    """What one due-check of the worker's calibration found (``calibrate_if_due``)."""
+
+    persons: int
+    """Resolved persons in the store at the check."""
+    calibrated_on: int | None
+    """Persons at the worker's calibration in use (``None``: the m and u in use are not the
+    worker's)."""
+    operators: bool
+    """An operator's calibration is in use: the worker never replaces it."""
+    due: bool
+    stored: bool = False
+    """New weights were stored (not when another worker or an operator stored some meanwhile,
+    nor when the store gave too few pairs for the estimate)."""
+    pairs: int = 0
+    """Candidate pairs the m were estimated on."""
+    random_pairs: int = 0
+    shipped_u: tuple[str, ...] = ()
+    """Not empty: EM over the candidates found households in these fields, and the u measured on
+    random pairs would join them; m stored with the shipped u."""
+    merges: int = 0
+    """Merges of the recluster pass the worker ran under the new weights."""
+
+
+async def calibrate_if_due(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    growth: float,
+    min_persons: int | None = None,
+    min_pairs: int | None = None,
+    min_random_pairs: int | None = None,
+    max_term_persons: int = MAX_TERM_PERSONS,
+) -> SelfCalibration:
+    """The worker's schedule of ``sinergi dedup calibrate``: estimate and store m, u and the term
+    frequencies when the store holds ``min_persons`` resolved persons and the worker has not
+    calibrated it, then whenever it has grown ``growth``-fold since (``growth`` 0: never). An
+    operator's own calibration is never replaced.
+
+    Where EM finds households among the candidates (``not_one_person``), the m are stored with the
+    shipped u, as ``calibrate --shipped-u``: the u of random pairs weigh a shared name and address
+    more than the shipped, and on such a store join household members (precision 0.980 against
+    0.9915, benchmarks/README.md, `calfix`).
+
+    Not due, it costs one read of the latest weights and one count of the persons (and, where
+    the worker never calibrated, one look for an operator's calibration). The estimate reads the
+    candidate pairs in one session, the term counts a page per session; one short transaction
+    stores the weights under the lock the term recount takes, only if the weights in use are
+    still those the check saw: of several workers due at once one stores.
+    """
+    async with factory() as session:
+        row = await repo.latest(session)
+        persons = await repo.count_resolved(session)
+        current = Weights.from_json(row.weights) if row is not None else DEFAULT_WEIGHTS
+        calibrated_on = current.calibrated_by_worker_on
+        operators = (
+            calibrated_on is None and row is not None and await repo.calibrated_by_operator(session)
+        )
+    seen = row.id if row is not None else None
+    min_persons = MIN_CALIBRATION_PERSONS if min_persons is None else min_persons
+    min_pairs = MIN_CANDIDATE_PAIRS if min_pairs is None else min_pairs
+    min_random_pairs = MIN_RANDOM_PAIRS if min_random_pairs is None else min_random_pairs
+    due = (
+        growth > 0
+        and not operators
+        and persons >= max(min_persons, 1)
+        and (calibrated_on is None or persons >= growth * calibrated_on)
+    )
+    if not due:
+        return SelfCalibration(persons, calibrated_on, operators, due=False)
+    async with factory() as session:
+        estimate = await calibrate(session, save=False, min_pairs=min_pairs, max_term_persons=0)
+    checked = SelfCalibration(
+        persons,
+        calibrated_on,
+        operators,
+        due=True,
+        pairs=estimate.pairs,
+        random_pairs=estimate.random_pairs,
+        shipped_u=estimate.not_one_person,
+    )
+    if estimate.pairs < max(min_pairs, 1) or estimate.random_pairs < min_random_pairs:
+        return checked
+
+    async def read_page(after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Any]]:
+        async with factory() as page_session:
+            return await repo.features_after(page_session, after, limit)
+
+    frequencies, _ = await _count_pages(read_page, max_term_persons)
+    weights = estimate.weights
+    if estimate.not_one_person:
+        weights = _with_shipped_u(weights)
+    weights = replace(weights, term_frequencies=frequencies, calibrated_by_worker_on=persons)
+    async with transaction(factory) as session:
+        await repo.lock_weights(session)
+        latest = await repo.latest(session)
+        if (latest.id if latest is not None else None) != seen:
+            return checked
+        session.add(
+            MatchWeights(
+                weights=weights.to_json(), pairs=estimate.pairs, converged=estimate.converged
+            )
+        )
+    forget_cached_weights()
+    return replace(checked, stored=True)
+
+
+def _with_shipped_u(weights: Weights) -> Weights:
+    """The estimated m with the shipped u and prior (what ``calibrate --shipped-u`` stores)."""
+    return replace(
+        weights,
+        fields={
+            name: FieldWeights(m=dict(fw.m), u=dict(DEFAULT_WEIGHTS.fields[name].u))
+            for name, fw in weights.fields.items()
+        },
+        prior=DEFAULT_WEIGHTS.prior,
+    )
 
 
 async def current_weights(session: AsyncSession) -> Weights:
