@@ -364,20 +364,19 @@ class Worker:
         if not result.stored:
             if result.due:
                 logger.info(
-                    "calibration due over %d persons, not stored: %d candidate pairs and %d "
-                    "random pairs (too few), or another worker or an operator stored weights "
-                    "meanwhile",
+                    "calibration due over %d persons, not stored: %d candidate pairs (too few), "
+                    "or another worker or an operator stored weights meanwhile",
                     result.persons,
                     result.pairs,
-                    result.random_pairs,
                 )
             return result
         logger.info(
             "weights calibrated over %d persons (%d candidate pairs%s) and stored (before: %s)",
             result.persons,
             result.pairs,
-            f"; households found in {', '.join(result.shipped_u)}: m kept with the shipped u"
-            if result.shipped_u
+            f"; households found in {', '.join(result.households)}: m learnt within pairs of "
+            "one name"
+            if result.households
             else "",
             "shipped"
             if result.calibrated_on is None

@@ -287,8 +287,8 @@ async def resolve_through_api(
                         took,
                     )
                     arrival.append(i)
-                    if terms_every and len(arrival) % terms_every == 0:
-                        answered = len(arrival)
+                    answered = len(arrival)  # other senders append while a check awaits
+                    if terms_every and answered % terms_every == 0:
                         check = await worker.recount_terms_if_due()
                         if check is None:
                             raise SystemExit("the worker's term count failed")
@@ -296,10 +296,10 @@ async def resolve_through_api(
                             term_counts.append((answered, check.term_persons))
                     if (
                         calibrate_every
-                        and len(arrival) % calibrate_every == 0
+                        and answered % calibrate_every == 0
                         and not (checking and not checking[-1].done())
                     ):
-                        checking.append(asyncio.create_task(calibrate_check(len(arrival))))
+                        checking.append(asyncio.create_task(calibrate_check(answered)))
 
             started = time.perf_counter()
             await asyncio.gather(*(sender(code) for code in tokens))
@@ -459,7 +459,7 @@ def report_dataset(
     if calibrate_every:
         done = "; ".join(
             f"{c.persons} persons after {r} reports ({c.pairs} candidate pairs"
-            + (f", shipped u: households in {'/'.join(c.shipped_u)}" if c.shipped_u else "")
+            + (f", households in {'/'.join(c.households)}" if c.households else "")
             + f"), recluster {c.merges} merges"
             for r, c in service.calibrations
         )

@@ -29,7 +29,7 @@ from app.matching.calibration import (
     link_threshold_for_precision,
 )
 from app.matching.features_json import features_from_json
-from app.matching.scoring import DEFAULT_WEIGHTS, FieldWeights, Weights, comparison_levels
+from app.matching.scoring import DEFAULT_WEIGHTS, Weights, comparison_levels
 from app.matching.term_frequency import TermCounter, TermFrequencies
 from app.models.resolution import MatchWeights
 from app.repositories import match_weights as repo
@@ -280,9 +280,9 @@ async def recount_terms_if_due(
     return TermRecount(persons, counted_on, due=True, stored=True, term_persons=read)
 
 
-#: The worker calibrates a store by itself from this many resolved persons on: ``calibrate``
-#: needs ``MIN_RANDOM_PAIRS`` pairs of random persons (two persons each) for u.
-MIN_CALIBRATION_PERSONS = 2 * MIN_RANDOM_PAIRS
+#: The worker calibrates a store by itself from this many resolved persons on (as it counts
+#: their terms): fewer give too few candidate pairs to estimate m.
+MIN_CALIBRATION_PERSONS = 1000
 
 
 @dataclass(frozen=True)
@@ -302,10 +302,9 @@ class SelfCalibration:
     nor when the store gave too few pairs for the estimate)."""
     pairs: int = 0
     """Candidate pairs the m were estimated on."""
-    random_pairs: int = 0
-    shipped_u: tuple[str, ...] = ()
-    """Not empty: EM over the candidates found households in these fields, and the u measured on
-    random pairs would join them; m stored with the shipped u."""
+    households: tuple[str, ...] = ()
+    """Not empty: EM over all candidates found households in these fields (m learnt within pairs
+    of one name instead)."""
     merges: int = 0
     """Merges of the recluster pass the worker ran under the new weights."""
 
@@ -316,18 +315,19 @@ async def calibrate_if_due(
     growth: float,
     min_persons: int | None = None,
     min_pairs: int | None = None,
-    min_random_pairs: int | None = None,
     max_term_persons: int = MAX_TERM_PERSONS,
 ) -> SelfCalibration:
-    """The worker's schedule of ``sinergi dedup calibrate``: estimate and store m, u and the term
-    frequencies when the store holds ``min_persons`` resolved persons and the worker has not
-    calibrated it, then whenever it has grown ``growth``-fold since (``growth`` 0: never). An
-    operator's own calibration is never replaced.
+    """The worker's schedule of ``sinergi dedup calibrate --shipped-u``: estimate m by EM over the
+    candidate pairs and count the term frequencies, and store them with the shipped u, when the
+    store holds ``min_persons`` resolved persons and the worker has not calibrated it, then
+    whenever it has grown ``growth``-fold since (``growth`` 0: never). An operator's own
+    calibration is never replaced.
 
-    Where EM finds households among the candidates (``not_one_person``), the m are stored with the
-    shipped u, as ``calibrate --shipped-u``: the u of random pairs weigh a shared name and address
-    more than the shipped, and on such a store join household members (precision 0.980 against
-    0.9915, benchmarks/README.md, `calfix`).
+    u stays shipped: ``calibrate`` measures u on at most 1,000 random pairs, where a name agreeing
+    exactly (u 1.7e-4) is seldom seen once; its u falls to the floor and a shared name weighs 19
+    bits. On a young store of households that took precision from 0.981 to 0.878
+    (benchmarks/README.md, issue 22, `autocal`); the operator, who can check on labelled
+    samples, may store a full calibration instead.
 
     Not due, it costs one read of the latest weights and one count of the persons (and, where
     the worker never calibrated, one look for an operator's calibration). The estimate reads the
@@ -346,7 +346,6 @@ async def calibrate_if_due(
     seen = row.id if row is not None else None
     min_persons = MIN_CALIBRATION_PERSONS if min_persons is None else min_persons
     min_pairs = MIN_CANDIDATE_PAIRS if min_pairs is None else min_pairs
-    min_random_pairs = MIN_RANDOM_PAIRS if min_random_pairs is None else min_random_pairs
     due = (
         growth > 0
         and not operators
@@ -356,17 +355,18 @@ async def calibrate_if_due(
     if not due:
         return SelfCalibration(persons, calibrated_on, operators, due=False)
     async with factory() as session:
-        estimate = await calibrate(session, save=False, min_pairs=min_pairs, max_term_persons=0)
+        estimate = await calibrate(
+            session, save=False, min_pairs=min_pairs, max_term_persons=0, shipped_u=True
+        )
     checked = SelfCalibration(
         persons,
         calibrated_on,
         operators,
         due=True,
         pairs=estimate.pairs,
-        random_pairs=estimate.random_pairs,
-        shipped_u=estimate.not_one_person,
+        households=estimate.not_one_person,
     )
-    if estimate.pairs < max(min_pairs, 1) or estimate.random_pairs < min_random_pairs:
+    if estimate.pairs < max(min_pairs, 1):
         return checked
 
     async def read_page(after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Any]]:
@@ -374,10 +374,9 @@ async def calibrate_if_due(
             return await repo.features_after(page_session, after, limit)
 
     frequencies, _ = await _count_pages(read_page, max_term_persons)
-    weights = estimate.weights
-    if estimate.not_one_person:
-        weights = _with_shipped_u(weights)
-    weights = replace(weights, term_frequencies=frequencies, calibrated_by_worker_on=persons)
+    weights = replace(
+        estimate.weights, term_frequencies=frequencies, calibrated_by_worker_on=persons
+    )
     async with transaction(factory) as session:
         await repo.lock_weights(session)
         latest = await repo.latest(session)
@@ -390,18 +389,6 @@ async def calibrate_if_due(
         )
     forget_cached_weights()
     return replace(checked, stored=True)
-
-
-def _with_shipped_u(weights: Weights) -> Weights:
-    """The estimated m with the shipped u and prior (what ``calibrate --shipped-u`` stores)."""
-    return replace(
-        weights,
-        fields={
-            name: FieldWeights(m=dict(fw.m), u=dict(DEFAULT_WEIGHTS.fields[name].u))
-            for name, fw in weights.fields.items()
-        },
-        prior=DEFAULT_WEIGHTS.prior,
-    )
 
 
 async def current_weights(session: AsyncSession) -> Weights:

@@ -105,7 +105,6 @@ GIVEN = [
 def small_store(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(match_weights, "MIN_CALIBRATION_PERSONS", THRESHOLD)
     monkeypatch.setattr(match_weights, "MIN_CANDIDATE_PAIRS", 10)
-    monkeypatch.setattr(match_weights, "MIN_RANDOM_PAIRS", 10)
     monkeypatch.setattr(match_weights, "MIN_TERM_PERSONS", 10_000)  # no term recount here
     forget_cached_weights()
     yield
