@@ -283,6 +283,13 @@ async def recount_terms_if_due(
 #: The worker calibrates a store by itself from this many resolved persons on (as it counts
 #: their terms): fewer give too few candidate pairs to estimate m.
 MIN_CALIBRATION_PERSONS = 1000
+#: ... and from this many candidate pairs: a level one person's records seldom show (a birth
+#: date or sex that differs, m 0.005-0.01) is not seen among the few hundred true pairs of a
+#: smaller sample, and EM fills it with household members. m learnt on 809 candidate pairs of a
+#: store of households merged 22 of 78 twins; on 3,062 pairs, 3 as the shipped weights
+#: (benchmarks/README.md, issue 22, `autocal`). ``calibrate``'s own floor (200) stays the
+#: operator's, who can check the result on labelled samples.
+MIN_SELF_CALIBRATION_PAIRS = 2000
 
 
 @dataclass(frozen=True)
@@ -345,7 +352,7 @@ async def calibrate_if_due(
         )
     seen = row.id if row is not None else None
     min_persons = MIN_CALIBRATION_PERSONS if min_persons is None else min_persons
-    min_pairs = MIN_CANDIDATE_PAIRS if min_pairs is None else min_pairs
+    min_pairs = MIN_SELF_CALIBRATION_PAIRS if min_pairs is None else min_pairs
     due = (
         growth > 0
         and not operators
@@ -356,7 +363,11 @@ async def calibrate_if_due(
         return SelfCalibration(persons, calibrated_on, operators, due=False)
     async with factory() as session:
         estimate = await calibrate(
-            session, save=False, min_pairs=min_pairs, max_term_persons=0, shipped_u=True
+            session,
+            save=False,
+            min_pairs=min(MIN_CANDIDATE_PAIRS, min_pairs),  # per field, as the command
+            max_term_persons=0,
+            shipped_u=True,
         )
     checked = SelfCalibration(
         persons,

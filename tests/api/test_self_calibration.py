@@ -104,7 +104,7 @@ GIVEN = [
 @pytest.fixture(autouse=True)
 def small_store(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(match_weights, "MIN_CALIBRATION_PERSONS", THRESHOLD)
-    monkeypatch.setattr(match_weights, "MIN_CANDIDATE_PAIRS", 10)
+    monkeypatch.setattr(match_weights, "MIN_SELF_CALIBRATION_PAIRS", 10)
     monkeypatch.setattr(match_weights, "MIN_TERM_PERSONS", 10_000)  # no term recount here
     forget_cached_weights()
     yield
