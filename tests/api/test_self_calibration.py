@@ -356,3 +356,31 @@ async def test_several_workers_due_at_once_store_one_calibration(
     assert all(r is not None and r.due for r in results)
     assert sum(r.stored for r in results if r is not None) == 1
     assert len(await stored_weights(app)) == 1
+
+
+async def test_too_few_candidate_pairs_store_nothing_until_there_are_enough(
+    app: Any,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    agencies: dict[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await names_often_replaced(client, agencies, 24)  # 72 persons, 65 candidate pairs
+    monkeypatch.setattr(match_weights, "MIN_SELF_CALIBRATION_PAIRS", 100)
+    worker = Worker(settings, app.state.session_factory, name="w-cal")
+    try:
+        few = await worker.calibrate_if_due()
+        assert few is not None
+        assert few.due
+        assert not few.stored
+        assert 0 < few.pairs < 100
+        assert await stored_weights(app) == []
+        rina, sari = await rina_and_sari(client, agencies, "Sinurat")
+        assert rina != sari
+        monkeypatch.setattr(match_weights, "MIN_SELF_CALIBRATION_PAIRS", 10)
+        enough = await worker.calibrate_if_due()
+        assert enough is not None
+        assert enough.stored
+    finally:
+        await worker.aclose()
+    assert len(await stored_weights(app)) == 1
