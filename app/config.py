@@ -139,7 +139,14 @@ class Settings(BaseSettings):
     #: whenever it has grown this many times over since the last count (0: never; run the
     #: command). The m/u weights in use are kept.
     term_recount_growth: float = Field(default=2.0, ge=0, le=1000)
-    #: How often `sinergi worker` checks whether a recount is due (one count of the persons).
+    #: `sinergi worker` calibrates the store's weights itself (`sinergi dedup calibrate
+    #: --shipped-u`: m and the term counts) once it holds 1,000 resolved persons and 2,000
+    #: candidate pairs, then again whenever it has grown this many times over since, and right
+    #: after runs a full recluster pass under the new weights. Never over an operator's own
+    #: calibration (0: never; run the command).
+    calibration_growth: float = Field(default=2.0, ge=0, le=1000)
+    #: How often `sinergi worker` checks whether a calibration or a term recount is due (one
+    #: count of the persons).
     term_check_interval_minutes: float = Field(default=10, gt=0, le=24 * 60)
     #: Days audit events are kept; 0 keeps them for ever. The purge leaves a checkpoint event.
     audit_retention_days: int = Field(default=0, ge=0, le=36500)
@@ -198,6 +205,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SINERGI_TERM_RECOUNT_GROWTH must be 0 (never recount) or more than 1 (the "
                 "store grown that many times over since the last count)"
+            )
+        if 0 < self.calibration_growth <= 1:
+            raise ValueError(
+                "SINERGI_CALIBRATION_GROWTH must be 0 (never calibrate) or more than 1 (the "
+                "store grown that many times over since the worker's last calibration)"
             )
         return self
 

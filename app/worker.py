@@ -31,7 +31,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -45,7 +45,12 @@ from app.models.base import utcnow
 from app.models.delivery import DeliveryAttempt, DeliveryStatus
 from app.repositories import deliveries as repo
 from app.services.delivery import envelope
-from app.services.match_weights import TermRecount, recount_terms_if_due
+from app.services.match_weights import (
+    SelfCalibration,
+    TermRecount,
+    calibrate_if_due,
+    recount_terms_if_due,
+)
 from app.services.recluster import recluster
 from app.services.retention import run_retention
 from app.services.webhooks import (
@@ -241,7 +246,7 @@ class Worker:
         next_recluster = time.monotonic() + self.settings.recluster_interval_hours * 3600
         reclustering: asyncio.Task[None] | None = None
         next_terms = time.monotonic() + self.settings.term_check_interval_minutes * 60
-        counting: asyncio.Task[TermRecount | None] | None = None
+        counting: asyncio.Task[None] | None = None
         while not stop.is_set():
             if (
                 not outage
@@ -261,13 +266,13 @@ class Worker:
                 reclustering = asyncio.create_task(self._run_recluster())
             if (
                 not outage
-                and self.settings.term_recount_growth
+                and (self.settings.term_recount_growth or self.settings.calibration_growth)
                 and time.monotonic() >= next_terms
                 and (counting is None or counting.done())
             ):
                 next_terms = time.monotonic() + self.settings.term_check_interval_minutes * 60
                 # Beside the deliveries: a count over a large store reads it page by page.
-                counting = asyncio.create_task(self.recount_terms_if_due())
+                counting = asyncio.create_task(self.check_weights())
             try:
                 count = await self.run_once()
             except Exception as exc:
@@ -334,6 +339,64 @@ class Worker:
             )
         except Exception:
             logger.exception("recluster failed; it runs again at the next interval")
+
+    async def check_weights(self) -> None:
+        """The weights' schedule: calibrate if due, else recount the term frequencies if due
+        (a calibration counts them too)."""
+        if self.settings.calibration_growth:
+            calibrated = await self.calibrate_if_due()
+            if calibrated is not None and calibrated.stored:
+                return
+        if self.settings.term_recount_growth:
+            await self.recount_terms_if_due()
+
+    async def calibrate_if_due(self) -> SelfCalibration | None:
+        """Calibrate the store's weights if due (``calibration_growth``), then re-score every
+        stored person under them (a full recluster pass); a failure is logged, never fatal.
+        ``None``: the check failed."""
+        try:
+            result = await calibrate_if_due(
+                self.session_factory, growth=self.settings.calibration_growth
+            )
+        except Exception:
+            logger.exception("calibration failed; it is checked again at the next interval")
+            return None
+        if not result.stored:
+            if result.due:
+                logger.info(
+                    "calibration due over %d persons, not stored: %d candidate pairs (too few), "
+                    "or another worker or an operator stored weights meanwhile",
+                    result.persons,
+                    result.pairs,
+                )
+            return result
+        logger.info(
+            "weights calibrated over %d persons (%d candidate pairs%s) and stored (before: %s)",
+            result.persons,
+            result.pairs,
+            f"; households found in {', '.join(result.households)}: m learnt within pairs of "
+            "one name"
+            if result.households
+            else "",
+            "shipped"
+            if result.calibrated_on is None
+            else f"calibrated over {result.calibrated_on} persons",
+        )
+        try:
+            # Records linked or held apart before are re-scored under the new weights.
+            reclustered = await recluster(
+                self.session_factory, merge_threshold=self.settings.match_merge_threshold, full=True
+            )
+        except Exception:
+            logger.exception("recluster after calibration failed; the scheduled pass repairs")
+            return result
+        logger.info(
+            "recluster after calibration: %d persons, %d pairs scored, %d merges",
+            reclustered.persons,
+            reclustered.pairs,
+            reclustered.merges,
+        )
+        return replace(result, merges=reclustered.merges)
 
     async def recount_terms_if_due(self) -> TermRecount | None:
         """Count the store's term frequencies if due (``term_recount_growth``); a failure is

@@ -12,6 +12,10 @@ recluster`` runs) is run once and the entities are read again.
 fresh store gets its term frequencies once it holds ``MIN_TERM_PERSONS`` persons, and again when
 it has doubled. Without it the store is never counted (an uncalibrated deployment, or a worker
 with the count turned off). The mirror scores without term frequencies either way.
+``--calibrate-every N`` runs the worker's calibration check (``Worker.calibrate_if_due``,
+``SINERGI_CALIBRATION_GROWTH``) likewise: m, u and term counts estimated and stored once the store
+holds ``MIN_CALIBRATION_PERSONS`` persons and again when it has doubled, each followed by a full
+recluster pass; the mirror keeps the shipped weights.
 
 Beside the service's figures it prints, on the same data, ``accuracy.py``'s in-memory figures
 (its own loaders) and those of the same in-memory mirror fed what the service was fed (each
@@ -52,7 +56,7 @@ from app.config import Settings
 from app.main import create_app
 from app.matching.scoring import DEFAULT_WEIGHTS
 from app.schemas.report import PersonIn
-from app.services.match_weights import forget_cached_weights
+from app.services.match_weights import SelfCalibration, forget_cached_weights
 from app.services.persons import identify
 from app.services.recluster import recluster
 from app.services.resolution import Thresholds
@@ -165,6 +169,8 @@ class ServiceRun:
     refused: dict[str, int] = field(default_factory=dict)
     term_counts: list[tuple[int, int]] = field(default_factory=list)
     """(reports answered, persons counted) of each term count the worker's check stored."""
+    calibrations: list[tuple[int, SelfCalibration]] = field(default_factory=list)
+    """(reports answered, what the check found) of each calibration the worker's check stored."""
 
     @property
     def reports_per_second(self) -> float:
@@ -202,6 +208,7 @@ async def resolve_through_api(
     recluster_pass: bool = True,
     fresh: bool = True,
     terms_every: int = 0,
+    calibrate_every: int = 0,
 ) -> ServiceRun:
     """Submit each record as a one-person report in ``order`` from ``senders`` agencies at
     once (each sends the next record left when its previous report is answered), read every
@@ -209,7 +216,9 @@ async def resolve_through_api(
 
     ``fresh``: recreate the database first; otherwise it must be migrated and empty.
     ``terms_every``: run the worker's due-check of the term count after every that many
-    reports answered (0: never)."""
+    reports answered (0: never). ``calibrate_every``: the same for the worker's calibration
+    check (``Worker.calibrate_if_due``: when it stores weights, its full recluster pass too); a
+    check is skipped while the previous one still runs, as the worker's schedule does."""
     keys = (
         await fresh_database(database_url)
         if fresh
@@ -220,6 +229,16 @@ async def resolve_through_api(
     app = create_app(settings)
     worker = Worker(settings, app.state.session_factory, name="accuracy-api")
     term_counts: list[tuple[int, int]] = []
+    calibrations: list[tuple[int, SelfCalibration]] = []
+    checking: list[asyncio.Task[None]] = []
+
+    async def calibrate_check(answered: int) -> None:
+        check = await worker.calibrate_if_due()
+        if check is None:
+            raise SystemExit("the worker's calibration failed")
+        if check.stored:
+            calibrations.append((answered, check))
+
     rng = random.Random(seed)
     bodies = {}
     for i in order:  # built before the clock starts, in a fixed order
@@ -268,18 +287,33 @@ async def resolve_through_api(
                         took,
                     )
                     arrival.append(i)
-                    if terms_every and len(arrival) % terms_every == 0:
-                        answered = len(arrival)
+                    answered = len(arrival)  # other senders append while a check awaits
+                    if terms_every and answered % terms_every == 0:
                         check = await worker.recount_terms_if_due()
                         if check is None:
                             raise SystemExit("the worker's term count failed")
                         if check.stored:
                             term_counts.append((answered, check.term_persons))
+                    if (
+                        calibrate_every
+                        and answered % calibrate_every == 0
+                        and not (checking and not checking[-1].done())
+                    ):
+                        checking.append(asyncio.create_task(calibrate_check(answered)))
 
             started = time.perf_counter()
             await asyncio.gather(*(sender(code) for code in tokens))
             seconds = time.perf_counter() - started
-            run = ServiceRun(arrival, answers, {}, {}, seconds, term_counts=term_counts)
+            await asyncio.gather(*checking)  # a calibration begun before the last report
+            run = ServiceRun(
+                arrival,
+                answers,
+                {},
+                {},
+                seconds,
+                term_counts=term_counts,
+                calibrations=calibrations,
+            )
             run.before = await _read_entities(client, tokens, answers)
             if recluster_pass:
                 result = await recluster(
@@ -382,6 +416,7 @@ def report_dataset(
     senders: int,
     examples: int,
     terms_every: int = 0,
+    calibrate_every: int = 0,
 ) -> ServiceRun:
     loaded, relations = load(name, entities, seed)
     twins = [(a, b) for a, b, kind in relations if kind == "twin"]
@@ -400,7 +435,13 @@ def report_dataset(
     own = mirror(loaded, order, False)
     service = asyncio.run(
         resolve_through_api(
-            database_url, records, order, senders=senders, seed=seed, terms_every=terms_every
+            database_url,
+            records,
+            order,
+            senders=senders,
+            seed=seed,
+            terms_every=terms_every,
+            calibrate_every=calibrate_every,
         )
     )
     online = mirror(sent, service.arrival, False)
@@ -415,6 +456,15 @@ def report_dataset(
         counts = ", ".join(f"{p} persons after {r} reports" for r, p in service.term_counts)
         print(f"  term counts stored by the worker's check every {terms_every} reports: "
               + (counts or "none"))  # fmt: skip
+    if calibrate_every:
+        done = "; ".join(
+            f"{c.persons} persons after {r} reports ({c.pairs} candidate pairs"
+            + (f", households in {'/'.join(c.households)}" if c.households else "")
+            + f"), recluster {c.merges} merges"
+            for r, c in service.calibrations
+        )
+        print(f"  calibrations stored by the worker's check every {calibrate_every} reports: "
+              + (done or "none"))  # fmt: skip
     print(f"  {'':<30}{'precision':>10}{'recall':>9}{'F1':>8}{'twins':>10}{'same name':>12}")
     print(_line("accuracy.py (its loader)", pairwise(loaded, own.entity_of, twins)))
     print(_line("mirror, as sent", pairwise(sent, online.entity_of, twins)))
@@ -465,6 +515,14 @@ def main() -> None:
         help="run the worker's due-check of the term count every N reports (0: never)",
     )
     parser.add_argument(
+        "--calibrate-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the worker's due-check of its calibration (and, when it calibrates, its"
+        " recluster pass) every N reports (0: never)",
+    )
+    parser.add_argument(
         "--database-url",
         default=DEFAULT_DATABASE_URL,
         help="recreated for every data set (default %(default)s)",
@@ -479,6 +537,7 @@ def main() -> None:
             args.senders,
             args.examples,
             args.terms_every,
+            args.calibrate_every,
         )
 
 

@@ -394,6 +394,9 @@ class Weights:
     term_frequencies: TermFrequencies | None = None
     """Counted on the store by calibration: agreeing on a rare name or address word weighs
     more, on a common one less. None (the shipped defaults): every agreement of a level alike."""
+    calibrated_by_worker_on: int | None = None
+    """Resolved persons in the store when the worker calibrated these m and u by itself; None:
+    the shipped weights or an operator's `sinergi dedup calibrate`. Kept by a term recount."""
 
     def to_json(self) -> str:
         """Serialize so calibrated weights can be stored and reloaded."""
@@ -405,6 +408,8 @@ class Weights:
         }
         if self.term_frequencies is not None:
             data["term_frequencies"] = self.term_frequencies.to_dict()
+        if self.calibrated_by_worker_on is not None:
+            data["calibrated_by_worker_on"] = self.calibrated_by_worker_on
         return json.dumps(data, indent=2, sort_keys=True)
 
     @classmethod
@@ -425,6 +430,7 @@ class Weights:
                 if data.get("term_frequencies")
                 else None
             ),
+            calibrated_by_worker_on=data.get("calibrated_by_worker_on"),
         )
 
     def levels(self, field_name: str) -> tuple[str, ...]:

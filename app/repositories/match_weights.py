@@ -49,6 +49,12 @@ async def latest(session: AsyncSession) -> MatchWeights | None:
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def calibrated_by_operator(session: AsyncSession) -> bool:
+    """Whether a full calibration (m and u, not only term counts) was ever stored."""
+    query = select(MatchWeights.id).where(MatchWeights.pairs > 0).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
 async def count_resolved(session: AsyncSession) -> int:
     """Stored persons resolved to an entity: those the term frequencies are counted over."""
     query = (

@@ -280,6 +280,128 @@ async def recount_terms_if_due(
     return TermRecount(persons, counted_on, due=True, stored=True, term_persons=read)
 
 
+#: The worker calibrates a store by itself from this many resolved persons on (as it counts
+#: their terms): fewer give too few candidate pairs to estimate m.
+MIN_CALIBRATION_PERSONS = 1000
+#: ... and from this many candidate pairs: a level one person's records seldom show (a birth
+#: date or sex that differs, m 0.005-0.01) is not seen among the few hundred true pairs of a
+#: smaller sample, and EM fills it with household members. m learnt on 809 candidate pairs of a
+#: store of households merged 22 of 78 twins; on 3,062 pairs, 3 as the shipped weights
+#: (benchmarks/README.md, issue 22, `autocal`). ``calibrate``'s own floor (200) stays the
+#: operator's, who can check the result on labelled samples.
+MIN_SELF_CALIBRATION_PAIRS = 2000
+
+
+@dataclass(frozen=True)
+class SelfCalibration:
+    """What one due-check of the worker's calibration found (``calibrate_if_due``)."""
+
+    persons: int
+    """Resolved persons in the store at the check."""
+    calibrated_on: int | None
+    """Persons at the worker's calibration in use (``None``: the m and u in use are not the
+    worker's)."""
+    operators: bool
+    """An operator's calibration is in use: the worker never replaces it."""
+    due: bool
+    stored: bool = False
+    """New weights were stored (not when another worker or an operator stored some meanwhile,
+    nor when the store gave too few pairs for the estimate)."""
+    pairs: int = 0
+    """Candidate pairs the m were estimated on."""
+    households: tuple[str, ...] = ()
+    """Not empty: EM over all candidates found households in these fields (m learnt within pairs
+    of one name instead)."""
+    merges: int = 0
+    """Merges of the recluster pass the worker ran under the new weights."""
+
+
+async def calibrate_if_due(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    growth: float,
+    min_persons: int | None = None,
+    min_pairs: int | None = None,
+    max_term_persons: int = MAX_TERM_PERSONS,
+) -> SelfCalibration:
+    """The worker's schedule of ``sinergi dedup calibrate --shipped-u``: estimate m by EM over the
+    candidate pairs and count the term frequencies, and store them with the shipped u, when the
+    store holds ``min_persons`` resolved persons and the worker has not calibrated it, then
+    whenever it has grown ``growth``-fold since (``growth`` 0: never). An operator's own
+    calibration is never replaced.
+
+    u stays shipped: ``calibrate`` measures u on at most 1,000 random pairs, where a name agreeing
+    exactly (u 1.7e-4) is seldom seen once; its u falls to the floor and a shared name weighs 19
+    bits. On a young store of households that took precision from 0.981 to 0.878
+    (benchmarks/README.md, issue 22, `autocal`); the operator, who can check on labelled
+    samples, may store a full calibration instead.
+
+    Not due, it costs one read of the latest weights and one count of the persons (and, where
+    the worker never calibrated, one look for an operator's calibration). The estimate reads the
+    candidate pairs in one session, the term counts a page per session; one short transaction
+    stores the weights under the lock the term recount takes, only if the weights in use are
+    still those the check saw: of several workers due at once one stores.
+    """
+    async with factory() as session:
+        row = await repo.latest(session)
+        persons = await repo.count_resolved(session)
+        current = Weights.from_json(row.weights) if row is not None else DEFAULT_WEIGHTS
+        calibrated_on = current.calibrated_by_worker_on
+        operators = (
+            calibrated_on is None and row is not None and await repo.calibrated_by_operator(session)
+        )
+    seen = row.id if row is not None else None
+    min_persons = MIN_CALIBRATION_PERSONS if min_persons is None else min_persons
+    min_pairs = MIN_SELF_CALIBRATION_PAIRS if min_pairs is None else min_pairs
+    due = (
+        growth > 0
+        and not operators
+        and persons >= max(min_persons, 1)
+        and (calibrated_on is None or persons >= growth * calibrated_on)
+    )
+    if not due:
+        return SelfCalibration(persons, calibrated_on, operators, due=False)
+    async with factory() as session:
+        estimate = await calibrate(
+            session,
+            save=False,
+            min_pairs=min(MIN_CANDIDATE_PAIRS, min_pairs),  # per field, as the command
+            max_term_persons=0,
+            shipped_u=True,
+        )
+    checked = SelfCalibration(
+        persons,
+        calibrated_on,
+        operators,
+        due=True,
+        pairs=estimate.pairs,
+        households=estimate.not_one_person,
+    )
+    if estimate.pairs < max(min_pairs, 1):
+        return checked
+
+    async def read_page(after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Any]]:
+        async with factory() as page_session:
+            return await repo.features_after(page_session, after, limit)
+
+    frequencies, _ = await _count_pages(read_page, max_term_persons)
+    weights = replace(
+        estimate.weights, term_frequencies=frequencies, calibrated_by_worker_on=persons
+    )
+    async with transaction(factory) as session:
+        await repo.lock_weights(session)
+        latest = await repo.latest(session)
+        if (latest.id if latest is not None else None) != seen:
+            return checked
+        session.add(
+            MatchWeights(
+                weights=weights.to_json(), pairs=estimate.pairs, converged=estimate.converged
+            )
+        )
+    forget_cached_weights()
+    return replace(checked, stored=True)
+
+
 async def current_weights(session: AsyncSession) -> Weights:
     """The latest calibrated weights (cached for a few minutes per database), or the defaults."""
     engine = session.bind
