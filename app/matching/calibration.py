@@ -246,9 +246,11 @@ def _namesakes_u(
 
     EM holds m at ``learnt``'s and learns the other class's u and the share of matches: the other
     class of pairs of one name is the namesakes. A field is raised only where the namesakes showing
-    it are ``min_field_pairs`` or more, and a level only where they are at least
+    it are ``min_field_pairs`` or more and differ in it more often than one person's records do
+    (two persons), and a level only where they are at least
     ``NAMESAKE_SHARE_OF_MATCHES`` of the matches there; "different" takes what the raised levels
-    leave.
+    leave. Nothing is raised when the other class shares a birth date more often than not (it is
+    one person's records: there are too few namesakes to find).
     """
     seen: Counter[str] = Counter()
     frequencies: dict[str, dict[str, float]] = {name: {} for name in learnt.fields}
@@ -272,12 +274,23 @@ def _namesakes_u(
     )
     estimated, _ = estimate_weights_with_report(pairs, start, fix_m=True)
     share = estimated.prior
+    born = estimated.fields[BIRTH_DATE].u
+    if born["exact"] >= born["different"]:
+        # The other class shares a birth date more often than not: one person's records, not
+        # namesakes (FEBRL1: nearly all its pairs of one name are one person's). Nothing to learn.
+        return learnt, ()
     fields = dict(learnt.fields)
     raised = []
     for name, fw in learnt.fields.items():
-        if name == NAME or seen[name] * (1 - share) < min_field_pairs:
-            continue
         namesakes = estimated.fields[name].u
+        if (
+            name == NAME
+            or seen[name] * (1 - share) < min_field_pairs
+            or namesakes["different"] <= fw.m["different"]
+        ):
+            # Too few namesakes, or a class that differs in it no more often than one person's
+            # records do: no namesakes' u to learn there.
+            continue
         floor = {
             level: u
             for level, u in namesakes.items()

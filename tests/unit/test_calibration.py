@@ -255,3 +255,17 @@ def test_shipped_u_stays_as_shipped_among_namesakes() -> None:
     weights, report = estimate_m_among_candidates(pairs, DEFAULT_WEIGHTS, namesake_u=False)
     assert report.namesake_u == ()
     assert all(weights.fields[n].u == fw.u for n, fw in DEFAULT_WEIGHTS.fields.items())
+
+
+def test_a_store_whose_pairs_of_one_name_are_one_persons_raises_no_u() -> None:
+    """FEBRL1 without identifiers: nearly every pair of one name is one person's. No namesakes
+    are there to learn from; u stays as the random pairs measured it (raising it to one person's
+    agreement cost three pairs in four)."""
+    rng = random.Random(5)
+    pairs = [
+        {name: draw(rng, levels) for name, levels in PERSON_RECORDS.items()} for _ in range(600)
+    ]
+    weights, report = estimate_m_among_candidates(pairs, random_pairs_weights())
+    assert report.namesake_u == ()
+    for name, fw in random_pairs_weights().fields.items():
+        assert weights.fields[name].u == fw.u, name
