@@ -770,6 +770,12 @@ def dedup_calibrate(
             f" often than agreeing in {', '.join(result.not_one_person)}): m learnt within pairs"
             " of one name, the name's within pairs of one birth date"
         )
+    if result.namesake_u:
+        typer.echo(
+            f"u raised to how often namesakes agree for {', '.join(result.namesake_u)}"
+            " (two persons of one name among the candidate pairs agree in them more often than"
+            " random pairs do)"
+        )
     if result.kept_fields:
         typer.echo(
             f"m kept as shipped for {', '.join(result.kept_fields)} (too few candidate pairs"

@@ -940,7 +940,9 @@ def main() -> None:
             if not args.shipped_u:
                 weights = estimate_u(random_pairs(data, 200_000, args.seed), weights)
             pairs = candidate_pairs(data, order)
-            weights, report = estimate_m_among_candidates(pairs, weights)
+            weights, report = estimate_m_among_candidates(
+                pairs, weights, namesake_u=not args.shipped_u
+            )
             if args.precision is not None:
                 estimated = link_threshold_for_precision(pairs, weights, args.precision)
                 link = estimated if estimated is not None else link

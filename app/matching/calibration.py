@@ -33,6 +33,9 @@ class EstimationReport:
     not_one_person: tuple[str, ...] = ()
     """Fields whose EM over all candidates found a class that differs in them more than it
     agrees (a household, not a person): m was learnt within pairs of one name instead."""
+    namesake_u: tuple[str, ...] = ()
+    """Fields whose u was raised to how often namesakes (two persons of one name among the
+    candidates) agree in them, where that is more often than random pairs do."""
 
 
 def _normalized(counts: Mapping[str, float], levels: Iterable[str]) -> dict[str, float]:
@@ -49,12 +52,14 @@ def estimate_weights_with_report(
     tolerance: float = 1e-6,
     fix_u: bool = False,
     fix_prior: bool = False,
+    fix_m: bool = False,
 ) -> tuple[Weights, EstimationReport]:
     """EM over comparison vectors (field → level, ``missing`` skipped); also say how it went.
 
     ``fix_u`` keeps the initial u values (measured on random pairs by ``estimate_u``) and
     ``fix_prior`` the initial prior: among blocked candidates non-matches agree on the very fields
     blocking used, so u and the prior estimated there describe candidates, not random persons.
+    ``fix_m`` keeps the initial m values (learnt already: only the other class is sought).
     """
 
     field_names = tuple(initial.fields)
@@ -101,7 +106,8 @@ def estimate_weights_with_report(
                 m_counts[name][level] = m_counts[name].get(level, 0.0) + count * posterior
                 u_counts[name][level] = u_counts[name].get(level, 0.0) + count * (1 - posterior)
         for name in field_names:
-            m[name] = _normalized(m_counts[name], m[name])
+            if not fix_m:
+                m[name] = _normalized(m_counts[name], m[name])
             if not fix_u:
                 u[name] = _normalized(u_counts[name], u[name])
         if not fix_prior:
@@ -136,6 +142,13 @@ def estimate_weights(
 MIN_FIELD_PAIRS = 200
 #: Where EM over candidates starts the share of matches among them (it learns its own).
 _CANDIDATE_PRIOR = 0.1
+#: Where EM within pairs of one name starts the share of matches among them.
+_NAMESAKE_PRIOR = 0.5
+#: A level's u among namesakes is trusted where namesakes are at least this share of the matches
+#: at that level. EM leaves a percent or so of one person's pairs in the other class; at a level
+#: where matches outnumber namesakes more than twenty to one (an exact birth date, an equal
+#: phone), that percent is most of what the namesakes' class holds there (issue 22, `housecal`).
+NAMESAKE_SHARE_OF_MATCHES = 0.05
 
 
 def estimate_m_among_candidates(
@@ -143,9 +156,10 @@ def estimate_m_among_candidates(
     initial: Weights,
     *,
     min_field_pairs: int = MIN_FIELD_PAIRS,
+    namesake_u: bool = True,
 ) -> tuple[Weights, EstimationReport]:
     """m by EM over blocked candidate pairs, each class's u and the share of matches learnt there
-    too; the result keeps ``initial``'s u and prior (measured on random pairs, or shipped).
+    too; the result keeps ``initial``'s u (measured on random pairs, or shipped) and prior.
 
     Blocking brings namesakes together: among candidates two persons agree on the name far more
     often than random pairs do. Held at the random pairs' u, a namesake pair cannot be explained as
@@ -156,6 +170,12 @@ def estimate_m_among_candidates(
     instead of the person: a class whose records differ in birth date more often than they agree.
     Then m is learnt as Splink does, within pairs that agree on one field, that field left out:
     every field's among pairs of one name, the name's among pairs of one birth date.
+
+    With ``namesake_u``, each other field's u is then raised to how often namesakes agree in it
+    (``_namesakes_u``): a pair is linked on an agreeing name plus the rest, and two persons of one
+    name agree on sex, birth year or a birth date a digit apart far more often than random
+    persons do. Held at the random pairs' u, those agreements weigh as if independent of the name
+    and join namesakes (issue 22: a store of households lost precision 0.99 so).
     """
     pairs = list(pairs)
     estimated, report, seen = _em_among(pairs, initial)
@@ -177,17 +197,18 @@ def estimate_m_among_candidates(
             not_one_person=tuple(not_one_person),
         )
     kept = tuple(name for name in initial.fields if name not in fields)
-    return (
-        Weights(
-            fields={
-                name: FieldWeights(m=dict(fields[name].m if name in fields else fw.m), u=dict(fw.u))
-                for name, fw in initial.fields.items()
-            },
-            prior=initial.prior,
-            term_frequencies=initial.term_frequencies,
-        ),
-        replace(report, kept=kept),
+    learnt = Weights(
+        fields={
+            name: FieldWeights(m=dict(fields[name].m if name in fields else fw.m), u=dict(fw.u))
+            for name, fw in initial.fields.items()
+        },
+        prior=initial.prior,
+        term_frequencies=initial.term_frequencies,
     )
+    raised: tuple[str, ...] = ()
+    if namesake_u:
+        learnt, raised = _namesakes_u(_within(pairs, NAME), learnt, min_field_pairs)
+    return learnt, replace(report, kept=kept, namesake_u=raised)
 
 
 def _em_among(
@@ -215,6 +236,79 @@ def _em_among(
     )
     estimated, report = estimate_weights_with_report(pairs, start)
     return estimated, report, seen
+
+
+def _namesakes_u(
+    pairs: list[Mapping[str, str]], learnt: Weights, min_field_pairs: int
+) -> tuple[Weights, tuple[str, ...]]:
+    """``learnt`` with each field's u (the name's aside) at least the namesakes' among ``pairs``
+    (pairs of one name, the name left out); also the fields raised.
+
+    EM holds m at ``learnt``'s and learns the other class's u and the share of matches: the other
+    class of pairs of one name is the namesakes. A field is raised only where the namesakes showing
+    it are ``min_field_pairs`` or more and differ in it more often than one person's records do
+    (two persons), and a level only where they are at least
+    ``NAMESAKE_SHARE_OF_MATCHES`` of the matches there; "different" takes what the raised levels
+    leave. Nothing is raised when the other class shares a birth date more often than not (it is
+    one person's records: there are too few namesakes to find).
+    """
+    seen: Counter[str] = Counter()
+    frequencies: dict[str, dict[str, float]] = {name: {} for name in learnt.fields}
+    for pair in pairs:
+        for name, counts in frequencies.items():
+            level = pair.get(name, MISSING)
+            if level != MISSING:
+                seen[name] += 1
+                counts[level] = counts.get(level, 0.0) + 1.0
+    if not pairs:
+        return learnt, ()
+    start = Weights(
+        fields={
+            name: FieldWeights(
+                m=dict(fw.m),
+                u=_normalized(frequencies[name], fw.u) if frequencies[name] else dict(fw.u),
+            )
+            for name, fw in learnt.fields.items()
+        },
+        prior=_NAMESAKE_PRIOR,
+    )
+    estimated, _ = estimate_weights_with_report(pairs, start, fix_m=True)
+    share = estimated.prior
+    born = estimated.fields[BIRTH_DATE].u
+    if born["exact"] >= born["different"]:
+        # The other class shares a birth date more often than not: one person's records, not
+        # namesakes (FEBRL1: nearly all its pairs of one name are one person's). Nothing to learn.
+        return learnt, ()
+    fields = dict(learnt.fields)
+    raised = []
+    for name, fw in learnt.fields.items():
+        namesakes = estimated.fields[name].u
+        if (
+            name == NAME
+            or seen[name] * (1 - share) < min_field_pairs
+            or namesakes["different"] <= fw.m["different"]
+        ):
+            # Too few namesakes, or a class that differs in it no more often than one person's
+            # records do: no namesakes' u to learn there.
+            continue
+        floor = {
+            level: u
+            for level, u in namesakes.items()
+            if level != "different"
+            and (1 - share) * u >= NAMESAKE_SHARE_OF_MATCHES * share * fw.m[level]
+            and u > fw.u[level]
+        }
+        if floor:
+            fields[name] = FieldWeights(m=dict(fw.m), u=_u_at_least(fw.u, floor))
+            raised.append(name)
+    return replace(learnt, fields=fields), tuple(raised)
+
+
+def _u_at_least(u: Mapping[str, float], floor: Mapping[str, float]) -> dict[str, float]:
+    """``u`` with the levels ``floor`` names raised to it, "different" taking what is left."""
+    raised = {level: max(p, floor.get(level, 0.0)) for level, p in u.items()}
+    raised["different"] = max(1.0 - sum(p for lv, p in raised.items() if lv != "different"), _FLOOR)
+    return raised
 
 
 def _within(pairs: list[Mapping[str, str]], field: str) -> list[Mapping[str, str]]:

@@ -66,6 +66,8 @@ class Calibration:
     not_one_person: tuple[str, ...] = ()
     """Fields in which EM over all candidates found households, not persons (m learnt within
     pairs of one name instead)."""
+    namesake_u: tuple[str, ...] = ()
+    """Fields whose u was raised to how often namesakes among the candidates agree in them."""
 
 
 async def calibrate(
@@ -84,6 +86,8 @@ async def calibrate(
 
     ``precision``: also estimate the lowest link threshold whose links the new model expects to
     be right that often (the mean match probability of the candidate pairs above it).
+    u measured on random pairs is then raised, field by field, to how often namesakes among the
+    candidates agree (``estimate_m_among_candidates``).
     ``shipped_u``: learn m only and keep the shipped u (no random pairs needed). u measured on
     random pairs is far smaller for names than the shipped, capped u, so name agreements weigh
     more and, with term frequencies, join namesakes; m learnt on the store with the shipped u
@@ -107,7 +111,9 @@ async def calibrate(
             break
     random_pairs = [] if shipped_u else await _random_pairs(session)
     initial = estimate_u(random_pairs, DEFAULT_WEIGHTS) if random_pairs else DEFAULT_WEIGHTS
-    weights, report = estimate_m_among_candidates(vectors, initial, min_field_pairs=min_pairs)
+    weights, report = estimate_m_among_candidates(
+        vectors, initial, min_field_pairs=min_pairs, namesake_u=not shipped_u
+    )
     frequencies, term_persons = await count_terms(session, max_persons=max_term_persons)
     weights = replace(weights, term_frequencies=frequencies)
     enough = len(vectors) >= max(min_pairs, 1) and (
@@ -139,6 +145,7 @@ async def calibrate(
         term_persons=term_persons,
         kept_fields=report.kept,
         not_one_person=report.not_one_person,
+        namesake_u=report.namesake_u,
     )
 
 

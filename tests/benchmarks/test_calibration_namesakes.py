@@ -48,3 +48,21 @@ def test_calibrating_a_store_with_namesakes_keeps_them_apart() -> None:
         assert joined < 0.02 * pairs
     # Nothing about identifiers is learnt from a store without them: the shipped m stays.
     assert calibrated.fields["nik"].m == DEFAULT_WEIGHTS.fields["nik"].m
+
+
+def test_calibrating_a_store_of_households_keeps_namesakes_apart() -> None:
+    """Households without identifiers: many persons share a name, a sex and a birth year. The
+    calibration weighs those agreements as namesakes show them, not as random pairs do: six
+    same-name pairs were joined at the random pairs' u, one is now (issue 22, `housecal`)."""
+    data, relations = load("synthetic-households-no-ids", 2000, SEED)
+    twins = [(a, b) for a, b, kind in relations if kind == "twin"]
+    order = list(range(len(data)))
+    random.Random(SEED).shuffle(order)
+    initial = estimate_u(random_pairs(data, 20_000, SEED), DEFAULT_WEIGHTS)
+    calibrated, report = estimate_m_among_candidates(candidate_pairs(data, order), initial)
+    assert {"birth_date", "sex"} <= set(report.namesake_u)
+    # One name, one sex: agreeing on sex says almost nothing more.
+    assert calibrated.fields["sex"].bits("same") < 0.5
+    result = resolved(data, twins, calibrated)
+    joined, pairs = result.namesakes_merged
+    assert joined <= 2 < pairs

@@ -177,3 +177,95 @@ def test_candidates_of_households_teach_one_persons_m_not_the_households() -> No
     # Pairs of one birth date are too few persons to say how her name varies: shipped m stays.
     assert weights.fields["name"].m == DEFAULT_WEIGHTS.fields["name"].m
     assert "name" in report.kept
+
+
+# Candidates of a store where many persons share a name: pairs of one person's records, pairs of
+# namesakes (one name, one sex, often one birth year or a date a digit apart, another house) and
+# pairs that met on a phone or an address number (other names).
+PERSON_RECORDS = {
+    "name": {"exact": 0.75, "phonetic": 0.15, "different": 0.1},
+    "birth_date": {"exact": 0.75, "typo": 0.12, "year_only": 0.1, "different": 0.03},
+    "sex": {"same": 0.99, "different": 0.01},
+    "phone": {"exact": 0.75, "different": 0.25},
+    "address": {"similar": 0.7, "partial": 0.1, "different": 0.2},
+}
+NAMESAKE_RECORDS = {
+    "name": {"exact": 0.95, "phonetic": 0.05},
+    "birth_date": {"same_year": 0.6, "typo": 0.1, "year_only": 0.1, "different": 0.2},
+    "sex": {"same": 0.97, "different": 0.03},
+    "phone": {"different": 1.0},
+    "address": {"partial": 0.01, "different": 0.99},
+}
+STRANGERS = {
+    "name": {"similar_low": 0.1, "different": 0.9},
+    "birth_date": {"same_year": 0.05, "different": 0.95},
+    "sex": {"same": 0.5, "different": 0.5},
+    "phone": {"exact": 0.3, "different": 0.7},
+    "address": {"similar": 0.3, "partial": 0.1, "different": 0.6},
+}
+# u as random pairs of such a store show it: rare agreement on anything.
+RANDOM_PAIRS_U = {
+    "name": {"exact": 2e-4, "phonetic": 2e-4, "different": 0.99},
+    "birth_date": {"exact": 1e-4, "typo": 2e-3, "year_only": 3e-3, "same_year": 0.025},
+    "sex": {"same": 0.5, "different": 0.5},
+    "phone": {"exact": 1e-4, "different": 0.9999},
+    "address": {"similar": 5e-5, "partial": 6e-3, "different": 0.99},
+}
+
+
+def random_pairs_weights() -> Weights:
+    fields = dict(DEFAULT_WEIGHTS.fields)
+    for name, u in RANDOM_PAIRS_U.items():
+        levels = {**fields[name].u, **u}
+        rest = 1 - sum(p for level, p in levels.items() if level != "different")
+        fields[name] = FieldWeights(m=fields[name].m, u={**levels, "different": rest})
+    return Weights(fields=fields, prior=DEFAULT_WEIGHTS.prior)
+
+
+def test_namesakes_among_the_candidates_raise_u_and_stay_apart() -> None:
+    rng = random.Random(5)
+    pairs = []
+    for _ in range(20_000):
+        r = rng.random()
+        source = PERSON_RECORDS if r < 0.3 else NAMESAKE_RECORDS if r < 0.6 else STRANGERS
+        pairs.append({name: draw(rng, levels) for name, levels in source.items()})
+    weights, report = estimate_m_among_candidates(pairs, random_pairs_weights())
+    # Two persons of one name are of one sex and often of one birth year: agreeing in them says
+    # little once the name agrees.
+    assert {"birth_date", "sex"} <= set(report.namesake_u)
+    assert weights.fields["sex"].u["same"] > 0.9
+    assert weights.fields["birth_date"].u["typo"] > 0.02
+    # An exact birth date or an equal phone: one person's, far more than namesakes'; as measured.
+    assert weights.fields["birth_date"].u["exact"] == RANDOM_PAIRS_U["birth_date"]["exact"]
+    assert weights.fields["phone"].u["exact"] == RANDOM_PAIRS_U["phone"]["exact"]
+
+    namesakes = {"name": "exact", "birth_date": "typo", "sex": "same", "phone": "different"}
+    namesakes_a_year_apart = {**namesakes, "birth_date": "year_only", "address": "different"}
+    her_records = {"name": "exact", "birth_date": "exact", "sex": "same", "phone": "different"}
+    for pair in (namesakes, namesakes_a_year_apart):
+        assert match_probability(pair, weights) < 0.9
+    assert match_probability(her_records, weights) > 0.99
+
+
+def test_shipped_u_stays_as_shipped_among_namesakes() -> None:
+    rng = random.Random(5)
+    pairs = [
+        {name: draw(rng, levels) for name, levels in NAMESAKE_RECORDS.items()} for _ in range(5_000)
+    ]
+    weights, report = estimate_m_among_candidates(pairs, DEFAULT_WEIGHTS, namesake_u=False)
+    assert report.namesake_u == ()
+    assert all(weights.fields[n].u == fw.u for n, fw in DEFAULT_WEIGHTS.fields.items())
+
+
+def test_a_store_whose_pairs_of_one_name_are_one_persons_raises_no_u() -> None:
+    """FEBRL1 without identifiers: nearly every pair of one name is one person's. No namesakes
+    are there to learn from; u stays as the random pairs measured it (raising it to one person's
+    agreement cost three pairs in four)."""
+    rng = random.Random(5)
+    pairs = [
+        {name: draw(rng, levels) for name, levels in PERSON_RECORDS.items()} for _ in range(600)
+    ]
+    weights, report = estimate_m_among_candidates(pairs, random_pairs_weights())
+    assert report.namesake_u == ()
+    for name, fw in random_pairs_weights().fields.items():
+        assert weights.fields[name].u == fw.u, name
