@@ -10,11 +10,13 @@ from functools import cache
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from app.db import transaction
 from app.models.agency import ADMIN_AGENCY_CODE, Agency, AgencyKind, Scope
 from app.models.base import utcnow
 from app.models.officer import OfficerRole
+from app.models.resolution import MatchWeights
 from app.schemas.agency import AgencyCreate
 from app.services import agencies, api_keys, officers, passwords, totp
 
@@ -217,3 +219,24 @@ async def console_sign_in(console: httpx.AsyncClient, officer: SeededOfficer) ->
     home = await console.get("/", headers=HTML)
     assert home.status_code == 200, home.text
     return form_csrf(home.text)
+
+
+def woman_victim(full_name: str, date_of_birth: str, address: str, **fields: Any) -> dict[str, Any]:
+    """A report person: an Indonesian woman, a possible victim."""
+    return {
+        "role": "VICTIM",
+        "full_name": full_name,
+        "sex": "FEMALE",
+        "nationality": "IDN",
+        "trafficking_status": "POSSIBLE",
+        "date_of_birth": date_of_birth,
+        "address": address,
+        **fields,
+    }
+
+
+async def stored_weights(app: Any) -> list[MatchWeights]:
+    """Every stored row of match weights, oldest first."""
+    async with transaction(app.state.session_factory) as session:
+        rows = await session.execute(select(MatchWeights).order_by(MatchWeights.created_at))
+        return list(rows.scalars())

@@ -215,6 +215,17 @@ def _em_among(
     pairs: list[Mapping[str, str]], initial: Weights
 ) -> tuple[Weights, EstimationReport, Counter[str]]:
     """EM with u and the share of matches free; also how many pairs show each field."""
+    # Most candidates are two persons: the levels' frequencies are a close first u.
+    start, seen = _start_at_frequencies(pairs, initial, _CANDIDATE_PRIOR)
+    estimated, report = estimate_weights_with_report(pairs, start)
+    return estimated, report, seen
+
+
+def _start_at_frequencies(
+    pairs: list[Mapping[str, str]], initial: Weights, prior: float
+) -> tuple[Weights, Counter[str]]:
+    """EM's start: ``initial``'s m, each field's u its levels' frequencies among ``pairs`` (the
+    other class is most of them), ``prior``; also how many pairs show each field."""
     seen: Counter[str] = Counter()
     frequencies: dict[str, dict[str, float]] = {name: {} for name in initial.fields}
     for pair in pairs:
@@ -223,7 +234,6 @@ def _em_among(
             if level != MISSING:
                 seen[name] += 1
                 counts[level] = counts.get(level, 0.0) + 1.0
-    # Most candidates are two persons: the levels' frequencies are a close first u.
     start = Weights(
         fields={
             name: FieldWeights(
@@ -232,10 +242,9 @@ def _em_among(
             )
             for name, fw in initial.fields.items()
         },
-        prior=_CANDIDATE_PRIOR,
+        prior=prior,
     )
-    estimated, report = estimate_weights_with_report(pairs, start)
-    return estimated, report, seen
+    return start, seen
 
 
 def _namesakes_u(
@@ -252,26 +261,9 @@ def _namesakes_u(
     leave. Nothing is raised when the other class shares a birth date more often than not (it is
     one person's records: there are too few namesakes to find).
     """
-    seen: Counter[str] = Counter()
-    frequencies: dict[str, dict[str, float]] = {name: {} for name in learnt.fields}
-    for pair in pairs:
-        for name, counts in frequencies.items():
-            level = pair.get(name, MISSING)
-            if level != MISSING:
-                seen[name] += 1
-                counts[level] = counts.get(level, 0.0) + 1.0
     if not pairs:
         return learnt, ()
-    start = Weights(
-        fields={
-            name: FieldWeights(
-                m=dict(fw.m),
-                u=_normalized(frequencies[name], fw.u) if frequencies[name] else dict(fw.u),
-            )
-            for name, fw in learnt.fields.items()
-        },
-        prior=_NAMESAKE_PRIOR,
-    )
+    start, seen = _start_at_frequencies(pairs, learnt, _NAMESAKE_PRIOR)
     estimated, _ = estimate_weights_with_report(pairs, start, fix_m=True)
     share = estimated.prior
     born = estimated.fields[BIRTH_DATE].u

@@ -14,12 +14,11 @@ from app.config import Settings
 from app.db import transaction
 from app.matching.scoring import NAME, Weights
 from app.models.report import Report
-from app.models.resolution import MatchWeights
 from app.services import match_weights
 from app.services.match_weights import forget_cached_weights
 from app.worker import Worker
 from tests.conftest import invoke_cli
-from tests.factories import submit_report
+from tests.factories import stored_weights, submit_report, woman_victim
 from tests.report_samples import interception
 
 #: The worker calibrates from this many resolved persons on (1,000 in the service); the samples
@@ -111,19 +110,6 @@ def small_store(monkeypatch: pytest.MonkeyPatch) -> Any:
     forget_cached_weights()
 
 
-def woman(full_name: str, date_of_birth: str, address: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "role": "VICTIM",
-        "full_name": full_name,
-        "sex": "FEMALE",
-        "nationality": "IDN",
-        "trafficking_status": "POSSIBLE",
-        "date_of_birth": date_of_birth,
-        "address": address,
-        **fields,
-    }
-
-
 async def submit(
     client: httpx.AsyncClient, headers: dict[str, str], ref: str, p: dict[str, Any]
 ) -> dict[str, Any]:
@@ -146,11 +132,11 @@ async def names_often_replaced(
         }
         given = GIVEN[i % len(GIVEN)]
         first = await submit(
-            client, agencies["POLRES-DUMAI"], f"P-{i}", woman(f"{given} {family}", **house)
+            client, agencies["POLRES-DUMAI"], f"P-{i}", woman_victim(f"{given} {family}", **house)
         )
         other = GIVEN[(i + 17) % len(GIVEN)] if i % 3 == 0 else given
         second = await submit(
-            client, agencies["IMIGRASI-DUMAI"], f"I-{i}", woman(f"{other} {family}", **house)
+            client, agencies["IMIGRASI-DUMAI"], f"I-{i}", woman_victim(f"{other} {family}", **house)
         )
         if i % 3 == 0:
             renamed.append((first["entity_id"], second["entity_id"]))
@@ -160,15 +146,9 @@ async def names_often_replaced(
             "address": f"Jl. Cempaka No. {i + 40}, Kelurahan Batu {i}",
         }
         await submit(
-            client, agencies["LANAL-DUMAI"], f"L-{i}", woman(f"{given} {family}", **namesake)
+            client, agencies["LANAL-DUMAI"], f"L-{i}", woman_victim(f"{given} {family}", **namesake)
         )
     return renamed
-
-
-async def stored_weights(app: Any) -> list[MatchWeights]:
-    async with transaction(app.state.session_factory) as session:
-        rows = await session.execute(select(MatchWeights).order_by(MatchWeights.created_at))
-        return list(rows.scalars())
 
 
 async def report_of(app: Any, external_ref: str) -> str:
@@ -190,10 +170,10 @@ async def rina_and_sari(
     name; their entities."""
     house = {"date_of_birth": "1990-02-03", "address": f"Jl. Nangka No. 12, Kelurahan {family}"}
     rina = await submit(
-        client, agencies["POLRES-DUMAI"], f"R-{family}", woman(f"Rina {family}", **house)
+        client, agencies["POLRES-DUMAI"], f"R-{family}", woman_victim(f"Rina {family}", **house)
     )
     sari = await submit(
-        client, agencies["IMIGRASI-DUMAI"], f"S-{family}", woman(f"Sari {family}", **house)
+        client, agencies["IMIGRASI-DUMAI"], f"S-{family}", woman_victim(f"Sari {family}", **house)
     )
     return rina["entity_id"], sari["entity_id"]
 

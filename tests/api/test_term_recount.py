@@ -7,18 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.config import Settings
-from app.db import transaction
 from app.matching.scoring import DEFAULT_WEIGHTS, Weights
-from app.models.resolution import MatchWeights
 from app.services import match_weights
 from app.services.match_weights import forget_cached_weights
 from app.worker import Worker
 from tests.conftest import invoke_cli
-from tests.factories import submit_report
+from tests.factories import stored_weights, submit_report, woman_victim
 from tests.report_samples import interception
 
 #: The store counts its terms from this many persons on (1,000 in the service).
@@ -31,19 +28,6 @@ def small_threshold(monkeypatch: pytest.MonkeyPatch) -> Any:
     forget_cached_weights()
     yield
     forget_cached_weights()
-
-
-def person(full_name: str, date_of_birth: str, address: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "role": "VICTIM",
-        "full_name": full_name,
-        "sex": "FEMALE",
-        "nationality": "IDN",
-        "trafficking_status": "POSSIBLE",
-        "date_of_birth": date_of_birth,
-        "address": address,
-        **fields,
-    }
 
 
 async def submit(
@@ -62,7 +46,7 @@ async def women_named(
                 client,
                 sender,
                 f"{batch}-{g}{f}",
-                person(
+                woman_victim(
                     f"{given} {family}", f"19{80 + g}-0{f + 1}-1{g}", f"Dusun {batch}{g}{f} Bogor"
                 ),
             )
@@ -73,15 +57,9 @@ async def twins(
 ) -> tuple[str, str]:
     """Lia and Lisa, twins born the same day in one house; their entities."""
     household = {"date_of_birth": "2001-05-14", "address": house, "phone": "+6281234567890"}
-    lia = await submit(client, sender, f"{family}-1", person(f"Lia {family}", **household))
-    lisa = await submit(client, sender, f"{family}-2", person(f"Lisa {family}", **household))
+    lia = await submit(client, sender, f"{family}-1", woman_victim(f"Lia {family}", **household))
+    lisa = await submit(client, sender, f"{family}-2", woman_victim(f"Lisa {family}", **household))
     return lia["persons"][0]["entity_id"], lisa["persons"][0]["entity_id"]
-
-
-async def stored_weights(app: Any) -> list[MatchWeights]:
-    async with transaction(app.state.session_factory) as session:
-        rows = await session.execute(select(MatchWeights).order_by(MatchWeights.created_at))
-        return list(rows.scalars())
 
 
 async def test_a_young_store_gets_its_terms_counted_once_it_reaches_the_threshold(
