@@ -3,7 +3,9 @@ reports."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -19,6 +21,7 @@ from app.models.officer import OfficerRole
 from app.models.resolution import MatchWeights
 from app.schemas.agency import AgencyCreate
 from app.services import agencies, api_keys, officers, passwords, totp
+from app.worker import Worker
 
 #: A password every test officer gets (not on the common list, 12+ characters).
 OFFICER_PASSWORD = "kopi hitam di pelabuhan dumai"
@@ -240,3 +243,30 @@ async def stored_weights(app: Any) -> list[MatchWeights]:
     async with transaction(app.state.session_factory) as session:
         rows = await session.execute(select(MatchWeights).order_by(MatchWeights.created_at))
         return list(rows.scalars())
+
+
+async def three_workers_due_at_once(
+    app: Any,
+    settings: Any,
+    monkeypatch: Any,
+    step: str,
+    check: Callable[[Worker], Awaitable[Any]],
+) -> list[Any]:
+    """Three workers run ``check`` at once, each held at a barrier before the step
+    ``app.services.match_weights.<step>`` until all three found the work due; their results."""
+    from app.services import match_weights
+
+    workers = [Worker(settings, app.state.session_factory, name=f"w-{i}") for i in range(3)]
+    all_due = asyncio.Barrier(len(workers))
+    original = getattr(match_weights, step)
+
+    async def once_all_are_due(*args: Any, **kwargs: Any) -> Any:
+        await all_due.wait()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(match_weights, step, once_all_are_due)
+    try:
+        return list(await asyncio.gather(*(check(w) for w in workers)))
+    finally:
+        for w in workers:
+            await w.aclose()

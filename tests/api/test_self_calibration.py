@@ -18,7 +18,7 @@ from app.services import match_weights
 from app.services.match_weights import forget_cached_weights
 from app.worker import Worker
 from tests.conftest import invoke_cli
-from tests.factories import stored_weights, submit_report, woman_victim
+from tests.factories import stored_weights, submit_report, three_workers_due_at_once, woman_victim
 from tests.report_samples import interception
 
 #: The worker calibrates from this many resolved persons on (1,000 in the service); the samples
@@ -318,21 +318,10 @@ async def test_several_workers_due_at_once_store_one_calibration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await names_often_replaced(client, agencies, 24)
-    workers = [Worker(settings, app.state.session_factory, name=f"w-{i}") for i in range(3)]
     # All three find the calibration due and estimate before any of them stores.
-    all_due = asyncio.Barrier(len(workers))
-    estimate = match_weights.calibrate
-
-    async def calibrate_once_all_are_due(*args: Any, **kwargs: Any) -> Any:
-        await all_due.wait()
-        return await estimate(*args, **kwargs)
-
-    monkeypatch.setattr(match_weights, "calibrate", calibrate_once_all_are_due)
-    try:
-        results = await asyncio.gather(*(w.calibrate_if_due() for w in workers))
-    finally:
-        for w in workers:
-            await w.aclose()
+    results = await three_workers_due_at_once(
+        app, settings, monkeypatch, "calibrate", lambda w: w.calibrate_if_due()
+    )
     assert all(r is not None and r.due for r in results)
     assert sum(r.stored for r in results if r is not None) == 1
     assert len(await stored_weights(app)) == 1

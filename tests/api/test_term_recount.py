@@ -15,7 +15,7 @@ from app.services import match_weights
 from app.services.match_weights import forget_cached_weights
 from app.worker import Worker
 from tests.conftest import invoke_cli
-from tests.factories import stored_weights, submit_report, woman_victim
+from tests.factories import stored_weights, submit_report, three_workers_due_at_once, woman_victim
 from tests.report_samples import interception
 
 #: The store counts its terms from this many persons on (1,000 in the service).
@@ -165,21 +165,10 @@ async def test_several_workers_due_at_once_store_one_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await women_named(client, agencies["POLRES-DUMAI"], "Lia", "Lisa", "Ayu")
-    workers = [Worker(settings, app.state.session_factory, name=f"w-{i}") for i in range(3)]
     # All three find the count due before any of them stores one.
-    all_due = asyncio.Barrier(len(workers))
-    count_pages = match_weights._count_pages
-
-    async def count_once_all_are_due(*args: Any) -> Any:
-        await all_due.wait()
-        return await count_pages(*args)
-
-    monkeypatch.setattr(match_weights, "_count_pages", count_once_all_are_due)
-    try:
-        results = await asyncio.gather(*(w.recount_terms_if_due() for w in workers))
-    finally:
-        for w in workers:
-            await w.aclose()
+    results = await three_workers_due_at_once(
+        app, settings, monkeypatch, "_count_pages", lambda w: w.recount_terms_if_due()
+    )
     assert all(r is not None and r.due for r in results)
     assert sum(r.stored for r in results if r is not None) == 1
     assert len(await stored_weights(app)) == 1
