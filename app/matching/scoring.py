@@ -2211,12 +2211,17 @@ def entity_score_bound(
     nationality, phone, address words), with the most the rules can add to it (a passport or
     NIK weighing nothing instead of against, a year beside the whole name, a rare place), and
     the name as if equal, rare and with the father's name the same; with ``names``, the name's
-    own level (``_name_level``, memoized for the scoring that may follow) instead of equal.
+    own level (``_name_level``) instead of equal. The bounds ``decide_entities`` uses.
     """
-    others, name = _bound_but_the_name(a, members, weights)
-    if name is None:
-        return others + _BOUND_MARGIN
-    return others + (_name_bound(a, members, weights) if names else name) + _BOUND_MARGIN
+    bound, others, named = _bounds(a, members, weights, _name_bits_top(weights, None))
+    return _named_bound(a, members, weights, others) if names and named else bound
+
+
+def _named_bound(
+    a: PersonFeatures, members: Sequence[PersonFeatures], weights: Weights, others: float
+) -> float:
+    """The bound from the name's own level, given the other fields' part (``_bounds``)."""
+    return others + _name_bound(a, members, weights) + _BOUND_MARGIN
 
 
 def _bounds(
@@ -2252,18 +2257,17 @@ def _bound_but_the_name(
     a: PersonFeatures,
     members: Sequence[PersonFeatures],
     weights: Weights,
-    name_top: float | None = None,
+    name_top: float,
 ) -> tuple[float, float | None]:
     """``entity_score_bound``'s fields but the name, summed, and the name's part as if equal
     (None: no record gives a name beside ``a``'s). Per field the best record's, as
     ``compare_entity`` takes it; a field no record gives adds nothing. ``name_top``:
-    ``_name_bits_top(weights, None)``, when the caller has it."""
+    ``_name_bits_top(weights, None)``."""
     fw = weights.fields
     tf = weights.term_frequencies is not None
     unset = -math.inf
     nik = passport = name = birth = sex = nationality = phone = address = unset
     dated = a.date_of_birth is not None and any(m.date_of_birth is not None for m in members)
-    name_top = _name_bits_top(weights, None) if name_top is None else name_top
     for m in members:
         if a.nik and m.nik:
             level = _identifier_level(a.nik, m.nik)
@@ -2453,7 +2457,7 @@ def decide_entities(
         if named:
             # Closer, from the name's own level: most candidates a name key finds are namesakes
             # whom the birth date, the sex or the phone tell apart, or another name altogether.
-            bound = others + _name_bound(a, members, weights) + _BOUND_MARGIN
+            bound = _named_bound(a, members, weights, others)
             if bound < best and _probability(bound, prior) < floor:
                 continue
         score = known[key] = compare_entity(a, members, weights, name_counts)
