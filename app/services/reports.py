@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from app.config import Settings
 from app.db import add_rows, table_of
@@ -410,7 +410,10 @@ async def _store_persons(
     )
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
-        row = ReportPerson(
+        # Its columns put in its instance dict at once, without an attribute event each: the
+        # object is never added to the session (``resolution.add_person`` writes it as a row).
+        row = ReportPerson()
+        instance_dict(row).update(
             id=uuid.uuid4(),
             report_id=report.id,
             position=index,
