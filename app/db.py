@@ -35,6 +35,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -260,6 +261,7 @@ def _forget_writes(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_WROTE, None)
         session.info.pop(_PENDING_ROWS, None)
+        session.info.pop(_CONNECTION, None)
     elif transaction.nested:
         # A savepoint flushes what was pending when it began and, if it commits, when it ends:
         # rows still pending now were added inside a savepoint that rolled back.
@@ -378,12 +380,9 @@ async def driver_rows(
         found = await held.fetch(statement, params)
         if found is not None:
             return found
-    connection = await session.connection()
-    if connection.dialect.driver == "asyncpg":
+    connection, driver, adapter = await _transaction_connection(session)
+    if driver is not None:
         sql, names, fixed = _driver_sql(statement, connection.dialect)
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        adapter: Any = raw.dbapi_connection
         if not writes or adapter.autocommit or driver.is_in_transaction():
             try:
                 values = [params[n] if n in params else fixed[n] for n in names]
@@ -397,6 +396,30 @@ async def driver_rows(
                 return rows
     result = await connection.execute(statement, params)
     return result.all() if result.returns_rows else []
+
+
+#: ``session.info`` key of the connection of the session's transaction, with asyncpg's
+#: connection and SQLAlchemy's adapter of it (``_transaction_connection``).
+_CONNECTION = "sinergi.connection"
+
+
+async def _transaction_connection(session: AsyncSession) -> tuple[AsyncConnection, Any, Any]:
+    """The connection of ``session``'s transaction, and (asyncpg only, else None) the driver's
+    connection and SQLAlchemy's adapter of it: asked of the session once per transaction
+    (``Session.connection()`` and the raw connection are a greenlet hop each, and an ingest
+    sends about ten statements in one transaction), forgotten when the transaction ends
+    (``_forget_writes``); a savepoint keeps its transaction's connection."""
+    held: tuple[AsyncConnection, Any, Any] | None = session.info.get(_CONNECTION)
+    if held is not None:
+        return held
+    connection = await session.connection()
+    driver = adapter = None
+    if connection.dialect.driver == "asyncpg":
+        raw = await connection.get_raw_connection()
+        driver, adapter = raw.driver_connection, raw.dbapi_connection
+    held = connection, driver, adapter
+    session.info[_CONNECTION] = held
+    return held
 
 
 _HELD_READS = "sinergi_held_reads"

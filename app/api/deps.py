@@ -112,6 +112,20 @@ def reads_only(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+#: ``_READS_ONLY``'s value for a route whose writes go to the ingest group commit.
+_WRITES_IN_GROUP = "writes in the ingest group commit"
+
+
+def writes_in_group_commit(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that hands its writes to the ingest group commit's transaction
+    (``app.services.ingest_batch``): while the group commit is on, the request's own session
+    only checks the token, as ``reads_only``'s does (no transaction of its own). Where it is
+    off (SQLite, ``SINERGI_INGEST_GROUP_COMMIT=false``) the route writes in the request's
+    transaction, as any other. Put it below the router's decorator."""
+    setattr(endpoint, _READS_ONLY, _WRITES_IN_GROUP)
+    return endpoint
+
+
 _HOLDER_READER = "_sinergi_holder_reader"
 
 #: Reads a bearer token's holder for a route, in the route's own statement: (the request, its
@@ -151,9 +165,14 @@ def _holder_reader(request: Request, session: AsyncSession) -> tokens.HolderRead
 
 def _reads_only(request: Request) -> bool:
     route = request.scope.get("route")
-    if not getattr(getattr(route, "endpoint", None), _READS_ONLY, False):
+    marked = getattr(getattr(route, "endpoint", None), _READS_ONLY, False)
+    if not marked:
         return False
     settings: Settings = request.app.state.settings
+    if marked == _WRITES_IN_GROUP and not (
+        settings.ingest_group_commit and _request_audit(request) is not None
+    ):
+        return False  # its work runs in the request's own transaction
     return (
         not settings.is_sqlite
         # without one, the 401 needs no connection: none is taken ahead of it

@@ -19,11 +19,12 @@ from app.api.deps import (
     SettingsDep,
     checks_token_with,
     reads_only,
+    writes_in_group_commit,
 )
 from app.api.params import QueryDateTime
 from app.api.problems import problem_responses
 from app.api.route_class import SinergiRoute, operation_id
-from app.db import wrote
+from app.db import holds_reads, release_reads, wrote
 from app.schemas.report import (
     Page,
     ReportCloseIn,
@@ -96,11 +97,18 @@ async def _with_concurrent(
     transaction when there is no group commit, or when that transaction already wrote."""
     group = ingest_group_commit(request.app.state)
     audit = current_audit(request)
-    if group is None or audit is None or wrote(session):
+    if holds_reads(session):
+        # Its session had no transaction (``writes_in_group_commit``): what its token check
+        # wrote committed by itself. Its connection goes back to the pool while it waits.
+        assert group is not None
+        assert audit is not None
+        await release_reads(session)
+    elif group is None or audit is None or wrote(session):
         return await work(session)
-    # The request's transaction only read (its token): end it, so that its connection goes
-    # back to the pool while the request waits for its batch.
-    await session.commit()
+    if session.in_transaction():
+        # The request's transaction only read (its token): end it, so that its connection
+        # goes back to the pool while the request waits for its batch.
+        await session.commit()
 
     async def job(shared: AsyncSession) -> tuple[int, Answer]:
         status, answer = await work(shared)
@@ -133,6 +141,7 @@ async def _with_concurrent(
         **problem_responses(400, 401, 403, 409, 413, 415, 422),
     },
 )
+@writes_in_group_commit
 async def create(
     body: ReportIn,
     principal: AgencyWriter,

@@ -10,6 +10,7 @@ Names are normalized by ``app.matching.names.normalize_name`` (a separate module
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -196,7 +197,14 @@ def normalize_passport(raw: str, country: str | None = None) -> str:
 
 def normalize_phone(raw: str, default_region: str = "ID") -> str:
     """E.164 (``+6281234567890``) from 0812…, +62 812…, 62812… or 0062812…."""
-    text = raw.strip()
+    return _normalized_phone(raw.strip(), default_region)
+
+
+@functools.lru_cache(maxsize=128)
+def _normalized_phone(text: str, default_region: str) -> str:
+    # Held for the few numbers of the requests in flight: a report's body is checked (each
+    # phone read) before its persons are normalized (each phone read again), and parsing a
+    # number is most of what normalizing a person costs. A refusal raises again each time.
     compact = re.sub(r"[\s().\-]", "", text)
     if compact.startswith("00"):
         # The international call prefix written out (0062 812…): read it as '+'.

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from app.config import Settings
 from app.db import add_rows, table_of
@@ -406,11 +406,18 @@ async def _store_persons(
     # candidates (those of this report are never candidates, its keys are not written yet),
     # except by merging stored entities: the later persons' candidates are then looked up again.
     found = await candidates_of(
-        session, [p.features for p in persons], exclude_report_id=report.id, viewer=viewer
+        session,
+        [p.features for p in persons],
+        exclude_report_id=report.id,
+        viewer=viewer,
+        keys=[p.keys for p in persons],
     )
     resolved: list[tuple[ReportPerson, PersonResolution]] = []
     for index, person in enumerate(persons):
-        row = ReportPerson(
+        # Its columns put in its instance dict at once, without an attribute event each: the
+        # object is never added to the session (``resolution.add_person`` writes it as a row).
+        row = ReportPerson()
+        instance_dict(row).update(
             id=uuid.uuid4(),
             report_id=report.id,
             position=index,
@@ -438,6 +445,7 @@ async def _store_persons(
             weights=weights,
             keys_locked=True,
             found=found[index],
+            keys=person.keys,
         )
         resolved.append((row, resolution))
         if resolution.merged and index + 1 < len(persons):
@@ -446,6 +454,7 @@ async def _store_persons(
                 [p.features for p in persons[index + 1 :]],
                 exclude_report_id=report.id,
                 viewer=viewer,
+                keys=[p.keys for p in persons[index + 1 :]],
             )
     # The report's persons as stored, without reading them back.
     set_committed_value(report, "persons", [row for row, _ in resolved])
@@ -619,6 +628,7 @@ async def _add_watch_hits(
         link_threshold=settings.thresholds.link,
         review_threshold=settings.thresholds.review,
         watched=_watched(resolution for _, resolution in resolved),
+        keys=[p.keys for p in persons],
     )
     for hit in hits:
         outbox.add(hit.agency_id, "watch.hit", hit.payload, report_id=hit.report_id)

@@ -100,11 +100,15 @@ async def candidates_of(
     *,
     exclude_report_id: uuid.UUID | None,
     viewer: uuid.UUID | None,
+    keys: Sequence[list[str]] | None = None,
 ) -> list[repo.Found]:
-    """The candidates of several persons (a report's) in one lookup, for ``resolve_person``."""
+    """The candidates of several persons (a report's) in one lookup, for ``resolve_person``.
+    ``keys``: each person's ``blocking_keys``, when the caller has them."""
+    if keys is None:
+        keys = [blocking_keys(f) for f in persons]
     return await repo.candidates_of_persons(
         session,
-        [(blocking_keys(f), name_frequency_keys(f)) for f in persons],
+        [(k, name_frequency_keys(f)) for f, k in zip(persons, keys, strict=True)],
         exclude_report_id=exclude_report_id,
         viewer=viewer,
     )
@@ -120,6 +124,7 @@ async def resolve_person(
     weights: Weights = DEFAULT_WEIGHTS,
     keys_locked: bool = False,
     found: repo.Found | None = None,
+    keys: list[str] | None = None,
 ) -> PersonResolution:
     """Resolve one report person to an entity, recording how; the person (an object the session
     does not track) is written with its entity, score and reasons at the next flush.
@@ -130,9 +135,11 @@ async def resolve_person(
     analysts and the hidden report's holders as a restricted possible match.
     ``keys_locked``: the caller already holds the keys' locks (``lock_for_resolution``).
     ``found``: the person's candidates when the caller looked them up already (``candidates_of``,
-    with this person's report excluded and the same ``viewer``).
+    with this person's report excluded and the same ``viewer``). ``keys``: the person's
+    ``blocking_keys``, when the caller has them.
     """
-    keys = blocking_keys(features)
+    if keys is None:
+        keys = blocking_keys(features)
     if not keys_locked:
         await repo.lock_keys(session, keys)
     if found is None:

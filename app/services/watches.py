@@ -209,6 +209,7 @@ async def collect_hits(
     link_threshold: float,
     review_threshold: float,
     watched: bool | None = None,
+    keys: Sequence[list[str]] | None = None,
 ) -> list[HitDelivery]:
     """The ``watch.hit`` deliveries a stored report causes, each (watch, report) once.
 
@@ -221,7 +222,8 @@ async def collect_hits(
     already asked (resolution's candidate lookup does); None: asked here.
     """
     now = utcnow()
-    keys = [blocking_keys(features) for features, _, _ in persons]
+    if keys is None:  # each person's, when the caller does not have them
+        keys = [blocking_keys(features) for features, _, _ in persons]
     if watched is None:
         watched = await repo.any_sharing_keys(session, [k for pk in keys for k in pk])
     if not watched:

@@ -325,6 +325,53 @@ async def test_a_submissions_token_check_begins_no_transaction_of_its_own(
         assert sorted(rows.all()) == [("report.create", 200), *[("report.create", 201)] * 2]
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="the ingest group commit: PostgreSQL")
+async def test_a_submission_makes_no_orm_session_besides_its_batchs(
+    app: Any,
+    client: httpx.AsyncClient,
+    headers: dict[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A submission's work runs in its group-commit batch's session; the request's own session
+    only checks the token, on a pooled connection (``writes_in_group_commit``), and is never
+    made: one ORM session per submission, not two. A new report, a replay and a conflicting
+    body are answered as before, each audited once."""
+    warm = deferral(external_ref="WARM-UP/1", persons=[victim("Dewi Lestari", "1990-01-01")])
+    assert (
+        await client.post("/v1/reports", json=warm, headers=headers["IMIGRASI-DUMAI"])
+    ).is_success
+    made: list[object] = []
+    init = AppSession.__init__
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(AppSession, "__init__", counted)
+    body = deferral(external_ref="ONE/1", recipients=["POLRES-DUMAI"])
+    answers, sessions = [], []
+    for sent in (body, body, {**body, "destination_countries": ["SGP"]}):
+        answers.append(
+            await client.post("/v1/reports", json=sent, headers=headers["IMIGRASI-DUMAI"])
+        )
+        sessions.append(len(made))
+        made.clear()
+    monkeypatch.undo()
+    assert [a.status_code for a in answers] == [201, 200, 409]
+    assert answers[1].json() == answers[0].json()
+    assert answers[0].headers["location"] == f"/v1/reports/{answers[0].json()['id']}"
+    assert answers[2].headers["content-type"] == "application/problem+json"
+    # the batch's (before: the request's own too); a refusal's audit event has its own
+    assert sessions == [1, 1, 2]
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.action, AuditEvent.http_status).where(
+                AuditEvent.request_id.in_([a.headers["x-request-id"] for a in answers])
+            )
+        )
+        assert sorted(rows.all()) == [("report.create", s) for s in (200, 201, 409)]
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="prepared statements: asyncpg on PostgreSQL")
 async def test_ingest_sends_the_same_statements_whatever_the_size_of_the_report(
     app: Any, client: httpx.AsyncClient, headers: dict[str, dict[str, str]]

@@ -178,6 +178,19 @@ def test_impossible_phone_is_an_error(raw: str) -> None:
         normalize_phone(raw)
 
 
+def test_a_number_read_again_reads_alike_in_its_own_region() -> None:
+    """A body's phone is read when it is checked and again when its person is normalized:
+    the second reading answers as the first, a refusal refuses again, and the region read in
+    is part of the answer."""
+    for _ in range(2):
+        assert normalize_phone(" 0812-3456-7890 ") == "+6281234567890"
+        assert normalize_phone("012-345 6789", default_region="MY") == "+60123456789"
+        with pytest.raises(NormalizationError):
+            normalize_phone("012-345 6789")  # not an Indonesian number
+        with pytest.raises(NormalizationError):
+            normalize_phone("0812")
+
+
 # --- dates -------------------------------------------------------------------------------------
 
 
