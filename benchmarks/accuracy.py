@@ -70,6 +70,7 @@ from app.matching.scoring import (
 from app.matching.term_frequency import TermFrequencies
 from app.services.recluster import (  # the pass's own merge bar and NIK check
     clears,
+    clears_together,
     held_back,
     niks_contradict,
 )
@@ -560,18 +561,43 @@ def _recluster(
         # The pass's own keys: identifiers and name with day and month, none over its limit.
         pairing = recluster_keys(keys, lambda k: len(index.get(k, ())))
         others = {j for k in pairing for j in index[k] if j > i}
+        unsure: set[int] = set()
         for j in sorted(others):
             target, source = entity_of[i], entity_of[j]
             if target == source:
                 continue
             if not clears(compare(features, data[j].features, weights, counts), threshold):
+                unsure.add(source)
                 continue
             if niks_contradict(_niks(members[target]), _niks(members[source])):
                 continue
-            for k in records_of.pop(source):
-                entity_of[k] = target
-                records_of[target].append(k)
-            members[target].extend(members.pop(source))
+            _join(entity_of, members, records_of, target, source)
+        # An entity's records together (``recluster_batch``'s ``_together``): the first one of
+        # two records or more whose pairs did not clear, that clears against the person.
+        for source in sorted(unsure):
+            target = entity_of[i]
+            if source == target or len(members.get(source, ())) < 2:
+                continue
+            score = compare_entity(features, members[source], weights, counts)
+            if not clears_together(score, threshold):
+                continue
+            if not niks_contradict(_niks(members[target]), _niks(members[source])):
+                _join(entity_of, members, records_of, target, source)
+            break
+
+
+def _join(
+    entity_of: dict[int, int],
+    members: dict[int, list[PersonFeatures]],
+    records_of: dict[int, list[int]],
+    target: int,
+    source: int,
+) -> None:
+    """Entity ``source`` merged into ``target``, in memory."""
+    for k in records_of.pop(source):
+        entity_of[k] = target
+        records_of[target].append(k)
+    members[target].extend(members.pop(source))
 
 
 #: Why the recluster pass leaves two entities holding records of one person apart, judged on the
