@@ -573,8 +573,9 @@ def _recluster(
                 continue
             _join(entity_of, members, records_of, target, source)
         # An entity's records together (``recluster_batch``'s ``_together``): the first one of
-        # two records or more whose pairs did not clear, that clears against the person.
-        for source in sorted(unsure):
+        # two records or more whose pairs did not clear, that clears against the person, when
+        # the person is an entity by itself.
+        for source in sorted(unsure if len(records_of[entity_of[i]]) == 1 else ()):
             target = entity_of[i]
             if source == target or len(members.get(source, ())) < 2:
                 continue

@@ -282,7 +282,10 @@ async def recluster_batch(
                 sure.append((a, b))
             else:
                 unsure.setdefault(a, set()).add(stored[b][0])
-    together = await _together(session, unsure, features, weights, merge_threshold, cache)
+    entity_of = {pid: entity for pid, (entity, _f) in stored.items()}
+    together = await _together(
+        session, unsure, entity_of, features, weights, merge_threshold, cache
+    )
     if not sure and not together:
         return
     # As online: an agreement on a common name weighs less. Counted only for the few pairs that
@@ -313,6 +316,7 @@ async def recluster_batch(
 async def _together(
     session: AsyncSession,
     unsure: dict[uuid.UUID, set[uuid.UUID]],
+    entity_of: dict[uuid.UUID, uuid.UUID],
     features: dict[uuid.UUID, PersonFeatures],
     weights: Weights,
     merge_threshold: float,
@@ -320,16 +324,20 @@ async def _together(
 ) -> list[tuple[uuid.UUID, dict[uuid.UUID, PersonFeatures]]]:
     """The persons of ``unsure`` (a person and the entities of its pairs that did not clear the
     bar) that clear it against one of those entities' records together (``clears_together``),
-    with that entity's records; only entities of two records or more (one record is its pair)."""
+    with that entity's records; only entities of two records or more (one record is its pair),
+    and only persons that are an entity by themselves: a person already linked brings its
+    entity's other records along, which may be a namesake's linked in by mistake."""
     if not unsure:
         return []
     wanted = {e for entities in unsure.values() for e in entities}
     records: dict[uuid.UUID, dict[uuid.UUID, PersonFeatures]] = {}
-    rows = await repo.entities_to_rescore(session, wanted)
+    rows = await repo.entities_to_rescore(session, wanted | {entity_of[a] for a in unsure})
     for pid, (entity, stored) in rows.items():
         records.setdefault(entity, {})[pid] = cache.parsed(pid, stored)
     found = []
     for a, entities in sorted(unsure.items()):
+        if len(records.get(entity_of[a], {})) > 1:
+            continue
         for entity in sorted(entities):
             held = records.get(entity, {})
             if len(held) < 2:
