@@ -561,24 +561,24 @@ def _recluster(
         # The pass's own keys: identifiers and name with day and month, none over its limit.
         pairing = recluster_keys(keys, lambda k: len(index.get(k, ())))
         others = {j for k in pairing for j in index[k] if j > i}
-        unsure: set[int] = set()
         for j in sorted(others):
             target, source = entity_of[i], entity_of[j]
             if target == source:
                 continue
             if not clears(compare(features, data[j].features, weights, counts), threshold):
-                unsure.add(source)
                 continue
             if niks_contradict(_niks(members[target]), _niks(members[source])):
                 continue
             _join(entity_of, members, records_of, target, source)
-        # An entity's records together (``recluster_batch``'s ``_together``): the first one of
-        # two records or more whose pairs did not clear, that clears against the person, when
-        # the person is an entity by itself.
-        for source in sorted(unsure if len(records_of[entity_of[i]]) == 1 else ()):
+        # A record that is an entity by itself, against the records of another entity together
+        # (``recluster_batch``'s ``_together``): the first entity of two records or more, of a
+        # record sharing a pass key with it, that clears. A pair of them clearing on its own has
+        # merged already.
+        if len(records_of[entity_of[i]]) > 1:
+            continue
+        paired = {entity_of[j] for k in pairing for j in index[k]} - {entity_of[i]}
+        for source in sorted(e for e in paired if len(members[e]) > 1):
             target = entity_of[i]
-            if source == target or len(members.get(source, ())) < 2:
-                continue
             score = compare_entity(features, members[source], weights, counts)
             if not clears_together(score, threshold):
                 continue

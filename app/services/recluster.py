@@ -280,8 +280,9 @@ async def recluster_batch(
             result.pairs += 1
             if clears(compare(features[a], features[b], weights), merge_threshold):
                 sure.append((a, b))
-            else:
+            else:  # either may be the one left by itself
                 unsure.setdefault(a, set()).add(stored[b][0])
+                unsure.setdefault(b, set()).add(stored[a][0])
     entity_of = {pid: entity for pid, (entity, _f) in stored.items()}
     together = await _together(
         session, unsure, entity_of, features, weights, merge_threshold, cache
