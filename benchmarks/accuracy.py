@@ -70,6 +70,7 @@ from app.matching.scoring import (
 from app.matching.term_frequency import TermFrequencies
 from app.services.recluster import (  # the pass's own merge bar and NIK check
     clears,
+    clears_together,
     held_back,
     niks_contradict,
 )
@@ -568,10 +569,36 @@ def _recluster(
                 continue
             if niks_contradict(_niks(members[target]), _niks(members[source])):
                 continue
-            for k in records_of.pop(source):
-                entity_of[k] = target
-                records_of[target].append(k)
-            members[target].extend(members.pop(source))
+            _join(entity_of, members, records_of, target, source)
+        # A record that is an entity by itself, against the records of another entity together
+        # (``recluster_batch``'s ``_together``): the first entity of two records or more, of a
+        # record sharing a pass key with it, that clears. A pair of them clearing on its own has
+        # merged already.
+        if len(records_of[entity_of[i]]) > 1:
+            continue
+        paired = {entity_of[j] for k in pairing for j in index[k]} - {entity_of[i]}
+        for source in sorted(e for e in paired if len(members[e]) > 1):
+            target = entity_of[i]
+            score = compare_entity(features, members[source], weights, counts)
+            if not clears_together(score, threshold):
+                continue
+            if not niks_contradict(_niks(members[target]), _niks(members[source])):
+                _join(entity_of, members, records_of, target, source)
+            break
+
+
+def _join(
+    entity_of: dict[int, int],
+    members: dict[int, list[PersonFeatures]],
+    records_of: dict[int, list[int]],
+    target: int,
+    source: int,
+) -> None:
+    """Entity ``source`` merged into ``target``, in memory."""
+    for k in records_of.pop(source):
+        entity_of[k] = target
+        records_of[target].append(k)
+    members[target].extend(members.pop(source))
 
 
 #: Why the recluster pass leaves two entities holding records of one person apart, judged on the

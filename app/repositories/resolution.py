@@ -1192,12 +1192,24 @@ async def persons_to_rescore(
 ) -> dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]]:
     """Entity and stored features of each person, leaving out retracted reports' persons."""
     ids = list(set(person_ids))
-    if not ids:
-        return {}
+    return await _rescored(session, ReportPerson.id.in_(ids)) if ids else {}
+
+
+async def entities_to_rescore(
+    session: AsyncSession, entity_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]]:
+    """``persons_to_rescore`` of every person of these entities."""
+    ids = list(set(entity_ids))
+    return await _rescored(session, ReportPerson.entity_id.in_(ids)) if ids else {}
+
+
+async def _rescored(
+    session: AsyncSession, which: ColumnElement[bool]
+) -> dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]]:
     query = (
         select(ReportPerson.id, ReportPerson.entity_id, ReportPerson.features)
         .join(Report, Report.id == ReportPerson.report_id)
-        .where(ReportPerson.id.in_(ids), Report.status != ReportStatus.RETRACTED)
+        .where(which, Report.status != ReportStatus.RETRACTED)
     )
     return {
         pid: (entity_id, features)

@@ -42,6 +42,7 @@ from app.matching.scoring import (
     PersonFeatures,
     Weights,
     compare,
+    compare_entity,
     identifiers_conflict,
     name_frequency_keys,
 )
@@ -123,6 +124,25 @@ def held_back(score: MatchScore, threshold: float) -> str | None:
     if sum(corroborating) < 2:
         return "one field agreeing, not two"
     return None
+
+
+def clears_together(score: MatchScore, threshold: float) -> bool:
+    """Whether a person scored against another entity's records together (``compare_entity``:
+    per field, the best agreement with any of them, as ingest scores an entity) is evidence
+    enough to merge the two entities without an analyst.
+
+    One record of a person ("ZAHRALESTARI" with a phone) and an entity of several ("Zahra
+    Lestari" with that phone, and again with her birth date): no pair of records clears
+    ``clears``, each lacking a second field, though the entity gives both. Above the merge
+    threshold, no veto nor twins rule holding it, the name agreeing closely, and a phone or an
+    address agreeing: a birth date alone is what twins and strangers born that day share.
+    """
+    if score.vetoed or score.review_only or score.probability < threshold:
+        return False
+    levels = score.levels
+    return levels[NAME] in _STRONG_NAME and (
+        levels[PHONE] == "exact" or levels[ADDRESS] == "similar"
+    )
 
 
 def niks_contradict(first: Iterable[str], second: Iterable[str]) -> bool:
@@ -254,17 +274,26 @@ async def recluster_batch(
     stored = await repo.persons_to_rescore(session, {p for pair in pairs for p in pair})
     features = {pid: cache.parsed(pid, f) for pid, (_entity, f) in stored.items()}
     sure: list[tuple[uuid.UUID, uuid.UUID]] = []
+    unsure: dict[uuid.UUID, set[uuid.UUID]] = {}
     for a, b in sorted(pairs):
         if a in features and b in features:
             result.pairs += 1
             if clears(compare(features[a], features[b], weights), merge_threshold):
                 sure.append((a, b))
-    if not sure:
+            else:  # either may be the one left by itself
+                unsure.setdefault(a, set()).add(stored[b][0])
+                unsure.setdefault(b, set()).add(stored[a][0])
+    entity_of = {pid: entity for pid, (entity, _f) in stored.items()}
+    together = await _together(
+        session, unsure, entity_of, features, weights, merge_threshold, cache
+    )
+    if not sure and not together:
         return
     # As online: an agreement on a common name weighs less. Counted only for the few pairs that
     # clear the bar without it, in one statement.
+    met = [a for a, _ in sure] + [a for a, _ in together]
     names = await repo.key_counts(
-        session, {k: NAME_FREQUENCY_CAP for a, _ in sure for k in name_frequency_keys(features[a])}
+        session, {k: NAME_FREQUENCY_CAP for a in met for k in name_frequency_keys(features[a])}
     )
     apart = await repo.kept_apart(session)
     outgoing: list[Outgoing] = []
@@ -273,10 +302,52 @@ async def recluster_batch(
         score = compare(features[a], features[b], weights, mine_names)
         if clears(score, merge_threshold):
             await _merge(session, a, b, score, features, apart, result, outgoing, dry_run)
+    for a, records in together:
+        mine_names = {k: names.get(k, 0) for k in name_frequency_keys(features[a])}
+        score = compare_entity(features[a], list(records.values()), weights, mine_names)
+        if clears_together(score, merge_threshold):
+            b = next(iter(records))
+            await _merge(session, a, b, score, features, apart, result, outgoing, dry_run)
     if outgoing:
         result.events += len(outgoing)
         await enqueue_all(session, outgoing)
         await session.flush()
+
+
+async def _together(
+    session: AsyncSession,
+    unsure: dict[uuid.UUID, set[uuid.UUID]],
+    entity_of: dict[uuid.UUID, uuid.UUID],
+    features: dict[uuid.UUID, PersonFeatures],
+    weights: Weights,
+    merge_threshold: float,
+    cache: _FeatureCache,
+) -> list[tuple[uuid.UUID, dict[uuid.UUID, PersonFeatures]]]:
+    """The persons of ``unsure`` (a person and the entities of its pairs that did not clear the
+    bar) that clear it against one of those entities' records together (``clears_together``),
+    with that entity's records; only entities of two records or more (one record is its pair),
+    and only persons that are an entity by themselves: a person already linked brings its
+    entity's other records along, which may be a namesake's linked in by mistake."""
+    if not unsure:
+        return []
+    wanted = {e for entities in unsure.values() for e in entities}
+    records: dict[uuid.UUID, dict[uuid.UUID, PersonFeatures]] = {}
+    rows = await repo.entities_to_rescore(session, wanted | {entity_of[a] for a in unsure})
+    for pid, (entity, stored) in rows.items():
+        records.setdefault(entity, {})[pid] = cache.parsed(pid, stored)
+    found = []
+    for a, entities in sorted(unsure.items()):
+        if len(records.get(entity_of[a], {})) > 1:
+            continue
+        for entity in sorted(entities):
+            held = records.get(entity, {})
+            if len(held) < 2:
+                continue
+            score = compare_entity(features[a], list(held.values()), weights)
+            if clears_together(score, merge_threshold):
+                found.append((a, held))
+                break
+    return found
 
 
 async def _merge(

@@ -368,3 +368,46 @@ async def test_a_key_held_by_too_many_pairs_nobody_but_a_corroborated_pair_still
     assert "merged 1 pairs" in output, output
     assert await entity_of(client, imigrasi, d1) == await entity_of(client, navy, d2)
     assert await entity_of(client, imigrasi, d1) != await entity_of(client, imigrasi, r1)
+
+
+async def test_her_record_short_of_the_pairwise_bar_joins_her_entity_of_several_records(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
+) -> None:
+    imigrasi, navy, police = (
+        agencies[c] for c in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
+    )
+    glued = {"full_name": "RAHMAWATISIREGAR", "date_of_birth": None}
+    # Her name written as one word, her phone, no birth date: against any one record of hers,
+    # one field agrees (the phone), not two, so the pass leaves it while she is one record.
+    alone = await submit(client, police, "G-1", her(**glued))
+    one = await submit(client, imigrasi, "G-2", her())
+    assert "merged 0 pairs" in await recluster(cli_runner)
+    assert await entity_of(client, police, alone) != await entity_of(client, imigrasi, one)
+
+    # A second agency's record of her (the same name, birth date and phone) joins her first;
+    # the next pass scores the glued record against her two records together.
+    two = await submit(client, navy, "G-3", her(phone="0812-6612-3344"))
+    assert "merged 1 pairs" in await recluster(cli_runner)
+    assert await entity_of(client, imigrasi, one) == await entity_of(client, navy, two)
+    assert "merged 1 pairs" in await recluster(cli_runner)
+    assert await entity_of(client, police, alone) == await entity_of(client, imigrasi, one)
+
+
+async def test_a_namesake_on_another_phone_stays_apart_from_her_entity_of_several_records(
+    client: httpx.AsyncClient, agencies: dict[str, dict[str, str]], cli_runner: CliRunner
+) -> None:
+    imigrasi, navy, police = (
+        agencies[c] for c in ("IMIGRASI-DUMAI", "LANAL-DUMAI", "POLRES-DUMAI")
+    )
+    one = await submit(client, imigrasi, "S-1", her())
+    two = await submit(client, navy, "S-2", her(phone="0812-6612-3344"))
+    other = await submit(
+        client,
+        police,
+        "S-3",
+        her(full_name="RAHMAWATISIREGAR", date_of_birth=None, phone="+62 813 9000 1122"),
+    )
+    assert "merged 1 pairs" in await recluster(cli_runner)
+    assert "merged 0 pairs" in await recluster(cli_runner)
+    assert await entity_of(client, imigrasi, one) == await entity_of(client, navy, two)
+    assert await entity_of(client, police, other) != await entity_of(client, imigrasi, one)

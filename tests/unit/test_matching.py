@@ -1548,3 +1548,28 @@ def test_twins_names_on_a_young_store_are_review_only(first: str, second: str) -
     score = compare(person(full_name=first, **HOUSEHOLD), person(full_name=second, **HOUSEHOLD))
     assert score.review_only
     assert score.reasons[0].startswith("born the same day, given names differ")
+
+
+def test_her_name_written_together_with_her_phone_clears_against_her_entity_not_a_sister() -> None:
+    """The recluster pass's bar for an entity's records together (``clears_together``): her
+    entity of two records gives the whole name, the birth date and the phone; a third record,
+    her name written as one word with her phone and no birth date, falls short of the pairwise
+    bar against either record (one field agreeing, not two) and clears against both together.
+    Her sister on the household phone, another given name, does not."""
+    from app.services.recluster import clears, clears_together
+
+    threshold = DEFAULT_MERGE_THRESHOLD
+    known = [
+        person(nik=None, passport_number=None, address=None),
+        person(nik=None, passport_number=None, date_of_birth=None, address="Bogor"),
+    ]
+    glued = person(
+        full_name="SITINURHALIZA", nik=None, passport_number=None, date_of_birth=None, address=None
+    )
+    assert not any(clears(compare(glued, record), threshold) for record in known)
+    assert clears_together(compare_entity(glued, known), threshold)
+
+    sister = person(
+        full_name="SITINURJANAH", nik=None, passport_number=None, date_of_birth=None, address=None
+    )
+    assert not clears_together(compare_entity(sister, known), threshold)
