@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     #: command). The m/u weights in use are kept.
     term_recount_growth: float = Field(default=2.0, ge=0, le=1000)
     #: `sinergi worker` calibrates the store's weights itself (`sinergi dedup calibrate
-    #: --shipped-u`: m and the term counts) once it holds 1,000 resolved persons and 200
+    #: --shipped-u`: m and the term counts) once it holds 1,000 resolved persons and 2,000
     #: candidate pairs, then again whenever it has grown this many times over since, and right
     #: after runs a full recluster pass under the new weights. Never over an operator's own
     #: calibration (0: never; run the command).

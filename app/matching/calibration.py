@@ -140,13 +140,6 @@ def estimate_weights(
 #: without NIKs or passports says nothing of how often one person's two records show them equal.
 #: (`sinergi dedup calibrate` asks as many as it needs candidate pairs to store anything.)
 MIN_FIELD_PAIRS = 200
-#: m learnt by EM is shrunk towards the initial (shipped) m as if that had been seen in this many
-#: matches more. A level one person's records seldom show (a birth date or a sex that differs,
-#: m 0.005-0.01) is not seen among the few hundred matches of a young store, and EM fills it with
-#: household members (m of a different birth date 0.21 on 373 candidate pairs of households):
-#: there the shipped m outweighs the data, on thousands of matches the data decide (issue 22,
-#: `calib9`). The same number as the pairs a field needs at all (``MIN_FIELD_PAIRS``).
-PRIOR_MATCHES = 200.0
 #: Where EM over candidates starts the share of matches among them (it learns its own).
 _CANDIDATE_PRIOR = 0.1
 #: Where EM within pairs of one name starts the share of matches among them.
@@ -164,7 +157,6 @@ def estimate_m_among_candidates(
     *,
     min_field_pairs: int = MIN_FIELD_PAIRS,
     namesake_u: bool = True,
-    prior_matches: float | None = None,
 ) -> tuple[Weights, EstimationReport]:
     """m by EM over blocked candidate pairs, each class's u and the share of matches learnt there
     too; the result keeps ``initial``'s u (measured on random pairs, or shipped) and prior.
@@ -184,43 +176,30 @@ def estimate_m_among_candidates(
     name agree on sex, birth year or a birth date a digit apart far more often than random
     persons do. Held at the random pairs' u, those agreements weigh as if independent of the name
     and join namesakes (issue 22: a store of households lost precision 0.99 so).
-
-    Each field's m is then shrunk towards ``initial``'s as if that had been seen in
-    ``prior_matches`` (default ``PRIOR_MATCHES``) more matches than EM estimates among the pairs
-    showing the field: a young store's few matches move m little.
     """
     pairs = list(pairs)
-    prior_matches = PRIOR_MATCHES if prior_matches is None else prior_matches
     estimated, report, seen = _em_among(pairs, initial)
-    # Each field's m as EM learnt it, and the estimated matches it was learnt on.
-    fields = {
-        name: (estimated.fields[name], estimated.prior * seen[name])
-        for name in seen
-        if seen[name] >= min_field_pairs
-    }
-    not_one_person = sorted(name for name, (fw, _) in fields.items() if not _one_person(fw))
+    fields = {name: estimated.fields[name] for name in seen if seen[name] >= min_field_pairs}
+    not_one_person = sorted(name for name, fw in fields.items() if not _one_person(fw))
     if not_one_person:
         by_name, name_report, name_seen = _em_among(_within(pairs, NAME), initial)
         by_birth, birth_report, birth_seen = _em_among(_within(pairs, BIRTH_DATE), initial)
-        fields = {}
-        for name in initial.fields:
-            among, among_seen = (by_birth, birth_seen) if name == NAME else (by_name, name_seen)
-            if among_seen[name] >= min_field_pairs and _one_person(among.fields[name]):
-                fields[name] = (among.fields[name], among.prior * among_seen[name])
+        fields = {
+            name: (by_birth if name == NAME else by_name).fields[name]
+            for name in initial.fields
+            if (birth_seen if name == NAME else name_seen)[name] >= min_field_pairs
+        }
+        fields = {name: fw for name, fw in fields.items() if _one_person(fw)}
         report = EstimationReport(
             name_report.iterations + birth_report.iterations,
             name_report.converged and birth_report.converged,
             name_report.log_likelihood,
             not_one_person=tuple(not_one_person),
         )
-    fields_m = {
-        name: _shrunk(fw, initial.fields[name], matches, prior_matches)
-        for name, (fw, matches) in fields.items()
-    }
     kept = tuple(name for name in initial.fields if name not in fields)
     learnt = Weights(
         fields={
-            name: FieldWeights(m=dict(fields_m[name].m if name in fields_m else fw.m), u=dict(fw.u))
+            name: FieldWeights(m=dict(fields[name].m if name in fields else fw.m), u=dict(fw.u))
             for name, fw in initial.fields.items()
         },
         prior=initial.prior,
@@ -230,21 +209,6 @@ def estimate_m_among_candidates(
     if namesake_u:
         learnt, raised = _namesakes_u(_within(pairs, NAME), learnt, min_field_pairs)
     return learnt, replace(report, kept=kept, namesake_u=raised)
-
-
-def _shrunk(
-    learnt: FieldWeights, initial: FieldWeights, matches: float, prior_matches: float
-) -> FieldWeights:
-    """``learnt``'s m as seen in ``matches`` (estimated) matches, shrunk towards ``initial``'s m
-    as if that had been seen in ``prior_matches`` more: the mean of a Dirichlet posterior whose
-    prior is the initial m. Few matches leave m near the initial, many let the data decide."""
-    if prior_matches <= 0:
-        return learnt
-    share = matches / (matches + prior_matches)
-    return FieldWeights(
-        m={level: share * m + (1 - share) * initial.m[level] for level, m in learnt.m.items()},
-        u=dict(learnt.u),
-    )
 
 
 def _em_among(

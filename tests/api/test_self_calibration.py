@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from app.config import Settings
 from app.db import transaction
-from app.matching import calibration
 from app.matching.scoring import NAME, Weights
 from app.models.report import Report
 from app.services import match_weights
@@ -105,8 +104,6 @@ GIVEN = [
 def small_store(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(match_weights, "MIN_CALIBRATION_PERSONS", THRESHOLD)
     monkeypatch.setattr(match_weights, "MIN_SELF_CALIBRATION_PAIRS", 10)
-    # The shipped m count as 10 matches, not 200: the store's 20-odd learn as a large store's.
-    monkeypatch.setattr(calibration, "PRIOR_MATCHES", 10.0)
     monkeypatch.setattr(match_weights, "MIN_TERM_PERSONS", 10_000)  # no term recount here
     forget_cached_weights()
     yield
@@ -356,28 +353,3 @@ async def test_too_few_candidate_pairs_store_nothing_until_there_are_enough(
     finally:
         await worker.aclose()
     assert len(await stored_weights(app)) == 1
-
-
-async def test_a_young_stores_few_pairs_move_the_weights_little(
-    app: Any,
-    client: httpx.AsyncClient,
-    settings: Settings,
-    agencies: dict[str, dict[str, str]],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The store of the first test, its 20-odd pairs of one woman against the shipped m counted
-    as 200 matches (as in production): it calibrates, but a woman's two given names are not yet
-    learnt to be one person's, and Rina and Sari stay apart as on the shipped weights."""
-    monkeypatch.setattr(calibration, "PRIOR_MATCHES", 200.0)
-    await names_often_replaced(client, agencies, 24)  # 72 persons
-    worker = Worker(settings, app.state.session_factory, name="w-cal")
-    try:
-        calibrated = await worker.calibrate_if_due()
-    finally:
-        await worker.aclose()
-    assert calibrated is not None
-    assert calibrated.stored
-    [row] = await stored_weights(app)
-    assert Weights.from_json(row.weights).fields[NAME].m["different"] < 0.05  # shipped 0.01
-    rina, sari = await rina_and_sari(client, agencies, "Sinurat")
-    assert rina != sari
