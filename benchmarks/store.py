@@ -52,7 +52,7 @@ REPORT_COLUMNS = (
 PERSON_COLUMNS = (
     "id", "report_id", "position", "role", "name_normalized", "nik", "passport_number",
     "phone_e164", "date_of_birth", "birth_year", "sex", "nationality", "features", "entity_id",
-    "match_score", "match_reasons",
+    "match_score", "match_reasons", "report_status", "report_tlp", "report_source_agency_id",
 )  # fmt: skip
 
 
@@ -172,6 +172,9 @@ def build_chunk(index: int) -> ChunkRows:
 
 async def _copy(conn: asyncpg.Connection, rows: ChunkRows, agency_ids: Sequence[uuid.UUID]) -> None:
     reports = [(r[0], agency_ids[r[1] % len(agency_ids)], *r[2:]) for r in rows.reports]
+    # each person carries its report's status, TLP and source (``ReportPerson.report_status``)
+    copied = {r[0]: (r[4], r[6], r[1]) for r in reports}
+    persons = [(*p, *copied[p[1]]) for p in rows.persons]
     async with conn.transaction():
         await conn.copy_records_to_table(
             "person_entities", records=rows.entities, columns=("id", "created_at", "merged_into_id")
@@ -182,9 +185,7 @@ async def _copy(conn: asyncpg.Connection, rows: ChunkRows, agency_ids: Sequence[
             columns=("id", "created_at", "updated_at", "merged_into_id"),
         )
         await conn.copy_records_to_table("reports", records=reports, columns=REPORT_COLUMNS)
-        await conn.copy_records_to_table(
-            "report_persons", records=rows.persons, columns=PERSON_COLUMNS
-        )
+        await conn.copy_records_to_table("report_persons", records=persons, columns=PERSON_COLUMNS)
         await conn.copy_records_to_table(
             "person_keys", records=rows.keys, columns=("key", "report_person_id")
         )

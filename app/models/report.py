@@ -147,6 +147,14 @@ class ReportPerson(IdMixin, Base):
     )
     match_score: Mapped[float | None]
     match_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The report's status, TLP and source agency, copied onto each of its persons so that the
+    #: candidate lookup (``repositories.resolution``), which reads 20 stored persons per person
+    #: resolved, decides "retracted?" and "hidden?" without reading each one's report row.
+    #: Written with the person; the status follows the report (``reports.set_status``); the TLP
+    #: changes only by a correction, which writes the persons anew; the source never changes.
+    report_status: Mapped[str] = mapped_column(String(16))
+    report_tlp: Mapped[str] = mapped_column(String(16))
+    report_source_agency_id: Mapped[uuid.UUID]
 
     report: Mapped[Report] = relationship(back_populates="persons")
     #: Never loaded: orders the flush (a new entity before the person resolved to it).

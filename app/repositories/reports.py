@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -325,6 +326,16 @@ async def delete_derived(session: AsyncSession, report_id: uuid.UUID) -> None:
     a correction stores its own."""
     for model in (ReportModus, ReportFacet, ReportPerson, CaseLink):
         await session.execute(delete(model).where(model.report_id == report_id))
+
+
+async def set_persons_status(session: AsyncSession, report_id: uuid.UUID, status: str) -> None:
+    """The report's new status on its persons' copy (``ReportPerson.report_status``)."""
+    await session.execute(
+        update(ReportPerson)
+        .where(ReportPerson.report_id == report_id)
+        .values(report_status=status)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def recipients(session: AsyncSession, report_id: uuid.UUID) -> Sequence[tuple[str, str]]:

@@ -170,21 +170,26 @@ class Found(NamedTuple):
     statement's own probe, PostgreSQL); None: not asked (``watches.collect_hits`` asks)."""
 
 
-def hidden_from(agency_id: uuid.UUID | BindParameter[uuid.UUID] | None) -> ColumnElement[bool]:
+def hidden_from(
+    agency_id: uuid.UUID | BindParameter[uuid.UUID] | None, *, of_person: bool = False
+) -> ColumnElement[bool]:
     """True for a report the agency may neither read nor be told of (RED, AMBER_STRICT).
 
     ``None`` (an admin) is hidden nothing. The agency may be a parameter of a held statement.
+    ``of_person``: the report of a ``ReportPerson`` row, from the person's copy of its TLP and
+    source, without reading the report's row.
     """
     if agency_id is None:
         return false()
+    report_id, tlp, source = (
+        (ReportPerson.report_id, ReportPerson.report_tlp, ReportPerson.report_source_agency_id)
+        if of_person
+        else (Report.id, Report.tlp, Report.source_agency_id)
+    )
     routed = exists().where(
-        ReportRecipient.report_id == Report.id, ReportRecipient.agency_id == agency_id
+        ReportRecipient.report_id == report_id, ReportRecipient.agency_id == agency_id
     )
-    return and_(
-        Report.tlp.in_(sorted(RESTRICTED_TLP)),
-        Report.source_agency_id != agency_id,
-        ~routed,
-    )
+    return and_(tlp.in_(sorted(RESTRICTED_TLP)), source != agency_id, ~routed)
 
 
 async def candidates(
@@ -492,7 +497,7 @@ def _ranked_query(
             ReportPerson.id,
             ReportPerson.entity_id,
             ReportPerson.features,
-            hidden_from(viewer).label("hidden"),
+            hidden_from(viewer, of_person=True).label("hidden"),
             *(
                 (
                     cast(null(), String).label("key"),
@@ -503,11 +508,11 @@ def _ranked_query(
                 else ()
             ),
         )
+        # the report's status, TLP and source from the person's copy: no report row is read
         .join_from(ranked, ReportPerson, ReportPerson.id == ranked.c.report_person_id)
-        .join(Report, Report.id == ReportPerson.report_id)
         .where(
             ranked.c.rank <= MAX_CANDIDATES,
-            Report.status != ReportStatus.RETRACTED,
+            ReportPerson.report_status != ReportStatus.RETRACTED,
             ReportPerson.entity_id.is_not(None),
         )
     )

@@ -432,6 +432,9 @@ async def _store_persons(
             nationality=person.submitted.nationality,
             features=features_to_json(person.features),
             match_reasons=[],
+            report_status=report.status,
+            report_tlp=report.tlp,
+            report_source_agency_id=report.source_agency_id,
         )
         # Written as a plain row once resolved (``resolve_person``): its INSERT (with the next
         # flush) carries the entity and score, with no UPDATE after it. Candidates never include
@@ -933,10 +936,11 @@ async def _own_for_update(session: AsyncSession, caller: Caller, report_id: uuid
     return await repo.get(session, report_id, for_update=True) or report
 
 
-def _set_status(
+async def _set_status(
     session: AsyncSession, report: Report, status: ReportStatus, reason: str | None
 ) -> None:
-    """A status change is a new version too, so If-Match holders notice it."""
+    """A status change is a new version too, so If-Match holders notice it; the persons' copy
+    of the status (``ReportPerson.report_status``) follows."""
     now = utcnow()
     report.status = status
     report.status_reason = reason
@@ -952,6 +956,7 @@ def _set_status(
             change=status.value.lower(),
         )
     )
+    await repo.set_persons_status(session, report.id, status)
 
 
 async def retract(
@@ -960,7 +965,7 @@ async def retract(
     """Withdraw a report: it stays readable as retracted, stops linking, recipients are told."""
     report = await _own_for_update(session, caller, report_id)
     if report.status != ReportStatus.RETRACTED:
-        _set_status(session, report, ReportStatus.RETRACTED, reason)
+        await _set_status(session, report, ReportStatus.RETRACTED, reason)
         await session.flush()
         outbox = _Outbox([])
         await _tell_recipients(
@@ -982,7 +987,7 @@ async def close(
     if report.status == ReportStatus.RETRACTED:
         raise Conflict(detail="A retracted report cannot be closed")
     if report.status != ReportStatus.CLOSED:
-        _set_status(session, report, ReportStatus.CLOSED, reason)
+        await _set_status(session, report, ReportStatus.CLOSED, reason)
         await session.flush()
     return await render(session, report)
 

@@ -340,3 +340,35 @@ async def test_a_correction_naming_the_hidden_person_is_resolved_as_new_too(
     seen = await client.get(f"/v1/cases/{hidden['case_id']}", headers=headers[RECIPIENT])
     [outside] = seen.json()["restricted_matches"]
     assert outside["via_entity_id"] == hidden["persons"][0]["entity_id"]
+
+
+@pytest.mark.parametrize("corrected_tlp", ["GREEN", "RED"])
+async def test_a_report_corrected_to_red_hides_its_person_from_then_on(
+    app: Any, client: httpx.AsyncClient, corrected_tlp: str
+) -> None:
+    """Resolution reads the TLP from its copy on the report's persons: a correction that makes
+    the report RED hides its person from the next sender as if it had been RED all along."""
+    for code in (SOURCE, RECIPIENT, SENDER):
+        await create_agency(app, code)
+    headers = {code: bearer(await token_for(client, app, code)) for code in (SOURCE, SENDER)}
+    body = {"external_ref": "LANAL-1", "recipients": [RECIPIENT], "persons": [HIDDEN_PERSON]}
+    stored = await _post(client, "/v1/reports", interception(tlp="GREEN", **body), headers[SOURCE])
+    corrected = await client.put(
+        f"/v1/reports/{stored['id']}",
+        json=interception(tlp=corrected_tlp, destination_countries=["SGP"], **body),
+        headers={**headers[SOURCE], "If-Match": '"1"'},
+    )
+    assert corrected.status_code == 200, corrected.text
+    held = corrected.json()["persons"][0]["entity_id"]
+    sent = await _post(
+        client, "/v1/reports", deferral(tlp="GREEN", persons=[SENT["identifier"]]), headers[SENDER]
+    )
+    [person] = sent["persons"]
+    if corrected_tlp == "GREEN":
+        assert person["entity_id"] == held
+        assert sent["case_id"] == stored["case_id"]
+    else:
+        assert person["entity_id"] != held
+        assert sent["case_id"] != stored["case_id"]
+        assert person["score"] is None
+        assert person["reasons"] == ["no stored person matched"]

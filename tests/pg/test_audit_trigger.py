@@ -119,3 +119,77 @@ async def test_concurrent_transactions_are_chained_at_commit_in_one_line(
     assert pending == 0
     # the failed requests' events went with their rollback
     assert sorted({int(i[0]) for i in ids}) == list(range(30))
+
+
+async def test_a_commit_finds_its_pending_event_by_key_however_long_the_queue_grew(
+    database_url: str,
+) -> None:
+    """The chain's trigger deletes each pending event by ``pk_audit_pending``, even on a
+    connection that first ran it right after a vacuum, the queue empty, and after the queue's
+    dead rows (one per audited request until the next vacuum) grew to many pages: the delete
+    plan made on the first commit must not be a scan of the whole table."""
+    engine = create_engine(
+        make_settings(database_url, database_pool_size=1, database_max_overflow=0)
+    )
+    one_connection = create_session_factory(engine)
+    other = create_engine(make_settings(database_url))
+    event = AuditEventIn(action="report.read", outcome=Outcome.SUCCESS, object_ids=("1",))
+
+    async def scans() -> tuple[int, int]:
+        async with one_connection() as session:
+            await session.execute(text("SELECT pg_stat_force_next_flush()"))
+            await session.commit()
+        await asyncio.sleep(0.2)
+        async with one_connection() as session:
+            await session.execute(text("SELECT pg_stat_clear_snapshot()"))
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables "
+                        "WHERE relname = 'audit_pending'"
+                    )
+                )
+            ).one()
+        return int(row[0]), int(row[1])
+
+    try:
+        # a vacuumed queue, small as autovacuum leaves it: the plans are made for its size
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE audit_pending"))
+        # PostgreSQL plans a function's statement for each of its first five runs, then keeps
+        # one plan for the connection: made here, for a queue of a page
+        for _ in range(6):
+            async with transaction(one_connection) as session:
+                await record_event(session, event)
+        # dead rows, as audited requests leave them, written on another connection without
+        # chaining anything (the setting would reset this connection's plans)
+        async with transaction(create_session_factory(other)) as session:
+            await session.execute(text("SET LOCAL session_replication_role = replica"))
+            await session.execute(
+                text(
+                    "INSERT INTO audit_pending (document, before_prev_hash, before_seq, "
+                    "after_seq) SELECT '{}', repeat('x', 200), '', '' FROM generate_series(1, 4000)"
+                )
+            )
+            await session.execute(text("DELETE FROM audit_pending"))
+        pages = await _scalar(one_connection, "SELECT pg_relation_size('audit_pending') / 8192")
+        assert pages > 100
+        seq_before, idx_before = await scans()
+        for _ in range(3):
+            async with transaction(one_connection) as session:
+                await record_event(session, event)
+        seq_after, idx_after = await scans()
+        async with one_connection() as session:
+            result = await audit.verify_chain(session)
+    finally:
+        await engine.dispose()
+        await other.dispose()
+    assert (result.ok, result.events_checked) == (True, 9)
+    assert seq_after - seq_before == 0
+    assert idx_after - idx_before >= 3
+
+
+async def _scalar(sessions: async_sessionmaker[AsyncSession], query: str) -> int:
+    async with sessions() as session:
+        return int((await session.execute(text(query))).scalar_one())
