@@ -106,8 +106,12 @@ async def test_one_lookup_for_all_persons_decides_as_one_per_person(
 
     one_at_a_time = resolution.candidates_of
 
-    async def per_person(session: Any, persons: Any, **kwargs: Any) -> list[Any]:
-        return [(await one_at_a_time(session, [p], **kwargs))[0] for p in persons]
+    async def per_person(session: Any, persons: Any, keys: Any = None, **kwargs: Any) -> list[Any]:
+        each = keys if keys is not None else [None] * len(persons)
+        return [
+            (await one_at_a_time(session, [p], keys=None if k is None else [k], **kwargs))[0]
+            for p, k in zip(persons, each, strict=True)
+        ]
 
     monkeypatch.setattr(reports, "candidates_of", per_person)
     async with fresh_app("alone") as app:
